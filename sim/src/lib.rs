@@ -1,0 +1,19 @@
+//! The simulated world of the kafka-zk lab.
+//!
+//! Everything here runs inside a [madsim] simulation: time is virtual, randomness comes from the
+//! simulation's seed, and the network and disks are models ([`hw`]). The same seed and the same
+//! inputs give a byte-identical [`trace`].
+//!
+//! - [`world`]: hosts (master, slave1, slave2 by default), processes on them, faults.
+//! - [`hw`]: the hardware model: virtual NIC and links, disks with a page cache, CPU costs.
+//! - [`trace`]: one structured event per protocol step, written as JSONL.
+//! - [`zk`]: a ZooKeeper 3.4 ensemble (`QuorumPeer`, FastLeaderElection, ZAB, DataTree, sessions,
+//!   watches) and its client handle.
+//! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
+#![warn(missing_docs)]
+
+pub mod hw;
+pub mod shell;
+pub mod trace;
+pub mod world;
+pub mod zk;

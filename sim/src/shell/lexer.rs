@@ -1,0 +1,1 @@
+//! Shell-line lexing. STUB: replaced by the parsers helper.

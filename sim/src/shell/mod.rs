@@ -1,0 +1,3 @@
+//! The operator's shell language (contract 1 of the design brief).
+
+pub mod lexer;

@@ -1,0 +1,1 @@
+//! Hosts, processes, faults. (Being written.)

@@ -1,0 +1,1 @@
+//! zoo.cfg and myid parsing (`QuorumPeerConfig`). STUB: replaced by the parsers helper.

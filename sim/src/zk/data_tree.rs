@@ -1,0 +1,1 @@
+//! The replicated znode tree (`DataTree`). STUB: replaced by the data-tree helper.

@@ -1,0 +1,1 @@
+//! Transactions, Stat and error codes. STUB: replaced by the data-tree helper.

@@ -1,0 +1,1 @@
+//! One-shot watches (`WatchManager`). STUB: replaced by the data-tree helper.
