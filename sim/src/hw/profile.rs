@@ -52,6 +52,12 @@ pub struct HardwareProfile {
     pub cpu: CpuParams,
 }
 
+impl Default for HardwareProfile {
+    fn default() -> Self {
+        Self::named("commodity-2014").expect("built-in profile")
+    }
+}
+
 impl HardwareProfile {
     /// The named built-in profile.
     pub fn named(name: &str) -> Result<Self, ProfileError> {
