@@ -23,7 +23,7 @@
 //! rt.block_on(async {
 //!     let net = Net::new(HardwareProfile::default().net, Tracer::new());
 //!     net.add_host("a"); net.add_host("b");
-//!     let listener = net.listen::<Ping>("b", "server", 7).unwrap();
+//!     let mut listener = net.listen::<Ping>("b", "server", 7).unwrap();
 //!     let client = net.connect::<Ping>("a", "client", "b", 7, std::time::Duration::from_secs(1)).await.unwrap();
 //!     client.send(Ping(1)).unwrap();
 //!     let server = listener.accept().await.unwrap();

@@ -1,1 +1,359 @@
-//! Hosts, processes, faults. (Being written.)
+//! The world: named hosts, the processes on them, and the faults a lab can inject.
+//!
+//! A host (master, slave1, slave2 by default) owns a NIC in [`Net`], a [`HostDisk`] and a [`Cpu`].
+//! Each process is its own madsim node, so `kill -9` cancels every task the process spawned while
+//! the host's other processes run on; a host crash kills all of them and loses the disk's page
+//! cache. Starting a process again runs its start-up code again, as a real restart does.
+//!
+//! ```
+//! use sim::world::{Sim, WorldConfig};
+//! Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+//!     let pid = world.spawn("master", "Sleeper", |_ctx| async move {
+//!         madsim::time::sleep(std::time::Duration::from_secs(60)).await;
+//!     }).unwrap();
+//!     assert_eq!(world.processes("master")[0].pid, pid);
+//!     world.kill("master", pid);
+//!     assert!(world.processes("master").is_empty());
+//! });
+//! ```
+
+use crate::hw::{Cpu, HardwareProfile, HostDisk, Net};
+use crate::trace::{fields, lock, EventId, Tracer};
+use madsim::rand::Rng;
+use madsim::runtime::{Handle, Runtime};
+use madsim::task::NodeId;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A host of the default cluster: name and IP as in the seed's /etc/hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// Hostname.
+    pub name: String,
+    /// IPv4 address (shown by tools; routing is by name).
+    pub ip: String,
+}
+
+/// How to build a world.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    /// The seed: same seed and same inputs give the same run, byte for byte.
+    pub seed: u64,
+    /// Hosts, in order.
+    pub hosts: Vec<HostSpec>,
+    /// Hardware profile of every host.
+    pub profile: HardwareProfile,
+    /// Wall-clock time at virtual time zero, ms since the Unix epoch (what `date` and znode
+    /// ctimes show). Defaults to the seed course's day, 2016-04-26 08:00:00 UTC.
+    pub epoch_ms: i64,
+}
+
+impl WorldConfig {
+    /// The seed's three hosts on the default profile.
+    pub fn seeded(seed: u64) -> Self {
+        WorldConfig {
+            seed,
+            hosts: [("master", "192.168.1.100"), ("slave1", "192.168.1.101"), ("slave2", "192.168.1.102")]
+                .iter()
+                .map(|(n, ip)| HostSpec { name: n.to_string(), ip: ip.to_string() })
+                .collect(),
+            profile: HardwareProfile::default(),
+            epoch_ms: 1_461_657_600_000,
+        }
+    }
+}
+
+/// Owns the madsim runtime of one run.
+pub struct Sim {
+    rt: Runtime,
+    cfg: WorldConfig,
+}
+
+impl Sim {
+    /// A simulation for this configuration.
+    pub fn new(cfg: WorldConfig) -> Self {
+        let rt = Runtime::with_seed_and_config(cfg.seed, madsim::Config::default());
+        Sim { rt, cfg }
+    }
+
+    /// Builds the world inside the simulation and runs `f` to completion.
+    pub fn run<F, Fut, T>(self, f: F) -> T
+    where
+        F: FnOnce(World) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let cfg = self.cfg;
+        self.rt.block_on(async move {
+            let world = World::new(cfg);
+            f(world).await
+        })
+    }
+}
+
+/// A process as `ps`/`jps` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcInfo {
+    /// Process id.
+    pub pid: u32,
+    /// Main class or program name (`QuorumPeerMain`, `Kafka`).
+    pub name: String,
+}
+
+struct ProcEntry {
+    name: String,
+    node: NodeId,
+}
+
+struct HostState {
+    spec: HostSpec,
+    up: bool,
+    disk: HostDisk,
+    cpu: Arc<Mutex<Cpu>>,
+    procs: BTreeMap<u32, ProcEntry>,
+    next_pid: u32,
+}
+
+struct WorldState {
+    hosts: BTreeMap<String, HostState>,
+}
+
+/// Errors of world operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorldError {
+    /// No such host.
+    #[error("ssh: Could not resolve hostname {0}: Name or service not known")]
+    UnknownHost(String),
+    /// The host is powered off.
+    #[error("ssh: connect to host {0} port 22: No route to host")]
+    HostDown(String),
+}
+
+/// The simulated cluster. Cheap to clone; only usable inside [`Sim::run`].
+#[derive(Clone)]
+pub struct World {
+    state: Arc<Mutex<WorldState>>,
+    net: Net,
+    tracer: Tracer,
+    cfg: Arc<WorldConfig>,
+}
+
+impl World {
+    fn new(cfg: WorldConfig) -> Self {
+        let tracer = Tracer::new();
+        let net = Net::new(cfg.profile.net.clone(), tracer.clone());
+        let mut hosts = BTreeMap::new();
+        for spec in &cfg.hosts {
+            net.add_host(&spec.name);
+            // PIDs start where a freshly booted Ubuntu 14.04 box would have them.
+            let next_pid = 3000 + madsim::rand::thread_rng().gen_range(0..1000);
+            hosts.insert(
+                spec.name.clone(),
+                HostState {
+                    spec: spec.clone(),
+                    up: true,
+                    disk: HostDisk::new(cfg.profile.disk.clone()),
+                    cpu: Arc::new(Mutex::new(Cpu::new(cfg.profile.cpu.clone()))),
+                    procs: BTreeMap::new(),
+                    next_pid,
+                },
+            );
+        }
+        let world = World { state: Arc::new(Mutex::new(WorldState { hosts })), net, tracer, cfg: Arc::new(cfg) };
+        world.trace("lab", "world", "world.start", None, fields! { "seed" => world.cfg.seed });
+        world
+    }
+
+    /// The world's configuration.
+    pub fn config(&self) -> &WorldConfig {
+        &self.cfg
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// The trace.
+    pub fn tracer(&self) -> &Tracer {
+        &self.tracer
+    }
+
+    /// Virtual time since the start.
+    pub fn elapsed(&self) -> Duration {
+        madsim::time::TimeHandle::current().elapsed()
+    }
+
+    /// Wall-clock milliseconds since the Unix epoch, as hosts' clocks show them.
+    pub fn wall_ms(&self) -> i64 {
+        self.cfg.epoch_ms + self.elapsed().as_millis() as i64
+    }
+
+    /// Records a trace event at the current virtual time.
+    pub fn trace(&self, host: &str, proc: &str, kind: &str, cause: Option<EventId>, f: Map<String, Value>) -> EventId {
+        self.tracer.emit(self.elapsed().as_micros() as u64, host, proc, kind, cause, f)
+    }
+
+    /// Host names, in configuration order.
+    pub fn host_names(&self) -> Vec<String> {
+        self.cfg.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    /// The spec of a host.
+    pub fn host(&self, host: &str) -> Result<HostSpec, WorldError> {
+        lock(&self.state).hosts.get(host).map(|h| h.spec.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+    }
+
+    /// Whether a host is powered on.
+    pub fn is_up(&self, host: &str) -> bool {
+        lock(&self.state).hosts.get(host).is_some_and(|h| h.up)
+    }
+
+    /// A host's disk.
+    pub fn disk(&self, host: &str) -> Result<HostDisk, WorldError> {
+        lock(&self.state).hosts.get(host).map(|h| h.disk.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+    }
+
+    /// A host's CPU model.
+    pub fn cpu(&self, host: &str) -> Result<Arc<Mutex<Cpu>>, WorldError> {
+        lock(&self.state).hosts.get(host).map(|h| h.cpu.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+    }
+
+    /// Allocates a pid on a host, as the kernel would for any new process.
+    pub fn alloc_pid(&self, host: &str) -> Result<u32, WorldError> {
+        let mut st = lock(&self.state);
+        let h = st.hosts.get_mut(host).ok_or_else(|| WorldError::UnknownHost(host.into()))?;
+        let pid = h.next_pid;
+        // Other processes (cron, sshd children, the JVM's helpers) take pids in between.
+        h.next_pid += madsim::rand::thread_rng().gen_range(1..400);
+        Ok(pid)
+    }
+
+    /// Starts a process on a host; its code gets a [`ProcCtx`]. Returns the pid.
+    pub fn spawn<F, Fut>(&self, host: &str, name: &str, f: F) -> Result<u32, WorldError>
+    where
+        F: FnOnce(ProcCtx) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        if !self.is_up(host) {
+            return Err(WorldError::HostDown(host.into()));
+        }
+        let pid = self.alloc_pid(host)?;
+        let node = Handle::current().create_node().name(format!("{host}/{name}/{pid}")).build();
+        let ctx = ProcCtx { world: self.clone(), host: host.to_string(), name: name.to_string(), pid };
+        lock(&self.state)
+            .hosts
+            .get_mut(host)
+            .ok_or_else(|| WorldError::UnknownHost(host.into()))?
+            .procs
+            .insert(pid, ProcEntry { name: name.to_string(), node: node.id() });
+        self.trace(host, name, "proc.start", None, fields! { "pid" => pid });
+        let fut = f(ctx);
+        let world = self.clone();
+        let host_s = host.to_string();
+        let name_s = name.to_string();
+        node.spawn(async move {
+            fut.await;
+            // The process returned from main: it exits.
+            let removed = lock(&world.state).hosts.get_mut(&host_s).and_then(|h| h.procs.remove(&pid)).is_some();
+            if removed {
+                world.trace(&host_s, &name_s, "proc.exit", None, fields! { "pid" => pid });
+            }
+        });
+        Ok(pid)
+    }
+
+    /// Processes running on a host, by pid.
+    pub fn processes(&self, host: &str) -> Vec<ProcInfo> {
+        lock(&self.state)
+            .hosts
+            .get(host)
+            .map(|h| h.procs.iter().map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone() }).collect())
+            .unwrap_or_default()
+    }
+
+    /// `kill -9`: the process and all its tasks end at once; its sockets close.
+    pub fn kill(&self, host: &str, pid: u32) -> bool {
+        let entry = lock(&self.state).hosts.get_mut(host).and_then(|h| h.procs.remove(&pid));
+        match entry {
+            Some(p) => {
+                Handle::current().kill(p.node);
+                self.trace(host, &p.name, "proc.kill", None, fields! { "pid" => pid });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Power loss: every process dies without closing its sockets, the page cache is lost.
+    pub fn crash(&self, host: &str) -> Result<(), WorldError> {
+        let procs = {
+            let mut st = lock(&self.state);
+            let h = st.hosts.get_mut(host).ok_or_else(|| WorldError::UnknownHost(host.into()))?;
+            h.up = false;
+            h.disk.crash();
+            std::mem::take(&mut h.procs)
+        };
+        // The NIC goes dark before the processes' sockets are torn down, so peers hear nothing.
+        self.net.set_host_up(host, false);
+        for p in procs.values() {
+            Handle::current().kill(p.node);
+        }
+        self.trace("lab", "world", "host.crash", None, fields! { "host" => host });
+        Ok(())
+    }
+
+    /// Powers a host back on (no process starts by itself).
+    pub fn boot(&self, host: &str) -> Result<(), WorldError> {
+        {
+            let mut st = lock(&self.state);
+            let h = st.hosts.get_mut(host).ok_or_else(|| WorldError::UnknownHost(host.into()))?;
+            h.up = true;
+        }
+        self.net.set_host_up(host, true);
+        self.trace("lab", "world", "host.boot", None, fields! { "host" => host });
+        Ok(())
+    }
+}
+
+/// What a process's code gets: its identity and the hardware of its host.
+#[derive(Clone)]
+pub struct ProcCtx {
+    world: World,
+    /// Host the process runs on.
+    pub host: String,
+    /// Process name (`QuorumPeerMain`).
+    pub name: String,
+    /// Process id.
+    pub pid: u32,
+}
+
+impl ProcCtx {
+    /// The world.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Net {
+        self.world.net()
+    }
+
+    /// This host's disk.
+    pub fn disk(&self) -> HostDisk {
+        // A running process's host exists.
+        self.world.disk(&self.host).unwrap_or_else(|_| HostDisk::new(self.world.cfg.profile.disk.clone()))
+    }
+
+    /// Records a trace event from this process.
+    pub fn trace(&self, kind: &str, cause: Option<EventId>, f: Map<String, Value>) -> EventId {
+        self.world.trace(&self.host, &self.name, kind, cause, f)
+    }
+
+    /// This host's wall clock, ms since the Unix epoch.
+    pub fn wall_ms(&self) -> i64 {
+        self.world.wall_ms()
+    }
+}
