@@ -717,8 +717,14 @@ impl<T: Wire> Conn<T> {
     }
 }
 
-impl<T: Wire> Drop for Conn<T> {
-    fn drop(&mut self) {
+impl<T: Wire> Conn<T> {
+    /// Closes the connection now, as `socket.close()` from another thread would: the peer reads
+    /// end-of-stream after the data in flight, and a local reader gets `Err(Closed)`.
+    pub fn shutdown(&self) {
+        self.close(true);
+    }
+
+    fn close(&self, wake_local: bool) {
         let mut st = lock(&self.net.state);
         let alive = st.host_alive(&self.local, self.epoch);
         let blocked = st.is_blocked(&self.local, &self.peer);
@@ -737,9 +743,20 @@ impl<T: Wire> Drop for Conn<T> {
         }
         drop(tx);
         let mut rx = lock(&self.rx);
-        rx.receiver_gone = Some(alive);
-        rx.receiver_epoch = self.epoch;
+        if rx.receiver_gone.is_none() {
+            rx.receiver_gone = Some(alive);
+            rx.receiver_epoch = self.epoch;
+        }
         rx.q.clear();
+        if wake_local {
+            rx.break_with(NetError::Closed);
+        }
+    }
+}
+
+impl<T: Wire> Drop for Conn<T> {
+    fn drop(&mut self) {
+        self.close(false);
     }
 }
 
