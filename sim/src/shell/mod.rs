@@ -1,3 +1,476 @@
 //! The operator's shell language (contract 1 of the design brief).
+//!
+//! A line is what an operator types on the seed's hosts: `ssh slave1 zkServer.sh status`,
+//! `zkCli.sh -server master:2181 get /lab`, `jps`, `kill -9 3844`, `sleep 5`, plus simulator
+//! controls that start with `lab` (`lab crash slave1`, `lab partition master | slave1 slave2`,
+//! `lab heal`, `lab status`). Every command runs inside the simulation and takes the virtual
+//! time its work takes; between lines a learner's think time passes (1 s by default), as it
+//! does at a real keyboard. Errors print the real tools' wording and the shell goes on.
+//!
+//! ```
+//! use sim::world::{Sim, WorldConfig};
+//! use sim::shell::Shell;
+//! Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+//!     let mut sh = Shell::new(world);
+//!     sh.boot_cluster(true).await;
+//!     sh.exec_line("ssh slave2 jps").await;
+//!     assert!(sh.take_output().contains("QuorumPeerMain"));
+//! });
+//! ```
 
 pub mod lexer;
+pub mod term;
+
+use crate::trace::fields;
+use crate::world::World;
+use crate::zk;
+use std::time::Duration;
+use term::Term;
+
+/// Something the shell asks its caller to do outside the simulation (files on the real disk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the trace so far to this real file (`lab trace FILE`).
+    WriteTrace(String),
+}
+
+/// The shell's state: current host, directory, output, pending effects.
+pub struct Shell {
+    world: World,
+    host: String,
+    cwd: String,
+    term: Term,
+    /// Virtual time that passes before each line (a person typing).
+    pub think_time: Duration,
+    effects: Vec<Effect>,
+    /// Exit code of the last command.
+    pub last_exit: i32,
+}
+
+impl Shell {
+    /// A shell logged in on the first host (master), in ZooKeeper's `bin` directory as in the seed.
+    pub fn new(world: World) -> Self {
+        let host = world.host_names().first().cloned().unwrap_or_else(|| "master".into());
+        Shell {
+            world,
+            host,
+            cwd: format!("{}/bin", zk::quorum_peer::ZK_HOME),
+            term: Term::new(),
+            think_time: Duration::from_secs(1),
+            effects: Vec::new(),
+            last_exit: 0,
+        }
+    }
+
+    /// The world.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The prompt the seed's terminal shows: `root@master:/usr/local/spark/zookeeper-3.4.6/bin# `.
+    pub fn prompt(&self) -> String {
+        format!("root@{}:{}# ", self.host, self.cwd)
+    }
+
+    /// Output written since the last call.
+    pub fn take_output(&self) -> String {
+        self.term.take()
+    }
+
+    /// Effects requested since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Installs ZooKeeper as the seed does and, if `start`, starts it on every host and waits
+    /// (in virtual time) until one leader and its followers serve.
+    pub async fn boot_cluster(&mut self, start: bool) {
+        let _ = zk::install::install_seed_ensemble(&self.world);
+        if !start {
+            return;
+        }
+        let quiet = Term::new();
+        for h in self.world.host_names() {
+            zk::cli::zk_server_sh(&self.world, &h, "start", &quiet).await;
+        }
+        self.wait_for_quorum(Duration::from_secs(60)).await;
+    }
+
+    /// Waits until every running server reports a mode, or the deadline passes.
+    pub async fn wait_for_quorum(&self, limit: Duration) -> bool {
+        let deadline = madsim::time::Instant::now() + limit;
+        while madsim::time::Instant::now() < deadline {
+            let mut all = true;
+            for h in self.world.host_names() {
+                if zk::cli::status(&self.world, &h).await.is_none() {
+                    all = false;
+                }
+            }
+            if all {
+                return true;
+            }
+            madsim::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    /// Runs one line; its output goes to [`Shell::take_output`]. Returns the exit code.
+    pub async fn exec_line(&mut self, line: &str) -> i32 {
+        let parsed = match lexer::parse_line(line) {
+            Ok(Some(p)) => p,
+            Ok(None) => return 0,
+            Err(e) => {
+                self.term.err(&format!("bash: {e}"));
+                self.last_exit = 2;
+                return 2;
+            }
+        };
+        if !self.think_time.is_zero() {
+            madsim::time::sleep(self.think_time).await;
+        }
+        self.world.trace(&self.host, "shell", "shell.line", None, fields! { "line" => line });
+        let code = match (&parsed.host, parsed.words.is_empty()) {
+            (Some(h), true) => {
+                match self.world.host(h) {
+                    Ok(_) if self.world.is_up(h) => self.host = h.clone(),
+                    Ok(_) => self.term.err(&format!("ssh: connect to host {h} port 22: No route to host")),
+                    Err(e) => self.term.err(&e.to_string()),
+                }
+                0
+            }
+            (host, _) => {
+                let host = host.clone().unwrap_or_else(|| self.host.clone());
+                if let Err(e) = self.world.host(&host) {
+                    self.term.err(&e.to_string());
+                    255
+                } else if !self.world.is_up(&host) && parsed.words.first().map(String::as_str) != Some("lab") {
+                    self.term.err(&format!("ssh: connect to host {host} port 22: No route to host"));
+                    255
+                } else {
+                    self.run(&host, &parsed.words).await
+                }
+            }
+        };
+        self.last_exit = code;
+        code
+    }
+
+    async fn run(&mut self, host: &str, words: &[String]) -> i32 {
+        let Some(cmd) = words.first() else { return 0 };
+        let args = &words[1..];
+        match cmd.as_str() {
+            "zkServer.sh" => {
+                let action = args.first().map(String::as_str).unwrap_or("");
+                zk::cli::zk_server_sh(&self.world, host, action, &self.term).await
+            }
+            "zkCli.sh" => self.zk_cli(host, args.to_vec()).await,
+            "jps" => {
+                for p in self.world.processes(host) {
+                    self.term.out(&format!("{} {}", p.pid, p.name));
+                }
+                match self.world.alloc_pid(host) {
+                    Ok(pid) => self.term.out(&format!("{pid} Jps")),
+                    Err(e) => self.term.err(&e.to_string()),
+                }
+                0
+            }
+            "kill" => self.kill(host, args),
+            "sleep" => match args.first().map(|a| lexer::parse_duration(a)) {
+                Some(Ok(d)) => {
+                    madsim::time::sleep(d).await;
+                    0
+                }
+                Some(Err(e)) => {
+                    self.term.err(&e.to_string());
+                    1
+                }
+                None => {
+                    self.term.err("sleep: missing operand");
+                    1
+                }
+            },
+            "date" => {
+                self.term.out(&zk::cli::java_date(self.world.wall_ms()));
+                0
+            }
+            "hostname" => {
+                self.term.out(host);
+                0
+            }
+            "cd" => {
+                if let Some(dir) = args.first() {
+                    self.cwd = self.resolve(dir);
+                }
+                0
+            }
+            "source" | "export" | "true" | "clear" => 0,
+            "cat" => self.cat(host, args),
+            "echo" => self.echo(host, args).await,
+            "ls" => {
+                let dir = args.first().map(|d| self.resolve(d)).unwrap_or_else(|| self.cwd.clone());
+                if let Ok(disk) = self.world.disk(host) {
+                    let mut names: Vec<String> = disk
+                        .list(&dir)
+                        .into_iter()
+                        .filter_map(|p| p.strip_prefix(&format!("{dir}/")).map(|r| r.split('/').next().unwrap_or("").to_string()))
+                        .collect();
+                    names.dedup();
+                    if !names.is_empty() {
+                        self.term.out(&names.join("  "));
+                    }
+                }
+                0
+            }
+            "lab" => self.lab(args).await,
+            other => {
+                self.term.err(&format!("{other}: command not found"));
+                127
+            }
+        }
+    }
+
+    fn resolve(&self, path: &str) -> String {
+        let joined = if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", self.cwd) };
+        let mut parts: Vec<&str> = Vec::new();
+        for p in joined.split('/') {
+            match p {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                x => parts.push(x),
+            }
+        }
+        format!("/{}", parts.join("/"))
+    }
+
+    fn cat(&self, host: &str, args: &[String]) -> i32 {
+        let mut code = 0;
+        for a in args {
+            let path = self.resolve(a);
+            match self.world.disk(host).ok().and_then(|d| d.peek(&path)) {
+                Some(bytes) => self.term.raw(&String::from_utf8_lossy(&bytes)),
+                None => {
+                    self.term.err(&format!("cat: {a}: No such file or directory"));
+                    code = 1;
+                }
+            }
+        }
+        code
+    }
+
+    /// `echo WORDS [> FILE | >> FILE]`: the way a learner fixes a myid.
+    async fn echo(&self, host: &str, args: &[String]) -> i32 {
+        let redirect = args.iter().position(|a| a == ">" || a == ">>");
+        let text = args[..redirect.unwrap_or(args.len())].join(" ");
+        match redirect {
+            None => {
+                self.term.out(&text);
+                0
+            }
+            Some(i) => {
+                let Some(file) = args.get(i + 1) else {
+                    self.term.err("bash: syntax error near unexpected token `newline'");
+                    return 2;
+                };
+                let path = self.resolve(file);
+                let Ok(disk) = self.world.disk(host) else { return 1 };
+                let line = format!("{text}\n");
+                let res = if args[i] == ">>" { disk.append(&path, line.as_bytes()).await } else { disk.write_all(&path, line.as_bytes()).await };
+                match res {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        self.term.err(&format!("bash: {file}: {e}"));
+                        1
+                    }
+                }
+            }
+        }
+    }
+
+    fn kill(&self, host: &str, args: &[String]) -> i32 {
+        let pids: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+        if pids.is_empty() {
+            self.term.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]");
+            return 2;
+        }
+        let mut code = 0;
+        for p in pids {
+            match p.parse::<u32>() {
+                Ok(pid) if self.world.kill(host, pid) => {}
+                Ok(pid) => {
+                    self.term.err(&format!("bash: kill: ({pid}) - No such process"));
+                    code = 1;
+                }
+                Err(_) => {
+                    self.term.err(&format!("bash: kill: {p}: arguments must be process or job IDs"));
+                    code = 1;
+                }
+            }
+        }
+        code
+    }
+
+    /// Runs zkCli as a foreground process (`ZooKeeperMain`) on `host` and waits for it.
+    async fn zk_cli(&self, host: &str, args: Vec<String>) -> i32 {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let term = self.term.clone();
+        let spawned = self.world.spawn(host, "ZooKeeperMain", move |ctx| async move {
+            let code = zk::cli::zk_cli(ctx, args, term).await;
+            let _ = tx.send(code);
+        });
+        if let Err(e) = spawned {
+            self.term.err(&e.to_string());
+            return 1;
+        }
+        // A process killed under us (its host crashed) ends like `kill -9`: 137.
+        rx.await.unwrap_or(137)
+    }
+
+    async fn lab(&mut self, args: &[String]) -> i32 {
+        let sub = args.first().map(String::as_str).unwrap_or("");
+        let rest = &args[args.len().min(1)..];
+        let host_arg = |i: usize| rest.get(i).cloned().unwrap_or_default();
+        match sub {
+            "crash" => match self.world.crash(&host_arg(0)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    self.term.err(&format!("lab: {e}"));
+                    1
+                }
+            },
+            "boot" => match self.world.boot(&host_arg(0)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    self.term.err(&format!("lab: {e}"));
+                    1
+                }
+            },
+            "partition" => {
+                // `lab partition A B | C D` (two-way) or `lab partition A -> B` (one-way).
+                if let Some(i) = rest.iter().position(|w| w == "->") {
+                    let (from, to) = (&rest[..i], &rest[i + 1..]);
+                    for f in from {
+                        for t in to {
+                            self.world.net().block(f, t);
+                        }
+                    }
+                    return 0;
+                }
+                let Some(bar) = rest.iter().position(|w| w == "|") else {
+                    self.term.err("lab: usage: lab partition HOST… | HOST…   or   lab partition HOST -> HOST");
+                    return 2;
+                };
+                let (a, b) = (&rest[..bar], &rest[bar + 1..]);
+                for h in a.iter().chain(b) {
+                    if self.world.host(h).is_err() {
+                        self.term.err(&format!("lab: unknown host {h}"));
+                        return 2;
+                    }
+                }
+                self.world.net().partition(a, b);
+                0
+            }
+            "heal" => {
+                self.world.net().heal();
+                0
+            }
+            "status" => {
+                self.status().await;
+                0
+            }
+            "trace" => match rest.first() {
+                Some(f) => {
+                    self.effects.push(Effect::WriteTrace(f.clone()));
+                    0
+                }
+                None => {
+                    self.term.err("lab: usage: lab trace FILE");
+                    2
+                }
+            },
+            "set" => self.lab_set(rest).await,
+            "net" => self.lab_net(rest),
+            _ => {
+                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE");
+                2
+            }
+        }
+    }
+
+    async fn status(&self) {
+        self.term.out(&format!("{:<8} {:<5} {:<10} {}", "HOST", "POWER", "ZK MODE", "PROCESSES"));
+        for h in self.world.host_names() {
+            let up = self.world.is_up(&h);
+            let mode = if up { zk::cli::status(&self.world, &h).await.unwrap_or_else(|| "-".into()) } else { "-".into() };
+            let procs: Vec<String> = self.world.processes(&h).iter().map(|p| format!("{} {}", p.pid, p.name)).collect();
+            self.term.out(&format!("{:<8} {:<5} {:<10} {}", h, if up { "on" } else { "off" }, mode, procs.join(", ")));
+        }
+    }
+
+    /// `lab set HOST FILE KEY=VALUE`: edits a key of a properties file, as `vi` would (and
+    /// fsyncs it, as vim does on `:w`).
+    async fn lab_set(&self, rest: &[String]) -> i32 {
+        let (Some(host), Some(file), Some(kv)) = (rest.first(), rest.get(1), rest.get(2)) else {
+            self.term.err("lab: usage: lab set HOST FILE KEY=VALUE");
+            return 2;
+        };
+        let Some((key, value)) = kv.split_once('=') else {
+            self.term.err("lab: usage: lab set HOST FILE KEY=VALUE");
+            return 2;
+        };
+        let Ok(disk) = self.world.disk(host) else {
+            self.term.err(&format!("lab: unknown host {host}"));
+            return 2;
+        };
+        let path = self.resolve(file);
+        let old = disk.peek(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let mut found = false;
+        let mut lines: Vec<String> = old
+            .lines()
+            .map(|l| {
+                let k = l.split('=').next().unwrap_or("").trim();
+                if !l.trim_start().starts_with('#') && k == key {
+                    found = true;
+                    format!("{key}={value}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        if !found {
+            lines.push(format!("{key}={value}"));
+        }
+        let text = lines.join("\n") + "\n";
+        match disk.write_all(&path, text.as_bytes()).await {
+            Ok(()) => {
+                let _ = disk.fsync(&path).await;
+                0
+            }
+            Err(e) => {
+                self.term.err(&format!("lab: {e}"));
+                1
+            }
+        }
+    }
+
+    fn lab_net(&self, rest: &[String]) -> i32 {
+        let mut p = self.world.net().params();
+        let value = rest.get(1).map(String::as_str).unwrap_or("");
+        let ok = match rest.first().map(String::as_str) {
+            Some("latency") => lexer::parse_duration(value).map(|d| {
+                p.latency_min_us = d.as_micros() as u64;
+                p.latency_mean_us = d.as_micros() as u64;
+            }).is_ok(),
+            Some("loss") => value.parse::<f64>().ok().filter(|x| (0.0..=1.0).contains(x)).map(|x| p.loss = x).is_some(),
+            Some("bandwidth") => value.parse::<u64>().ok().filter(|x| *x > 0).map(|mbit| p.bandwidth_bps = mbit * 1_000_000).is_some(),
+            _ => false,
+        };
+        if !ok {
+            self.term.err("lab: usage: lab net latency DURATION | loss PROBABILITY | bandwidth MBIT");
+            return 2;
+        }
+        self.world.net().set_params(p);
+        0
+    }
+}

@@ -5,7 +5,16 @@
 //! [`data_tree::DataTree`] holds the znodes; [`persistence`] is `FileTxnSnapLog`;
 //! [`client::ZooKeeper`] is the client handle; [`cli`] is `zkCli.sh`.
 
+pub mod cli;
+pub mod client;
 pub mod config;
 pub mod data_tree;
+pub mod election;
+pub mod install;
+pub mod persistence;
+pub mod proto;
+pub mod quorum_peer;
+pub mod server;
 pub mod txn;
 pub mod watch_manager;
+pub mod zab;

@@ -132,7 +132,7 @@ impl FileTxnSnapLog {
             log.extend(recs);
         }
         for (hdr, txn) in &log {
-            if hdr.zxid > tree.last_processed_zxid {
+            if hdr.zxid > tree.last_processed_zxid() {
                 tree.process_txn(hdr, txn);
             }
         }
@@ -164,7 +164,7 @@ impl FileTxnSnapLog {
 
     /// Writes `snapshot.<zxid>` durably and starts a new log file for what follows.
     pub async fn snapshot(&mut self, tree: &DataTree) -> Result<(), PersistError> {
-        let path = format!("{}/snapshot.{}", self.snap_dir, hex(tree.last_processed_zxid));
+        let path = format!("{}/snapshot.{}", self.snap_dir, hex(tree.last_processed_zxid()));
         let bytes = serde_json::to_vec(tree).unwrap_or_default();
         self.disk.write_all(&path, &bytes).await?;
         self.disk.fsync(&path).await?;

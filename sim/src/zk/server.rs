@@ -94,7 +94,7 @@ pub type Shared = Arc<Mutex<PeerState>>;
 impl PeerState {
     /// A peer that has loaded its database.
     pub fn new(myid: u64, cfg: QuorumPeerConfig, snap_log: FileTxnSnapLog, tree: DataTree, log: Vec<(TxnHeader, Txn)>, wall_ms: i64) -> Self {
-        let last_logged = log.last().map_or(tree.last_processed_zxid, |(h, _)| h.zxid.max(tree.last_processed_zxid));
+        let last_logged = log.last().map_or(tree.last_processed_zxid(), |(h, _)| h.zxid.max(tree.last_processed_zxid()));
         let committed_log: VecDeque<_> = log.into_iter().rev().take(COMMIT_LOG_COUNT).rev().collect();
         PeerState {
             myid,
@@ -210,7 +210,7 @@ impl PeerState {
     pub fn start_serving(&mut self, ctx: &ProcCtx, role_tx: mpsc::UnboundedSender<WriteReq>) {
         self.serving = true;
         self.role_tx = Some(role_tx);
-        ctx.trace("zk.serving", None, fields! { "serving" => true, "zxid" => fmt_zxid(self.tree.last_processed_zxid) });
+        ctx.trace("zk.serving", None, fields! { "serving" => true, "zxid" => fmt_zxid(self.tree.last_processed_zxid()) });
     }
 
     fn submit(&mut self, conn_id: u64, session_id: SessionId, xid: i32, op: &Op, txn: Txn) -> bool {
@@ -235,7 +235,7 @@ impl PeerState {
             _ => format!(
                 "Zookeeper version: 3.4.6-1569965, built on 02/20/2014 09:09 GMT\nLatency min/avg/max: 0/0/0\nReceived: 0\nSent: 0\nConnections: {}\nOutstanding: 0\nZxid: {}\nMode: {mode}\nNode count: {}\n",
                 self.clients.len(),
-                fmt_zxid(self.tree.last_processed_zxid),
+                fmt_zxid(self.tree.last_processed_zxid()),
                 self.tree.node_count()
             ),
         }
@@ -354,11 +354,11 @@ async fn establish(
             // "ZooKeeperServer not running": the connection is closed at once.
             return None;
         }
-        if last_zxid_seen > st.tree.last_processed_zxid {
+        if last_zxid_seen > st.tree.last_processed_zxid() {
             ctx.trace(
                 "zk.session.refused",
                 None,
-                fields! { "client_zxid" => fmt_zxid(last_zxid_seen), "our_zxid" => fmt_zxid(st.tree.last_processed_zxid) },
+                fields! { "client_zxid" => fmt_zxid(last_zxid_seen), "our_zxid" => fmt_zxid(st.tree.last_processed_zxid()) },
             );
             return None;
         }
@@ -406,7 +406,7 @@ fn handle_request(
     op: Op,
 ) -> Option<i32> {
     let mut st = lock(shared);
-    let zxid = st.tree.last_processed_zxid;
+    let zxid = st.tree.last_processed_zxid();
     let reply = |err: i32, body: ReplyBody| ClientPacket::Reply { xid, zxid, err, body };
     let pkt = match &op {
         Op::Ping => reply(0, ReplyBody::Empty),
