@@ -1,1 +1,151 @@
-fn main(){}
+//! `lab`: the kafka-zk lab's command line.
+//!
+//! - `lab quickstart [--seed N]`: the seed course's walkthrough in one run.
+//! - `lab shell [--seed N] [--trace FILE] [--strict] [--stopped]`: type the seed's commands.
+//! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
+//!
+//! Everything inside runs in the deterministic simulation; this file is the only place that
+//! touches the real terminal and real files.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use sim::shell::{Effect, Shell};
+use sim::world::{Sim, WorldConfig};
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+mod quickstart;
+
+#[derive(Parser)]
+#[command(name = "lab", version, about = "A deterministic ZooKeeper + Kafka cluster to learn on")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Replays the seed course's install-and-verify walkthrough.
+    Quickstart {
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Language of the narration.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
+    },
+    /// An interactive (or piped) shell on the simulated cluster.
+    Shell {
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the trace (JSONL) here when the shell ends.
+        #[arg(long)]
+        trace: Option<String>,
+        /// Stop at the first failing command with its exit code.
+        #[arg(long)]
+        strict: bool,
+        /// Start with ZooKeeper installed but not running.
+        #[arg(long)]
+        stopped: bool,
+        /// Virtual time that passes before each line (a person typing), e.g. 1s, 0, 250ms.
+        #[arg(long, default_value = "1s")]
+        think: String,
+    },
+    /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
+    TraceHash {
+        /// Script to run.
+        script: String,
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lab: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.cmd {
+        Cmd::Quickstart { seed, lang } => quickstart::run(seed, &lang),
+        Cmd::Shell { seed, trace, strict, stopped, think } => {
+            let think = sim::shell::lexer::parse_duration(&think).context("--think")?;
+            let stdin = std::io::stdin();
+            let interactive = stdin.is_terminal();
+            let lines = stdin.lock().lines();
+            shell(seed, lines, interactive, strict, stopped, think, trace)
+        }
+        Cmd::TraceHash { script, seed } => {
+            let text = if script == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&script).with_context(|| format!("reading {script}"))?
+            };
+            let hash = Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+                let mut sh = Shell::new(world.clone());
+                sh.boot_cluster(true).await;
+                for line in text.lines() {
+                    sh.exec_line(line).await;
+                }
+                world.tracer().hash()
+            });
+            println!("{hash}");
+            Ok(0)
+        }
+    }
+}
+
+/// Runs the shell over `lines`; output goes to stdout as each command finishes.
+fn shell(
+    seed: u64,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    interactive: bool,
+    strict: bool,
+    stopped: bool,
+    think: Duration,
+    trace: Option<String>,
+) -> Result<i32> {
+    let mut lines = lines;
+    Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+        let mut sh = Shell::new(world.clone());
+        sh.think_time = think;
+        sh.boot_cluster(!stopped).await;
+        let mut out = std::io::stdout().lock();
+        let mut code = 0;
+        loop {
+            if interactive {
+                write!(out, "{}", sh.prompt())?;
+                out.flush()?;
+            }
+            // Reading the next line blocks the simulation, not virtual time.
+            let Some(line) = lines.next() else { break };
+            let line = line?;
+            let c = sh.exec_line(&line).await;
+            write!(out, "{}", sh.take_output())?;
+            for effect in sh.take_effects() {
+                match effect {
+                    Effect::WriteTrace(path) => {
+                        std::fs::write(&path, world.tracer().to_jsonl()).with_context(|| format!("writing {path}"))?
+                    }
+                }
+            }
+            if strict && c != 0 {
+                code = c;
+                break;
+            }
+        }
+        if let Some(path) = trace {
+            std::fs::write(&path, world.tracer().to_jsonl()).with_context(|| format!("writing {path}"))?;
+        }
+        Ok(code)
+    })
+}

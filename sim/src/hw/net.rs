@@ -316,54 +316,61 @@ impl Net {
         }
         // SYN travels.
         sleep(latency).await;
-        let client = {
+        enum Outcome<C> {
+            Up(C),
+            Down,
+            Refused,
+        }
+        let outcome = {
             let mut st = lock(&self.state);
-            let Some(to_epoch) = st.hosts.get(to).filter(|h| h.up).map(|h| h.epoch) else {
-                drop(st);
+            match st.hosts.get(to).filter(|h| h.up).map(|h| h.epoch) {
+                None => Outcome::Down,
+                Some(to_epoch) => {
+                    let key = (to.to_string(), port);
+                    match st.listeners.get(&key).map(|(_, l)| l.downcast_ref::<mpsc::UnboundedSender<Conn<T>>>()) {
+                        Some(Some(sender)) => {
+                            let sender = sender.clone();
+                            let id = st.next_conn;
+                            st.next_conn += 1;
+                            let up: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(from, to)));
+                            let down: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(to, from)));
+                            st.pipes.push(Arc::downgrade(&(up.clone() as Arc<dyn Releasable>)));
+                            st.pipes.push(Arc::downgrade(&(down.clone() as Arc<dyn Releasable>)));
+                            drop(st);
+                            let end = |local: &str, peer: &str, proc: &str, epoch, tx, rx| Conn {
+                                net: self.clone(),
+                                id,
+                                local: local.to_string(),
+                                proc: proc.to_string(),
+                                peer: peer.to_string(),
+                                port,
+                                epoch,
+                                tx,
+                                rx,
+                            };
+                            let client = end(from, to, proc, from_epoch, up.clone(), down.clone());
+                            let server = end(to, from, "", to_epoch, down, up);
+                            if sender.unbounded_send(server).is_err() {
+                                Outcome::Refused
+                            } else {
+                                Outcome::Up(client)
+                            }
+                        }
+                        _ => Outcome::Refused,
+                    }
+                }
+            }
+        };
+        let client = match outcome {
+            Outcome::Up(c) => c,
+            Outcome::Down => {
                 sleep(timeout.saturating_sub(latency)).await;
                 return Err(NetError::TimedOut);
-            };
-            let key = (to.to_string(), port);
-            let sender = match st.listeners.get(&key).map(|(_, l)| l.downcast_ref::<mpsc::UnboundedSender<Conn<T>>>()) {
-                Some(Some(s)) => s.clone(),
-                _ => {
-                    drop(st);
-                    sleep(latency).await;
-                    return Err(NetError::Refused);
-                }
-            };
-            let id = st.next_conn;
-            st.next_conn += 1;
-            let up: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(from, to)));
-            let down: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(to, from)));
-            st.pipes.push(Arc::downgrade(&(up.clone() as Arc<dyn Releasable>)));
-            st.pipes.push(Arc::downgrade(&(down.clone() as Arc<dyn Releasable>)));
-            let client = Conn {
-                net: self.clone(),
-                id,
-                local: from.to_string(),
-                proc: proc.to_string(),
-                peer: to.to_string(),
-                port,
-                epoch: from_epoch,
-                tx: up.clone(),
-                rx: down.clone(),
-            };
-            let server = Conn {
-                net: self.clone(),
-                id,
-                local: to.to_string(),
-                proc: String::new(),
-                peer: from.to_string(),
-                port,
-                epoch: to_epoch,
-                tx: down,
-                rx: up,
-            };
-            if sender.unbounded_send(server).is_err() {
+            }
+            Outcome::Refused => {
+                sleep(latency).await;
                 return Err(NetError::Refused);
             }
-            client
         };
         // SYN-ACK travels back.
         sleep(latency).await;

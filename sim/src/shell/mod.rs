@@ -132,7 +132,7 @@ impl Shell {
         let code = match (&parsed.host, parsed.words.is_empty()) {
             (Some(h), true) => {
                 match self.world.host(h) {
-                    Ok(_) if self.world.is_up(h) => self.host = h.clone(),
+                    Ok(_) if self.world.is_up(h) => self.host = h.to_string(),
                     Ok(_) => self.term.err(&format!("ssh: connect to host {h} port 22: No route to host")),
                     Err(e) => self.term.err(&e.to_string()),
                 }

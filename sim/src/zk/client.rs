@@ -14,7 +14,7 @@
 use super::proto::{ClientPacket, Op, ReplyBody};
 use super::txn::{CreateMode, SessionId, Stat, ZkError, Zxid};
 use super::watch_manager::EventType;
-use crate::hw::{Conn, NetError};
+use crate::hw::NetError;
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
 use futures::channel::{mpsc, oneshot};
@@ -141,7 +141,7 @@ impl ZooKeeper {
 
     /// A watch or state event that has already arrived, if any.
     pub fn try_next_event(&mut self) -> Option<WatchedEvent> {
-        self.events.try_next().ok().flatten()
+        self.events.try_recv().ok()
     }
 
     async fn call(&self, op: Op) -> Reply {
@@ -238,7 +238,7 @@ async fn event_loop(
     let mut last_zxid: Zxid = 0;
     let mut next = 0usize;
     let mut xid = 1i32;
-    let mut was_connected = false;
+    let mut was_connected;
     let mut attempts = 0usize;
     loop {
         let (host, port) = servers[next % servers.len()].clone();
@@ -261,7 +261,7 @@ async fn event_loop(
         let conn = match conn {
             Ok(c) => c,
             Err(_) => {
-                while let Ok(Some(o)) = req_rx.try_next() {
+                while let Ok(o) = req_rx.try_recv() {
                     queued.push(o);
                 }
                 fail_all(&mut pending, &mut queued, ZkError::ConnectionLoss);
@@ -283,14 +283,14 @@ async fn event_loop(
                 lock(&state).life = Life::Expired;
                 ctx.trace("zk.client.expired", None, fields! { "session" => format!("0x{session_id:x}") });
                 let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::Expired, kind: EventType::None, path: None });
-                while let Ok(Some(o)) = req_rx.try_next() {
+                while let Ok(o) = req_rx.try_recv() {
                     queued.push(o);
                 }
                 fail_all(&mut pending, &mut queued, ZkError::SessionExpired);
                 return;
             }
             _ => {
-                while let Ok(Some(o)) = req_rx.try_next() {
+                while let Ok(o) = req_rx.try_recv() {
                     queued.push(o);
                 }
                 fail_all(&mut pending, &mut queued, ZkError::ConnectionLoss);
@@ -363,7 +363,7 @@ async fn event_loop(
         };
         if broke {
             let closed = lock(&state).life == Life::Closed;
-            while let Ok(Some(o)) = req_rx.try_next() {
+            while let Ok(o) = req_rx.try_recv() {
                 queued.push(o);
             }
             fail_all(&mut pending, &mut queued, ZkError::ConnectionLoss);

@@ -101,7 +101,7 @@ async fn send_worker(ctx: ProcCtx, myid: u64, host: String, port: u16, mut rx: m
     let mut conn: Option<Conn<ElectionMsg>> = None;
     while let Some(mut n) = rx.next().await {
         // Only the newest notification matters.
-        while let Ok(Some(newer)) = rx.try_next() {
+        while let Ok(newer) = rx.try_recv() {
             n = newer;
         }
         if conn.is_none() {
