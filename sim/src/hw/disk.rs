@@ -680,16 +680,6 @@ fn sim_now() -> (Option<Instant>, Duration) {
     }
 }
 
-/// Sleep until `deadline` exactly: madsim's `sleep_until` rounds up to at least 1 ms, which would
-/// swamp microsecond costs, so the deadline is reset after construction.
-async fn sleep_exactly_until(deadline: Instant) {
-    if TimeHandle::current().now_instant() >= deadline {
-        return;
-    }
-    let mut s = madsim::time::sleep_until(deadline);
-    std::pin::Pin::new(&mut s).reset(deadline);
-    s.await;
-}
 
 impl HostDisk {
     /// A new empty disk (page-cache copies at [`DEFAULT_MEMCPY_BYTES_PER_SEC`]).
@@ -730,7 +720,7 @@ impl HostDisk {
             }
             done + cost.copy
         };
-        sleep_exactly_until(deadline).await;
+        super::sleep_until_exact(deadline).await;
     }
 
     /// Run an operation on the model under the lock, then wait for its cost.

@@ -13,3 +13,21 @@ pub use cpu::{Cpu, CpuCounters};
 pub use disk::{Disk, DiskCounters, DiskError, HostDisk};
 pub use net::{Conn, Listener, Net, NetError, Wire};
 pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileError};
+
+use madsim::time::{Instant, TimeHandle};
+
+/// Sleeps until `deadline` exactly. `madsim::time::sleep_until` never sleeps less than 1 ms,
+/// which would hide every microsecond cost of the model; `Sleep::reset` has no such floor.
+pub async fn sleep_until_exact(deadline: Instant) {
+    if TimeHandle::current().now_instant() >= deadline {
+        return;
+    }
+    let mut s = madsim::time::sleep_until(deadline);
+    std::pin::Pin::new(&mut s).reset(deadline);
+    s.await;
+}
+
+/// Sleeps for `d` exactly (see [`sleep_until_exact`]).
+pub async fn sleep_exact(d: std::time::Duration) {
+    sleep_until_exact(TimeHandle::current().now_instant() + d).await;
+}

@@ -154,7 +154,7 @@ impl World {
                 HostState {
                     spec: spec.clone(),
                     up: true,
-                    disk: HostDisk::new(cfg.profile.disk.clone()),
+                    disk: HostDisk::from_profile(&cfg.profile),
                     cpu: Arc::new(Mutex::new(Cpu::new(cfg.profile.cpu.clone()))),
                     procs: BTreeMap::new(),
                     next_pid,
