@@ -10,9 +10,11 @@
 //! - [`zk`]: a ZooKeeper 3.4 ensemble (`QuorumPeer`, FastLeaderElection, ZAB, DataTree, sessions,
 //!   watches) and its client handle.
 //! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
+//! - [`report`]: human summaries of a run, read from the trace.
 #![warn(missing_docs)]
 
 pub mod hw;
+pub mod report;
 pub mod shell;
 pub mod trace;
 pub mod world;

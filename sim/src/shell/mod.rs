@@ -62,6 +62,11 @@ impl Shell {
         }
     }
 
+    /// Switches the current host, as `ssh HOST` does (for scripted walkthroughs).
+    pub fn set_host(&mut self, host: &str) {
+        self.host = host.to_string();
+    }
+
     /// The world.
     pub fn world(&self) -> &World {
         &self.world
