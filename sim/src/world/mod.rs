@@ -254,13 +254,15 @@ impl World {
         let world = self.clone();
         let host_s = host.to_string();
         let name_s = name.to_string();
+        let node_id = node.id();
         node.spawn(async move {
             fut.await;
-            // The process returned from main: it exits.
+            // The process returned from main: it exits, and every thread it started ends with it.
             let removed = lock(&world.state).hosts.get_mut(&host_s).and_then(|h| h.procs.remove(&pid)).is_some();
             if removed {
                 world.trace(&host_s, &name_s, "proc.exit", None, fields! { "pid" => pid });
             }
+            Handle::current().kill(node_id);
         });
         Ok(pid)
     }

@@ -143,21 +143,23 @@ async fn recv_worker(
 ) {
     while let Ok(msg) = conn.recv().await {
         let ElectionMsg::Notification(n) = msg else { continue };
-        // WorkerReceiver: a peer that is not LOOKING answers a LOOKING peer with its settled vote.
-        let answer = {
+        // WorkerReceiver: a peer that is not LOOKING answers a LOOKING peer with its settled vote;
+        // a LOOKING peer queues the vote, and answers a peer whose round lags behind its own.
+        let (answer, queue) = {
             let st = lock(&shared);
-            (st.state != ServerState::Looking && n.state == ServerState::Looking).then(|| Notification {
-                vote: st.current_vote,
-                election_epoch: st.logical_clock,
-                state: st.state,
-                sid: st.myid,
-            })
-        };
-        match answer {
-            Some(a) => mgr.send(n.sid, a),
-            None => {
-                let _ = in_tx.unbounded_send(n);
+            let ours = Notification { vote: st.current_vote, election_epoch: st.logical_clock, state: st.state, sid: st.myid };
+            match (st.state, n.state) {
+                (ServerState::Looking, ServerState::Looking) if n.election_epoch < st.logical_clock => (Some(ours), true),
+                (ServerState::Looking, _) => (None, true),
+                (_, ServerState::Looking) => (Some(ours), false),
+                _ => (None, false),
             }
+        };
+        if let Some(a) = answer {
+            mgr.send(n.sid, a);
+        }
+        if queue {
+            let _ = in_tx.unbounded_send(n);
         }
     }
 }
@@ -233,7 +235,10 @@ pub async fn look_for_leader(
                     logical_clock = n.election_epoch;
                     lock(shared).logical_clock = logical_clock;
                     recvset.clear();
-                    let own = Vote { leader: myid, zxid: lock(shared).last_logged, peer_epoch: lock(shared).current_epoch };
+                    let own = {
+                        let st = lock(shared);
+                        Vote { leader: myid, zxid: st.last_logged, peer_epoch: st.current_epoch }
+                    };
                     proposal = if total_order_predicate(&n.vote, &own) { n.vote } else { own };
                     mgr.send_all(&notify(proposal, logical_clock));
                 } else if n.election_epoch < logical_clock {
