@@ -10,9 +10,11 @@
 //! - [`zk`]: a ZooKeeper 3.4 ensemble (`QuorumPeer`, FastLeaderElection, ZAB, DataTree, sessions,
 //!   watches) and its client handle.
 //! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
+//! - [`check`]: invariant checkers over the trace.
 //! - [`report`]: human summaries of a run, read from the trace.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod hw;
 pub mod report;
 pub mod shell;

@@ -1,1 +1,41 @@
+//! Helpers shared by the cross-crate tests: run a shell script on a fresh simulated cluster.
 
+use sim::shell::Shell;
+use sim::world::{Sim, WorldConfig};
+
+/// Output of one run of a shell script, with its trace hash.
+pub struct Run {
+    /// Everything the script printed.
+    pub output: String,
+    /// Per line: (line, its output, its exit code).
+    pub steps: Vec<(String, String, i32)>,
+    /// SHA-256 of the trace.
+    pub trace_hash: String,
+    /// The trace as JSONL.
+    pub trace: String,
+}
+
+impl Run {
+    /// Output of the n-th line that equals `line` (0-based among equal lines).
+    pub fn output_of(&self, line: &str, nth: usize) -> &str {
+        self.steps.iter().filter(|(l, _, _)| l == line).nth(nth).map(|(_, o, _)| o.as_str()).unwrap_or("")
+    }
+}
+
+/// Runs `script` (one command per line) on the seed's cluster with ZooKeeper started
+/// (`start = true`) or only installed.
+pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
+    Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+        let mut sh = Shell::new(world.clone());
+        sh.boot_cluster(start).await;
+        let mut steps = Vec::new();
+        let mut output = String::new();
+        for line in script.lines() {
+            let code = sh.exec_line(line).await;
+            let out = sh.take_output();
+            output.push_str(&out);
+            steps.push((line.to_string(), out, code));
+        }
+        Run { output, steps, trace_hash: world.tracer().hash(), trace: world.tracer().to_jsonl() }
+    })
+}

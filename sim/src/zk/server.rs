@@ -152,7 +152,13 @@ impl PeerState {
         ctx.trace(
             "zk.apply",
             None,
-            fields! { "zxid" => fmt_zxid(hdr.zxid), "op" => txn_name(txn), "session" => format!("0x{:x}", hdr.session_id), "err" => rc.err.as_ref().map(|e| e.code()).unwrap_or(0) },
+            fields! {
+                "zxid" => fmt_zxid(hdr.zxid),
+                "op" => txn.op_name(),
+                "session" => format!("0x{:x}", hdr.session_id),
+                "err" => rc.err.as_ref().map(|e| e.code()).unwrap_or(0),
+                "crc" => txn_crc(hdr, txn)
+            },
         );
         for ev in &rc.events {
             for (conn_id, ev) in self.watches.trigger(ev) {
@@ -242,14 +248,9 @@ impl PeerState {
     }
 }
 
-fn txn_name(txn: &Txn) -> &'static str {
-    match txn {
-        Txn::CreateSession { .. } => "createSession",
-        Txn::CloseSession => "closeSession",
-        Txn::Create { .. } => "create",
-        Txn::Delete { .. } => "delete",
-        Txn::SetData { .. } => "setData",
-    }
+/// A checksum of a transaction and its header: two servers that applied the same zxid must agree.
+fn txn_crc(hdr: &TxnHeader, txn: &Txn) -> u32 {
+    crc32fast::hash(serde_json::to_string(&(hdr, txn)).unwrap_or_default().as_bytes())
 }
 
 /// Accepts client connections on the client port for the life of the process.
@@ -440,7 +441,7 @@ fn handle_request(
         },
         _ => {
             let Some(txn) = op.to_txn() else { return None };
-            ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn_name(&txn), "path" => op.path() });
+            ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });
             if st.submit(conn_id, session_id, xid, &op, txn) {
                 return Some(xid);
             }

@@ -426,6 +426,7 @@ async fn lead_epoch(
         }
         st.start_serving(&l.ctx, l.write_tx.clone());
     }
+    l.ctx.trace("zab.established", None, fields! { "epoch" => epoch, "leader" => l.myid });
     // Broadcast.
     let half_tick = tick / 2;
     let mut next_ping = Instant::now() + half_tick;

@@ -1,0 +1,125 @@
+//! Invariant checkers. Each reads only the trace — never the simulator's internals — and says
+//! whether a run kept a promise of the protocol, with a detail a learner can follow.
+//!
+//! ZooKeeper's promises checked here:
+//! - [`single_leader_per_epoch`]: no two servers established the same epoch as leader;
+//! - [`committed_logs_agree`]: every server that applied a zxid applied the same transaction, and
+//!   each server incarnation applied zxids in increasing order, so every server's committed
+//!   history is a prefix of the longest one.
+
+use crate::trace::Event;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A checker's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// Checker name.
+    pub name: String,
+    /// Whether the invariant held.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+impl CheckResult {
+    fn new(name: &str, violations: Vec<String>, fine: String) -> Self {
+        CheckResult {
+            name: name.to_string(),
+            ok: violations.is_empty(),
+            detail: if violations.is_empty() { fine } else { violations.join("; ") },
+        }
+    }
+}
+
+/// At most one leader per ZooKeeper epoch (`zab.established` events).
+pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
+    let mut leaders: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "zab.established") {
+        let v = leaders.entry(e.u64("epoch").unwrap_or(0)).or_default();
+        if !v.contains(&e.host) {
+            v.push(e.host.clone());
+        }
+    }
+    let violations =
+        leaders.iter().filter(|(_, h)| h.len() > 1).map(|(ep, h)| format!("epoch {ep} led by {}", h.join(" and "))).collect();
+    CheckResult::new("single_leader_per_epoch", violations, format!("{} epochs, one leader each", leaders.len()))
+}
+
+fn parse_zxid(s: &str) -> Option<i64> {
+    i64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+/// Committed histories agree (`zk.apply` events): same zxid ⇒ same transaction everywhere, and
+/// increasing zxids within each server incarnation (a restart, TRUNC or SNAP starts a new one).
+pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
+    let mut by_zxid: BTreeMap<i64, (u64, String)> = BTreeMap::new();
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    let mut violations = Vec::new();
+    for e in events {
+        match e.kind.as_str() {
+            "zk.loaded" | "zab.truncated" | "zab.snap_loaded" => {
+                last.remove(&e.host);
+            }
+            "zk.apply" => {
+                let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
+                let crc = e.u64("crc").unwrap_or(0);
+                match by_zxid.get(&z) {
+                    Some((c, h)) if *c != crc => violations.push(format!("zxid 0x{z:x} differs between {h} and {}", e.host)),
+                    Some(_) => {}
+                    None => {
+                        by_zxid.insert(z, (crc, e.host.clone()));
+                    }
+                }
+                if let Some(prev) = last.get(&e.host) {
+                    if z <= *prev {
+                        violations.push(format!("{} applied 0x{z:x} after 0x{prev:x}", e.host));
+                    }
+                }
+                last.insert(e.host.clone(), z);
+            }
+            _ => {}
+        }
+    }
+    violations.truncate(10);
+    CheckResult::new("committed_logs_agree", violations, format!("{} committed transactions agree on every server", by_zxid.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{fields, Tracer};
+
+    #[test]
+    fn two_leaders_in_one_epoch_fail() {
+        let t = Tracer::new();
+        t.emit(1, "master", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 1 });
+        t.emit(2, "slave1", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 2 });
+        assert!(single_leader_per_epoch(&t.events()).ok);
+        t.emit(3, "slave2", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 2 });
+        let r = single_leader_per_epoch(&t.events());
+        assert!(!r.ok);
+        assert!(r.detail.contains("epoch 2"), "{}", r.detail);
+    }
+
+    #[test]
+    fn divergent_or_reordered_applies_fail() {
+        let t = Tracer::new();
+        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 7 });
+        t.emit(2, "slave1", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 7 });
+        assert!(committed_logs_agree(&t.events()).ok);
+        t.emit(3, "slave2", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 8 });
+        assert!(!committed_logs_agree(&t.events()).ok);
+
+        let t = Tracer::new();
+        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000002", "crc" => 1 });
+        t.emit(2, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 2 });
+        assert!(!committed_logs_agree(&t.events()).ok);
+        // A restart starts a new incarnation.
+        let t2 = Tracer::new();
+        t2.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000002", "crc" => 1 });
+        t2.emit(2, "master", "Q", "zk.loaded", None, fields! {});
+        t2.emit(3, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 2 });
+        assert!(committed_logs_agree(&t2.events()).ok);
+    }
+}
