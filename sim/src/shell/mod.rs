@@ -101,17 +101,23 @@ impl Shell {
         self.wait_for_quorum(Duration::from_secs(60)).await;
     }
 
-    /// Waits until every running server reports a mode, or the deadline passes.
+    /// Waits until every host running a ZooKeeper server reports a mode (at least one does), or
+    /// the deadline passes.
     pub async fn wait_for_quorum(&self, limit: Duration) -> bool {
         let deadline = madsim::time::Instant::now() + limit;
         while madsim::time::Instant::now() < deadline {
+            let mut serving = 0;
             let mut all = true;
             for h in self.world.host_names() {
-                if zk::cli::status(&self.world, &h).await.is_none() {
-                    all = false;
+                if !self.world.processes(&h).iter().any(|p| p.name == "QuorumPeerMain") {
+                    continue;
+                }
+                match zk::cli::status(&self.world, &h).await {
+                    Some(_) => serving += 1,
+                    None => all = false,
                 }
             }
-            if all {
+            if all && serving > 0 {
                 return true;
             }
             madsim::time::sleep(Duration::from_millis(100)).await;

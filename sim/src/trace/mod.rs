@@ -153,7 +153,7 @@ impl Tracer {
 
 /// Locks a mutex, ignoring poisoning: the simulation is single-threaded, and a panic already
 /// ends the run.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -122,8 +122,28 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
             }
             ServerState::Looking => {}
         }
-        let mut st = lock(&shared);
-        st.stop_serving(&ctx);
-        st.state = ServerState::Looking;
+        {
+            let mut st = lock(&shared);
+            st.stop_serving(&ctx);
+            st.state = ServerState::Looking;
+        }
+        // ZooKeeperServer.shutdown clears the in-memory database; the next role reloads it from
+        // disk, so every proposal this server logged (committed or not) is in its history. That
+        // is how a new leader keeps a write that a quorum logged but never saw committed.
+        if let Err(e) = reload_database(&ctx, &shared).await {
+            log_out(&ctx, "ERROR", &format!("Unable to load database on disk: {e}")).await;
+            return;
+        }
     }
+}
+
+/// Rebuilds the tree from the latest snapshot and the whole transaction log.
+async fn reload_database(ctx: &ProcCtx, shared: &Shared) -> Result<(), super::persistence::PersistError> {
+    let mut snap_log = lock(shared).snap_log.clone();
+    let loaded = snap_log.load().await?;
+    let mut st = lock(shared);
+    st.snap_log = snap_log;
+    st.reset_database(loaded.tree, loaded.log);
+    ctx.trace("zk.loaded", None, fields! { "myid" => st.myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch });
+    Ok(())
 }

@@ -94,18 +94,16 @@ pub type Shared = Arc<Mutex<PeerState>>;
 impl PeerState {
     /// A peer that has loaded its database.
     pub fn new(myid: u64, cfg: QuorumPeerConfig, snap_log: FileTxnSnapLog, tree: DataTree, log: Vec<(TxnHeader, Txn)>, wall_ms: i64) -> Self {
-        let last_logged = log.last().map_or(tree.last_processed_zxid(), |(h, _)| h.zxid.max(tree.last_processed_zxid()));
-        let committed_log: VecDeque<_> = log.into_iter().rev().take(COMMIT_LOG_COUNT).rev().collect();
-        PeerState {
+        let mut st = PeerState {
             myid,
             cfg,
             state: ServerState::Looking,
-            current_vote: Vote { leader: myid, zxid: last_logged, peer_epoch: 0 },
+            current_vote: Vote { leader: myid, zxid: 0, peer_epoch: 0 },
             logical_clock: 0,
             serving: false,
-            tree,
-            committed_log,
-            last_logged,
+            tree: DataTree::new(),
+            committed_log: VecDeque::new(),
+            last_logged: 0,
             accepted_epoch: 0,
             current_epoch: 0,
             snap_log,
@@ -117,7 +115,16 @@ impl PeerState {
             role_tx: None,
             // SessionTrackerImpl.initializeNextSession: time in the middle bits, server id on top.
             next_session: ((wall_ms << 24) as u64 >> 8) as i64 | ((myid as i64) << 56),
-        }
+        };
+        st.reset_database(tree, log);
+        st
+    }
+
+    /// Replaces the in-memory database with one loaded from disk.
+    pub fn reset_database(&mut self, tree: DataTree, log: Vec<(TxnHeader, Txn)>) {
+        self.last_logged = log.last().map_or(tree.last_processed_zxid(), |(h, _)| h.zxid.max(tree.last_processed_zxid()));
+        self.committed_log = log.into_iter().rev().take(COMMIT_LOG_COUNT).rev().collect();
+        self.tree = tree;
     }
 
     /// Tick length.

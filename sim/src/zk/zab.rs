@@ -569,9 +569,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 let loaded = snap_log.load().await.map_err(|e| e.to_string())?;
                 let mut st = lock(shared);
                 st.snap_log = snap_log;
-                st.tree = loaded.tree;
-                st.committed_log = loaded.log.into_iter().collect();
-                st.last_logged = zxid;
+                st.reset_database(loaded.tree, loaded.log);
                 ctx.trace("zab.truncated", None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Snap { tree, zxid } => {
