@@ -1,7 +1,10 @@
 //! Helpers shared by the cross-crate tests: run a shell script on a fresh simulated cluster.
 
 use sim::shell::Shell;
-use sim::world::{Sim, WorldConfig};
+use sim::world::{ProcCtx, Sim, World, WorldConfig};
+use sim::zk::client::ZooKeeper;
+use sim::zk::txn::ZkError;
+use std::time::Duration;
 
 /// Output of one run of a shell script, with its trace hash.
 pub struct Run {
@@ -38,4 +41,38 @@ pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
         }
         Run { output, steps, trace_hash: world.tracer().hash(), trace: world.tracer().to_jsonl() }
     })
+}
+
+/// Runs `f` as a process on the `client` host (which the caller adds) and waits for its result.
+pub async fn in_process<T: Send + 'static, F>(world: &World, f: impl FnOnce(ProcCtx) -> F) -> Option<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let (tx, rx) = futures::channel::oneshot::channel();
+    world
+        .spawn("client", "Checker", move |ctx| {
+            let fut = f(ctx);
+            async move {
+                let _ = tx.send(fut.await);
+            }
+        })
+        .ok()?;
+    rx.await.ok()
+}
+
+/// Every znode as (path, data), read through one server only.
+pub async fn dump_tree(ctx: &ProcCtx, server: &str) -> Result<Vec<(String, Vec<u8>)>, ZkError> {
+    let zk = ZooKeeper::new(ctx, vec![(server.to_string(), 2181)], Duration::from_secs(10));
+    let mut out = Vec::new();
+    let mut stack = vec!["/".to_string()];
+    while let Some(p) = stack.pop() {
+        let (data, _) = zk.get_data(&p, false).await?;
+        out.push((p.clone(), data));
+        for c in zk.get_children(&p, false).await? {
+            stack.push(if p == "/" { format!("/{c}") } else { format!("{p}/{c}") });
+        }
+    }
+    out.sort();
+    zk.close().await;
+    Ok(out)
 }

@@ -12,7 +12,8 @@ use madsim::rand::Rng;
 use sim::check;
 use sim::shell::Shell;
 use sim::trace::lock;
-use sim::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
+use lab_tests::{dump_tree as dump, in_process};
+use sim::world::{HostSpec, ProcCtx, Sim, WorldConfig};
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::{CreateMode, ZkError};
 use std::sync::{Arc, Mutex};
@@ -22,24 +23,6 @@ const SERVERS: [&str; 3] = ["master", "slave1", "slave2"];
 
 fn servers() -> Vec<(String, u16)> {
     SERVERS.iter().map(|h| (h.to_string(), 2181)).collect()
-}
-
-/// Runs `f` as a process on the `client` host and waits for its result.
-async fn in_process<T: Send + 'static, F>(world: &World, f: impl FnOnce(ProcCtx) -> F) -> Option<T>
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-{
-    let (tx, rx) = futures::channel::oneshot::channel();
-    let fut_f = f;
-    world
-        .spawn("client", "Checker", move |ctx| {
-            let fut = fut_f(ctx);
-            async move {
-                let _ = tx.send(fut.await);
-            }
-        })
-        .ok()?;
-    rx.await.ok()
 }
 
 /// Creates `/w-N` znodes one after another, recording those acknowledged.
@@ -89,23 +72,6 @@ async fn nemesis(sh: &mut Shell, until: Duration) {
         }
         sh.take_output();
     }
-}
-
-/// Every node below `/` as (path, data), read through one server.
-async fn dump(ctx: &ProcCtx, server: &str) -> Result<Vec<(String, Vec<u8>)>, ZkError> {
-    let zk = ZooKeeper::new(ctx, vec![(server.to_string(), 2181)], Duration::from_secs(10));
-    let mut out = Vec::new();
-    let mut stack = vec!["/".to_string()];
-    while let Some(p) = stack.pop() {
-        let (data, _) = zk.get_data(&p, false).await?;
-        out.push((p.clone(), data));
-        for c in zk.get_children(&p, false).await? {
-            stack.push(if p == "/" { format!("/{c}") } else { format!("{p}/{c}") });
-        }
-    }
-    out.sort();
-    zk.close().await;
-    Ok(out)
 }
 
 fn run_seed(seed: u64) -> Result<usize, String> {

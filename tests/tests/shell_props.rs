@@ -1,0 +1,39 @@
+//! Bad input never panics the shell: arbitrary lines (and near-miss commands) get an error
+//! message and an exit code, and the shell goes on serving the next line.
+
+use proptest::prelude::*;
+use sim::shell::Shell;
+use sim::world::{Sim, WorldConfig};
+
+fn near_miss() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "ssh", "master", "slave1", "nowhere", "zkServer.sh", "start", "stop", "status", "zkCli.sh", "-server",
+        "master:2181", "slave1:99999", "create", "-e", "-s", "get", "set", "delete", "rmr", "ls", "stat", "/", "/a",
+        "//b", "/a/", "x", "\"quoted", "'q'", "kill", "-9", "jps", "sleep", "5", "-1", "1e999", "lab", "crash",
+        "boot", "partition", "|", "->", "heal", "net", "loss", "2", "latency", "set", "echo", ">", "cat", "&",
+    ]);
+    prop::collection::vec(words, 0..8).prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_line_gets_an_answer_not_a_panic(lines in prop::collection::vec(prop_oneof![near_miss(), any::<String>()], 1..6)) {
+        Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+            let mut sh = Shell::new(world);
+            sh.think_time = std::time::Duration::from_millis(10);
+            sh.boot_cluster(true).await;
+            for l in &lines {
+                sh.exec_line(l).await;
+                sh.take_output();
+            }
+            // Still a working shell afterwards.
+            sh.exec_line("lab heal").await;
+            for h in ["master", "slave1", "slave2"] {
+                sh.exec_line(&format!("lab boot {h}")).await;
+            }
+            assert_eq!(sh.exec_line("hostname").await, 0);
+        });
+    }
+}
