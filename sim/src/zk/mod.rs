@@ -1,6 +1,6 @@
 //! A ZooKeeper 3.4 ensemble, faithful to the reference facts.
 //!
-//! Names mirror the real source so a learner can hop across: [`quorum_peer::QuorumPeer`] runs
+//! Names mirror the real source so a learner can hop across: [`quorum_peer`] (`QuorumPeerMain`) runs
 //! `FastLeaderElection` ([`election`]) and then leads or follows with ZAB ([`zab`]);
 //! [`data_tree::DataTree`] holds the znodes; [`persistence`] is `FileTxnSnapLog`;
 //! [`client::ZooKeeper`] is the client handle; [`cli`] is `zkCli.sh`.
