@@ -379,7 +379,7 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
 pub async fn status(world: &World, host: &str) -> Option<String> {
     let disk = world.disk(host).ok()?;
     let cfg_text = String::from_utf8_lossy(&disk.peek(&zoo_cfg_path())?).into_owned();
-    let port = super::config::QuorumPeerConfig::parse(&cfg_text).ok()?.client_port as u16;
+    let port = super::config::QuorumPeerConfig::parse(&cfg_text).ok()?.client_port;
     let conn = world.net().connect::<ClientPacket>(host, "zkServer.sh", host, port, Duration::from_secs(1)).await.ok()?;
     conn.send(ClientPacket::FourLetter("srvr".into())).ok()?;
     match conn.recv_timeout(Duration::from_secs(2)).await.ok()? {

@@ -82,7 +82,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     );
     let shared: Shared = Arc::new(Mutex::new(st));
 
-    let client_listener = match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port as u16) {
+    let client_listener = match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port) {
         Ok(l) => l,
         Err(e) => {
             log_out(&ctx, "ERROR", &format!("Unexpected exception, exiting abnormally java.net.BindException: {e}")).await;
@@ -98,7 +98,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
         return;
     }
 
-    let election_port = cfg.servers.get(&myid).map(|s| s.election_port as u16).unwrap_or(3888);
+    let election_port = cfg.servers.get(&myid).map(|s| s.election_port).unwrap_or(3888);
     let listener = match ctx.net().listen::<ElectionMsg>(&ctx.host, &ctx.name, election_port) {
         Ok(l) => l,
         Err(e) => {

@@ -151,7 +151,7 @@ impl PeerState {
     /// Applies a committed transaction: tree, watches, the waiting client (FinalRequestProcessor).
     pub fn apply(&mut self, ctx: &ProcCtx, hdr: &TxnHeader, txn: &Txn) -> ProcessTxnResult {
         let rc = self.tree.process_txn(hdr, txn);
-        self.committed_log.push_back((hdr.clone(), txn.clone()));
+        self.committed_log.push_back((*hdr, txn.clone()));
         while self.committed_log.len() > COMMIT_LOG_COUNT {
             self.committed_log.pop_front();
         }
@@ -447,7 +447,7 @@ fn handle_request(
             Err(e) => reply(e.code(), ReplyBody::Empty),
         },
         _ => {
-            let Some(txn) = op.to_txn() else { return None };
+            let txn = op.to_txn()?;
             ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });
             if st.submit(conn_id, session_id, xid, &op, txn) {
                 return Some(xid);

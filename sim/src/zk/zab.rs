@@ -121,7 +121,7 @@ impl Leader {
                     }
                     packets.push(QuorumPacket::Diff { zxid: max });
                     for (h, t) in st.committed_log.iter().filter(|(h, _)| h.zxid > peer) {
-                        packets.push(QuorumPacket::Proposal { hdr: h.clone(), txn: t.clone() });
+                        packets.push(QuorumPacket::Proposal { hdr: *h, txn: t.clone() });
                         packets.push(QuorumPacket::Commit { zxid: h.zxid });
                     }
                 } else {
@@ -135,7 +135,7 @@ impl Leader {
         }
         // Proposals still in flight follow, so the learner misses nothing (`startForwarding`).
         for p in self.outstanding.values() {
-            packets.push(QuorumPacket::Proposal { hdr: p.hdr.clone(), txn: p.txn.clone() });
+            packets.push(QuorumPacket::Proposal { hdr: p.hdr, txn: p.txn.clone() });
         }
         packets.push(QuorumPacket::NewLeader { zxid: make_zxid(epoch, 0) });
         self.ctx.trace("zab.sync", None, fields! { "learner" => sid, "mode" => kind, "peer_zxid" => fmt_zxid(peer) });
@@ -221,9 +221,9 @@ impl Leader {
         let hdr = TxnHeader { session_id: w.session_id, cxid: w.cxid, zxid, time_ms: self.ctx.wall_ms() };
         self.ctx.trace("zab.propose", None, fields! { "zxid" => fmt_zxid(zxid), "op" => w.txn.op_name() });
         for sid in self.forwarding() {
-            self.send(sid, QuorumPacket::Proposal { hdr: hdr.clone(), txn: w.txn.clone() });
+            self.send(sid, QuorumPacket::Proposal { hdr, txn: w.txn.clone() });
         }
-        self.outstanding.insert(zxid, Proposal { hdr: hdr.clone(), txn: w.txn.clone(), acks: BTreeSet::new() });
+        self.outstanding.insert(zxid, Proposal { hdr, txn: w.txn.clone(), acks: BTreeSet::new() });
         let mut log = lock(&self.shared).snap_log.clone();
         let ok = log.append(&hdr, &w.txn).await.is_ok() && log.commit().await.is_ok();
         lock(&self.shared).snap_log = log;
@@ -330,7 +330,7 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
         write_tx: write_tx.clone(),
     };
     ctx.trace("zab.leading", None, fields! {});
-    let init_deadline = Instant::now() + tick * init_limit as u32;
+    let init_deadline = Instant::now() + tick * init_limit;
     let result = lead_epoch(&mut leader, &mut ev_rx, &mut write_rx, init_deadline, tick, sync_limit, accepted).await;
     if let Err(why) = result {
         ctx.trace("zab.leader_shutdown", None, fields! { "reason" => why });
@@ -453,7 +453,7 @@ async fn lead_epoch(
                     l.send(sid, QuorumPacket::Ping { touches: Vec::new() });
                 }
                 l.expire_sessions().await;
-                if tick_no % 2 == 0 {
+                if tick_no.is_multiple_of(2) {
                     let (n, sids) = l.synced_count(tick * sync_limit);
                     if n < l.quorum {
                         return Err(format!("Not sufficient followers synced, only synced with sids: [ {} ]", sids.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")));
