@@ -291,6 +291,8 @@ fn pid_file(data_dir: &str) -> String {
     format!("{data_dir}/zookeeper_server.pid")
 }
 
+/// zkServer.sh 3.4.x prints "JMX enabled by default" (the seed's transcript shows it); the
+/// "ZooKeeper JMX enabled by default" wording is 3.5's.
 fn header(term: &Term) {
     term.err("JMX enabled by default");
     term.err(&format!("Using config: {ZK_HOME}/bin/../conf/zoo.cfg"));
@@ -319,11 +321,12 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
     header(term);
     match action {
         "start" => {
+            term.raw("Starting zookeeper ... ");
             if let Some(pid) = running(world) {
-                term.out(&format!("zookeeper already running as process {pid}."));
+                // 3.4's script echoes an unset `$command` here, hence no name before "already".
+                term.out(&format!("already running as process {pid}."));
                 return 0;
             }
-            term.raw("Starting zookeeper ... ");
             let cfg_path = zoo_cfg_path();
             match world.spawn(host, "QuorumPeerMain", move |ctx| super::quorum_peer::run(ctx, cfg_path)) {
                 Ok(pid) => {
@@ -341,7 +344,7 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
         "stop" => {
             if disk.len(&pidf).is_none() {
                 term.out(&format!("Stopping zookeeper ... no zookeeper to stop (could not find file {pidf})"));
-                return 1;
+                return 0;
             }
             term.raw("Stopping zookeeper ... ");
             if let Some(pid) = disk.peek(&pidf).and_then(|b| String::from_utf8_lossy(&b).trim().parse::<u32>().ok()) {
