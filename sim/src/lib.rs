@@ -16,6 +16,7 @@
 
 pub mod check;
 pub mod hw;
+pub mod kafka;
 pub mod report;
 pub mod shell;
 pub mod trace;

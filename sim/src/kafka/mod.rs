@@ -1,0 +1,11 @@
+//! Kafka 0.9 on ZooKeeper.
+//!
+//! Names mirror the real source: [`server`] is `KafkaServer` (with `KafkaController` in
+//! [`controller`] and the `ReplicaManager` in [`replica_manager`]); [`log`] is `Log`/`LogSegment`;
+//! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
+//! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing.
+
+pub mod admin;
+pub mod config;
+pub mod log;
+pub mod partitioner;
