@@ -1,0 +1,302 @@
+//! Every command transcript in the book (`book/src/**/*.md`) is replayed on the simulator and must
+//! print exactly what the book shows (contract 6 of the design brief).
+//!
+//! A transcript is a fenced block whose info string starts with `lab`, followed by attributes:
+//!
+//! - `seed=N` — the simulation seed (default 1);
+//! - `stopped` — ZooKeeper is installed on every host but not started (default: started, with a
+//!   leader elected, as `lab shell` does);
+//! - `think=DURATION` — virtual time that passes before each line (default `1s`, as `lab shell`).
+//!
+//! Inside, a line `root@HOST:DIR# COMMAND` is a command typed on HOST (DIR is only display); the
+//! lines after it, up to the next prompt, are its exact output. When a prompt's HOST differs from
+//! the current host, the replay first runs `ssh HOST` silently, as a learner switching terminals
+//! would (it takes its think time too). To reproduce a block by hand, pipe the same lines — with
+//! those `ssh HOST` lines — into `lab shell --seed N [--stopped]`.
+//!
+//! After a deliberate change to the simulator, `UPDATE_BOOK=1 cargo test -p lab-tests --test book`
+//! rewrites every block's outputs with what the lab prints now; review the diff before committing.
+
+use sim::shell::lexer::parse_duration;
+use sim::shell::Shell;
+use sim::world::{Sim, WorldConfig};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One command of a transcript and the output the book expects from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Step {
+    /// 1-based line of the prompt in the file.
+    line: usize,
+    /// Host the prompt names.
+    host: String,
+    /// The command after `# `.
+    cmd: String,
+    /// Expected output: every line followed by `\n`.
+    expected: String,
+    /// 0-based file line range of the output lines (for `UPDATE_BOOK`).
+    out: std::ops::Range<usize>,
+}
+
+/// One ```` ```lab ```` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Block {
+    /// 1-based line of the opening fence.
+    line: usize,
+    seed: u64,
+    stopped: bool,
+    think: Duration,
+    steps: Vec<Step>,
+}
+
+/// Splits a prompt line `root@HOST:DIR# COMMAND` into (HOST, COMMAND).
+fn parse_prompt(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_prefix("root@")?;
+    let (host, rest) = rest.split_once(':')?;
+    let (_dir, cmd) = rest.split_once("# ")?;
+    let valid_host = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
+    valid_host.then(|| (host.to_string(), cmd.to_string()))
+}
+
+/// The opening fence of a line: (number of backticks, info string).
+fn fence(line: &str) -> Option<(usize, &str)> {
+    let ticks = line.len() - line.trim_start_matches('`').len();
+    (ticks >= 3).then(|| (ticks, line[ticks..].trim()))
+}
+
+fn parse_attrs(info: &str, at: usize) -> Result<(u64, bool, Duration), String> {
+    let (mut seed, mut stopped, mut think) = (1, false, Duration::from_secs(1));
+    for attr in info.split_whitespace().skip(1) {
+        match attr.split_once('=') {
+            Some(("seed", v)) => seed = v.parse().map_err(|e| format!("line {at}: bad seed {v:?}: {e}"))?,
+            Some(("think", v)) => think = parse_duration(v).map_err(|e| format!("line {at}: bad think {v:?}: {e}"))?,
+            None if attr == "stopped" => stopped = true,
+            _ => return Err(format!("line {at}: unknown attribute {attr:?} (known: seed=N, stopped, think=DURATION)")),
+        }
+    }
+    Ok((seed, stopped, think))
+}
+
+/// Every `lab` block of a Markdown text. Other fenced blocks are skipped whole, so a `lab` fence
+/// quoted inside a longer fence is not a transcript.
+fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((ticks, info)) = fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let open = i;
+        let close = (open + 1..lines.len())
+            .find(|&j| {
+                let t = lines[j].trim_end();
+                t.len() >= ticks && t.chars().all(|c| c == '`')
+            })
+            .ok_or_else(|| format!("line {}: fence is never closed", open + 1))?;
+        if info.split_whitespace().next() == Some("lab") {
+            let (seed, stopped, think) = parse_attrs(info, open + 1)?;
+            let mut steps: Vec<Step> = Vec::new();
+            for (j, line) in lines.iter().enumerate().take(close).skip(open + 1) {
+                if let Some((host, cmd)) = parse_prompt(line) {
+                    steps.push(Step { line: j + 1, host, cmd, expected: String::new(), out: j + 1..j + 1 });
+                } else if let Some(step) = steps.last_mut() {
+                    step.expected.push_str(line);
+                    step.expected.push('\n');
+                    step.out.end = j + 1;
+                } else {
+                    return Err(format!("line {}: output before the first `root@HOST:DIR# ` prompt: {line:?}", j + 1));
+                }
+            }
+            if steps.is_empty() {
+                return Err(format!("line {}: a lab block with no commands", open + 1));
+            }
+            blocks.push(Block { line: open + 1, seed, stopped, think, steps });
+        }
+        i = close + 1;
+    }
+    Ok(blocks)
+}
+
+/// Replays a block; returns the actual output of each step.
+fn replay(block: &Block) -> Vec<String> {
+    let block = block.clone();
+    Sim::new(WorldConfig::seeded(block.seed)).run(|world| async move {
+        let mut sh = Shell::new(world);
+        sh.think_time = block.think;
+        sh.boot_cluster(!block.stopped).await;
+        let mut host = "master".to_string();
+        let mut outputs = Vec::new();
+        for step in &block.steps {
+            if step.host != host {
+                sh.exec_line(&format!("ssh {}", step.host)).await;
+                let switched = sh.take_output();
+                assert!(switched.is_empty(), "line {}: `ssh {}` printed {switched:?}", step.line, step.host);
+                host = step.host.clone();
+            }
+            sh.exec_line(&step.cmd).await;
+            outputs.push(sh.take_output());
+            sh.take_effects(); // `lab trace FILE` writes nothing during the check
+        }
+        outputs
+    })
+}
+
+/// A line-by-line comparison: `  ` same, `- ` only in the book, `+ ` only in the lab.
+fn diff(expected: &str, actual: &str) -> String {
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let mut out = String::new();
+    for k in 0..e.len().max(a.len()) {
+        match (e.get(k), a.get(k)) {
+            (Some(x), Some(y)) if x == y => out.push_str(&format!("    {x}\n")),
+            (x, y) => {
+                if let Some(x) = x {
+                    out.push_str(&format!("  - {x}\n"));
+                }
+                if let Some(y) = y {
+                    out.push_str(&format!("  + {y}\n"));
+                }
+            }
+        }
+    }
+    if !actual.is_empty() && !actual.ends_with('\n') {
+        out.push_str("  (the lab's output does not end with a newline, which a transcript cannot show)\n");
+    }
+    out
+}
+
+fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            markdown_files(&p, found);
+        } else if p.extension().is_some_and(|x| x == "md") {
+            found.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_book_transcript_replays_exactly() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    let mut files = Vec::new();
+    markdown_files(&src, &mut files);
+    let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
+    let (mut blocks_seen, mut steps_seen, mut failures) = (0, 0, Vec::new());
+    for file in &files {
+        let name = file.strip_prefix(&src).unwrap_or(file).display().to_string();
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("book/src/{name}: {e}"));
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut edits = Vec::new();
+        for block in &blocks {
+            blocks_seen += 1;
+            let actual = replay(block);
+            for (step, got) in block.steps.iter().zip(actual) {
+                steps_seen += 1;
+                if step.expected != got {
+                    failures.push(format!(
+                        "book/src/{name}:{} (block at line {}, seed {}{}), on {}:\n  $ {}\n{}",
+                        step.line,
+                        block.line,
+                        block.seed,
+                        if block.stopped { ", stopped" } else { "" },
+                        step.host,
+                        step.cmd,
+                        diff(&step.expected, &got)
+                    ));
+                    edits.push((step.out.clone(), got));
+                }
+            }
+        }
+        if update && !edits.is_empty() {
+            for (range, got) in edits.into_iter().rev() {
+                let new: Vec<String> = got.lines().map(str::to_string).collect();
+                lines.splice(range, new);
+            }
+            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+        }
+    }
+    assert!(blocks_seen > 0, "no ```lab blocks found under {} — the book check would prove nothing", src.display());
+    if update {
+        eprintln!("UPDATE_BOOK: rewrote {} of {steps_seen} outputs", failures.len());
+        return;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {steps_seen} commands in {blocks_seen} book transcripts print something else now (- book, + lab):\n\n{}\n\
+         If the change is intended: UPDATE_BOOK=1 cargo test -p lab-tests --test book, then review the diff.",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{blocks_seen} transcripts, {steps_seen} commands: all match");
+}
+
+#[test]
+fn parser_reads_prompts_on_several_hosts_and_multi_line_outputs() {
+    let md = "\
+# A page
+
+```text
+root@master:/x# not a transcript
+```
+
+````markdown
+```lab
+root@master:/x# quoted, not run
+```
+````
+
+```lab seed=7 stopped think=250ms
+root@master:/usr/local/spark/zookeeper-3.4.6/bin# zkServer.sh status
+JMX enabled by default
+Using config: /usr/local/spark/zookeeper-3.4.6/bin/../conf/zoo.cfg
+
+Mode: follower
+root@slave2:/root# hostname
+slave2
+root@slave2:/root# sleep 1
+```
+
+```lab
+root@slave1:~# jps
+```
+";
+    let blocks = parse_blocks(md).expect("parses");
+    assert_eq!(blocks.len(), 2, "{blocks:#?}");
+    let b = &blocks[0];
+    assert_eq!((b.line, b.seed, b.stopped, b.think), (13, 7, true, Duration::from_millis(250)));
+    let summary: Vec<(usize, &str, &str, &str)> =
+        b.steps.iter().map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.expected.as_str())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                14,
+                "master",
+                "zkServer.sh status",
+                "JMX enabled by default\nUsing config: /usr/local/spark/zookeeper-3.4.6/bin/../conf/zoo.cfg\n\nMode: follower\n"
+            ),
+            (19, "slave2", "hostname", "slave2\n"),
+            (21, "slave2", "sleep 1", ""),
+        ]
+    );
+    assert_eq!(b.steps[0].out, 14..18);
+    assert_eq!(b.steps[2].out, 21..21);
+    let c = &blocks[1];
+    assert_eq!((c.seed, c.stopped, c.think), (1, false, Duration::from_secs(1)));
+    assert_eq!((c.steps[0].host.as_str(), c.steps[0].cmd.as_str()), ("slave1", "jps"));
+
+    assert!(parse_blocks("```lab\nstray output\nroot@master:/# jps\n```\n").unwrap_err().contains("before the first"));
+    assert!(parse_blocks("```lab sed=1\nroot@master:/# jps\n```\n").unwrap_err().contains("unknown attribute"));
+    assert!(parse_blocks("```lab\n```\n").unwrap_err().contains("no commands"));
+}
+
+#[test]
+fn diff_marks_changed_lines() {
+    let d = diff("a\nb\nc\n", "a\nB\nc\nd\n");
+    assert_eq!(d, "    a\n  - b\n  + B\n    c\n  + d\n");
+}
