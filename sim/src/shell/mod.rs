@@ -226,9 +226,12 @@ impl Shell {
                         .filter_map(|p| p.strip_prefix(&format!("{dir}/")).map(|r| r.split('/').next().unwrap_or("").to_string()))
                         .collect();
                     names.dedup();
-                    if !names.is_empty() {
-                        self.term.out(&names.join("  "));
+                    if names.is_empty() {
+                        // The lab's disk has files, not directories: nothing below means no directory.
+                        self.term.err(&format!("ls: cannot access {}: No such file or directory", args.first().map(String::as_str).unwrap_or(".")));
+                        return 2;
                     }
+                    self.term.out(&names.join("  "));
                 }
                 0
             }
@@ -415,7 +418,8 @@ impl Shell {
             let up = self.world.is_up(&h);
             let mode = if up { zk::cli::status(&self.world, &h).await.unwrap_or_else(|| "-".into()) } else { "-".into() };
             let procs: Vec<String> = self.world.processes(&h).iter().map(|p| format!("{} {}", p.pid, p.name)).collect();
-            self.term.out(&format!("{:<8} {:<5} {:<10} {}", h, if up { "on" } else { "off" }, mode, procs.join(", ")));
+            let row = format!("{:<8} {:<5} {:<10} {}", h, if up { "on" } else { "off" }, mode, procs.join(", "));
+            self.term.out(row.trim_end());
         }
     }
 

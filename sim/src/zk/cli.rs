@@ -94,6 +94,7 @@ pub async fn zk_cli(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     let mut zk = ZooKeeper::new(&ctx, list, timeout);
     if rest.is_empty() {
         // Interactive mode needs a terminal; the lab's shell runs one command per line.
+        term.out("");
         term.out("WATCHER::");
         term.out("");
         term.out("WatchedEvent state:SyncConnected type:None path:null");
@@ -330,7 +331,9 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
             let cfg_path = zoo_cfg_path();
             match world.spawn(host, "QuorumPeerMain", move |ctx| super::quorum_peer::run(ctx, cfg_path)) {
                 Ok(pid) => {
-                    let _ = disk.write_all(&pidf, format!("{pid}\n").as_bytes()).await;
+                    // `> zookeeper.out`: each start begins a fresh console log.
+                    let _ = disk.write_all(&super::quorum_peer::zookeeper_out_path(), b"").await;
+                    let _ = disk.write_all(&pidf, format!("{pid}").as_bytes()).await;
                     term.out("STARTED");
                     0
                 }

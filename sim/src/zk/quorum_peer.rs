@@ -5,7 +5,7 @@
 //! FOLLOWING (ZAB) → LOOKING again when that role ends. A bad configuration ends the process, with
 //! the reason in `zookeeper.out`, exactly when the real server would die.
 
-use super::config::QuorumPeerConfig;
+use super::config::{ConfigError, QuorumPeerConfig};
 use super::election::{look_for_leader, QuorumCnxManager};
 use super::persistence::FileTxnSnapLog;
 use super::proto::{ClientPacket, ElectionMsg, ServerState};
@@ -29,8 +29,14 @@ pub fn zookeeper_out_path() -> String {
     format!("{ZK_HOME}/bin/zookeeper.out")
 }
 
-async fn log_out(ctx: &ProcCtx, level: &str, msg: &str) {
-    let line = format!("{} [myid:] - {level} [main] - {msg}\n", crate::zk::cli::log_time(ctx.wall_ms()));
+/// Appends a log4j line to `zookeeper.out`, in 3.4's layout: time, `[myid:N]`, level, thread.
+async fn log_out(ctx: &ProcCtx, myid: Option<u64>, level: &str, msg: &str) {
+    let id = myid.map(|m| m.to_string()).unwrap_or_default();
+    let thread = match myid {
+        Some(m) => format!("QuorumPeer[myid={m}]/0:0:0:0:0:0:0:0:2181:QuorumPeer"),
+        None => "main:QuorumPeerMain".to_string(),
+    };
+    let line = format!("{} [myid:{id}] - {level:<5} [{thread}] - {msg}\n", crate::zk::cli::log_time(ctx.wall_ms()));
     let _ = ctx.disk().append(&zookeeper_out_path(), line.as_bytes()).await;
 }
 
@@ -47,8 +53,13 @@ pub async fn read_config(ctx: &ProcCtx, cfg_path: &str) -> Result<(QuorumPeerCon
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(_) => None,
     };
-    let (cfg, myid) = QuorumPeerConfig::parse_with_myid(&cfg_text, myid_text.as_deref(), &myid_path)
-        .map_err(|e| format!("Invalid config, exiting abnormally: {e}"))?;
+    let (cfg, myid) = QuorumPeerConfig::parse_with_myid(&cfg_text, myid_text.as_deref(), &myid_path).map_err(|e| match e {
+        // The real server only notices later, in startLeaderElection; we say why first.
+        ConfigError::MyidMatchesNoServer { id, .. } => {
+            format!("{e}\nUnexpected exception, exiting abnormally\njava.lang.RuntimeException: My id {id} not in the peer list")
+        }
+        _ => format!("Invalid config, exiting abnormally\norg.apache.zookeeper.server.quorum.QuorumPeerConfig$ConfigException: {e}"),
+    })?;
     Ok((cfg, myid.unwrap_or(0)))
 }
 
@@ -58,7 +69,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
         Ok(x) => x,
         Err(msg) => {
             ctx.trace("zk.startup_error", None, fields! { "error" => msg.as_str() });
-            log_out(&ctx, "ERROR", &msg).await;
+            log_out(&ctx, None, "ERROR", &msg).await;
             return;
         }
     };
@@ -66,7 +77,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     let loaded = match snap_log.load().await {
         Ok(l) => l,
         Err(e) => {
-            log_out(&ctx, "ERROR", &format!("Unable to load database on disk: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}")).await;
             return;
         }
     };
@@ -85,7 +96,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     let client_listener = match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port) {
         Ok(l) => l,
         Err(e) => {
-            log_out(&ctx, "ERROR", &format!("Unexpected exception, exiting abnormally java.net.BindException: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Unexpected exception, exiting abnormally java.net.BindException: {e}")).await;
             return;
         }
     };
@@ -93,7 +104,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
 
     if cfg.is_standalone() {
         lock(&shared).state = ServerState::Leading;
-        log_out(&ctx, "INFO", "Either no config or no quorum defined in config, running  in standalone mode").await;
+        log_out(&ctx, Some(myid), "INFO", "Either no config or no quorum defined in config, running  in standalone mode").await;
         lead(&ctx, &shared).await;
         return;
     }
@@ -102,22 +113,22 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     let listener = match ctx.net().listen::<ElectionMsg>(&ctx.host, &ctx.name, election_port) {
         Ok(l) => l,
         Err(e) => {
-            log_out(&ctx, "ERROR", &format!("Exception while listening java.net.BindException: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Exception while listening java.net.BindException: {e}")).await;
             return;
         }
     };
     let (mgr, mut inbox) = QuorumCnxManager::start(&ctx, &shared, listener);
     loop {
-        log_out(&ctx, "INFO", "LOOKING").await;
+        log_out(&ctx, Some(myid), "INFO", "LOOKING").await;
         let vote = look_for_leader(&ctx, &shared, &mgr, &mut inbox).await;
         let state = lock(&shared).state;
         match state {
             ServerState::Leading => {
-                log_out(&ctx, "INFO", "LEADING").await;
+                log_out(&ctx, Some(myid), "INFO", "LEADING").await;
                 lead(&ctx, &shared).await;
             }
             ServerState::Following => {
-                log_out(&ctx, "INFO", "FOLLOWING").await;
+                log_out(&ctx, Some(myid), "INFO", "FOLLOWING").await;
                 follow(&ctx, &shared, vote.leader).await;
             }
             ServerState::Looking => {}
@@ -131,7 +142,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
         // disk, so every proposal this server logged (committed or not) is in its history. That
         // is how a new leader keeps a write that a quorum logged but never saw committed.
         if let Err(e) = reload_database(&ctx, &shared).await {
-            log_out(&ctx, "ERROR", &format!("Unable to load database on disk: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}")).await;
             return;
         }
     }

@@ -542,6 +542,8 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
     let (write_tx, mut write_rx) = mpsc::unbounded::<WriteReq>();
     let mut pending: BTreeMap<Zxid, (TxnHeader, Txn)> = BTreeMap::new();
     let mut synced = false;
+    // Learner.syncWithLeader: a DIFF needs no snapshot; SNAP and TRUNC take one at NEWLEADER.
+    let mut snapshot_needed = true;
     loop {
         let timeout = if synced { tick * sync_limit } else { init_timeout };
         enum Step {
@@ -562,7 +564,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
             Step::Pkt(Ok(p)) => p,
         };
         match pkt {
-            QuorumPacket::Diff { .. } => {}
+            QuorumPacket::Diff { .. } => snapshot_needed = false,
             QuorumPacket::Trunc { zxid } => {
                 let mut snap_log = lock(shared).snap_log.clone();
                 snap_log.truncate(zxid).await.map_err(|e| e.to_string())?;
@@ -573,10 +575,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 ctx.trace("zab.truncated", None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Snap { tree, zxid } => {
-                let mut snap_log = lock(shared).snap_log.clone();
-                snap_log.snapshot(&tree).await.map_err(|e| e.to_string())?;
                 let mut st = lock(shared);
-                st.snap_log = snap_log;
                 st.tree = *tree;
                 st.committed_log.clear();
                 st.last_logged = zxid;
@@ -605,6 +604,14 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 }
             }
             QuorumPacket::NewLeader { zxid } => {
+                if snapshot_needed {
+                    let (mut snap_log, tree) = {
+                        let st = lock(shared);
+                        (st.snap_log.clone(), st.tree.clone())
+                    };
+                    snap_log.snapshot(&tree).await.map_err(|e| e.to_string())?;
+                    lock(shared).snap_log = snap_log;
+                }
                 let epoch = zxid_epoch(zxid);
                 let snap_log = lock(shared).snap_log.clone();
                 snap_log.write_epoch("currentEpoch", epoch).await.map_err(|e| e.to_string())?;
