@@ -34,12 +34,20 @@ pub enum Effect {
     WriteTrace(String),
 }
 
+/// A foreground program reading the terminal (the console producer): lines go to it until `^D`.
+struct StdinSink {
+    tx: futures::channel::mpsc::UnboundedSender<String>,
+    done: futures::channel::oneshot::Receiver<i32>,
+}
+
 /// The shell's state: current host, directory, output, pending effects.
 pub struct Shell {
     world: World,
     host: String,
     cwd: String,
     term: Term,
+    stdin: Option<StdinSink>,
+    jobs: u32,
     /// Virtual time that passes before each line (a person typing).
     pub think_time: Duration,
     effects: Vec<Effect>,
@@ -56,6 +64,8 @@ impl Shell {
             host,
             cwd: format!("{}/bin", zk::quorum_peer::ZK_HOME),
             term: Term::new(),
+            stdin: None,
+            jobs: 0,
             think_time: Duration::from_secs(1),
             effects: Vec::new(),
             last_exit: 0,
@@ -91,6 +101,7 @@ impl Shell {
     /// (in virtual time) until one leader and its followers serve.
     pub async fn boot_cluster(&mut self, start: bool) {
         let _ = zk::install::install_seed_ensemble(&self.world);
+        let _ = crate::kafka::tools::install_seed_brokers(&self.world);
         if !start {
             return;
         }
@@ -125,8 +136,21 @@ impl Shell {
         false
     }
 
+    /// The environment the seed's `.bashrc` sets up.
+    fn expand(line: &str) -> String {
+        let mut out = line.to_string();
+        for (k, v) in [("ZOOKEEPER_HOME", zk::quorum_peer::ZK_HOME), ("KAFKA_HOME", crate::kafka::server::KAFKA_HOME), ("HOME", "/root")] {
+            out = out.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v);
+        }
+        out
+    }
+
     /// Runs one line; its output goes to [`Shell::take_output`]. Returns the exit code.
     pub async fn exec_line(&mut self, line: &str) -> i32 {
+        if self.stdin.is_some() {
+            return self.feed_stdin(line).await;
+        }
+        let line = &Self::expand(line);
         let parsed = match lexer::parse_line(line) {
             Ok(Some(p)) => p,
             Ok(None) => return 0,
@@ -158,7 +182,7 @@ impl Shell {
                     self.term.err(&format!("ssh: connect to host {host} port 22: No route to host"));
                     255
                 } else {
-                    self.run(&host, &parsed.words).await
+                    self.run(&host, &parsed.words, parsed.background, parsed.nohup).await
                 }
             }
         };
@@ -166,10 +190,90 @@ impl Shell {
         code
     }
 
-    async fn run(&mut self, host: &str, words: &[String]) -> i32 {
+    /// A line typed while a program reads the terminal; `^D` ends its input.
+    async fn feed_stdin(&mut self, line: &str) -> i32 {
+        if !self.think_time.is_zero() {
+            madsim::time::sleep(self.think_time).await;
+        }
+        if line.trim() == "^D" {
+            let Some(sink) = self.stdin.take() else { return 0 };
+            drop(sink.tx);
+            let code = sink.done.await.unwrap_or(137);
+            self.last_exit = code;
+            return code;
+        }
+        if let Some(sink) = &self.stdin {
+            let _ = sink.tx.unbounded_send(line.to_string());
+        }
+        0
+    }
+
+    /// Starts a program that reads the following lines until `^D`.
+    fn attach_stdin(&mut self, tx: futures::channel::mpsc::UnboundedSender<String>, done: futures::channel::oneshot::Receiver<i32>) {
+        self.stdin = Some(StdinSink { tx, done });
+    }
+
+    /// True while a program reads the terminal (the caller should show no prompt).
+    pub fn reading_stdin(&self) -> bool {
+        self.stdin.is_some()
+    }
+
+    /// Prints bash's job line for a command started with `&`.
+    fn job_line(&mut self, pid: u32) {
+        self.jobs += 1;
+        self.term.out(&format!("[{}] {pid}", self.jobs));
+    }
+
+    async fn run(&mut self, host: &str, words: &[String], background: bool, nohup: bool) -> i32 {
         let Some(cmd) = words.first() else { return 0 };
         let args = &words[1..];
         match cmd.as_str() {
+            "kafka-server-start.sh" => {
+                let cwd = self.cwd.clone();
+                let resolve = |p: &str| self.resolve(p);
+                let r = crate::kafka::tools::kafka_server_start(&self.world, host, args, nohup, &cwd, resolve, &self.term).await;
+                match r {
+                    Ok(pid) => {
+                        if background {
+                            self.job_line(pid);
+                        }
+                        if nohup {
+                            self.term.err("nohup: ignoring input and appending output to ‘nohup.out’");
+                        }
+                        0
+                    }
+                    Err(code) => code,
+                }
+            }
+            "kafka-server-stop.sh" => crate::kafka::tools::kafka_server_stop(&self.world, host, &self.term),
+            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" => {
+                let (program, name) = match cmd.as_str() {
+                    "kafka-topics.sh" => (crate::kafka::tools::Program::Topics, "TopicCommand"),
+                    "kafka-console-consumer.sh" => (crate::kafka::tools::Program::ConsoleConsumer, "ConsoleConsumer"),
+                    _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
+                };
+                self.foreground(host, name, program, args.to_vec(), None).await
+            }
+            "kafka-console-producer.sh" => {
+                let (tx, rx) = futures::channel::mpsc::unbounded();
+                let (done_tx, done_rx) = futures::channel::oneshot::channel();
+                let term = self.term.clone();
+                let args = args.to_vec();
+                let spawned = self.world.spawn(host, "ConsoleProducer", move |ctx| async move {
+                    let code = crate::kafka::tools::console_producer(ctx, args, rx, term).await;
+                    let _ = done_tx.send(code);
+                });
+                match spawned {
+                    Ok(_) => {
+                        self.attach_stdin(tx, done_rx);
+                        0
+                    }
+                    Err(e) => {
+                        self.term.err(&e.to_string());
+                        1
+                    }
+                }
+            }
             "zkServer.sh" => {
                 let action = args.first().map(String::as_str).unwrap_or("");
                 zk::cli::zk_server_sh(&self.world, host, action, &self.term).await
@@ -303,6 +407,15 @@ impl Shell {
     }
 
     fn kill(&self, host: &str, args: &[String]) -> i32 {
+        let signal = match args.iter().find(|a| a.starts_with('-')).map(String::as_str) {
+            None | Some("-15") | Some("-TERM") | Some("-SIGTERM") => Some(crate::world::Signal::Term),
+            Some("-2") | Some("-INT") | Some("-SIGINT") => Some(crate::world::Signal::Int),
+            Some("-9") | Some("-KILL") | Some("-SIGKILL") => None,
+            Some(other) => {
+                self.term.err(&format!("bash: kill: {}: invalid signal specification", other.trim_start_matches('-')));
+                return 1;
+            }
+        };
         let pids: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
         if pids.is_empty() {
             self.term.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]");
@@ -311,7 +424,7 @@ impl Shell {
         let mut code = 0;
         for p in pids {
             match p.parse::<u32>() {
-                Ok(pid) if self.world.kill(host, pid) => {}
+                Ok(pid) if signal.map_or_else(|| self.world.kill(host, pid), |sig| self.world.signal(host, pid, sig)) => {}
                 Ok(pid) => {
                     self.term.err(&format!("bash: kill: ({pid}) - No such process"));
                     code = 1;
@@ -323,6 +436,21 @@ impl Shell {
             }
         }
         code
+    }
+
+    /// Runs a Kafka tool as a foreground JVM process and waits for it.
+    async fn foreground(&self, host: &str, name: &str, program: crate::kafka::tools::Program, args: Vec<String>, _stdin: Option<()>) -> i32 {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let term = self.term.clone();
+        let spawned = self.world.spawn(host, name, move |ctx| async move {
+            let code = crate::kafka::tools::run_program(program, ctx, args, term).await;
+            let _ = tx.send(code);
+        });
+        if let Err(e) = spawned {
+            self.term.err(&e.to_string());
+            return 1;
+        }
+        rx.await.unwrap_or(137)
     }
 
     /// Runs zkCli as a foreground process (`ZooKeeperMain`) on `host` and waits for it.

@@ -105,6 +105,17 @@ pub struct ProcInfo {
 struct ProcEntry {
     name: String,
     node: NodeId,
+    /// Set once the process installs a signal handler ([`ProcCtx::signals`]).
+    signals: Option<futures::channel::mpsc::UnboundedSender<Signal>>,
+}
+
+/// Signals a process can handle; without a handler they terminate it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM (15): please shut down.
+    Term,
+    /// SIGINT (2): Ctrl-C.
+    Int,
 }
 
 struct HostState {
@@ -248,7 +259,7 @@ impl World {
             .get_mut(host)
             .ok_or_else(|| WorldError::UnknownHost(host.into()))?
             .procs
-            .insert(pid, ProcEntry { name: name.to_string(), node: node.id() });
+            .insert(pid, ProcEntry { name: name.to_string(), node: node.id(), signals: None });
         self.trace(host, name, "proc.start", None, fields! { "pid" => pid });
         let fut = f(ctx);
         let world = self.clone();
@@ -286,6 +297,20 @@ impl World {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Delivers a signal: to the process's handler if it installed one, else it terminates
+    /// the process (the default action of SIGTERM and SIGINT). False if there is no such process.
+    pub fn signal(&self, host: &str, pid: u32, sig: Signal) -> bool {
+        let handler = match lock(&self.state).hosts.get(host).and_then(|h| h.procs.get(&pid)) {
+            None => return false,
+            Some(p) => p.signals.clone(),
+        };
+        self.trace(host, "kernel", "proc.signal", None, fields! { "pid" => pid, "signal" => format!("{sig:?}") });
+        match handler {
+            Some(tx) if tx.unbounded_send(sig).is_ok() => true,
+            _ => self.kill(host, pid),
         }
     }
 
@@ -357,5 +382,14 @@ impl ProcCtx {
     /// This host's wall clock, ms since the Unix epoch.
     pub fn wall_ms(&self) -> i64 {
         self.world.wall_ms()
+    }
+
+    /// Installs a signal handler: signals sent to this process arrive here instead of killing it.
+    pub fn signals(&self) -> futures::channel::mpsc::UnboundedReceiver<Signal> {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        if let Some(p) = lock(&self.world.state).hosts.get_mut(&self.host).and_then(|h| h.procs.get_mut(&self.pid)) {
+            p.signals = Some(tx);
+        }
+        rx
     }
 }

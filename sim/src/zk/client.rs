@@ -139,6 +139,12 @@ impl ZooKeeper {
         self.events.next().await
     }
 
+    /// Takes the event stream, so the handle can be shared (`Arc`) while one task reads events.
+    pub fn take_events(&mut self) -> mpsc::UnboundedReceiver<WatchedEvent> {
+        let (_, empty) = mpsc::unbounded();
+        std::mem::replace(&mut self.events, empty)
+    }
+
     /// A watch or state event that has already arrived, if any.
     pub fn try_next_event(&mut self) -> Option<WatchedEvent> {
         self.events.try_recv().ok()
@@ -205,7 +211,7 @@ impl ZooKeeper {
     }
 
     /// Closes the session: its ephemeral nodes are deleted at once.
-    pub async fn close(self) {
+    pub async fn close(&self) {
         let connected = lock(&self.state).life == Life::Connected;
         if connected {
             let _ = madsim::time::timeout(Duration::from_secs(2), self.call(Op::CloseSession)).await;

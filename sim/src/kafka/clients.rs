@@ -1,0 +1,443 @@
+//! Kafka clients: `KafkaProducer` (the new producer the 0.9 console producer uses) and two
+//! consumers: the old ZooKeeper-based `ZookeeperConsumerConnector` (`--zookeeper`) and a
+//! fetch-based consumer for `--bootstrap-server`.
+//!
+//! The producer partitions with `DefaultPartitioner` (murmur2 for keys, round robin otherwise),
+//! collects records per partition into batches sent when `batch.size` fills or `linger.ms`
+//! passes, sends each batch to the partition's leader, and on a retriable error refreshes
+//! metadata and retries up to `retries` times. With `acks=0` nothing comes back: the producer
+//! cannot know whether its records arrived.
+//!
+//! Deviation (until the consumer-group issue): the `--bootstrap-server` consumer assigns itself
+//! every partition instead of joining a group through a `GroupCoordinator`.
+
+use super::log::{decode_message_set, encode_message_set, Record};
+use super::partitioner::DefaultPartitioner;
+use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
+use super::zk_utils as zku;
+use crate::hw::Conn;
+use crate::trace::fields;
+use crate::world::ProcCtx;
+use crate::zk::client::ZooKeeper;
+use crate::zk::txn::{CreateMode, ZkError};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Producer settings (the subset of `ProducerConfig` the lab models).
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// `bootstrap.servers`.
+    pub bootstrap: Vec<(String, u16)>,
+    /// `acks`: 0, 1 or −1.
+    pub acks: i16,
+    /// `linger.ms`.
+    pub linger_ms: u64,
+    /// `batch.size` in bytes.
+    pub batch_size: usize,
+    /// `retries`.
+    pub retries: u32,
+    /// `retry.backoff.ms`.
+    pub retry_backoff_ms: u64,
+    /// `request.timeout.ms` (also the broker's acks=all wait).
+    pub request_timeout_ms: u64,
+    /// `client.id`.
+    pub client_id: String,
+}
+
+/// Why a record was not acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// Topic.
+    pub topic: String,
+    /// Key length (None: null key).
+    pub key_len: Option<usize>,
+    /// Value length.
+    pub value_len: usize,
+    /// What went wrong, as the Java client words it.
+    pub message: String,
+}
+
+struct Batch {
+    records: Vec<Record>,
+    bytes: usize,
+    created: madsim::time::Instant,
+}
+
+/// A connection with request/response matching.
+struct Client {
+    conn: Conn<KafkaPacket>,
+    next_id: i32,
+}
+
+impl Client {
+    async fn call(&mut self, client_id: &str, body: Request, expect_response: bool, timeout: Duration) -> Option<Response> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.conn.send(KafkaPacket::Request { correlation_id: id, client_id: client_id.to_string(), body }).ok()?;
+        if !expect_response {
+            return None;
+        }
+        match self.conn.recv_timeout(timeout).await.ok()? {
+            KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
+            _ => None,
+        }
+    }
+}
+
+async fn connect(ctx: &ProcCtx, host: &str, port: u16) -> Option<Client> {
+    let conn = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, host, port, Duration::from_secs(5)).await.ok()?;
+    Some(Client { conn, next_id: 0 })
+}
+
+/// Cluster metadata as a client sees it.
+#[derive(Debug, Default, Clone)]
+pub struct Cluster {
+    /// Brokers by id.
+    pub brokers: BTreeMap<i32, BrokerEndPoint>,
+    /// topic → partition → leader (−1 none).
+    pub leaders: BTreeMap<String, BTreeMap<i32, i32>>,
+}
+
+/// Asks the bootstrap brokers, one after another, for metadata of `topics`.
+pub async fn fetch_metadata(ctx: &ProcCtx, bootstrap: &[(String, u16)], topics: &[String], client_id: &str) -> Option<(Cluster, Vec<(String, KafkaError)>)> {
+    for (h, p) in bootstrap {
+        let Some(mut c) = connect(ctx, h, *p).await else { continue };
+        if let Some(Response::Metadata { brokers, topics: ts }) =
+            c.call(client_id, Request::Metadata { topics: topics.to_vec() }, true, Duration::from_secs(5)).await
+        {
+            let mut cl = Cluster { brokers: brokers.into_iter().map(|b| (b.id, b)).collect(), ..Cluster::default() };
+            let mut errs = Vec::new();
+            for (t, e, ps) in ts {
+                errs.push((t.clone(), e));
+                cl.leaders.insert(t, ps.into_iter().map(|p| (p.partition, if p.error == KafkaError::None { p.leader } else { -1 })).collect());
+            }
+            return Some((cl, errs));
+        }
+    }
+    None
+}
+
+/// `KafkaProducer`.
+pub struct KafkaProducer {
+    ctx: ProcCtx,
+    cfg: ProducerConfig,
+    cluster: Cluster,
+    partitioner: DefaultPartitioner,
+    batches: BTreeMap<(String, i32), Batch>,
+    conns: BTreeMap<i32, Client>,
+    /// Errors reported to the send callback so far.
+    pub errors: Vec<SendError>,
+    /// Records acknowledged (acks ≥ 1) or sent (acks = 0).
+    pub completed: u64,
+}
+
+impl KafkaProducer {
+    /// A producer; metadata is fetched on first use.
+    pub fn new(ctx: &ProcCtx, cfg: ProducerConfig) -> Self {
+        let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..i32::MAX);
+        KafkaProducer {
+            ctx: ctx.clone(),
+            cfg,
+            cluster: Cluster::default(),
+            partitioner: DefaultPartitioner::new(start),
+            batches: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            errors: Vec::new(),
+            completed: 0,
+        }
+    }
+
+    async fn refresh(&mut self, topic: &str) -> Result<(), String> {
+        // The metadata request that creates a topic answers LEADER_NOT_AVAILABLE: ask again.
+        let deadline = madsim::time::Instant::now() + Duration::from_millis(60_000);
+        loop {
+            if let Some((cl, _)) = fetch_metadata(&self.ctx, &self.cfg.bootstrap, &[topic.to_string()], &self.cfg.client_id).await {
+                let ready = cl.leaders.get(topic).is_some_and(|ps| !ps.is_empty());
+                self.cluster = cl;
+                if ready {
+                    return Ok(());
+                }
+            }
+            if madsim::time::Instant::now() >= deadline {
+                return Err("Failed to update metadata after 60000 ms.".into());
+            }
+            madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms.max(1))).await;
+        }
+    }
+
+    /// `send`: partitions the record and adds it to its batch; full or lingering batches go out.
+    pub async fn send(&mut self, topic: &str, key: Option<Vec<u8>>, value: Vec<u8>) {
+        if !self.cluster.leaders.contains_key(topic) {
+            if let Err(message) = self.refresh(topic).await {
+                self.errors.push(SendError { topic: topic.into(), key_len: key.as_ref().map(Vec::len), value_len: value.len(), message });
+                return;
+            }
+        }
+        let leaders = self.cluster.leaders.get(topic).cloned().unwrap_or_default();
+        let n = leaders.len() as i32;
+        let available: Vec<i32> = leaders.iter().filter(|(_, l)| **l >= 0).map(|(p, _)| *p).collect();
+        let partition = self.partitioner.partition(key.as_deref(), n, &available);
+        let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
+        let size = rec.size_in_log(0);
+        let batch = self.batches.entry((topic.to_string(), partition)).or_insert_with(|| Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });
+        batch.records.push(rec);
+        batch.bytes += size;
+        self.drain(false).await;
+    }
+
+    /// Sends batches that are full or have lingered long enough (all of them with `force`).
+    pub async fn drain(&mut self, force: bool) {
+        let now = madsim::time::Instant::now();
+        let linger = Duration::from_millis(self.cfg.linger_ms);
+        let ready: Vec<(String, i32)> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| force || b.bytes >= self.cfg.batch_size || now.duration_since(b.created) >= linger)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in ready {
+            if let Some(batch) = self.batches.remove(&key) {
+                self.send_batch(&key.0, key.1, batch.records).await;
+            }
+        }
+    }
+
+    /// Sends everything and waits for the answers (`flush` + `close`).
+    pub async fn close(mut self) -> (u64, Vec<SendError>) {
+        self.drain(true).await;
+        (self.completed, self.errors)
+    }
+
+    async fn send_batch(&mut self, topic: &str, partition: i32, records: Vec<Record>) {
+        let bytes = encode_message_set(&records, 0);
+        let n = records.len();
+        let mut attempt = 0;
+        let failure = loop {
+            let leader = self.cluster.leaders.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(-1);
+            let addr = self.cluster.brokers.get(&leader).cloned();
+            let mut err = KafkaError::LeaderNotAvailable;
+            if let Some(addr) = addr {
+                if !self.conns.contains_key(&leader) {
+                    if let Some(c) = connect(&self.ctx, &addr.host, addr.port).await {
+                        self.conns.insert(leader, c);
+                    }
+                }
+                if let Some(c) = self.conns.get_mut(&leader) {
+                    let req = Request::Produce {
+                        acks: self.cfg.acks,
+                        timeout_ms: self.cfg.request_timeout_ms as i32,
+                        data: vec![(topic.to_string(), partition, bytes.clone(), n)],
+                    };
+                    let expect = self.cfg.acks != 0;
+                    let answer = c.call(&self.cfg.client_id, req, expect, Duration::from_millis(self.cfg.request_timeout_ms + 1000)).await;
+                    if !expect {
+                        self.completed += n as u64;
+                        self.ctx.trace("kafka.client.sent", None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0 });
+                        return;
+                    }
+                    match answer {
+                        Some(Response::Produce(rs)) => {
+                            let (e, base) = rs.first().map(|r| (r.2, r.3)).unwrap_or((KafkaError::RequestTimedOut, -1));
+                            if e == KafkaError::None {
+                                self.completed += n as u64;
+                                self.ctx.trace(
+                                    "kafka.client.acked",
+                                    None,
+                                    fields! { "topic" => topic, "partition" => partition, "first" => base, "records" => n, "acks" => self.cfg.acks },
+                                );
+                                return;
+                            }
+                            err = e;
+                        }
+                        _ => {
+                            self.conns.remove(&leader);
+                            err = KafkaError::RequestTimedOut;
+                        }
+                    }
+                }
+            }
+            if !err.retriable() || attempt >= self.cfg.retries {
+                break err;
+            }
+            attempt += 1;
+            madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)).await;
+            let _ = self.refresh(topic).await;
+        };
+        for r in records {
+            self.errors.push(SendError {
+                topic: topic.into(),
+                key_len: r.key.as_ref().map(Vec::len),
+                value_len: r.value.as_ref().map_or(0, Vec::len),
+                message: failure.exception().rsplit('.').next().unwrap_or("").to_string(),
+            });
+        }
+    }
+}
+
+/// Where a consumer starts when it has no committed offset (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start (`smallest` / `earliest`, `--from-beginning`).
+    Earliest,
+    /// The log end (`largest` / `latest`).
+    Latest,
+}
+
+/// A fetched record with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerRecord {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key.
+    pub key: Option<Vec<u8>>,
+    /// Value.
+    pub value: Option<Vec<u8>>,
+}
+
+/// A consumer that fetches from partition leaders at positions it keeps itself.
+pub struct PartitionFetcher {
+    ctx: ProcCtx,
+    client_id: String,
+    /// (topic, partition) → (leader, next offset).
+    pub positions: BTreeMap<(String, i32), (i32, i64)>,
+    brokers: BTreeMap<i32, BrokerEndPoint>,
+    conns: BTreeMap<i32, Client>,
+}
+
+impl PartitionFetcher {
+    async fn list_offset(&mut self, leader: i32, topic: &str, p: i32, reset: OffsetReset) -> Option<i64> {
+        let addr = self.brokers.get(&leader)?.clone();
+        if !self.conns.contains_key(&leader) {
+            let c = connect(&self.ctx, &addr.host, addr.port).await?;
+            self.conns.insert(leader, c);
+        }
+        let time = if reset == OffsetReset::Earliest { -2 } else { -1 };
+        let c = self.conns.get_mut(&leader)?;
+        match c.call(&self.client_id, Request::ListOffsets { partitions: vec![(topic.into(), p, time)] }, true, Duration::from_secs(5)).await? {
+            Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+            _ => None,
+        }
+    }
+
+    /// One fetch round over every partition; returns records in partition order.
+    pub async fn poll(&mut self, max_wait_ms: i32) -> Vec<ConsumerRecord> {
+        let mut by_leader: BTreeMap<i32, Vec<(String, i32, i64, i32)>> = BTreeMap::new();
+        for ((t, p), (leader, off)) in &self.positions {
+            by_leader.entry(*leader).or_default().push((t.clone(), *p, *off, 1024 * 1024));
+        }
+        let mut out = Vec::new();
+        for (leader, parts) in by_leader {
+            let Some(addr) = self.brokers.get(&leader).cloned() else { continue };
+            if !self.conns.contains_key(&leader) {
+                match connect(&self.ctx, &addr.host, addr.port).await {
+                    Some(c) => {
+                        self.conns.insert(leader, c);
+                    }
+                    None => continue,
+                }
+            }
+            let Some(c) = self.conns.get_mut(&leader) else { continue };
+            let req = Request::Fetch { replica_id: -1, max_wait_ms, min_bytes: 1, partitions: parts };
+            match c.call(&self.client_id, req, true, Duration::from_millis(max_wait_ms as u64 + 5000)).await {
+                Some(Response::Fetch(rs)) => {
+                    for (t, p, err, _hw, bytes) in rs {
+                        if err != KafkaError::None {
+                            continue;
+                        }
+                        let Some(pos) = self.positions.get_mut(&(t.clone(), p)) else { continue };
+                        for (r, ..) in decode_message_set(&bytes).0 {
+                            if r.offset < pos.1 {
+                                continue;
+                            }
+                            pos.1 = r.offset + 1;
+                            out.push(ConsumerRecord { topic: t.clone(), partition: p, offset: r.offset, key: r.key, value: r.value });
+                        }
+                    }
+                }
+                _ => {
+                    self.conns.remove(&leader);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The `--bootstrap-server` consumer: every partition of `topic`, from `reset`.
+pub async fn bootstrap_consumer(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, reset: OffsetReset, client_id: &str) -> Result<PartitionFetcher, String> {
+    let (cluster, errs) = fetch_metadata(ctx, bootstrap, &[topic.to_string()], client_id).await.ok_or("no broker answered")?;
+    if errs.iter().any(|(_, e)| *e == KafkaError::UnknownTopicOrPartition) {
+        return Err(format!("Topic {topic} not present in metadata"));
+    }
+    let mut f = PartitionFetcher { ctx: ctx.clone(), client_id: client_id.into(), positions: BTreeMap::new(), brokers: cluster.brokers.clone(), conns: BTreeMap::new() };
+    for (p, leader) in cluster.leaders.get(topic).cloned().unwrap_or_default() {
+        if let Some(off) = f.list_offset(leader, topic, p, reset).await {
+            f.positions.insert((topic.to_string(), p), (leader, off));
+        }
+    }
+    Ok(f)
+}
+
+/// The old consumer (`ZookeeperConsumerConnector`): registers in `/consumers/<group>/ids`,
+/// claims every partition under `/owners`, starts from `/offsets` or `reset`, and commits its
+/// positions back to `/offsets` when it stops.
+pub struct ZkConsumer {
+    zk: ZooKeeper,
+    group: String,
+    /// The fetcher doing the work.
+    pub fetcher: PartitionFetcher,
+}
+
+impl ZkConsumer {
+    /// Joins `group` and claims every partition of `topic`.
+    pub async fn start(ctx: &ProcCtx, zk_servers: Vec<(String, u16)>, group: &str, topic: &str, reset: OffsetReset) -> Result<Self, ZkError> {
+        let zk = ZooKeeper::new(ctx, zk_servers, Duration::from_millis(6000));
+        let rand: u32 = madsim::rand::Rng::gen(&mut madsim::rand::thread_rng());
+        let consumer_id = format!("{group}_{}-{}-{:08x}", ctx.host, ctx.wall_ms(), rand);
+        let reg = format!("{{\"version\":1,\"subscription\":{{\"{topic}\":1}},\"pattern\":\"static\",\"timestamp\":\"{}\"}}", ctx.wall_ms());
+        zku::create_with_parents(&zk, &format!("/consumers/{group}/ids/{consumer_id}"), reg.as_bytes(), CreateMode::Ephemeral).await?;
+        let brokers = zku::read_brokers(&zk).await?;
+        let assignment = match zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), false).await {
+            Ok((d, _)) => zku::parse_topic_assignment(&d).unwrap_or_default(),
+            Err(ZkError::NoNode) => BTreeMap::new(),
+            Err(e) => return Err(e),
+        };
+        let mut fetcher = PartitionFetcher { ctx: ctx.clone(), client_id: group.into(), positions: BTreeMap::new(), brokers, conns: BTreeMap::new() };
+        for p in assignment.keys() {
+            let owner = format!("/consumers/{group}/owners/{topic}/{p}");
+            let _ = zku::create_with_parents(&zk, &owner, format!("{consumer_id}-0").as_bytes(), CreateMode::Ephemeral).await;
+            let leader = match zk.get_data(&zku::partition_state_path(topic, *p), false).await {
+                Ok((d, _)) => zku::parse_partition_state(&d).map(|s| s.1).unwrap_or(-1),
+                Err(_) => -1,
+            };
+            let committed = match zk.get_data(&format!("/consumers/{group}/offsets/{topic}/{p}"), false).await {
+                Ok((d, _)) => String::from_utf8_lossy(&d).trim().parse::<i64>().ok(),
+                Err(_) => None,
+            };
+            let start = match committed {
+                Some(o) => Some(o),
+                None => fetcher.list_offset(leader, topic, *p, reset).await,
+            };
+            if let Some(off) = start {
+                fetcher.positions.insert((topic.to_string(), *p), (leader, off));
+            }
+        }
+        ctx.trace("kafka.consumer.registered", None, fields! { "group" => group, "consumer" => consumer_id.as_str(), "partitions" => fetcher.positions.len() });
+        Ok(ZkConsumer { zk, group: group.to_string(), fetcher })
+    }
+
+    /// Commits positions to `/consumers/<group>/offsets/<topic>/<p>` and leaves the group.
+    pub async fn shutdown(self) {
+        for ((t, p), (_, off)) in &self.fetcher.positions {
+            let path = format!("/consumers/{}/offsets/{t}/{p}", self.group);
+            if self.zk.set_data(&path, off.to_string().as_bytes(), -1).await == Err(ZkError::NoNode) {
+                let _ = zku::create_with_parents(&self.zk, &path, off.to_string().as_bytes(), CreateMode::Persistent).await;
+            }
+        }
+        self.zk.close().await;
+    }
+}

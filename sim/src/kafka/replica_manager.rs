@@ -1,0 +1,636 @@
+//! `ReplicaManager`: a broker's partitions, as leader or follower.
+//!
+//! The leader appends produced records, answers fetches below the high watermark (HW), and
+//! advances the HW to the smallest log-end offset (LEO) of its in-sync replicas as followers
+//! fetch; acks=all produce requests wait for that. A follower truncates its log to its HW when it
+//! becomes a follower (Kafka 0.9's rule) and a `ReplicaFetcherThread` per leader pulls records.
+//! ISR shrinking by lag is the replication issue's; here a caught-up follower rejoins the ISR.
+
+use super::config::KafkaConfig;
+use super::log::{decode_message_set, Log, LogConfig, Record};
+use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
+use super::zk_utils;
+use crate::hw::NetError;
+use crate::trace::{fields, lock};
+use crate::world::ProcCtx;
+use crate::zk::client::ZooKeeper;
+use futures::lock::Mutex as AsyncMutex;
+use madsim::time::Instant;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A topic and partition.
+pub type TopicPartition = (String, i32);
+
+/// Leadership state of one local partition.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionInfo {
+    /// Current leader (−1 none).
+    pub leader: i32,
+    /// Leader epoch.
+    pub leader_epoch: i32,
+    /// In-sync replicas.
+    pub isr: Vec<i32>,
+    /// Assigned replicas.
+    pub replicas: Vec<i32>,
+    /// State znode version, for compare-and-set.
+    pub zk_version: i32,
+    /// High watermark.
+    pub hw: i64,
+    /// Leader only: followers' LEOs as their fetches report them.
+    pub follower_leo: BTreeMap<i32, i64>,
+}
+
+/// A local replica: its log and what the controller said about it.
+pub struct Partition {
+    /// Topic.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// The log (async: disk operations take virtual time).
+    pub log: AsyncMutex<Log>,
+    /// Leadership and HW.
+    pub info: Mutex<PartitionInfo>,
+    /// Cached LEO, readable without the log lock.
+    pub leo: Mutex<i64>,
+}
+
+/// The broker's replica manager.
+pub struct ReplicaManager {
+    /// This broker.
+    pub broker_id: i32,
+    ctx: ProcCtx,
+    cfg: Arc<KafkaConfig>,
+    partitions: Mutex<BTreeMap<TopicPartition, Arc<Partition>>>,
+    /// Live brokers and partition states, from UpdateMetadata.
+    pub metadata: Mutex<(BTreeMap<i32, BrokerEndPoint>, BTreeMap<TopicPartition, PartitionState>)>,
+    controller_epoch: Mutex<i32>,
+    fetchers: Mutex<BTreeSet<i32>>,
+    /// Woken on every append and HW change (long-poll fetches, acks=all).
+    changed: Notify,
+    zk: Arc<ZooKeeper>,
+}
+
+fn now_ms(ctx: &ProcCtx) -> i64 {
+    ctx.wall_ms()
+}
+
+impl ReplicaManager {
+    /// A replica manager with no partitions yet.
+    pub fn new(ctx: ProcCtx, cfg: Arc<KafkaConfig>, zk: Arc<ZooKeeper>) -> Arc<Self> {
+        Arc::new(ReplicaManager {
+            broker_id: cfg.broker_id,
+            ctx,
+            cfg,
+            partitions: Mutex::new(BTreeMap::new()),
+            metadata: Mutex::new((BTreeMap::new(), BTreeMap::new())),
+            controller_epoch: Mutex::new(0),
+            fetchers: Mutex::new(BTreeSet::new()),
+            changed: Notify::new(),
+            zk,
+        })
+    }
+
+    fn log_config(&self) -> LogConfig {
+        LogConfig {
+            segment_bytes: self.cfg.log_segment_bytes as u64,
+            retention_ms: (self.cfg.log_retention_ms >= 0).then_some(self.cfg.log_retention_ms),
+            retention_bytes: (self.cfg.log_retention_bytes >= 0).then_some(self.cfg.log_retention_bytes),
+            index_interval_bytes: self.cfg.log_index_interval_bytes as u32,
+            ..LogConfig::default()
+        }
+    }
+
+    fn log_dir(&self, topic: &str, partition: i32) -> String {
+        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
+        format!("{root}/{topic}-{partition}")
+    }
+
+    /// Opens the logs found under `log.dirs` (`LogManager.loadLogs`), recovering torn tails.
+    pub async fn load_logs(&self) {
+        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
+        let mut dirs: BTreeSet<String> = BTreeSet::new();
+        for f in self.ctx.disk().list(&root) {
+            if let Some(rest) = f.strip_prefix(&format!("{root}/")) {
+                if let Some((dir, _)) = rest.split_once('/') {
+                    dirs.insert(dir.to_string());
+                }
+            }
+        }
+        for d in dirs {
+            let Some((topic, p)) = d.rsplit_once('-') else { continue };
+            let Ok(p) = p.parse::<i32>() else { continue };
+            let _ = self.get_or_create(topic, p).await;
+        }
+    }
+
+    async fn get_or_create(&self, topic: &str, partition: i32) -> Result<Arc<Partition>, KafkaError> {
+        if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
+            return Ok(p.clone());
+        }
+        let log = Log::open(self.ctx.disk(), &self.log_dir(topic, partition), self.log_config(), now_ms(&self.ctx))
+            .await
+            .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
+        let leo = log.log_end_offset();
+        let p = Arc::new(Partition {
+            topic: topic.to_string(),
+            partition,
+            log: AsyncMutex::new(log),
+            info: Mutex::new(PartitionInfo { leader: -1, ..PartitionInfo::default() }),
+            leo: Mutex::new(leo),
+        });
+        Ok(lock(&self.partitions).entry((topic.to_string(), partition)).or_insert(p).clone())
+    }
+
+    /// A local partition, if this broker has it.
+    pub fn partition(&self, topic: &str, partition: i32) -> Option<Arc<Partition>> {
+        lock(&self.partitions).get(&(topic.to_string(), partition)).cloned()
+    }
+
+    /// Every local partition.
+    pub fn all_partitions(&self) -> Vec<Arc<Partition>> {
+        lock(&self.partitions).values().cloned().collect()
+    }
+
+    fn stale(&self, controller_epoch: i32) -> bool {
+        let mut e = lock(&self.controller_epoch);
+        if controller_epoch < *e {
+            return true;
+        }
+        *e = controller_epoch;
+        false
+    }
+
+    /// Handles one request and returns its response (`None` for acks=0 produces).
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Option<Response> {
+        match req {
+            Request::Metadata { topics } => Some(self.metadata_response(topics).await),
+            Request::Produce { acks, timeout_ms, data } => self.produce(acks, timeout_ms, data).await,
+            Request::Fetch { replica_id, max_wait_ms, min_bytes, partitions } => {
+                Some(self.fetch(replica_id, max_wait_ms, min_bytes, partitions).await)
+            }
+            Request::ListOffsets { partitions } => {
+                let mut out = Vec::new();
+                for (t, p, time) in partitions {
+                    match self.partition(&t, p) {
+                        Some(part) => {
+                            let log = part.log.lock().await;
+                            let off = if time == -2 { log.log_start_offset() } else { log.log_end_offset() };
+                            out.push((t, p, KafkaError::None, off));
+                        }
+                        None => out.push((t, p, KafkaError::UnknownTopicOrPartition, -1)),
+                    }
+                }
+                Some(Response::ListOffsets(out))
+            }
+            Request::LeaderAndIsr { controller_epoch, partitions, leaders, .. } => {
+                if self.stale(controller_epoch) {
+                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
+                }
+                {
+                    let mut md = lock(&self.metadata);
+                    for b in leaders {
+                        md.0.insert(b.id, b);
+                    }
+                }
+                for ps in partitions {
+                    self.become_leader_or_follower(ps).await;
+                }
+                Some(Response::Ack(KafkaError::None))
+            }
+            Request::UpdateMetadata { controller_epoch, partitions, brokers, .. } => {
+                if self.stale(controller_epoch) {
+                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
+                }
+                let mut md = lock(&self.metadata);
+                md.0 = brokers.into_iter().map(|b| (b.id, b)).collect();
+                for ps in partitions {
+                    md.1.insert((ps.topic.clone(), ps.partition), ps);
+                }
+                Some(Response::Ack(KafkaError::None))
+            }
+            Request::StopReplica { controller_epoch, delete, partitions } => {
+                if self.stale(controller_epoch) {
+                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
+                }
+                for (t, p) in partitions {
+                    let removed = lock(&self.partitions).remove(&(t.clone(), p));
+                    lock(&self.metadata).1.remove(&(t.clone(), p));
+                    if let (true, Some(part)) = (delete, removed) {
+                        let log = part.log.lock().await;
+                        for (_, path, _) in log.segments() {
+                            let _ = self.ctx.disk().delete(&path).await;
+                            let _ = self.ctx.disk().delete(&path.replace(".log", ".index")).await;
+                        }
+                    }
+                }
+                Some(Response::Ack(KafkaError::None))
+            }
+        }
+    }
+
+    async fn metadata_response(&self, topics: Vec<String>) -> Response {
+        let (brokers, states) = lock(&self.metadata).clone();
+        let mut by_topic: BTreeMap<String, Vec<PartitionMetadata>> = BTreeMap::new();
+        for ((t, _), ps) in &states {
+            by_topic.entry(t.clone()).or_default().push(PartitionMetadata {
+                error: if ps.leader >= 0 && brokers.contains_key(&ps.leader) { KafkaError::None } else { KafkaError::LeaderNotAvailable },
+                partition: ps.partition,
+                leader: ps.leader,
+                replicas: ps.replicas.clone(),
+                isr: ps.isr.clone(),
+            });
+        }
+        let wanted: Vec<String> = if topics.is_empty() { by_topic.keys().cloned().collect() } else { topics };
+        let mut out = Vec::new();
+        for t in wanted {
+            match by_topic.remove(&t) {
+                Some(ps) => out.push((t, KafkaError::None, ps)),
+                None => {
+                    // auto.create.topics.enable: the first metadata request creates the topic.
+                    let err = if self.cfg.auto_create_topics_enable && self.auto_create(&t).await {
+                        KafkaError::LeaderNotAvailable
+                    } else {
+                        KafkaError::UnknownTopicOrPartition
+                    };
+                    out.push((t, err, Vec::new()));
+                }
+            }
+        }
+        Response::Metadata { brokers: brokers.into_values().collect(), topics: out }
+    }
+
+    async fn auto_create(&self, topic: &str) -> bool {
+        let brokers: Vec<i32> = lock(&self.metadata).0.keys().copied().collect();
+        if brokers.is_empty() || super::admin::validate_topic(topic).is_err() {
+            return false;
+        }
+        let rf = (self.cfg.default_replication_factor as usize).min(brokers.len()) as i32;
+        let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
+        let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
+        let Ok(assignment) = super::admin::assign_replicas_to_brokers(&brokers, self.cfg.num_partitions, rf, -1, -1, start, shift) else {
+            return false;
+        };
+        let path = format!("{}/{topic}", zk_utils::BROKER_TOPICS);
+        let json = zk_utils::topic_assignment_json(&assignment);
+        let ok = zk_utils::create_with_parents(&self.zk, &path, json.as_bytes(), crate::zk::txn::CreateMode::Persistent).await.is_ok();
+        if ok {
+            self.ctx.trace("kafka.topic_auto_created", None, fields! { "topic" => topic });
+        }
+        ok
+    }
+
+    /// `makeLeader` / `makeFollower`.
+    async fn become_leader_or_follower(self: &Arc<Self>, ps: PartitionState) {
+        let Ok(part) = self.get_or_create(&ps.topic, ps.partition).await else { return };
+        let me = self.broker_id;
+        if ps.leader == me {
+            let leo = *lock(&part.leo);
+            let mut info = lock(&part.info);
+            let hw = info.hw.min(leo);
+            *info = PartitionInfo {
+                leader: me,
+                leader_epoch: ps.leader_epoch,
+                isr: ps.isr.clone(),
+                replicas: ps.replicas.clone(),
+                zk_version: ps.zk_version,
+                hw,
+                follower_leo: BTreeMap::new(),
+            };
+            self.ctx.trace(
+                "kafka.become_leader",
+                None,
+                fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
+            );
+            drop(info);
+            self.maybe_advance_hw(&part);
+        } else {
+            let hw = {
+                let mut info = lock(&part.info);
+                info.leader = ps.leader;
+                info.leader_epoch = ps.leader_epoch;
+                info.isr = ps.isr.clone();
+                info.replicas = ps.replicas.clone();
+                info.zk_version = ps.zk_version;
+                info.follower_leo.clear();
+                info.hw
+            };
+            // Kafka 0.9: a new follower truncates to its high watermark before fetching.
+            {
+                let mut log = part.log.lock().await;
+                if log.log_end_offset() > hw {
+                    let _ = log.truncate_to(hw).await;
+                    self.ctx.trace("kafka.truncate", None, fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "to" => hw });
+                }
+                *lock(&part.leo) = log.log_end_offset();
+            }
+            self.ctx.trace(
+                "kafka.become_follower",
+                None,
+                fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader" => ps.leader, "leader_epoch" => ps.leader_epoch },
+            );
+            if ps.leader >= 0 {
+                self.ensure_fetcher(ps.leader);
+            }
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Leader: HW = min LEO over the ISR; never moves back.
+    fn maybe_advance_hw(&self, part: &Partition) -> bool {
+        let leo = *lock(&part.leo);
+        let mut info = lock(&part.info);
+        if info.leader != self.broker_id {
+            return false;
+        }
+        let min = info
+            .isr
+            .iter()
+            .filter(|r| **r != self.broker_id)
+            .map(|r| info.follower_leo.get(r).copied().unwrap_or(0))
+            .fold(leo, i64::min);
+        if min > info.hw {
+            let old = info.hw;
+            info.hw = min;
+            self.ctx.trace("kafka.hw", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => min });
+            return true;
+        }
+        false
+    }
+
+    async fn produce(&self, acks: i16, timeout_ms: i32, data: Vec<(String, i32, Vec<u8>, usize)>) -> Option<Response> {
+        let mut results = Vec::new();
+        let mut wait_for: Vec<(Arc<Partition>, i64)> = Vec::new();
+        for (t, p, bytes, _) in data {
+            let Some(part) = self.partition(&t, p) else {
+                results.push((t, p, KafkaError::UnknownTopicOrPartition, -1));
+                continue;
+            };
+            let (leader, isr_len) = {
+                let i = lock(&part.info);
+                (i.leader, i.isr.len())
+            };
+            if leader != self.broker_id {
+                results.push((t, p, KafkaError::NotLeaderForPartition, -1));
+                continue;
+            }
+            if acks == -1 && (isr_len as i32) < self.cfg.min_insync_replicas {
+                results.push((t, p, KafkaError::NotEnoughReplicas, -1));
+                continue;
+            }
+            let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|(r, ..)| r).collect();
+            let appended = {
+                let mut log = part.log.lock().await;
+                let r = log.append(records, true, now_ms(&self.ctx)).await;
+                *lock(&part.leo) = log.log_end_offset();
+                r
+            };
+            match appended {
+                Ok(info) => {
+                    self.ctx.trace(
+                        "kafka.append",
+                        None,
+                        fields! { "topic" => t.as_str(), "partition" => p, "first" => info.first_offset, "last" => info.last_offset, "acks" => acks },
+                    );
+                    self.maybe_advance_hw(&part);
+                    self.changed.notify_waiters();
+                    if acks == -1 {
+                        wait_for.push((part.clone(), info.last_offset));
+                    }
+                    results.push((t, p, KafkaError::None, info.first_offset));
+                }
+                Err(_) => results.push((t, p, KafkaError::MessageTooLarge, -1)),
+            }
+        }
+        if acks == 0 {
+            return None;
+        }
+        // acks=all: wait until every in-sync replica has the records (the HW passed them).
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(0) as u64);
+        for (part, last) in wait_for {
+            loop {
+                let notified = self.changed.notified();
+                if lock(&part.info).hw > last {
+                    break;
+                }
+                if Instant::now() >= deadline || madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
+                    if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
+                        r.2 = KafkaError::RequestTimedOut;
+                    }
+                    break;
+                }
+            }
+        }
+        Some(Response::Produce(results))
+    }
+
+    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, Vec<u8>)>, usize) {
+        let mut out = Vec::new();
+        let mut total = 0;
+        for (t, p, offset, max_bytes) in partitions {
+            let Some(part) = self.partition(t, *p) else {
+                out.push((t.clone(), *p, KafkaError::UnknownTopicOrPartition, -1, Vec::new()));
+                continue;
+            };
+            let (leader, hw) = {
+                let i = lock(&part.info);
+                (i.leader, i.hw)
+            };
+            if leader != self.broker_id {
+                out.push((t.clone(), *p, KafkaError::NotLeaderForPartition, -1, Vec::new()));
+                continue;
+            }
+            // Consumers see only what every in-sync replica has; followers read to the LEO.
+            let max_offset = (replica_id < 0).then_some(hw);
+            let read = part.log.lock().await.read(*offset, (*max_bytes).max(0) as usize, max_offset).await;
+            match read {
+                Ok(data) => {
+                    total += data.bytes.len();
+                    out.push((t.clone(), *p, KafkaError::None, hw, data.bytes));
+                }
+                Err(_) => out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, Vec::new())),
+            }
+        }
+        (out, total)
+    }
+
+    async fn fetch(&self, replica_id: i32, max_wait_ms: i32, min_bytes: i32, partitions: Vec<(String, i32, i64, i32)>) -> Response {
+        if replica_id >= 0 {
+            // A follower's fetch offset is its LEO: it may move the HW and let acks=all answer.
+            for (t, p, offset, _) in &partitions {
+                if let Some(part) = self.partition(t, *p) {
+                    let expand = {
+                        let mut info = lock(&part.info);
+                        if info.leader != self.broker_id {
+                            continue;
+                        }
+                        info.follower_leo.insert(replica_id, *offset);
+                        let leo = *lock(&part.leo);
+                        !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw && *offset >= leo.min(info.hw)
+                    };
+                    if expand {
+                        self.expand_isr(&part, replica_id).await;
+                    }
+                    if self.maybe_advance_hw(&part) {
+                        self.changed.notify_waiters();
+                    }
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
+        loop {
+            let notified = self.changed.notified();
+            let (out, total) = self.read_once(replica_id, &partitions).await;
+            if total as i32 >= min_bytes || Instant::now() >= deadline {
+                return Response::Fetch(out);
+            }
+            if madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
+                let (out, _) = self.read_once(replica_id, &partitions).await;
+                return Response::Fetch(out);
+            }
+        }
+    }
+
+    /// A caught-up follower rejoins the ISR (`maybeExpandIsr`): state znode by compare-and-set,
+    /// then an `/isr_change_notification` for the controller.
+    async fn expand_isr(&self, part: &Partition, replica: i32) {
+        let (mut isr, leader_epoch, zk_version) = {
+            let i = lock(&part.info);
+            (i.isr.clone(), i.leader_epoch, i.zk_version)
+        };
+        isr.push(replica);
+        let epoch = *lock(&self.controller_epoch);
+        let json = zk_utils::partition_state_json(epoch, self.broker_id, leader_epoch, &isr);
+        let path = zk_utils::partition_state_path(&part.topic, part.partition);
+        if let Ok(stat) = self.zk.set_data(&path, json.as_bytes(), zk_version).await {
+            {
+                let mut i = lock(&part.info);
+                i.isr = isr.clone();
+                i.zk_version = stat.version;
+            }
+            self.ctx.trace("kafka.isr_expand", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "isr" => isr });
+            let note = format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{}\",\"partition\":{}}}]}}", part.topic, part.partition);
+            let _ = self
+                .zk
+                .create(&format!("{}/isr_change_", zk_utils::ISR_CHANGE), note.as_bytes(), crate::zk::txn::CreateMode::PersistentSequential)
+                .await;
+        }
+    }
+
+    fn ensure_fetcher(self: &Arc<Self>, leader: i32) {
+        if !lock(&self.fetchers).insert(leader) {
+            return;
+        }
+        let rm = self.clone();
+        madsim::task::spawn(async move {
+            rm.replica_fetcher(leader).await;
+            lock(&rm.fetchers).remove(&leader);
+        });
+    }
+
+    /// `ReplicaFetcherThread`: pulls from one leader every partition this broker follows there.
+    async fn replica_fetcher(self: &Arc<Self>, leader: i32) {
+        let mut conn = None;
+        let mut correlation = 0;
+        loop {
+            let followed: Vec<Arc<Partition>> =
+                self.all_partitions().into_iter().filter(|p| lock(&p.info).leader == leader && leader != self.broker_id).collect();
+            if followed.is_empty() {
+                return;
+            }
+            let Some(addr) = lock(&self.metadata).0.get(&leader).cloned() else {
+                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                continue;
+            };
+            if conn.is_none() {
+                match self
+                    .ctx
+                    .net()
+                    .connect::<KafkaPacket>(&self.ctx.host, &self.ctx.name, &addr.host, addr.port, Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
+                    .await
+                {
+                    Ok(c) => conn = Some(c),
+                    Err(_) => {
+                        madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = &conn else { continue };
+            let wanted: Vec<(String, i32, i64, i32)> = followed
+                .iter()
+                .map(|p| (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes))
+                .collect();
+            correlation += 1;
+            let req = KafkaPacket::Request {
+                correlation_id: correlation,
+                client_id: format!("ReplicaFetcherThread-0-{leader}"),
+                body: Request::Fetch {
+                    replica_id: self.broker_id,
+                    max_wait_ms: self.cfg.replica_fetch_wait_max_ms,
+                    min_bytes: self.cfg.replica_fetch_min_bytes,
+                    partitions: wanted,
+                },
+            };
+            let answer: Result<KafkaPacket, NetError> = match c.send(req) {
+                Ok(()) => c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64)).await,
+                Err(e) => Err(e),
+            };
+            let Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) = answer else {
+                conn = None;
+                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                continue;
+            };
+            for (t, p, err, leader_hw, bytes) in parts {
+                let Some(part) = self.partition(&t, p) else { continue };
+                if lock(&part.info).leader != leader {
+                    continue;
+                }
+                match err {
+                    KafkaError::None => {
+                        let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|(r, ..)| r).collect();
+                        let mut log = part.log.lock().await;
+                        if !records.is_empty() {
+                            let (first, last) = (records[0].offset, records[records.len() - 1].offset);
+                            if log.append(records, false, now_ms(&self.ctx)).await.is_ok() {
+                                self.ctx.trace("kafka.replicate", None, fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader });
+                            }
+                        }
+                        let leo = log.log_end_offset();
+                        *lock(&part.leo) = leo;
+                        let mut info = lock(&part.info);
+                        let hw = leader_hw.min(leo);
+                        if hw > info.hw {
+                            info.hw = hw;
+                        }
+                    }
+                    KafkaError::OffsetOutOfRange => {
+                        // Our log is ahead of the leader's (an unclean election): cut back to it.
+                        let mut log = part.log.lock().await;
+                        let target = leader_hw.max(0);
+                        let _ = log.truncate_to(target).await;
+                        *lock(&part.leo) = log.log_end_offset();
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Applies retention to every local log (`LogManager.cleanupLogs`).
+    pub async fn cleanup_logs(&self) {
+        for part in self.all_partitions() {
+            let mut log = part.log.lock().await;
+            let deleted = log.delete_old_segments(now_ms(&self.ctx)).await;
+            if !deleted.is_empty() {
+                self.ctx.trace(
+                    "kafka.retention",
+                    None,
+                    fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "deleted_segments" => deleted, "log_start" => log.log_start_offset() },
+                );
+            }
+        }
+    }
+}

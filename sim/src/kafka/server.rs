@@ -1,0 +1,219 @@
+//! `KafkaServer`: the broker process (`kafka.Kafka`, shown by `jps` as `Kafka`).
+//!
+//! Start-up follows 0.9's order: read `server.properties`, connect to ZooKeeper (giving up after
+//! `zookeeper.connection.timeout.ms`), make sure the common paths exist, load the logs (recovering
+//! torn tails), open the socket server, register the ephemeral `/brokers/ids/<id>`, and run for
+//! controller. Then it serves requests and reacts to ZooKeeper watches. SIGTERM
+//! (`kafka-server-stop.sh`) closes the ZooKeeper session, so its registration disappears at once.
+
+use super::config::KafkaConfig;
+use super::controller::KafkaController;
+use super::proto::KafkaPacket;
+use super::replica_manager::ReplicaManager;
+use super::zk_utils as zku;
+use crate::hw::{Conn, Listener};
+use crate::shell::term::Term;
+use crate::trace::{fields, lock};
+use crate::world::{ProcCtx, Signal};
+use crate::zk::client::{KeeperState, WatchedEvent, ZooKeeper};
+use crate::zk::txn::{CreateMode, ZkError};
+use crate::zk::watch_manager::EventType;
+use futures::{FutureExt, StreamExt};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where the seed installs Kafka.
+pub const KAFKA_HOME: &str = "/usr/local/kafka_2.10-0.9.0.1";
+
+/// The broker's log4j file.
+pub fn server_log_path() -> String {
+    format!("{KAFKA_HOME}/logs/server.log")
+}
+
+/// Writes a log4j line (`[2016-04-26 08:00:05,123] INFO … (class)`) to server.log and to the
+/// console output the process was started with.
+async fn log(ctx: &ProcCtx, out: &Option<(String, Term)>, level: &str, msg: &str, class: &str) {
+    let line = format!("[{}] {level} {msg} ({class})\n", crate::zk::cli::log_time(ctx.wall_ms()));
+    let _ = ctx.disk().append(&server_log_path(), line.as_bytes()).await;
+    if let Some((path, _)) = out {
+        let _ = ctx.disk().append(path, line.as_bytes()).await;
+    }
+}
+
+/// The body of the broker process. `console` is where its stdout goes (`nohup.out`, or
+/// `logs/kafkaServer.out` for `-daemon`).
+pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Term)>) {
+    let signals = ctx.signals();
+    let text = match ctx.disk().read_all(&config_path).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => {
+            log(&ctx, &console, "FATAL", &format!("java.io.FileNotFoundException: {config_path} (No such file or directory)"), "kafka.Kafka$").await;
+            return;
+        }
+    };
+    let cfg = match KafkaConfig::parse(&text) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            log(&ctx, &console, "FATAL", "Fatal error during KafkaServerStartable startup. Prepare to shutdown", "kafka.server.KafkaServerStartable").await;
+            log(&ctx, &console, "FATAL", &format!("org.apache.kafka.common.config.ConfigException: {e}"), "kafka.server.KafkaServerStartable").await;
+            ctx.trace("kafka.startup_error", None, fields! { "error" => e.to_string() });
+            return;
+        }
+    };
+    for w in cfg.warnings() {
+        log(&ctx, &console, "WARN", &w, "kafka.utils.VerifiableProperties").await;
+    }
+    let id = cfg.broker_id;
+    log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], starting"), "kafka.server.KafkaServer").await;
+    let servers = cfg.zookeeper_servers();
+    let mut zk = ZooKeeper::new(&ctx, servers, Duration::from_millis(cfg.zookeeper_session_timeout_ms as u64));
+    let mut events = zk.take_events();
+    let deadline = madsim::time::Instant::now() + Duration::from_millis(cfg.zookeeper_connection_timeout_ms as u64);
+    while !zk.is_connected() && madsim::time::Instant::now() < deadline {
+        madsim::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !zk.is_connected() {
+        log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
+        log(
+            &ctx,
+            &console,
+            "FATAL",
+            &format!("org.I0Itec.zkclient.exception.ZkTimeoutException: Unable to connect to zookeeper server within timeout: {}", cfg.zookeeper_connection_timeout_ms),
+            "kafka.server.KafkaServer",
+        )
+        .await;
+        return;
+    }
+    let zk = Arc::new(zk);
+    for p in zku::COMMON_PATHS {
+        let _ = zku::make_sure_persistent_path_exists(&zk, p).await;
+    }
+    let rm = ReplicaManager::new(ctx.clone(), cfg.clone(), zk.clone());
+    rm.load_logs().await;
+    let listener = match ctx.net().listen::<KafkaPacket>(&ctx.host, &ctx.name, cfg.port) {
+        Ok(l) => l,
+        Err(e) => {
+            log(&ctx, &console, "FATAL", &format!("kafka.common.KafkaException: Socket server failed to bind to 0.0.0.0:{}: {e}.", cfg.port), "kafka.server.KafkaServer").await;
+            return;
+        }
+    };
+    madsim::task::spawn(socket_server(listener, rm.clone()));
+    let host = cfg.advertised_host().unwrap_or_else(|| ctx.host.clone());
+    let reg = zku::broker_json(&host, cfg.port, ctx.wall_ms());
+    match zku::create_with_parents(&zk, &format!("{}/{id}", zku::BROKER_IDS), reg.as_bytes(), CreateMode::Ephemeral).await {
+        Ok(_) => {}
+        Err(ZkError::NodeExists) => {
+            log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
+            log(
+                &ctx,
+                &console,
+                "FATAL",
+                &format!("java.lang.RuntimeException: A broker is already registered on the path /brokers/ids/{id}. This probably indicates that you either have configured a brokerid that is already in use, or else you have shutdown this broker and restarted it faster than the zookeeper timeout so it appears to be re-registering."),
+                "kafka.server.KafkaServer",
+            )
+            .await;
+            return;
+        }
+        Err(e) => {
+            log(&ctx, &console, "FATAL", &format!("Fatal error during KafkaServer startup: {e}"), "kafka.server.KafkaServer").await;
+            return;
+        }
+    }
+    ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port });
+    log(&ctx, &console, "INFO", &format!("Registered broker {id} at path /brokers/ids/{id} with addresses: PLAINTEXT -> EndPoint({host},{},PLAINTEXT)", cfg.port), "kafka.utils.ZkUtils").await;
+    log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
+
+    let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
+    elect(&ctx, &cfg, &zk, &controller).await;
+    let mut signals = signals;
+    let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
+    let mut next_cleanup = madsim::time::Instant::now() + retention_every;
+    loop {
+        enum Step {
+            Ev(Option<WatchedEvent>),
+            Sig(Option<Signal>),
+            Cleanup,
+        }
+        let step = futures::select_biased! {
+            s = signals.next() => Step::Sig(s),
+            e = events.next() => Step::Ev(e),
+            _ = madsim::time::sleep_until(next_cleanup).fuse() => Step::Cleanup,
+        };
+        match step {
+            Step::Sig(_) => {
+                log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shutting down"), "kafka.server.KafkaServer").await;
+                ctx.trace("kafka.shutdown", None, fields! { "broker" => id });
+                if let Some(c) = lock(&controller).take() {
+                    c.shutdown();
+                }
+                zk.close().await;
+                log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shut down completed"), "kafka.server.KafkaServer").await;
+                return;
+            }
+            Step::Cleanup => {
+                next_cleanup += retention_every;
+                rm.cleanup_logs().await;
+            }
+            Step::Ev(None) => return,
+            Step::Ev(Some(ev)) => {
+                if ev.state == KeeperState::Expired {
+                    // 0.9 re-registers on a new session; the lab's broker stops (see ARCHITECTURE.md).
+                    log(&ctx, &console, "FATAL", "ZooKeeper session expired; shutting down", "kafka.server.KafkaServer").await;
+                    ctx.trace("kafka.session_expired", None, fields! { "broker" => id });
+                    return;
+                }
+                let path = ev.path.clone().unwrap_or_default();
+                let current = lock(&controller).clone();
+                match (ev.kind, path.as_str(), current) {
+                    (EventType::NodeDeleted, zku::CONTROLLER, _) | (EventType::NodeCreated, zku::CONTROLLER, None) => {
+                        elect(&ctx, &cfg, &zk, &controller).await;
+                    }
+                    (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
+                    (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Runs for controller (`ZookeeperLeaderElector.elect`): whoever creates `/controller` first.
+async fn elect(ctx: &ProcCtx, cfg: &Arc<KafkaConfig>, zk: &Arc<ZooKeeper>, slot: &Arc<Mutex<Option<Arc<KafkaController>>>>) {
+    loop {
+        let json = zku::controller_json(cfg.broker_id, ctx.wall_ms());
+        match zk.create(zku::CONTROLLER, json.as_bytes(), CreateMode::Ephemeral).await {
+            Ok(_) => {
+                if let Ok(c) = KafkaController::on_controller_failover(ctx.clone(), cfg.clone(), zk.clone()).await {
+                    *lock(slot) = Some(c);
+                }
+                // Watch our own node too, as the real elector does.
+                let _ = zk.exists(zku::CONTROLLER, true).await;
+                return;
+            }
+            Err(ZkError::NodeExists) => match zk.exists(zku::CONTROLLER, true).await {
+                Ok(Some(_)) => return,
+                Ok(None) => continue,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        }
+    }
+}
+
+/// `SocketServer`: one task per connection, one request at a time per connection.
+async fn socket_server(mut listener: Listener<KafkaPacket>, rm: Arc<ReplicaManager>) {
+    while let Some(conn) = listener.accept().await {
+        madsim::task::spawn(serve_connection(conn, rm.clone()));
+    }
+}
+
+async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>) {
+    while let Ok(pkt) = conn.recv().await {
+        let KafkaPacket::Request { correlation_id, body, .. } = pkt else { continue };
+        if let Some(resp) = rm.handle(body).await {
+            if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The Kafka command-line tools of 0.9, as the lab's shell runs them: `kafka-server-start.sh`,
+//! `kafka-server-stop.sh`, `kafka-topics.sh` (`TopicCommand`), `kafka-console-producer.sh`,
+//! `kafka-console-consumer.sh` and `kafka-run-class.sh kafka.tools.DumpLogSegments`.
+//!
+//! Each tool is a JVM process on its host talking to ZooKeeper or the brokers through the same
+//! clients a program would use; output and error wording follow 0.9.
+
+use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicCommandOptions};
+use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig, ZkConsumer};
+use super::config::seed_server_properties;
+use super::server::KAFKA_HOME;
+use super::zk_utils as zku;
+use crate::shell::term::Term;
+use crate::world::{ProcCtx, World, WorldError};
+use crate::zk::client::ZooKeeper;
+use crate::zk::txn::{CreateMode, ZkError};
+use futures::channel::mpsc;
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The seed's `config/server.properties` on each host: broker.id = 0, 1, 2 in host order.
+pub fn install_seed_brokers(world: &World) -> Result<(), WorldError> {
+    for (i, host) in world.host_names().iter().enumerate().take(3) {
+        world.disk(host)?.install(&format!("{KAFKA_HOME}/config/server.properties"), seed_server_properties(i as u32).as_bytes());
+    }
+    Ok(())
+}
+
+/// Foreground tools the shell runs as processes.
+#[derive(Debug, Clone, Copy)]
+pub enum Program {
+    /// `kafka-topics.sh`
+    Topics,
+    /// `kafka-console-consumer.sh`
+    ConsoleConsumer,
+    /// `kafka-run-class.sh CLASS …`
+    RunClass,
+}
+
+/// Runs a foreground tool; returns its exit code.
+pub async fn run_program(program: Program, ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    match program {
+        Program::Topics => topics(ctx, args, term).await,
+        Program::ConsoleConsumer => console_consumer(ctx, args, term).await,
+        Program::RunClass => run_class(ctx, args, term).await,
+    }
+}
+
+/// `kafka-server-start.sh [-daemon] CONFIG`: starts a broker; returns its pid.
+pub async fn kafka_server_start(
+    world: &World,
+    host: &str,
+    args: &[String],
+    nohup: bool,
+    cwd: &str,
+    resolve: impl Fn(&str) -> String,
+    term: &Term,
+) -> Result<u32, i32> {
+    let daemon = args.iter().any(|a| a == "-daemon");
+    let Some(config) = args.iter().find(|a| !a.starts_with('-')) else {
+        term.err("USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*");
+        return Err(1);
+    };
+    let path = resolve(config);
+    let console = if daemon {
+        Some((format!("{KAFKA_HOME}/logs/kafkaServer.out"), term.clone()))
+    } else if nohup {
+        Some((format!("{cwd}/nohup.out"), term.clone()))
+    } else {
+        None
+    };
+    world.spawn(host, "Kafka", move |ctx| super::server::run(ctx, path, console)).map_err(|e| {
+        term.err(&e.to_string());
+        1
+    })
+}
+
+/// `kafka-server-stop.sh`: SIGTERM to every broker on the host.
+pub fn kafka_server_stop(world: &World, host: &str, term: &Term) -> i32 {
+    let pids: Vec<u32> = world.processes(host).into_iter().filter(|p| p.name == "Kafka").map(|p| p.pid).collect();
+    if pids.is_empty() {
+        // `xargs kill -SIGTERM` with no pid prints kill's usage.
+        term.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]");
+        return 123;
+    }
+    for pid in pids {
+        world.signal(host, pid, crate::world::Signal::Term);
+    }
+    0
+}
+
+fn zk_servers(connect: &str) -> Vec<(String, u16)> {
+    crate::shell::lexer::parse_connect_string(connect, 2181).map(|(s, _)| s).unwrap_or_default()
+}
+
+async fn connect_zk(ctx: &ProcCtx, connect: &str) -> ZooKeeper {
+    ZooKeeper::new(ctx, zk_servers(connect), Duration::from_millis(30_000))
+}
+
+fn topic_error(term: &Term, msg: &str) -> i32 {
+    term.out(&format!("Error while executing topic command : {msg}"));
+    1
+}
+
+/// `kafka-topics.sh` (`TopicCommand`).
+async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    let opts = match TopicCommandOptions::parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            term.err(&e.to_string());
+            return 1;
+        }
+    };
+    let zk = connect_zk(&ctx, &opts.zookeeper).await;
+    let code = if opts.create {
+        create_topic(&ctx, &zk, &opts, &term).await
+    } else if opts.list {
+        match zk.get_children(zku::BROKER_TOPICS, false).await {
+            Ok(mut ts) => {
+                ts.sort();
+                let marked = zk.get_children(zku::DELETE_TOPICS, false).await.unwrap_or_default();
+                for t in ts {
+                    if marked.contains(&t) {
+                        term.out(&format!("{t} - marked for deletion"));
+                    } else {
+                        term.out(&t);
+                    }
+                }
+                0
+            }
+            Err(ZkError::NoNode) => 0,
+            Err(e) => topic_error(&term, &e.to_string()),
+        }
+    } else if opts.describe {
+        describe(&zk, &opts, &term).await
+    } else if opts.delete {
+        let Some(t) = opts.topic.clone() else {
+            return topic_error(&term, "--topic is required");
+        };
+        match zk.exists(&format!("{}/{t}", zku::BROKER_TOPICS), false).await {
+            Ok(Some(_)) => {
+                let _ = zku::create_with_parents(&zk, &format!("{}/{t}", zku::DELETE_TOPICS), b"", CreateMode::Persistent).await;
+                term.out(&format!("Topic {t} is marked for deletion."));
+                term.out("Note: This will have no impact if delete.topic.enable is not set to true.");
+                0
+            }
+            _ => topic_error(&term, &format!("Topic {t} does not exist on ZK path {}", opts.zookeeper)),
+        }
+    } else {
+        0
+    };
+    zk.close().await;
+    code
+}
+
+async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i32 {
+    let Some(topic) = opts.topic.clone() else {
+        return topic_error(term, "--topic is required");
+    };
+    if let Err(e) = admin::validate_topic(&topic) {
+        return topic_error(term, &e.to_string());
+    }
+    let assignment = if let Some(spec) = &opts.replica_assignment {
+        match admin::parse_replica_assignment(spec) {
+            Ok(a) => a,
+            Err(e) => return topic_error(term, &e.to_string()),
+        }
+    } else {
+        let brokers: Vec<i32> = match zku::read_brokers(zk).await {
+            Ok(b) => b.keys().copied().collect(),
+            Err(e) => return topic_error(term, &e.to_string()),
+        };
+        let n = brokers.len().max(1) as i32;
+        let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
+        let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
+        match admin::assign_replicas_to_brokers(&brokers, opts.partitions.unwrap_or(1), opts.replication_factor.unwrap_or(1), -1, -1, start, shift) {
+            Ok(a) => a,
+            Err(e) => return topic_error(term, &e.to_string()),
+        }
+    };
+    let path = format!("{}/{topic}", zku::BROKER_TOPICS);
+    if let Ok(Some(_)) = zk.exists(&path, false).await {
+        if opts.if_not_exists {
+            return 0;
+        }
+        return topic_error(term, &format!("Topic \"{topic}\" already exists."));
+    }
+    let configs: BTreeMap<String, String> = opts.configs.iter().cloned().collect();
+    let _ = zku::create_with_parents(zk, &format!("{}/{topic}", zku::CONFIG_TOPICS), zku::topic_config_json(&configs).as_bytes(), CreateMode::Persistent).await;
+    match zku::create_with_parents(zk, &path, zku::topic_assignment_json(&assignment).as_bytes(), CreateMode::Persistent).await {
+        Ok(_) => {
+            ctx.trace("kafka.topic_created", None, crate::trace::fields! { "topic" => topic.as_str(), "assignment" => format!("{assignment:?}") });
+            term.out(&format!("Created topic \"{topic}\"."));
+            0
+        }
+        Err(ZkError::NodeExists) => topic_error(term, &format!("Topic \"{topic}\" already exists.")),
+        Err(e) => topic_error(term, &format!("{e}")),
+    }
+}
+
+async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i32 {
+    let all = match zku::read_all_topics(zk).await {
+        Ok(a) => a,
+        Err(e) => return topic_error(term, &e.to_string()),
+    };
+    let live: Vec<i32> = zku::read_brokers(zk).await.map(|b| b.keys().copied().collect()).unwrap_or_default();
+    for (t, assignment) in &all {
+        if opts.topic.as_ref().is_some_and(|w| w != t) {
+            continue;
+        }
+        let configs: Vec<(String, String)> = match zk.get_data(&format!("{}/{t}", zku::CONFIG_TOPICS), false).await {
+            Ok((d, _)) => serde_json::from_slice::<serde_json::Value>(&d)
+                .ok()
+                .and_then(|v| v.get("config").and_then(|c| c.as_object().cloned()))
+                .map(|m| m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or("").to_string())).collect())
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let rf = assignment.values().next().map_or(0, Vec::len) as i32;
+        let mut lines = Vec::new();
+        for (p, replicas) in assignment {
+            let (leader, isr) = match zk.get_data(&zku::partition_state_path(t, *p), false).await {
+                Ok((d, _)) => zku::parse_partition_state(&d).map(|s| (s.1, s.3)).unwrap_or((-1, Vec::new())),
+                Err(_) => (-1, Vec::new()),
+            };
+            let leader = (leader >= 0 && live.contains(&leader)).then_some(leader);
+            if opts.under_replicated_partitions && isr.len() >= replicas.len() {
+                continue;
+            }
+            if opts.unavailable_partitions && leader.is_some() {
+                continue;
+            }
+            lines.push(admin::describe_partition_line(t, *p, leader, replicas, &isr));
+        }
+        if !opts.under_replicated_partitions && !opts.unavailable_partitions {
+            term.out(&admin::describe_topic_header(t, assignment.len() as i32, rf, &configs));
+        }
+        for l in lines {
+            term.out(&l);
+        }
+    }
+    0
+}
+
+/// `kafka-console-producer.sh`: one record per line read until `^D`; prints nothing on success.
+pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::UnboundedReceiver<String>, term: Term) -> i32 {
+    let opts = match ConsoleProducerOptions::parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            term.err(&e.to_string());
+            // Lines typed after a failed start go to bash, as on a real terminal; here they are dropped.
+            return 1;
+        }
+    };
+    let cfg = ProducerConfig {
+        bootstrap: opts.broker_list.clone(),
+        acks: opts.acks(),
+        linger_ms: opts.timeout_ms(),
+        batch_size: opts.batch_size(),
+        retries: opts.retries(),
+        retry_backoff_ms: opts.retry_backoff_ms(),
+        request_timeout_ms: 1500,
+        client_id: "console-producer".into(),
+    };
+    let mut producer = KafkaProducer::new(&ctx, cfg);
+    let mut reported = 0;
+    loop {
+        let line = madsim::time::timeout(Duration::from_millis(100), stdin.next()).await;
+        match line {
+            Ok(Some(l)) => {
+                let (key, value) = opts.split_key(&l);
+                producer.send(&opts.topic, key, value).await;
+            }
+            Ok(None) => break,
+            Err(_) => producer.drain(false).await,
+        }
+        reported = report_errors(&ctx, &term, &producer.errors, reported);
+    }
+    let (_, errors) = producer.close().await;
+    report_errors(&ctx, &term, &errors, reported);
+    0
+}
+
+fn report_errors(ctx: &ProcCtx, term: &Term, errors: &[super::clients::SendError], from: usize) -> usize {
+    for e in errors.iter().skip(from) {
+        term.err(&format!(
+            "[{}] ERROR Error when sending message to topic {} with key: {}, value: {} bytes with error: {} (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)",
+            crate::zk::cli::log_time(ctx.wall_ms()),
+            e.topic,
+            e.key_len.map_or("null".to_string(), |n| format!("{n} bytes")),
+            e.value_len,
+            e.message
+        ));
+    }
+    errors.len()
+}
+
+/// `kafka-console-consumer.sh`: prints values until `--max-messages` or `--timeout-ms` (1 s of
+/// virtual time when neither is given, standing in for the learner's Ctrl-C).
+async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    let opts = match ConsoleConsumerOptions::parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            term.err(&e.to_string());
+            return 1;
+        }
+    };
+    for note in opts.notes() {
+        term.err(&note);
+    }
+    let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
+    let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
+    let mut zk_consumer = None;
+    let mut fetcher = if let Some(zk) = &opts.zookeeper {
+        match ZkConsumer::start(&ctx, zk_servers(zk), &group, &opts.topic, reset).await {
+            Ok(mut c) => {
+                let f = std::mem::replace(&mut c.fetcher, super::clients::PartitionFetcher::empty(&ctx));
+                zk_consumer = Some(c);
+                f
+            }
+            Err(e) => {
+                term.err(&format!("Exception in thread \"main\" org.I0Itec.zkclient.exception.ZkException: {e}"));
+                return 1;
+            }
+        }
+    } else {
+        match bootstrap_consumer(&ctx, &opts.bootstrap_servers, &opts.topic, reset, &group).await {
+            Ok(f) => f,
+            Err(e) => {
+                term.err(&format!("[{}] WARN {e} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
+                term.err("Processed a total of 0 messages");
+                return 0;
+            }
+        }
+    };
+    let timeout = Duration::from_millis(opts.timeout_ms.unwrap_or(1000).max(0) as u64);
+    let mut count = 0u64;
+    let mut last = madsim::time::Instant::now();
+    let mut timed_out = false;
+    'outer: loop {
+        let batch = fetcher.poll(100).await;
+        if !batch.is_empty() {
+            last = madsim::time::Instant::now();
+        }
+        for r in batch {
+            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+            if opts.print_key {
+                let key = r.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+                term.out(&format!("{key}\t{value}"));
+            } else {
+                term.out(&value);
+            }
+            count += 1;
+            if opts.max_messages.is_some_and(|m| count >= m) {
+                break 'outer;
+            }
+        }
+        if madsim::time::Instant::now().duration_since(last) >= timeout {
+            timed_out = opts.timeout_ms.is_some();
+            break;
+        }
+    }
+    if timed_out && opts.zookeeper.is_some() {
+        term.err(&format!("[{}] ERROR Error processing message, stopping consumer:  (kafka.tools.ConsoleConsumer$)", crate::zk::cli::log_time(ctx.wall_ms())));
+        term.err("kafka.consumer.ConsumerTimeoutException");
+    }
+    if let Some(mut c) = zk_consumer {
+        c.fetcher = fetcher;
+        c.shutdown().await;
+    }
+    term.err(&format!("Processed a total of {count} messages"));
+    0
+}
+
+/// `kafka-run-class.sh kafka.tools.DumpLogSegments --files F [--print-data-log]`.
+async fn run_class(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    let Some(class) = args.first() else {
+        term.err("USAGE: kafka-run-class.sh [-daemon] [-name servicename] [-loggc] classname [opts]");
+        return 1;
+    };
+    if class != "kafka.tools.DumpLogSegments" {
+        term.err(&format!("Error: Could not find or load main class {class}"));
+        return 1;
+    }
+    let print_data = args.iter().any(|a| a == "--print-data-log");
+    let Some(files) = args.iter().position(|a| a == "--files").and_then(|i| args.get(i + 1)) else {
+        term.err("Missing required argument \"[files]\"");
+        return 1;
+    };
+    for f in files.split(',') {
+        let Some(bytes) = ctx.disk().peek(f) else {
+            term.err(&format!("Exception in thread \"main\" java.io.FileNotFoundException: {f} (No such file or directory)"));
+            return 1;
+        };
+        let name = f.rsplit('/').next().unwrap_or(f);
+        let text = if f.ends_with(".index") {
+            let base = name.trim_end_matches(".index").parse::<i64>().unwrap_or(0);
+            super::log::dump_index(f, &bytes, base)
+        } else {
+            super::log::dump_log_segment(f, &bytes, print_data)
+        };
+        term.raw(&text);
+    }
+    0
+}

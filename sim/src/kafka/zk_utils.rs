@@ -1,0 +1,200 @@
+//! `ZkUtils`: the znodes Kafka 0.9 keeps in ZooKeeper and their JSON, field for field.
+//!
+//! Field order is what 0.9 writes (a Scala hash map's order, not the source order), e.g.
+//! `/brokers/ids/0` = `{"jmx_port":-1,"timestamp":"…","endpoints":["PLAINTEXT://master:9092"],"host":"master","version":2,"port":9092}`.
+
+use super::proto::BrokerEndPoint;
+use crate::zk::client::ZooKeeper;
+use crate::zk::txn::{CreateMode, ZkError};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `/brokers/ids`
+pub const BROKER_IDS: &str = "/brokers/ids";
+/// `/brokers/topics`
+pub const BROKER_TOPICS: &str = "/brokers/topics";
+/// `/controller`
+pub const CONTROLLER: &str = "/controller";
+/// `/controller_epoch`
+pub const CONTROLLER_EPOCH: &str = "/controller_epoch";
+/// `/admin/delete_topics`
+pub const DELETE_TOPICS: &str = "/admin/delete_topics";
+/// `/config/topics`
+pub const CONFIG_TOPICS: &str = "/config/topics";
+/// `/isr_change_notification`
+pub const ISR_CHANGE: &str = "/isr_change_notification";
+/// `/consumers`
+pub const CONSUMERS: &str = "/consumers";
+
+/// The persistent paths a broker makes sure exist at start-up (`setupCommonPaths`).
+pub const COMMON_PATHS: &[&str] = &[
+    CONSUMERS,
+    BROKER_IDS,
+    BROKER_TOPICS,
+    "/config/changes",
+    CONFIG_TOPICS,
+    "/config/clients",
+    DELETE_TOPICS,
+    "/brokers/seqid",
+    ISR_CHANGE,
+];
+
+/// `/brokers/topics/<t>/partitions/<p>/state`
+pub fn partition_state_path(topic: &str, partition: i32) -> String {
+    format!("{BROKER_TOPICS}/{topic}/partitions/{partition}/state")
+}
+
+/// The registration of a broker.
+pub fn broker_json(host: &str, port: u16, timestamp_ms: i64) -> String {
+    format!(
+        "{{\"jmx_port\":-1,\"timestamp\":\"{timestamp_ms}\",\"endpoints\":[\"PLAINTEXT://{host}:{port}\"],\"host\":\"{host}\",\"version\":2,\"port\":{port}}}"
+    )
+}
+
+/// Parses a broker registration.
+pub fn parse_broker(id: i32, json: &[u8]) -> Option<BrokerEndPoint> {
+    let v: Value = serde_json::from_slice(json).ok()?;
+    Some(BrokerEndPoint { id, host: v.get("host")?.as_str()?.to_string(), port: v.get("port")?.as_u64()? as u16 })
+}
+
+fn int_list(v: &[i32]) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// `/brokers/topics/<t>`: `{"version":1,"partitions":{"0":[1,2,0]}}`.
+pub fn topic_assignment_json(assignment: &BTreeMap<i32, Vec<i32>>) -> String {
+    let parts: Vec<String> = assignment.iter().map(|(p, r)| format!("\"{p}\":[{}]", int_list(r))).collect();
+    format!("{{\"version\":1,\"partitions\":{{{}}}}}", parts.join(","))
+}
+
+/// Parses a topic's replica assignment.
+pub fn parse_topic_assignment(json: &[u8]) -> Option<BTreeMap<i32, Vec<i32>>> {
+    let v: Value = serde_json::from_slice(json).ok()?;
+    let mut out = BTreeMap::new();
+    for (p, r) in v.get("partitions")?.as_object()? {
+        let replicas = r.as_array()?.iter().filter_map(|x| x.as_i64().map(|x| x as i32)).collect();
+        out.insert(p.parse().ok()?, replicas);
+    }
+    Some(out)
+}
+
+/// A partition's state znode: `{"controller_epoch":1,"leader":1,"version":1,"leader_epoch":0,"isr":[1,2,0]}`.
+pub fn partition_state_json(controller_epoch: i32, leader: i32, leader_epoch: i32, isr: &[i32]) -> String {
+    format!(
+        "{{\"controller_epoch\":{controller_epoch},\"leader\":{leader},\"version\":1,\"leader_epoch\":{leader_epoch},\"isr\":[{}]}}",
+        int_list(isr)
+    )
+}
+
+/// Parses a state znode into (controller_epoch, leader, leader_epoch, isr).
+pub fn parse_partition_state(json: &[u8]) -> Option<(i32, i32, i32, Vec<i32>)> {
+    let v: Value = serde_json::from_slice(json).ok()?;
+    let isr = v.get("isr")?.as_array()?.iter().filter_map(|x| x.as_i64().map(|x| x as i32)).collect();
+    Some((
+        v.get("controller_epoch")?.as_i64()? as i32,
+        v.get("leader")?.as_i64()? as i32,
+        v.get("leader_epoch")?.as_i64()? as i32,
+        isr,
+    ))
+}
+
+/// `/controller`: `{"version":1,"brokerid":0,"timestamp":"…"}`.
+pub fn controller_json(broker_id: i32, timestamp_ms: i64) -> String {
+    format!("{{\"version\":1,\"brokerid\":{broker_id},\"timestamp\":\"{timestamp_ms}\"}}")
+}
+
+/// The controller's broker id.
+pub fn parse_controller(json: &[u8]) -> Option<i32> {
+    let v: Value = serde_json::from_slice(json).ok()?;
+    Some(v.get("brokerid")?.as_i64()? as i32)
+}
+
+/// `/config/topics/<t>`: `{"version":1,"config":{}}`.
+pub fn topic_config_json(config: &BTreeMap<String, String>) -> String {
+    let kv: Vec<String> = config.iter().map(|(k, v)| format!("\"{k}\":\"{v}\"")).collect();
+    format!("{{\"version\":1,\"config\":{{{}}}}}", kv.join(","))
+}
+
+/// Creates `path` and any missing parents as persistent znodes (`makeSurePersistentPathExists`).
+pub async fn make_sure_persistent_path_exists(zk: &ZooKeeper, path: &str) -> Result<(), ZkError> {
+    create_with_parents(zk, path, b"", CreateMode::Persistent).await.map(|_| ())
+}
+
+/// Creates a znode, creating missing parents first (`createParentPath`). An existing node is fine
+/// for parents, and reported as `NodeExists` for the node itself.
+pub async fn create_with_parents(zk: &ZooKeeper, path: &str, data: &[u8], mode: CreateMode) -> Result<String, ZkError> {
+    let mut prefix = String::new();
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        prefix.push('/');
+        prefix.push_str(part);
+        match zk.create(&prefix, b"", CreateMode::Persistent).await {
+            Ok(_) | Err(ZkError::NodeExists) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match zk.create(path, data, mode).await {
+        Err(ZkError::NodeExists) if mode == CreateMode::Persistent && data.is_empty() => Ok(path.to_string()),
+        other => other,
+    }
+}
+
+/// All topics' assignments.
+pub async fn read_all_topics(zk: &ZooKeeper) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
+    let mut out = BTreeMap::new();
+    let topics = match zk.get_children(BROKER_TOPICS, false).await {
+        Ok(t) => t,
+        Err(ZkError::NoNode) => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for t in topics {
+        if let Ok((data, _)) = zk.get_data(&format!("{BROKER_TOPICS}/{t}"), false).await {
+            if let Some(a) = parse_topic_assignment(&data) {
+                out.insert(t, a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Live brokers from `/brokers/ids`.
+pub async fn read_brokers(zk: &ZooKeeper) -> Result<BTreeMap<i32, BrokerEndPoint>, ZkError> {
+    let mut out = BTreeMap::new();
+    let ids = match zk.get_children(BROKER_IDS, false).await {
+        Ok(ids) => ids,
+        Err(ZkError::NoNode) => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for id in ids {
+        let Ok(n) = id.parse::<i32>() else { continue };
+        if let Ok((data, _)) = zk.get_data(&format!("{BROKER_IDS}/{id}"), false).await {
+            if let Some(b) = parse_broker(n, &data) {
+                out.insert(n, b);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_matches_what_0_9_writes() {
+        assert_eq!(
+            broker_json("master", 9092, 1458000000000),
+            "{\"jmx_port\":-1,\"timestamp\":\"1458000000000\",\"endpoints\":[\"PLAINTEXT://master:9092\"],\"host\":\"master\",\"version\":2,\"port\":9092}"
+        );
+        let a = BTreeMap::from([(0, vec![1, 2, 0])]);
+        assert_eq!(topic_assignment_json(&a), "{\"version\":1,\"partitions\":{\"0\":[1,2,0]}}");
+        assert_eq!(parse_topic_assignment(topic_assignment_json(&a).as_bytes()), Some(a));
+        assert_eq!(
+            partition_state_json(1, 1, 0, &[1, 2, 0]),
+            "{\"controller_epoch\":1,\"leader\":1,\"version\":1,\"leader_epoch\":0,\"isr\":[1,2,0]}"
+        );
+        assert_eq!(parse_partition_state(partition_state_json(3, -1, 2, &[]).as_bytes()), Some((3, -1, 2, vec![])));
+        assert_eq!(parse_controller(controller_json(2, 5).as_bytes()), Some(2));
+        assert_eq!(parse_broker(0, broker_json("slave1", 9092, 1).as_bytes()).map(|b| b.host), Some("slave1".into()));
+    }
+}
