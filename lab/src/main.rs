@@ -122,7 +122,7 @@ fn shell(
         let mut out = std::io::stdout().lock();
         let mut code = 0;
         loop {
-            if interactive {
+            if interactive && !sh.reading_stdin() {
                 write!(out, "{}", sh.prompt())?;
                 out.flush()?;
             }

@@ -56,3 +56,29 @@ pub fn zk_summary(world: &World) -> String {
     let _ = writeln!(out, "Virtual time elapsed: {:.3} s", world.elapsed().as_secs_f64());
     out
 }
+
+/// Which broker controls, who leads each partition, how many records moved.
+pub fn kafka_summary(world: &World) -> String {
+    let events = world.tracer().events();
+    let mut out = String::new();
+    if let Some(c) = events.iter().rev().find(|e| e.kind == "kafka.controller_elected") {
+        let _ = writeln!(out, "Kafka controller: broker {} on {} (controller epoch {})", c.i64("broker").unwrap_or(-1), c.host, c.i64("epoch").unwrap_or(0));
+    }
+    let mut leaders: BTreeMap<String, (String, i64)> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "kafka.become_leader") {
+        let tp = format!("{}-{}", e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0));
+        leaders.insert(tp, (e.host.clone(), e.i64("leader_epoch").unwrap_or(0)));
+    }
+    for (tp, (host, epoch)) in &leaders {
+        let _ = writeln!(out, "Partition {tp}: leader on {host} (leader epoch {epoch})");
+    }
+    let count = |kind: &str| -> i64 {
+        events.iter().filter(|e| e.kind == kind).map(|e| e.i64("last").unwrap_or(0) - e.i64("first").unwrap_or(0) + 1).sum()
+    };
+    if !leaders.is_empty() {
+        let _ = writeln!(out, "Records appended by leaders: {}; copied by followers: {}", count("kafka.append"), count("kafka.replicate"));
+    }
+    let created = events.iter().filter(|e| e.kind == "zk.apply" && e.str("op") == Some("create") && e.i64("err") == Some(0)).count();
+    let _ = writeln!(out, "Znodes created in ZooKeeper: {created}");
+    out
+}

@@ -309,6 +309,11 @@ pub struct PartitionFetcher {
 }
 
 impl PartitionFetcher {
+    /// A fetcher with no partitions.
+    pub fn empty(ctx: &ProcCtx) -> Self {
+        PartitionFetcher { ctx: ctx.clone(), client_id: String::new(), positions: BTreeMap::new(), brokers: BTreeMap::new(), conns: BTreeMap::new() }
+    }
+
     async fn list_offset(&mut self, leader: i32, topic: &str, p: i32, reset: OffsetReset) -> Option<i64> {
         let addr = self.brokers.get(&leader)?.clone();
         if !self.conns.contains_key(&leader) {
@@ -349,7 +354,7 @@ impl PartitionFetcher {
                             continue;
                         }
                         let Some(pos) = self.positions.get_mut(&(t.clone(), p)) else { continue };
-                        for (r, ..) in decode_message_set(&bytes).0 {
+                        for r in decode_message_set(&bytes).0.into_iter().map(|m| m.record) {
                             if r.offset < pos.1 {
                                 continue;
                             }

@@ -380,7 +380,7 @@ impl ReplicaManager {
                 results.push((t, p, KafkaError::NotEnoughReplicas, -1));
                 continue;
             }
-            let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|(r, ..)| r).collect();
+            let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
             let appended = {
                 let mut log = part.log.lock().await;
                 let r = log.append(records, true, now_ms(&self.ctx)).await;
@@ -444,7 +444,7 @@ impl ReplicaManager {
             }
             // Consumers see only what every in-sync replica has; followers read to the LEO.
             let max_offset = (replica_id < 0).then_some(hw);
-            let read = part.log.lock().await.read(*offset, (*max_bytes).max(0) as usize, max_offset).await;
+            let read = part.log.lock().await.read(*offset, (*max_bytes).max(0) as u64, max_offset).await;
             match read {
                 Ok(data) => {
                     total += data.bytes.len();
@@ -590,7 +590,7 @@ impl ReplicaManager {
                 }
                 match err {
                     KafkaError::None => {
-                        let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|(r, ..)| r).collect();
+                        let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
                         let mut log = part.log.lock().await;
                         if !records.is_empty() {
                             let (first, last) = (records[0].offset, records[records.len() - 1].offset);
@@ -623,7 +623,7 @@ impl ReplicaManager {
     pub async fn cleanup_logs(&self) {
         for part in self.all_partitions() {
             let mut log = part.log.lock().await;
-            let deleted = log.delete_old_segments(now_ms(&self.ctx)).await;
+            let deleted = log.delete_old_segments(now_ms(&self.ctx)).await.unwrap_or_default();
             if !deleted.is_empty() {
                 self.ctx.trace(
                     "kafka.retention",
