@@ -143,37 +143,103 @@ fn unescape(s: &str) -> String {
 /// Every broker property name Kafka 0.9.0.1's `KafkaConfig` defines that the lab may meet
 /// (anything else is reported by [`KafkaConfig::warnings`]).
 pub const KNOWN_KEYS: &[&str] = &[
-    "advertised.host.name", "advertised.listeners", "advertised.port", "auto.create.topics.enable",
-    "auto.leader.rebalance.enable", "background.threads", "broker.id", "broker.id.generation.enable",
-    "compression.type", "connections.max.idle.ms", "controlled.shutdown.enable",
-    "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms",
-    "controller.socket.timeout.ms", "default.replication.factor", "delete.topic.enable",
-    "fetch.purgatory.purge.interval.requests", "group.max.session.timeout.ms",
-    "group.min.session.timeout.ms", "host.name", "inter.broker.protocol.version",
-    "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage", "listeners",
-    "log.cleaner.backoff.ms", "log.cleaner.dedupe.buffer.size", "log.cleaner.delete.retention.ms",
-    "log.cleaner.enable", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size",
-    "log.cleaner.io.max.bytes.per.second", "log.cleaner.min.cleanable.ratio", "log.cleaner.threads",
-    "log.cleanup.policy", "log.dir", "log.dirs", "log.flush.interval.messages", "log.flush.interval.ms",
-    "log.flush.offset.checkpoint.interval.ms", "log.flush.scheduler.interval.ms",
-    "log.index.interval.bytes", "log.index.size.max.bytes", "log.preallocate", "log.retention.bytes",
-    "log.retention.check.interval.ms", "log.retention.hours", "log.retention.minutes",
-    "log.retention.ms", "log.roll.hours", "log.roll.jitter.hours", "log.roll.jitter.ms", "log.roll.ms",
-    "log.segment.bytes", "log.segment.delete.delay.ms", "max.connections.per.ip",
-    "max.connections.per.ip.overrides", "message.max.bytes", "min.insync.replicas",
-    "num.io.threads", "num.network.threads", "num.partitions", "num.recovery.threads.per.data.dir",
-    "num.replica.fetchers", "offset.metadata.max.bytes", "offsets.commit.required.acks",
-    "offsets.commit.timeout.ms", "offsets.load.buffer.size", "offsets.retention.check.interval.ms",
-    "offsets.retention.minutes", "offsets.topic.compression.codec", "offsets.topic.num.partitions",
-    "offsets.topic.replication.factor", "offsets.topic.segment.bytes", "port",
-    "producer.purgatory.purge.interval.requests", "queued.max.requests", "quota.consumer.default",
-    "quota.producer.default", "replica.fetch.backoff.ms", "replica.fetch.max.bytes",
-    "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.high.watermark.checkpoint.interval.ms",
-    "replica.lag.max.messages", "replica.lag.time.max.ms", "replica.socket.receive.buffer.bytes",
-    "replica.socket.timeout.ms", "request.timeout.ms", "reserved.broker.max.id",
-    "socket.receive.buffer.bytes", "socket.request.max.bytes", "socket.send.buffer.bytes",
-    "unclean.leader.election.enable", "zookeeper.connect", "zookeeper.connection.timeout.ms",
-    "zookeeper.session.timeout.ms", "zookeeper.sync.time.ms",
+    "advertised.host.name",
+    "advertised.listeners",
+    "advertised.port",
+    "auto.create.topics.enable",
+    "auto.leader.rebalance.enable",
+    "background.threads",
+    "broker.id",
+    "broker.id.generation.enable",
+    "compression.type",
+    "connections.max.idle.ms",
+    "controlled.shutdown.enable",
+    "controlled.shutdown.max.retries",
+    "controlled.shutdown.retry.backoff.ms",
+    "controller.socket.timeout.ms",
+    "default.replication.factor",
+    "delete.topic.enable",
+    "fetch.purgatory.purge.interval.requests",
+    "group.max.session.timeout.ms",
+    "group.min.session.timeout.ms",
+    "host.name",
+    "inter.broker.protocol.version",
+    "leader.imbalance.check.interval.seconds",
+    "leader.imbalance.per.broker.percentage",
+    "listeners",
+    "log.cleaner.backoff.ms",
+    "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.delete.retention.ms",
+    "log.cleaner.enable",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.buffer.size",
+    "log.cleaner.io.max.bytes.per.second",
+    "log.cleaner.min.cleanable.ratio",
+    "log.cleaner.threads",
+    "log.cleanup.policy",
+    "log.dir",
+    "log.dirs",
+    "log.flush.interval.messages",
+    "log.flush.interval.ms",
+    "log.flush.offset.checkpoint.interval.ms",
+    "log.flush.scheduler.interval.ms",
+    "log.index.interval.bytes",
+    "log.index.size.max.bytes",
+    "log.preallocate",
+    "log.retention.bytes",
+    "log.retention.check.interval.ms",
+    "log.retention.hours",
+    "log.retention.minutes",
+    "log.retention.ms",
+    "log.roll.hours",
+    "log.roll.jitter.hours",
+    "log.roll.jitter.ms",
+    "log.roll.ms",
+    "log.segment.bytes",
+    "log.segment.delete.delay.ms",
+    "max.connections.per.ip",
+    "max.connections.per.ip.overrides",
+    "message.max.bytes",
+    "min.insync.replicas",
+    "num.io.threads",
+    "num.network.threads",
+    "num.partitions",
+    "num.recovery.threads.per.data.dir",
+    "num.replica.fetchers",
+    "offset.metadata.max.bytes",
+    "offsets.commit.required.acks",
+    "offsets.commit.timeout.ms",
+    "offsets.load.buffer.size",
+    "offsets.retention.check.interval.ms",
+    "offsets.retention.minutes",
+    "offsets.topic.compression.codec",
+    "offsets.topic.num.partitions",
+    "offsets.topic.replication.factor",
+    "offsets.topic.segment.bytes",
+    "port",
+    "producer.purgatory.purge.interval.requests",
+    "queued.max.requests",
+    "quota.consumer.default",
+    "quota.producer.default",
+    "replica.fetch.backoff.ms",
+    "replica.fetch.max.bytes",
+    "replica.fetch.min.bytes",
+    "replica.fetch.wait.max.ms",
+    "replica.high.watermark.checkpoint.interval.ms",
+    "replica.lag.max.messages",
+    "replica.lag.time.max.ms",
+    "replica.socket.receive.buffer.bytes",
+    "replica.socket.timeout.ms",
+    "request.timeout.ms",
+    "reserved.broker.max.id",
+    "socket.receive.buffer.bytes",
+    "socket.request.max.bytes",
+    "socket.send.buffer.bytes",
+    "unclean.leader.election.enable",
+    "zookeeper.connect",
+    "zookeeper.connection.timeout.ms",
+    "zookeeper.session.timeout.ms",
+    "zookeeper.sync.time.ms",
 ];
 
 /// A broker's typed configuration (Kafka 0.9.0.1 `KafkaConfig`).
@@ -277,7 +343,11 @@ pub struct KafkaConfig {
 struct Props<'a>(&'a BTreeMap<String, String>);
 
 fn invalid(name: &str, value: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::InvalidValue { name: name.into(), value: value.into(), message: message.into() }
+    ConfigError::InvalidValue {
+        name: name.into(),
+        value: value.into(),
+        message: message.into(),
+    }
 }
 
 impl Props<'_> {
@@ -285,8 +355,11 @@ impl Props<'_> {
         self.0.get(name).map(|s| s.as_str())
     }
     fn int_opt(&self, name: &str, min: Option<i64>) -> Result<Option<i32>, ConfigError> {
-        let Some(v) = self.raw(name) else { return Ok(None) };
-        let n: i32 = java_parse(v.trim()).ok_or_else(|| invalid(name, v, "Not a number of type INT"))?;
+        let Some(v) = self.raw(name) else {
+            return Ok(None);
+        };
+        let n: i32 =
+            java_parse(v.trim()).ok_or_else(|| invalid(name, v, "Not a number of type INT"))?;
         check_min(name, v, n as i64, min)?;
         Ok(Some(n))
     }
@@ -294,8 +367,11 @@ impl Props<'_> {
         Ok(self.int_opt(name, min)?.unwrap_or(default))
     }
     fn long_opt(&self, name: &str, min: Option<i64>) -> Result<Option<i64>, ConfigError> {
-        let Some(v) = self.raw(name) else { return Ok(None) };
-        let n: i64 = java_parse(v.trim()).ok_or_else(|| invalid(name, v, "Not a number of type LONG"))?;
+        let Some(v) = self.raw(name) else {
+            return Ok(None);
+        };
+        let n: i64 =
+            java_parse(v.trim()).ok_or_else(|| invalid(name, v, "Not a number of type LONG"))?;
         check_min(name, v, n, min)?;
         Ok(Some(n))
     }
@@ -312,7 +388,11 @@ impl Props<'_> {
                 } else if t.eq_ignore_ascii_case("false") {
                     Ok(false)
                 } else {
-                    Err(invalid(name, v, "Expected value to be either true or false"))
+                    Err(invalid(
+                        name,
+                        v,
+                        "Expected value to be either true or false",
+                    ))
                 }
             }
         }
@@ -340,7 +420,10 @@ fn check_min(name: &str, raw: &str, n: i64, min: Option<i64>) -> Result<(), Conf
 
 /// `CoreUtils.parseCsvList`: split on commas with surrounding whitespace, drop empty items.
 pub fn parse_csv_list(s: &str) -> Vec<String> {
-    s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+    s.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 impl KafkaConfig {
@@ -353,11 +436,13 @@ impl KafkaConfig {
     /// first error is the one 0.9 would report.
     pub fn from_props(map: &BTreeMap<String, String>) -> Result<KafkaConfig, ConfigError> {
         let p = Props(map);
-        let zookeeper_connect =
-            p.string("zookeeper.connect").ok_or_else(|| ConfigError::Missing("zookeeper.connect".into()))?;
+        let zookeeper_connect = p
+            .string("zookeeper.connect")
+            .ok_or_else(|| ConfigError::Missing("zookeeper.connect".into()))?;
         let zookeeper_session_timeout_ms = p.int("zookeeper.session.timeout.ms", 6000, None)?;
-        let zookeeper_connection_timeout_ms =
-            p.int_opt("zookeeper.connection.timeout.ms", None)?.unwrap_or(zookeeper_session_timeout_ms);
+        let zookeeper_connection_timeout_ms = p
+            .int_opt("zookeeper.connection.timeout.ms", None)?
+            .unwrap_or(zookeeper_session_timeout_ms);
         let broker_id = p.int("broker.id", -1, None)?;
         let message_max_bytes = p.int("message.max.bytes", 1_000_012, Some(0))?;
         let num_network_threads = p.int("num.network.threads", 3, Some(1))?;
@@ -371,7 +456,9 @@ impl KafkaConfig {
         let socket_receive_buffer_bytes = p.int("socket.receive.buffer.bytes", 102_400, None)?;
         let socket_request_max_bytes = p.int("socket.request.max.bytes", 104_857_600, Some(1))?;
         let num_partitions = p.int("num.partitions", 1, Some(1))?;
-        let log_dir = p.string("log.dir").unwrap_or_else(|| "/tmp/kafka-logs".into());
+        let log_dir = p
+            .string("log.dir")
+            .unwrap_or_else(|| "/tmp/kafka-logs".into());
         let log_dirs = parse_csv_list(&p.string("log.dirs").unwrap_or(log_dir));
         let log_segment_bytes = p.int("log.segment.bytes", 1_073_741_824, Some(14))?;
         let log_roll_hours = p.int("log.roll.hours", 168, Some(1))?;
@@ -379,9 +466,11 @@ impl KafkaConfig {
         let retention_minutes = p.int_opt("log.retention.minutes", None)?;
         let retention_ms = p.long_opt("log.retention.ms", None)?;
         let log_retention_bytes = p.long("log.retention.bytes", -1, None)?;
-        let log_retention_check_interval_ms = p.long("log.retention.check.interval.ms", 300_000, Some(1))?;
+        let log_retention_check_interval_ms =
+            p.long("log.retention.check.interval.ms", 300_000, Some(1))?;
         let log_index_interval_bytes = p.int("log.index.interval.bytes", 4096, Some(0))?;
-        let log_flush_interval_messages = p.long("log.flush.interval.messages", i64::MAX, Some(1))?;
+        let log_flush_interval_messages =
+            p.long("log.flush.interval.messages", i64::MAX, Some(1))?;
         let log_cleaner_enable = p.boolean("log.cleaner.enable", true)?;
         let replica_socket_timeout_ms = p.int("replica.socket.timeout.ms", 30_000, None)?;
         let replica_fetch_max_bytes = p.int("replica.fetch.max.bytes", 1_048_576, None)?;
@@ -396,12 +485,14 @@ impl KafkaConfig {
         let min_insync_replicas = p.int("min.insync.replicas", 1, Some(1))?;
         let auto_leader_rebalance_enable = p.boolean("auto.leader.rebalance.enable", true)?;
         let unclean_leader_election_enable = p.boolean("unclean.leader.election.enable", true)?;
-        let inter_broker_protocol_version =
-            p.string("inter.broker.protocol.version").unwrap_or_else(|| "0.9.0".into());
+        let inter_broker_protocol_version = p
+            .string("inter.broker.protocol.version")
+            .unwrap_or_else(|| "0.9.0".into());
         let controlled_shutdown_enable = p.boolean("controlled.shutdown.enable", true)?;
         let group_min_session_timeout_ms = p.int("group.min.session.timeout.ms", 6000, None)?;
         let group_max_session_timeout_ms = p.int("group.max.session.timeout.ms", 30_000, None)?;
-        let offsets_topic_replication_factor = p.int("offsets.topic.replication.factor", 3, Some(1))?;
+        let offsets_topic_replication_factor =
+            p.int("offsets.topic.replication.factor", 3, Some(1))?;
         let offsets_topic_num_partitions = p.int("offsets.topic.num.partitions", 50, Some(1))?;
         let delete_topic_enable = p.boolean("delete.topic.enable", false)?;
 
@@ -493,7 +584,10 @@ impl KafkaConfig {
     /// WARN lines for unknown keys, in the wording of 0.8/0.9's `VerifiableProperties`:
     /// `Property <key> is not valid`.
     pub fn warnings(&self) -> Vec<String> {
-        self.unknown.keys().map(|k| format!("Property {k} is not valid")).collect()
+        self.unknown
+            .keys()
+            .map(|k| format!("Property {k} is not valid"))
+            .collect()
     }
 
     /// The port the broker binds: from `listeners` when set (`PLAINTEXT://host:port`), else `port`.
@@ -518,7 +612,10 @@ pub fn seed_server_properties(broker_id: u32) -> String {
     SERVER_PROPERTIES
         .replace("broker.id=0\n", &format!("broker.id={broker_id}\n"))
         .replace("#port=9092\n", "port=9092\n")
-        .replace("zookeeper.connect=localhost:2181\n", "zookeeper.connect=master:2181,slave1:2181,slave2:2181\n")
+        .replace(
+            "zookeeper.connect=localhost:2181\n",
+            "zookeeper.connect=master:2181,slave1:2181,slave2:2181\n",
+        )
 }
 
 const SERVER_PROPERTIES: &str = r#"# Licensed to the Apache Software Foundation (ASF) under one or more
@@ -704,22 +801,32 @@ mod tests {
             "Invalid value 0 for configuration num.partitions: Value must be at least 1"
         );
         assert_eq!(err(&format!("{ZK}port=70000\n")), "port out of range:70000");
-        assert_eq!(err("zookeeper.connect=z:2181\n"), ConfigError::BrokerIdNotSet.to_string());
-        assert!(err("zookeeper.connect=z\nbroker.id=5000\n").starts_with("requirement failed: broker.id"));
+        assert_eq!(
+            err("zookeeper.connect=z:2181\n"),
+            ConfigError::BrokerIdNotSet.to_string()
+        );
+        assert!(err("zookeeper.connect=z\nbroker.id=5000\n")
+            .starts_with("requirement failed: broker.id"));
     }
 
     #[test]
     fn unknown_keys_warned() {
         let c = KafkaConfig::parse(&format!("{ZK}brokerid=3\n")).unwrap();
         assert_eq!(c.unknown.get("brokerid").map(String::as_str), Some("3"));
-        assert_eq!(c.warnings(), vec!["Property brokerid is not valid".to_string()]);
+        assert_eq!(
+            c.warnings(),
+            vec!["Property brokerid is not valid".to_string()]
+        );
     }
 
     #[test]
     fn retention_precedence() {
         let c = KafkaConfig::parse(&format!("{ZK}log.retention.hours=1\n")).unwrap();
         assert_eq!(c.log_retention_ms, 3_600_000);
-        let c = KafkaConfig::parse(&format!("{ZK}log.retention.hours=1\nlog.retention.minutes=2\n")).unwrap();
+        let c = KafkaConfig::parse(&format!(
+            "{ZK}log.retention.hours=1\nlog.retention.minutes=2\n"
+        ))
+        .unwrap();
         assert_eq!(c.log_retention_ms, 120_000);
         let c = KafkaConfig::parse(&format!(
             "{ZK}log.retention.hours=1\nlog.retention.minutes=2\nlog.retention.ms=5\n"
@@ -744,7 +851,10 @@ mod tests {
         assert_eq!(parse_csv_list(&m["log.dirs"]), vec!["/a", "/b"]);
         let c = KafkaConfig::parse(&format!("{ZK}log.dir=/x\n")).unwrap();
         assert_eq!(c.log_dirs, vec!["/x"]);
-        let c = KafkaConfig::parse(&format!("{ZK}log.dir=/x\nlog.dirs=/y,/z\nzookeeper.session.timeout.ms=9000\n")).unwrap();
+        let c = KafkaConfig::parse(&format!(
+            "{ZK}log.dir=/x\nlog.dirs=/y,/z\nzookeeper.session.timeout.ms=9000\n"
+        ))
+        .unwrap();
         assert_eq!(c.log_dirs, vec!["/y", "/z"]);
         assert_eq!(c.zookeeper_connection_timeout_ms, 9000);
     }
