@@ -174,9 +174,9 @@ impl KafkaProducer {
             }
         }
         let leaders = self.cluster.leaders.get(topic).cloned().unwrap_or_default();
-        let n = leaders.len() as i32;
-        let available: Vec<i32> = leaders.iter().filter(|(_, l)| **l >= 0).map(|(p, _)| *p).collect();
-        let partition = self.partitioner.partition(key.as_deref(), n, &available);
+        let infos: Vec<super::partitioner::PartitionInfo> =
+            leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect();
+        let partition = self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0);
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
         let size = rec.size_in_log(0);
         let batch = self.batches.entry((topic.to_string(), partition)).or_insert_with(|| Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });

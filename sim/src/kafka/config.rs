@@ -604,6 +604,26 @@ impl KafkaConfig {
     pub fn advertised_port(&self) -> i32 {
         self.advertised_port.unwrap_or_else(|| self.bind_port())
     }
+
+    /// The port as a socket wants it.
+    pub fn port_u16(&self) -> u16 {
+        u16::try_from(self.bind_port()).unwrap_or(9092)
+    }
+
+    /// `zookeeper.connect` as (host, port) pairs (the chroot, if any, is not modelled).
+    pub fn zookeeper_servers(&self) -> Vec<(String, u16)> {
+        crate::shell::lexer::parse_connect_string(&self.zookeeper_connect, 2181).map(|(s, _)| s).unwrap_or_default()
+    }
+
+    /// `advertised.host.name`, else `host.name` when set.
+    pub fn advertised_host(&self) -> Option<String> {
+        self.advertised_host_name.clone().or_else(|| (!self.host_name.is_empty()).then(|| self.host_name.clone()))
+    }
+
+    /// `replica.fetch.backoff.ms` (0.9 default; not configurable in the lab yet).
+    pub fn replica_fetch_backoff_ms(&self) -> i32 {
+        1000
+    }
 }
 
 /// The stock Kafka 0.9.0.1 `config/server.properties` with the course's edits applied:

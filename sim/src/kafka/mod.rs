@@ -6,6 +6,13 @@
 //! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing.
 
 pub mod admin;
+pub mod clients;
 pub mod config;
+pub mod controller;
 pub mod log;
 pub mod partitioner;
+pub mod proto;
+pub mod replica_manager;
+pub mod server;
+pub mod tools;
+pub mod zk_utils;

@@ -14,7 +14,7 @@ use super::zk_utils as zku;
 use crate::hw::{Conn, Listener};
 use crate::shell::term::Term;
 use crate::trace::{fields, lock};
-use crate::world::{ProcCtx, Signal};
+use crate::world::ProcCtx;
 use crate::zk::client::{KeeperState, WatchedEvent, ZooKeeper};
 use crate::zk::txn::{CreateMode, ZkError};
 use crate::zk::watch_manager::EventType;
@@ -90,16 +90,16 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     }
     let rm = ReplicaManager::new(ctx.clone(), cfg.clone(), zk.clone());
     rm.load_logs().await;
-    let listener = match ctx.net().listen::<KafkaPacket>(&ctx.host, &ctx.name, cfg.port) {
+    let listener = match ctx.net().listen::<KafkaPacket>(&ctx.host, &ctx.name, cfg.port_u16()) {
         Ok(l) => l,
         Err(e) => {
-            log(&ctx, &console, "FATAL", &format!("kafka.common.KafkaException: Socket server failed to bind to 0.0.0.0:{}: {e}.", cfg.port), "kafka.server.KafkaServer").await;
+            log(&ctx, &console, "FATAL", &format!("kafka.common.KafkaException: Socket server failed to bind to 0.0.0.0:{}: {e}.", cfg.port_u16()), "kafka.server.KafkaServer").await;
             return;
         }
     };
     madsim::task::spawn(socket_server(listener, rm.clone()));
     let host = cfg.advertised_host().unwrap_or_else(|| ctx.host.clone());
-    let reg = zku::broker_json(&host, cfg.port, ctx.wall_ms());
+    let reg = zku::broker_json(&host, cfg.port_u16(), ctx.wall_ms());
     match zku::create_with_parents(&zk, &format!("{}/{id}", zku::BROKER_IDS), reg.as_bytes(), CreateMode::Ephemeral).await {
         Ok(_) => {}
         Err(ZkError::NodeExists) => {
@@ -119,8 +119,8 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             return;
         }
     }
-    ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port });
-    log(&ctx, &console, "INFO", &format!("Registered broker {id} at path /brokers/ids/{id} with addresses: PLAINTEXT -> EndPoint({host},{},PLAINTEXT)", cfg.port), "kafka.utils.ZkUtils").await;
+    ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port_u16() });
+    log(&ctx, &console, "INFO", &format!("Registered broker {id} at path /brokers/ids/{id} with addresses: PLAINTEXT -> EndPoint({host},{},PLAINTEXT)", cfg.port_u16()), "kafka.utils.ZkUtils").await;
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
     let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
@@ -131,16 +131,16 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     loop {
         enum Step {
             Ev(Option<WatchedEvent>),
-            Sig(Option<Signal>),
+            Sig,
             Cleanup,
         }
         let step = futures::select_biased! {
-            s = signals.next() => Step::Sig(s),
+            _ = signals.next() => Step::Sig,
             e = events.next() => Step::Ev(e),
             _ = madsim::time::sleep_until(next_cleanup).fuse() => Step::Cleanup,
         };
         match step {
-            Step::Sig(_) => {
+            Step::Sig => {
                 log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shutting down"), "kafka.server.KafkaServer").await;
                 ctx.trace("kafka.shutdown", None, fields! { "broker" => id });
                 if let Some(c) = lock(&controller).take() {

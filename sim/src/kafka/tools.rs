@@ -5,7 +5,7 @@
 //! Each tool is a JVM process on its host talking to ZooKeeper or the brokers through the same
 //! clients a program would use; output and error wording follow 0.9.
 
-use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicCommandOptions};
+use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions};
 use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig, ZkConsumer};
 use super::config::seed_server_properties;
 use super::server::KAFKA_HOME;
@@ -113,9 +113,9 @@ async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         }
     };
     let zk = connect_zk(&ctx, &opts.zookeeper).await;
-    let code = if opts.create {
+    let code = if opts.action == TopicAction::Create {
         create_topic(&ctx, &zk, &opts, &term).await
-    } else if opts.list {
+    } else if opts.action == TopicAction::List {
         match zk.get_children(zku::BROKER_TOPICS, false).await {
             Ok(mut ts) => {
                 ts.sort();
@@ -132,9 +132,9 @@ async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
             Err(ZkError::NoNode) => 0,
             Err(e) => topic_error(&term, &e.to_string()),
         }
-    } else if opts.describe {
+    } else if opts.action == TopicAction::Describe {
         describe(&zk, &opts, &term).await
-    } else if opts.delete {
+    } else if opts.action == TopicAction::Delete {
         let Some(t) = opts.topic.clone() else {
             return topic_error(&term, "--topic is required");
         };
@@ -161,12 +161,10 @@ async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions,
     if let Err(e) = admin::validate_topic(&topic) {
         return topic_error(term, &e.to_string());
     }
-    let assignment = if let Some(spec) = &opts.replica_assignment {
-        match admin::parse_replica_assignment(spec) {
-            Ok(a) => a,
-            Err(e) => return topic_error(term, &e.to_string()),
-        }
+    let assignment = if let Some(a) = &opts.replica_assignment {
+        a.clone()
     } else {
+        // AdminUtils sorts the live brokers first.
         let brokers: Vec<i32> = match zku::read_brokers(zk).await {
             Ok(b) => b.keys().copied().collect(),
             Err(e) => return topic_error(term, &e.to_string()),
@@ -234,7 +232,7 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
             lines.push(admin::describe_partition_line(t, *p, leader, replicas, &isr));
         }
         if !opts.under_replicated_partitions && !opts.unavailable_partitions {
-            term.out(&admin::describe_topic_header(t, assignment.len() as i32, rf, &configs));
+            term.out(&admin::describe_topic_header(t, assignment.len(), rf as usize, &configs));
         }
         for l in lines {
             term.out(&l);
@@ -253,23 +251,34 @@ pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::
             return 1;
         }
     };
+    for note in &opts.notes {
+        term.err(note);
+    }
+    // The 0.9 console producer builds a new KafkaProducer from its flags (ConsoleProducer.getNewProducerProps).
     let cfg = ProducerConfig {
         bootstrap: opts.broker_list.clone(),
-        acks: opts.acks(),
-        linger_ms: opts.timeout_ms(),
-        batch_size: opts.batch_size(),
-        retries: opts.retries(),
-        retry_backoff_ms: opts.retry_backoff_ms(),
-        request_timeout_ms: 1500,
+        acks: match opts.effective_acks() {
+            "all" | "-1" => -1,
+            a => a.parse().unwrap_or(1),
+        },
+        linger_ms: opts.timeout_ms.max(0) as u64,
+        batch_size: 16384,
+        retries: opts.message_send_max_retries.max(0) as u32,
+        retry_backoff_ms: opts.retry_backoff_ms.max(0) as u64,
+        request_timeout_ms: opts.request_timeout_ms.max(0) as u64,
         client_id: "console-producer".into(),
     };
+    let (parse_key, separator) = (opts.parse_key(), opts.key_separator());
     let mut producer = KafkaProducer::new(&ctx, cfg);
     let mut reported = 0;
     loop {
         let line = madsim::time::timeout(Duration::from_millis(100), stdin.next()).await;
         match line {
             Ok(Some(l)) => {
-                let (key, value) = opts.split_key(&l);
+                let (key, value) = match (parse_key, l.split_once(separator.as_str())) {
+                    (true, Some((k, v))) => (Some(k.as_bytes().to_vec()), v.as_bytes().to_vec()),
+                    _ => (None, l.into_bytes()),
+                };
                 producer.send(&opts.topic, key, value).await;
             }
             Ok(None) => break,
@@ -306,14 +315,18 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
             return 1;
         }
     };
-    for note in opts.notes() {
-        term.err(&note);
+    for note in &opts.notes {
+        term.err(note);
     }
+    let Some(topic) = opts.topic.clone() else {
+        term.err("Exactly one of whitelist/blacklist/topic is required.");
+        return 1;
+    };
     let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
     let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
     let mut zk_consumer = None;
     let mut fetcher = if let Some(zk) = &opts.zookeeper {
-        match ZkConsumer::start(&ctx, zk_servers(zk), &group, &opts.topic, reset).await {
+        match ZkConsumer::start(&ctx, zk_servers(zk), &group, &topic, reset).await {
             Ok(mut c) => {
                 let f = std::mem::replace(&mut c.fetcher, super::clients::PartitionFetcher::empty(&ctx));
                 zk_consumer = Some(c);
@@ -325,7 +338,8 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
             }
         }
     } else {
-        match bootstrap_consumer(&ctx, &opts.bootstrap_servers, &opts.topic, reset, &group).await {
+        let servers = opts.bootstrap_server.as_deref().map(|b| admin::parse_broker_list(b).unwrap_or_default()).unwrap_or_default();
+        match bootstrap_consumer(&ctx, &servers, &topic, reset, &group).await {
             Ok(f) => f,
             Err(e) => {
                 term.err(&format!("[{}] WARN {e} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
@@ -345,14 +359,14 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         }
         for r in batch {
             let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
-            if opts.print_key {
+            if opts.print_key() {
                 let key = r.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
                 term.out(&format!("{key}\t{value}"));
             } else {
                 term.out(&value);
             }
             count += 1;
-            if opts.max_messages.is_some_and(|m| count >= m) {
+            if opts.max_messages.is_some_and(|m| count >= m.max(0) as u64) {
                 break 'outer;
             }
         }
