@@ -90,6 +90,15 @@ pub fn kafka_server_stop(world: &World, host: &str, term: &Term) -> i32 {
     0
 }
 
+/// Prints a tool's option error as the JVM would: the exception, then its first stack frames.
+fn option_error(term: &Term, e: &admin::ToolError, main_class: &str) -> i32 {
+    term.err(&e.to_string());
+    for line in e.stack_trace(main_class) {
+        term.err(&line);
+    }
+    1
+}
+
 fn zk_servers(connect: &str) -> Vec<(String, u16)> {
     crate::shell::lexer::parse_connect_string(connect, 2181).map(|(s, _)| s).unwrap_or_default()
 }
@@ -107,10 +116,7 @@ fn topic_error(term: &Term, msg: &str) -> i32 {
 async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     let opts = match TopicCommandOptions::parse(&args) {
         Ok(o) => o,
-        Err(e) => {
-            term.err(&e.to_string());
-            return 1;
-        }
+        Err(e) => return option_error(&term, &e, "kafka.admin.TopicCommand"),
     };
     let zk = connect_zk(&ctx, &opts.zookeeper).await;
     let code = if opts.action == TopicAction::Create {
@@ -245,11 +251,8 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
 pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::UnboundedReceiver<String>, term: Term) -> i32 {
     let opts = match ConsoleProducerOptions::parse(&args) {
         Ok(o) => o,
-        Err(e) => {
-            term.err(&e.to_string());
-            // Lines typed after a failed start go to bash, as on a real terminal; here they are dropped.
-            return 1;
-        }
+        // Lines typed after a failed start would go to bash; here they are read and dropped.
+        Err(e) => return option_error(&term, &e, "kafka.tools.ConsoleProducer"),
     };
     for note in &opts.notes {
         term.err(note);
@@ -310,10 +313,7 @@ fn report_errors(ctx: &ProcCtx, term: &Term, errors: &[super::clients::SendError
 async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     let opts = match ConsoleConsumerOptions::parse(&args) {
         Ok(o) => o,
-        Err(e) => {
-            term.err(&e.to_string());
-            return 1;
-        }
+        Err(e) => return option_error(&term, &e, "kafka.tools.ConsoleConsumer"),
     };
     for note in &opts.notes {
         term.err(note);

@@ -1,0 +1,246 @@
+//! Kafka 0.9 on the simulated cluster, told through `lab shell` as the seed's learner types it.
+
+use lab_tests::run_script;
+use sim::kafka::partitioner::{murmur2, to_positive};
+
+/// Starts the three brokers the way the seed does, then waits for them to register.
+const START: &str = "cd $KAFKA_HOME/bin\n\
+                     nohup ./kafka-server-start.sh ../config/server.properties &\n\
+                     ssh slave1 nohup $KAFKA_HOME/bin/kafka-server-start.sh $KAFKA_HOME/config/server.properties &\n\
+                     ssh slave2 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+                     sleep 3";
+
+const ZK: &str = "master:2181,slave1:2181,slave2:2181";
+
+fn script(body: &str) -> String {
+    format!("{START}\n{body}")
+}
+
+fn stat_free(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.starts_with('{') || l.starts_with('[')).collect()
+}
+
+#[test]
+fn the_seed_walkthrough_works_end_to_end() {
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 1 --topic HelloKafka\n\
+         kafka-console-producer.sh --broker-list master:9092,slave1:9092,slave2:9092 --topic HelloKafka\n\
+         This is DT_Spark!\n\
+         I'm Rocky!\n\
+         Life is short, you need Spark!\n\
+         ^D\n\
+         kafka-console-consumer.sh --zookeeper {ZK} --from-beginning --topic HelloKafka\n\
+         kafka-topics.sh --list --zookeeper {ZK}\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic HelloKafka"
+    );
+    for seed in 1..=3 {
+        let run = run_script(seed, true, &script(&body));
+        let out = |i: usize| run.steps[5 + i].1.as_str();
+        assert_eq!(out(0), "Created topic \"HelloKafka\".\n", "seed {seed}: {}", run.output);
+        assert_eq!(out(6), "This is DT_Spark!\nI'm Rocky!\nLife is short, you need Spark!\nProcessed a total of 3 messages\n", "seed {seed}");
+        assert_eq!(out(7), "HelloKafka\n");
+        let describe: Vec<&str> = out(8).lines().collect();
+        assert_eq!(describe[0], "Topic:HelloKafka\tPartitionCount:1\tReplicationFactor:3\tConfigs:");
+        let fields: Vec<&str> = describe[1].split('\t').collect();
+        assert_eq!(&fields[..3], ["", "Topic: HelloKafka", "Partition: 0"]);
+        let leader: i32 = fields[3].trim_start_matches("Leader: ").parse().expect("a leader");
+        assert!((0..3).contains(&leader));
+        let mut replicas: Vec<i32> = fields[4].trim_start_matches("Replicas: ").split(',').map(|x| x.parse().unwrap_or(-1)).collect();
+        let isr = fields[5].trim_start_matches("Isr: ");
+        assert_eq!(isr.split(',').count(), 3, "all three in sync: {}", describe[1]);
+        assert_eq!(replicas[0], leader, "the first replica leads a new topic");
+        replicas.sort();
+        assert_eq!(replicas, [0, 1, 2]);
+    }
+}
+
+#[test]
+fn znodes_have_the_shapes_kafka_writes() {
+    let run = run_script(
+        1,
+        true,
+        &script(&format!(
+            "zkCli.sh -server master:2181 ls /brokers/ids\n\
+             zkCli.sh -server master:2181 get /brokers/ids/0\n\
+             zkCli.sh -server master:2181 get /controller\n\
+             kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 1 --topic HelloKafka\n\
+             sleep 1\n\
+             zkCli.sh -server master:2181 get /brokers/topics/HelloKafka/partitions/0/state\n\
+             zkCli.sh -server master:2181 get /brokers/topics/HelloKafka\n\
+             zkCli.sh -server master:2181 get /controller_epoch"
+        )),
+    );
+    let out = |i: usize| stat_free(&run.steps[5 + i].1).join("\n");
+    assert_eq!(out(0), "[0, 1, 2]");
+    let b = out(1);
+    assert!(b.starts_with("{\"jmx_port\":-1,\"timestamp\":\"14616576"), "{b}");
+    assert!(b.ends_with("\",\"endpoints\":[\"PLAINTEXT://master:9092\"],\"host\":\"master\",\"version\":2,\"port\":9092}"), "{b}");
+    assert!(run.steps[6].1.contains("ephemeralOwner = 0x1"), "a broker registration is ephemeral");
+    let c = out(2);
+    assert!(c.starts_with("{\"version\":1,\"brokerid\":") && c.contains(",\"timestamp\":\""), "{c}");
+    let state = out(5);
+    let v: serde_json::Value = serde_json::from_str(&state).expect("json");
+    assert_eq!(v["controller_epoch"], 1);
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["leader_epoch"], 0);
+    assert!(state.starts_with("{\"controller_epoch\":1,\"leader\":"), "field order: {state}");
+    assert_eq!(v["isr"].as_array().map(Vec::len), Some(3));
+    assert!(out(6).starts_with("{\"version\":1,\"partitions\":{\"0\":["));
+    assert!(run.steps[12].1.contains("\n1\ncZxid"), "controller epoch 1: {}", run.steps[12].1);
+}
+
+#[test]
+fn topic_errors_print_0_9_wording_and_the_shell_goes_on() {
+    let run = run_script(
+        2,
+        true,
+        &script(&format!(
+            "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 4 --partitions 1 --topic t4\n\
+             kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --topic dup\n\
+             kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --topic dup\n\
+             kafka-topics.sh --describe --zookeepermaster:2181,slave1:2181,slave2:2181 --topic dup\n\
+             kafka-topics.sh --list --zookeeper {ZK}"
+        )),
+    );
+    let s = |i: usize| &run.steps[5 + i];
+    assert_eq!(s(0).1, "Error while executing topic command : replication factor: 4 larger than available brokers: 3\n");
+    assert_eq!(s(0).2, 1);
+    assert_eq!(s(1).1, "Created topic \"dup\".\n");
+    assert_eq!(s(2).1, "Error while executing topic command : Topic \"dup\" already exists.\n");
+    assert!(s(3).1.starts_with("Exception in thread \"main\" joptsimple.UnrecognizedOptionException: zookeepermaster:2181,slave1:2181,slave2:2181 is not a recognized option\n\tat joptsimple."), "{}", s(3).1);
+    assert_eq!(s(4).1, "dup\n");
+}
+
+#[test]
+fn keyed_records_land_in_the_partition_murmur2_picks() {
+    let keys = ["21", "foobar", "abc", "a-little-bit-long-string", "k1", "k2", "k3"];
+    let lines: Vec<String> = keys.iter().map(|k| format!("{k}:v-{k}")).collect();
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 2 --partitions 4 --topic keyed\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic keyed --property parse.key=true --property key.separator=: --request-required-acks 1\n\
+         {}\n^D\n\
+         kafka-console-consumer.sh --zookeeper {ZK} --topic keyed --from-beginning --max-messages {}",
+        lines.join("\n"),
+        keys.len()
+    );
+    let run = run_script(4, true, &script(&body));
+    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    // Each acknowledged batch names its partition; every key's batch must be murmur2's choice.
+    let acked: Vec<(i64, i64)> = trace
+        .iter()
+        .filter(|e| e["kind"] == "kafka.append" && e["topic"] == "keyed")
+        .map(|e| (e["partition"].as_i64().unwrap_or(-1), e["last"].as_i64().unwrap_or(-1) - e["first"].as_i64().unwrap_or(0) + 1))
+        .collect();
+    let mut expected = [0i64; 4];
+    for k in keys {
+        expected[(to_positive(murmur2(k.as_bytes())) % 4) as usize] += 1;
+    }
+    let mut got = [0i64; 4];
+    for (p, n) in acked {
+        got[p as usize] += n;
+    }
+    assert_eq!(got, expected, "records per partition");
+    let consumed = &run.steps.last().expect("consumer").1;
+    assert!(consumed.ends_with(&format!("Processed a total of {} messages\n", keys.len())), "{consumed}");
+    // The reference vectors, once more, through the crate the broker uses.
+    assert_eq!(murmur2(b"21"), -973932308);
+    assert_eq!(murmur2(b"a-little-bit-long-string"), -985981536);
+}
+
+#[test]
+fn losing_the_controller_moves_it_and_bumps_the_epoch() {
+    let run = run_script(
+        5,
+        true,
+        &script(
+            "zkCli.sh -server slave1:2181 get /controller\n\
+             lab status",
+        ),
+    );
+    let first: serde_json::Value = serde_json::from_str(stat_free(&run.steps[5].1)[0]).expect("json");
+    let controller = first["brokerid"].as_i64().expect("id");
+    let host = ["master", "slave1", "slave2"][controller as usize];
+    let other = if host == "slave1" { "slave2" } else { "slave1" };
+    let after = run_script(
+        5,
+        true,
+        &script(&format!(
+            "ssh {other}\n\
+             lab crash {host}\n\
+             sleep 15\n\
+             zkCli.sh -server {other}:2181 get /controller\n\
+             zkCli.sh -server {other}:2181 get /controller_epoch\n\
+             zkCli.sh -server {other}:2181 ls /brokers/ids"
+        )),
+    );
+    let now: serde_json::Value = serde_json::from_str(stat_free(&after.steps[8].1).first().copied().unwrap_or("null")).unwrap_or_default();
+    let new_controller = now["brokerid"].as_i64();
+    assert!(new_controller.is_some() && new_controller != Some(controller), "{}", after.output);
+    assert!(after.steps[9].1.contains("\n2\ncZxid"), "epoch bumped: {}", after.steps[9].1);
+    assert_eq!(stat_free(&after.steps[10].1).join(""), {
+        let mut ids: Vec<String> = (0..3).filter(|i| *i != controller).map(|i| i.to_string()).collect();
+        ids.sort();
+        format!("[{}]", ids.join(", "))
+    });
+}
+
+#[test]
+fn segments_roll_by_size_and_retention_deletes_the_oldest() {
+    let set = |k: &str, v: &str| -> String {
+        ["master", "slave1", "slave2"]
+            .iter()
+            .map(|h| format!("lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let early: Vec<String> = (0..6).map(|i| format!("early-{i}")).collect();
+    let late: Vec<String> = (0..6).map(|i| format!("late-{i}")).collect();
+    let body = format!(
+        "{}\n{}\n{}\n{START}\n\
+         kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --replica-assignment 0 --topic roll\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic roll --request-required-acks 1 --timeout 0\n\
+         {}\n^D\n\
+         sleep 40\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic roll --request-required-acks 1 --timeout 0\n\
+         {}\n^D\n\
+         ls /tmp/kafka-logs/roll-0\n\
+         sleep 25\n\
+         ls /tmp/kafka-logs/roll-0\n\
+         kafka-console-consumer.sh --zookeeper {ZK} --topic roll --from-beginning",
+        set("log.segment.bytes", "120"),
+        set("log.retention.ms", "60000"),
+        set("log.retention.check.interval.ms", "1000"),
+        early.join("\n"),
+        late.join("\n")
+    );
+    let run = run_script(6, true, &body.replace("\n\n", "\n"));
+    let listing = |nth: usize| run.output_of("ls /tmp/kafka-logs/roll-0", nth).to_string();
+    let before = listing(0);
+    let names: Vec<&str> = before.split_whitespace().filter(|n| n.ends_with(".log")).collect();
+    assert!(names.len() >= 4, "small segments roll: {before}");
+    for n in &names {
+        assert_eq!(n.len(), 24, "20-digit base offsets: {n}");
+        assert!(n[..20].chars().all(|c| c.is_ascii_digit()));
+    }
+    assert_eq!(names[0], "00000000000000000000.log");
+    let after = listing(1);
+    assert!(!after.contains("00000000000000000000.log"), "the oldest segment is gone: {after}");
+    let consumed = run.steps.last().map(|s| s.1.clone()).unwrap_or_default();
+    assert!(!consumed.contains("early-0"), "{consumed}");
+    assert!(consumed.contains("late-5\n"), "{consumed}");
+    let trace_has_retention = run.trace.contains("\"kind\":\"kafka.retention\"");
+    assert!(trace_has_retention);
+}
+
+#[test]
+fn the_kafka_walkthrough_is_deterministic() {
+    let body = script(&format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 2 --topic d\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic d\nx\ny\n^D\n\
+         kafka-console-consumer.sh --zookeeper {ZK} --topic d --from-beginning"
+    ));
+    let a = run_script(9, true, &body);
+    let b = run_script(9, true, &body);
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert_eq!(a.output, b.output);
+}
