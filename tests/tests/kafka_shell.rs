@@ -244,3 +244,25 @@ fn the_kafka_walkthrough_is_deterministic() {
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.output, b.output);
 }
+
+#[test]
+fn a_restarted_broker_keeps_its_records_and_high_watermark() {
+    // The broker must not truncate to an in-memory HW of 0 when it comes back: the HW survives in
+    // replication-offset-checkpoint, and a LeaderAndIsr naming no live leader is ignored.
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 2 --topic solo\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic solo --request-required-acks -1\n\
+         one\ntwo\n^D\n\
+         ssh slave2 kafka-server-stop.sh\n\
+         sleep 5\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic solo\n\
+         ssh slave2 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+         sleep 5\n\
+         kafka-console-consumer.sh --bootstrap-server slave2:9092 --new-consumer --topic solo --from-beginning --max-messages 2"
+    );
+    let run = run_script(7, true, &script(&body));
+    let describe = run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic solo"), 0);
+    assert!(describe.contains("Leader: none"), "its only replica stopped: {describe}");
+    let consumed = &run.steps.last().expect("consumer").1;
+    assert_eq!(consumed, "one\ntwo\nProcessed a total of 2 messages\n", "{}", run.output);
+}

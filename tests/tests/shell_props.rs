@@ -11,6 +11,11 @@ fn near_miss() -> impl Strategy<Value = String> {
         "master:2181", "slave1:99999", "create", "-e", "-s", "get", "set", "delete", "rmr", "ls", "stat", "/", "/a",
         "//b", "/a/", "x", "\"quoted", "'q'", "kill", "-9", "jps", "sleep", "5", "-1", "1e999", "lab", "crash",
         "boot", "partition", "|", "->", "heal", "net", "loss", "2", "latency", "set", "echo", ">", "cat", "&",
+        "kafka-server-start.sh", "-daemon", "../config/server.properties", "kafka-server-stop.sh", "kafka-topics.sh",
+        "--create", "--list", "--describe", "--zookeeper", "--topic", "t", "--partitions", "--replication-factor",
+        "x1", "kafka-console-producer.sh", "--broker-list", "master:9092", "^D", "kafka-console-consumer.sh",
+        "--from-beginning", "--max-messages", "--timeout-ms", "kafka-run-class.sh", "kafka.tools.DumpLogSegments",
+        "--files", "$KAFKA_HOME", "-15",
     ]);
     prop::collection::vec(words, 0..8).prop_map(|w| w.join(" "))
 }
@@ -28,7 +33,8 @@ proptest! {
                 sh.exec_line(l).await;
                 sh.take_output();
             }
-            // Still a working shell afterwards.
+            // Still a working shell afterwards (ending any program still reading the terminal).
+            sh.exec_line("^D").await;
             sh.exec_line("lab heal").await;
             for h in ["master", "slave1", "slave2"] {
                 sh.exec_line(&format!("lab boot {h}")).await;

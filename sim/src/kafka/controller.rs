@@ -137,14 +137,16 @@ impl KafkaController {
                 }
             }
         }
+        // Offline partitions may have a leader again; then the newcomers learn their replicas'
+        // leaders (onBrokerStartup).
+        self.elect_offline(None).await;
         for b in &added {
-            // onBrokerStartup: the newcomer learns the cluster and its replicas' leaders.
             let mine: Vec<PartitionState> = lock(&self.context).states.values().filter(|s| s.replicas.contains(b)).cloned().collect();
-            for st in mine {
-                self.send(*b, leader_and_isr(&lock(&self.context), vec![st]));
+            if !mine.is_empty() {
+                let req = leader_and_isr(&lock(&self.context), mine);
+                self.send(*b, req);
             }
         }
-        self.elect_offline(None).await;
         self.send_update_metadata(&all);
     }
 

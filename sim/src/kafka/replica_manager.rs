@@ -126,6 +126,39 @@ impl ReplicaManager {
         }
     }
 
+    fn checkpoint_path(&self) -> String {
+        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
+        format!("{root}/replication-offset-checkpoint")
+    }
+
+    /// High watermarks from `replication-offset-checkpoint` (`OffsetCheckpoint.read`).
+    fn read_checkpoint(&self) -> BTreeMap<TopicPartition, i64> {
+        let text = self.ctx.disk().peek(&self.checkpoint_path()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        text.lines()
+            .skip(2)
+            .filter_map(|l| {
+                let mut f = l.split_whitespace();
+                let (t, p, hw) = (f.next()?, f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+                Some(((t.to_string(), p), hw))
+            })
+            .collect()
+    }
+
+    /// Writes every partition's HW durably: temp file, fsync, rename (`OffsetCheckpoint.write`).
+    pub async fn checkpoint_high_watermarks(&self) {
+        let parts = self.all_partitions();
+        let mut text = format!("0\n{}\n", parts.len());
+        for p in &parts {
+            text.push_str(&format!("{} {} {}\n", p.topic, p.partition, lock(&p.info).hw));
+        }
+        let path = self.checkpoint_path();
+        let tmp = format!("{path}.tmp");
+        let disk = self.ctx.disk();
+        if disk.write_all(&tmp, text.as_bytes()).await.is_ok() && disk.fsync(&tmp).await.is_ok() {
+            let _ = disk.rename(&tmp, &path).await;
+        }
+    }
+
     async fn get_or_create(&self, topic: &str, partition: i32) -> Result<Arc<Partition>, KafkaError> {
         if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
             return Ok(p.clone());
@@ -134,11 +167,12 @@ impl ReplicaManager {
             .await
             .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
         let leo = log.log_end_offset();
+        let hw = self.read_checkpoint().get(&(topic.to_string(), partition)).copied().unwrap_or(0).min(leo);
         let p = Arc::new(Partition {
             topic: topic.to_string(),
             partition,
             log: AsyncMutex::new(log),
-            info: Mutex::new(PartitionInfo { leader: -1, ..PartitionInfo::default() }),
+            info: Mutex::new(PartitionInfo { leader: -1, hw, ..PartitionInfo::default() }),
             leo: Mutex::new(leo),
         });
         Ok(lock(&self.partitions).entry((topic.to_string(), partition)).or_insert(p).clone())
@@ -189,6 +223,7 @@ impl ReplicaManager {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));
                 }
+                let known: Vec<i32> = leaders.iter().map(|b| b.id).collect();
                 {
                     let mut md = lock(&self.metadata);
                     for b in leaders {
@@ -196,6 +231,10 @@ impl ReplicaManager {
                     }
                 }
                 for ps in partitions {
+                    // makeFollowers: a leader missing from the request aborts this partition's move.
+                    if ps.leader != self.broker_id && !known.contains(&ps.leader) {
+                        continue;
+                    }
                     self.become_leader_or_follower(ps).await;
                 }
                 Some(Response::Ack(KafkaError::None))

@@ -128,16 +128,21 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     let mut signals = signals;
     let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
     let mut next_cleanup = madsim::time::Instant::now() + retention_every;
+    // replica.high.watermark.checkpoint.interval.ms (0.9 default).
+    let checkpoint_every = Duration::from_millis(5000);
+    let mut next_checkpoint = madsim::time::Instant::now() + checkpoint_every;
     loop {
         enum Step {
             Ev(Option<WatchedEvent>),
             Sig,
             Cleanup,
+            Checkpoint,
         }
         let step = futures::select_biased! {
             _ = signals.next() => Step::Sig,
             e = events.next() => Step::Ev(e),
             _ = madsim::time::sleep_until(next_cleanup).fuse() => Step::Cleanup,
+            _ = madsim::time::sleep_until(next_checkpoint).fuse() => Step::Checkpoint,
         };
         match step {
             Step::Sig => {
@@ -146,9 +151,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                 if let Some(c) = lock(&controller).take() {
                     c.shutdown();
                 }
+                rm.checkpoint_high_watermarks().await;
                 zk.close().await;
                 log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shut down completed"), "kafka.server.KafkaServer").await;
                 return;
+            }
+            Step::Checkpoint => {
+                next_checkpoint += checkpoint_every;
+                rm.checkpoint_high_watermarks().await;
             }
             Step::Cleanup => {
                 next_cleanup += retention_every;
