@@ -506,8 +506,8 @@ impl ReplicaManager {
                             continue;
                         }
                         info.follower_leo.insert(replica_id, *offset);
-                        let leo = *lock(&part.leo);
-                        !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw && *offset >= leo.min(info.hw)
+                        // maybeExpandIsr: an assigned replica that has reached the HW is back in sync.
+                        !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw
                     };
                     if expand {
                         self.expand_isr(&part, replica_id).await;
