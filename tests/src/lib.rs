@@ -43,6 +43,11 @@ pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
     })
 }
 
+/// The seed's three ZooKeeper servers as a client's server list.
+pub fn zk_servers() -> Vec<(String, u16)> {
+    ["master", "slave1", "slave2"].iter().map(|h| (h.to_string(), 2181)).collect()
+}
+
 /// Runs `f` as a process on the `client` host (which the caller adds) and waits for its result.
 pub async fn in_process<T: Send + 'static, F>(world: &World, f: impl FnOnce(ProcCtx) -> F) -> Option<T>
 where

@@ -1,6 +1,7 @@
 //! The `ZooKeeper` client handle: one-shot watches, session expiry seen by the client, and
 //! failover across the connection string.
 
+use lab_tests::zk_servers;
 use sim::shell::Shell;
 use sim::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
 use sim::zk::client::{KeeperState, ZooKeeper};
@@ -8,9 +9,6 @@ use sim::zk::txn::{CreateMode, ZkError};
 use sim::zk::watch_manager::EventType;
 use std::time::Duration;
 
-fn all() -> Vec<(String, u16)> {
-    ["master", "slave1", "slave2"].iter().map(|h| (h.to_string(), 2181)).collect()
-}
 
 fn with_cluster<F, Fut>(seed: u64, f: F)
 where
@@ -72,7 +70,7 @@ fn watches_fire_once() {
 #[test]
 fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
     with_cluster(2, |_world, mut sh, ctx| async move {
-        let mut zk = ZooKeeper::new(&ctx, all(), Duration::from_secs(4));
+        let mut zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(4));
         zk.create("/mine", b"", CreateMode::Ephemeral).await.expect("create");
         let session = zk.session_id();
         assert_ne!(session, 0);
@@ -90,7 +88,7 @@ fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
         assert!(states.contains(&KeeperState::Disconnected), "{states:?}");
         assert_eq!(states.last(), Some(&KeeperState::Expired), "{states:?}");
         assert_eq!(zk.get_data("/mine", false).await.err(), Some(ZkError::SessionExpired));
-        let other = ZooKeeper::new(&ctx, all(), Duration::from_secs(4));
+        let other = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(4));
         assert_eq!(other.exists("/mine", false).await, Ok(None), "the ephemeral died with the session");
     });
 }
@@ -98,7 +96,7 @@ fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
 #[test]
 fn the_session_survives_a_server_crash_by_moving_to_another_server() {
     with_cluster(3, |_world, mut sh, ctx| async move {
-        let zk = ZooKeeper::new(&ctx, all(), Duration::from_secs(10));
+        let zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(10));
         zk.create("/eph", b"", CreateMode::Ephemeral).await.expect("create");
         let before = zk.current_server().expect("connected");
         let host = before.split(':').next().unwrap_or("").to_string();

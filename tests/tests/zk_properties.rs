@@ -12,7 +12,7 @@ use madsim::rand::Rng;
 use sim::check;
 use sim::shell::Shell;
 use sim::trace::lock;
-use lab_tests::{dump_tree as dump, in_process};
+use lab_tests::{dump_tree as dump, in_process, zk_servers};
 use sim::world::{HostSpec, ProcCtx, Sim, WorldConfig};
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::{CreateMode, ZkError};
@@ -21,13 +21,10 @@ use std::time::Duration;
 
 const SERVERS: [&str; 3] = ["master", "slave1", "slave2"];
 
-fn servers() -> Vec<(String, u16)> {
-    SERVERS.iter().map(|h| (h.to_string(), 2181)).collect()
-}
 
 /// Creates `/w-N` znodes one after another, recording those acknowledged.
 async fn writer(ctx: ProcCtx, acked: Arc<Mutex<Vec<String>>>, stop_at: Duration) {
-    let mut zk = ZooKeeper::new(&ctx, servers(), Duration::from_secs(6));
+    let mut zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(6));
     let mut i = 0u32;
     while ctx.world().elapsed() < stop_at {
         let path = format!("/w-{i}");
@@ -37,7 +34,7 @@ async fn writer(ctx: ProcCtx, acked: Arc<Mutex<Vec<String>>>, stop_at: Duration)
                 lock(&acked).push(path);
                 i += 1;
             }
-            Err(ZkError::SessionExpired) => zk = ZooKeeper::new(&ctx, servers(), Duration::from_secs(6)),
+            Err(ZkError::SessionExpired) => zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(6)),
             Err(_) => madsim::time::sleep(Duration::from_millis(200)).await,
         }
         let pause = madsim::rand::thread_rng().gen_range(20..200);

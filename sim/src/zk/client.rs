@@ -12,7 +12,7 @@
 //! does not yet, so a watch set through a server that dies is lost.
 
 use super::proto::{ClientPacket, Op, ReplyBody};
-use super::txn::{CreateMode, SessionId, Stat, ZkError, Zxid};
+use super::txn::{CreateMode, SessionId, Stat, Txn, ZkError, Zxid};
 use super::watch_manager::EventType;
 use crate::hw::NetError;
 use crate::trace::{fields, lock};
@@ -165,7 +165,7 @@ impl ZooKeeper {
 
     /// Creates a node; returns its actual path (with the sequence suffix for sequential nodes).
     pub async fn create(&self, path: &str, data: &[u8], mode: CreateMode) -> Result<String, ZkError> {
-        match self.call(Op::Create { path: path.into(), data: data.to_vec(), mode }).await? {
+        match self.call(Op::Write(Txn::Create { path: path.into(), data: data.to_vec(), mode })).await? {
             ReplyBody::Created(p) => Ok(p),
             _ => Ok(path.to_string()),
         }
@@ -173,7 +173,7 @@ impl ZooKeeper {
 
     /// Deletes a node if its version matches (−1: any).
     pub async fn delete(&self, path: &str, version: i32) -> Result<(), ZkError> {
-        self.call(Op::Delete { path: path.into(), version }).await.map(|_| ())
+        self.call(Op::Write(Txn::Delete { path: path.into(), version })).await.map(|_| ())
     }
 
     /// The node's stat, or `None`; `watch` leaves a watch either way (it fires on creation too).
@@ -196,7 +196,7 @@ impl ZooKeeper {
 
     /// Replaces a node's data if its version matches (−1: any); returns the new stat.
     pub async fn set_data(&self, path: &str, data: &[u8], version: i32) -> Result<Stat, ZkError> {
-        match self.call(Op::SetData { path: path.into(), data: data.to_vec(), version }).await? {
+        match self.call(Op::Write(Txn::SetData { path: path.into(), data: data.to_vec(), version })).await? {
             ReplyBody::Stat(s) => Ok(s),
             _ => Err(ZkError::MarshallingError),
         }
@@ -214,7 +214,7 @@ impl ZooKeeper {
     pub async fn close(&self) {
         let connected = lock(&self.state).life == Life::Connected;
         if connected {
-            let _ = madsim::time::timeout(Duration::from_secs(2), self.call(Op::CloseSession)).await;
+            let _ = madsim::time::timeout(Duration::from_secs(2), self.call(Op::Write(Txn::CloseSession))).await;
         }
         lock(&self.state).life = Life::Closed;
         self.task.abort();
@@ -324,7 +324,7 @@ async fn event_loop(
             match step {
                 Step::Req(None) => return,
                 Step::Req(Some(o)) => {
-                    let close = o.op == Op::CloseSession;
+                    let close = o.op == Op::Write(Txn::CloseSession);
                     let my_xid = xid;
                     xid += 1;
                     if conn.send(ClientPacket::Request { xid: my_xid, op: o.op.clone() }).is_err() {

@@ -4,7 +4,7 @@
 //! Sizes approximate ZooKeeper's jute encoding so the NIC model charges realistic bytes.
 
 use super::data_tree::DataTree;
-use super::txn::{CreateMode, SessionId, Stat, Txn, TxnHeader, Zxid};
+use super::txn::{SessionId, Stat, Txn, TxnHeader, Zxid};
 use crate::hw::Wire;
 use serde::{Deserialize, Serialize};
 
@@ -185,34 +185,11 @@ impl Wire for QuorumPacket {
     }
 }
 
-/// A client operation (`OpCode`).
+/// A client operation (`OpCode`). Writes carry the very transaction ZAB will replicate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    /// create
-    Create {
-        /// Path.
-        path: String,
-        /// Data.
-        data: Vec<u8>,
-        /// Mode.
-        mode: CreateMode,
-    },
-    /// delete
-    Delete {
-        /// Path.
-        path: String,
-        /// Expected version, −1 for any.
-        version: i32,
-    },
-    /// setData
-    SetData {
-        /// Path.
-        path: String,
-        /// Data.
-        data: Vec<u8>,
-        /// Expected version, −1 for any.
-        version: i32,
-    },
+    /// create, delete, setData, closeSession.
+    Write(Txn),
     /// exists
     Exists {
         /// Path.
@@ -241,40 +218,15 @@ pub enum Op {
     },
     /// ping (xid −2)
     Ping,
-    /// closeSession
-    CloseSession,
 }
 
 impl Op {
-    /// True for operations that go through ZAB.
-    pub fn is_write(&self) -> bool {
-        matches!(self, Op::Create { .. } | Op::Delete { .. } | Op::SetData { .. } | Op::CloseSession)
-    }
-
-    /// The replicated transaction of a write.
-    pub fn to_txn(&self) -> Option<Txn> {
-        Some(match self {
-            Op::Create { path, data, mode } => Txn::Create { path: path.clone(), data: data.clone(), mode: *mode },
-            Op::Delete { path, version } => Txn::Delete { path: path.clone(), version: *version },
-            Op::SetData { path, data, version } => {
-                Txn::SetData { path: path.clone(), data: data.clone(), version: *version }
-            }
-            Op::CloseSession => Txn::CloseSession,
-            _ => return None,
-        })
-    }
-
     /// The path an operation is about ("" for session operations).
     pub fn path(&self) -> &str {
         match self {
-            Op::Create { path, .. }
-            | Op::Delete { path, .. }
-            | Op::SetData { path, .. }
-            | Op::Exists { path, .. }
-            | Op::GetData { path, .. }
-            | Op::GetChildren { path, .. }
-            | Op::Sync { path } => path,
-            Op::Ping | Op::CloseSession => "",
+            Op::Write(txn) => txn.path().unwrap_or(""),
+            Op::Exists { path, .. } | Op::GetData { path, .. } | Op::GetChildren { path, .. } | Op::Sync { path } => path,
+            Op::Ping => "",
         }
     }
 }
@@ -350,11 +302,10 @@ impl Wire for ClientPacket {
             ClientPacket::ConnectRequest { .. } => 48,
             ClientPacket::ConnectResponse { .. } => 36,
             ClientPacket::Request { op, .. } => {
-                12 + op.path().len()
-                    + match op {
-                        Op::Create { data, .. } | Op::SetData { data, .. } => data.len() + 16,
-                        _ => 4,
-                    }
+                12 + match op {
+                    Op::Write(txn) => txn.wire_size(),
+                    _ => op.path().len() + 4,
+                }
             }
             ClientPacket::Reply { body, .. } => {
                 16 + match body {

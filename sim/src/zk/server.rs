@@ -189,8 +189,8 @@ impl PeerState {
             if let Some(c) = self.clients.get(&w.conn_id) {
                 let (err, body) = match (&rc.err, &w.op) {
                     (Some(e), _) => (e.code(), ReplyBody::Empty),
-                    (None, Op::Create { .. }) => (0, ReplyBody::Created(rc.path.clone())),
-                    (None, Op::SetData { .. }) => (0, rc.stat.clone().map_or(ReplyBody::Empty, ReplyBody::Stat)),
+                    (None, Op::Write(Txn::Create { .. })) => (0, ReplyBody::Created(rc.path.clone())),
+                    (None, Op::Write(Txn::SetData { .. })) => (0, rc.stat.clone().map_or(ReplyBody::Empty, ReplyBody::Stat)),
                     (None, _) => (0, ReplyBody::Empty),
                 };
                 let _ = c.out.unbounded_send(ClientPacket::Reply { xid: w.xid, zxid: hdr.zxid, err, body });
@@ -446,8 +446,10 @@ fn handle_request(
             }
             Err(e) => reply(e.code(), ReplyBody::Empty),
         },
-        _ => {
-            let txn = op.to_txn()?;
+        // Sessions are opened by the handshake, never by a request.
+        Op::Write(Txn::CreateSession { .. }) => reply(ZkError::BadArguments.code(), ReplyBody::Empty),
+        Op::Write(txn) => {
+            let txn = txn.clone();
             ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });
             if st.submit(conn_id, session_id, xid, &op, txn) {
                 return Some(xid);
