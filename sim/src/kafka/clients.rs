@@ -211,6 +211,8 @@ impl KafkaProducer {
     async fn send_batch(&mut self, topic: &str, partition: i32, records: Vec<Record>) {
         let bytes = encode_message_set(&records, 0);
         let n = records.len();
+        // Checkers match what was acknowledged with what is consumed by value.
+        let values: Vec<String> = records.iter().map(|r| r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned()).collect();
         let mut attempt = 0;
         let failure = loop {
             let leader = self.cluster.leaders.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(-1);
@@ -232,7 +234,7 @@ impl KafkaProducer {
                     let answer = c.call(&self.cfg.client_id, req, expect, Duration::from_millis(self.cfg.request_timeout_ms + 1000)).await;
                     if !expect {
                         self.completed += n as u64;
-                        self.ctx.trace("kafka.client.sent", None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0 });
+                        self.ctx.trace("kafka.client.sent", None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0, "values" => values });
                         return;
                     }
                     match answer {
@@ -243,7 +245,7 @@ impl KafkaProducer {
                                 self.ctx.trace(
                                     "kafka.client.acked",
                                     None,
-                                    fields! { "topic" => topic, "partition" => partition, "first" => base, "records" => n, "acks" => self.cfg.acks },
+                                    fields! { "topic" => topic, "partition" => partition, "first" => base, "records" => n, "acks" => self.cfg.acks, "values" => values },
                                 );
                                 return;
                             }
@@ -359,6 +361,12 @@ impl PartitionFetcher {
                                 continue;
                             }
                             pos.1 = r.offset + 1;
+                            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+                            self.ctx.trace(
+                                "kafka.client.consumed",
+                                None,
+                                fields! { "topic" => t.as_str(), "partition" => p, "offset" => r.offset, "value" => value, "group" => self.client_id.as_str() },
+                            );
                             out.push(ConsumerRecord { topic: t.clone(), partition: p, offset: r.offset, key: r.key, value: r.value });
                         }
                     }

@@ -57,6 +57,11 @@ pub struct Partition {
     pub leo: Mutex<i64>,
 }
 
+/// CRC32 of each record's value: the trace's fingerprint of what sits at each offset.
+fn value_crcs(records: &[Record]) -> Vec<u32> {
+    records.iter().map(|r| crc32fast::hash(r.value.as_deref().unwrap_or_default())).collect()
+}
+
 /// The broker's replica manager.
 pub struct ReplicaManager {
     /// This broker.
@@ -420,6 +425,7 @@ impl ReplicaManager {
                 continue;
             }
             let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
+            let crcs = value_crcs(&records);
             let appended = {
                 let mut log = part.log.lock().await;
                 let r = log.append(records, true, now_ms(&self.ctx)).await;
@@ -431,7 +437,10 @@ impl ReplicaManager {
                     self.ctx.trace(
                         "kafka.append",
                         None,
-                        fields! { "topic" => t.as_str(), "partition" => p, "first" => info.first_offset, "last" => info.last_offset, "acks" => acks },
+                        fields! {
+                            "topic" => t.as_str(), "partition" => p, "first" => info.first_offset, "last" => info.last_offset,
+                            "acks" => acks, "leader_epoch" => lock(&part.info).leader_epoch, "crcs" => crcs
+                        },
                     );
                     self.maybe_advance_hw(&part);
                     self.changed.notify_waiters();
@@ -633,8 +642,13 @@ impl ReplicaManager {
                         let mut log = part.log.lock().await;
                         if !records.is_empty() {
                             let (first, last) = (records[0].offset, records[records.len() - 1].offset);
+                            let crcs = value_crcs(&records);
                             if log.append(records, false, now_ms(&self.ctx)).await.is_ok() {
-                                self.ctx.trace("kafka.replicate", None, fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader });
+                                self.ctx.trace(
+                                    "kafka.replicate",
+                                    None,
+                                    fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => crcs },
+                                );
                             }
                         }
                         let leo = log.log_end_offset();
@@ -651,6 +665,7 @@ impl ReplicaManager {
                         let target = leader_hw.max(0);
                         let _ = log.truncate_to(target).await;
                         *lock(&part.leo) = log.log_end_offset();
+                        self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => target });
                     }
                     _ => {}
                 }
