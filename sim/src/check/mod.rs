@@ -7,9 +7,38 @@
 //!   each server incarnation applied zxids in increasing order, so every server's committed
 //!   history is a prefix of the longest one.
 
+pub mod kafka;
+
 use crate::trace::Event;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Every checker a scenario's `[[check]]` can name.
+pub const NAMES: &[&str] = &[
+    "single_leader_per_epoch",
+    "committed_logs_agree",
+    "no_acked_loss",
+    "no_duplicates",
+    "offsets_consistent",
+    "kafka_single_leader_per_epoch",
+    "monotonic_hw",
+    "consumer_order_per_partition",
+];
+
+/// Runs the checker called `name` over a trace; `None` for an unknown name.
+pub fn run(name: &str, events: &[Event]) -> Option<CheckResult> {
+    Some(match name {
+        "single_leader_per_epoch" => single_leader_per_epoch(events),
+        "committed_logs_agree" => committed_logs_agree(events),
+        "no_acked_loss" => kafka::no_acked_loss(events),
+        "no_duplicates" => kafka::no_duplicates(events),
+        "offsets_consistent" => kafka::offsets_consistent(events),
+        "kafka_single_leader_per_epoch" => kafka::single_leader_per_epoch(events),
+        "monotonic_hw" => kafka::monotonic_hw(events),
+        "consumer_order_per_partition" => kafka::consumer_order_per_partition(events),
+        _ => return None,
+    })
+}
 
 /// A checker's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,7 +52,8 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    fn new(name: &str, violations: Vec<String>, fine: String) -> Self {
+    /// A verdict: ok when there are no violations; the detail lists them (or says what held).
+    pub fn new(name: &str, violations: Vec<String>, fine: String) -> Self {
         CheckResult {
             name: name.to_string(),
             ok: violations.is_empty(),
