@@ -14,6 +14,13 @@
 //! would (it takes its think time too). To reproduce a block by hand, pipe the same lines — with
 //! those `ssh HOST` lines — into `lab shell --seed N [--stopped]`.
 //!
+//! A program that reads the terminal (the console producer) takes the lines typed after it, which
+//! have no prompt: after a `kafka-console-producer.sh` command, the lines up to and including a
+//! line `^D` are *input*, fed to the shell one by one (each after its think time) with no output
+//! expected between them; lines after `^D` are what the program printed when its input ended. If no
+//! `^D` comes before the next prompt, the lines after the command are its output, as for any
+//! other command (the producer refused to start).
+//!
 //! After a deliberate change to the simulator, `UPDATE_BOOK=1 cargo test -p lab-tests --test book`
 //! rewrites every block's outputs with what the lab prints now; review the diff before committing.
 
@@ -36,6 +43,8 @@ struct Step {
     expected: String,
     /// 0-based file line range of the output lines (for `UPDATE_BOOK`).
     out: std::ops::Range<usize>,
+    /// A line typed into a running program (no prompt), not a command for the shell.
+    input: bool,
 }
 
 /// One ```` ```lab ```` block.
@@ -98,13 +107,29 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
         if info.split_whitespace().next() == Some("lab") {
             let (seed, stopped, think) = parse_attrs(info, open + 1)?;
             let mut steps: Vec<Step> = Vec::new();
-            for (j, line) in lines.iter().enumerate().take(close).skip(open + 1) {
+            let mut j = open + 1;
+            while j < close {
+                let line = lines[j];
                 if let Some((host, cmd)) = parse_prompt(line) {
-                    steps.push(Step { line: j + 1, host, cmd, expected: String::new(), out: j + 1..j + 1 });
+                    let reads_terminal = cmd.split_whitespace().next().is_some_and(|w| w.trim_start_matches("./") == "kafka-console-producer.sh");
+                    steps.push(Step { line: j + 1, host: host.clone(), cmd, expected: String::new(), out: j + 1..j + 1, input: false });
+                    j += 1;
+                    // Input typed into the program: the prompt-less lines up to `^D`, if one comes
+                    // before the next prompt.
+                    let end = (j..close).find(|&k| parse_prompt(lines[k]).is_some()).unwrap_or(close);
+                    if reads_terminal {
+                        if let Some(eof) = (j..end).find(|&k| lines[k].trim() == "^D") {
+                            for (k, typed) in lines.iter().enumerate().take(eof + 1).skip(j) {
+                                steps.push(Step { line: k + 1, host: host.clone(), cmd: typed.to_string(), expected: String::new(), out: k + 1..k + 1, input: true });
+                            }
+                            j = eof + 1;
+                        }
+                    }
                 } else if let Some(step) = steps.last_mut() {
                     step.expected.push_str(line);
                     step.expected.push('\n');
                     step.out.end = j + 1;
+                    j += 1;
                 } else {
                     return Err(format!("line {}: output before the first `root@HOST:DIR# ` prompt: {line:?}", j + 1));
                 }
@@ -129,7 +154,7 @@ fn replay(block: &Block) -> Vec<String> {
         let mut host = "master".to_string();
         let mut outputs = Vec::new();
         for step in &block.steps {
-            if step.host != host {
+            if !step.input && step.host != host {
                 sh.exec_line(&format!("ssh {}", step.host)).await;
                 let switched = sh.take_output();
                 assert!(switched.is_empty(), "line {}: `ssh {}` printed {switched:?}", step.line, step.host);
@@ -198,17 +223,25 @@ fn every_book_transcript_replays_exactly() {
             for (step, got) in block.steps.iter().zip(actual) {
                 steps_seen += 1;
                 if step.expected != got {
+                    let typed_note = if step.input && step.cmd.trim() != "^D" {
+                        "  (printed while input was still being typed: a transcript cannot show output between input lines; UPDATE_BOOK leaves it)\n"
+                    } else {
+                        ""
+                    };
                     failures.push(format!(
-                        "book/src/{name}:{} (block at line {}, seed {}{}), on {}:\n  $ {}\n{}",
+                        "book/src/{name}:{} (block at line {}, seed {}{}), on {}:\n  {} {}\n{}",
                         step.line,
                         block.line,
                         block.seed,
                         if block.stopped { ", stopped" } else { "" },
                         step.host,
+                        if step.input { "(typed)" } else { "$" },
                         step.cmd,
-                        diff(&step.expected, &got)
+                        diff(&step.expected, &got) + typed_note
                     ));
-                    edits.push((step.out.clone(), got));
+                    if typed_note.is_empty() {
+                        edits.push((step.out.clone(), got));
+                    }
                 }
             }
         }
@@ -299,4 +332,38 @@ root@slave1:~# jps
 fn diff_marks_changed_lines() {
     let d = diff("a\nb\nc\n", "a\nB\nc\nd\n");
     assert_eq!(d, "    a\n  - b\n  + B\n    c\n  + d\n");
+}
+
+#[test]
+fn parser_feeds_lines_typed_into_the_console_producer_as_input() {
+    let md = "\
+```lab
+root@master:/usr/local/kafka_2.10-0.9.0.1/bin# kafka-console-producer.sh --broker-list master:9092 --topic t
+This is DT_Spark!
+I'm Rocky!
+^D
+an error printed at exit
+root@slave1:/x# ./kafka-console-producer.sh --topic t
+Missing required argument \"[broker-list]\"
+root@slave1:/x# jps
+1 Jps
+```
+";
+    let blocks = parse_blocks(md).expect("parses");
+    let summary: Vec<(usize, &str, &str, bool, &str)> =
+        blocks[0].steps.iter().map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.input, s.expected.as_str())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (2, "master", "kafka-console-producer.sh --broker-list master:9092 --topic t", false, ""),
+            (3, "master", "This is DT_Spark!", true, ""),
+            (4, "master", "I'm Rocky!", true, ""),
+            (5, "master", "^D", true, "an error printed at exit\n"),
+            // No `^D` before the next prompt: the lines after the command are its output.
+            (7, "slave1", "./kafka-console-producer.sh --topic t", false, "Missing required argument \"[broker-list]\"\n"),
+            (9, "slave1", "jps", false, "1 Jps\n"),
+        ]
+    );
+    let s = &blocks[0].steps;
+    assert_eq!((s[0].out.clone(), s[1].out.clone(), s[3].out.clone()), (2..2, 3..3, 5..6));
 }
