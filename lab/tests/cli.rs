@@ -57,6 +57,22 @@ fn quickstart_shows_the_seed_walkthrough() {
     assert_eq!(out.matches("Mode: follower").count(), 2, "{out}");
     assert!(out.contains("\nhello\ncZxid = 0x"));
     assert!(out.contains("ZooKeeper leader: "));
+    // The Kafka half, as the seed prints it.
+    assert!(out.contains("\nCreated topic \"HelloKafka\".\n"), "{out}");
+    assert!(out.contains("--from-beginning --topic HelloKafka\nThis is DT_Spark!\nI'm Rocky!\nLife is short, you need Spark!\nProcessed a total of 3 messages\n"), "{out}");
+    assert!(out.contains("kafka-topics.sh --list --zookeeper master:2181,slave1:2181,slave2:2181\nHelloKafka\n"));
+    assert!(out.contains("Topic:HelloKafka\tPartitionCount:1\tReplicationFactor:3\tConfigs:\n\tTopic: HelloKafka\tPartition: 0\tLeader: "));
+    assert!(out.contains("Kafka controller: broker "));
+}
+
+#[test]
+fn quickstart_is_deterministic_and_fast() {
+    let (a, _) = lab(&["quickstart", "--seed", "4"], "");
+    let (b, _) = lab(&["quickstart", "--seed", "4"], "");
+    let strip = |s: &str| s.lines().filter(|l| !l.starts_with("Wall time")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&a), strip(&b));
+    let ms: u64 = a.lines().find_map(|l| l.strip_prefix("Wall time: ")).and_then(|l| l.trim_end_matches(" ms").parse().ok()).expect("wall time");
+    assert!(ms < 1000, "the whole walkthrough simulates in well under a second, took {ms} ms");
 }
 
 #[test]

@@ -303,18 +303,30 @@ impl Net {
         port: u16,
         timeout: Duration,
     ) -> Result<Conn<T>, NetError> {
-        let (reachable, latency, from_epoch) = {
-            let st = lock(&self.state);
-            let from_h = st.hosts.get(from).ok_or_else(|| NetError::UnknownHost(from.to_string()))?;
-            let from_epoch = from_h.epoch;
-            let to_h = st.hosts.get(to).ok_or_else(|| NetError::UnknownHost(to.to_string()))?;
-            let reachable = to_h.up && !st.is_blocked(from, to) && !st.is_blocked(to, from);
-            (reachable, st.one_way_latency(from, to), from_epoch)
+        // The SYN is retransmitted after 1 s, then doubling (Linux's initial RTO), until the
+        // caller's timeout: a host that comes back or a partition that heals in time connects.
+        let started = Instant::now();
+        let mut rto = Duration::from_secs(1);
+        let (latency, from_epoch) = loop {
+            let (reachable, latency, from_epoch) = {
+                let st = lock(&self.state);
+                let from_h = st.hosts.get(from).ok_or_else(|| NetError::UnknownHost(from.to_string()))?;
+                let from_epoch = from_h.epoch;
+                let to_h = st.hosts.get(to).ok_or_else(|| NetError::UnknownHost(to.to_string()))?;
+                let reachable = to_h.up && !st.is_blocked(from, to) && !st.is_blocked(to, from);
+                (reachable, st.one_way_latency(from, to), from_epoch)
+            };
+            if reachable {
+                break (latency, from_epoch);
+            }
+            let waited = Instant::now().duration_since(started);
+            if waited + rto >= timeout {
+                sleep(timeout.saturating_sub(waited)).await;
+                return Err(NetError::TimedOut);
+            }
+            sleep(rto).await;
+            rto *= 2;
         };
-        if !reachable {
-            sleep(timeout).await;
-            return Err(NetError::TimedOut);
-        }
         // SYN travels.
         sleep(latency).await;
         enum Outcome<C> {

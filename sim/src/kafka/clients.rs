@@ -337,6 +337,7 @@ impl PartitionFetcher {
             by_leader.entry(*leader).or_default().push((t.clone(), *p, *off, 1024 * 1024));
         }
         let mut out = Vec::new();
+        let started = madsim::time::Instant::now();
         for (leader, parts) in by_leader {
             let Some(addr) = self.brokers.get(&leader).cloned() else { continue };
             if !self.conns.contains_key(&leader) {
@@ -375,6 +376,13 @@ impl PartitionFetcher {
                     self.conns.remove(&leader);
                 }
             }
+        }
+        // Like KafkaConsumer.poll, an empty poll waits: with nothing to fetch (no partitions, no
+        // reachable leader) it must still let virtual time pass, or a caller's loop would spin.
+        let waited = madsim::time::Instant::now().duration_since(started);
+        let wait = Duration::from_millis(max_wait_ms.max(1) as u64);
+        if out.is_empty() && waited < wait {
+            madsim::time::sleep(wait - waited).await;
         }
         out
     }

@@ -58,6 +58,7 @@ impl KafkaController {
             context: Mutex::new(ControllerContext { epoch, ..ControllerContext::default() }),
             channels: Mutex::new(BTreeMap::new()),
         });
+        let _ = c.zk.get_children(zku::ISR_CHANGE, true).await;
         let live = c.watch_brokers().await?;
         let topics = c.watch_topics().await?;
         lock(&c.context).live = live;
@@ -114,6 +115,14 @@ impl KafkaController {
             return;
         }
         self.ctx.trace("kafka.broker_change", None, fields! { "added" => added.clone(), "dead" => dead.clone() });
+        // ControllerChannelManager.removeBroker / addBroker: a fresh connection and queue per
+        // incarnation, so nothing queued for a dead broker delays what its successor must hear.
+        {
+            let mut ch = lock(&self.channels);
+            for b in dead.iter().chain(&added) {
+                ch.remove(b);
+            }
+        }
         let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
         if !dead.is_empty() {
             // onBrokerFailure: new leaders where the leader died, dead replicas out of the ISR.
@@ -148,6 +157,37 @@ impl KafkaController {
             }
         }
         self.send_update_metadata(&all);
+    }
+
+    /// Leaders changed ISRs (`IsrChangeNotificationListener`): re-read those partitions' state,
+    /// tell every broker, and delete the notifications.
+    pub async fn on_isr_change(&self) {
+        let Ok(mut notes) = self.zk.get_children(zku::ISR_CHANGE, true).await else { return };
+        notes.sort();
+        let mut changed = Vec::new();
+        for n in notes {
+            let path = format!("{}/{n}", zku::ISR_CHANGE);
+            if let Ok((data, _)) = self.zk.get_data(&path, false).await {
+                let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+                for p in v.get("partitions").and_then(|p| p.as_array()).cloned().unwrap_or_default() {
+                    if let (Some(t), Some(n)) = (p.get("topic").and_then(|t| t.as_str()), p.get("partition").and_then(|n| n.as_i64())) {
+                        changed.push((t.to_string(), n as i32));
+                    }
+                }
+            }
+            let _ = self.zk.delete(&path, -1).await;
+        }
+        changed.sort();
+        changed.dedup();
+        for (t, p) in &changed {
+            let replicas = lock(&self.context).assignments.get(t).and_then(|a| a.get(p)).cloned().unwrap_or_default();
+            self.load_state(t, *p, &replicas).await;
+        }
+        if !changed.is_empty() {
+            self.ctx.trace("kafka.isr_change_seen", None, fields! { "partitions" => changed.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>() });
+            let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+            self.send_update_metadata(&all);
+        }
     }
 
     /// `/brokers/topics` changed (`TopicChangeListener`): new topics come online.

@@ -41,6 +41,8 @@ pub struct PartitionInfo {
     pub hw: i64,
     /// Leader only: followers' LEOs as their fetches report them.
     pub follower_leo: BTreeMap<i32, i64>,
+    /// Leader only: when each follower last fetched up to the leader's LEO (`lastCaughtUpTimeMs`).
+    pub caught_up_at: BTreeMap<i32, Instant>,
 }
 
 /// A local replica: its log and what the controller said about it.
@@ -75,7 +77,8 @@ pub struct ReplicaManager {
     fetchers: Mutex<BTreeSet<i32>>,
     /// Woken on every append and HW change (long-poll fetches, acks=all).
     changed: Notify,
-    zk: Arc<ZooKeeper>,
+    /// The broker's ZooKeeper session; replaced when a session expires and the broker re-registers.
+    zk: Mutex<Arc<ZooKeeper>>,
 }
 
 fn now_ms(ctx: &ProcCtx) -> i64 {
@@ -94,8 +97,17 @@ impl ReplicaManager {
             controller_epoch: Mutex::new(0),
             fetchers: Mutex::new(BTreeSet::new()),
             changed: Notify::new(),
-            zk,
+            zk: Mutex::new(zk),
         })
+    }
+
+    /// Switches to a new ZooKeeper session (after the old one expired).
+    pub fn set_zk(&self, zk: Arc<ZooKeeper>) {
+        *lock(&self.zk) = zk;
+    }
+
+    fn zk(&self) -> Arc<ZooKeeper> {
+        lock(&self.zk).clone()
     }
 
     fn log_config(&self) -> LogConfig {
@@ -319,7 +331,7 @@ impl ReplicaManager {
         };
         let path = format!("{}/{topic}", zk_utils::BROKER_TOPICS);
         let json = zk_utils::topic_assignment_json(&assignment);
-        let ok = zk_utils::create_with_parents(&self.zk, &path, json.as_bytes(), crate::zk::txn::CreateMode::Persistent).await.is_ok();
+        let ok = zk_utils::create_with_parents(&self.zk(), &path, json.as_bytes(), crate::zk::txn::CreateMode::Persistent).await.is_ok();
         if ok {
             self.ctx.trace("kafka.topic_auto_created", None, fields! { "topic" => topic });
         }
@@ -342,6 +354,8 @@ impl ReplicaManager {
                 zk_version: ps.zk_version,
                 hw,
                 follower_leo: BTreeMap::new(),
+                // A new leader gives every ISR member a full lag window from now.
+                caught_up_at: ps.isr.iter().map(|r| (*r, Instant::now())).collect(),
             };
             self.ctx.trace(
                 "kafka.become_leader",
@@ -359,6 +373,7 @@ impl ReplicaManager {
                 info.replicas = ps.replicas.clone();
                 info.zk_version = ps.zk_version;
                 info.follower_leo.clear();
+                info.caught_up_at.clear();
                 info.hw
             };
             // Kafka 0.9: a new follower truncates to its high watermark before fetching.
@@ -460,7 +475,17 @@ impl ReplicaManager {
         for (part, last) in wait_for {
             loop {
                 let notified = self.changed.notified();
-                if lock(&part.info).hw > last {
+                let (hw, isr_len) = {
+                    let i = lock(&part.info);
+                    (i.hw, i.isr.len())
+                };
+                if hw > last {
+                    // The ISR may have shrunk below min.insync.replicas while we waited.
+                    if (isr_len as i32) < self.cfg.min_insync_replicas {
+                        if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
+                            r.2 = KafkaError::NotEnoughReplicasAfterAppend;
+                        }
+                    }
                     break;
                 }
                 if Instant::now() >= deadline || madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
@@ -515,6 +540,9 @@ impl ReplicaManager {
                             continue;
                         }
                         info.follower_leo.insert(replica_id, *offset);
+                        if *offset >= *lock(&part.leo) {
+                            info.caught_up_at.insert(replica_id, Instant::now());
+                        }
                         // maybeExpandIsr: an assigned replica that has reached the HW is back in sync.
                         !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw
                     };
@@ -541,29 +569,75 @@ impl ReplicaManager {
         }
     }
 
-    /// A caught-up follower rejoins the ISR (`maybeExpandIsr`): state znode by compare-and-set,
-    /// then an `/isr_change_notification` for the controller.
-    async fn expand_isr(&self, part: &Partition, replica: i32) {
-        let (mut isr, leader_epoch, zk_version) = {
+    /// `maybeShrinkIsr`, run every `replica.lag.time.max.ms / 2`: a follower that has not caught
+    /// up to the leader's LEO for `replica.lag.time.max.ms` (or, as 0.9 still checks, lags more
+    /// than `replica.lag.max.messages`) leaves the ISR.
+    pub async fn maybe_shrink_isr(&self) {
+        let lag_time = Duration::from_millis(self.cfg.replica_lag_time_max_ms.max(0) as u64);
+        let now = Instant::now();
+        for part in self.all_partitions() {
+            let leo = *lock(&part.leo);
+            let out: Vec<i32> = {
+                let info = lock(&part.info);
+                if info.leader != self.broker_id {
+                    continue;
+                }
+                info.isr
+                    .iter()
+                    .copied()
+                    .filter(|r| *r != self.broker_id)
+                    .filter(|r| {
+                        let slow = info.caught_up_at.get(r).is_none_or(|t| now.duration_since(*t) > lag_time);
+                        let behind = leo - info.follower_leo.get(r).copied().unwrap_or(0) > self.cfg.replica_lag_max_messages;
+                        slow || behind
+                    })
+                    .collect()
+            };
+            if out.is_empty() {
+                continue;
+            }
+            let isr: Vec<i32> = lock(&part.info).isr.iter().copied().filter(|r| !out.contains(r)).collect();
+            if self.update_isr(&part, isr.clone()).await {
+                self.ctx.trace("kafka.isr_shrink", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "removed" => out, "isr" => isr });
+                // A smaller ISR may let the HW (and waiting acks=all requests) move on.
+                if self.maybe_advance_hw(&part) {
+                    self.changed.notify_waiters();
+                }
+            }
+        }
+    }
+
+    /// Writes a new ISR to the state znode by compare-and-set and announces it to the
+    /// controller through `/isr_change_notification`. False if the znode changed under us.
+    async fn update_isr(&self, part: &Partition, isr: Vec<i32>) -> bool {
+        let (leader_epoch, zk_version) = {
             let i = lock(&part.info);
-            (i.isr.clone(), i.leader_epoch, i.zk_version)
+            (i.leader_epoch, i.zk_version)
         };
-        isr.push(replica);
         let epoch = *lock(&self.controller_epoch);
         let json = zk_utils::partition_state_json(epoch, self.broker_id, leader_epoch, &isr);
         let path = zk_utils::partition_state_path(&part.topic, part.partition);
-        if let Ok(stat) = self.zk.set_data(&path, json.as_bytes(), zk_version).await {
-            {
-                let mut i = lock(&part.info);
-                i.isr = isr.clone();
-                i.zk_version = stat.version;
-            }
+        let zk = self.zk();
+        let Ok(stat) = zk.set_data(&path, json.as_bytes(), zk_version).await else { return false };
+        {
+            let mut i = lock(&part.info);
+            i.isr = isr;
+            i.zk_version = stat.version;
+        }
+        let note = format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{}\",\"partition\":{}}}]}}", part.topic, part.partition);
+        let _ = zk
+            .create(&format!("{}/isr_change_", zk_utils::ISR_CHANGE), note.as_bytes(), crate::zk::txn::CreateMode::PersistentSequential)
+            .await;
+        true
+    }
+
+    /// A caught-up follower rejoins the ISR (`maybeExpandIsr`).
+    async fn expand_isr(&self, part: &Partition, replica: i32) {
+        let mut isr = lock(&part.info).isr.clone();
+        isr.push(replica);
+        if self.update_isr(part, isr.clone()).await {
+            lock(&part.info).caught_up_at.insert(replica, Instant::now());
             self.ctx.trace("kafka.isr_expand", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "isr" => isr });
-            let note = format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{}\",\"partition\":{}}}]}}", part.topic, part.partition);
-            let _ = self
-                .zk
-                .create(&format!("{}/isr_change_", zk_utils::ISR_CHANGE), note.as_bytes(), crate::zk::txn::CreateMode::PersistentSequential)
-                .await;
         }
     }
 

@@ -65,14 +65,7 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     }
     let id = cfg.broker_id;
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], starting"), "kafka.server.KafkaServer").await;
-    let servers = cfg.zookeeper_servers();
-    let mut zk = ZooKeeper::new(&ctx, servers, Duration::from_millis(cfg.zookeeper_session_timeout_ms as u64));
-    let mut events = zk.take_events();
-    let deadline = madsim::time::Instant::now() + Duration::from_millis(cfg.zookeeper_connection_timeout_ms as u64);
-    while !zk.is_connected() && madsim::time::Instant::now() < deadline {
-        madsim::time::sleep(Duration::from_millis(50)).await;
-    }
-    if !zk.is_connected() {
+    let Some((zk, events)) = connect_zookeeper(&ctx, &cfg).await else {
         log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
         log(
             &ctx,
@@ -83,8 +76,9 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         )
         .await;
         return;
-    }
-    let zk = Arc::new(zk);
+    };
+    let mut events = events;
+    let mut zk = zk;
     for p in zku::COMMON_PATHS {
         let _ = zku::make_sure_persistent_path_exists(&zk, p).await;
     }
@@ -98,29 +92,20 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         }
     };
     madsim::task::spawn(socket_server(listener, rm.clone()));
-    let host = cfg.advertised_host().unwrap_or_else(|| ctx.host.clone());
-    let reg = zku::broker_json(&host, cfg.port_u16(), ctx.wall_ms());
-    match zku::create_with_parents(&zk, &format!("{}/{id}", zku::BROKER_IDS), reg.as_bytes(), CreateMode::Ephemeral).await {
-        Ok(_) => {}
-        Err(ZkError::NodeExists) => {
-            log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
-            log(
-                &ctx,
-                &console,
-                "FATAL",
-                &format!("java.lang.RuntimeException: A broker is already registered on the path /brokers/ids/{id}. This probably indicates that you either have configured a brokerid that is already in use, or else you have shutdown this broker and restarted it faster than the zookeeper timeout so it appears to be re-registering."),
-                "kafka.server.KafkaServer",
-            )
-            .await;
-            return;
-        }
-        Err(e) => {
-            log(&ctx, &console, "FATAL", &format!("Fatal error during KafkaServer startup: {e}"), "kafka.server.KafkaServer").await;
-            return;
-        }
+    if let Err(msg) = register_broker(&ctx, &cfg, &zk).await {
+        log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
+        log(&ctx, &console, "FATAL", &msg, "kafka.server.KafkaServer").await;
+        return;
     }
-    ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port_u16() });
-    log(&ctx, &console, "INFO", &format!("Registered broker {id} at path /brokers/ids/{id} with addresses: PLAINTEXT -> EndPoint({host},{},PLAINTEXT)", cfg.port_u16()), "kafka.utils.ZkUtils").await;
+    let host = cfg.advertised_host().unwrap_or_else(|| ctx.host.clone());
+    log(
+        &ctx,
+        &console,
+        "INFO",
+        &format!("Registered broker {id} at path /brokers/ids/{id} with addresses: PLAINTEXT -> EndPoint({host},{},PLAINTEXT)", cfg.port_u16()),
+        "kafka.utils.ZkUtils",
+    )
+    .await;
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
     let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
@@ -131,18 +116,23 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     // replica.high.watermark.checkpoint.interval.ms (0.9 default).
     let checkpoint_every = Duration::from_millis(5000);
     let mut next_checkpoint = madsim::time::Instant::now() + checkpoint_every;
+    // isr-expiration: every replica.lag.time.max.ms / 2.
+    let isr_every = Duration::from_millis((cfg.replica_lag_time_max_ms / 2).max(1) as u64);
+    let mut next_isr_check = madsim::time::Instant::now() + isr_every;
     loop {
         enum Step {
             Ev(Option<WatchedEvent>),
             Sig,
             Cleanup,
             Checkpoint,
+            IsrCheck,
         }
         let step = futures::select_biased! {
             _ = signals.next() => Step::Sig,
             e = events.next() => Step::Ev(e),
             _ = madsim::time::sleep_until(next_cleanup).fuse() => Step::Cleanup,
             _ = madsim::time::sleep_until(next_checkpoint).fuse() => Step::Checkpoint,
+            _ = madsim::time::sleep_until(next_isr_check).fuse() => Step::IsrCheck,
         };
         match step {
             Step::Sig => {
@@ -156,6 +146,10 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                 log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shut down completed"), "kafka.server.KafkaServer").await;
                 return;
             }
+            Step::IsrCheck => {
+                next_isr_check += isr_every;
+                rm.maybe_shrink_isr().await;
+            }
             Step::Checkpoint => {
                 next_checkpoint += checkpoint_every;
                 rm.checkpoint_high_watermarks().await;
@@ -167,10 +161,27 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             Step::Ev(None) => return,
             Step::Ev(Some(ev)) => {
                 if ev.state == KeeperState::Expired {
-                    // 0.9 re-registers on a new session; the lab's broker stops (see ARCHITECTURE.md).
-                    log(&ctx, &console, "FATAL", "ZooKeeper session expired; shutting down", "kafka.server.KafkaServer").await;
+                    // handleNewSession: resign as controller, open a new session, register again
+                    // and run for controller again.
+                    log(&ctx, &console, "INFO", "zookeeper state changed (Expired)", "org.I0Itec.zkclient.ZkClient").await;
                     ctx.trace("kafka.session_expired", None, fields! { "broker" => id });
-                    return;
+                    if let Some(c) = lock(&controller).take() {
+                        c.shutdown();
+                    }
+                    let (new_zk, new_events) = loop {
+                        if let Some(x) = connect_zookeeper(&ctx, &cfg).await {
+                            break x;
+                        }
+                    };
+                    zk = new_zk;
+                    events = new_events;
+                    rm.set_zk(zk.clone());
+                    match register_broker(&ctx, &cfg, &zk).await {
+                        Ok(()) => log(&ctx, &console, "INFO", &format!("re-registering broker info in ZK for broker {id}"), "kafka.server.KafkaHealthcheck$SessionExpireListener").await,
+                        Err(msg) => log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck").await,
+                    }
+                    elect(&ctx, &cfg, &zk, &controller).await;
+                    continue;
                 }
                 let path = ev.path.clone().unwrap_or_default();
                 let current = lock(&controller).clone();
@@ -180,10 +191,37 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                     }
                     (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
                     (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
+                    (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => c.on_isr_change().await,
                     _ => {}
                 }
             }
         }
+    }
+}
+
+/// Opens a ZooKeeper session, waiting up to `zookeeper.connection.timeout.ms` for it.
+async fn connect_zookeeper(ctx: &ProcCtx, cfg: &KafkaConfig) -> Option<(Arc<ZooKeeper>, futures::channel::mpsc::UnboundedReceiver<WatchedEvent>)> {
+    let mut zk = ZooKeeper::new(ctx, cfg.zookeeper_servers(), Duration::from_millis(cfg.zookeeper_session_timeout_ms.max(1) as u64));
+    let events = zk.take_events();
+    let deadline = madsim::time::Instant::now() + Duration::from_millis(cfg.zookeeper_connection_timeout_ms.max(1) as u64);
+    while !zk.is_connected() && madsim::time::Instant::now() < deadline {
+        madsim::time::sleep(Duration::from_millis(50)).await;
+    }
+    zk.is_connected().then(|| (Arc::new(zk), events))
+}
+
+/// Registers `/brokers/ids/<id>` (`KafkaHealthcheck.register`).
+async fn register_broker(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper) -> Result<(), String> {
+    let id = cfg.broker_id;
+    let host = cfg.advertised_host().unwrap_or_else(|| ctx.host.clone());
+    let reg = zku::broker_json(&host, cfg.port_u16(), ctx.wall_ms());
+    match zku::create_with_parents(zk, &format!("{}/{id}", zku::BROKER_IDS), reg.as_bytes(), CreateMode::Ephemeral).await {
+        Ok(_) => {
+            ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port_u16() });
+            Ok(())
+        }
+        Err(ZkError::NodeExists) => Err(format!("java.lang.RuntimeException: A broker is already registered on the path /brokers/ids/{id}. This probably indicates that you either have configured a brokerid that is already in use, or else you have shutdown this broker and restarted it faster than the zookeeper timeout so it appears to be re-registering.")),
+        Err(e) => Err(format!("Fatal error during KafkaServer startup: {e}")),
     }
 }
 

@@ -8,8 +8,9 @@
 //! reconnect happens before it expires. Watches are one-shot and arrive, with session state
 //! changes, through [`ZooKeeper::next_event`].
 //!
-//! Deviation: the real client re-registers its watches on reconnect (`SetWatches`); this one
-//! does not yet, so a watch set through a server that dies is lost.
+//! Like `ClientCnxn`, the client remembers its armed watches and re-registers them with
+//! `SetWatches` after moving to another server, so a watch survives the death of the server it
+//! was set on; the new server fires at once those whose node changed in the meantime.
 
 use super::proto::{ClientPacket, Op, ReplyBody};
 use super::txn::{CreateMode, SessionId, Stat, Txn, ZkError, Zxid};
@@ -21,7 +22,7 @@ use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, StreamExt};
 use madsim::rand::seq::SliceRandom;
 use madsim::time::Instant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -242,6 +243,10 @@ async fn event_loop(
         return;
     }
     let mut last_zxid: Zxid = 0;
+    // Armed watches by kind (ZKWatchManager's dataWatches, existWatches, childWatches).
+    let mut data_w: BTreeSet<String> = BTreeSet::new();
+    let mut exist_w: BTreeSet<String> = BTreeSet::new();
+    let mut child_w: BTreeSet<String> = BTreeSet::new();
     let mut next = 0usize;
     let mut xid = 1i32;
     let mut was_connected;
@@ -305,6 +310,15 @@ async fn event_loop(
         }
         was_connected = true;
         let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::SyncConnected, kind: EventType::None, path: None });
+        if !(data_w.is_empty() && exist_w.is_empty() && child_w.is_empty()) {
+            let op = Op::SetWatches {
+                relative_zxid: last_zxid,
+                data: data_w.iter().cloned().collect(),
+                exist: exist_w.iter().cloned().collect(),
+                child: child_w.iter().cloned().collect(),
+            };
+            let _ = conn.send(ClientPacket::Request { xid: -8, op });
+        }
         let negotiated = lock(&state).negotiated_ms.max(1) as u64;
         let read_timeout = Duration::from_millis(negotiated * 2 / 3);
         let mut last_send = Instant::now();
@@ -354,12 +368,43 @@ async fn event_loop(
                                 last_zxid = zxid;
                             }
                             if let Some(o) = pending.remove(&r) {
+                                // Remember armed watches (the server armed them with this reply).
+                                match (&o.op, err) {
+                                    (Op::GetData { path, watch: true }, 0) => {
+                                        data_w.insert(path.clone());
+                                    }
+                                    (Op::Exists { path, watch: true }, 0) => {
+                                        data_w.insert(path.clone());
+                                    }
+                                    (Op::Exists { path, watch: true }, e) if e == ZkError::NoNode.code() => {
+                                        exist_w.insert(path.clone());
+                                    }
+                                    (Op::GetChildren { path, watch: true }, 0) => {
+                                        child_w.insert(path.clone());
+                                    }
+                                    _ => {}
+                                }
                                 let res = if err == 0 { Ok(body) } else { Err(ZkError::from_code(err).unwrap_or(ZkError::SystemError)) };
                                 let _ = o.done.send(res);
                             }
                         }
                         ClientPacket::WatcherEvent { event_type, path } => {
                             let kind = EventType::from_code(event_type).unwrap_or(EventType::None);
+                            // One-shot: a fired watch is no longer armed.
+                            match kind {
+                                EventType::NodeChildrenChanged => {
+                                    child_w.remove(&path);
+                                }
+                                EventType::NodeDeleted => {
+                                    data_w.remove(&path);
+                                    exist_w.remove(&path);
+                                    child_w.remove(&path);
+                                }
+                                _ => {
+                                    data_w.remove(&path);
+                                    exist_w.remove(&path);
+                                }
+                            }
                             let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::SyncConnected, kind, path: Some(path) });
                         }
                         _ => {}

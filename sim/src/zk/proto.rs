@@ -218,6 +218,18 @@ pub enum Op {
     },
     /// ping (xid −2)
     Ping,
+    /// setWatches (xid −8): after a reconnect, the client re-registers its watches; the server
+    /// fires at once those whose node changed after `relative_zxid`.
+    SetWatches {
+        /// The last zxid the client saw.
+        relative_zxid: Zxid,
+        /// Paths with a data watch (getData/exists on an existing node).
+        data: Vec<String>,
+        /// Paths with an exists watch on a missing node.
+        exist: Vec<String>,
+        /// Paths with a child watch.
+        child: Vec<String>,
+    },
 }
 
 impl Op {
@@ -226,7 +238,7 @@ impl Op {
         match self {
             Op::Write(txn) => txn.path().unwrap_or(""),
             Op::Exists { path, .. } | Op::GetData { path, .. } | Op::GetChildren { path, .. } | Op::Sync { path } => path,
-            Op::Ping => "",
+            Op::Ping | Op::SetWatches { .. } => "",
         }
     }
 }
@@ -304,6 +316,9 @@ impl Wire for ClientPacket {
             ClientPacket::Request { op, .. } => {
                 12 + match op {
                     Op::Write(txn) => txn.wire_size(),
+                    Op::SetWatches { data, exist, child, .. } => {
+                        20 + data.iter().chain(exist).chain(child).map(|p| 4 + p.len()).sum::<usize>()
+                    }
                     _ => op.path().len() + 4,
                 }
             }

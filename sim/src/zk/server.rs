@@ -12,7 +12,7 @@ use super::data_tree::{DataTree, ProcessTxnResult};
 use super::persistence::FileTxnSnapLog;
 use super::proto::{ClientPacket, Op, ReplyBody, ServerState, Vote};
 use super::txn::{fmt_zxid, SessionId, Txn, TxnHeader, ZkError, Zxid};
-use super::watch_manager::WatchManager;
+use super::watch_manager::{EventType, WatchManager};
 use crate::hw::{Conn, Listener};
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
@@ -419,6 +419,34 @@ fn handle_request(
     let pkt = match &op {
         Op::Ping => reply(0, ReplyBody::Empty),
         Op::Sync { .. } => reply(0, ReplyBody::Empty),
+        Op::SetWatches { relative_zxid, data, exist, child } => {
+            // DataTree.setWatches: fire what changed while the client was away, re-arm the rest.
+            let mut fire = Vec::new();
+            for p in data {
+                match st.tree.stat_node(p) {
+                    None => fire.push((EventType::NodeDeleted, p.clone())),
+                    Some(s) if s.mzxid > *relative_zxid => fire.push((EventType::NodeDataChanged, p.clone())),
+                    Some(_) => st.watches.add_data_watch(p, conn_id),
+                }
+            }
+            for p in exist {
+                match st.tree.stat_node(p) {
+                    Some(_) => fire.push((EventType::NodeCreated, p.clone())),
+                    None => st.watches.add_data_watch(p, conn_id),
+                }
+            }
+            for p in child {
+                match st.tree.stat_node(p) {
+                    None => fire.push((EventType::NodeDeleted, p.clone())),
+                    Some(s) if s.pzxid > *relative_zxid => fire.push((EventType::NodeChildrenChanged, p.clone())),
+                    Some(_) => st.watches.add_child_watch(p, conn_id),
+                }
+            }
+            for (kind, path) in fire {
+                let _ = conn.send(ClientPacket::WatcherEvent { event_type: kind.code(), path });
+            }
+            reply(0, ReplyBody::Empty)
+        }
         Op::Exists { path, watch } => {
             if *watch {
                 st.watches.add_data_watch(path, conn_id);
