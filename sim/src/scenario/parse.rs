@@ -16,17 +16,17 @@ type S<T> = Spanned<T>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    cluster: Option<S<RawCluster>>,
+    cluster: Option<RawCluster>,
     #[serde(default)]
-    topic: Vec<S<RawTopic>>,
+    topic: Vec<RawTopic>,
     #[serde(default)]
     workload: Vec<S<RawWorkload>>,
     #[serde(default)]
-    step: Vec<S<RawStep>>,
-    nemesis: Option<S<RawNemesis>>,
+    step: Vec<RawStep>,
+    nemesis: Option<RawNemesis>,
     #[serde(default)]
-    check: Vec<S<RawCheck>>,
-    run: Option<S<RawRun>>,
+    check: Vec<RawCheck>,
+    run: Option<RawRun>,
 }
 
 #[derive(Deserialize)]
@@ -191,13 +191,12 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     // [run] first: other defaults depend on the duration.
     let (duration, settle) = match &raw.run {
         Some(r) => {
-            let r = r.get_ref();
             (cx.opt_duration(&r.duration, "run.duration", Duration::from_secs(30))?, cx.opt_duration(&r.settle, "run.settle", Duration::from_secs(10))?)
         }
         None => (Duration::from_secs(30), Duration::from_secs(10)),
     };
     if duration.is_zero() {
-        if let Some(d) = raw.run.as_ref().and_then(|r| r.get_ref().duration.as_ref()) {
+        if let Some(d) = raw.run.as_ref().and_then(|r| r.duration.as_ref()) {
             return Err(cx.err(d.span(), "run.duration must be more than 0"));
         }
     }
@@ -221,7 +220,6 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         settle,
     };
     if let Some(c) = &raw.cluster {
-        let c = c.get_ref();
         if let Some(hs) = &c.hosts {
             let mut hosts: Vec<String> = Vec::new();
             for h in hs.get_ref() {
@@ -286,7 +284,6 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
     // [[topic]]
     for t in &raw.topic {
-        let t = t.get_ref();
         let name = t.name.get_ref();
         let legal = !name.is_empty() && name.len() <= 249 && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_' || ch == '-');
         if !legal || name == "." || name == ".." {
@@ -446,7 +443,6 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
     // [[step]]
     for s in &raw.step {
-        let s = s.get_ref();
         let at = cx.duration(&s.at, "step.at")?;
         if at > duration {
             return Err(cx.err(s.at.span(), format!("step.at {} is after run.duration", s.at.get_ref())));
@@ -476,7 +472,6 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
     // [nemesis]
     if let Some(n) = &raw.nemesis {
-        let n = n.get_ref();
         let mut kinds = Vec::new();
         for k in n.kinds.get_ref() {
             kinds.push(match k.get_ref().as_str() {
@@ -520,7 +515,6 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
     // [[check]]
     for c in &raw.check {
-        let c = c.get_ref();
         let name = c.name.get_ref();
         if !check::NAMES.contains(&name.as_str()) {
             return Err(cx.err(c.name.span(), format!("unknown check '{name}' (known: {})", check::NAMES.join(", "))));

@@ -166,3 +166,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn implicit_tables_parse() {
+    let sc = Scenario::parse("[cluster.broker_config]\n\"min.insync.replicas\" = 2\n[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\n").expect("valid");
+    assert_eq!(sc.broker_config, vec![("min.insync.replicas".to_string(), "2".to_string())]);
+    let sc = Scenario::parse("topic = [{ name = \"t\" }]\nworkload = [{ kind = \"producer\", topic = \"t\", rate = 1 }]\n").expect("inline tables");
+    assert_eq!(sc.workloads.len(), 1);
+}
