@@ -82,6 +82,7 @@ pub fn summarize(sc: &Scenario, results: &[(u64, Outcome)]) -> (BTreeMap<String,
     (failures, first)
 }
 
+/// Runs the sweep and prints its summary; exit 0 iff every seed met every expectation.
 pub fn sweep(file: &str, seeds: &str, jobs: Option<usize>, json: bool) -> Result<i32> {
     let sc = crate::run::load(file)?;
     let seeds = parse_seeds(seeds)?;

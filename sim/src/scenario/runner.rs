@@ -355,8 +355,9 @@ impl Runner {
             let (tx, rx) = futures::channel::oneshot::channel();
             let bootstrap = self.bootstrap();
             let topic = t.name.clone();
+            let partitions = t.partitions as usize;
             let spawned = self.world.spawn(&host, "ConsoleConsumer", move |ctx| async move {
-                let n = final_read(&ctx, &bootstrap, &topic).await;
+                let n = final_read(&ctx, &bootstrap, &topic, partitions).await;
                 let _ = tx.send(n);
             });
             match spawned {
@@ -395,7 +396,7 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
     let interval = Duration::from_nanos(1_000_000_000 / u64::from(p.rate.max(1)));
     let mut next = Instant::now();
     let mut seq: u64 = 0;
-    while Instant::now() < stop && p.count.map_or(true, |c| seq < c) {
+    while Instant::now() < stop && !matches!(p.count, Some(c) if seq >= c) {
         let value = format!("{}-{}-{seq}", p.topic, p.index);
         let key = match p.key {
             KeyPattern::None => None,
@@ -422,9 +423,11 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
     let mut fetcher: Option<PartitionFetcher> = None;
     let mut got: u64 = 0;
     let mut empty = 0;
-    while Instant::now() < stop && c.count.map_or(true, |n| got < n) {
+    let mut attempt = 0;
+    while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
         let Some(f) = fetcher.as_mut() else {
-            match bootstrap_consumer(&ctx, &bootstrap, &c.topic, reset, &c.group).await {
+            attempt += 1;
+            match bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt - 1), &c.topic, reset, &c.group).await {
                 Ok(f) => fetcher = Some(f),
                 Err(_) => sleep(Duration::from_secs(1)).await,
             }
@@ -441,7 +444,8 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
             // No data for a while: perhaps the leader moved. Ask for metadata again, keep positions.
             empty = 0;
             let old = f.positions.clone();
-            if let Ok(mut nf) = bootstrap_consumer(&ctx, &bootstrap, &c.topic, reset, &c.group).await {
+            attempt += 1;
+            if let Ok(mut nf) = bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt), &c.topic, reset, &c.group).await {
                 for (k, (_, off)) in nf.positions.iter_mut() {
                     if let Some((_, o)) = old.get(k) {
                         *off = *o;
@@ -453,19 +457,40 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
     }
 }
 
-/// Reads a topic from the beginning until three polls in a row bring nothing.
-async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str) -> u64 {
+/// `bootstrap` starting at entry `i`: a client that failed with one broker asks the next first.
+fn rotated(bootstrap: &[(String, u16)], i: usize) -> Vec<(String, u16)> {
+    let mut v = bootstrap.to_vec();
+    if !v.is_empty() {
+        let n = i % v.len();
+        v.rotate_left(n);
+    }
+    v
+}
+
+/// Reads a topic from the beginning until three polls in a row bring nothing. Waits (up to a
+/// minute) for metadata naming a leader for each of the topic's `partitions`, asking each broker
+/// in turn: a broker that just restarted may not know the leaders yet.
+async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, partitions: usize) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut fetcher = loop {
-        match bootstrap_consumer(ctx, bootstrap, topic, OffsetReset::Earliest, CHECKER).await {
-            Ok(f) => break f,
-            Err(_) if Instant::now() < deadline => sleep(Duration::from_millis(500)).await,
-            Err(_) => return 0,
+    let mut best: Option<PartitionFetcher> = None;
+    let mut attempt = 0;
+    while Instant::now() < deadline {
+        if let Ok(f) = bootstrap_consumer(ctx, &rotated(bootstrap, attempt), topic, OffsetReset::Earliest, CHECKER).await {
+            let complete = f.positions.len() >= partitions;
+            if best.as_ref().map_or(0, |b| b.positions.len()) < f.positions.len() || best.is_none() {
+                best = Some(f);
+            }
+            if complete {
+                break;
+            }
         }
-    };
+        attempt += 1;
+        sleep(Duration::from_millis(500)).await;
+    }
+    let Some(mut fetcher) = best else { return 0 };
     let mut n = 0;
     let mut empty = 0;
-    while empty < 3 && Instant::now() < deadline {
+    while empty < 3 {
         let recs = fetcher.poll(200).await;
         if recs.is_empty() {
             empty += 1;
