@@ -15,6 +15,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 mod quickstart;
+mod run;
+mod sweep;
 
 #[derive(Parser)]
 #[command(name = "lab", version, about = "A deterministic ZooKeeper + Kafka cluster to learn on")]
@@ -52,6 +54,34 @@ enum Cmd {
         #[arg(long, default_value = "1s")]
         think: String,
     },
+    /// Runs a scenario file with one seed and reports its checks (exit 0 iff all meet `expect`).
+    Run {
+        /// Scenario file (TOML).
+        file: String,
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print one JSON object instead of the human report.
+        #[arg(long)]
+        json: bool,
+        /// Write the trace (JSONL) here.
+        #[arg(long)]
+        trace: Option<String>,
+    },
+    /// Runs a scenario over a range of seeds in parallel and counts failing checks.
+    Sweep {
+        /// Scenario file (TOML).
+        file: String,
+        /// Seeds: `A..B` (B excluded) or `A..=B`.
+        #[arg(long, default_value = "1..101")]
+        seeds: String,
+        /// Parallel runs (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Print one JSON object instead of the human summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -84,6 +114,8 @@ fn run(cli: Cli) -> Result<i32> {
             let lines = stdin.lock().lines();
             shell(seed, lines, interactive, strict, stopped, think, trace)
         }
+        Cmd::Run { file, seed, json, trace } => run::run(&file, seed, json, trace),
+        Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {
                 std::io::read_to_string(std::io::stdin())?

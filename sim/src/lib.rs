@@ -12,12 +12,15 @@
 //! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
 //! - [`check`]: invariant checkers over the trace.
 //! - [`report`]: human summaries of a run, read from the trace.
+//! - [`scenario`]: scenario files (cluster, workloads, timed steps, faults, expected checks), run
+//!   in one simulation into a report.
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod hw;
 pub mod kafka;
 pub mod report;
+pub mod scenario;
 pub mod shell;
 pub mod trace;
 pub mod world;

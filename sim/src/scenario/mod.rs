@@ -1,0 +1,314 @@
+//! Scenarios: a cluster, workloads, timed shell steps, random faults and the invariants that
+//! should (or should not) hold, in one TOML file (contract 2 of the design brief).
+//!
+//! [`Scenario::parse`] reads and validates a file; every error carries the line and column it
+//! is about. [`run`] plays a scenario in one simulation and returns a [`Report`]: the checks'
+//! verdicts against their `expect`, a few metrics, and the trace hash. A run is a pure function
+//! of (scenario, seed).
+//!
+//! How a run goes (times in the file are measured from the end of set-up):
+//! 1. set-up: ZooKeeper installed everywhere and started on `cluster.zookeepers`
+//!    (`ssh H zkServer.sh start`), `broker_config` applied with `lab set`, brokers started
+//!    with `kafka-server-start.sh -daemon`, topics created with `kafka-topics.sh --create`;
+//!    the runner waits (in virtual time) for the quorum, the broker registrations and a leader
+//!    for every partition;
+//! 2. the scenario proper: workloads start and stop as processes (`ProducerPerf`,
+//!    `ConsumerWorkload`), steps run at their times through the shell, the nemesis injects a
+//!    fault every `every` and undoes the previous one;
+//! 3. settle, after `run.duration`: heal the network, restore its parameters, boot every host,
+//!    start every stopped ZooKeeper server and broker, wait `run.settle`, then a final consumer
+//!    (client id `lab-checker`) reads every topic from the beginning;
+//! 4. the checks read the trace.
+//!
+//! ```
+//! let sc = sim::scenario::Scenario::parse(r#"
+//! [[topic]]
+//! name = "t"
+//! [[check]]
+//! name = "single_leader_per_epoch"
+//! [run]
+//! duration = "1s"
+//! settle = "1s"
+//! "#).unwrap();
+//! let report = sim::scenario::run(&sc, 1);
+//! assert!(report.passed(), "{:?}", report.checks);
+//! ```
+
+mod parse;
+mod runner;
+
+pub use runner::{run, run_traced};
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Name shown in reports (the file's stem; `scenario` when parsed from text).
+    pub name: String,
+    /// The comment header: what the scenario teaches.
+    pub about: String,
+    /// Hosts, in order (the seed's master, slave1, slave2 first).
+    pub hosts: Vec<String>,
+    /// Hosts running a ZooKeeper server.
+    pub zookeepers: Vec<String>,
+    /// Hosts running a broker (broker.id = the host's index in the seed: 0, 1, 2).
+    pub brokers: Vec<String>,
+    /// Hardware profile name.
+    pub profile: String,
+    /// `server.properties` overrides applied on every broker before it starts.
+    pub broker_config: Vec<(String, String)>,
+    /// Topics created at set-up.
+    pub topics: Vec<Topic>,
+    /// Producers and consumers.
+    pub workloads: Vec<Workload>,
+    /// Shell lines at given times, in time order.
+    pub steps: Vec<Step>,
+    /// Random faults.
+    pub nemesis: Option<Nemesis>,
+    /// Invariants and their expected verdicts.
+    pub checks: Vec<Check>,
+    /// Virtual time of the scenario proper.
+    pub duration: Duration,
+    /// Virtual time to settle before the final read.
+    pub settle: Duration,
+}
+
+/// A topic created at set-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    /// Name.
+    pub name: String,
+    /// Partitions.
+    pub partitions: u32,
+    /// Replication factor.
+    pub replication_factor: u32,
+    /// `--replica-assignment` (e.g. `0:1:2`), which fixes the preferred leader.
+    pub replica_assignment: Option<String>,
+}
+
+/// How a producer keys its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPattern {
+    /// Null keys (round robin over partitions).
+    None,
+    /// The sequence number as the key (murmur2 spreads them).
+    Seq,
+}
+
+/// A producer workload: records `"{topic}-{index}-{seq}"` at a fixed rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Producer {
+    /// Index among the scenario's producers (part of every value).
+    pub index: u32,
+    /// Topic.
+    pub topic: String,
+    /// Host the producer runs on.
+    pub host: String,
+    /// Records per second (the producer waits for each send, so a slow cluster slows it).
+    pub rate: u32,
+    /// Start time.
+    pub start: Duration,
+    /// Stop time.
+    pub stop: Duration,
+    /// `acks`: −1 (all), 1 or 0.
+    pub acks: i16,
+    /// Keys.
+    pub key: KeyPattern,
+    /// `retries`.
+    pub retries: u32,
+    /// `request.timeout.ms`.
+    pub request_timeout: Duration,
+    /// Stop after this many records.
+    pub count: Option<u64>,
+}
+
+/// A consumer workload: fetches every partition of a topic until it stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consumer {
+    /// Topic.
+    pub topic: String,
+    /// Group (the fetch consumer's client id until consumer groups arrive).
+    pub group: String,
+    /// Host the consumer runs on.
+    pub host: String,
+    /// Start time.
+    pub start: Duration,
+    /// Stop time.
+    pub stop: Duration,
+    /// Start at the log start rather than the end.
+    pub from_beginning: bool,
+    /// Stop after this many records.
+    pub count: Option<u64>,
+}
+
+/// A workload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    /// A producer.
+    Producer(Producer),
+    /// A consumer.
+    Consumer(Consumer),
+}
+
+/// A shell line run at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// When.
+    pub at: Duration,
+    /// The line.
+    pub run: String,
+}
+
+/// Kinds of random fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NemesisKind {
+    /// Power loss of a host (`lab crash`), booted and restarted at the next tick.
+    Crash,
+    /// `kill -9` of the host's broker (or ZooKeeper server), restarted at the next tick.
+    Kill,
+    /// The host cut off from every other (`lab partition H | rest`), healed at the next tick.
+    Partition,
+    /// Network latency raised to 20–200 ms (`lab net latency`), restored at the next tick.
+    Latency,
+}
+
+/// Random faults, one every `every` between `start` and `stop`, each undone at the next tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nemesis {
+    /// Kinds to choose from.
+    pub kinds: Vec<NemesisKind>,
+    /// Interval.
+    pub every: Duration,
+    /// First fault.
+    pub start: Duration,
+    /// Last undo.
+    pub stop: Duration,
+    /// Hosts to choose from.
+    pub hosts: Vec<String>,
+}
+
+/// What a check is expected to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// The invariant holds.
+    Pass,
+    /// The invariant is violated (the scenario demonstrates a loss).
+    Fail,
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Expect::Pass => "pass",
+            Expect::Fail => "fail",
+        })
+    }
+}
+
+/// A named invariant ([`crate::check::NAMES`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Checker name.
+    pub name: String,
+    /// Expected verdict.
+    pub expect: Expect,
+}
+
+/// A scenario file that cannot be used, with where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct ScenarioError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ScenarioError {
+    /// An error at byte offset `at` of `text`.
+    pub fn at(text: &str, at: usize, message: impl Into<String>) -> Self {
+        let mut at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        ScenarioError { line, column, message: message.into() }
+    }
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file's text.
+    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        parse::parse(text)
+    }
+
+    /// Like [`Scenario::parse`], naming the scenario after the file's stem.
+    pub fn parse_named(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
+        let mut sc = parse::parse(text)?;
+        let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        sc.name = file.strip_suffix(".toml").unwrap_or(file).to_string();
+        Ok(sc)
+    }
+}
+
+/// A check's verdict next to what the scenario expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckOutcome {
+    /// Checker name.
+    pub name: String,
+    /// Whether the invariant held.
+    pub ok: bool,
+    /// What the scenario expected.
+    pub expect: Expect,
+    /// The checker's detail.
+    pub detail: String,
+}
+
+impl CheckOutcome {
+    /// The verdict is the expected one.
+    pub fn met(&self) -> bool {
+        self.ok == (self.expect == Expect::Pass)
+    }
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Virtual time of the whole run (set-up, scenario, settle, final read), ms.
+    pub virtual_ms: u64,
+    /// Wall-clock time, ms: filled in by the caller (the simulation never reads the wall clock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_ms: Option<u64>,
+    /// Checks, in file order.
+    pub checks: Vec<CheckOutcome>,
+    /// Metrics read from the trace: `messages_acked`, `messages_consumed`, `leader_changes`,
+    /// `failover_ms` (when there was a fault and a new leader after it), and more.
+    pub metrics: BTreeMap<String, serde_json::Value>,
+    /// SHA-256 of the trace's JSONL.
+    pub trace_hash: String,
+    /// What the runner typed and what the shell printed, with virtual times (not in the JSON).
+    #[serde(skip)]
+    pub transcript: String,
+}
+
+impl Report {
+    /// Every check met its `expect`.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(CheckOutcome::met)
+    }
+}
+
+#[cfg(test)]
+mod tests;

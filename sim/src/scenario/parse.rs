@@ -1,0 +1,536 @@
+//! Reading a scenario file: serde structs that mirror the TOML (unknown keys denied, values
+//! carrying their spans), then validation into [`Scenario`] with a line and column for every
+//! error.
+
+use super::{Check, Consumer, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, Topic, Workload};
+use crate::check;
+use crate::shell::lexer::{parse_duration, parse_line};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+use toml::Spanned;
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    cluster: Option<RawCluster>,
+    #[serde(default)]
+    topic: Vec<RawTopic>,
+    #[serde(default)]
+    workload: Vec<S<RawWorkload>>,
+    #[serde(default)]
+    step: Vec<RawStep>,
+    nemesis: Option<RawNemesis>,
+    #[serde(default)]
+    check: Vec<RawCheck>,
+    run: Option<RawRun>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    hosts: Option<S<Vec<S<String>>>>,
+    zookeepers: Option<S<Vec<S<String>>>>,
+    brokers: Option<S<Vec<S<String>>>>,
+    profile: Option<S<String>>,
+    broker_config: Option<BTreeMap<S<String>, S<toml::Value>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: S<String>,
+    partitions: Option<S<i64>>,
+    replication_factor: Option<S<i64>>,
+    replica_assignment: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkload {
+    kind: S<String>,
+    topic: S<String>,
+    host: Option<S<String>>,
+    start: Option<S<String>>,
+    stop: Option<S<String>>,
+    count: Option<S<i64>>,
+    // producer
+    rate: Option<S<i64>>,
+    acks: Option<S<String>>,
+    key: Option<S<String>>,
+    retries: Option<S<i64>>,
+    request_timeout: Option<S<String>>,
+    // consumer
+    group: Option<S<String>>,
+    from_beginning: Option<S<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: S<String>,
+    run: S<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNemesis {
+    kinds: S<Vec<S<String>>>,
+    every: S<String>,
+    start: Option<S<String>>,
+    stop: Option<S<String>>,
+    hosts: Option<S<Vec<S<String>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: S<String>,
+    expect: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    duration: Option<S<String>>,
+    settle: Option<S<String>>,
+}
+
+/// The seed's hosts, in order; ZooKeeper's zoo.cfg and the brokers' server.properties are
+/// installed on these three.
+const SEED_HOSTS: [&str; 3] = ["master", "slave1", "slave2"];
+
+struct Cx<'a> {
+    text: &'a str,
+}
+
+impl Cx<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at(self.text, span.start, message)
+    }
+
+    fn duration(&self, v: &S<String>, what: &str) -> Result<Duration, ScenarioError> {
+        parse_duration(v.get_ref()).map_err(|_| {
+            self.err(v.span(), format!("{what}: '{}' is not a duration (e.g. 500ms, 10s, 2m)", v.get_ref()))
+        })
+    }
+
+    fn opt_duration(&self, v: &Option<S<String>>, what: &str, default: Duration) -> Result<Duration, ScenarioError> {
+        match v {
+            Some(v) => self.duration(v, what),
+            None => Ok(default),
+        }
+    }
+
+    fn host(&self, hosts: &[String], v: &S<String>, what: &str) -> Result<String, ScenarioError> {
+        if hosts.iter().any(|h| h == v.get_ref()) {
+            Ok(v.get_ref().clone())
+        } else {
+            Err(self.err(v.span(), format!("{what}: unknown host '{}' (hosts: {})", v.get_ref(), hosts.join(", "))))
+        }
+    }
+
+    fn hosts(&self, hosts: &[String], v: &S<Vec<S<String>>>, what: &str) -> Result<Vec<String>, ScenarioError> {
+        let mut out: Vec<String> = Vec::new();
+        for h in v.get_ref() {
+            let name = self.host(hosts, h, what)?;
+            if out.contains(&name) {
+                return Err(self.err(h.span(), format!("{what}: '{name}' is listed twice")));
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
+    fn count(&self, v: &S<i64>, what: &str, min: i64, max: i64) -> Result<i64, ScenarioError> {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            return Err(self.err(v.span(), format!("{what} must be between {min} and {max}, not {n}")));
+        }
+        Ok(n)
+    }
+}
+
+/// The comment lines at the top of the file, without their `#`.
+fn header(text: &str) -> String {
+    let mut lines = Vec::new();
+    for l in text.lines() {
+        let t = l.trim();
+        if let Some(c) = t.strip_prefix('#') {
+            lines.push(c.strip_prefix(' ').unwrap_or(c).trim_end().to_string());
+        } else if t.is_empty() && lines.is_empty() {
+            continue;
+        } else {
+            break;
+        }
+    }
+    lines.join("\n").trim().to_string()
+}
+
+/// A broker-config value as a properties file spells it.
+fn prop_value(cx: &Cx, v: &S<toml::Value>) -> Result<String, ScenarioError> {
+    Ok(match v.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        _ => return Err(cx.err(v.span(), "a broker_config value must be a string, number or boolean")),
+    })
+}
+
+pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| s.start).unwrap_or(0);
+        ScenarioError::at(text, at, e.message().trim_end().to_string())
+    })?;
+    let cx = Cx { text };
+
+    // [run] first: other defaults depend on the duration.
+    let (duration, settle) = match &raw.run {
+        Some(r) => {
+            (cx.opt_duration(&r.duration, "run.duration", Duration::from_secs(30))?, cx.opt_duration(&r.settle, "run.settle", Duration::from_secs(10))?)
+        }
+        None => (Duration::from_secs(30), Duration::from_secs(10)),
+    };
+    if duration.is_zero() {
+        if let Some(d) = raw.run.as_ref().and_then(|r| r.duration.as_ref()) {
+            return Err(cx.err(d.span(), "run.duration must be more than 0"));
+        }
+    }
+
+    // [cluster]
+    let seed: Vec<String> = SEED_HOSTS.iter().map(|h| h.to_string()).collect();
+    let mut sc = Scenario {
+        name: "scenario".into(),
+        about: header(text),
+        hosts: seed.clone(),
+        zookeepers: seed.clone(),
+        brokers: seed.clone(),
+        profile: "commodity-2014".into(),
+        broker_config: Vec::new(),
+        topics: Vec::new(),
+        workloads: Vec::new(),
+        steps: Vec::new(),
+        nemesis: None,
+        checks: Vec::new(),
+        duration,
+        settle,
+    };
+    if let Some(c) = &raw.cluster {
+        if let Some(hs) = &c.hosts {
+            let mut hosts: Vec<String> = Vec::new();
+            for h in hs.get_ref() {
+                let name = h.get_ref();
+                let valid = !name.is_empty()
+                    && name.len() <= 63
+                    && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+                    && !name.starts_with('-')
+                    && name != "lab";
+                if !valid {
+                    return Err(cx.err(h.span(), format!("'{name}' is not a host name (letters, digits and '-')")));
+                }
+                if hosts.contains(name) {
+                    return Err(cx.err(h.span(), format!("host '{name}' is listed twice")));
+                }
+                hosts.push(name.clone());
+            }
+            if hosts.len() < 3 || hosts[..3] != seed[..] {
+                return Err(cx.err(
+                    hs.span(),
+                    "hosts must start with the seed's master, slave1, slave2 (ZooKeeper and Kafka are installed on those three); more may follow",
+                ));
+            }
+            if hosts.len() > 16 {
+                return Err(cx.err(hs.span(), "at most 16 hosts"));
+            }
+            sc.hosts = hosts;
+        }
+        if let Some(z) = &c.zookeepers {
+            sc.zookeepers = cx.hosts(&seed, z, "cluster.zookeepers (the installed zoo.cfg lists master, slave1, slave2)")?;
+        }
+        if let Some(b) = &c.brokers {
+            sc.brokers = cx.hosts(&seed, b, "cluster.brokers (server.properties is installed on master, slave1, slave2)")?;
+        }
+        if let Some(p) = &c.profile {
+            if crate::hw::HardwareProfile::named(p.get_ref()).is_err() {
+                return Err(cx.err(
+                    p.span(),
+                    format!("unknown hardware profile '{}' (known: {})", p.get_ref(), crate::hw::HardwareProfile::names().join(", ")),
+                ));
+            }
+            sc.profile = p.get_ref().clone();
+        }
+        if let Some(cfg) = &c.broker_config {
+            for (k, v) in cfg {
+                let key = k.get_ref();
+                if key.is_empty() || key.chars().any(|ch| ch == '=' || ch.is_whitespace() || ch.is_control() || ch == '#') {
+                    return Err(cx.err(k.span(), format!("'{key}' is not a properties key")));
+                }
+                if key == "broker.id" || key == "port" || key == "zookeeper.connect" {
+                    return Err(cx.err(k.span(), format!("'{key}' is set by the lab for each host")));
+                }
+                let value = prop_value(&cx, v)?;
+                if value.chars().any(|ch| ch.is_control()) {
+                    return Err(cx.err(v.span(), "a broker_config value must be one line"));
+                }
+                sc.broker_config.push((key.clone(), value));
+            }
+        }
+    }
+    let broker_ids: Vec<i32> = sc.brokers.iter().filter_map(|b| sc.hosts.iter().position(|h| h == b)).map(|i| i as i32).collect();
+
+    // [[topic]]
+    for t in &raw.topic {
+        let name = t.name.get_ref();
+        let legal = !name.is_empty() && name.len() <= 249 && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_' || ch == '-');
+        if !legal || name == "." || name == ".." {
+            return Err(cx.err(t.name.span(), format!("'{name}' is not a legal topic name (ASCII letters, digits, '.', '_', '-')")));
+        }
+        if sc.topics.iter().any(|x: &Topic| &x.name == name) {
+            return Err(cx.err(t.name.span(), format!("topic '{name}' is declared twice")));
+        }
+        let topic = match &t.replica_assignment {
+            Some(a) => {
+                if let Some(p) = t.partitions.as_ref().or(t.replication_factor.as_ref()) {
+                    return Err(cx.err(p.span(), "replica_assignment decides partitions and replication_factor: leave them out"));
+                }
+                let parsed = crate::kafka::admin::parse_replica_assignment(a.get_ref())
+                    .map_err(|e| cx.err(a.span(), format!("replica_assignment: {e}")))?;
+                let rf = parsed.values().next().map(Vec::len).unwrap_or(0);
+                if parsed.is_empty() || parsed.values().any(|r| r.len() != rf || r.is_empty()) {
+                    return Err(cx.err(a.span(), "replica_assignment: every partition needs the same, non-zero number of replicas"));
+                }
+                if let Some(bad) = parsed.values().flatten().find(|b| !broker_ids.contains(b)) {
+                    return Err(cx.err(a.span(), format!("replica_assignment: broker {bad} is not one of the brokers ({broker_ids:?})")));
+                }
+                Topic { name: name.clone(), partitions: parsed.len() as u32, replication_factor: rf as u32, replica_assignment: Some(a.get_ref().clone()) }
+            }
+            None => {
+                let partitions = match &t.partitions {
+                    Some(p) => cx.count(p, "partitions", 1, 1000)? as u32,
+                    None => 1,
+                };
+                let rf = match &t.replication_factor {
+                    Some(r) => {
+                        let n = cx.count(r, "replication_factor", 1, 16)?;
+                        if n as usize > sc.brokers.len() {
+                            return Err(cx.err(r.span(), format!("replication factor: {n} larger than available brokers: {}", sc.brokers.len())));
+                        }
+                        n as u32
+                    }
+                    None => 1,
+                };
+                Topic { name: name.clone(), partitions, replication_factor: rf, replica_assignment: None }
+            }
+        };
+        sc.topics.push(topic);
+    }
+
+    // [[workload]]
+    let mut producers = 0u32;
+    for w in &raw.workload {
+        let span = w.span();
+        let w = w.get_ref();
+        let topic = w.topic.get_ref();
+        if !sc.topics.iter().any(|t| &t.name == topic) {
+            return Err(cx.err(w.topic.span(), format!("unknown topic '{topic}': declare it in a [[topic]] table")));
+        }
+        let host = match &w.host {
+            Some(h) => cx.host(&sc.hosts, h, "workload.host")?,
+            None => sc.hosts[0].clone(),
+        };
+        let start = cx.opt_duration(&w.start, "workload.start", Duration::ZERO)?;
+        let stop = cx.opt_duration(&w.stop, "workload.stop", duration)?;
+        if stop <= start {
+            let s = w.stop.as_ref().map(|s| s.span()).unwrap_or(span.clone());
+            return Err(cx.err(s, "workload.stop must come after workload.start"));
+        }
+        let count = match &w.count {
+            Some(c) => Some(cx.count(c, "count", 1, 100_000_000)? as u64),
+            None => None,
+        };
+        let reject = |name: &str, present: Option<Range<usize>>, kind: &str| -> Result<(), ScenarioError> {
+            match present {
+                Some(s) => Err(cx.err(s, format!("'{name}' does not apply to a {kind} workload"))),
+                None => Ok(()),
+            }
+        };
+        match w.kind.get_ref().as_str() {
+            "producer" => {
+                reject("group", w.group.as_ref().map(|x| x.span()), "producer")?;
+                reject("from_beginning", w.from_beginning.as_ref().map(|x| x.span()), "producer")?;
+                let Some(rate) = &w.rate else {
+                    return Err(cx.err(span, "a producer workload needs a rate (records per second)"));
+                };
+                let rate = cx.count(rate, "rate", 1, 100_000)? as u32;
+                let acks = match &w.acks {
+                    None => 1,
+                    Some(a) => match a.get_ref().as_str() {
+                        "all" | "-1" => -1,
+                        "1" => 1,
+                        "0" => 0,
+                        other => return Err(cx.err(a.span(), format!("acks must be \"all\", \"1\" or \"0\", not \"{other}\""))),
+                    },
+                };
+                let key = match &w.key {
+                    None => KeyPattern::None,
+                    Some(k) => match k.get_ref().as_str() {
+                        "none" => KeyPattern::None,
+                        "seq" => KeyPattern::Seq,
+                        other => return Err(cx.err(k.span(), format!("key must be \"none\" or \"seq\", not \"{other}\""))),
+                    },
+                };
+                let retries = match &w.retries {
+                    Some(r) => cx.count(r, "retries", 0, 1000)? as u32,
+                    None => 0,
+                };
+                let request_timeout = cx.opt_duration(&w.request_timeout, "request_timeout", Duration::from_secs(30))?;
+                if request_timeout < Duration::from_millis(1) {
+                    if let Some(r) = &w.request_timeout {
+                        return Err(cx.err(r.span(), "request_timeout must be at least 1ms"));
+                    }
+                }
+                sc.workloads.push(Workload::Producer(Producer {
+                    index: producers,
+                    topic: topic.clone(),
+                    host,
+                    rate,
+                    start,
+                    stop,
+                    acks,
+                    key,
+                    retries,
+                    request_timeout,
+                    count,
+                }));
+                producers += 1;
+            }
+            "consumer" => {
+                for (name, s) in [
+                    ("rate", w.rate.as_ref().map(|x| x.span())),
+                    ("acks", w.acks.as_ref().map(|x| x.span())),
+                    ("key", w.key.as_ref().map(|x| x.span())),
+                    ("retries", w.retries.as_ref().map(|x| x.span())),
+                    ("request_timeout", w.request_timeout.as_ref().map(|x| x.span())),
+                ] {
+                    reject(name, s, "consumer")?;
+                }
+                let group = match &w.group {
+                    Some(g) => {
+                        if g.get_ref().is_empty() || g.get_ref() == "lab-checker" {
+                            return Err(cx.err(g.span(), "group must be non-empty and not the final reader's 'lab-checker'"));
+                        }
+                        g.get_ref().clone()
+                    }
+                    None => format!("lab-consumer-{}", sc.workloads.len()),
+                };
+                sc.workloads.push(Workload::Consumer(Consumer {
+                    topic: topic.clone(),
+                    group,
+                    host,
+                    start,
+                    stop,
+                    from_beginning: w.from_beginning.as_ref().map(|b| *b.get_ref()).unwrap_or(false),
+                    count,
+                }));
+            }
+            other => return Err(cx.err(w.kind.span(), format!("workload kind must be \"producer\" or \"consumer\", not \"{other}\""))),
+        }
+    }
+
+    // [[step]]
+    for s in &raw.step {
+        let at = cx.duration(&s.at, "step.at")?;
+        if at > duration {
+            return Err(cx.err(s.at.span(), format!("step.at {} is after run.duration", s.at.get_ref())));
+        }
+        let line = s.run.get_ref();
+        if line.contains('\n') || line.contains('\r') {
+            return Err(cx.err(s.run.span(), "step.run must be one shell line"));
+        }
+        match parse_line(line) {
+            Err(e) => return Err(cx.err(s.run.span(), format!("step.run: {e}"))),
+            Ok(None) => return Err(cx.err(s.run.span(), "step.run is empty")),
+            Ok(Some(p)) => {
+                if let Some(h) = &p.host {
+                    if !sc.hosts.contains(h) {
+                        return Err(cx.err(s.run.span(), format!("step.run: unknown host '{h}' (hosts: {})", sc.hosts.join(", "))));
+                    }
+                }
+                if p.words.first().map(String::as_str) == Some("kafka-console-producer.sh") {
+                    return Err(cx.err(s.run.span(), "step.run: the console producer reads lines until ^D; use a producer [[workload]] instead"));
+                }
+            }
+        }
+        sc.steps.push(Step { at, run: line.clone() });
+    }
+    // Steps run in time order; equal times keep file order.
+    sc.steps.sort_by_key(|s| s.at);
+
+    // [nemesis]
+    if let Some(n) = &raw.nemesis {
+        let mut kinds = Vec::new();
+        for k in n.kinds.get_ref() {
+            kinds.push(match k.get_ref().as_str() {
+                "crash" => NemesisKind::Crash,
+                "kill" => NemesisKind::Kill,
+                "partition" => NemesisKind::Partition,
+                "latency" => NemesisKind::Latency,
+                other => return Err(cx.err(k.span(), format!("nemesis kind must be crash, kill, partition or latency, not \"{other}\""))),
+            });
+        }
+        if kinds.is_empty() {
+            return Err(cx.err(n.kinds.span(), "nemesis.kinds is empty"));
+        }
+        let every = cx.duration(&n.every, "nemesis.every")?;
+        if every < Duration::from_millis(100) {
+            return Err(cx.err(n.every.span(), "nemesis.every must be at least 100ms"));
+        }
+        let start = cx.opt_duration(&n.start, "nemesis.start", Duration::ZERO)?;
+        let stop = cx.opt_duration(&n.stop, "nemesis.stop", duration)?;
+        if stop <= start {
+            let s = n.stop.as_ref().map(|s| s.span()).unwrap_or(n.every.span());
+            return Err(cx.err(s, "nemesis.stop must come after nemesis.start"));
+        }
+        if stop > duration {
+            if let Some(s) = &n.stop {
+                return Err(cx.err(s.span(), "nemesis.stop is after run.duration"));
+            }
+        }
+        let hosts = match &n.hosts {
+            Some(h) => {
+                let v = cx.hosts(&sc.hosts, h, "nemesis.hosts")?;
+                if v.is_empty() {
+                    return Err(cx.err(h.span(), "nemesis.hosts is empty"));
+                }
+                v
+            }
+            None => sc.hosts.clone(),
+        };
+        sc.nemesis = Some(Nemesis { kinds, every, start, stop, hosts });
+    }
+
+    // [[check]]
+    for c in &raw.check {
+        let name = c.name.get_ref();
+        if !check::NAMES.contains(&name.as_str()) {
+            return Err(cx.err(c.name.span(), format!("unknown check '{name}' (known: {})", check::NAMES.join(", "))));
+        }
+        if sc.checks.iter().any(|x: &Check| &x.name == name) {
+            return Err(cx.err(c.name.span(), format!("check '{name}' is listed twice")));
+        }
+        let expect = match &c.expect {
+            None => Expect::Pass,
+            Some(e) => match e.get_ref().as_str() {
+                "pass" => Expect::Pass,
+                "fail" => Expect::Fail,
+                other => return Err(cx.err(e.span(), format!("expect must be \"pass\" or \"fail\", not \"{other}\""))),
+            },
+        };
+        sc.checks.push(Check { name: name.clone(), expect });
+    }
+    Ok(sc)
+}

@@ -1,0 +1,556 @@
+//! Playing a scenario inside one simulation.
+
+use super::{CheckOutcome, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
+use crate::check;
+use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig};
+use crate::kafka::server::KAFKA_HOME;
+use crate::shell::Shell;
+use crate::trace::{fields, Event};
+use crate::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
+use madsim::rand::Rng;
+use madsim::time::{sleep, sleep_until, Instant};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Client id of the final reader.
+const CHECKER: &str = "lab-checker";
+/// Every broker listens here (the seed's server.properties).
+const KAFKA_PORT: u16 = 9092;
+
+/// Runs `sc` with `seed` and reports.
+pub fn run(sc: &Scenario, seed: u64) -> Report {
+    run_inner(sc, seed, false).0
+}
+
+/// Like [`run`], also returning the trace as JSONL.
+pub fn run_traced(sc: &Scenario, seed: u64) -> (Report, String) {
+    let (r, t) = run_inner(sc, seed, true);
+    (r, t.unwrap_or_default())
+}
+
+fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
+    let mut cfg = WorldConfig::seeded(seed);
+    for (i, h) in sc.hosts.iter().enumerate().skip(cfg.hosts.len()) {
+        cfg.hosts.push(HostSpec { name: h.clone(), ip: format!("192.168.1.{}", 100 + i) });
+    }
+    // The parser accepted only known profiles; fall back to the default all the same.
+    cfg.profile = crate::hw::HardwareProfile::named(&sc.profile).unwrap_or_default();
+    cfg
+}
+
+fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<String>) {
+    let sc = Arc::new(sc.clone());
+    Sim::new(world_config(&sc, seed)).run(|world| async move {
+        let mut r = Runner::new(world.clone(), sc.clone());
+        r.play().await;
+        let events = world.tracer().events();
+        let checks = sc
+            .checks
+            .iter()
+            .map(|c| {
+                let res = check::run(&c.name, &events).unwrap_or_else(|| check::CheckResult::new(&c.name, vec!["unknown check".into()], String::new()));
+                CheckOutcome { name: c.name.clone(), ok: res.ok, expect: c.expect, detail: res.detail }
+            })
+            .collect();
+        let report = Report {
+            scenario: sc.name.clone(),
+            seed,
+            virtual_ms: world.elapsed().as_millis() as u64,
+            wall_ms: None,
+            checks,
+            metrics: metrics(&events, r.t0_us),
+            trace_hash: world.tracer().hash(),
+            transcript: std::mem::take(&mut r.transcript),
+        };
+        (report, keep_trace.then(|| world.tracer().to_jsonl()))
+    })
+}
+
+/// What the runner does at a time of the scenario proper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    /// Start workload i.
+    Workload(usize),
+    /// Run step i.
+    Step(usize),
+    /// Undo the current fault, inject a new one.
+    Nemesis,
+    /// Undo the current fault.
+    NemesisEnd,
+}
+
+/// A fault the nemesis injected, to undo.
+enum Fault {
+    Crash(String),
+    Kill(String),
+    Partition,
+    Latency,
+}
+
+struct Runner {
+    world: World,
+    sc: Arc<Scenario>,
+    sh: Shell,
+    transcript: String,
+    t0: Instant,
+    t0_us: u64,
+    net: crate::hw::NetParams,
+}
+
+impl Runner {
+    fn new(world: World, sc: Arc<Scenario>) -> Self {
+        let mut sh = Shell::new(world.clone());
+        sh.think_time = Duration::ZERO;
+        let net = world.net().params();
+        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, net }
+    }
+
+    fn bootstrap(&self) -> Vec<(String, u16)> {
+        self.sc.brokers.iter().map(|b| (b.clone(), KAFKA_PORT)).collect()
+    }
+
+    /// Runs a line through the shell, keeping it and its output in the transcript.
+    async fn exec(&mut self, line: &str) -> i32 {
+        let t = self.world.elapsed().as_millis();
+        let code = self.sh.exec_line(line).await;
+        let out = self.sh.take_output();
+        self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {line}\n", t / 1000, t % 1000));
+        self.transcript.push_str(&out);
+        if code != 0 {
+            self.transcript.push_str(&format!("(exit {code})\n"));
+        }
+        code
+    }
+
+    fn events_of(&self, kind: &str) -> Vec<Event> {
+        self.world.tracer().of_kind(kind)
+    }
+
+    /// Waits, polling every 100 ms of virtual time, until `done` or `limit` passes.
+    async fn wait_until(&self, limit: Duration, done: impl Fn(&Self) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if done(self) {
+                return true;
+            }
+            sleep(Duration::from_millis(100)).await;
+        }
+        done(self)
+    }
+
+    fn running(&self, host: &str, name: &str) -> bool {
+        self.world.processes(host).iter().any(|p| p.name == name)
+    }
+
+    /// Starts ZooKeeper and the broker on `host` where the scenario has them and they are not running.
+    async fn start_services(&mut self, host: &str) {
+        if !self.world.is_up(host) {
+            return;
+        }
+        if self.sc.zookeepers.iter().any(|z| z == host) && !self.running(host, "QuorumPeerMain") {
+            self.exec(&format!("ssh {host} zkServer.sh start")).await;
+        }
+        if self.sc.brokers.iter().any(|b| b == host) && !self.running(host, "Kafka") {
+            self.exec(&format!("ssh {host} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties")).await;
+        }
+    }
+
+    async fn setup(&mut self) {
+        self.sh.boot_cluster(false).await;
+        let sc = self.sc.clone();
+        for z in &sc.zookeepers {
+            self.exec(&format!("ssh {z} zkServer.sh start")).await;
+        }
+        if !sc.zookeepers.is_empty() {
+            self.sh.wait_for_quorum(Duration::from_secs(60)).await;
+        }
+        for b in &sc.brokers {
+            for (k, v) in &sc.broker_config {
+                self.exec(&format!("lab set {b} {KAFKA_HOME}/config/server.properties {}", quote(&format!("{k}={v}")))).await;
+            }
+        }
+        for b in &sc.brokers {
+            self.exec(&format!("ssh {b} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties")).await;
+        }
+        let want: BTreeSet<String> = sc.brokers.iter().cloned().collect();
+        self.wait_until(Duration::from_secs(30), |r| {
+            let got: BTreeSet<String> = r.events_of("kafka.registered").into_iter().map(|e| e.host).collect();
+            want.is_subset(&got) && !r.events_of("kafka.controller_elected").is_empty()
+        })
+        .await;
+        let zk = sc.zookeepers.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+        for t in &sc.topics {
+            let shape = match &t.replica_assignment {
+                Some(a) => format!("--replica-assignment {a}"),
+                None => format!("--partitions {} --replication-factor {}", t.partitions, t.replication_factor),
+            };
+            self.exec(&format!("kafka-topics.sh --create --zookeeper {zk} --topic {} {shape}", t.name)).await;
+        }
+        let total: usize = sc.topics.iter().map(|t| t.partitions as usize).sum();
+        self.wait_until(Duration::from_secs(30), |r| {
+            let led: BTreeSet<(String, i64)> = r
+                .events_of("kafka.become_leader")
+                .into_iter()
+                .map(|e| (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1)))
+                .collect();
+            led.len() >= total
+        })
+        .await;
+        // Followers start fetching right after the leaders: give them a moment to join.
+        sleep(Duration::from_millis(500)).await;
+    }
+
+    async fn play(&mut self) {
+        self.setup().await;
+        self.t0 = Instant::now();
+        self.t0_us = self.world.elapsed().as_micros() as u64;
+        self.world.trace("lab", "scenario", "scenario.start", None, fields! { "name" => self.sc.name.as_str() });
+        let sc = self.sc.clone();
+
+        let mut timeline: Vec<(Duration, Action)> = Vec::new();
+        for (i, w) in sc.workloads.iter().enumerate() {
+            let start = match w {
+                Workload::Producer(p) => p.start,
+                Workload::Consumer(c) => c.start,
+            };
+            timeline.push((start, Action::Workload(i)));
+        }
+        for (i, s) in sc.steps.iter().enumerate() {
+            timeline.push((s.at, Action::Step(i)));
+        }
+        if let Some(n) = &sc.nemesis {
+            let mut t = n.start;
+            while t < n.stop {
+                timeline.push((t, Action::Nemesis));
+                t += n.every;
+            }
+            timeline.push((n.stop, Action::NemesisEnd));
+        }
+        timeline.sort();
+
+        let mut fault: Option<Fault> = None;
+        for (at, action) in timeline {
+            sleep_until(self.t0 + at).await;
+            match action {
+                Action::Workload(i) => self.start_workload(i),
+                Action::Step(i) => {
+                    let line = sc.steps[i].run.clone();
+                    self.exec(&line).await;
+                }
+                Action::Nemesis => {
+                    if let Some(f) = fault.take() {
+                        self.undo(f).await;
+                    }
+                    fault = self.inject().await;
+                }
+                Action::NemesisEnd => {
+                    if let Some(f) = fault.take() {
+                        self.undo(f).await;
+                    }
+                }
+            }
+        }
+        sleep_until(self.t0 + sc.duration).await;
+        self.settle().await;
+    }
+
+    fn start_workload(&mut self, i: usize) {
+        let bootstrap = self.bootstrap();
+        let (host, name) = match &self.sc.workloads[i] {
+            Workload::Producer(p) => (p.host.clone(), "ProducerPerformance"),
+            Workload::Consumer(c) => (c.host.clone(), "ConsumerPerformance"),
+        };
+        let w = self.sc.workloads[i].clone();
+        let t0 = self.t0;
+        let spawned = self.world.spawn(&host, name, move |ctx| async move {
+            match w {
+                Workload::Producer(p) => producer(ctx, p, bootstrap, t0).await,
+                Workload::Consumer(c) => consumer(ctx, c, bootstrap, t0).await,
+            }
+        });
+        if let Err(e) = spawned {
+            self.transcript.push_str(&format!("workload {i} on {host} did not start: {e}\n"));
+            self.world.trace("lab", "scenario", "scenario.workload_not_started", None, fields! { "workload" => i, "host" => host.as_str() });
+        }
+    }
+
+    async fn inject(&mut self) -> Option<Fault> {
+        let n = self.sc.nemesis.clone()?;
+        let (kind, host, latency_ms) = {
+            let mut rng = madsim::rand::thread_rng();
+            let kind = n.kinds[rng.gen_range(0..n.kinds.len())];
+            let host = n.hosts[rng.gen_range(0..n.hosts.len())].clone();
+            (kind, host, rng.gen_range(20..=200u32))
+        };
+        match kind {
+            NemesisKind::Crash => {
+                self.exec(&format!("lab crash {host}")).await;
+                Some(Fault::Crash(host))
+            }
+            NemesisKind::Kill => {
+                let procs = self.world.processes(&host);
+                let target = procs.iter().find(|p| p.name == "Kafka").or_else(|| procs.iter().find(|p| p.name == "QuorumPeerMain"));
+                match target {
+                    Some(p) if self.world.is_up(&host) => {
+                        let pid = p.pid;
+                        self.exec(&format!("ssh {host} kill -9 {pid}")).await;
+                        Some(Fault::Kill(host))
+                    }
+                    _ => None,
+                }
+            }
+            NemesisKind::Partition => {
+                let rest: Vec<String> = self.sc.hosts.iter().filter(|h| **h != host).cloned().collect();
+                self.exec(&format!("lab partition {host} | {}", rest.join(" "))).await;
+                Some(Fault::Partition)
+            }
+            NemesisKind::Latency => {
+                self.exec(&format!("lab net latency {latency_ms}ms")).await;
+                Some(Fault::Latency)
+            }
+        }
+    }
+
+    async fn undo(&mut self, f: Fault) {
+        match f {
+            Fault::Crash(h) => {
+                self.exec(&format!("lab boot {h}")).await;
+                self.start_services(&h).await;
+            }
+            Fault::Kill(h) => self.start_services(&h).await,
+            Fault::Partition => {
+                self.exec("lab heal").await;
+            }
+            Fault::Latency => self.restore_net(),
+        }
+    }
+
+    fn restore_net(&mut self) {
+        self.world.net().set_params(self.net.clone());
+        self.world.trace("lab", "scenario", "scenario.net_restored", None, fields! {});
+        self.transcript.push_str("(network parameters restored)\n");
+    }
+
+    async fn settle(&mut self) {
+        self.world.trace("lab", "scenario", "scenario.settle", None, fields! {});
+        self.exec("lab heal").await;
+        self.restore_net();
+        let sc = self.sc.clone();
+        for h in &sc.hosts {
+            if !self.world.is_up(h) {
+                self.exec(&format!("lab boot {h}")).await;
+            }
+        }
+        for h in &sc.hosts {
+            self.start_services(h).await;
+        }
+        let settle_end = Instant::now() + sc.settle;
+        sleep_until(settle_end).await;
+        self.world.trace("lab", "scenario", "scenario.final_read", None, fields! {});
+        // The final reader: every topic from the beginning, on the first host.
+        let host = sc.hosts[0].clone();
+        for t in &sc.topics {
+            let (tx, rx) = futures::channel::oneshot::channel();
+            let bootstrap = self.bootstrap();
+            let topic = t.name.clone();
+            let partitions = t.partitions as usize;
+            let spawned = self.world.spawn(&host, "ConsoleConsumer", move |ctx| async move {
+                let n = final_read(&ctx, &bootstrap, &topic, partitions).await;
+                let _ = tx.send(n);
+            });
+            match spawned {
+                Ok(_) => {
+                    let n = rx.await.unwrap_or(0);
+                    self.transcript.push_str(&format!("(final read of {}: {n} records)\n", t.name));
+                }
+                Err(e) => self.transcript.push_str(&format!("final read of {} did not start: {e}\n", t.name)),
+            }
+        }
+    }
+}
+
+/// Quotes a word for the lab's shell when it needs it.
+fn quote(w: &str) -> String {
+    if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "=._-,:/+@%".contains(c)) {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+    let cfg = ProducerConfig {
+        bootstrap,
+        acks: p.acks,
+        linger_ms: 0,
+        batch_size: 16384,
+        retries: p.retries,
+        retry_backoff_ms: 100,
+        request_timeout_ms: p.request_timeout.as_millis() as u64,
+        client_id: format!("producer-{}", p.index),
+    };
+    let mut producer = KafkaProducer::new(&ctx, cfg);
+    let stop = t0 + p.stop;
+    let interval = Duration::from_nanos(1_000_000_000 / u64::from(p.rate.max(1)));
+    let mut next = Instant::now();
+    let mut seq: u64 = 0;
+    while Instant::now() < stop && !matches!(p.count, Some(c) if seq >= c) {
+        let value = format!("{}-{}-{seq}", p.topic, p.index);
+        let key = match p.key {
+            KeyPattern::None => None,
+            KeyPattern::Seq => Some(seq.to_string().into_bytes()),
+        };
+        producer.send(&p.topic, key, value.into_bytes()).await;
+        seq += 1;
+        next += interval;
+        let now = Instant::now();
+        if next > now {
+            sleep_until(next).await;
+        } else {
+            // A slow send does not turn into a burst afterwards.
+            next = now;
+        }
+    }
+    let (completed, errors) = producer.close().await;
+    ctx.trace("scenario.producer_done", None, fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len() });
+}
+
+async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+    let stop = t0 + c.stop;
+    let reset = if c.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
+    let mut fetcher: Option<PartitionFetcher> = None;
+    let mut got: u64 = 0;
+    let mut empty = 0;
+    let mut attempt = 0;
+    while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
+        let Some(f) = fetcher.as_mut() else {
+            attempt += 1;
+            match bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt - 1), &c.topic, reset, &c.group).await {
+                Ok(f) => fetcher = Some(f),
+                Err(_) => sleep(Duration::from_secs(1)).await,
+            }
+            continue;
+        };
+        let recs = f.poll(500).await;
+        if !recs.is_empty() {
+            got += recs.len() as u64;
+            empty = 0;
+            continue;
+        }
+        empty += 1;
+        if empty >= 4 {
+            // No data for a while: perhaps the leader moved. Ask for metadata again, keep positions.
+            empty = 0;
+            let old = f.positions.clone();
+            attempt += 1;
+            if let Ok(mut nf) = bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt), &c.topic, reset, &c.group).await {
+                for (k, (_, off)) in nf.positions.iter_mut() {
+                    if let Some((_, o)) = old.get(k) {
+                        *off = *o;
+                    }
+                }
+                fetcher = Some(nf);
+            }
+        }
+    }
+}
+
+/// `bootstrap` starting at entry `i`: a client that failed with one broker asks the next first.
+fn rotated(bootstrap: &[(String, u16)], i: usize) -> Vec<(String, u16)> {
+    let mut v = bootstrap.to_vec();
+    if !v.is_empty() {
+        let n = i % v.len();
+        v.rotate_left(n);
+    }
+    v
+}
+
+/// Reads a topic from the beginning until three polls in a row bring nothing. Waits (up to a
+/// minute) for metadata naming a leader for each of the topic's `partitions`, asking each broker
+/// in turn: a broker that just restarted may not know the leaders yet.
+async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, partitions: usize) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut best: Option<PartitionFetcher> = None;
+    let mut attempt = 0;
+    while Instant::now() < deadline {
+        if let Ok(f) = bootstrap_consumer(ctx, &rotated(bootstrap, attempt), topic, OffsetReset::Earliest, CHECKER).await {
+            let complete = f.positions.len() >= partitions;
+            if best.as_ref().map_or(0, |b| b.positions.len()) < f.positions.len() || best.is_none() {
+                best = Some(f);
+            }
+            if complete {
+                break;
+            }
+        }
+        attempt += 1;
+        sleep(Duration::from_millis(500)).await;
+    }
+    let Some(mut fetcher) = best else { return 0 };
+    let mut n = 0;
+    let mut empty = 0;
+    while empty < 3 {
+        let recs = fetcher.poll(200).await;
+        if recs.is_empty() {
+            empty += 1;
+        } else {
+            empty = 0;
+            n += recs.len() as u64;
+        }
+    }
+    n
+}
+
+/// Metrics read from the trace; `t0_us` is the start of the scenario proper.
+fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
+    let mut m = BTreeMap::new();
+    let mut acked: Vec<String> = Vec::new();
+    let mut sent0: Vec<String> = Vec::new();
+    let mut consumed = 0u64;
+    let mut final_values: BTreeSet<String> = BTreeSet::new();
+    let mut final_read = 0u64;
+    let mut attempted = 0u64;
+    let mut send_errors = 0u64;
+    let values = |e: &Event| -> Vec<String> {
+        e.fields.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
+    };
+    for e in events {
+        match e.kind.as_str() {
+            "kafka.client.acked" => acked.extend(values(e)),
+            "kafka.client.sent" => sent0.extend(values(e)),
+            "kafka.client.consumed" if e.str("group") == Some(CHECKER) => {
+                final_read += 1;
+                final_values.insert(e.str("value").unwrap_or("").to_string());
+            }
+            "kafka.client.consumed" => consumed += 1,
+            "scenario.producer_done" => {
+                attempted += e.u64("attempted").unwrap_or(0);
+                send_errors += e.u64("errors").unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    let lost_acked = acked.iter().filter(|v| !final_values.contains(*v)).count();
+    let lost_sent = sent0.iter().filter(|v| !final_values.contains(*v)).count();
+    m.insert("setup_ms".into(), json!(t0_us / 1000));
+    m.insert("messages_attempted".into(), json!(attempted));
+    m.insert("messages_acked".into(), json!(acked.len()));
+    m.insert("messages_sent_acks0".into(), json!(sent0.len()));
+    m.insert("send_errors".into(), json!(send_errors));
+    m.insert("messages_consumed".into(), json!(consumed));
+    m.insert("final_read".into(), json!(final_read));
+    m.insert("acked_missing_from_final_read".into(), json!(lost_acked));
+    m.insert("sent_missing_from_final_read".into(), json!(lost_sent));
+    m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
+    let fault = events.iter().find(|e| {
+        e.t_us >= t0_us
+            && (e.kind == "host.crash" || e.kind == "kafka.shutdown" || (e.kind == "proc.kill" && e.proc == "Kafka"))
+    });
+    if let Some(f) = fault {
+        if let Some(l) = events.iter().find(|e| e.id > f.id && e.kind == "kafka.become_leader") {
+            m.insert("failover_ms".into(), json!((l.t_us - f.t_us) / 1000));
+        }
+    }
+    m
+}

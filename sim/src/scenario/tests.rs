@@ -1,0 +1,176 @@
+use super::*;
+use proptest::prelude::*;
+
+const VALID: &str = r#"# Teaches: a tiny scenario.
+# Second line.
+[cluster]
+hosts = ["master", "slave1", "slave2", "client"]
+zookeepers = ["master", "slave1", "slave2"]
+brokers = ["master", "slave1", "slave2"]
+profile = "commodity-2014"
+[cluster.broker_config]
+"min.insync.replicas" = "2"
+"unclean.leader.election.enable" = false
+[[topic]]
+name = "events"
+replica_assignment = "0:1:2"
+[[topic]]
+name = "other"
+partitions = 2
+replication_factor = 2
+[[workload]]
+kind = "producer"
+topic = "events"
+rate = 50
+start = "1s"
+stop = "20s"
+acks = "all"
+key = "seq"
+host = "client"
+retries = 3
+request_timeout = "5s"
+[[workload]]
+kind = "consumer"
+topic = "events"
+group = "g1"
+start = "25s"
+from_beginning = true
+host = "slave1"
+[[step]]
+at = "10s"
+run = "lab crash slave1"
+[[step]]
+at = "5s"
+run = "ssh master kafka-topics.sh --list --zookeeper master:2181"
+[nemesis]
+kinds = ["crash", "kill", "partition", "latency"]
+every = "5s"
+start = "2s"
+stop = "20s"
+hosts = ["master", "slave1", "slave2"]
+[[check]]
+name = "no_acked_loss"
+expect = "pass"
+[[check]]
+name = "single_leader_per_epoch"
+[run]
+duration = "40s"
+settle = "20s"
+"#;
+
+#[test]
+fn a_valid_file_parses_into_its_parts() {
+    let sc = Scenario::parse(VALID).expect("valid");
+    assert_eq!(sc.about, "Teaches: a tiny scenario.\nSecond line.");
+    assert_eq!(sc.hosts.len(), 4);
+    assert_eq!(sc.broker_config, vec![("min.insync.replicas".into(), "2".into()), ("unclean.leader.election.enable".into(), "false".into())]);
+    assert_eq!(sc.topics[0], Topic { name: "events".into(), partitions: 1, replication_factor: 3, replica_assignment: Some("0:1:2".into()) });
+    assert_eq!(sc.topics[1].partitions, 2);
+    let Workload::Producer(p) = &sc.workloads[0] else { panic!("producer") };
+    assert_eq!((p.acks, p.key, p.retries, p.rate, p.host.as_str()), (-1, KeyPattern::Seq, 3, 50, "client"));
+    assert_eq!(p.stop, Duration::from_secs(20));
+    let Workload::Consumer(c) = &sc.workloads[1] else { panic!("consumer") };
+    assert_eq!(c.stop, Duration::from_secs(40), "defaults to run.duration");
+    assert_eq!(sc.steps[0].at, Duration::from_secs(5), "steps sorted by time");
+    assert_eq!(sc.nemesis.as_ref().map(|n| n.kinds.len()), Some(4));
+    assert_eq!(sc.checks[1].expect, Expect::Pass);
+    assert_eq!(sc.duration, Duration::from_secs(40));
+}
+
+fn err(text: &str) -> ScenarioError {
+    Scenario::parse(text).expect_err("should not parse")
+}
+
+#[test]
+fn errors_name_line_and_column() {
+    let e = err("[run]\nduration = \"40x\"\n");
+    assert_eq!((e.line, e.column), (2, 12), "{e}");
+    assert!(e.message.contains("not a duration"), "{e}");
+
+    let e = err("[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\"]\nbrokers = [\"master\", \"slave9\"]\n");
+    assert_eq!((e.line, e.column), (3, 22), "{e}");
+    assert!(e.message.contains("unknown host 'slave9'"), "{e}");
+
+    let e = err("[[check]]\nname = \"no_such\"\n");
+    assert_eq!((e.line, e.column), (2, 8));
+    assert!(e.message.contains("unknown check"), "{e}");
+
+    let e = err("[[step]]\nat = \"1s\"\nrun = \"echo 'unterminated\"\n");
+    assert_eq!((e.line, e.column), (3, 7));
+    assert!(e.message.contains("unterminated quote"), "{e}");
+
+    let e = err("[run]\nduraton = \"4s\"\n");
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.message.contains("unknown field"), "{e}");
+
+    let e = err("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"t\"\nrate = 5\ngroup = \"g\"\n");
+    assert_eq!((e.line, e.column), (7, 9), "{e}");
+
+    let e = err("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"u\"\nrate = 5\n");
+    assert!(e.message.contains("unknown topic"), "{e}");
+
+    let e = err("[[step]]\nat = \"1s\"\nrun = \"ssh nowhere jps\"\n");
+    assert!(e.message.contains("unknown host 'nowhere'"), "{e}");
+
+    let e = err("[cluster]\nhosts = [\"a\", \"b\", \"c\"]\n");
+    assert_eq!((e.line, e.column), (2, 9));
+
+    let e = err("x = [1,\n");
+    assert!(e.line >= 1 && e.column >= 1);
+    assert_eq!(e.to_string(), format!("{}:{}: {}", e.line, e.column, e.message));
+}
+
+#[test]
+fn spans_count_characters_not_bytes() {
+    let e = ScenarioError::at("ab\n中文x", "ab\n中文".len(), "m");
+    assert_eq!((e.line, e.column), (2, 3));
+}
+
+#[test]
+fn every_library_file_parses() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        let sc = Scenario::parse(&text).unwrap_or_else(|e| panic!("{}:{e}", path.display()));
+        assert!(!sc.about.is_empty(), "{} needs a comment header", path.display());
+        assert!(!sc.checks.is_empty(), "{} checks something", path.display());
+        n += 1;
+    }
+    assert!(n >= 3, "the library has scenarios");
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
+        let _ = Scenario::parse(&s);
+    }
+
+    #[test]
+    fn mutated_valid_files_never_panic(pos in 0usize..VALID.len(), len in 0usize..20, insert in "[\\[\\]\"=#a-z0-9 .\n:'-]{0,12}") {
+        let mut cut = pos.min(VALID.len());
+        while !VALID.is_char_boundary(cut) { cut -= 1; }
+        let mut end = (cut + len).min(VALID.len());
+        while !VALID.is_char_boundary(end) { end -= 1; }
+        let text = format!("{}{}{}", &VALID[..cut], insert, &VALID[end..]);
+        match Scenario::parse(&text) {
+            Ok(_) => {}
+            Err(e) => {
+                prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1);
+                prop_assert!(e.column >= 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn implicit_tables_parse() {
+    let sc = Scenario::parse("[cluster.broker_config]\n\"min.insync.replicas\" = 2\n[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\n").expect("valid");
+    assert_eq!(sc.broker_config, vec![("min.insync.replicas".to_string(), "2".to_string())]);
+    let sc = Scenario::parse("topic = [{ name = \"t\" }]\nworkload = [{ kind = \"producer\", topic = \"t\", rate = 1 }]\n").expect("inline tables");
+    assert_eq!(sc.workloads.len(), 1);
+}
