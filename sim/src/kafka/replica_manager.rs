@@ -734,16 +734,44 @@ impl ReplicaManager {
                         }
                     }
                     KafkaError::OffsetOutOfRange => {
-                        // Our log is ahead of the leader's (an unclean election): cut back to it.
+                        // handleOffsetOutOfRange: ask the leader for its log end (and start).
+                        // Ahead of it (an unclean election, a leader that lost its page cache):
+                        // truncate to its end. Behind its start (retention): start over there.
+                        let _ = leader_hw;
+                        let (Some(end), Some(start)) = (
+                            self.leader_offset(c, leader, &t, p, -1, &mut correlation).await,
+                            self.leader_offset(c, leader, &t, p, -2, &mut correlation).await,
+                        ) else {
+                            continue;
+                        };
                         let mut log = part.log.lock().await;
-                        let target = leader_hw.max(0);
-                        let _ = log.truncate_to(target).await;
+                        if log.log_end_offset() > end {
+                            let _ = log.truncate_to(end).await;
+                            self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => end });
+                        } else if log.log_end_offset() < start {
+                            let _ = log.truncate_fully_and_start_at(start).await;
+                            self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => start, "fully" => true });
+                        }
                         *lock(&part.leo) = log.log_end_offset();
-                        self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => target });
                     }
                     _ => {}
                 }
             }
+        }
+    }
+
+    /// The leader's latest (−1) or earliest (−2) offset of a partition, over the fetcher's connection.
+    async fn leader_offset(&self, c: &crate::hw::Conn<KafkaPacket>, leader: i32, topic: &str, p: i32, time: i64, correlation: &mut i32) -> Option<i64> {
+        *correlation += 1;
+        let req = KafkaPacket::Request {
+            correlation_id: *correlation,
+            client_id: format!("ReplicaFetcherThread-0-{leader}"),
+            body: Request::ListOffsets { partitions: vec![(topic.to_string(), p, time)] },
+        };
+        c.send(req).ok()?;
+        match c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms.max(1) as u64)).await.ok()? {
+            KafkaPacket::Response { body: Response::ListOffsets(v), .. } => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+            _ => None,
         }
     }
 
