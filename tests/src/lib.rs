@@ -43,6 +43,22 @@ pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
     })
 }
 
+/// The seed's three hosts plus a `client` host that runs no server: test programs live there,
+/// so crashing a server host never kills the test's own client.
+pub fn client_world(seed: u64) -> WorldConfig {
+    let mut cfg = WorldConfig::seeded(seed);
+    cfg.hosts.push(sim::world::HostSpec { name: "client".into(), ip: "192.168.1.200".into() });
+    cfg
+}
+
+/// A shell with ZooKeeper running and no think time between lines.
+pub async fn booted_shell(world: &World) -> Shell {
+    let mut sh = Shell::new(world.clone());
+    sh.think_time = Duration::ZERO;
+    sh.boot_cluster(true).await;
+    sh
+}
+
 /// The seed's three ZooKeeper servers as a client's server list.
 pub fn zk_servers() -> Vec<(String, u16)> {
     ["master", "slave1", "slave2"].iter().map(|h| (h.to_string(), 2181)).collect()

@@ -1,9 +1,9 @@
 //! The `ZooKeeper` client handle: one-shot watches, session expiry seen by the client, and
 //! failover across the connection string.
 
-use lab_tests::zk_servers;
+use lab_tests::{booted_shell, client_world, zk_servers};
 use sim::shell::Shell;
-use sim::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
+use sim::world::{ProcCtx, Sim, World};
 use sim::zk::client::{KeeperState, ZooKeeper};
 use sim::zk::txn::{CreateMode, ZkError};
 use sim::zk::watch_manager::EventType;
@@ -15,12 +15,8 @@ where
     F: FnOnce(World, Shell, ProcCtx) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let mut cfg = WorldConfig::seeded(seed);
-    cfg.hosts.push(HostSpec { name: "client".into(), ip: "192.168.1.200".into() });
-    Sim::new(cfg).run(|world| async move {
-        let mut sh = Shell::new(world.clone());
-        sh.think_time = Duration::ZERO;
-        sh.boot_cluster(true).await;
+    Sim::new(client_world(seed)).run(|world| async move {
+        let sh = booted_shell(&world).await;
         // A process context on the client host, for handles driven from the test itself.
         let (tx, rx) = futures::channel::oneshot::channel();
         world

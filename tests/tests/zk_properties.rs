@@ -12,8 +12,8 @@ use madsim::rand::Rng;
 use sim::check;
 use sim::shell::Shell;
 use sim::trace::lock;
-use lab_tests::{dump_tree as dump, in_process, zk_servers};
-use sim::world::{HostSpec, ProcCtx, Sim, WorldConfig};
+use lab_tests::{booted_shell, client_world, dump_tree as dump, in_process, zk_servers};
+use sim::world::{ProcCtx, Sim};
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::{CreateMode, ZkError};
 use std::sync::{Arc, Mutex};
@@ -72,12 +72,8 @@ async fn nemesis(sh: &mut Shell, until: Duration) {
 }
 
 fn run_seed(seed: u64) -> Result<usize, String> {
-    let mut cfg = WorldConfig::seeded(seed);
-    cfg.hosts.push(HostSpec { name: "client".into(), ip: "192.168.1.200".into() });
-    Sim::new(cfg).run(|world| async move {
-        let mut sh = Shell::new(world.clone());
-        sh.think_time = Duration::ZERO;
-        sh.boot_cluster(true).await;
+    Sim::new(client_world(seed)).run(|world| async move {
+        let mut sh = booted_shell(&world).await;
         let acked = Arc::new(Mutex::new(Vec::new()));
         let faults_end = world.elapsed() + Duration::from_secs(40);
         let a = acked.clone();

@@ -1,10 +1,9 @@
 //! A follower that loses power mid-traffic rejoins through DIFF or SNAP and ends with the
 //! leader's tree; the same seed and script give a byte-identical trace.
 
-use lab_tests::{dump_tree, in_process, run_script};
-use sim::shell::Shell;
+use lab_tests::{booted_shell, client_world, dump_tree, in_process, run_script};
 use sim::trace::lock;
-use sim::world::{HostSpec, Sim, WorldConfig};
+use sim::world::Sim;
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::CreateMode;
 use std::sync::{Arc, Mutex};
@@ -12,12 +11,8 @@ use std::time::Duration;
 
 #[test]
 fn a_crashed_follower_rejoins_and_matches_the_leader() {
-    let mut cfg = WorldConfig::seeded(11);
-    cfg.hosts.push(HostSpec { name: "client".into(), ip: "192.168.1.200".into() });
-    Sim::new(cfg).run(|world| async move {
-        let mut sh = Shell::new(world.clone());
-        sh.think_time = Duration::ZERO;
-        sh.boot_cluster(true).await;
+    Sim::new(client_world(11)).run(|world| async move {
+        let mut sh = booted_shell(&world).await;
         let modes: Vec<Option<String>> = {
             let mut m = Vec::new();
             for h in ["master", "slave1", "slave2"] {
