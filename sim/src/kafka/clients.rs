@@ -127,6 +127,9 @@ pub struct KafkaProducer {
     conns: BTreeMap<i32, Client>,
     /// Errors reported to the send callback so far.
     pub errors: Vec<SendError>,
+    /// Warnings the client logs (`NetworkClient`), such as a topic without a leader yet.
+    pub warnings: Vec<String>,
+    correlation: i32,
     /// Records acknowledged (acks ≥ 1) or sent (acks = 0).
     pub completed: u64,
 }
@@ -143,6 +146,8 @@ impl KafkaProducer {
             batches: BTreeMap::new(),
             conns: BTreeMap::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
+            correlation: 0,
             completed: 0,
         }
     }
@@ -151,7 +156,13 @@ impl KafkaProducer {
         // The metadata request that creates a topic answers LEADER_NOT_AVAILABLE: ask again.
         let deadline = madsim::time::Instant::now() + Duration::from_millis(60_000);
         loop {
-            if let Some((cl, _)) = fetch_metadata(&self.ctx, &self.cfg.bootstrap, &[topic.to_string()], &self.cfg.client_id).await {
+            if let Some((cl, errs)) = fetch_metadata(&self.ctx, &self.cfg.bootstrap, &[topic.to_string()], &self.cfg.client_id).await {
+                let id = self.correlation;
+                self.correlation += 1;
+                for (t, e) in errs.iter().filter(|(_, e)| *e == KafkaError::LeaderNotAvailable) {
+                    self.warnings.push(format!("Error while fetching metadata with correlation id {id} : {{{t}=LEADER_NOT_AVAILABLE}}"));
+                    let _ = e;
+                }
                 let ready = cl.leaders.get(topic).is_some_and(|ps| !ps.is_empty());
                 self.cluster = cl;
                 if ready {
@@ -451,8 +462,14 @@ impl ZkConsumer {
         Ok(ZkConsumer { zk, group: group.to_string(), fetcher })
     }
 
-    /// Commits positions to `/consumers/<group>/offsets/<topic>/<p>` and leaves the group.
-    pub async fn shutdown(self) {
+    /// Commits positions to `/consumers/<group>/offsets/<topic>/<p>` and leaves the group; a
+    /// `temporary` group (the console consumer's made-up one) is deleted, as 0.9 does on exit.
+    pub async fn shutdown(self, temporary: bool) {
+        if temporary {
+            let _ = crate::zk::cli::delete_recursive(&self.zk, &format!("/consumers/{}", self.group)).await;
+            self.zk.close().await;
+            return;
+        }
         for ((t, p), (_, off)) in &self.fetcher.positions {
             let path = format!("/consumers/{}/offsets/{t}/{p}", self.group);
             if self.zk.set_data(&path, off.to_string().as_bytes(), -1).await == Err(ZkError::NoNode) {

@@ -288,6 +288,9 @@ pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::
             Err(_) => producer.drain(false).await,
         }
         reported = report_errors(&ctx, &term, &producer.errors, reported);
+        for w in producer.warnings.drain(..) {
+            term.err(&format!("[{}] WARN {w} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
+        }
     }
     let (_, errors) = producer.close().await;
     report_errors(&ctx, &term, &errors, reported);
@@ -323,6 +326,7 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         return 1;
     };
     let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
+    let temporary = opts.group.is_none();
     let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
     let mut zk_consumer = None;
     let mut fetcher = if let Some(zk) = &opts.zookeeper {
@@ -381,7 +385,7 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     }
     if let Some(mut c) = zk_consumer {
         c.fetcher = fetcher;
-        c.shutdown().await;
+        c.shutdown(temporary).await;
     }
     term.err(&format!("Processed a total of {count} messages"));
     0

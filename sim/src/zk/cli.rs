@@ -269,6 +269,14 @@ async fn run_command(_ctx: &ProcCtx, zk: &mut ZooKeeper, args: &[String], term: 
     code
 }
 
+/// `ZKUtil.deleteRecursive` for library callers (a missing node is fine).
+pub async fn delete_recursive(zk: &ZooKeeper, path: &str) -> Result<(), ZkError> {
+    match rmr(zk, path).await {
+        Ok(()) | Err((ZkError::NoNode, _)) => Ok(()),
+        Err((e, _)) => Err(e),
+    }
+}
+
 /// `ZKUtil.deleteRecursive`: children first, breadth-first listing.
 async fn rmr(zk: &ZooKeeper, path: &str) -> Result<(), (ZkError, String)> {
     let mut order = vec![path.to_string()];
