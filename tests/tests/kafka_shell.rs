@@ -248,13 +248,14 @@ fn the_kafka_walkthrough_is_deterministic() {
 #[test]
 fn a_restarted_broker_keeps_its_records_and_high_watermark() {
     // The broker must not truncate to an in-memory HW of 0 when it comes back: the HW survives in
-    // replication-offset-checkpoint, and a LeaderAndIsr naming no live leader is ignored.
+    // replication-offset-checkpoint, and a LeaderAndIsr naming no live leader is ignored. (Its
+    // controlled shutdown cannot move a single replica's leadership: 3 tries, 5 s apart, first.)
     let body = format!(
         "kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 2 --topic solo\n\
          kafka-console-producer.sh --broker-list master:9092 --topic solo --request-required-acks -1\n\
          one\ntwo\n^D\n\
          ssh slave2 kafka-server-stop.sh\n\
-         sleep 5\n\
+         sleep 20\n\
          kafka-topics.sh --describe --zookeeper {ZK} --topic solo\n\
          ssh slave2 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
          sleep 5\n\
@@ -265,4 +266,23 @@ fn a_restarted_broker_keeps_its_records_and_high_watermark() {
     assert!(describe.contains("Leader: none"), "its only replica stopped: {describe}");
     let consumed = &run.steps.last().expect("consumer").1;
     assert_eq!(consumed, "one\ntwo\nProcessed a total of 2 messages\n", "{}", run.output);
+}
+
+#[test]
+fn a_controlled_shutdown_moves_leadership_before_the_broker_leaves() {
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0:1:2 --topic cs\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic cs --request-required-acks -1\n\
+         a\nb\n^D\n\
+         kafka-server-stop.sh\n\
+         sleep 1\n\
+         kafka-topics.sh --describe --zookeeper slave1:2181 --topic cs\n\
+         ssh slave1 kafka-console-consumer.sh --bootstrap-server slave1:9092 --new-consumer --topic cs --from-beginning --max-messages 2"
+    );
+    let run = run_script(8, true, &script(&body));
+    let describe = run.output_of("kafka-topics.sh --describe --zookeeper slave1:2181 --topic cs", 0);
+    assert!(describe.ends_with("Leader: 1\tReplicas: 0,1,2\tIsr: 1,2\n"), "{describe}");
+    assert!(run.trace.contains("\"reason\":\"controlled shutdown\""), "the controller moved the leadership");
+    assert!(run.output.contains("Controlled shutdown succeeded") || run.trace.contains("\"kind\":\"kafka.controlled_shutdown\""));
+    assert_eq!(run.steps.last().map(|s| s.1.as_str()), Some("a\nb\nProcessed a total of 2 messages\n"));
 }

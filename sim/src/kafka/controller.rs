@@ -190,6 +190,56 @@ impl KafkaController {
         }
     }
 
+    /// `KafkaController.shutdownBroker`: moves every leadership of `broker` to another in-sync
+    /// replica (`ControlledShutdownLeaderSelector`), takes it out of the ISRs it follows in, and
+    /// returns the partitions it still leads (those with no other replica in sync).
+    pub async fn shutdown_broker(&self, broker: i32) -> Vec<(String, i32)> {
+        self.ctx.trace("kafka.controlled_shutdown", None, fields! { "broker" => broker });
+        let parts: Vec<PartitionState> = lock(&self.context).states.values().filter(|s| s.replicas.contains(&broker)).cloned().collect();
+        let mut remaining = Vec::new();
+        let mut stop = Vec::new();
+        for st in parts {
+            let isr: Vec<i32> = {
+                let cx = lock(&self.context);
+                st.isr.iter().copied().filter(|r| *r != broker && cx.live.contains_key(r)).collect()
+            };
+            if st.leader == broker {
+                let Some(new_leader) = st.replicas.iter().copied().find(|r| isr.contains(r)) else {
+                    remaining.push((st.topic.clone(), st.partition));
+                    continue;
+                };
+                self.ctx.trace(
+                    "kafka.leader_election",
+                    None,
+                    fields! {
+                        "topic" => st.topic.as_str(), "partition" => st.partition, "old_leader" => broker, "leader" => new_leader,
+                        "leader_epoch" => st.leader_epoch + 1, "isr" => isr.clone(), "unclean" => false, "dead" => Vec::<i32>::new(),
+                        "reason" => "controlled shutdown"
+                    },
+                );
+                self.write_state(&st.topic, st.partition, new_leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+            } else if st.isr.contains(&broker) && st.leader >= 0 {
+                self.write_state(&st.topic, st.partition, st.leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+            } else {
+                continue;
+            }
+            stop.push((st.topic.clone(), st.partition));
+            let st = lock(&self.context).states.get(&(st.topic.clone(), st.partition)).cloned();
+            if let Some(st) = st {
+                // ControlledShutdownLeaderSelector: the leaving broker is not told to follow.
+                self.send_leader_and_isr_to(&st, |r| r != broker);
+            }
+        }
+        // The leaving broker stops fetching, so it does not slip back into the ISRs.
+        if !stop.is_empty() {
+            let epoch = lock(&self.context).epoch;
+            self.send(broker, Request::StopReplica { controller_epoch: epoch, delete: false, partitions: stop });
+        }
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+        remaining
+    }
+
     /// `/brokers/topics` changed (`TopicChangeListener`): new topics come online.
     pub async fn on_topic_change(&self) {
         let Ok(topics) = self.watch_topics().await else { return };
@@ -283,9 +333,14 @@ impl KafkaController {
     }
 
     fn send_leader_and_isr(&self, st: &PartitionState) {
+        self.send_leader_and_isr_to(st, |_| true);
+    }
+
+    /// LeaderAndIsr to the live replicas that `wanted` accepts.
+    fn send_leader_and_isr_to(&self, st: &PartitionState, wanted: impl Fn(i32) -> bool) {
         let targets: Vec<i32> = {
             let cx = lock(&self.context);
-            st.replicas.iter().copied().filter(|r| cx.live.contains_key(r)).collect()
+            st.replicas.iter().copied().filter(|r| cx.live.contains_key(r) && wanted(*r)).collect()
         };
         for b in targets {
             let req = leader_and_isr(&lock(&self.context), vec![st.clone()]);

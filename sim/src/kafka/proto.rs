@@ -163,6 +163,11 @@ pub enum Request {
         /// Live brokers.
         brokers: Vec<BrokerEndPoint>,
     },
+    /// ApiKey 7: a broker about to stop asks the controller to move its leaderships away.
+    ControlledShutdown {
+        /// The broker shutting down.
+        broker_id: i32,
+    },
     /// ApiKey 5: stop serving (and optionally delete) partitions.
     StopReplica {
         /// Sender's epoch.
@@ -207,6 +212,8 @@ pub enum Response {
     ListOffsets(Vec<(String, i32, KafkaError, i64)>),
     /// LeaderAndIsr / UpdateMetadata / StopReplica: an error code.
     Ack(KafkaError),
+    /// ControlledShutdown: an error code and the partitions this broker still leads.
+    ControlledShutdown(KafkaError, Vec<(String, i32)>),
 }
 
 /// What travels on a connection to port 9092.
@@ -259,6 +266,7 @@ impl Wire for KafkaPacket {
                         Request::StopReplica { partitions, .. } => {
                             12 + partitions.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>()
                         }
+                        Request::ControlledShutdown { .. } => 4,
                     }
             }
             KafkaPacket::Response { body, .. } => {
@@ -274,6 +282,7 @@ impl Wire for KafkaPacket {
                     Response::Fetch(v) => v.iter().map(|(t, _, _, _, b)| 2 + t.len() + 18 + b.len()).sum(),
                     Response::ListOffsets(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
                     Response::Ack(_) => 2,
+                    Response::ControlledShutdown(_, v) => 6 + v.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>(),
                 }
             }
         }
@@ -290,6 +299,7 @@ impl Wire for KafkaPacket {
                 Request::LeaderAndIsr { .. } => "kafka.leader_and_isr",
                 Request::UpdateMetadata { .. } => "kafka.update_metadata",
                 Request::StopReplica { .. } => "kafka.stop_replica",
+                Request::ControlledShutdown { .. } => "kafka.controlled_shutdown",
             },
             KafkaPacket::Response { body, .. } => match body {
                 Response::Metadata { .. } => "kafka.metadata_response",
@@ -297,6 +307,7 @@ impl Wire for KafkaPacket {
                 Response::Fetch(_) => "kafka.fetch_response",
                 Response::ListOffsets(_) => "kafka.list_offsets_response",
                 Response::Ack(_) => "kafka.ack",
+                Response::ControlledShutdown(..) => "kafka.controlled_shutdown_response",
             },
         }
     }

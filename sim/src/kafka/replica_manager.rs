@@ -267,6 +267,8 @@ impl ReplicaManager {
                 }
                 Some(Response::Ack(KafkaError::None))
             }
+            // Only the controller answers this; the socket server routes it there.
+            Request::ControlledShutdown { .. } => Some(Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new())),
             Request::StopReplica { controller_epoch, delete, partitions } => {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));

@@ -8,7 +8,7 @@
 
 use super::config::KafkaConfig;
 use super::controller::KafkaController;
-use super::proto::KafkaPacket;
+use super::proto::{KafkaError, KafkaPacket, Request, Response};
 use super::replica_manager::ReplicaManager;
 use super::zk_utils as zku;
 use crate::hw::{Conn, Listener};
@@ -91,7 +91,8 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             return;
         }
     };
-    madsim::task::spawn(socket_server(listener, rm.clone()));
+    let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
+    madsim::task::spawn(socket_server(listener, rm.clone(), controller.clone()));
     if let Err(msg) = register_broker(&ctx, &cfg, &zk).await {
         log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
         log(&ctx, &console, "FATAL", &msg, "kafka.server.KafkaServer").await;
@@ -108,7 +109,6 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     .await;
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
-    let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
     elect(&ctx, &cfg, &zk, &controller).await;
     let mut signals = signals;
     let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
@@ -138,6 +138,9 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             Step::Sig => {
                 log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shutting down"), "kafka.server.KafkaServer").await;
                 ctx.trace("kafka.shutdown", None, fields! { "broker" => id });
+                if cfg.controlled_shutdown_enable {
+                    controlled_shutdown(&ctx, &cfg, &zk, &console).await;
+                }
                 if let Some(c) = lock(&controller).take() {
                     c.shutdown();
                 }
@@ -248,16 +251,59 @@ async fn elect(ctx: &ProcCtx, cfg: &Arc<KafkaConfig>, zk: &Arc<ZooKeeper>, slot:
     }
 }
 
+/// `KafkaServer.controlledShutdown`: up to `controlled.shutdown.max.retries` (3) times, ask the
+/// controller to move this broker's leaderships away, `controlled.shutdown.retry.backoff.ms`
+/// (5 s) apart, before the process stops.
+async fn controlled_shutdown(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper, console: &Option<(String, Term)>) {
+    for attempt in 0..3 {
+        let target = match zk.get_data(zku::CONTROLLER, false).await {
+            Ok((d, _)) => zku::parse_controller(&d),
+            Err(_) => None,
+        };
+        let addr = match target {
+            Some(c) => zk.get_data(&format!("{}/{c}", zku::BROKER_IDS), false).await.ok().and_then(|(d, _)| zku::parse_broker(c, &d)),
+            None => None,
+        };
+        if let Some(addr) = addr {
+            if let Ok(conn) = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &addr.host, addr.port, Duration::from_secs(5)).await {
+                let req = KafkaPacket::Request { correlation_id: attempt, client_id: cfg.broker_id.to_string(), body: Request::ControlledShutdown { broker_id: cfg.broker_id } };
+                if conn.send(req).is_ok() {
+                    if let Ok(KafkaPacket::Response { body: Response::ControlledShutdown(KafkaError::None, left), .. }) = conn.recv_timeout(Duration::from_secs(30)).await {
+                        if left.is_empty() {
+                            log(ctx, console, "INFO", &format!("[Kafka Server {}], Controlled shutdown succeeded", cfg.broker_id), "kafka.server.KafkaServer").await;
+                            return;
+                        }
+                        log(ctx, console, "INFO", &format!("[Kafka Server {}], Remaining partitions to move: {}", cfg.broker_id, left.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(",")), "kafka.server.KafkaServer").await;
+                    }
+                }
+            }
+        }
+        madsim::time::sleep(Duration::from_millis(5000)).await;
+    }
+    log(ctx, console, "WARN", &format!("[Kafka Server {}], Proceeding to do an unclean shutdown as all the controlled shutdown attempts failed", cfg.broker_id), "kafka.server.KafkaServer").await;
+}
+
 /// `SocketServer`: one task per connection, one request at a time per connection.
-async fn socket_server(mut listener: Listener<KafkaPacket>, rm: Arc<ReplicaManager>) {
+async fn socket_server(mut listener: Listener<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>) {
     while let Some(conn) = listener.accept().await {
-        madsim::task::spawn(serve_connection(conn, rm.clone()));
+        madsim::task::spawn(serve_connection(conn, rm.clone(), controller.clone()));
     }
 }
 
-async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>) {
+async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>) {
     while let Ok(pkt) = conn.recv().await {
         let KafkaPacket::Request { correlation_id, body, .. } = pkt else { continue };
+        if let Request::ControlledShutdown { broker_id } = body {
+            let current = lock(&controller).clone();
+            let resp = match current {
+                Some(c) => Response::ControlledShutdown(KafkaError::None, c.shutdown_broker(broker_id).await),
+                None => Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new()),
+            };
+            if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
+                return;
+            }
+            continue;
+        }
         if let Some(resp) = rm.handle(body).await {
             if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
                 return;
