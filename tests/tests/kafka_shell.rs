@@ -286,3 +286,26 @@ fn a_controlled_shutdown_moves_leadership_before_the_broker_leaves() {
     assert!(run.output.contains("Controlled shutdown succeeded") || run.trace.contains("\"kind\":\"kafka.controlled_shutdown\""));
     assert_eq!(run.steps.last().map(|s| s.1.as_str()), Some("a\nb\nProcessed a total of 2 messages\n"));
 }
+
+#[test]
+fn preferred_replica_election_gives_the_leadership_back() {
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 1:2:0 --topic pr\n\
+         ssh slave1 kafka-server-stop.sh\n\
+         sleep 2\n\
+         ssh slave1 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+         sleep 5\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic pr\n\
+         kafka-preferred-replica-election.sh --zookeeper {ZK}\n\
+         sleep 1\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic pr\n\
+         zkCli.sh -server master:2181 ls /admin"
+    );
+    let run = run_script(10, true, &script(&body));
+    let describe = |n| run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic pr"), n).to_string();
+    assert!(describe(0).contains("Leader: 2\tReplicas: 1,2,0"), "broker 1 handed its leadership over: {}", describe(0));
+    let election = run.output_of(&format!("kafka-preferred-replica-election.sh --zookeeper {ZK}"), 0);
+    assert!(election.ends_with("Successfully started preferred replica election for partitions Set([pr,0])\n"), "{election}");
+    assert!(describe(1).contains("Leader: 1\tReplicas: 1,2,0"), "the preferred replica leads again: {}", describe(1));
+    assert!(run.steps.last().is_some_and(|s| s.1.ends_with("[delete_topics]\n")), "the admin path is gone after the election");
+}

@@ -59,6 +59,7 @@ impl KafkaController {
             channels: Mutex::new(BTreeMap::new()),
         });
         let _ = c.zk.get_children(zku::ISR_CHANGE, true).await;
+        let _ = c.zk.exists(zku::PREFERRED_ELECTION, true).await;
         let live = c.watch_brokers().await?;
         let topics = c.watch_topics().await?;
         lock(&c.context).live = live;
@@ -238,6 +239,56 @@ impl KafkaController {
         let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
         self.send_update_metadata(&all);
         remaining
+    }
+
+    /// `/admin/preferred_replica_election` appeared (`PreferredReplicaElectionListener`): each
+    /// listed partition whose first assigned replica is alive and in sync gets it back as leader.
+    pub async fn on_preferred_replica_election(&self) {
+        let data = match self.zk.get_data(zku::PREFERRED_ELECTION, false).await {
+            Ok((d, _)) => d,
+            Err(_) => {
+                let _ = self.zk.exists(zku::PREFERRED_ELECTION, true).await;
+                return;
+            }
+        };
+        let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+        let wanted: Vec<(String, i32)> = v
+            .get("partitions")
+            .and_then(|p| p.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (t, p) in wanted {
+            let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
+            let Some(st) = st else { continue };
+            let Some(&preferred) = st.replicas.first() else { continue };
+            let alive = lock(&self.context).live.contains_key(&preferred);
+            if st.leader == preferred || !alive || !st.isr.contains(&preferred) {
+                continue;
+            }
+            self.ctx.trace(
+                "kafka.leader_election",
+                None,
+                fields! {
+                    "topic" => t.as_str(), "partition" => p, "old_leader" => st.leader, "leader" => preferred,
+                    "leader_epoch" => st.leader_epoch + 1, "isr" => st.isr.clone(), "unclean" => false, "dead" => Vec::<i32>::new(),
+                    "reason" => "preferred replica"
+                },
+            );
+            self.write_state(&t, p, preferred, st.leader_epoch + 1, st.isr.clone(), st.replicas.clone()).await;
+            let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
+            if let Some(st) = st {
+                self.send_leader_and_isr(&st);
+            }
+        }
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+        // The election is over: the admin path goes, and the watch is armed for the next one.
+        let _ = self.zk.delete(zku::PREFERRED_ELECTION, -1).await;
+        let _ = self.zk.exists(zku::PREFERRED_ELECTION, true).await;
     }
 
     /// `/brokers/topics` changed (`TopicChangeListener`): new topics come online.

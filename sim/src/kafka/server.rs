@@ -195,6 +195,9 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                     (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
                     (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
                     (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => c.on_isr_change().await,
+                    (EventType::NodeCreated | EventType::NodeDataChanged, zku::PREFERRED_ELECTION, Some(c)) => {
+                        c.on_preferred_replica_election().await
+                    }
                     _ => {}
                 }
             }

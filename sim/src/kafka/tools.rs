@@ -36,6 +36,8 @@ pub enum Program {
     ConsoleConsumer,
     /// `kafka-run-class.sh CLASS …`
     RunClass,
+    /// `kafka-preferred-replica-election.sh`
+    PreferredElection,
 }
 
 /// Runs a foreground tool; returns its exit code.
@@ -44,6 +46,7 @@ pub async fn run_program(program: Program, ctx: ProcCtx, args: Vec<String>, term
         Program::Topics => topics(ctx, args, term).await,
         Program::ConsoleConsumer => console_consumer(ctx, args, term).await,
         Program::RunClass => run_class(ctx, args, term).await,
+        Program::PreferredElection => preferred_election(ctx, args, term).await,
     }
 }
 
@@ -389,6 +392,52 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     }
     term.err(&format!("Processed a total of {count} messages"));
     0
+}
+
+/// `kafka-preferred-replica-election.sh --zookeeper ZK [--path-to-json-file F]`
+/// (`PreferredReplicaLeaderElectionCommand`): writes `/admin/preferred_replica_election` with the
+/// listed partitions (all of them without a file) for the controller to act on.
+async fn preferred_election(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let Some(connect) = value("--zookeeper") else {
+        term.err("Missing required argument \"[zookeeper]\"");
+        return 1;
+    };
+    let zk = connect_zk(&ctx, &connect).await;
+    let partitions: Vec<(String, i32)> = match value("--path-to-json-file") {
+        Some(file) => {
+            let Some(bytes) = ctx.disk().peek(&file) else {
+                term.err(&format!("Exception in thread \"main\" java.io.FileNotFoundException: {file} (No such file or directory)"));
+                return 1;
+            };
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            v.get("partitions")
+                .and_then(|p| p.as_array())
+                .map(|a| a.iter().filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32))).collect())
+                .unwrap_or_default()
+        }
+        None => zku::read_all_topics(&zk).await.unwrap_or_default().into_iter().flat_map(|(t, a)| a.into_keys().map(move |p| (t.clone(), p))).collect(),
+    };
+    let list: Vec<String> = partitions.iter().map(|(t, p)| format!("{{\"topic\":\"{t}\",\"partition\":{p}}}")).collect();
+    let json = format!("{{\"version\":1,\"partitions\":[{}]}}", list.join(","));
+    let set = format!("Set({})", partitions.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(", "));
+    let code = match zku::create_with_parents(&zk, zku::PREFERRED_ELECTION, json.as_bytes(), CreateMode::Persistent).await {
+        Ok(_) => {
+            term.out(&format!("Created preferred replica election path with {json}"));
+            term.out(&format!("Successfully started preferred replica election for partitions {set}"));
+            0
+        }
+        Err(ZkError::NodeExists) => {
+            term.out(&format!("Preferred replica leader election currently in progress for {set}. Aborting operation"));
+            1
+        }
+        Err(e) => {
+            term.out(&format!("Failed to start preferred replica election\n{e}"));
+            1
+        }
+    };
+    zk.close().await;
+    code
 }
 
 /// `kafka-run-class.sh kafka.tools.DumpLogSegments --files F [--print-data-log]`.

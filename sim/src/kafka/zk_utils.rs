@@ -19,6 +19,8 @@ pub const CONTROLLER: &str = "/controller";
 pub const CONTROLLER_EPOCH: &str = "/controller_epoch";
 /// `/admin/delete_topics`
 pub const DELETE_TOPICS: &str = "/admin/delete_topics";
+/// `/admin/preferred_replica_election`
+pub const PREFERRED_ELECTION: &str = "/admin/preferred_replica_election";
 /// `/config/topics`
 pub const CONFIG_TOPICS: &str = "/config/topics";
 /// `/isr_change_notification`

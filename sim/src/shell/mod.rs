@@ -246,10 +246,13 @@ impl Shell {
                 }
             }
             "kafka-server-stop.sh" => crate::kafka::tools::kafka_server_stop(&self.world, host, &self.term),
-            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" => {
+            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" | "kafka-preferred-replica-election.sh" => {
                 let (program, name) = match cmd.as_str() {
                     "kafka-topics.sh" => (crate::kafka::tools::Program::Topics, "TopicCommand"),
                     "kafka-console-consumer.sh" => (crate::kafka::tools::Program::ConsoleConsumer, "ConsoleConsumer"),
+                    "kafka-preferred-replica-election.sh" => {
+                        (crate::kafka::tools::Program::PreferredElection, "PreferredReplicaLeaderElectionCommand")
+                    }
                     _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
                 };
                 self.foreground(host, name, program, args.to_vec(), None).await
