@@ -159,9 +159,8 @@ impl KafkaProducer {
             if let Some((cl, errs)) = fetch_metadata(&self.ctx, &self.cfg.bootstrap, &[topic.to_string()], &self.cfg.client_id).await {
                 let id = self.correlation;
                 self.correlation += 1;
-                for (t, e) in errs.iter().filter(|(_, e)| *e == KafkaError::LeaderNotAvailable) {
+                for (t, _) in errs.iter().filter(|(_, e)| *e == KafkaError::LeaderNotAvailable) {
                     self.warnings.push(format!("Error while fetching metadata with correlation id {id} : {{{t}=LEADER_NOT_AVAILABLE}}"));
-                    let _ = e;
                 }
                 let ready = cl.leaders.get(topic).is_some_and(|ps| !ps.is_empty());
                 self.cluster = cl;

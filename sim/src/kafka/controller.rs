@@ -169,12 +169,7 @@ impl KafkaController {
         for n in notes {
             let path = format!("{}/{n}", zku::ISR_CHANGE);
             if let Ok((data, _)) = self.zk.get_data(&path, false).await {
-                let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
-                for p in v.get("partitions").and_then(|p| p.as_array()).cloned().unwrap_or_default() {
-                    if let (Some(t), Some(n)) = (p.get("topic").and_then(|t| t.as_str()), p.get("partition").and_then(|n| n.as_i64())) {
-                        changed.push((t.to_string(), n as i32));
-                    }
-                }
+                changed.extend(zku::parse_partition_list(&data));
             }
             let _ = self.zk.delete(&path, -1).await;
         }
@@ -251,17 +246,7 @@ impl KafkaController {
                 return;
             }
         };
-        let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
-        let wanted: Vec<(String, i32)> = v
-            .get("partitions")
-            .and_then(|p| p.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (t, p) in wanted {
+        for (t, p) in zku::parse_partition_list(&data) {
             let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
             let Some(st) = st else { continue };
             let Some(&preferred) = st.replicas.first() else { continue };

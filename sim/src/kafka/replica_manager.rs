@@ -626,7 +626,7 @@ impl ReplicaManager {
             i.isr = isr;
             i.zk_version = stat.version;
         }
-        let note = format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{}\",\"partition\":{}}}]}}", part.topic, part.partition);
+        let note = zk_utils::partition_list_json(&[(part.topic.clone(), part.partition)]);
         let _ = zk
             .create(&format!("{}/isr_change_", zk_utils::ISR_CHANGE), note.as_bytes(), crate::zk::txn::CreateMode::PersistentSequential)
             .await;
@@ -739,7 +739,6 @@ impl ReplicaManager {
                         // handleOffsetOutOfRange: ask the leader for its log end (and start).
                         // Ahead of it (an unclean election, a leader that lost its page cache):
                         // truncate to its end. Behind its start (retention): start over there.
-                        let _ = leader_hw;
                         let (Some(end), Some(start)) = (
                             self.leader_offset(c, leader, &t, p, -1, &mut correlation).await,
                             self.leader_offset(c, leader, &t, p, -2, &mut correlation).await,

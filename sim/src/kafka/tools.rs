@@ -410,16 +410,11 @@ async fn preferred_election(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 
                 term.err(&format!("Exception in thread \"main\" java.io.FileNotFoundException: {file} (No such file or directory)"));
                 return 1;
             };
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            v.get("partitions")
-                .and_then(|p| p.as_array())
-                .map(|a| a.iter().filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32))).collect())
-                .unwrap_or_default()
+            zku::parse_partition_list(&bytes)
         }
         None => zku::read_all_topics(&zk).await.unwrap_or_default().into_iter().flat_map(|(t, a)| a.into_keys().map(move |p| (t.clone(), p))).collect(),
     };
-    let list: Vec<String> = partitions.iter().map(|(t, p)| format!("{{\"topic\":\"{t}\",\"partition\":{p}}}")).collect();
-    let json = format!("{{\"version\":1,\"partitions\":[{}]}}", list.join(","));
+    let json = zku::partition_list_json(&partitions);
     let set = format!("Set({})", partitions.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(", "));
     let code = match zku::create_with_parents(&zk, zku::PREFERRED_ELECTION, json.as_bytes(), CreateMode::Persistent).await {
         Ok(_) => {

@@ -100,6 +100,22 @@ pub fn parse_partition_state(json: &[u8]) -> Option<(i32, i32, i32, Vec<i32>)> {
     ))
 }
 
+/// A partition list, as `/isr_change_notification/*` and `/admin/preferred_replica_election`
+/// hold it: `{"version":1,"partitions":[{"topic":"t","partition":0}]}`.
+pub fn partition_list_json(partitions: &[(String, i32)]) -> String {
+    let items: Vec<String> = partitions.iter().map(|(t, p)| format!("{{\"topic\":\"{t}\",\"partition\":{p}}}")).collect();
+    format!("{{\"version\":1,\"partitions\":[{}]}}", items.join(","))
+}
+
+/// Parses a partition list; malformed entries are skipped.
+pub fn parse_partition_list(json: &[u8]) -> Vec<(String, i32)> {
+    let v: Value = serde_json::from_slice(json).unwrap_or_default();
+    v.get("partitions")
+        .and_then(|p| p.as_array())
+        .map(|a| a.iter().filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32))).collect())
+        .unwrap_or_default()
+}
+
 /// `/controller`: `{"version":1,"brokerid":0,"timestamp":"…"}`.
 pub fn controller_json(broker_id: i32, timestamp_ms: i64) -> String {
     format!("{{\"version\":1,\"brokerid\":{broker_id},\"timestamp\":\"{timestamp_ms}\"}}")
@@ -197,6 +213,9 @@ mod tests {
         );
         assert_eq!(parse_partition_state(partition_state_json(3, -1, 2, &[]).as_bytes()), Some((3, -1, 2, vec![])));
         assert_eq!(parse_controller(controller_json(2, 5).as_bytes()), Some(2));
+        let list = vec![("t".to_string(), 0), ("u".to_string(), 3)];
+        assert_eq!(partition_list_json(&list), "{\"version\":1,\"partitions\":[{\"topic\":\"t\",\"partition\":0},{\"topic\":\"u\",\"partition\":3}]}");
+        assert_eq!(parse_partition_list(partition_list_json(&list).as_bytes()), list);
         assert_eq!(parse_broker(0, broker_json("slave1", 9092, 1).as_bytes()).map(|b| b.host), Some("slave1".into()));
     }
 }

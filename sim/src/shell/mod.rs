@@ -255,7 +255,8 @@ impl Shell {
                     }
                     _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
                 };
-                self.foreground(host, name, program, args.to_vec(), None).await
+                let args = args.to_vec();
+                self.foreground(host, name, move |ctx, term| crate::kafka::tools::run_program(program, ctx, args, term)).await
             }
             "kafka-console-producer.sh" => {
                 let (tx, rx) = futures::channel::mpsc::unbounded();
@@ -281,7 +282,10 @@ impl Shell {
                 let action = args.first().map(String::as_str).unwrap_or("");
                 zk::cli::zk_server_sh(&self.world, host, action, &self.term).await
             }
-            "zkCli.sh" => self.zk_cli(host, args.to_vec()).await,
+            "zkCli.sh" => {
+                let args = args.to_vec();
+                self.foreground(host, "ZooKeeperMain", move |ctx, term| zk::cli::zk_cli(ctx, args, term)).await
+            }
             "jps" => {
                 for p in self.world.processes(host) {
                     self.term.out(&format!("{} {}", p.pid, p.name));
@@ -441,34 +445,25 @@ impl Shell {
         code
     }
 
-    /// Runs a Kafka tool as a foreground JVM process and waits for it.
-    async fn foreground(&self, host: &str, name: &str, program: crate::kafka::tools::Program, args: Vec<String>, _stdin: Option<()>) -> i32 {
+    /// Runs a program as a foreground process on `host` and waits for its exit code. A process
+    /// killed under us (its host crashed) ends like `kill -9`: 137.
+    async fn foreground<F, Fut>(&self, host: &str, name: &str, main: F) -> i32
+    where
+        F: FnOnce(crate::world::ProcCtx, Term) -> Fut,
+        Fut: std::future::Future<Output = i32> + Send + 'static,
+    {
         let (tx, rx) = futures::channel::oneshot::channel();
         let term = self.term.clone();
-        let spawned = self.world.spawn(host, name, move |ctx| async move {
-            let code = crate::kafka::tools::run_program(program, ctx, args, term).await;
-            let _ = tx.send(code);
+        let spawned = self.world.spawn(host, name, move |ctx| {
+            let run = main(ctx, term);
+            async move {
+                let _ = tx.send(run.await);
+            }
         });
         if let Err(e) = spawned {
             self.term.err(&e.to_string());
             return 1;
         }
-        rx.await.unwrap_or(137)
-    }
-
-    /// Runs zkCli as a foreground process (`ZooKeeperMain`) on `host` and waits for it.
-    async fn zk_cli(&self, host: &str, args: Vec<String>) -> i32 {
-        let (tx, rx) = futures::channel::oneshot::channel();
-        let term = self.term.clone();
-        let spawned = self.world.spawn(host, "ZooKeeperMain", move |ctx| async move {
-            let code = zk::cli::zk_cli(ctx, args, term).await;
-            let _ = tx.send(code);
-        });
-        if let Err(e) = spawned {
-            self.term.err(&e.to_string());
-            return 1;
-        }
-        // A process killed under us (its host crashed) ends like `kill -9`: 137.
         rx.await.unwrap_or(137)
     }
 
