@@ -687,6 +687,7 @@ impl ReplicaManager {
                 .iter()
                 .map(|p| (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes))
                 .collect();
+            let fetch_offsets = wanted.clone();
             correlation += 1;
             let req = KafkaPacket::Request {
                 correlation_id: correlation,
@@ -695,7 +696,7 @@ impl ReplicaManager {
                     replica_id: self.broker_id,
                     max_wait_ms: self.cfg.replica_fetch_wait_max_ms,
                     min_bytes: self.cfg.replica_fetch_min_bytes,
-                    partitions: wanted,
+                    partitions: fetch_offsets,
                 },
             };
             let answer: Result<KafkaPacket, NetError> = match c.send(req) {
@@ -712,10 +713,17 @@ impl ReplicaManager {
                 if lock(&part.info).leader != leader {
                     continue;
                 }
+                // The partition may have been truncated (a new LeaderAndIsr) while this fetch was
+                // in flight: like AbstractFetcherThread, drop a response for an offset that is no
+                // longer where the log ends, or it would be appended at the wrong offsets.
+                let fetched_at = wanted.iter().find(|w| w.0 == t && w.1 == p).map(|w| w.2);
                 match err {
                     KafkaError::None => {
                         let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
                         let mut log = part.log.lock().await;
+                        if fetched_at != Some(log.log_end_offset()) {
+                            continue;
+                        }
                         if !records.is_empty() {
                             let (first, last) = (records[0].offset, records[records.len() - 1].offset);
                             let crcs = value_crcs(&records);
