@@ -255,6 +255,8 @@ pub struct Disk {
     head: Option<(u64, u64)>,
     /// Sum of the current sizes of all files.
     used: u64,
+    /// Space taken by something outside the simulation (`lab disk HOST full`), bytes.
+    filler: u64,
     /// Latest time seen: keeps time monotonic for calls that do not know it.
     clock: Duration,
     counters: DiskCounters,
@@ -273,6 +275,7 @@ impl Disk {
             cache,
             head: None,
             used: 0,
+            filler: 0,
             clock: Duration::ZERO,
             counters: DiskCounters::default(),
         }
@@ -329,7 +332,7 @@ impl Disk {
     }
 
     fn check_space(&self, old_len: u64, new_len: u64) -> Result<(), DiskError> {
-        let used = self.used - old_len + new_len;
+        let used = self.used - old_len + new_len + self.filler;
         if new_len > old_len && used > self.params.capacity_bytes {
             return Err(DiskError::NoSpace);
         }
@@ -623,6 +626,17 @@ impl Disk {
         self.used
     }
 
+    /// Fill the free space (another program's files, a runaway log): every write that grows a
+    /// file fails with ENOSPC until [`Disk::release_fill`].
+    pub fn fill_up(&mut self) {
+        self.filler = self.params.capacity_bytes.saturating_sub(self.used);
+    }
+
+    /// Free what [`Disk::fill_up`] took.
+    pub fn release_fill(&mut self) {
+        self.filler = 0;
+    }
+
     /// Bytes held in the page cache (whole cache pages).
     pub fn cached_bytes(&self) -> u64 {
         self.cache.len() * self.page_size()
@@ -805,6 +819,14 @@ impl HostDisk {
     pub fn counters(&self) -> DiskCounters {
         self.lock().disk.counters()
     }
+    /// Fill the free space (see [`Disk::fill_up`]).
+    pub fn fill_up(&self) {
+        self.lock().disk.fill_up();
+    }
+    /// Free the space [`HostDisk::fill_up`] took.
+    pub fn release_fill(&self) {
+        self.lock().disk.release_fill();
+    }
 }
 
 #[cfg(test)]
@@ -941,6 +963,17 @@ mod tests {
         // Shrinking frees space.
         d.truncate(T0, "/a", 0).expect("truncate");
         d.write_all(T0, "/b", &[0u8; 1_000_001]).expect("fits now");
+    }
+
+    #[test]
+    fn a_filled_disk_refuses_growth_until_freed() {
+        let mut d = Disk::new(params());
+        d.append(T0, "/a", &[0u8; 1_000]).expect("fits");
+        d.fill_up();
+        assert_eq!(d.append(T0, "/a", &[0u8; 1]), Err(DiskError::NoSpace));
+        d.truncate(T0, "/a", 10).expect("shrinking still works");
+        d.release_fill();
+        d.append(T0, "/a", &[0u8; 1_000_000]).expect("fits again");
     }
 
     #[test]

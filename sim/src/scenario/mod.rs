@@ -165,23 +165,29 @@ pub struct Step {
 /// Kinds of random fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NemesisKind {
-    /// Power loss of a host (`lab crash`), booted and restarted at the next tick.
+    /// Power loss of a host (`lab crash`), booted and its services restarted when the fault ends.
     Crash,
-    /// `kill -9` of the host's broker (or ZooKeeper server), restarted at the next tick.
+    /// `kill -9` of the host's broker (or ZooKeeper server), restarted when the fault ends.
     Kill,
-    /// The host cut off from every other (`lab partition H | rest`), healed at the next tick.
+    /// The host cut off from every other (`lab partition H | rest`), healed when the fault ends.
     Partition,
-    /// Network latency raised to 20–200 ms (`lab net latency`), restored at the next tick.
+    /// Network latency raised to 20–200 ms (`lab net latency`), restored when the fault ends.
     Latency,
+    /// The host's disk filled up (`lab disk HOST full`): a 0.9 broker halts on the I/O error
+    /// of its next append; freed and the broker restarted when the fault ends.
+    DiskFull,
 }
 
-/// Random faults, one every `every` between `start` and `stop`, each undone at the next tick.
+/// Random faults, one every `every` between `start` and `stop`, each undone after `duration`
+/// (by default at the next tick), so `every - duration` is the cluster's time to recover.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nemesis {
     /// Kinds to choose from.
     pub kinds: Vec<NemesisKind>,
     /// Interval.
     pub every: Duration,
+    /// How long each fault lasts.
+    pub duration: Duration,
     /// First fault.
     pub start: Duration,
     /// Last undo.

@@ -80,6 +80,7 @@ struct RawStep {
 struct RawNemesis {
     kinds: S<Vec<S<String>>>,
     every: S<String>,
+    duration: Option<S<String>>,
     start: Option<S<String>>,
     stop: Option<S<String>>,
     hosts: Option<S<Vec<S<String>>>>,
@@ -479,7 +480,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 "kill" => NemesisKind::Kill,
                 "partition" => NemesisKind::Partition,
                 "latency" => NemesisKind::Latency,
-                other => return Err(cx.err(k.span(), format!("nemesis kind must be crash, kill, partition or latency, not \"{other}\""))),
+                "disk_full" => NemesisKind::DiskFull,
+                other => {
+                    return Err(cx.err(k.span(), format!("nemesis kind must be crash, kill, partition, latency or disk_full, not \"{other}\"")))
+                }
             });
         }
         if kinds.is_empty() {
@@ -488,6 +492,11 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let every = cx.duration(&n.every, "nemesis.every")?;
         if every < Duration::from_millis(100) {
             return Err(cx.err(n.every.span(), "nemesis.every must be at least 100ms"));
+        }
+        let lasts = cx.opt_duration(&n.duration, "nemesis.duration", every)?;
+        if lasts > every || lasts.is_zero() {
+            let s = n.duration.as_ref().map(|s| s.span()).unwrap_or(n.every.span());
+            return Err(cx.err(s, "nemesis.duration must be more than 0 and at most nemesis.every"));
         }
         let start = cx.opt_duration(&n.start, "nemesis.start", Duration::ZERO)?;
         let stop = cx.opt_duration(&n.stop, "nemesis.stop", duration)?;
@@ -510,7 +519,7 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             }
             None => sc.hosts.clone(),
         };
-        sc.nemesis = Some(Nemesis { kinds, every, start, stop, hosts });
+        sc.nemesis = Some(Nemesis { kinds, every, duration: lasts, start, stop, hosts });
     }
 
     // [[check]]

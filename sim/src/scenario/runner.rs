@@ -75,10 +75,10 @@ enum Action {
     Workload(usize),
     /// Run step i.
     Step(usize),
-    /// Undo the current fault, inject a new one.
-    Nemesis,
     /// Undo the current fault.
     NemesisEnd,
+    /// Undo the current fault (if any is left), inject a new one.
+    Nemesis,
 }
 
 /// A fault the nemesis injected, to undo.
@@ -87,6 +87,7 @@ enum Fault {
     Kill(String),
     Partition,
     Latency,
+    DiskFull(String),
 }
 
 struct Runner {
@@ -224,9 +225,9 @@ impl Runner {
             let mut t = n.start;
             while t < n.stop {
                 timeline.push((t, Action::Nemesis));
+                timeline.push(((t + n.duration).min(n.stop), Action::NemesisEnd));
                 t += n.every;
             }
-            timeline.push((n.stop, Action::NemesisEnd));
         }
         timeline.sort();
 
@@ -310,6 +311,10 @@ impl Runner {
                 self.exec(&format!("lab net latency {latency_ms}ms")).await;
                 Some(Fault::Latency)
             }
+            NemesisKind::DiskFull => {
+                self.exec(&format!("lab disk {host} full")).await;
+                Some(Fault::DiskFull(host))
+            }
         }
     }
 
@@ -324,6 +329,10 @@ impl Runner {
                 self.exec("lab heal").await;
             }
             Fault::Latency => self.restore_net(),
+            Fault::DiskFull(h) => {
+                self.exec(&format!("lab disk {h} free")).await;
+                self.start_services(&h).await;
+            }
         }
     }
 

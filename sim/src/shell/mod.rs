@@ -531,8 +531,9 @@ impl Shell {
             },
             "set" => self.lab_set(rest).await,
             "net" => self.lab_net(rest),
+            "disk" => self.lab_disk(rest),
             _ => {
-                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE");
+                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE | disk HOST full|free");
                 2
             }
         }
@@ -593,6 +594,31 @@ impl Shell {
                 1
             }
         }
+    }
+
+    /// `lab disk HOST full|free`: take (or give back) all the free space of a host's disk.
+    fn lab_disk(&self, rest: &[String]) -> i32 {
+        let (Some(host), Some(what)) = (rest.first(), rest.get(1)) else {
+            self.term.err("lab: usage: lab disk HOST full|free");
+            return 2;
+        };
+        let disk = match self.world.disk(host) {
+            Ok(d) => d,
+            Err(e) => {
+                self.term.err(&format!("lab: {e}"));
+                return 2;
+            }
+        };
+        match what.as_str() {
+            "full" => disk.fill_up(),
+            "free" => disk.release_fill(),
+            other => {
+                self.term.err(&format!("lab: disk: expected full or free, not '{other}'"));
+                return 2;
+            }
+        }
+        self.world.trace("lab", "disk", "disk.fill", None, fields! { "host" => host.as_str(), "state" => what.as_str() });
+        0
     }
 
     fn lab_net(&self, rest: &[String]) -> i32 {

@@ -358,6 +358,15 @@ pub struct ProcCtx {
 }
 
 impl ProcCtx {
+    /// `Runtime.getRuntime.halt`: the process ends now, with no shutdown hooks (its sockets
+    /// close as on `kill -9`). Never returns.
+    pub async fn halt(&self, status: i32) -> ! {
+        self.trace("proc.halt", None, fields! { "pid" => self.pid, "status" => status });
+        self.world.kill(&self.host, self.pid);
+        std::future::pending::<()>().await;
+        unreachable!("a halted process runs no more")
+    }
+
     /// The world.
     pub fn world(&self) -> &World {
         &self.world
