@@ -140,6 +140,13 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// Lab-only broker properties: what-if switches no real 0.9 broker has, named `lab.*` so a
+/// learner never mistakes them for Kafka's own.
+pub const LAB_KEYS: &[&str] = &[
+    // `high-watermark` (0.9, the default) or `leader-epoch` (KIP-101, Kafka 0.11+).
+    "lab.replica.truncation",
+];
+
 /// Every broker property name Kafka 0.9.0.1's `KafkaConfig` defines that the lab may meet
 /// (anything else is reported by [`KafkaConfig::warnings`]).
 pub const KNOWN_KEYS: &[&str] = &[
@@ -242,6 +249,17 @@ pub const KNOWN_KEYS: &[&str] = &[
     "zookeeper.sync.time.ms",
 ];
 
+/// How a follower finds where its log stops agreeing with a new leader's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Truncation {
+    /// Kafka ≤ 0.10: truncate to the local high watermark, then fetch.
+    #[default]
+    HighWatermark,
+    /// KIP-101 (0.11+): ask the leader where the follower's last leader epoch ends
+    /// (`OffsetsForLeaderEpoch`) and truncate there.
+    LeaderEpoch,
+}
+
 /// A broker's typed configuration (Kafka 0.9.0.1 `KafkaConfig`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaConfig {
@@ -288,6 +306,8 @@ pub struct KafkaConfig {
     pub log_cleaner_enable: bool,
     /// `unclean.leader.election.enable` (true).
     pub unclean_leader_election_enable: bool,
+    /// `lab.replica.truncation` (lab-only): how a follower truncates when its leader changes.
+    pub replica_truncation: Truncation,
     /// `min.insync.replicas` (1).
     pub min_insync_replicas: i32,
     /// `replica.lag.time.max.ms` (10000).
@@ -485,6 +505,13 @@ impl KafkaConfig {
         let min_insync_replicas = p.int("min.insync.replicas", 1, Some(1))?;
         let auto_leader_rebalance_enable = p.boolean("auto.leader.rebalance.enable", true)?;
         let unclean_leader_election_enable = p.boolean("unclean.leader.election.enable", true)?;
+        let replica_truncation = match p.string("lab.replica.truncation").as_deref() {
+            None | Some("high-watermark") => Truncation::HighWatermark,
+            Some("leader-epoch") => Truncation::LeaderEpoch,
+            Some(other) => {
+                return Err(invalid("lab.replica.truncation", other, "String must be one of: high-watermark, leader-epoch"))
+            }
+        };
         let inter_broker_protocol_version = p
             .string("inter.broker.protocol.version")
             .unwrap_or_else(|| "0.9.0".into());
@@ -527,7 +554,7 @@ impl KafkaConfig {
 
         let unknown = map
             .iter()
-            .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()) && !LAB_KEYS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
 
@@ -553,6 +580,7 @@ impl KafkaConfig {
             log_flush_interval_messages,
             log_cleaner_enable,
             unclean_leader_election_enable,
+            replica_truncation,
             min_insync_replicas,
             replica_lag_time_max_ms,
             replica_lag_max_messages,

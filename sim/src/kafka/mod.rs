@@ -3,12 +3,14 @@
 //! Names mirror the real source: [`server`] is `KafkaServer` (with `KafkaController` in
 //! [`controller`] and the `ReplicaManager` in [`replica_manager`]); [`log`] is `Log`/`LogSegment`;
 //! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
-//! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing.
+//! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing;
+//! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch.
 
 pub mod admin;
 pub mod clients;
 pub mod config;
 pub mod controller;
+pub mod leader_epoch;
 pub mod log;
 pub mod partitioner;
 pub mod proto;

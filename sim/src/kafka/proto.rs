@@ -168,6 +168,12 @@ pub enum Request {
         /// The broker shutting down.
         broker_id: i32,
     },
+    /// ApiKey 23 (Kafka 0.11, KIP-101; only with `lab.replica.truncation=leader-epoch`): where
+    /// does each of these leader epochs end on the leader?
+    OffsetsForLeaderEpoch {
+        /// (topic, partition, leader epoch).
+        partitions: Vec<(String, i32, i32)>,
+    },
     /// ApiKey 5: stop serving (and optionally delete) partitions.
     StopReplica {
         /// Sender's epoch.
@@ -210,6 +216,8 @@ pub enum Response {
     Fetch(Vec<(String, i32, KafkaError, i64, Vec<u8>)>),
     /// ListOffsets: (topic, partition, error, offset).
     ListOffsets(Vec<(String, i32, KafkaError, i64)>),
+    /// OffsetsForLeaderEpoch: (topic, partition, error, end offset or −1 if undefined).
+    OffsetsForLeaderEpoch(Vec<(String, i32, KafkaError, i64)>),
     /// LeaderAndIsr / UpdateMetadata / StopReplica: an error code.
     Ack(KafkaError),
     /// ControlledShutdown: an error code and the partitions this broker still leads.
@@ -258,6 +266,9 @@ impl Wire for KafkaPacket {
                         Request::ListOffsets { partitions } => {
                             8 + partitions.iter().map(|(t, ..)| 2 + t.len() + 20).sum::<usize>()
                         }
+                        Request::OffsetsForLeaderEpoch { partitions } => {
+                            8 + partitions.iter().map(|(t, ..)| 2 + t.len() + 8).sum::<usize>()
+                        }
                         Request::LeaderAndIsr { partitions, leaders, .. }
                         | Request::UpdateMetadata { partitions, brokers: leaders, .. } => {
                             12 + partitions.iter().map(|p| 2 + p.topic.len() + 24 + 4 * (p.isr.len() + p.replicas.len())).sum::<usize>()
@@ -280,7 +291,7 @@ impl Wire for KafkaPacket {
                     }
                     Response::Produce(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
                     Response::Fetch(v) => v.iter().map(|(t, _, _, _, b)| 2 + t.len() + 18 + b.len()).sum(),
-                    Response::ListOffsets(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
+                    Response::ListOffsets(v) | Response::OffsetsForLeaderEpoch(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
                     Response::Ack(_) => 2,
                     Response::ControlledShutdown(_, v) => 6 + v.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>(),
                 }
@@ -296,6 +307,7 @@ impl Wire for KafkaPacket {
                 Request::Fetch { replica_id, .. } if *replica_id >= 0 => "kafka.replica_fetch",
                 Request::Fetch { .. } => "kafka.fetch",
                 Request::ListOffsets { .. } => "kafka.list_offsets",
+                Request::OffsetsForLeaderEpoch { .. } => "kafka.offsets_for_leader_epoch",
                 Request::LeaderAndIsr { .. } => "kafka.leader_and_isr",
                 Request::UpdateMetadata { .. } => "kafka.update_metadata",
                 Request::StopReplica { .. } => "kafka.stop_replica",
@@ -306,6 +318,7 @@ impl Wire for KafkaPacket {
                 Response::Produce(_) => "kafka.produce_response",
                 Response::Fetch(_) => "kafka.fetch_response",
                 Response::ListOffsets(_) => "kafka.list_offsets_response",
+                Response::OffsetsForLeaderEpoch(_) => "kafka.offsets_for_leader_epoch_response",
                 Response::Ack(_) => "kafka.ack",
                 Response::ControlledShutdown(..) => "kafka.controlled_shutdown_response",
             },

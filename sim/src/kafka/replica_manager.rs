@@ -6,8 +6,9 @@
 //! becomes a follower (Kafka 0.9's rule) and a `ReplicaFetcherThread` per leader pulls records.
 //! ISR shrinking by lag is the replication issue's; here a caught-up follower rejoins the ISR.
 
-use super::config::KafkaConfig;
-use super::log::{decode_message_set, Log, LogConfig, Record};
+use super::config::{KafkaConfig, Truncation};
+use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
+use super::log::{decode_message_set, Log, LogConfig, LogError, Record};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
 use super::zk_utils;
 use crate::hw::NetError;
@@ -57,6 +58,11 @@ pub struct Partition {
     pub info: Mutex<PartitionInfo>,
     /// Cached LEO, readable without the log lock.
     pub leo: Mutex<i64>,
+    /// `lab.replica.truncation=leader-epoch` only: the leader epoch cache (KIP-101).
+    pub epochs: Mutex<LeaderEpochCache>,
+    /// A follower whose leader changed and who must ask it where to truncate (KIP-101) before
+    /// its next fetch.
+    pub pending_epoch_truncation: Mutex<bool>,
 }
 
 /// CRC32 of each record's value: the trace's fingerprint of what sits at each offset.
@@ -171,8 +177,19 @@ impl ReplicaManager {
         let path = self.checkpoint_path();
         let tmp = format!("{path}.tmp");
         let disk = self.ctx.disk();
-        if disk.write_all(&tmp, text.as_bytes()).await.is_ok() && disk.fsync(&tmp).await.is_ok() {
-            let _ = disk.rename(&tmp, &path).await;
+        let written = match disk.write_all(&tmp, text.as_bytes()).await {
+            Ok(()) => disk.fsync(&tmp).await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => {
+                let _ = disk.rename(&tmp, &path).await;
+            }
+            Err(e) => {
+                // 0.9: "Error writing to highwatermark file" is fatal.
+                self.ctx.trace("kafka.fatal", None, fields! { "file" => path.as_str(), "error" => e.to_string() });
+                self.ctx.halt(1).await
+            }
         }
     }
 
@@ -191,6 +208,11 @@ impl ReplicaManager {
             log: AsyncMutex::new(log),
             info: Mutex::new(PartitionInfo { leader: -1, hw, ..PartitionInfo::default() }),
             leo: Mutex::new(leo),
+            epochs: Mutex::new(match self.cfg.replica_truncation {
+                Truncation::LeaderEpoch => LeaderEpochCache::load(&self.ctx.disk(), &self.log_dir(topic, partition)),
+                Truncation::HighWatermark => LeaderEpochCache::default(),
+            }),
+            pending_epoch_truncation: Mutex::new(false),
         });
         Ok(lock(&self.partitions).entry((topic.to_string(), partition)).or_insert(p).clone())
     }
@@ -235,6 +257,22 @@ impl ReplicaManager {
                     }
                 }
                 Some(Response::ListOffsets(out))
+            }
+            Request::OffsetsForLeaderEpoch { partitions } => {
+                let mut out = Vec::new();
+                for (t, p, epoch) in partitions {
+                    let Some(part) = self.partition(&t, p) else {
+                        out.push((t, p, KafkaError::UnknownTopicOrPartition, UNDEFINED_EPOCH_OFFSET));
+                        continue;
+                    };
+                    if lock(&part.info).leader != self.broker_id {
+                        out.push((t, p, KafkaError::NotLeaderForPartition, UNDEFINED_EPOCH_OFFSET));
+                        continue;
+                    }
+                    let end = lock(&part.epochs).end_offset_for(epoch, *lock(&part.leo));
+                    out.push((t, p, KafkaError::None, end));
+                }
+                Some(Response::OffsetsForLeaderEpoch(out))
             }
             Request::LeaderAndIsr { controller_epoch, partitions, leaders, .. } => {
                 if self.stale(controller_epoch) {
@@ -346,29 +384,32 @@ impl ReplicaManager {
         let me = self.broker_id;
         if ps.leader == me {
             let leo = *lock(&part.leo);
-            let mut info = lock(&part.info);
-            let hw = info.hw.min(leo);
-            *info = PartitionInfo {
-                leader: me,
-                leader_epoch: ps.leader_epoch,
-                isr: ps.isr.clone(),
-                replicas: ps.replicas.clone(),
-                zk_version: ps.zk_version,
-                hw,
-                follower_leo: BTreeMap::new(),
-                // A new leader gives every ISR member a full lag window from now.
-                caught_up_at: ps.isr.iter().map(|r| (*r, Instant::now())).collect(),
-            };
-            self.ctx.trace(
-                "kafka.become_leader",
-                None,
-                fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
-            );
-            drop(info);
+            {
+                let mut info = lock(&part.info);
+                let hw = info.hw.min(leo);
+                *info = PartitionInfo {
+                    leader: me,
+                    leader_epoch: ps.leader_epoch,
+                    isr: ps.isr.clone(),
+                    replicas: ps.replicas.clone(),
+                    zk_version: ps.zk_version,
+                    hw,
+                    follower_leo: BTreeMap::new(),
+                    // A new leader gives every ISR member a full lag window from now.
+                    caught_up_at: ps.isr.iter().map(|r| (*r, Instant::now())).collect(),
+                };
+                self.ctx.trace(
+                    "kafka.become_leader",
+                    None,
+                    fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
+                );
+            }
+            self.assign_epoch(&part, ps.leader_epoch, leo).await;
             self.maybe_advance_hw(&part);
         } else {
-            let hw = {
+            let (hw, leader_changed) = {
                 let mut info = lock(&part.info);
+                let leader_changed = info.leader != ps.leader;
                 info.leader = ps.leader;
                 info.leader_epoch = ps.leader_epoch;
                 info.isr = ps.isr.clone();
@@ -376,16 +417,17 @@ impl ReplicaManager {
                 info.zk_version = ps.zk_version;
                 info.follower_leo.clear();
                 info.caught_up_at.clear();
-                info.hw
+                (info.hw, leader_changed)
             };
-            // Kafka 0.9: a new follower truncates to its high watermark before fetching.
-            {
-                let mut log = part.log.lock().await;
-                if log.log_end_offset() > hw {
-                    let _ = log.truncate_to(hw).await;
-                    self.ctx.trace("kafka.truncate", None, fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "to" => hw });
+            // `Partition.makeFollower` is a no-op when the leader did not change (the
+            // controller re-sent the state, or only the ISR moved): no truncation then.
+            if leader_changed {
+                match self.cfg.replica_truncation {
+                    // Kafka 0.9: a new follower truncates to its high watermark before fetching.
+                    Truncation::HighWatermark => self.truncate(&part, hw, "high_watermark", fields! {}).await,
+                    // KIP-101: ask the new leader first (in the fetcher).
+                    Truncation::LeaderEpoch => *lock(&part.pending_epoch_truncation) = true,
                 }
-                *lock(&part.leo) = log.log_end_offset();
             }
             self.ctx.trace(
                 "kafka.become_follower",
@@ -397,6 +439,85 @@ impl ReplicaManager {
             }
         }
         self.changed.notify_waiters();
+    }
+
+    /// Cuts a local log back to `to` (if it is longer), with the epoch cache, and traces why.
+    async fn truncate(&self, part: &Partition, to: i64, by: &str, mut extra: serde_json::Map<String, serde_json::Value>) {
+        let mut log = part.log.lock().await;
+        if log.log_end_offset() > to {
+            let _ = log.truncate_to(to).await;
+            let mut f = fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "to" => to, "by" => by };
+            f.append(&mut extra);
+            self.ctx.trace("kafka.truncate", None, f);
+        }
+        *lock(&part.leo) = log.log_end_offset();
+        drop(log);
+        if self.cfg.replica_truncation == Truncation::LeaderEpoch {
+            let changed = lock(&part.epochs).truncate_from_end(to);
+            if changed {
+                self.save_epochs(part).await;
+            }
+        }
+    }
+
+    /// KIP-101 only: records that `epoch` starts at `offset` in this replica's log.
+    async fn assign_epoch(&self, part: &Partition, epoch: i32, offset: i64) {
+        if self.cfg.replica_truncation != Truncation::LeaderEpoch {
+            return;
+        }
+        let changed = lock(&part.epochs).assign(epoch, offset);
+        if changed {
+            self.save_epochs(part).await;
+        }
+    }
+
+    async fn save_epochs(&self, part: &Partition) {
+        let cache = lock(&part.epochs).clone();
+        if let Err(e) = cache.save(&self.ctx.disk(), &self.log_dir(&part.topic, part.partition)).await {
+            self.ctx.trace("kafka.fatal", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "error" => e.to_string() });
+            self.ctx.halt(1).await
+        }
+    }
+
+    /// The follower half of KIP-101: for partitions whose leader changed, ask the leader where
+    /// this replica's latest epoch ends and truncate there (to the HW if the leader cannot say).
+    async fn truncate_by_leader_epoch(&self, c: &crate::hw::Conn<KafkaPacket>, leader: i32, parts: &[Arc<Partition>], correlation: &mut i32) -> bool {
+        let pending: Vec<&Arc<Partition>> = parts.iter().filter(|p| *lock(&p.pending_epoch_truncation)).collect();
+        if pending.is_empty() {
+            return true;
+        }
+        let asked: Vec<(String, i32, i32)> =
+            pending.iter().map(|p| (p.topic.clone(), p.partition, lock(&p.epochs).latest_epoch().unwrap_or(-1))).collect();
+        *correlation += 1;
+        let req = KafkaPacket::Request {
+            correlation_id: *correlation,
+            client_id: format!("ReplicaFetcherThread-0-{leader}"),
+            body: Request::OffsetsForLeaderEpoch { partitions: asked.clone() },
+        };
+        let answer = match c.send(req) {
+            Ok(()) => c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64)).await,
+            Err(e) => Err(e),
+        };
+        let Ok(KafkaPacket::Response { body: Response::OffsetsForLeaderEpoch(ends), .. }) = answer else {
+            return false;
+        };
+        for (part, (_, _, epoch)) in pending.iter().zip(&asked) {
+            let end = ends.iter().find(|e| e.0 == part.topic && e.1 == part.partition).map(|e| (e.2, e.3));
+            match end {
+                Some((KafkaError::None, end)) if end != UNDEFINED_EPOCH_OFFSET => {
+                    let leo = *lock(&part.leo);
+                    self.truncate(part, end.min(leo), "leader_epoch", fields! { "epoch" => *epoch, "leader_end" => end }).await;
+                }
+                Some((KafkaError::None, _)) => {
+                    let hw = lock(&part.info).hw;
+                    self.truncate(part, hw, "high_watermark", fields! { "epoch" => *epoch, "leader_end" => UNDEFINED_EPOCH_OFFSET }).await;
+                }
+                // Not the leader (any more): the next LeaderAndIsr will say who is.
+                _ => continue,
+            }
+            *lock(&part.pending_epoch_truncation) = false;
+        }
+        true
     }
 
     /// Leader: HW = min LEO over the ISR; never moves back.
@@ -465,6 +586,11 @@ impl ReplicaManager {
                         wait_for.push((part.clone(), info.last_offset));
                     }
                     results.push((t, p, KafkaError::None, info.first_offset));
+                }
+                Err(LogError::Disk(e)) => {
+                    // 0.9's appendToLocalLog: a KafkaStorageException is fatal.
+                    self.ctx.trace("kafka.fatal", None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
+                    self.ctx.halt(1).await
                 }
                 Err(_) => results.push((t, p, KafkaError::MessageTooLarge, -1)),
             }
@@ -683,6 +809,16 @@ impl ReplicaManager {
                 }
             }
             let Some(c) = &conn else { continue };
+            if !self.truncate_by_leader_epoch(c, leader, &followed, &mut correlation).await {
+                conn = None;
+                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                continue;
+            }
+            let followed: Vec<Arc<Partition>> = followed.into_iter().filter(|p| !*lock(&p.pending_epoch_truncation)).collect();
+            if followed.is_empty() {
+                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                continue;
+            }
             let wanted: Vec<(String, i32, i64, i32)> = followed
                 .iter()
                 .map(|p| (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes))
@@ -727,12 +863,24 @@ impl ReplicaManager {
                         if !records.is_empty() {
                             let (first, last) = (records[0].offset, records[records.len() - 1].offset);
                             let crcs = value_crcs(&records);
-                            if log.append(records, false, now_ms(&self.ctx)).await.is_ok() {
-                                self.ctx.trace(
-                                    "kafka.replicate",
-                                    None,
-                                    fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => crcs },
-                                );
+                            match log.append(records, false, now_ms(&self.ctx)).await {
+                                Ok(_) => {
+                                    let epoch = lock(&part.info).leader_epoch;
+                                    drop(log);
+                                    self.assign_epoch(&part, epoch, first).await;
+                                    log = part.log.lock().await;
+                                    self.ctx.trace(
+                                        "kafka.replicate",
+                                        None,
+                                        fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => crcs },
+                                    );
+                                }
+                                Err(LogError::Disk(e)) => {
+                                    // AbstractFetcherThread: "Disk error while replicating data" halts.
+                                    self.ctx.trace("kafka.fatal", None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
+                                    self.ctx.halt(1).await
+                                }
+                                Err(_) => {}
                             }
                         }
                         let leo = log.log_end_offset();
@@ -754,6 +902,18 @@ impl ReplicaManager {
                             continue;
                         };
                         let mut log = part.log.lock().await;
+                        if log.log_end_offset() > end && !self.cfg.unclean_leader_election_enable {
+                            // 0.9 refuses to lose data it was told must not be lost: a leader
+                            // behind this replica can only come from an unclean election or a
+                            // leader that lost its page cache.
+                            let (mine, topic) = (log.log_end_offset(), t.as_str());
+                            let error = format!(
+                                "Halting because log truncation is not allowed for topic {topic}, Current leader {leader}'s latest offset {end} is less than replica {}'s latest offset {mine}",
+                                self.broker_id
+                            );
+                            self.ctx.trace("kafka.fatal", None, fields! { "topic" => topic, "partition" => p, "error" => error });
+                            self.ctx.halt(1).await
+                        }
                         if log.log_end_offset() > end {
                             let _ = log.truncate_to(end).await;
                             self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => end });
