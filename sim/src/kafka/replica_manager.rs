@@ -404,6 +404,8 @@ impl ReplicaManager {
                     fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
                 );
             }
+            // A leader's log is the reference: nothing left to ask anyone.
+            *lock(&part.pending_epoch_truncation) = false;
             self.assign_epoch(&part, ps.leader_epoch, leo).await;
             self.maybe_advance_hw(&part);
         } else {

@@ -297,6 +297,7 @@ impl Shell {
                 0
             }
             "kill" => self.kill(host, args),
+            "pkill" => self.pkill(host, args),
             "sleep" => match args.first().map(|a| lexer::parse_duration(a)) {
                 Some(Ok(d)) => {
                     madsim::time::sleep(d).await;
@@ -443,6 +444,51 @@ impl Shell {
             }
         }
         code
+    }
+
+    /// `pkill [-SIGNAL] [-f] PATTERN`: signals every process whose name (as `jps` shows it) or,
+    /// with `-f`, whose Java main class contains PATTERN. Silent; exit 1 when nothing matched.
+    fn pkill(&self, host: &str, args: &[String]) -> i32 {
+        let mut signal = Some(crate::world::Signal::Term);
+        let mut full = false;
+        let mut pattern = None;
+        for a in args {
+            match a.as_str() {
+                "-f" => full = true,
+                "-9" | "-KILL" | "-SIGKILL" => signal = None,
+                "-15" | "-TERM" | "-SIGTERM" => signal = Some(crate::world::Signal::Term),
+                "-2" | "-INT" | "-SIGINT" => signal = Some(crate::world::Signal::Int),
+                s if s.starts_with('-') => {
+                    self.term.err(&format!("pkill: invalid option -- '{}'", s.trim_start_matches('-')));
+                    return 2;
+                }
+                s => pattern = Some(s.to_string()),
+            }
+        }
+        let Some(pattern) = pattern else {
+            self.term.err("pkill: no matching criteria specified");
+            return 2;
+        };
+        let main_class = |name: &str| match name {
+            "Kafka" => "kafka.Kafka",
+            "QuorumPeerMain" => "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            _ => "",
+        };
+        let mut matched = false;
+        for p in self.world.processes(host) {
+            if p.name.contains(&pattern) || (full && main_class(&p.name).contains(&pattern)) {
+                matched = true;
+                match signal {
+                    None => self.world.kill(host, p.pid),
+                    Some(sig) => self.world.signal(host, p.pid, sig),
+                };
+            }
+        }
+        if matched {
+            0
+        } else {
+            1
+        }
     }
 
     /// Runs a program as a foreground process on `host` and waits for its exit code. A process
