@@ -1,7 +1,7 @@
 //! `lab run FILE --seed N [--json] [--trace FILE]`: one scenario, one seed, one report.
 
 use anyhow::{anyhow, Context, Result};
-use sim::scenario::{Report, Scenario};
+use sim::scenario::Scenario;
 
 /// Reads and validates a scenario file; errors read `FILE:LINE:COL: message`.
 pub fn load(file: &str) -> Result<Scenario> {
@@ -26,39 +26,7 @@ pub fn run(file: &str, seed: u64, json: bool, trace: Option<String>) -> Result<i
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        print!("{}", human(&report, file));
+        print!("{}", report.human(file));
     }
     Ok(if report.passed() { 0 } else { 1 })
-}
-
-/// The report as a person reads it.
-pub fn human(r: &Report, file: &str) -> String {
-    let mut out = format!(
-        "scenario {} (seed {}): {:.1} s of virtual time in {} ms\n",
-        r.scenario,
-        r.seed,
-        r.virtual_ms as f64 / 1000.0,
-        r.wall_ms.unwrap_or(0)
-    );
-    for c in &r.checks {
-        out.push_str(&format!(
-            "{} (expected {}) {}: {}\n",
-            if c.ok { "PASS" } else { "FAIL" },
-            c.expect,
-            c.name,
-            c.detail
-        ));
-    }
-    out.push_str("metrics:\n");
-    for (k, v) in &r.metrics {
-        out.push_str(&format!("  {k}: {v}\n"));
-    }
-    out.push_str(&format!("trace hash: {}\n", r.trace_hash));
-    let unmet = r.checks.iter().filter(|c| !c.met()).count();
-    if unmet == 0 {
-        out.push_str("every check met its expectation\n");
-    } else {
-        out.push_str(&format!("{unmet} check(s) did not meet their expectation; replay: lab run {file} --seed {}\n", r.seed));
-    }
-    out
 }

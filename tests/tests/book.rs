@@ -21,6 +21,9 @@
 //! `^D` comes before the next prompt, the lines after the command are its output, as for any
 //! other command (the producer refused to start).
 //!
+//! A block ```` ```lab-run scenarios/FILE.toml seed=N ```` holds what `lab run FILE --seed N`
+//! prints, without the wall time; it is compared with a fresh run of the scenario.
+//!
 //! After a deliberate change to the simulator, `UPDATE_BOOK=1 cargo test -p lab-tests --test book`
 //! rewrites every block's outputs with what the lab prints now; review the diff before committing.
 
@@ -204,8 +207,12 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// The two replaying tests may rewrite the same files under `UPDATE_BOOK`: one at a time.
+static BOOK_FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn every_book_transcript_replays_exactly() {
+    let _files = BOOK_FILES.lock().unwrap_or_else(|e| e.into_inner());
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
     let mut files = Vec::new();
     markdown_files(&src, &mut files);
@@ -266,6 +273,93 @@ fn every_book_transcript_replays_exactly() {
         failures.join("\n")
     );
     eprintln!("{blocks_seen} transcripts, {steps_seen} commands: all match");
+}
+
+/// A ```` ```lab-run scenarios/FILE.toml seed=N ```` block: what `lab run FILE --seed N` prints,
+/// without its wall time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RunBlock {
+    line: usize,
+    file: String,
+    seed: u64,
+    expected: String,
+    /// 0-based file lines of the report (for `UPDATE_BOOK`).
+    out: std::ops::Range<usize>,
+}
+
+fn parse_run_blocks(text: &str) -> Result<Vec<RunBlock>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((ticks, info)) = fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let close = (i + 1..lines.len())
+            .find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`'))
+            .ok_or_else(|| format!("line {}: fence is never closed", i + 1))?;
+        let mut words = info.split_whitespace();
+        if words.next() == Some("lab-run") {
+            let file = words.next().ok_or_else(|| format!("line {}: lab-run needs a scenario file", i + 1))?.to_string();
+            let mut seed = 1;
+            for attr in words {
+                match attr.split_once('=') {
+                    Some(("seed", v)) => seed = v.parse().map_err(|e| format!("line {}: bad seed {v:?}: {e}", i + 1))?,
+                    _ => return Err(format!("line {}: unknown attribute {attr:?} (known: seed=N)", i + 1)),
+                }
+            }
+            let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
+            out.push(RunBlock { line: i + 1, file, seed, expected, out: i + 1..close });
+        }
+        i = close + 1;
+    }
+    Ok(out)
+}
+
+#[test]
+fn every_scenario_report_in_the_book_matches_a_fresh_run() {
+    let _files = BOOK_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let src = root.join("book/src");
+    let mut files = Vec::new();
+    markdown_files(&src, &mut files);
+    let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
+    let (mut seen, mut failures) = (0, Vec::new());
+    for file in &files {
+        let name = file.strip_prefix(&src).unwrap_or(file).display().to_string();
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        let blocks = parse_run_blocks(&text).unwrap_or_else(|e| panic!("book/src/{name}: {e}"));
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut edits = Vec::new();
+        for b in &blocks {
+            seen += 1;
+            let scenario_text = std::fs::read_to_string(root.join(&b.file)).unwrap_or_else(|e| panic!("book/src/{name}:{}: {}: {e}", b.line, b.file));
+            let sc = sim::scenario::Scenario::parse_named(&scenario_text, &b.file).unwrap_or_else(|e| panic!("{}:{e}", b.file));
+            let got = sim::scenario::run(&sc, b.seed).human(&b.file);
+            if got != b.expected {
+                failures.push(format!("book/src/{name}:{} (lab run {} --seed {}):\n{}", b.line, b.file, b.seed, diff(&b.expected, &got)));
+                edits.push((b.out.clone(), got));
+            }
+        }
+        if update && !edits.is_empty() {
+            for (range, got) in edits.into_iter().rev() {
+                lines.splice(range, got.lines().map(str::to_string));
+            }
+            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+        }
+    }
+    assert!(seen > 0, "no ```lab-run blocks in the book");
+    assert!(update || failures.is_empty(), "{} scenario reports in the book differ (- book, + lab):\n\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn run_blocks_name_a_file_and_a_seed() {
+    let md = "```lab-run scenarios/x.toml seed=4\nscenario x (seed 4)\n```\n\n```lab\nroot@master:/# jps\n```\n";
+    let b = parse_run_blocks(md).expect("parses");
+    assert_eq!(b, vec![RunBlock { line: 1, file: "scenarios/x.toml".into(), seed: 4, expected: "scenario x (seed 4)\n".into(), out: 1..2 }]);
+    assert!(parse_run_blocks("```lab-run\n```\n").unwrap_err().contains("needs a scenario file"));
+    assert!(parse_run_blocks("```lab-run f.toml sed=2\n```\n").unwrap_err().contains("unknown attribute"));
 }
 
 #[test]

@@ -314,6 +314,31 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.checks.iter().all(CheckOutcome::met)
     }
+
+    /// The report as `lab run` prints it for a person; `file` goes into the replay line. The
+    /// wall time appears only when the caller measured it (the book's copies leave it out).
+    pub fn human(&self, file: &str) -> String {
+        let mut out = format!("scenario {} (seed {}): {:.1} s of virtual time", self.scenario, self.seed, self.virtual_ms as f64 / 1000.0);
+        match self.wall_ms {
+            Some(ms) => out.push_str(&format!(" in {ms} ms\n")),
+            None => out.push('\n'),
+        }
+        for c in &self.checks {
+            out.push_str(&format!("{} (expected {}) {}: {}\n", if c.ok { "PASS" } else { "FAIL" }, c.expect, c.name, c.detail));
+        }
+        out.push_str("metrics:\n");
+        for (k, v) in &self.metrics {
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+        out.push_str(&format!("trace hash: {}\n", self.trace_hash));
+        let unmet = self.checks.iter().filter(|c| !c.met()).count();
+        if unmet == 0 {
+            out.push_str("every check met its expectation\n");
+        } else {
+            out.push_str(&format!("{unmet} check(s) did not meet their expectation; replay: lab run {file} --seed {}\n", self.seed));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
