@@ -2,6 +2,8 @@
 //!
 //! - `lab quickstart [--seed N]`: the seed course's walkthrough in one run.
 //! - `lab shell [--seed N] [--trace FILE] [--strict] [--stopped]`: type the seed's commands.
+//! - `lab run FILE --seed N` / `lab sweep FILE --seeds A..B`: scenarios and seed sweeps.
+//! - `lab plot partition-log …` / `lab trace export --format perfetto …`: pictures of a run.
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
@@ -14,6 +16,7 @@ use sim::world::{Sim, WorldConfig};
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
+mod plot;
 mod quickstart;
 mod run;
 mod sweep;
@@ -82,6 +85,31 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Draws a picture of a run from its trace (SVG).
+    Plot {
+        /// What to draw: partition-log (one partition's log on every replica, with losses).
+        #[arg(value_parser = ["partition-log"])]
+        kind: String,
+        #[command(flatten)]
+        src: SourceArgs,
+        /// Topic (default: the first one written to).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Partition.
+        #[arg(long, default_value_t = 0)]
+        partition: i64,
+        /// Offsets to show, `A..B` or `A..=B` (default: around the lost records).
+        #[arg(long)]
+        offsets: Option<String>,
+        /// Output file.
+        #[arg(short = 'o', long = "output")]
+        out: String,
+    },
+    /// Trace tools.
+    Trace {
+        #[command(subcommand)]
+        cmd: TraceCmd,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -89,6 +117,41 @@ enum Cmd {
         /// Simulation seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+/// Where a picture's trace comes from.
+#[derive(clap::Args)]
+struct SourceArgs {
+    /// Run this scenario file and use its trace.
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Seed for --scenario.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Or read this JSONL trace (from `lab run --trace` or the shell's `lab trace`).
+    #[arg(long)]
+    trace: Option<String>,
+}
+
+impl SourceArgs {
+    fn source(self) -> plot::Source {
+        plot::Source { scenario: self.scenario, seed: self.seed, trace: self.trace }
+    }
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// Converts a run's trace for another viewer.
+    Export {
+        #[command(flatten)]
+        src: SourceArgs,
+        /// perfetto: Chrome trace-event JSON for ui.perfetto.dev or chrome://tracing.
+        #[arg(long, default_value = "perfetto")]
+        format: String,
+        /// Output file.
+        #[arg(short = 'o', long = "output")]
+        out: String,
     },
 }
 
@@ -116,6 +179,10 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Run { file, seed, json, trace } => run::run(&file, seed, json, trace),
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
+        Cmd::Plot { kind: _, src, topic, partition, offsets, out } => {
+            plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out)
+        }
+        Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {
                 std::io::read_to_string(std::io::stdin())?

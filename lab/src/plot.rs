@@ -1,0 +1,99 @@
+//! `lab plot KIND` and `lab trace export`: pictures of a run, drawn from its trace only.
+//!
+//! The trace comes from a scenario run (`--scenario FILE --seed N`) or from a JSONL file a run
+//! wrote (`--trace FILE`, from `lab run --trace` or the shell's `lab trace FILE`).
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// Where the trace comes from.
+pub struct Source {
+    /// A scenario file to run.
+    pub scenario: Option<String>,
+    /// Its seed.
+    pub seed: u64,
+    /// Or a JSONL trace file.
+    pub trace: Option<String>,
+}
+
+impl Source {
+    fn events(&self) -> Result<Vec<viz::Event>> {
+        let text = match (&self.scenario, &self.trace) {
+            (Some(file), None) => sim::scenario::run_traced(&crate::run::load(file)?, self.seed).1,
+            (None, Some(t)) => std::fs::read_to_string(t).with_context(|| format!("reading {t}"))?,
+            _ => bail!("give either --scenario FILE [--seed N] or --trace FILE"),
+        };
+        Ok(viz::parse_jsonl(&text)?)
+    }
+}
+
+/// `lab plot partition-log`: one partition's log on every replica, with losses.
+pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets: Option<&str>, out: &str) -> Result<i32> {
+    let events = src.events()?;
+    let topic = match topic {
+        Some(t) => t.to_string(),
+        None => events
+            .iter()
+            .find(|e| e.kind == "kafka.append")
+            .and_then(|e| e.str("topic"))
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("the trace has no appended records; name the topic with --topic"))?,
+    };
+    let h = viz::partition_log::PartitionHistory::from_events(&events, &topic, partition)?;
+    let window = match offsets {
+        Some(s) => parse_range(s).with_context(|| format!("--offsets {s}"))?,
+        None => h.default_window(),
+    };
+    let svg = viz::partition_log::render_svg(&h, window)?;
+    std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
+    let lost: Vec<String> = h.lost_offsets().iter().map(i64::to_string).collect();
+    println!(
+        "wrote {out}: {topic}-{partition}, offsets {}..{}, {} replicas, lost offsets: {}",
+        window.0,
+        window.1,
+        h.replicas.len(),
+        if lost.is_empty() { "none".to_string() } else { lost.join(",") }
+    );
+    Ok(0)
+}
+
+/// `lab trace export --format perfetto`.
+pub fn export(src: &Source, format: &str, out: &str) -> Result<i32> {
+    if format != "perfetto" && format != "chrome" {
+        bail!("--format must be perfetto (or chrome, the same JSON), not {format:?}");
+    }
+    let v = viz::perfetto::export(&src.events()?);
+    std::fs::write(out, serde_json::to_string(&v)?).with_context(|| format!("writing {out}"))?;
+    println!("wrote {out}: open it in https://ui.perfetto.dev or chrome://tracing");
+    Ok(0)
+}
+
+/// `A..B` (B excluded) or `A..=B`.
+fn parse_range(s: &str) -> Result<(i64, i64)> {
+    let (a, b, inclusive) = match s.split_once("..=") {
+        Some((a, b)) => (a, b, true),
+        None => {
+            let (a, b) = s.split_once("..").ok_or_else(|| anyhow!("expected A..B"))?;
+            (a, b, false)
+        }
+    };
+    let a: i64 = a.trim().parse().context("start")?;
+    let b: i64 = b.trim().parse::<i64>().context("end")? + i64::from(inclusive);
+    if a < 0 || b <= a {
+        bail!("empty or negative range");
+    }
+    Ok((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("3..7").ok(), Some((3, 7)));
+        assert_eq!(parse_range("3..=7").ok(), Some((3, 8)));
+        for bad in ["7..3", "x..2", "3", "-1..2", "2..2"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
+}

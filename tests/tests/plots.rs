@@ -1,0 +1,70 @@
+//! Pictures drawn from real runs' traces: the partition log view shows what was lost, the
+//! Perfetto export opens as a trace, and both are byte-identical for a seed.
+
+use sim::scenario::{run_traced, Scenario};
+
+fn trace_of(name: &str, seed: u64) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+    let text = std::fs::read_to_string(&path).expect("scenario file");
+    let sc = Scenario::parse_named(&text, name).unwrap_or_else(|e| panic!("{name}:{e}"));
+    run_traced(&sc, seed).1
+}
+
+#[test]
+fn the_partition_log_view_shows_the_record_hw_truncation_lost() {
+    let events = viz::parse_jsonl(&trace_of("hw-truncation-loss.toml", 1)).expect("trace");
+    let h = viz::partition_log::PartitionHistory::from_events(&events, "events", 0).expect("history");
+    assert_eq!(h.lost_offsets().into_iter().collect::<Vec<_>>(), vec![199], "the acknowledged record at 199");
+    assert_eq!(h.final_leader, Some(2), "slave2 leads at the end");
+    let window = h.default_window();
+    assert!(window.0 <= 199 && 199 < window.1, "{window:?}");
+    let svg = viz::partition_log::render_svg(&h, window).expect("svg");
+    assert!(svg.contains("broker 2 (slave2)") && svg.contains("final leader 2"), "labels");
+    assert!(svg.matches(">\n199\n</text>").count() >= 4, "199 on the logs and in the lost rows");
+    let again = viz::parse_jsonl(&trace_of("hw-truncation-loss.toml", 1)).expect("trace");
+    let h2 = viz::partition_log::PartitionHistory::from_events(&again, "events", 0).expect("history");
+    assert_eq!(viz::partition_log::render_svg(&h2, window).expect("svg"), svg, "same seed, same picture");
+
+    // With KIP-101 truncation nothing is lost.
+    let kept = viz::parse_jsonl(&trace_of("hw-truncation-kip101.toml", 1)).expect("trace");
+    let h3 = viz::partition_log::PartitionHistory::from_events(&kept, "events", 0).expect("history");
+    assert!(h3.lost_offsets().iter().all(|o| *o != 199), "{:?}", h3.lost_offsets());
+}
+
+#[test]
+fn the_perfetto_export_has_tracks_flows_and_the_faults() {
+    let events = viz::parse_jsonl(&trace_of("broker-failover.toml", 1)).expect("trace");
+    let v = viz::perfetto::export(&events);
+    let evs = v["traceEvents"].as_array().expect("traceEvents");
+    let tracks: Vec<&str> = evs.iter().filter(|e| e["name"] == "thread_name").filter_map(|e| e["args"]["name"].as_str()).collect();
+    for t in ["QuorumPeerMain", "Kafka", "ProducerPerformance"] {
+        assert!(tracks.contains(&t), "{t} in {tracks:?}");
+    }
+    assert!(evs.iter().any(|e| e["name"] == "host.crash" && e["s"] == "g"), "the power loss cuts across every track");
+    let sends = evs.iter().filter(|e| e["cat"] == "flow" && e["ph"] == "s").count();
+    let ends = evs.iter().filter(|e| e["cat"] == "flow" && e["ph"] == "f").count();
+    assert!(sends > 1000 && ends > 1000 && ends <= sends, "{sends} sends, {ends} receives");
+    let text = serde_json::to_string(&v).expect("json");
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+}
+
+/// Every figure in the book is a fresh render of a scenario run: `lab plot partition-log
+/// --scenario scenarios/FILE --seed N -o book/src/figures/NAME.svg`. `UPDATE_BOOK=1` rewrites them.
+#[test]
+fn the_book_figures_match_a_fresh_render() {
+    let figures = [("hw-truncation-loss.toml", 1, "events", "hw-truncation-loss.svg")];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/figures");
+    let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
+    for (scenario, seed, topic, file) in figures {
+        let events = viz::parse_jsonl(&trace_of(scenario, seed)).expect("trace");
+        let h = viz::partition_log::PartitionHistory::from_events(&events, topic, 0).expect("history");
+        let svg = viz::partition_log::render_svg(&h, h.default_window()).expect("svg");
+        let path = dir.join(file);
+        if update {
+            std::fs::write(&path, &svg).expect("write figure");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == svg, "book/src/figures/{file} is stale: UPDATE_BOOK=1 cargo test -p lab-tests --test plots");
+    }
+}

@@ -1,0 +1,16 @@
+//! Pictures from a run's trace, and nothing else: every function here takes the JSONL a run
+//! wrote (contract 4 of the design brief) and never reaches into the simulator, so a figure
+//! shows what happened, not what the code believes happened.
+//!
+//! - [`perfetto`]: the trace as Chrome/Perfetto JSON (one track per host and process, messages
+//!   as flow arrows, faults as global instants) for ui.perfetto.dev or chrome://tracing.
+//! - [`partition_log`]: one partition's log on every replica as rows of offsets — committed,
+//!   uncommitted, truncated away — with LEO and HW marks and ISR membership over time (SVG).
+//!
+//! Output is deterministic: the same trace gives byte-identical files.
+
+pub mod event;
+pub mod partition_log;
+pub mod perfetto;
+
+pub use event::{parse_jsonl, Event, VizError};
