@@ -87,8 +87,9 @@ enum Cmd {
     },
     /// Draws a picture of a run from its trace (SVG).
     Plot {
-        /// What to draw: partition-log (one partition's log on every replica, with losses).
-        #[arg(value_parser = ["partition-log"])]
+        /// What to draw: partition-log (one partition's log on every replica, with losses) or
+        /// spacetime (processes as lanes, messages as arrows, faults, leader bands).
+        #[arg(value_parser = ["partition-log", "spacetime"])]
         kind: String,
         #[command(flatten)]
         src: SourceArgs,
@@ -98,9 +99,15 @@ enum Cmd {
         /// Partition.
         #[arg(long, default_value_t = 0)]
         partition: i64,
-        /// Offsets to show, `A..B` or `A..=B` (default: around the lost records).
+        /// partition-log: offsets to show, `A..B` or `A..=B` (default: around the lost records).
         #[arg(long)]
         offsets: Option<String>,
+        /// spacetime: time window in seconds, `A..B` (default: around the first fault).
+        #[arg(long)]
+        window: Option<String>,
+        /// spacetime: message kinds to draw, comma-separated prefixes (e.g. `fle.,kafka.leader_and_isr`).
+        #[arg(long)]
+        kinds: Option<String>,
         /// Output file.
         #[arg(short = 'o', long = "output")]
         out: String,
@@ -179,9 +186,10 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Run { file, seed, json, trace } => run::run(&file, seed, json, trace),
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
-        Cmd::Plot { kind: _, src, topic, partition, offsets, out } => {
-            plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out)
-        }
+        Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, out } => match kind.as_str() {
+            "spacetime" => plot::spacetime(&src.source(), window.as_deref(), kinds.as_deref(), &out),
+            _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
+        },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {

@@ -56,6 +56,31 @@ pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets:
     Ok(0)
 }
 
+/// `lab plot spacetime`: a stretch of the run as a space-time diagram.
+pub fn spacetime(src: &Source, window: Option<&str>, kinds: Option<&str>, out: &str) -> Result<i32> {
+    let events = src.events()?;
+    let mut opts = viz::spacetime::Options::default();
+    if let Some(w) = window {
+        let (a, b) = w.split_once("..").ok_or_else(|| anyhow!("--window: expected A..B in seconds, e.g. 8..20"))?;
+        let secs = |s: &str| -> Result<u64> {
+            let v: f64 = s.trim().parse().with_context(|| format!("--window: {s:?} is not a number of seconds"))?;
+            if !(v.is_finite() && v >= 0.0) {
+                bail!("--window: {s:?} is not a time");
+            }
+            Ok((v * 1e6) as u64)
+        };
+        opts.window = Some((secs(a)?, secs(b)?));
+    }
+    if let Some(k) = kinds {
+        opts.kinds = k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    let svg = viz::spacetime::render_svg(&events, &opts)?;
+    std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
+    let (a, b) = opts.window.unwrap_or_else(|| viz::spacetime::default_window(&events));
+    println!("wrote {out}: {:.3} s to {:.3} s", a as f64 / 1e6, b as f64 / 1e6);
+    Ok(0)
+}
+
 /// `lab trace export --format perfetto`.
 pub fn export(src: &Source, format: &str, out: &str) -> Result<i32> {
     if format != "perfetto" && format != "chrome" {

@@ -68,3 +68,16 @@ fn the_book_figures_match_a_fresh_render() {
         assert!(committed == svg, "book/src/figures/{file} is stale: UPDATE_BOOK=1 cargo test -p lab-tests --test plots");
     }
 }
+
+#[test]
+fn the_space_time_diagram_of_a_failover_shows_crash_expiry_leader_and_isr_and_the_new_band() {
+    let events = viz::parse_jsonl(&trace_of("broker-failover.toml", 1)).expect("trace");
+    let opts = viz::spacetime::Options::default();
+    let svg = viz::spacetime::render_svg(&events, &opts).expect("svg");
+    for needle in ["power loss master", "session expire", "LeaderAndIsr", "elect 1 for events-0", "leader events-0"] {
+        assert!(svg.contains(needle), "{needle} in the diagram");
+    }
+    // The old leader's band ends at the crash; the new one starts on slave1.
+    assert!(svg.matches("leader events-0").count() >= 2, "two leadership bands");
+    assert_eq!(viz::spacetime::render_svg(&events, &opts).expect("svg"), svg, "same seed, same picture");
+}

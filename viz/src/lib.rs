@@ -6,11 +6,14 @@
 //!   as flow arrows, faults as global instants) for ui.perfetto.dev or chrome://tracing.
 //! - [`partition_log`]: one partition's log on every replica as rows of offsets — committed,
 //!   uncommitted, truncated away — with LEO and HW marks and ISR membership over time (SVG).
+//! - [`spacetime`]: the space-time (Lamport) diagram of a stretch of the run: processes as lanes,
+//!   messages as arrows, faults as marks, partition leadership as bands (SVG).
 //!
 //! Output is deterministic: the same trace gives byte-identical files.
 
 pub mod event;
 pub mod partition_log;
 pub mod perfetto;
+pub mod spacetime;
 
 pub use event::{parse_jsonl, Event, VizError};
