@@ -414,7 +414,16 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
         }
     }
     let (completed, errors) = producer.close().await;
-    ctx.trace("scenario.producer_done", None, fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len() });
+    // The exceptions the application saw, by class (`NotEnoughReplicasException`, …).
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &errors {
+        *kinds.entry(e.message.clone()).or_default() += 1;
+    }
+    ctx.trace(
+        "scenario.producer_done",
+        None,
+        fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len(), "error_kinds" => kinds },
+    );
 }
 
 async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
@@ -512,6 +521,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut final_read = 0u64;
     let mut attempted = 0u64;
     let mut send_errors = 0u64;
+    let mut error_kinds: BTreeMap<String, u64> = BTreeMap::new();
     let values = |e: &Event| -> Vec<String> {
         e.fields.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
     };
@@ -527,6 +537,11 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
             "scenario.producer_done" => {
                 attempted += e.u64("attempted").unwrap_or(0);
                 send_errors += e.u64("errors").unwrap_or(0);
+                if let Some(k) = e.fields.get("error_kinds").and_then(Value::as_object) {
+                    for (name, n) in k {
+                        *error_kinds.entry(name.clone()).or_default() += n.as_u64().unwrap_or(0);
+                    }
+                }
             }
             _ => {}
         }
@@ -538,6 +553,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     m.insert("messages_acked".into(), json!(acked.len()));
     m.insert("messages_sent_acks0".into(), json!(sent0.len()));
     m.insert("send_errors".into(), json!(send_errors));
+    m.insert("send_errors_by_exception".into(), json!(error_kinds));
     m.insert("messages_consumed".into(), json!(consumed));
     m.insert("final_read".into(), json!(final_read));
     m.insert("acked_missing_from_final_read".into(), json!(lost_acked));
