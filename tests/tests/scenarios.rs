@@ -13,6 +13,28 @@ fn load(name: &str) -> Scenario {
     Scenario::parse_named(&text, name).unwrap_or_else(|e| panic!("{name}:{e}"))
 }
 
+/// The trace's events, as JSON objects.
+fn events(trace: &str) -> Vec<serde_json::Value> {
+    trace.lines().map(|l| serde_json::from_str(l).expect("JSONL")).collect()
+}
+
+fn kind<'a>(evs: &'a [serde_json::Value], k: &str) -> Vec<&'a serde_json::Value> {
+    evs.iter().filter(|e| e["kind"] == k).collect()
+}
+
+fn t_us(e: &serde_json::Value) -> u64 {
+    e["t_us"].as_u64().expect("t_us")
+}
+
+/// Virtual time of the shell line `line` (the runner's steps are traced as `shell.line`).
+fn step_time(evs: &[serde_json::Value], line: &str) -> u64 {
+    kind(evs, "shell.line").into_iter().find(|e| e["line"] == line).map(t_us).unwrap_or_else(|| panic!("step {line:?} ran"))
+}
+
+fn check<'a>(r: &'a sim::scenario::Report, name: &str) -> &'a sim::scenario::CheckOutcome {
+    r.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("check {name} in {:?}", r.checks))
+}
+
 fn metric(r: &sim::scenario::Report, k: &str) -> u64 {
     r.metrics.get(k).and_then(|v| v.as_u64()).unwrap_or_else(|| panic!("metric {k} in {:?}", r.metrics))
 }
@@ -36,7 +58,14 @@ fn every_library_file_parses_and_has_a_header() {
         assert!(!sc.checks.is_empty(), "{name}");
         names.push(name);
     }
-    for must in ["broker-failover.toml", "acks1-failover-loss.toml", "acks0-silent-loss.toml"] {
+    for must in [
+        "broker-failover.toml",
+        "acks1-failover-loss.toml",
+        "acks0-silent-loss.toml",
+        "unclean-election-loss.toml",
+        "unclean-election-safe-noelect.toml",
+        "unclean-election-safe-mininsync.toml",
+    ] {
         assert!(names.iter().any(|n| n == must), "{must} in {names:?}");
     }
 }
@@ -119,4 +148,83 @@ fn toml_errors_give_line_and_column() {
         assert_eq!((e.line, e.column), (*line, *col), "{text:?}: {e}");
         assert!(e.message.contains(msg), "{text:?}: {e}");
     }
+}
+
+const KAFKA_CUT: &str = "lab partition master | slave1 slave2 --port 9092";
+const ISOLATE: &str = "lab partition master | slave1 slave2 client";
+
+#[test]
+fn unclean_election_loses_what_the_lone_leader_acknowledged() {
+    let (r, trace) = run_traced(&load("unclean-election-loss.toml"), 1);
+    assert!(r.passed(), "every check meets its expectation (lab run exits 0): {:?}", r.checks);
+    let evs = events(&trace);
+    let (cut, isolated, healed) = (step_time(&evs, KAFKA_CUT), step_time(&evs, ISOLATE), step_time(&evs, "lab heal"));
+
+    // Phase 1: only port 9092 is cut, so master's broker keeps its ZooKeeper session while the
+    // ISR shrinks to the leader alone.
+    let blocks = kind(&evs, "net.block");
+    assert!(blocks.iter().filter(|e| t_us(e) == cut).all(|e| e["port"] == 9092), "the first cut is port-scoped");
+    let shrink = kind(&evs, "kafka.isr_shrink").into_iter().find(|e| e["host"] == "master").expect("isr shrink on master");
+    assert_eq!(shrink["isr"], serde_json::json!([0]));
+    let lag = t_us(shrink) - cut;
+    assert!((10_000_000..20_000_000).contains(&lag), "after replica.lag.time.max.ms: {lag} us");
+    assert!(t_us(shrink) < isolated);
+    let first_expiry = kind(&evs, "zk.session.expire").into_iter().map(t_us).min().expect("master's session expires");
+    assert!(first_expiry > isolated, "no session expired while only Kafka's port was cut");
+    assert!(kind(&evs, "zk.client.timeout").iter().all(|e| t_us(e) > isolated), "master's broker kept talking to ZooKeeper");
+    let lone_acks = kind(&evs, "kafka.client.acked").into_iter().filter(|e| t_us(e) > t_us(shrink) && t_us(e) < isolated).count();
+    assert!(lone_acks > 100, "the leader acknowledged acks=all writes with ISR = {{0}}: {lone_acks}");
+
+    // Phase 2: an out-of-ISR replica is elected.
+    let election = kind(&evs, "kafka.leader_election").into_iter().find(|e| e["unclean"] == true).expect("unclean election");
+    assert!(t_us(election) > isolated && t_us(election) < healed);
+    assert_eq!((election["old_leader"].as_i64(), election["leader"].as_i64()), (Some(0), Some(1)));
+
+    // Phase 3: the old leader truncates after the heal, and the loss is named.
+    let trunc = kind(&evs, "kafka.truncate").into_iter().find(|e| e["host"] == "master" && t_us(e) > healed).expect("master truncates");
+    assert!(trunc["to"].as_i64().expect("to") > 0);
+    let c = check(&r, "no_acked_loss");
+    assert_eq!((c.expect, c.ok), (Expect::Fail, false));
+    let lone = kind(&evs, "kafka.client.acked").into_iter().find(|e| t_us(e) > t_us(shrink)).expect("a lone ack");
+    let (value, offset) = (lone["values"][0].as_str().expect("value"), lone["first"].as_i64().expect("offset"));
+    assert!(c.detail.contains(&format!("'{value}' (offset {offset}, acks=-1)")), "the detail names the lost offsets: {}", c.detail);
+    let lost = metric(&r, "acked_missing_from_final_read");
+    assert!(lost > 100, "hundreds of acknowledged records lost: {lost}");
+    assert!(c.detail.starts_with(&format!("lost {lost} of {}", metric(&r, "messages_acked"))), "{}", c.detail);
+    assert!(!check(&r, "offsets_consistent").ok, "pre-KIP-101 truncation leaves divergent logs");
+    assert!(r.transcript.contains("Isr: 0\n"), "describe shows the shrunk ISR:\n{}", r.transcript);
+    assert!(r.transcript.contains("Leader: 1\tReplicas: 0,1,2"), "describe shows the new leader:\n{}", r.transcript);
+}
+
+#[test]
+fn without_unclean_election_the_partition_goes_offline_instead() {
+    let (r, trace) = run_traced(&load("unclean-election-safe-noelect.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    assert!(check(&r, "no_acked_loss").ok);
+    assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
+    let evs = events(&trace);
+    assert!(kind(&evs, "kafka.isr_shrink").iter().any(|e| e["isr"] == serde_json::json!([0])), "the trap is set as before");
+    let elections = kind(&evs, "kafka.leader_election");
+    assert!(elections.iter().all(|e| e["unclean"] == false), "no unclean election");
+    assert_eq!(elections.first().map(|e| e["leader"].as_i64()), Some(Some(-1)), "offline first");
+    assert_eq!(elections.last().map(|e| e["leader"].as_i64()), Some(Some(0)), "then broker 0, with its records");
+    assert_eq!(metric(&r, "leader_changes"), 2);
+    assert!(r.transcript.contains("Leader: none"), "{}", r.transcript);
+    assert!(metric(&r, "messages_acked") > 500, "the lone leader's acks survive: {:?}", r.metrics);
+}
+
+#[test]
+fn min_insync_replicas_turns_the_loss_into_errors() {
+    let (r, trace) = run_traced(&load("unclean-election-safe-mininsync.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    assert!(check(&r, "no_acked_loss").ok);
+    assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
+    let by_exception = &r.metrics["send_errors_by_exception"];
+    assert!(by_exception["NotEnoughReplicasException"].as_u64().unwrap_or(0) > 0, "{:?}", r.metrics);
+    let evs = events(&trace);
+    let shrink = kind(&evs, "kafka.isr_shrink").into_iter().find(|e| e["isr"] == serde_json::json!([0])).expect("shrink");
+    let isolated = step_time(&evs, ISOLATE);
+    let lone_acks = kind(&evs, "kafka.client.acked").into_iter().filter(|e| t_us(e) > t_us(shrink) && t_us(e) < isolated).count();
+    assert_eq!(lone_acks, 0, "nothing is acknowledged with one in-sync replica");
+    assert!(kind(&evs, "kafka.leader_election").iter().any(|e| e["unclean"] == true), "the unclean election still happens");
 }
