@@ -160,6 +160,22 @@ impl Runner {
     async fn setup(&mut self) {
         self.sh.boot_cluster(false).await;
         let sc = self.sc.clone();
+        // The ensemble always holds the seed's three hosts: more means a zoo.cfg of our own.
+        if sc.ensemble.len() > 3 {
+            // A larger ensemble: zoo.cfg with one server line per member on every host, and the
+            // brokers told about all of it.
+            match crate::zk::install::install_ensemble(&self.world, &sc.ensemble) {
+                Ok(()) => {
+                    self.world.trace("lab", "scenario", "scenario.zk_installed", None, fields! { "ensemble" => sc.ensemble.clone() });
+                    self.transcript.push_str(&format!("(zoo.cfg installed on every host with {} servers: {})\n", sc.ensemble.len(), sc.ensemble.join(", ")));
+                }
+                Err(e) => self.transcript.push_str(&format!("zoo.cfg not installed: {e}\n")),
+            }
+            let connect = sc.ensemble.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+            for b in &sc.brokers {
+                self.exec(&format!("lab set {b} {KAFKA_HOME}/config/server.properties zookeeper.connect={connect}")).await;
+            }
+        }
         for z in &sc.zookeepers {
             self.exec(&format!("ssh {z} zkServer.sh start")).await;
         }
@@ -558,6 +574,31 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     m.insert("final_read".into(), json!(final_read));
     m.insert("acked_missing_from_final_read".into(), json!(lost_acked));
     m.insert("sent_missing_from_final_read".into(), json!(lost_sent));
+    // The longest wait between two acknowledgements: how long producers saw the cluster stall.
+    let acked_at: Vec<u64> = events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.client.acked").map(|e| e.t_us).collect();
+    if let Some(gap) = acked_at.windows(2).map(|w| w[1] - w[0]).max() {
+        m.insert("max_ack_gap_ms".into(), json!(gap / 1000));
+    }
+    // A leader's decision to expire a session counts once its closeSession is committed (applied
+    // somewhere): a leader cut off in a minority decides in vain.
+    let mut expiring: BTreeSet<String> = BTreeSet::new();
+    let mut expired: BTreeSet<String> = BTreeSet::new();
+    for e in events.iter().filter(|e| e.t_us >= t0_us) {
+        match (e.kind.as_str(), e.str("session")) {
+            ("zk.session.expire", Some(s)) => {
+                expiring.insert(s.to_string());
+            }
+            ("zk.apply", Some(s)) if e.str("op") == Some("closeSession") && expiring.contains(s) => {
+                expired.insert(s.to_string());
+            }
+            _ => {}
+        }
+    }
+    m.insert("zk_sessions_expired".into(), json!(expired.len()));
+    m.insert(
+        "kafka_sessions_expired".into(),
+        json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
+    );
     m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us
