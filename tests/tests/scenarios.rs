@@ -31,6 +31,15 @@ fn step_time(evs: &[serde_json::Value], line: &str) -> u64 {
     kind(evs, "shell.line").into_iter().find(|e| e["line"] == line).map(t_us).unwrap_or_else(|| panic!("step {line:?} ran"))
 }
 
+/// What the shell printed for the runner's line `line` (its first occurrence).
+fn output_of(r: &sim::scenario::Report, line: &str) -> String {
+    let marker = format!("] $ {line}\n");
+    let Some(at) = r.transcript.find(&marker) else { panic!("{line:?} in the transcript:\n{}", r.transcript) };
+    let rest = &r.transcript[at + marker.len()..];
+    let end = rest.find("\n[").map_or(rest.len(), |i| i + 1);
+    rest[..end].to_string()
+}
+
 fn check<'a>(r: &'a sim::scenario::Report, name: &str) -> &'a sim::scenario::CheckOutcome {
     r.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("check {name} in {:?}", r.checks))
 }
@@ -65,6 +74,8 @@ fn every_library_file_parses_and_has_a_header() {
         "unclean-election-loss.toml",
         "unclean-election-safe-noelect.toml",
         "unclean-election-safe-mininsync.toml",
+        "zk-leader-failover.toml",
+        "zk-minority-partition.toml",
     ] {
         assert!(names.iter().any(|n| n == must), "{must} in {names:?}");
     }
@@ -227,4 +238,70 @@ fn min_insync_replicas_turns_the_loss_into_errors() {
     let lone_acks = kind(&evs, "kafka.client.acked").into_iter().filter(|e| t_us(e) > t_us(shrink) && t_us(e) < isolated).count();
     assert_eq!(lone_acks, 0, "nothing is acknowledged with one in-sync replica");
     assert!(kind(&evs, "kafka.leader_election").iter().any(|e| e["unclean"] == true), "the unclean election still happens");
+}
+
+#[test]
+fn a_zookeeper_minority_of_five_stops_serving_and_the_majority_elects() {
+    let (r, trace) = run_traced(&load("zk-minority-partition.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    let evs = events(&trace);
+    let installed = kind(&evs, "scenario.zk_installed");
+    assert_eq!(installed.first().map(|e| e["ensemble"].as_array().map_or(0, Vec::len)), Some(5), "zoo.cfg lists five servers");
+    assert!(output_of(&r, "ssh slave4 zkServer.sh status").contains("Mode: leader"), "myid 5 leads first");
+    let cut = step_time(&evs, "lab partition master slave4 | slave1 slave2 slave3");
+    let healed = step_time(&evs, "lab heal");
+    // The minority (master, slave4) stops serving; the majority elects slave3 (myid 4) in epoch 2.
+    for h in ["master", "slave4"] {
+        assert!(
+            kind(&evs, "zk.serving").iter().any(|e| e["host"] == h && e["serving"] == false && t_us(e) > cut && t_us(e) < healed),
+            "{h} stops serving"
+        );
+    }
+    assert!(kind(&evs, "zab.leader_shutdown").iter().any(|e| e["host"] == "slave4"), "the old leader gives up without a quorum");
+    let est = kind(&evs, "zab.established").into_iter().find(|e| t_us(e) > cut).expect("a new leader on the majority side");
+    assert_eq!((est["epoch"].as_u64(), est["leader"].as_u64(), est["host"].as_str()), (Some(2), Some(4), Some("slave3")));
+    assert!(t_us(est) < healed);
+    // What an operator sees on each side.
+    let minority_status = r.transcript.split("] $ ").filter(|s| s.starts_with("ssh slave4 zkServer.sh status")).nth(1).expect("second status");
+    assert!(minority_status.contains("Error contacting service. It is probably not running.\n(exit 1)"), "{minority_status}");
+    let minority_write = output_of(&r, "ssh master zkCli.sh -server master:2181 create /minority written");
+    assert!(minority_write.contains("ConnectionLossException") && minority_write.contains("(exit 1)"), "{minority_write}");
+    assert!(output_of(&r, "ssh slave3 zkServer.sh status").contains("Mode: leader"));
+    assert!(output_of(&r, "ssh slave3 zkCli.sh -server slave3:2181 create /majority written").contains("Created /majority"));
+    assert!(output_of(&r, "ssh slave4 zkCli.sh -server slave4:2181 get /majority").starts_with("Connecting to slave4:2181"));
+    assert!(output_of(&r, "ssh slave4 zkCli.sh -server slave4:2181 get /majority").contains("\nwritten\n"), "the old leader caught up");
+    assert!(kind(&evs, "zab.sync").iter().any(|e| e["mode"].as_str().is_some_and(|m| m.starts_with("TRUNC"))), "unacked proposals truncated");
+    // Kafka: nothing acknowledged lost; master's broker lost its session.
+    assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
+    assert!(metric(&r, "messages_acked") > 300, "{:?}", r.metrics);
+    assert_eq!(metric(&r, "kafka_sessions_expired"), 1, "master's broker, cut off with the minority");
+}
+
+#[test]
+fn killing_the_zookeeper_leader_does_not_disturb_kafka() {
+    let (r, trace) = run_traced(&load("zk-leader-failover.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    assert!(output_of(&r, "ssh slave2 zkServer.sh status").contains("Mode: leader"));
+    let evs = events(&trace);
+    let stop = step_time(&evs, "ssh slave2 zkServer.sh stop");
+    let killed = kind(&evs, "proc.kill").into_iter().find(|e| t_us(e) >= stop).expect("a process killed");
+    assert_eq!((killed["host"].as_str(), killed["proc"].as_str()), (Some("slave2"), Some("QuorumPeerMain")), "only ZooKeeper dies");
+    assert!(kind(&evs, "host.crash").is_empty());
+    let est = kind(&evs, "zab.established").into_iter().find(|e| t_us(e) > stop).expect("a new leader");
+    assert_eq!(est["epoch"].as_u64(), Some(2));
+    assert_ne!(est["host"].as_str(), Some("slave2"));
+    let took = t_us(est) - stop;
+    assert!(took < 3_000_000, "a new ZooKeeper leader within seconds: {took} us");
+    let reconnected = kind(&evs, "zk.session.connected").into_iter().filter(|e| t_us(e) > stop && t_us(e) < stop + 6_000_000).count();
+    assert!(reconnected >= 3, "the brokers reconnected: {reconnected}");
+    assert_eq!(metric(&r, "kafka_sessions_expired"), 0, "no broker lost its session");
+    assert!(kind(&evs, "kafka.session_expired").is_empty());
+    assert_eq!(metric(&r, "leader_changes"), 0, "no partition moved");
+    let gap = metric(&r, "max_ack_gap_ms");
+    assert!(gap < 200, "the producer never stalled: {gap} ms");
+    assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
+    assert!(output_of(&r, "ssh slave2 zkServer.sh start").contains("STARTED"));
+    assert!(output_of(&r, "ssh slave2 zkServer.sh status").contains("Mode: leader"), "first status");
+    let last_status = r.transcript.rsplit("] $ ssh slave2 zkServer.sh status\n").next().unwrap_or("");
+    assert!(last_status.contains("Mode: follower"), "slave2 rejoins as a follower: {last_status}");
 }
