@@ -54,13 +54,17 @@ fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<Stri
                 CheckOutcome { name: c.name.clone(), ok: res.ok, expect: c.expect, detail: res.detail }
             })
             .collect();
+        let mut metrics = metrics(&events, r.t0_us);
+        // From the hardware model rather than the trace: fsync calls on every host's disk since
+        // the scenario proper began (ZooKeeper's transaction log, Kafka's flushes and checkpoints).
+        metrics.insert("disk_fsyncs".into(), json!(total_fsyncs(&world).saturating_sub(r.fsyncs_at_t0)));
         let report = Report {
             scenario: sc.name.clone(),
             seed,
             virtual_ms: world.elapsed().as_millis() as u64,
             wall_ms: None,
             checks,
-            metrics: metrics(&events, r.t0_us),
+            metrics,
             trace_hash: world.tracer().hash(),
             transcript: std::mem::take(&mut r.transcript),
         };
@@ -96,7 +100,13 @@ struct Runner {
     transcript: String,
     t0: Instant,
     t0_us: u64,
+    fsyncs_at_t0: u64,
     net: crate::hw::NetParams,
+}
+
+/// fsync calls on every host's disk so far.
+fn total_fsyncs(world: &World) -> u64 {
+    world.host_names().iter().filter_map(|h| world.disk(h).ok()).map(|d| d.counters().fsyncs).sum()
 }
 
 impl Runner {
@@ -104,7 +114,7 @@ impl Runner {
         let mut sh = Shell::new(world.clone());
         sh.think_time = Duration::ZERO;
         let net = world.net().params();
-        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, net }
+        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, fsyncs_at_t0: 0, net }
     }
 
     fn bootstrap(&self) -> Vec<(String, u16)> {
@@ -222,6 +232,7 @@ impl Runner {
         self.setup().await;
         self.t0 = Instant::now();
         self.t0_us = self.world.elapsed().as_micros() as u64;
+        self.fsyncs_at_t0 = total_fsyncs(&self.world);
         self.world.trace("lab", "scenario", "scenario.start", None, fields! { "name" => self.sc.name.as_str() });
         let sc = self.sc.clone();
 
@@ -248,7 +259,11 @@ impl Runner {
 
         let mut fault: Option<Fault> = None;
         for (at, action) in timeline {
-            sleep_until(self.t0 + at).await;
+            // Actions due at the same time run at the same virtual instant (madsim's sleep
+            // would take at least a millisecond even for a deadline already reached).
+            if Instant::now() < self.t0 + at {
+                sleep_until(self.t0 + at).await;
+            }
             match action {
                 Action::Workload(i) => self.start_workload(i),
                 Action::Step(i) => {
