@@ -76,6 +76,8 @@ fn every_library_file_parses_and_has_a_header() {
         "unclean-election-safe-mininsync.toml",
         "zk-leader-failover.toml",
         "zk-minority-partition.toml",
+        "power-loss-unsynced.toml",
+        "power-loss-fsync.toml",
     ] {
         assert!(names.iter().any(|n| n == must), "{must} in {names:?}");
     }
@@ -304,4 +306,51 @@ fn killing_the_zookeeper_leader_does_not_disturb_kafka() {
     assert!(output_of(&r, "ssh slave2 zkServer.sh status").contains("Mode: leader"), "first status");
     let last_status = r.transcript.rsplit("] $ ssh slave2 zkServer.sh status\n").next().unwrap_or("");
     assert!(last_status.contains("Mode: follower"), "slave2 rejoins as a follower: {last_status}");
+}
+
+/// The three hosts lost power at one virtual instant; returns it.
+fn crashed_together(evs: &[serde_json::Value]) -> u64 {
+    let crashes = kind(evs, "host.crash");
+    assert_eq!(crashes.len(), 3, "three power losses");
+    let at = t_us(crashes[0]);
+    assert!(crashes.iter().all(|e| t_us(e) == at), "at the same virtual time");
+    at
+}
+
+#[test]
+fn a_power_loss_of_every_replica_loses_unsynced_acknowledged_records() {
+    let (r, trace) = run_traced(&load("power-loss-unsynced.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    let evs = events(&trace);
+    let crash = crashed_together(&evs);
+    let c = check(&r, "no_acked_loss");
+    assert_eq!((c.expect, c.ok), (Expect::Fail, false));
+    let lost = metric(&r, "acked_missing_from_final_read");
+    assert!((200..2000).contains(&lost), "the records since the last write-back: {lost}");
+    // What was lost had been acknowledged with acks=all, in the seconds before the crash; what
+    // the kernel had written back (older than 30 s) survived.
+    let acked: Vec<_> = kind(&evs, "kafka.client.acked").into_iter().filter(|e| t_us(e) < crash).collect();
+    assert!(acked.iter().all(|e| e["acks"] == -1));
+    let first_lost = acked.iter().map(|e| e["first"].as_i64().unwrap_or(0)).find(|o| c.detail.contains(&format!("(offset {o}, acks=-1)")));
+    let first_lost = first_lost.expect("the detail names a lost offset");
+    assert!(first_lost > 500, "older records survived the power loss: first lost offset {first_lost}");
+    assert!(metric(&r, "final_read") >= first_lost as u64, "the survivors are read");
+    assert!(!check(&r, "offsets_consistent").ok, "lost offsets were written again with other records");
+    assert!(check(&r, "committed_logs_agree").ok, "ZooKeeper fsyncs before it acks: nothing lost there");
+    assert!(kind(&evs, "kafka.registered").iter().filter(|e| t_us(e) > crash).count() >= 3, "every broker came back");
+}
+
+#[test]
+fn a_power_loss_with_fsync_per_message_loses_nothing_acknowledged() {
+    let (r, trace) = run_traced(&load("power-loss-fsync.toml"), 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    crashed_together(&events(&trace));
+    assert!(check(&r, "no_acked_loss").ok);
+    assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
+    let acked = metric(&r, "messages_acked");
+    assert!(acked > 2000, "{acked}");
+    // The setting is honoured: at least one fsync per record on each of the three replicas.
+    let unsynced = run(&load("power-loss-unsynced.toml"), 1);
+    let (with, without) = (metric(&r, "disk_fsyncs"), metric(&unsynced, "disk_fsyncs"));
+    assert!(with > 3 * acked && without < acked / 2, "fsyncs with log.flush.interval.messages=1: {with}, without: {without}");
 }
