@@ -10,6 +10,10 @@
 //! Faults behave like real TCP, which is what makes ZooKeeper's and Kafka's own timeouts matter:
 //! - a **partition** holds data in flight (TCP keeps retransmitting); after a heal it is delivered,
 //!   unless the partition outlasted `tcp_give_up_ms`, in which case the connection breaks;
+//! - a **port-scoped partition** ([`Net::block_port`]) does the same to the connections of one
+//!   service only — those whose listening port is the given one, in either direction — as
+//!   `iptables -A INPUT -p tcp --dport 9092 -j DROP` plus the matching `--sport` rule would: the
+//!   hosts' other services (ZooKeeper on 2181/2888/3888) keep talking;
 //! - a **process death** closes its sockets: the peer reads end-of-stream after the data in flight;
 //! - a **host crash** says nothing: peers hear silence until their own timeouts fire, and the first
 //!   segment that reaches the rebooted host is answered with a reset.
@@ -97,6 +101,9 @@ struct NetState {
     hosts: BTreeMap<String, HostNic>,
     /// Directed links that drop everything: (from, to).
     blocked: BTreeSet<(String, String)>,
+    /// Directed links that drop one service's traffic: (from, to, listening port). A connection's
+    /// port is the one its server listens on, so both directions of it are matched.
+    blocked_ports: BTreeSet<(String, String, u16)>,
     listeners: BTreeMap<(String, u16), (u64, Box<dyn Any + Send>)>,
     /// Pipes that may hold packets during a partition, released on heal.
     pipes: Vec<Weak<dyn Releasable>>,
@@ -123,6 +130,12 @@ fn now_us() -> u64 {
 impl NetState {
     fn is_blocked(&self, from: &str, to: &str) -> bool {
         self.blocked.contains(&(from.to_string(), to.to_string()))
+    }
+
+    /// Whether traffic from `from` to `to` on a connection to listening port `port` is dropped:
+    /// the whole link is blocked, or that port on it.
+    fn is_blocked_on(&self, from: &str, to: &str, port: u16) -> bool {
+        self.is_blocked(from, to) || self.blocked_ports.contains(&(from.to_string(), to.to_string(), port))
     }
 
     fn one_way_latency(&self, from: &str, to: &str) -> Duration {
@@ -185,6 +198,7 @@ impl Net {
                 params,
                 hosts: BTreeMap::new(),
                 blocked: BTreeSet::new(),
+                blocked_ports: BTreeSet::new(),
                 listeners: BTreeMap::new(),
                 pipes: Vec::new(),
                 next_conn: 1,
@@ -245,7 +259,29 @@ impl Net {
         if st.blocked.insert((from.to_string(), to.to_string())) {
             drop(st);
             self.tracer.emit(now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to });
-            self.hold_in_flight(from, to);
+            self.hold_in_flight(from, to, None);
+        }
+    }
+
+    /// Drops the traffic of connections to listening port `port` between every host of `a` and
+    /// every host of `b`, both directions; other services on those hosts keep talking.
+    pub fn partition_port(&self, a: &[String], b: &[String], port: u16) {
+        for x in a {
+            for y in b {
+                self.block_port(x, y, port);
+                self.block_port(y, x, port);
+            }
+        }
+    }
+
+    /// Drops traffic from `from` to `to` on connections whose server listens on `port` (the
+    /// requests to a service on `to`, and the responses of a service on `from`).
+    pub fn block_port(&self, from: &str, to: &str, port: u16) {
+        let mut st = lock(&self.state);
+        if st.blocked_ports.insert((from.to_string(), to.to_string(), port)) {
+            drop(st);
+            self.tracer.emit(now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to, "port" => port });
+            self.hold_in_flight(from, to, Some(port));
         }
     }
 
@@ -254,11 +290,17 @@ impl Net {
         lock(&self.state).is_blocked(from, to)
     }
 
+    /// True if traffic from `from` to `to` on a connection to listening port `port` is dropped.
+    pub fn is_blocked_on(&self, from: &str, to: &str, port: u16) -> bool {
+        lock(&self.state).is_blocked_on(from, to, port)
+    }
+
     /// Removes every partition; held data flows again (or the connection breaks if TCP gave up).
     pub fn heal(&self) {
         let pipes = {
             let mut st = lock(&self.state);
             st.blocked.clear();
+            st.blocked_ports.clear();
             st.pipes.retain(|p| p.strong_count() > 0);
             st.pipes.clone()
         };
@@ -268,11 +310,11 @@ impl Net {
         }
     }
 
-    /// Data in flight on a newly blocked link is held too: it was "on the wire".
-    fn hold_in_flight(&self, from: &str, to: &str) {
+    /// Data in flight on a newly blocked link (or port of it) is held too: it was "on the wire".
+    fn hold_in_flight(&self, from: &str, to: &str, port: Option<u16>) {
         let pipes: Vec<_> = lock(&self.state).pipes.iter().filter_map(Weak::upgrade).collect();
         for p in pipes {
-            p.hold_if(from, to);
+            p.hold_if(from, to, port);
         }
     }
 
@@ -313,7 +355,7 @@ impl Net {
                 let from_h = st.hosts.get(from).ok_or_else(|| NetError::UnknownHost(from.to_string()))?;
                 let from_epoch = from_h.epoch;
                 let to_h = st.hosts.get(to).ok_or_else(|| NetError::UnknownHost(to.to_string()))?;
-                let reachable = to_h.up && !st.is_blocked(from, to) && !st.is_blocked(to, from);
+                let reachable = to_h.up && !st.is_blocked_on(from, to, port) && !st.is_blocked_on(to, from, port);
                 (reachable, st.one_way_latency(from, to), from_epoch)
             };
             if reachable {
@@ -345,8 +387,8 @@ impl Net {
                             let sender = sender.clone();
                             let id = st.next_conn;
                             st.next_conn += 1;
-                            let up: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(from, to)));
-                            let down: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(to, from)));
+                            let up: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(from, to, port)));
+                            let down: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(to, from, port)));
                             st.pipes.push(Arc::downgrade(&(up.clone() as Arc<dyn Releasable>)));
                             st.pipes.push(Arc::downgrade(&(down.clone() as Arc<dyn Releasable>)));
                             drop(st);
@@ -443,6 +485,8 @@ impl<T> Packet<T> {
 struct Pipe<T> {
     src: String,
     dst: String,
+    /// The connection's listening port (what a port-scoped partition matches).
+    port: u16,
     q: VecDeque<Packet<T>>,
     last_deliver: Option<Instant>,
     waker: Option<Waker>,
@@ -455,10 +499,11 @@ struct Pipe<T> {
 }
 
 impl<T> Pipe<T> {
-    fn new(src: &str, dst: &str) -> Self {
+    fn new(src: &str, dst: &str, port: u16) -> Self {
         Pipe {
             src: src.to_string(),
             dst: dst.to_string(),
+            port,
             q: VecDeque::new(),
             last_deliver: None,
             waker: None,
@@ -492,14 +537,16 @@ impl<T> Pipe<T> {
 
 /// Type-erased view of a pipe for partitions and heals.
 trait Releasable: Send + Sync {
-    fn hold_if(&self, from: &str, to: &str);
+    /// Holds this pipe's in-flight data if it runs `from` → `to` (and, for a port-scoped block,
+    /// belongs to a connection to `port`).
+    fn hold_if(&self, from: &str, to: &str, port: Option<u16>);
     fn release(&self, net: &Net);
 }
 
 impl<T: Wire> Releasable for Mutex<Pipe<T>> {
-    fn hold_if(&self, from: &str, to: &str) {
+    fn hold_if(&self, from: &str, to: &str, port: Option<u16>) {
         let mut p = lock(self);
-        if p.src != from || p.dst != to {
+        if p.src != from || p.dst != to || port.is_some_and(|port| port != p.port) {
             return;
         }
         let now = Instant::now();
@@ -519,7 +566,7 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
         let mut st = lock(&net.state);
         let give_up = Duration::from_millis(st.params.tcp_give_up_ms);
         let mut p = lock(self);
-        if st.is_blocked(&p.src, &p.dst) {
+        if st.is_blocked_on(&p.src, &p.dst, p.port) {
             return;
         }
         let now = Instant::now();
@@ -616,7 +663,7 @@ impl<T: Wire> Conn<T> {
             Some(false) => {
                 // A rebooted host answers with RST; a dark one swallows the segment.
                 let rebooted = st.hosts.get(&self.peer).is_some_and(|h| h.up && h.epoch != p.receiver_epoch);
-                if rebooted && !st.is_blocked(&self.local, &self.peer) {
+                if rebooted && !st.is_blocked_on(&self.local, &self.peer, self.port) {
                     p.break_with(NetError::Reset);
                     lock(&self.rx).break_with(NetError::Reset);
                     return Err(NetError::Reset);
@@ -638,7 +685,7 @@ impl<T: Wire> Conn<T> {
             )
         });
         let now = Instant::now();
-        let deliver_at = if st.is_blocked(&self.local, &self.peer) || p.q.iter().any(|x| x.deliver_at().is_none()) {
+        let deliver_at = if st.is_blocked_on(&self.local, &self.peer, self.port) || p.q.iter().any(|x| x.deliver_at().is_none()) {
             None
         } else {
             let at = st.schedule(&self.local, &self.peer, size);
@@ -747,7 +794,7 @@ impl<T: Wire> Conn<T> {
     fn close(&self, wake_local: bool) {
         let mut st = lock(&self.net.state);
         let alive = st.host_alive(&self.local, self.epoch);
-        let blocked = st.is_blocked(&self.local, &self.peer);
+        let blocked = st.is_blocked_on(&self.local, &self.peer, self.port);
         let mut tx = lock(&self.tx);
         if tx.broken.is_none() && tx.receiver_gone.is_none() && alive {
             // Orderly close: a FIN follows the data in flight.
@@ -870,6 +917,39 @@ mod tests {
             assert_eq!(e, NetError::TimedOut);
             let e = net.connect::<Msg>("c", "cli", "b", 8, Duration::from_secs(3)).await.unwrap_err();
             assert_eq!(e, NetError::Refused);
+        });
+    }
+
+    #[test]
+    fn port_scoped_partition_blocks_one_service_only() {
+        run(|net| async move {
+            let (c9, s9, _l9) = pair(&net).await;
+            let mut l8 = net.listen::<Msg>("b", "other", 8).unwrap();
+            let c8 = net.connect::<Msg>("a", "cli", "b", 8, Duration::from_secs(1)).await.unwrap();
+            let s8 = l8.accept().await.unwrap();
+            net.partition_port(&["a".into()], &["b".into()], 9);
+            assert!(net.is_blocked_on("a", "b", 9) && net.is_blocked_on("b", "a", 9));
+            assert!(!net.is_blocked_on("a", "b", 8) && !net.is_blocked("a", "b"));
+            // Port 9 is cut both ways, on the open connection and for new ones.
+            c9.send(Msg(1, 10)).unwrap();
+            s9.send(Msg(2, 10)).unwrap();
+            assert_eq!(s9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(), NetError::TimedOut);
+            assert_eq!(c9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(), NetError::TimedOut);
+            let e = net.connect::<Msg>("b", "cli", "a", 9, Duration::from_secs(2)).await.unwrap_err();
+            assert_eq!(e, NetError::TimedOut, "a SYN to port 9 is dropped too");
+            // Port 8 between the same hosts still works.
+            c8.send(Msg(3, 10)).unwrap();
+            assert_eq!(s8.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 3);
+            s8.send(Msg(4, 10)).unwrap();
+            assert_eq!(c8.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 4);
+            // And port 9 to a third host.
+            let mut lc = net.listen::<Msg>("c", "srv", 9).unwrap();
+            let cc = net.connect::<Msg>("a", "cli", "c", 9, Duration::from_secs(1)).await.unwrap();
+            cc.send(Msg(5, 10)).unwrap();
+            assert_eq!(lc.accept().await.unwrap().recv().await.unwrap().0, 5);
+            net.heal();
+            assert_eq!(s9.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 1, "held data flows after heal");
+            assert_eq!(c9.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 2);
         });
     }
 

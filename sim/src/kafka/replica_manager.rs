@@ -122,6 +122,8 @@ impl ReplicaManager {
             retention_ms: (self.cfg.log_retention_ms >= 0).then_some(self.cfg.log_retention_ms),
             retention_bytes: (self.cfg.log_retention_bytes >= 0).then_some(self.cfg.log_retention_bytes),
             index_interval_bytes: self.cfg.log_index_interval_bytes as u32,
+            // `log.flush.interval.messages` (Long.MaxValue by default: never).
+            flush_interval_messages: (self.cfg.log_flush_interval_messages < i64::MAX).then_some(self.cfg.log_flush_interval_messages as u64),
             ..LogConfig::default()
         }
     }

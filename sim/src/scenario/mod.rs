@@ -7,8 +7,9 @@
 //! of (scenario, seed).
 //!
 //! How a run goes (times in the file are measured from the end of set-up):
-//! 1. set-up: ZooKeeper installed everywhere and started on `cluster.zookeepers`
-//!    (`ssh H zkServer.sh start`), `broker_config` applied with `lab set`, brokers started
+//! 1. set-up: ZooKeeper installed everywhere (the seed's zoo.cfg, or one listing the larger
+//!    [`Scenario::ensemble`]) and started on `cluster.zookeepers` (`ssh H zkServer.sh start`),
+//!    `broker_config` applied with `lab set`, brokers started
 //!    with `kafka-server-start.sh -daemon`, topics created with `kafka-topics.sh --create`;
 //!    the runner waits (in virtual time) for the quorum, the broker registrations and a leader
 //!    for every partition;
@@ -52,8 +53,13 @@ pub struct Scenario {
     pub about: String,
     /// Hosts, in order (the seed's master, slave1, slave2 first).
     pub hosts: Vec<String>,
-    /// Hosts running a ZooKeeper server.
+    /// Hosts running a ZooKeeper server (started at set-up and after faults).
     pub zookeepers: Vec<String>,
+    /// The ensemble in zoo.cfg, in host order: the seed's master, slave1, slave2 and every
+    /// further host in `zookeepers` (`server.N`, N = position in `hosts` + 1). A three-host
+    /// ensemble is the seed's zoo.cfg byte for byte; a larger one is installed on every host and
+    /// the brokers' `zookeeper.connect` lists all of it.
+    pub ensemble: Vec<String>,
     /// Hosts running a broker (broker.id = the host's index in the seed: 0, 1, 2).
     pub brokers: Vec<String>,
     /// Hardware profile name.

@@ -100,8 +100,8 @@ struct RawRun {
     settle: Option<S<String>>,
 }
 
-/// The seed's hosts, in order; ZooKeeper's zoo.cfg and the brokers' server.properties are
-/// installed on these three.
+/// The seed's hosts, in order; the brokers' server.properties are installed on these three, and
+/// ZooKeeper's zoo.cfg lists them (plus any further host in `cluster.zookeepers`).
 const SEED_HOSTS: [&str; 3] = ["master", "slave1", "slave2"];
 
 struct Cx<'a> {
@@ -209,6 +209,7 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         about: header(text),
         hosts: seed.clone(),
         zookeepers: seed.clone(),
+        ensemble: seed.clone(),
         brokers: seed.clone(),
         profile: "commodity-2014".into(),
         broker_config: Vec::new(),
@@ -250,7 +251,9 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             sc.hosts = hosts;
         }
         if let Some(z) = &c.zookeepers {
-            sc.zookeepers = cx.hosts(&seed, z, "cluster.zookeepers (the installed zoo.cfg lists master, slave1, slave2)")?;
+            sc.zookeepers = cx.hosts(&sc.hosts, z, "cluster.zookeepers")?;
+            // zoo.cfg lists the seed's three and every further host that runs ZooKeeper.
+            sc.ensemble = sc.hosts.iter().filter(|h| seed.contains(h) || sc.zookeepers.contains(h)).cloned().collect();
         }
         if let Some(b) = &c.brokers {
             sc.brokers = cx.hosts(&seed, b, "cluster.brokers (server.properties is installed on master, slave1, slave2)")?;

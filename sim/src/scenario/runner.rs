@@ -54,13 +54,17 @@ fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<Stri
                 CheckOutcome { name: c.name.clone(), ok: res.ok, expect: c.expect, detail: res.detail }
             })
             .collect();
+        let mut metrics = metrics(&events, r.t0_us);
+        // From the hardware model rather than the trace: fsync calls on every host's disk since
+        // the scenario proper began (ZooKeeper's transaction log, Kafka's flushes and checkpoints).
+        metrics.insert("disk_fsyncs".into(), json!(total_fsyncs(&world).saturating_sub(r.fsyncs_at_t0)));
         let report = Report {
             scenario: sc.name.clone(),
             seed,
             virtual_ms: world.elapsed().as_millis() as u64,
             wall_ms: None,
             checks,
-            metrics: metrics(&events, r.t0_us),
+            metrics,
             trace_hash: world.tracer().hash(),
             transcript: std::mem::take(&mut r.transcript),
         };
@@ -97,7 +101,13 @@ struct Runner {
     transcript: String,
     t0: Instant,
     t0_us: u64,
+    fsyncs_at_t0: u64,
     net: crate::hw::NetParams,
+}
+
+/// fsync calls on every host's disk so far.
+fn total_fsyncs(world: &World) -> u64 {
+    world.host_names().iter().filter_map(|h| world.disk(h).ok()).map(|d| d.counters().fsyncs).sum()
 }
 
 impl Runner {
@@ -105,7 +115,7 @@ impl Runner {
         let mut sh = Shell::new(world.clone());
         sh.think_time = Duration::ZERO;
         let net = world.net().params();
-        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, net }
+        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, fsyncs_at_t0: 0, net }
     }
 
     fn bootstrap(&self) -> Vec<(String, u16)> {
@@ -161,6 +171,22 @@ impl Runner {
     async fn setup(&mut self) {
         self.sh.boot_cluster(false).await;
         let sc = self.sc.clone();
+        // The ensemble always holds the seed's three hosts: more means a zoo.cfg of our own.
+        if sc.ensemble.len() > 3 {
+            // A larger ensemble: zoo.cfg with one server line per member on every host, and the
+            // brokers told about all of it.
+            match crate::zk::install::install_ensemble(&self.world, &sc.ensemble) {
+                Ok(()) => {
+                    self.world.trace("lab", "scenario", "scenario.zk_installed", None, fields! { "ensemble" => sc.ensemble.clone() });
+                    self.transcript.push_str(&format!("(zoo.cfg installed on every host with {} servers: {})\n", sc.ensemble.len(), sc.ensemble.join(", ")));
+                }
+                Err(e) => self.transcript.push_str(&format!("zoo.cfg not installed: {e}\n")),
+            }
+            let connect = sc.ensemble.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+            for b in &sc.brokers {
+                self.exec(&format!("lab set {b} {KAFKA_HOME}/config/server.properties zookeeper.connect={connect}")).await;
+            }
+        }
         for z in &sc.zookeepers {
             self.exec(&format!("ssh {z} zkServer.sh start")).await;
         }
@@ -207,6 +233,7 @@ impl Runner {
         self.setup().await;
         self.t0 = Instant::now();
         self.t0_us = self.world.elapsed().as_micros() as u64;
+        self.fsyncs_at_t0 = total_fsyncs(&self.world);
         self.world.trace("lab", "scenario", "scenario.start", None, fields! { "name" => self.sc.name.as_str() });
         let sc = self.sc.clone();
 
@@ -233,7 +260,11 @@ impl Runner {
 
         let mut fault: Option<Fault> = None;
         for (at, action) in timeline {
-            sleep_until(self.t0 + at).await;
+            // Actions due at the same time run at the same virtual instant (madsim's sleep
+            // would take at least a millisecond even for a deadline already reached).
+            if Instant::now() < self.t0 + at {
+                sleep_until(self.t0 + at).await;
+            }
             match action {
                 Action::Workload(i) => self.start_workload(i),
                 Action::Step(i) => {
@@ -423,7 +454,16 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
         }
     }
     let (completed, errors) = producer.close().await;
-    ctx.trace("scenario.producer_done", None, fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len() });
+    // The exceptions the application saw, by class (`NotEnoughReplicasException`, …).
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &errors {
+        *kinds.entry(e.message.clone()).or_default() += 1;
+    }
+    ctx.trace(
+        "scenario.producer_done",
+        None,
+        fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len(), "error_kinds" => kinds },
+    );
 }
 
 async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
@@ -521,6 +561,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut final_read = 0u64;
     let mut attempted = 0u64;
     let mut send_errors = 0u64;
+    let mut error_kinds: BTreeMap<String, u64> = BTreeMap::new();
     let values = |e: &Event| -> Vec<String> {
         e.fields.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
     };
@@ -536,6 +577,11 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
             "scenario.producer_done" => {
                 attempted += e.u64("attempted").unwrap_or(0);
                 send_errors += e.u64("errors").unwrap_or(0);
+                if let Some(k) = e.fields.get("error_kinds").and_then(Value::as_object) {
+                    for (name, n) in k {
+                        *error_kinds.entry(name.clone()).or_default() += n.as_u64().unwrap_or(0);
+                    }
+                }
             }
             _ => {}
         }
@@ -547,10 +593,36 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     m.insert("messages_acked".into(), json!(acked.len()));
     m.insert("messages_sent_acks0".into(), json!(sent0.len()));
     m.insert("send_errors".into(), json!(send_errors));
+    m.insert("send_errors_by_exception".into(), json!(error_kinds));
     m.insert("messages_consumed".into(), json!(consumed));
     m.insert("final_read".into(), json!(final_read));
     m.insert("acked_missing_from_final_read".into(), json!(lost_acked));
     m.insert("sent_missing_from_final_read".into(), json!(lost_sent));
+    // The longest wait between two acknowledgements: how long producers saw the cluster stall.
+    let acked_at: Vec<u64> = events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.client.acked").map(|e| e.t_us).collect();
+    if let Some(gap) = acked_at.windows(2).map(|w| w[1] - w[0]).max() {
+        m.insert("max_ack_gap_ms".into(), json!(gap / 1000));
+    }
+    // A leader's decision to expire a session counts once its closeSession is committed (applied
+    // somewhere): a leader cut off in a minority decides in vain.
+    let mut expiring: BTreeSet<String> = BTreeSet::new();
+    let mut expired: BTreeSet<String> = BTreeSet::new();
+    for e in events.iter().filter(|e| e.t_us >= t0_us) {
+        match (e.kind.as_str(), e.str("session")) {
+            ("zk.session.expire", Some(s)) => {
+                expiring.insert(s.to_string());
+            }
+            ("zk.apply", Some(s)) if e.str("op") == Some("closeSession") && expiring.contains(s) => {
+                expired.insert(s.to_string());
+            }
+            _ => {}
+        }
+    }
+    m.insert("zk_sessions_expired".into(), json!(expired.len()));
+    m.insert(
+        "kafka_sessions_expired".into(),
+        json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
+    );
     m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us

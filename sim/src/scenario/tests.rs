@@ -174,3 +174,19 @@ fn implicit_tables_parse() {
     let sc = Scenario::parse("topic = [{ name = \"t\" }]\nworkload = [{ kind = \"producer\", topic = \"t\", rate = 1 }]\n").expect("inline tables");
     assert_eq!(sc.workloads.len(), 1);
 }
+
+#[test]
+fn zookeeper_may_run_on_further_hosts() {
+    let five = "[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\", \"slave3\", \"client\", \"slave4\"]\nzookeepers = [\"master\", \"slave1\", \"slave2\", \"slave3\", \"slave4\"]\n";
+    let sc = Scenario::parse(five).expect("valid");
+    assert_eq!(sc.ensemble, vec!["master", "slave1", "slave2", "slave3", "slave4"], "host order, without the client");
+    assert_eq!(sc.brokers, vec!["master", "slave1", "slave2"], "brokers stay on the seed's hosts");
+    // A subset of the seed's hosts runs on the seed's zoo.cfg.
+    let sc = Scenario::parse("[cluster]\nzookeepers = [\"slave1\"]\n").expect("valid");
+    assert_eq!(sc.ensemble, vec!["master", "slave1", "slave2"]);
+    let e = err("[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\"]\nzookeepers = [\"master\", \"slave3\"]\n");
+    assert_eq!((e.line, e.column), (3, 25), "{e}");
+    assert!(e.message.contains("unknown host 'slave3'"), "{e}");
+    let e = err("[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\", \"slave3\"]\nbrokers = [\"slave3\"]\n");
+    assert!(e.message.contains("server.properties is installed on master, slave1, slave2"), "{e}");
+}

@@ -3,7 +3,8 @@
 //! A line is what an operator types on the seed's hosts: `ssh slave1 zkServer.sh status`,
 //! `zkCli.sh -server master:2181 get /lab`, `jps`, `kill -9 3844`, `sleep 5`, plus simulator
 //! controls that start with `lab` (`lab crash slave1`, `lab partition master | slave1 slave2`,
-//! `lab heal`, `lab status`). Every command runs inside the simulation and takes the virtual
+//! `lab partition master | slave1 slave2 --port 9092` to cut one service only, `lab heal`,
+//! `lab status`). Every command runs inside the simulation and takes the virtual
 //! time its work takes; between lines a learner's think time passes (1 s by default), as it
 //! does at a real keyboard. Errors print the real tools' wording and the shell goes on.
 //!
@@ -19,12 +20,14 @@
 //! ```
 
 pub mod lexer;
+pub mod partition;
 pub mod term;
 
 use crate::trace::fields;
 use crate::world::World;
 use crate::zk;
 use std::time::Duration;
+use partition::{PartitionSpec, PARTITION_USAGE};
 use term::Term;
 
 /// Something the shell asks its caller to do outside the simulation (files on the real disk).
@@ -533,28 +536,35 @@ impl Shell {
                 }
             },
             "partition" => {
-                // `lab partition A B | C D` (two-way) or `lab partition A -> B` (one-way).
-                if let Some(i) = rest.iter().position(|w| w == "->") {
-                    let (from, to) = (&rest[..i], &rest[i + 1..]);
-                    for f in from {
-                        for t in to {
-                            self.world.net().block(f, t);
-                        }
+                let spec = match PartitionSpec::parse(rest) {
+                    Ok(spec) => spec,
+                    Err(e) => {
+                        self.term.err(&format!("lab: {e}"));
+                        self.term.err(PARTITION_USAGE);
+                        return 2;
                     }
-                    return 0;
-                }
-                let Some(bar) = rest.iter().position(|w| w == "|") else {
-                    self.term.err("lab: usage: lab partition HOST… | HOST…   or   lab partition HOST -> HOST");
-                    return 2;
                 };
-                let (a, b) = (&rest[..bar], &rest[bar + 1..]);
-                for h in a.iter().chain(b) {
+                for h in spec.a.iter().chain(&spec.b) {
                     if self.world.host(h).is_err() {
                         self.term.err(&format!("lab: unknown host {h}"));
                         return 2;
                     }
                 }
-                self.world.net().partition(a, b);
+                let net = self.world.net();
+                match (spec.one_way, spec.port) {
+                    (false, None) => net.partition(&spec.a, &spec.b),
+                    (false, Some(port)) => net.partition_port(&spec.a, &spec.b, port),
+                    (true, port) => {
+                        for f in &spec.a {
+                            for t in &spec.b {
+                                match port {
+                                    None => net.block(f, t),
+                                    Some(port) => net.block_port(f, t, port),
+                                }
+                            }
+                        }
+                    }
+                }
                 0
             }
             "heal" => {
@@ -579,7 +589,7 @@ impl Shell {
             "net" => self.lab_net(rest),
             "disk" => self.lab_disk(rest),
             _ => {
-                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE | disk HOST full|free");
+                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… [--port N] | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE | disk HOST full|free");
                 2
             }
         }
