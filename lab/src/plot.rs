@@ -39,21 +39,35 @@ pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets:
             .ok_or_else(|| anyhow!("the trace has no appended records; name the topic with --topic"))?,
     };
     let h = viz::partition_log::PartitionHistory::from_events(&events, &topic, partition)?;
-    let window = match offsets {
-        Some(s) => parse_range(s).with_context(|| format!("--offsets {s}"))?,
-        None => h.default_window(),
+    let windows = match offsets {
+        Some(s) => vec![parse_range(s).with_context(|| format!("--offsets {s}"))?],
+        None => h.default_windows(),
     };
-    let svg = viz::partition_log::render_svg(&h, window)?;
+    let svg = viz::partition_log::render_svg(&h, &windows)?;
     std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
-    let lost: Vec<String> = h.lost_offsets().iter().map(i64::to_string).collect();
+    let lost = ranges(&h.lost_offsets());
     println!(
-        "wrote {out}: {topic}-{partition}, offsets {}..{}, {} replicas, lost offsets: {}",
-        window.0,
-        window.1,
+        "wrote {out}: {topic}-{partition}, offsets {}, {} replicas, lost offsets: {}",
+        windows.iter().map(|w| format!("{}..{}", w.0, w.1)).collect::<Vec<_>>().join(" "),
         h.replicas.len(),
-        if lost.is_empty() { "none".to_string() } else { lost.join(",") }
+        if lost.is_empty() { "none".to_string() } else { lost }
     );
     Ok(0)
+}
+
+/// `1,2,3,7` → `1-3,7`.
+fn ranges(offsets: &std::collections::BTreeSet<i64>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut it = offsets.iter().copied().peekable();
+    while let Some(a) = it.next() {
+        let mut b = a;
+        while it.peek() == Some(&(b + 1)) {
+            b += 1;
+            it.next();
+        }
+        out.push(if a == b { a.to_string() } else { format!("{a}-{b}") });
+    }
+    out.join(",")
 }
 
 /// `lab plot spacetime`: a stretch of the run as a space-time diagram.
@@ -111,7 +125,13 @@ fn parse_range(s: &str) -> Result<(i64, i64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{parse_range, ranges};
+
+    #[test]
+    fn offset_ranges() {
+        assert_eq!(ranges(&[1, 2, 3, 7, 9, 10].into_iter().collect()), "1-3,7,9-10");
+        assert_eq!(ranges(&Default::default()), "");
+    }
 
     #[test]
     fn ranges() {

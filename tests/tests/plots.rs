@@ -16,14 +16,14 @@ fn the_partition_log_view_shows_the_record_hw_truncation_lost() {
     let h = viz::partition_log::PartitionHistory::from_events(&events, "events", 0).expect("history");
     assert_eq!(h.lost_offsets().into_iter().collect::<Vec<_>>(), vec![199], "the acknowledged record at 199");
     assert_eq!(h.final_leader, Some(2), "slave2 leads at the end");
-    let window = h.default_window();
-    assert!(window.0 <= 199 && 199 < window.1, "{window:?}");
-    let svg = viz::partition_log::render_svg(&h, window).expect("svg");
+    let windows = h.default_windows();
+    assert!(windows.iter().any(|w| w.0 <= 199 && 199 < w.1), "{windows:?}");
+    let svg = viz::partition_log::render_svg(&h, &windows).expect("svg");
     assert!(svg.contains("broker 2 (slave2)") && svg.contains("final leader 2"), "labels");
     assert!(svg.matches(">\n199\n</text>").count() >= 4, "199 on the logs and in the lost rows");
     let again = viz::parse_jsonl(&trace_of("hw-truncation-loss.toml", 1)).expect("trace");
     let h2 = viz::partition_log::PartitionHistory::from_events(&again, "events", 0).expect("history");
-    assert_eq!(viz::partition_log::render_svg(&h2, window).expect("svg"), svg, "same seed, same picture");
+    assert_eq!(viz::partition_log::render_svg(&h2, &windows).expect("svg"), svg, "same seed, same picture");
 
     // With KIP-101 truncation nothing is lost.
     let kept = viz::parse_jsonl(&trace_of("hw-truncation-kip101.toml", 1)).expect("trace");
@@ -52,13 +52,13 @@ fn the_perfetto_export_has_tracks_flows_and_the_faults() {
 /// --scenario scenarios/FILE --seed N -o book/src/figures/NAME.svg`. `UPDATE_BOOK=1` rewrites them.
 #[test]
 fn the_book_figures_match_a_fresh_render() {
-    let figures = [("hw-truncation-loss.toml", 1, "events", "hw-truncation-loss.svg")];
+    let figures = [("hw-truncation-loss.toml", 1, "events", "hw-truncation-loss.svg"), ("unclean-election-loss.toml", 1, "events", "unclean-election-loss.svg")];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/figures");
     let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
     for (scenario, seed, topic, file) in figures {
         let events = viz::parse_jsonl(&trace_of(scenario, seed)).expect("trace");
         let h = viz::partition_log::PartitionHistory::from_events(&events, topic, 0).expect("history");
-        let svg = viz::partition_log::render_svg(&h, h.default_window()).expect("svg");
+        let svg = viz::partition_log::render_svg(&h, &h.default_windows()).expect("svg");
         let path = dir.join(file);
         if update {
             std::fs::write(&path, &svg).expect("write figure");
@@ -80,4 +80,21 @@ fn the_space_time_diagram_of_a_failover_shows_crash_expiry_leader_and_isr_and_th
     // The old leader's band ends at the crash; the new one starts on slave1.
     assert!(svg.matches("leader events-0").count() >= 2, "two leadership bands");
     assert_eq!(viz::spacetime::render_svg(&events, &opts).expect("svg"), svg, "same seed, same picture");
+}
+
+#[test]
+fn the_unclean_election_view_shows_the_old_leaders_lost_offsets_and_the_divergent_log() {
+    let events = viz::parse_jsonl(&trace_of("unclean-election-loss.toml", 1)).expect("trace");
+    let h = viz::partition_log::PartitionHistory::from_events(&events, "events", 0).expect("history");
+    let lost = h.lost_offsets();
+    let divergent = h.divergent_offsets();
+    assert!(lost.len() > 100 && !divergent.is_empty(), "{} lost, {} divergent", lost.len(), divergent.len());
+    assert!(h.replicas[&0].lost.len() == lost.len(), "the old leader (broker 0) lost them");
+    assert_ne!(h.final_leader, Some(0), "an out-of-ISR replica leads");
+    let svg = viz::partition_log::render_svg(&h, &h.default_windows()).expect("svg");
+    let first_lost = lost.first().copied().unwrap_or(-1);
+    let first_div = divergent.first().copied().unwrap_or(-1);
+    for o in [first_lost, first_lost + 1, first_div] {
+        assert!(svg.contains(&format!(">\n{o}\n</text>")), "offset {o} is labelled");
+    }
 }

@@ -120,18 +120,38 @@ impl PartitionHistory {
         self.replicas.values().flat_map(|r| r.lost.iter().map(|l| l.0)).collect()
     }
 
-    /// The default window: around the losses if any, else the last 40 offsets.
-    pub fn default_window(&self) -> (i64, i64) {
-        let end = self.replicas.values().map(|r| r.leo).max().unwrap_or(0);
-        let lost = self.lost_offsets();
-        match (lost.first(), lost.last()) {
-            (Some(&a), Some(&b)) => {
-                let from = (a - 6).max(0);
-                (from, (b + 6).min(end.max(b + 1)).max(from + 1).min(from + 60))
-            }
-            _ => ((end - 40).max(0), end.max(1)),
-        }
+    /// Offsets where a replica holds a different record than the final leader.
+    pub fn divergent_offsets(&self) -> BTreeSet<i64> {
+        let Some(leader) = self.final_leader.and_then(|l| self.replicas.get(&l)) else { return BTreeSet::new() };
+        self.replicas
+            .values()
+            .flat_map(|r| r.records.iter().filter(|(o, c)| leader.records.get(o).is_some_and(|lc| lc != *c)).map(|(o, _)| *o))
+            .collect()
     }
+
+    /// The default windows: where the logs start to diverge and where records start to be lost
+    /// (24 offsets each, merged when they overlap), else the last 40 offsets.
+    pub fn default_windows(&self) -> Vec<(i64, i64)> {
+        let end = self.replicas.values().map(|r| r.leo).max().unwrap_or(0).max(1);
+        let starts: BTreeSet<i64> = [self.divergent_offsets().first(), self.lost_offsets().first()].into_iter().flatten().copied().collect();
+        if starts.is_empty() {
+            return vec![((end - 40).max(0), end)];
+        }
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for s in starts {
+            let w = ((s - 4).max(0), (s + 20).min(end.max(s + 1)));
+            match out.last_mut() {
+                Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                _ => out.push(w),
+            }
+        }
+        out
+    }
+}
+
+/// The column whose left edge marks `offset` (a LEO or HW: the first offset not included).
+fn mark_column(cols: &[Option<i64>], offset: i64) -> Option<i32> {
+    cols.iter().position(|c| *c == Some(offset)).or_else(|| cols.iter().position(|c| *c == Some(offset - 1)).map(|k| k + 1)).map(|k| k as i32)
 }
 
 /// Removes records at and above `to` from a replica's log, remembering them as lost.
@@ -149,13 +169,23 @@ const ROW: i32 = 20;
 const LEFT: i32 = 150;
 const TOP: i32 = 40;
 
-/// Draws the view of offsets `window` (from, to excluded) as SVG text.
-pub fn render_svg(h: &PartitionHistory, window: (i64, i64)) -> Result<String, VizError> {
-    let (from, to) = window;
-    if to <= from {
-        return Err(VizError::Nothing(format!("empty offset window {from}..{to}")));
+/// Draws the view of the offsets in `windows` (each `from..to`, `to` excluded; a gap column
+/// between windows) as SVG text.
+pub fn render_svg(h: &PartitionHistory, windows: &[(i64, i64)]) -> Result<String, VizError> {
+    let mut cols: Vec<Option<i64>> = Vec::new();
+    for (i, &(from, to)) in windows.iter().enumerate() {
+        if to <= from {
+            return Err(VizError::Nothing(format!("empty offset window {from}..{to}")));
+        }
+        if i > 0 {
+            cols.push(None);
+        }
+        cols.extend((from..to).map(Some));
     }
-    let n = (to - from) as i32;
+    if cols.is_empty() {
+        return Err(VizError::Nothing("no offset window".into()));
+    }
+    let n = cols.len() as i32;
     let brokers: Vec<(&i64, &ReplicaLog)> = h.replicas.iter().collect();
     let logs_h = brokers.len() as i32 * (2 * ROW + 12);
     let isr_top = TOP + logs_h + 40;
@@ -164,7 +194,7 @@ pub fn render_svg(h: &PartitionHistory, window: (i64, i64)) -> Result<String, Vi
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
-        draw(&root, h, &brokers, from, n, isr_top, width).map_err(|e| VizError::Draw(e.to_string()))?;
+        draw(&root, h, &brokers, &cols, isr_top, width).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
     Ok(svg)
@@ -176,8 +206,7 @@ fn draw(
     root: &Area<'_>,
     h: &PartitionHistory,
     brokers: &[(&i64, &ReplicaLog)],
-    from: i64,
-    n: i32,
+    cols: &[Option<i64>],
     isr_top: i32,
     width: i32,
 ) -> Result<(), Box<dyn std::error::Error + 'static>> {
@@ -193,7 +222,7 @@ fn draw(
     root.fill(&WHITE)?;
     let leader = h.final_leader.and_then(|l| h.replicas.get(&l));
     root.draw(&text(
-        &format!("{}-{}: each replica's log (offsets {}..{}), final leader {}, HW {}", h.topic, h.partition, from, from + n as i64, h.final_leader.map_or("none".to_string(), |l| l.to_string()), h.hw),
+        &format!("{}-{}: each replica's log, final leader {}, HW {}", h.topic, h.partition, h.final_leader.map_or("none".to_string(), |l| l.to_string()), h.hw),
         10,
         16,
         14,
@@ -203,9 +232,13 @@ fn draw(
         let y = TOP + row as i32 * (2 * ROW + 12);
         root.draw(&text(&format!("broker {b} ({})", r.host), 8, y + ROW / 2, 12, &BLACK))?;
         root.draw(&text("lost", 100, y + ROW + ROW / 2, 10, &red))?;
-        for k in 0..n {
-            let off = from + k as i64;
+        for (k, col) in cols.iter().enumerate() {
+            let k = k as i32;
             let x = LEFT + k * CELL;
+            let Some(off) = *col else {
+                root.draw(&centered("⋯".to_string(), x + CELL / 2 - 1, y + ROW / 2, 12))?;
+                continue;
+            };
             if let Some(crc) = r.records.get(&off) {
                 let same = leader.and_then(|l| l.records.get(&off)) == Some(crc);
                 let fill = if !same { orange } else if off < h.hw { green } else { yellow };
@@ -220,16 +253,14 @@ fn draw(
             }
         }
         // LEO mark: after the last offset the replica holds, when it is in the window.
-        let leo_k = (r.leo - from) as i32;
-        if (0..=n).contains(&leo_k) {
+        if let Some(leo_k) = mark_column(cols, r.leo) {
             let x = LEFT + leo_k * CELL - 1;
             root.draw(&PathElement::new(vec![(x, y - 3), (x, y + ROW + 3)], BLUE.stroke_width(2)))?;
             root.draw(&text(&format!("LEO {}", r.leo), x + 3, y - 4, 9, &BLUE))?;
         }
     }
     // HW of the final leader, across every row.
-    let hw_k = (h.hw - from) as i32;
-    if (0..=n).contains(&hw_k) {
+    if let Some(hw_k) = mark_column(cols, h.hw) {
         let x = LEFT + hw_k * CELL - 1;
         let bottom = TOP + brokers.len() as i32 * (2 * ROW + 12) - 8;
         root.draw(&PathElement::new(vec![(x, TOP - 6), (x, bottom)], BLACK.stroke_width(1)))?;
@@ -306,10 +337,15 @@ mod tests {
         assert_eq!(h.replicas[&0].lost, vec![(2, 12, 9)]);
         assert_eq!(h.replicas[&1].records.get(&2), Some(&99));
         assert_eq!(h.lost_offsets().into_iter().collect::<Vec<_>>(), vec![2]);
-        let svg = render_svg(&h, (0, 4)).expect("svg");
+        let svg = render_svg(&h, &[(0, 4)]).expect("svg");
         assert!(svg.contains("broker 0 (master)") && svg.contains("LEO 3"), "{svg}");
-        assert_eq!(render_svg(&h, (0, 4)).expect("svg"), svg, "deterministic");
-        assert!(render_svg(&h, (3, 3)).is_err());
+        assert_eq!(render_svg(&h, &[(0, 4)]).expect("svg"), svg, "deterministic");
+        assert!(render_svg(&h, &[(3, 3)]).is_err());
+        assert!(render_svg(&h, &[]).is_err());
+        assert_eq!(h.divergent_offsets().into_iter().collect::<Vec<_>>(), Vec::<i64>::new(), "master's 12 is lost, not divergent");
+        assert_eq!(h.default_windows(), vec![(0, 3)]);
+        let two = render_svg(&h, &[(0, 1), (2, 3)]).expect("svg");
+        assert!(two.contains("⋯"), "a gap column between windows");
         assert!(PartitionHistory::from_events(&[], "t", 0).is_err());
     }
 }
