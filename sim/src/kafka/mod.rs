@@ -3,7 +3,8 @@
 //! Names mirror the real source: [`server`] is `KafkaServer` (with `KafkaController` in
 //! [`controller`] and the `ReplicaManager` in [`replica_manager`]); [`log`] is `Log`/`LogSegment`;
 //! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
-//! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing.
+//! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing;
+//! [`zk_consumer`] is the old consumer, `ZookeeperConsumerConnector`.
 
 pub mod admin;
 pub mod clients;
@@ -15,4 +16,5 @@ pub mod proto;
 pub mod replica_manager;
 pub mod server;
 pub mod tools;
+pub mod zk_consumer;
 pub mod zk_utils;
