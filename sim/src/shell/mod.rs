@@ -7,6 +7,12 @@
 //! time its work takes; between lines a learner's think time passes (1 s by default), as it
 //! does at a real keyboard. Errors print the real tools' wording and the shell goes on.
 //!
+//! Job control is bash's ([`jobs`]): `cmd &` prints `[N] PID` and leaves the program running, its
+//! output still reaching the terminal; `jobs [-l|-p]`, `kill [-9] %N|PID`, `fg`/`bg` and `wait`
+//! work on the table, and what changed (`[1]+  Exit 143 …`, `Killed`, `Done`, `Stopped`) is
+//! printed at the end of the line, where bash prints it before the next prompt. `help` lists the
+//! commands.
+//!
 //! ```
 //! use sim::world::{Sim, WorldConfig};
 //! use sim::shell::Shell;
