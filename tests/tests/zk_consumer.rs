@@ -312,12 +312,12 @@ fn a_consumer_cut_off_from_zookeeper_registers_again_after_its_session_expired()
         sh.exec_line("sleep 10").await;
         sh.exec_line("zkCli.sh -server master:2181 ls /consumers/workers/ids").await;
         let out = sh.take_output();
-        let ids = znode_list(out.lines().filter(|l| l.starts_with('[') && !l.starts_with("[1]")).next_back().unwrap_or("[]"));
+        let ids = znode_list(out.lines().rfind(|l| l.starts_with('[') && !l.starts_with("[1]")).unwrap_or("[]"));
         assert_eq!(ids.len(), 1, "registered again: {out}");
         assert!(ids[0].starts_with("workers_client-"));
         let trace = world.tracer().events();
         let expired = trace.iter().position(|e| e.kind == "kafka.zkconsumer.session_expired").expect("the consumer saw its session expire");
-        let owned_after = trace[expired..].iter().filter(|e| e.kind == "kafka.zkconsumer.owned").last().expect("owned again");
+        let owned_after = trace[expired..].iter().rfind(|e| e.kind == "kafka.zkconsumer.owned").expect("owned again");
         assert_eq!(owned_after.fields["partitions"], serde_json::json!([["shared", 0], ["shared", 1]]));
         sh.exec_line("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/1").await;
         assert_eq!(znode_data(&sh.take_output()), format!("{}-0", ids[0]));
@@ -348,4 +348,28 @@ fn group_flags_and_config_errors_say_what_0_9_says() {
     assert!(bad.ends_with("boolean values must be either 'true' or 'false\n"), "{bad}");
     // --group names a real group: it stays (with its offsets) after the consumer exits.
     assert_eq!(znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers", 0)), vec!["g2".to_string()]);
+}
+
+#[test]
+fn the_fetcher_follows_a_partition_to_its_new_leader() {
+    // p0 is led by broker 0 (master); stopping it moves the leadership to broker 1 and the
+    // consumer's leader finder follows.
+    let script = format!(
+        "{SETUP}\n{c} &\nsleep 3\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic shared --request-required-acks -1\na\nb\nc\nd\n^D\n\
+         sleep 2\nkafka-server-stop.sh\nsleep 3\n\
+         kafka-console-producer.sh --broker-list slave1:9092 --topic shared --request-required-acks -1\ne\nf\ng\nh\n^D\n\
+         sleep 3\nkill %1\nsleep 1",
+        c = consumer("")
+    );
+    let run = run_script(28, true, &script);
+    let end = run.output_of("sleep 1", 0);
+    assert!(end.contains("Processed a total of 8 messages"), "{}", run.output);
+    for v in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        assert_eq!(run.output.lines().filter(|l| *l == v).count(), 1, "{v}: {}", run.output);
+    }
+    let lost = events(&run, "kafka.zkconsumer.leader_lost");
+    assert!(lost.iter().any(|e| e["broker"] == 0 && e["partitions"] == serde_json::json!([["shared", 0]])), "{lost:?}");
+    let added = events(&run, "kafka.zkconsumer.fetcher_added");
+    assert!(added.last().is_some_and(|e| e["broker"] == 1 && e["partitions"] == serde_json::json!([["shared", 0]])), "{added:?}");
 }

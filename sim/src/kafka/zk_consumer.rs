@@ -27,8 +27,9 @@
 //! Every step is a trace event (`kafka.zkconsumer.*`): `registered`, `rebalance` (one per try),
 //! `released`, `claim_conflict`, `owned` (the partitions a consumer owns from then on, with its
 //! own rebalance count and the `cversion` of `/consumers/<group>/ids` it assigned from: the
-//! membership "generation"), `rebalance_failed`, `offset_reset`, `commit`, `session_expired`,
-//! `shutdown`; each record handed to the application is a `kafka.client.consumed`.
+//! membership "generation"), `rebalance_failed`, `fetcher_added`, `leader_lost`, `offset_reset`,
+//! `commit`, `session_expired`, `shutdown`; each record handed to the application is a
+//! `kafka.client.consumed`.
 //!
 //! Deviations: `offsets.storage=kafka` (0.9's offset manager) is refused; a ZooKeeper operation
 //! that fails with `ConnectionLoss` fails the rebalance attempt instead of waiting for the
@@ -483,16 +484,23 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
                 break;
             }
         }
+        let mut added: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
         {
             let mut st = lock(&fc.state);
             for (key, leader) in leaders {
                 let Some(info) = st.no_leader.remove(&key) else { continue };
+                added.entry(leader.id).or_default().push(key.clone());
                 st.by_broker.entry(leader.id).or_default().insert(key, info);
-                if !st.threads.contains_key(&leader.id) {
-                    let t = madsim::task::spawn(fetcher_thread(fc.clone(), leader.clone()));
-                    st.threads.insert(leader.id, t);
-                }
+                st.threads.entry(leader.id).or_insert_with(|| madsim::task::spawn(fetcher_thread(fc.clone(), leader.clone())));
             }
+        }
+        for (broker, partitions) in added {
+            // "Added fetcher for partitions …".
+            fc.ctx.trace(
+                "kafka.zkconsumer.fetcher_added",
+                None,
+                fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "broker" => broker, "partitions" => partitions },
+            );
         }
         madsim::time::sleep(Duration::from_millis(fc.config.refresh_leader_backoff_ms)).await;
     }
@@ -500,6 +508,11 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
 
 /// Gives partitions back to the leader finder (`addPartitionsWithError`).
 fn lose_leader(fc: &FetchCtx, broker: i32, keys: &[(String, i32)]) {
+    fc.ctx.trace(
+        "kafka.zkconsumer.leader_lost",
+        None,
+        fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "broker" => broker, "partitions" => keys.to_vec() },
+    );
     {
         let mut st = lock(&fc.state);
         for k in keys {
@@ -529,18 +542,25 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             madsim::time::sleep(backoff).await;
             continue;
         };
-        // A partition with no valid offset starts where auto.offset.reset says.
+        // A partition with no valid offset starts where auto.offset.reset says; if this broker
+        // cannot say, it is probably no longer the leader.
+        let mut unknown = Vec::new();
         for info in infos.iter().filter(|i| i.fetched() < 0) {
-            if let Some(off) = list_offset(ch, &fc.config, info).await {
-                info.fetched.store(off, Ordering::SeqCst);
-                info.consumed.store(off, Ordering::SeqCst);
-                let reset = if fc.config.auto_offset_reset == AutoOffsetReset::Smallest { "smallest" } else { "largest" };
-                fc.ctx.trace(
-                    "kafka.zkconsumer.offset_reset",
-                    None,
-                    fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "topic" => info.topic.as_str(), "partition" => info.partition, "offset" => off, "reset" => reset },
-                );
-            }
+            let Some(off) = list_offset(ch, &fc.config, info).await else {
+                unknown.push(info.key());
+                continue;
+            };
+            info.fetched.store(off, Ordering::SeqCst);
+            info.consumed.store(off, Ordering::SeqCst);
+            let reset = if fc.config.auto_offset_reset == AutoOffsetReset::Smallest { "smallest" } else { "largest" };
+            fc.ctx.trace(
+                "kafka.zkconsumer.offset_reset",
+                None,
+                fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "topic" => info.topic.as_str(), "partition" => info.partition, "offset" => off, "reset" => reset },
+            );
+        }
+        if !unknown.is_empty() {
+            lose_leader(&fc, broker.id, &unknown);
         }
         let wanted: Vec<Arc<PartitionTopicInfo>> = infos.into_iter().filter(|i| i.fetched() >= 0).collect();
         if wanted.is_empty() {

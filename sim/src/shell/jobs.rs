@@ -295,8 +295,12 @@ mod tests {
         assert_eq!(t.line(1, false, "/root").as_deref(), Some("[1]-  Running                 kafka-console-consumer.sh --zookeeper master:2181 --topic t &"));
         assert_eq!(t.line(2, true, "/root").as_deref(), Some("[2]+  4002 Running                 sleep 100 &"));
         assert_eq!(t.line(2, false, "/root/x").as_deref(), Some("[2]+  Running                 sleep 100 &  (wd: ~)"));
-        t.get_mut(2).map(|j| j.status = JobStatus::Ended(Ended::Status(ExitStatus::Signaled(15))));
-        t.get_mut(1).map(|j| j.status = JobStatus::Ended(Ended::Status(ExitStatus::Exited(143))));
+        if let Some(j) = t.get_mut(2) {
+            j.status = JobStatus::Ended(Ended::Status(ExitStatus::Signaled(15)));
+        }
+        if let Some(j) = t.get_mut(1) {
+            j.status = JobStatus::Ended(Ended::Status(ExitStatus::Exited(143)));
+        }
         assert_eq!(
             t.notifications("/root"),
             vec![

@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn thread_ids_sort_as_strings() {
-        let mut v = vec![tid("g_h-1-a", 10), tid("g_h-1-a", 2)];
+        let mut v = [tid("g_h-1-a", 10), tid("g_h-1-a", 2)];
         v.sort();
         assert_eq!(v[0].to_string(), "g_h-1-a-10");
     }
