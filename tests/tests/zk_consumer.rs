@@ -373,3 +373,14 @@ fn the_fetcher_follows_a_partition_to_its_new_leader() {
     let added = events(&run, "kafka.zkconsumer.fetcher_added");
     assert!(added.last().is_some_and(|e| e["broker"] == 1 && e["partitions"] == serde_json::json!([["shared", 0]])), "{added:?}");
 }
+
+#[test]
+fn background_consumers_are_deterministic() {
+    let c = consumer("");
+    let script = format!("{SETUP}\n{c} &\nssh slave1 {c} &\nsleep 4\n{}\nsleep 2\nkill -9 %2\nsleep 9\nkill %1\nsleep 1", produce(&keys_for(0, 2), &keys_for(1, 2), ""));
+    let script = script.replace("echo group.id=workers > /root/workers.properties", "echo group.id=workers > /root/workers.properties\nssh slave1 \"echo group.id=workers > /root/workers.properties\"");
+    let (a, b) = (run_script(29, true, &script), run_script(29, true, &script));
+    assert_eq!(a.output, b.output);
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert!(a.output.contains("[2]+  Killed"), "{}", a.output);
+}
