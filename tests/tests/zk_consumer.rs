@@ -384,3 +384,28 @@ fn background_consumers_are_deterministic() {
     assert_eq!(a.trace_hash, b.trace_hash);
     assert!(a.output.contains("[2]+  Killed"), "{}", a.output);
 }
+
+#[test]
+fn offsets_are_committed_every_auto_commit_interval_while_running() {
+    let script = format!(
+        "{SETUP}\n\
+         echo auto.commit.interval.ms=20000 >> /root/workers.properties\n\
+         echo partition.assignment.strategy=roundrobin >> /root/workers.properties\n\
+         {c} &\nsleep 2\n{}\nsleep 1\n\
+         zkCli.sh -server master:2181 ls /consumers/workers/offsets/shared\n\
+         sleep 12\n\
+         zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/0\n\
+         jobs",
+        produce(&keys_for(0, 3), &keys_for(1, 1), ""),
+        c = consumer("")
+    );
+    let run = run_script(30, true, &script);
+    // The first commit comes 20 s after the start, not at once.
+    let early = run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/offsets/shared", 0);
+    assert!(early.contains("Node does not exist: /consumers/workers/offsets/shared"), "{early}");
+    assert_eq!(znode_data(run.output_of("zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/0", 0)), "3");
+    assert!(run.output_of("jobs", 0).contains("Running"), "still running");
+    let commits = events(&run, "kafka.zkconsumer.commit");
+    assert!(!commits.is_empty(), "{}", run.output);
+    assert!(events(&run, "kafka.zkconsumer.owned").iter().all(|e| e["strategy"] == "roundrobin"));
+}
