@@ -134,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn ranges() {
+    fn ranges_parse() {
         assert_eq!(parse_range("3..7").ok(), Some((3, 7)));
         assert_eq!(parse_range("3..=7").ok(), Some((3, 8)));
         for bad in ["7..3", "x..2", "3", "-1..2", "2..2"] {

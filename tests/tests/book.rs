@@ -114,7 +114,9 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
             while j < close {
                 let line = lines[j];
                 if let Some((host, cmd)) = parse_prompt(line) {
-                    let reads_terminal = cmd.split_whitespace().next().is_some_and(|w| w.trim_start_matches("./") == "kafka-console-producer.sh");
+                    // (In the background, `… &`, it gets no terminal input.)
+                    let reads_terminal = cmd.split_whitespace().next().is_some_and(|w| w.trim_start_matches("./") == "kafka-console-producer.sh")
+                        && !cmd.trim_end().ends_with('&');
                     steps.push(Step { line: j + 1, host: host.clone(), cmd, expected: String::new(), out: j + 1..j + 1, input: false });
                     j += 1;
                     // Input typed into the program: the prompt-less lines up to `^D`, if one comes

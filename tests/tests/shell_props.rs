@@ -15,9 +15,68 @@ fn near_miss() -> impl Strategy<Value = String> {
         "--create", "--list", "--describe", "--zookeeper", "--topic", "t", "--partitions", "--replication-factor",
         "x1", "kafka-console-producer.sh", "--broker-list", "master:9092", "^D", "kafka-console-consumer.sh",
         "--from-beginning", "--max-messages", "--timeout-ms", "kafka-run-class.sh", "kafka.tools.DumpLogSegments",
-        "--files", "$KAFKA_HOME", "-15",
+        "--files", "$KAFKA_HOME", "-15", "%1", "%%", "%-", "jobs", "fg", "bg", "wait", "help",
     ]);
     prop::collection::vec(words, 0..8).prop_map(|w| w.join(" "))
+}
+
+/// Lines built around job control: programs and builtins with `&`, jobspecs, `jobs`, `kill`.
+fn job_line() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "kafka-console-consumer.sh", "--zookeeper", "master:2181", "--topic", "t", "--consumer.config", "/root/g.properties",
+        "--group", "g", "--from-beginning", "kafka-console-producer.sh", "--broker-list", "master:9092", "zkCli.sh",
+        "-server", "ls", "/", "sleep", "1", "5", "echo", "hi", "cd", "/tmp", "jobs", "-l", "-p", "-r", "-s", "-x", "kill",
+        "-9", "-TERM", "-s", "-n", "INT", "HUP", "-FOO", "%", "%%", "%+", "%-", "%1", "%2", "%9", "%?t", "%k", "%?", "fg",
+        "bg", "wait", "ssh", "slave1", "nohup", "&", "&&", "a&", "\\&", "'&'", "\"%1\"", "4000", "-1", "x", "^D",
+    ]);
+    (prop::collection::vec(words, 0..7), any::<bool>()).prop_map(|(w, amp)| {
+        let line = w.join(" ");
+        if amp { format!("{line} &") } else { line }
+    })
+}
+
+/// Characters that stress the lexer's `&` handling.
+fn amp_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(vec!["&", "%", " ", "\t", "'", "\"", "\\", "a", "1", "ssh", "h", "#"]), 0..16).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_line_parser_never_panics_on_amp_and_percent_forms(line in prop_oneof![amp_soup(), job_line()]) {
+        if let Ok(Some(p)) = sim::shell::lexer::parse_line(&line) {
+            // No `&` in the line, no background; a background line names a command.
+            prop_assert!(line.contains('&') || !p.background, "{line:?} -> {p:?}");
+            prop_assert!(!p.background || !p.words.is_empty() || p.host.is_some(), "{line:?} -> {p:?}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn job_control_lines_get_an_answer_not_a_panic(lines in prop::collection::vec(job_line(), 1..8)) {
+        Sim::new(WorldConfig::seeded(2)).run(|world| async move {
+            let mut sh = Shell::new(world);
+            sh.think_time = std::time::Duration::from_millis(300);
+            sh.boot_cluster(true).await;
+            for l in &lines {
+                sh.exec_line(l).await;
+                sh.take_output();
+            }
+            sh.exec_line("^D").await;
+            // Whatever is left in the table can be listed and ended.
+            sh.exec_line("jobs -l").await;
+            for _ in 0..10 {
+                sh.exec_line("kill -9 %%").await;
+            }
+            sh.take_output();
+            assert_eq!(sh.exec_line("jobs").await, 0);
+            assert_eq!(sh.take_output(), "", "every job ended");
+        });
+    }
 }
 
 proptest! {

@@ -8,6 +8,7 @@
 //!   history is a prefix of the longest one.
 
 pub mod kafka;
+pub mod zk_consumer;
 
 use crate::trace::Event;
 use serde::Serialize;
@@ -23,6 +24,7 @@ pub const NAMES: &[&str] = &[
     "kafka_single_leader_per_epoch",
     "monotonic_hw",
     "consumer_order_per_partition",
+    "zk_consumer_exclusive_ownership",
 ];
 
 /// Runs the checker called `name` over a trace; `None` for an unknown name.
@@ -36,6 +38,7 @@ pub fn run(name: &str, events: &[Event]) -> Option<CheckResult> {
         "kafka_single_leader_per_epoch" => kafka::single_leader_per_epoch(events),
         "monotonic_hw" => kafka::monotonic_hw(events),
         "consumer_order_per_partition" => kafka::consumer_order_per_partition(events),
+        "zk_consumer_exclusive_ownership" => zk_consumer::exclusive_ownership(events),
         _ => return None,
     })
 }

@@ -1,6 +1,6 @@
-//! Kafka clients: `KafkaProducer` (the new producer the 0.9 console producer uses) and two
-//! consumers: the old ZooKeeper-based `ZookeeperConsumerConnector` (`--zookeeper`) and a
-//! fetch-based consumer for `--bootstrap-server`.
+//! Kafka clients: `KafkaProducer` (the new producer the 0.9 console producer uses) and a
+//! fetch-based consumer for `--bootstrap-server`. The old ZooKeeper-based consumer
+//! (`--zookeeper`) is [`super::zk_consumer`].
 //!
 //! The producer partitions with `DefaultPartitioner` (murmur2 for keys, round robin otherwise),
 //! collects records per partition into batches sent when `batch.size` fills or `linger.ms`
@@ -14,12 +14,9 @@
 use super::log::{decode_message_set, encode_message_set, Record};
 use super::partitioner::DefaultPartitioner;
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
-use super::zk_utils as zku;
 use crate::hw::Conn;
 use crate::trace::fields;
 use crate::world::ProcCtx;
-use crate::zk::client::ZooKeeper;
-use crate::zk::txn::{CreateMode, ZkError};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -411,70 +408,4 @@ pub async fn bootstrap_consumer(ctx: &ProcCtx, bootstrap: &[(String, u16)], topi
         }
     }
     Ok(f)
-}
-
-/// The old consumer (`ZookeeperConsumerConnector`): registers in `/consumers/<group>/ids`,
-/// claims every partition under `/owners`, starts from `/offsets` or `reset`, and commits its
-/// positions back to `/offsets` when it stops.
-pub struct ZkConsumer {
-    zk: ZooKeeper,
-    group: String,
-    /// The fetcher doing the work.
-    pub fetcher: PartitionFetcher,
-}
-
-impl ZkConsumer {
-    /// Joins `group` and claims every partition of `topic`.
-    pub async fn start(ctx: &ProcCtx, zk_servers: Vec<(String, u16)>, group: &str, topic: &str, reset: OffsetReset) -> Result<Self, ZkError> {
-        let zk = ZooKeeper::new(ctx, zk_servers, Duration::from_millis(6000));
-        let rand: u32 = madsim::rand::Rng::gen(&mut madsim::rand::thread_rng());
-        let consumer_id = format!("{group}_{}-{}-{:08x}", ctx.host, ctx.wall_ms(), rand);
-        let reg = format!("{{\"version\":1,\"subscription\":{{\"{topic}\":1}},\"pattern\":\"static\",\"timestamp\":\"{}\"}}", ctx.wall_ms());
-        zku::create_with_parents(&zk, &format!("/consumers/{group}/ids/{consumer_id}"), reg.as_bytes(), CreateMode::Ephemeral).await?;
-        let brokers = zku::read_brokers(&zk).await?;
-        let assignment = match zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), false).await {
-            Ok((d, _)) => zku::parse_topic_assignment(&d).unwrap_or_default(),
-            Err(ZkError::NoNode) => BTreeMap::new(),
-            Err(e) => return Err(e),
-        };
-        let mut fetcher = PartitionFetcher { ctx: ctx.clone(), client_id: group.into(), positions: BTreeMap::new(), brokers, conns: BTreeMap::new() };
-        for p in assignment.keys() {
-            let owner = format!("/consumers/{group}/owners/{topic}/{p}");
-            let _ = zku::create_with_parents(&zk, &owner, format!("{consumer_id}-0").as_bytes(), CreateMode::Ephemeral).await;
-            let leader = match zk.get_data(&zku::partition_state_path(topic, *p), false).await {
-                Ok((d, _)) => zku::parse_partition_state(&d).map(|s| s.1).unwrap_or(-1),
-                Err(_) => -1,
-            };
-            let committed = match zk.get_data(&format!("/consumers/{group}/offsets/{topic}/{p}"), false).await {
-                Ok((d, _)) => String::from_utf8_lossy(&d).trim().parse::<i64>().ok(),
-                Err(_) => None,
-            };
-            let start = match committed {
-                Some(o) => Some(o),
-                None => fetcher.list_offset(leader, topic, *p, reset).await,
-            };
-            if let Some(off) = start {
-                fetcher.positions.insert((topic.to_string(), *p), (leader, off));
-            }
-        }
-        ctx.trace("kafka.consumer.registered", None, fields! { "group" => group, "consumer" => consumer_id.as_str(), "partitions" => fetcher.positions.len() });
-        Ok(ZkConsumer { zk, group: group.to_string(), fetcher })
-    }
-
-    /// Commits positions to `/consumers/<group>/offsets/<topic>/<p>` and leaves the group; a
-    /// `temporary` group (the console consumer's made-up one) is deleted, as 0.9 does on exit.
-    pub async fn shutdown(self, temporary: bool) {
-        if temporary {
-            let _ = crate::zk::cli::delete_recursive(&self.zk, &format!("/consumers/{}", self.group)).await;
-            self.zk.close().await;
-            return;
-        }
-        for ((t, p), (_, off)) in &self.fetcher.positions {
-            let path = format!("/consumers/{}/offsets/{t}/{p}", self.group);
-            if self.zk.set_data(&path, off.to_string().as_bytes(), -1).await == Err(ZkError::NoNode) {
-                let _ = zku::create_with_parents(&self.zk, &path, off.to_string().as_bytes(), CreateMode::Persistent).await;
-            }
-        }
-        self.zk.close().await;
-    }
 }

@@ -5,6 +5,7 @@
 //! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
 //! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing;
 //! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch.
+//! [`zk_consumer`] is the old consumer, `ZookeeperConsumerConnector`.
 
 pub mod admin;
 pub mod clients;
@@ -17,4 +18,5 @@ pub mod proto;
 pub mod replica_manager;
 pub mod server;
 pub mod tools;
+pub mod zk_consumer;
 pub mod zk_utils;

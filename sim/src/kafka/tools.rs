@@ -6,7 +6,7 @@
 //! clients a program would use; output and error wording follow 0.9.
 
 use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions};
-use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig, ZkConsumer};
+use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig};
 use super::config::seed_server_properties;
 use super::server::KAFKA_HOME;
 use super::zk_utils as zku;
@@ -19,12 +19,44 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The seed's `config/server.properties` on each host: broker.id = 0, 1, 2 in host order.
+mod old_console_consumer;
+
+/// The seed's `config/server.properties` on each host: broker.id = 0, 1, 2 in host order, and
+/// the distribution's `config/consumer.properties`.
 pub fn install_seed_brokers(world: &World) -> Result<(), WorldError> {
     for (i, host) in world.host_names().iter().enumerate().take(3) {
         world.disk(host)?.install(&format!("{KAFKA_HOME}/config/server.properties"), seed_server_properties(i as u32).as_bytes());
+        world.disk(host)?.install(&format!("{KAFKA_HOME}/config/consumer.properties"), old_console_consumer::CONSUMER_PROPERTIES.as_bytes());
     }
     Ok(())
+}
+
+/// How the shell started a tool: in the background (`cmd &`) or not, and from which directory
+/// (relative file arguments such as `--consumer.config` are read from there).
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// Started with `&`: no terminal input, and no stand-in Ctrl-C after an idle second.
+    pub background: bool,
+    /// The shell's working directory.
+    pub cwd: String,
+}
+
+impl Invocation {
+    /// `path` resolved against the working directory.
+    pub fn resolve(&self, path: &str) -> String {
+        let joined = if path.starts_with('/') || self.cwd.is_empty() { path.to_string() } else { format!("{}/{path}", self.cwd) };
+        let mut parts: Vec<&str> = Vec::new();
+        for p in joined.split('/') {
+            match p {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                x => parts.push(x),
+            }
+        }
+        format!("/{}", parts.join("/"))
+    }
 }
 
 /// Foreground tools the shell runs as processes.
@@ -42,9 +74,14 @@ pub enum Program {
 
 /// Runs a foreground tool; returns its exit code.
 pub async fn run_program(program: Program, ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    run_program_in(program, ctx, args, term, Invocation::default()).await
+}
+
+/// Runs a tool as the shell started it; returns its exit code.
+pub async fn run_program_in(program: Program, ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invocation) -> i32 {
     match program {
         Program::Topics => topics(ctx, args, term).await,
-        Program::ConsoleConsumer => console_consumer(ctx, args, term).await,
+        Program::ConsoleConsumer => console_consumer(ctx, args, term, inv).await,
         Program::RunClass => run_class(ctx, args, term).await,
         Program::PreferredElection => preferred_election(ctx, args, term).await,
     }
@@ -315,8 +352,9 @@ fn report_errors(ctx: &ProcCtx, term: &Term, errors: &[super::clients::SendError
 }
 
 /// `kafka-console-consumer.sh`: prints values until `--max-messages` or `--timeout-ms` (1 s of
-/// virtual time when neither is given, standing in for the learner's Ctrl-C).
-async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+/// virtual time when neither is given and it runs in the foreground, standing in for the learner's
+/// Ctrl-C). `--zookeeper` runs the old consumer ([`old_console_consumer`]).
+async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invocation) -> i32 {
     let opts = match ConsoleConsumerOptions::parse(&args) {
         Ok(o) => o,
         Err(e) => return option_error(&term, &e, "kafka.tools.ConsoleConsumer"),
@@ -328,23 +366,12 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         term.err("Exactly one of whitelist/blacklist/topic is required.");
         return 1;
     };
+    if opts.zookeeper.is_some() {
+        return old_console_consumer::run(ctx, opts, topic, term, inv).await;
+    }
     let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
-    let temporary = opts.group.is_none();
     let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
-    let mut zk_consumer = None;
-    let mut fetcher = if let Some(zk) = &opts.zookeeper {
-        match ZkConsumer::start(&ctx, zk_servers(zk), &group, &topic, reset).await {
-            Ok(mut c) => {
-                let f = std::mem::replace(&mut c.fetcher, super::clients::PartitionFetcher::empty(&ctx));
-                zk_consumer = Some(c);
-                f
-            }
-            Err(e) => {
-                term.err(&format!("Exception in thread \"main\" org.I0Itec.zkclient.exception.ZkException: {e}"));
-                return 1;
-            }
-        }
-    } else {
+    let mut fetcher = {
         let servers = opts.bootstrap_server.as_deref().map(|b| admin::parse_broker_list(b).unwrap_or_default()).unwrap_or_default();
         match bootstrap_consumer(&ctx, &servers, &topic, reset, &group).await {
             Ok(f) => f,
@@ -358,7 +385,6 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     let timeout = Duration::from_millis(opts.timeout_ms.unwrap_or(1000).max(0) as u64);
     let mut count = 0u64;
     let mut last = madsim::time::Instant::now();
-    let mut timed_out = false;
     'outer: loop {
         let batch = fetcher.poll(100).await;
         if !batch.is_empty() {
@@ -377,18 +403,9 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
                 break 'outer;
             }
         }
-        if madsim::time::Instant::now().duration_since(last) >= timeout {
-            timed_out = opts.timeout_ms.is_some();
+        if (!inv.background || opts.timeout_ms.is_some()) && madsim::time::Instant::now().duration_since(last) >= timeout {
             break;
         }
-    }
-    if timed_out && opts.zookeeper.is_some() {
-        term.err(&format!("[{}] ERROR Error processing message, stopping consumer:  (kafka.tools.ConsoleConsumer$)", crate::zk::cli::log_time(ctx.wall_ms())));
-        term.err("kafka.consumer.ConsumerTimeoutException");
-    }
-    if let Some(mut c) = zk_consumer {
-        c.fetcher = fetcher;
-        c.shutdown(temporary).await;
     }
     term.err(&format!("Processed a total of {count} messages"));
     0

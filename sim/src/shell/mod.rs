@@ -8,6 +8,12 @@
 //! time its work takes; between lines a learner's think time passes (1 s by default), as it
 //! does at a real keyboard. Errors print the real tools' wording and the shell goes on.
 //!
+//! Job control is bash's ([`jobs`]): `cmd &` prints `[N] PID` and leaves the program running, its
+//! output still reaching the terminal; `jobs [-l|-p]`, `kill [-9] %N|PID`, `fg`/`bg` and `wait`
+//! work on the table, and what changed (`[1]+  Exit 143 …`, `Killed`, `Done`, `Stopped`) is
+//! printed at the end of the line, where bash prints it before the next prompt. `help` lists the
+//! commands.
+//!
 //! ```
 //! use sim::world::{Sim, WorldConfig};
 //! use sim::shell::Shell;
@@ -19,6 +25,7 @@
 //! });
 //! ```
 
+pub mod jobs;
 pub mod lexer;
 pub mod partition;
 pub mod term;
@@ -30,6 +37,39 @@ use std::time::Duration;
 use partition::{PartitionSpec, PARTITION_USAGE};
 use term::Term;
 
+/// What `help` prints: the lines the lab understands.
+pub const HELP: &str = "\
+The lab's shell: type what you would type on the seed's hosts (master, slave1, slave2).
+
+Hosts and files
+  ssh HOST [COMMAND...]        run one command on HOST; `ssh HOST` alone switches to it
+  cd DIR | ls [DIR] | cat FILE | echo TEXT [> FILE | >> FILE] | hostname | date
+  lab set HOST FILE KEY=VALUE  edit a properties file (what vi would do)
+ZooKeeper
+  zkServer.sh start|stop|status
+  zkCli.sh -server HOST:2181 CMD ARGS   ls, get, stat, create [-e] [-s], set, delete, rmr
+Kafka
+  kafka-server-start.sh [-daemon] CONFIG | kafka-server-stop.sh
+  kafka-topics.sh --create|--list|--describe|--delete --zookeeper ZK ...
+  kafka-console-producer.sh --broker-list B --topic T    (message lines follow, then ^D)
+  kafka-console-consumer.sh --zookeeper ZK --topic T [--from-beginning] [--max-messages N]
+      [--timeout-ms MS] [--consumer.config FILE]          (group.id in FILE shares a group)
+  kafka-preferred-replica-election.sh --zookeeper ZK
+  kafka-run-class.sh kafka.tools.DumpLogSegments --files F [--print-data-log]
+Processes and jobs
+  jps | kill [-9|-TERM|-INT] PID|%N | pkill [-9] [-f] NAME
+  COMMAND &                    run in the background: bash prints [N] PID, its output keeps
+                               coming, and `[N]+  Exit 143 ...` / `Killed` / `Done` when it ends
+  jobs [-l|-p]                 list the jobs;  kill %N  ends one (SIGTERM: a clean shutdown)
+  fg [%N] | bg [%N]            a console producer started with & stops (it wants the terminal):
+                               fg gives it the terminal back; wait waits for `sleep N &` jobs
+  sleep DURATION               let virtual time pass (5, 250ms, 2m)
+Simulator
+  lab status | lab crash HOST | lab boot HOST | lab heal
+  lab partition A B | C [--port N] | lab partition A -> B [--port N]
+  lab net latency|loss|bandwidth VALUE | lab disk HOST full|free | lab trace FILE
+";
+
 /// Something the shell asks its caller to do outside the simulation (files on the real disk).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -37,8 +77,8 @@ pub enum Effect {
     WriteTrace(String),
 }
 
-/// A foreground program reading the terminal (the console producer): lines go to it until `^D`.
-struct StdinSink {
+/// A program reading the terminal (the console producer): lines go to it until `^D`.
+pub struct StdinSink {
     tx: futures::channel::mpsc::UnboundedSender<String>,
     done: futures::channel::oneshot::Receiver<i32>,
 }
@@ -50,7 +90,9 @@ pub struct Shell {
     cwd: String,
     term: Term,
     stdin: Option<StdinSink>,
-    jobs: u32,
+    jobs: jobs::JobTable,
+    /// The line being run, as typed (a background job's command in `jobs`).
+    typed: String,
     /// Virtual time that passes before each line (a person typing).
     pub think_time: Duration,
     effects: Vec<Effect>,
@@ -68,7 +110,8 @@ impl Shell {
             cwd: format!("{}/bin", zk::quorum_peer::ZK_HOME),
             term: Term::new(),
             stdin: None,
-            jobs: 0,
+            jobs: jobs::JobTable::default(),
+            typed: String::new(),
             think_time: Duration::from_secs(1),
             effects: Vec::new(),
             last_exit: 0,
@@ -151,9 +194,19 @@ impl Shell {
     /// Runs one line; its output goes to [`Shell::take_output`]. Returns the exit code.
     pub async fn exec_line(&mut self, line: &str) -> i32 {
         if self.stdin.is_some() {
-            return self.feed_stdin(line).await;
+            let code = self.feed_stdin(line).await;
+            if self.stdin.is_none() {
+                self.notify_jobs();
+            }
+            return code;
         }
-        let line = &Self::expand(line);
+        let code = self.exec_command(line).await;
+        self.notify_jobs();
+        code
+    }
+
+    async fn exec_command(&mut self, typed: &str) -> i32 {
+        let line = &Self::expand(typed);
         let parsed = match lexer::parse_line(line) {
             Ok(Some(p)) => p,
             Ok(None) => return 0,
@@ -163,6 +216,7 @@ impl Shell {
                 return 2;
             }
         };
+        self.typed = typed.trim().trim_end_matches('&').trim_end().to_string();
         if !self.think_time.is_zero() {
             madsim::time::sleep(self.think_time).await;
         }
@@ -221,13 +275,74 @@ impl Shell {
         self.stdin.is_some()
     }
 
-    /// Prints bash's job line for a command started with `&`.
-    fn job_line(&mut self, pid: u32) {
-        self.jobs += 1;
-        self.term.out(&format!("[{}] {pid}", self.jobs));
+    /// Registers a job for a command started with `&` and prints bash's `[N] PID` line.
+    fn start_job(&mut self, kind: jobs::JobKind, pid: u32, status: jobs::JobStatus, stdin: Option<StdinSink>) -> u32 {
+        let id = self.jobs.next_id();
+        self.term.out(&format!("[{id}] {pid}"));
+        let notified = status == jobs::JobStatus::Running;
+        self.jobs.add(jobs::Job { id, pid, kind, command: self.typed.clone(), wd: self.cwd.clone(), status, notified, stdin });
+        if status == jobs::JobStatus::Stopped {
+            self.jobs.set_stopped(id);
+        }
+        id
+    }
+
+    /// Prints what bash prints before the next prompt: jobs that stopped or ended since.
+    fn notify_jobs(&mut self) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        self.jobs.poll(&self.world);
+        for line in self.jobs.notifications(&self.cwd) {
+            self.term.err(&line);
+        }
+    }
+
+    /// Commands that run as programs, so `&` puts a process in the background.
+    fn is_program(cmd: &str) -> bool {
+        matches!(
+            cmd,
+            "kafka-server-start.sh"
+                | "kafka-topics.sh"
+                | "kafka-console-consumer.sh"
+                | "kafka-console-producer.sh"
+                | "kafka-run-class.sh"
+                | "kafka-preferred-replica-election.sh"
+                | "zkCli.sh"
+        )
     }
 
     async fn run(&mut self, host: &str, words: &[String], background: bool, nohup: bool) -> i32 {
+        let Some(cmd) = words.first() else { return 0 };
+        if !background || Self::is_program(cmd) {
+            return self.run_command(host, words, background, nohup).await;
+        }
+        // bash runs anything else with `&` in a subshell: a job that ends when the command does.
+        let pid = match self.world.alloc_pid(host) {
+            Ok(p) => p,
+            Err(e) => {
+                self.term.err(&e.to_string());
+                return 1;
+            }
+        };
+        if cmd == "sleep" {
+            if let Some(Ok(d)) = words.get(1).map(|a| lexer::parse_duration(a)) {
+                let until = madsim::time::Instant::now() + d;
+                self.start_job(jobs::JobKind::Sleep { until }, pid, jobs::JobStatus::Running, None);
+                return 0;
+            }
+        }
+        let id = self.start_job(jobs::JobKind::Immediate, pid, jobs::JobStatus::Running, None);
+        // `cd` in a subshell changes nothing here.
+        let code = if cmd == "cd" { 0 } else { self.run_command(host, words, false, nohup).await };
+        if let Some(j) = self.jobs.get_mut(id) {
+            j.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Exited(code)));
+            j.notified = false;
+        }
+        0
+    }
+
+    async fn run_command(&mut self, host: &str, words: &[String], background: bool, nohup: bool) -> i32 {
         let Some(cmd) = words.first() else { return 0 };
         let args = &words[1..];
         match cmd.as_str() {
@@ -237,8 +352,16 @@ impl Shell {
                 let r = crate::kafka::tools::kafka_server_start(&self.world, host, args, nohup, &cwd, resolve, &self.term).await;
                 match r {
                     Ok(pid) => {
-                        if background {
-                            self.job_line(pid);
+                        if background && args.iter().any(|a| a == "-daemon") {
+                            // The script starts the daemon and exits: its job is done at once.
+                            let script = self.world.alloc_pid(host).unwrap_or(pid);
+                            let id = self.start_job(jobs::JobKind::Immediate, script, jobs::JobStatus::Running, None);
+                            if let Some(j) = self.jobs.get_mut(id) {
+                                j.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Exited(0)));
+                                j.notified = false;
+                            }
+                        } else if background {
+                            self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Running, None);
                         }
                         if nohup {
                             self.term.err("nohup: ignoring input and appending output to ‘nohup.out’");
@@ -259,7 +382,11 @@ impl Shell {
                     _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
                 };
                 let args = args.to_vec();
-                self.foreground(host, name, move |ctx, term| crate::kafka::tools::run_program(program, ctx, args, term)).await
+                let inv = crate::kafka::tools::Invocation { background, cwd: self.cwd.clone() };
+                if background {
+                    return self.background(host, name, move |ctx, term| crate::kafka::tools::run_program_in(program, ctx, args, term, inv));
+                }
+                self.foreground(host, name, move |ctx, term| crate::kafka::tools::run_program_in(program, ctx, args, term, inv)).await
             }
             "kafka-console-producer.sh" => {
                 let (tx, rx) = futures::channel::mpsc::unbounded();
@@ -271,6 +398,13 @@ impl Shell {
                     let _ = done_tx.send(code);
                 });
                 match spawned {
+                    // In the background it reads the terminal at once, and the kernel stops it
+                    // (SIGTTIN): `fg` gives it the terminal.
+                    Ok(pid) if background => {
+                        let sink = StdinSink { tx, done: done_rx };
+                        self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Stopped, Some(sink));
+                        0
+                    }
                     Ok(_) => {
                         self.attach_stdin(tx, done_rx);
                         0
@@ -287,6 +421,9 @@ impl Shell {
             }
             "zkCli.sh" => {
                 let args = args.to_vec();
+                if background {
+                    return self.background(host, "ZooKeeperMain", move |ctx, term| zk::cli::zk_cli(ctx, args, term));
+                }
                 self.foreground(host, "ZooKeeperMain", move |ctx, term| zk::cli::zk_cli(ctx, args, term)).await
             }
             "jps" => {
@@ -301,6 +438,14 @@ impl Shell {
             }
             "kill" => self.kill(host, args),
             "pkill" => self.pkill(host, args),
+            "jobs" => self.jobs_builtin(args),
+            "fg" => self.fg(args),
+            "bg" => self.bg(args),
+            "wait" => self.wait(args).await,
+            "help" => {
+                self.term.raw(HELP);
+                0
+            }
             "sleep" => match args.first().map(|a| lexer::parse_duration(a)) {
                 Some(Ok(d)) => {
                     madsim::time::sleep(d).await;
@@ -417,33 +562,85 @@ impl Shell {
         }
     }
 
-    fn kill(&self, host: &str, args: &[String]) -> i32 {
-        let signal = match args.iter().find(|a| a.starts_with('-')).map(String::as_str) {
-            None | Some("-15") | Some("-TERM") | Some("-SIGTERM") => Some(crate::world::Signal::Term),
-            Some("-2") | Some("-INT") | Some("-SIGINT") => Some(crate::world::Signal::Int),
-            Some("-9") | Some("-KILL") | Some("-SIGKILL") => None,
-            Some(other) => {
-                self.term.err(&format!("bash: kill: {}: invalid signal specification", other.trim_start_matches('-')));
-                return 1;
+    /// `kill [-s SIG | -n NUM | -SIG] PID|%JOB …`: a jobspec names a job of this shell (on any
+    /// host); a pid a process of the current host, else the job with that pid.
+    fn kill(&mut self, host: &str, args: &[String]) -> i32 {
+        let usage = "kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]";
+        let mut spec: Option<String> = None;
+        let mut targets: Vec<&String> = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "-s" | "-n" => match it.next() {
+                    Some(v) => spec = Some(v.clone()),
+                    None => {
+                        self.term.err(&format!("bash: kill: {a}: option requires an argument"));
+                        self.term.err(usage);
+                        return 2;
+                    }
+                },
+                "-l" | "-L" => {
+                    self.term.out(" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM");
+                    return 0;
+                }
+                "--" => targets.extend(it.by_ref()),
+                s if s.starts_with('-') && targets.is_empty() && spec.is_none() => spec = Some(s[1..].to_string()),
+                _ => targets.push(a),
             }
+        }
+        // None: SIGKILL; Some(sig): a signal a JVM handles.
+        let signal = match spec.as_deref().map(|s| s.to_ascii_uppercase()) {
+            None => Some(crate::world::Signal::Term),
+            Some(s) => match s.trim_start_matches("SIG") {
+                "15" | "TERM" => Some(crate::world::Signal::Term),
+                "2" | "INT" => Some(crate::world::Signal::Int),
+                "9" | "KILL" => None,
+                "1" | "HUP" | "3" | "QUIT" | "10" | "USR1" | "12" | "USR2" | "18" | "CONT" | "19" | "STOP" | "20" | "TSTP" => {
+                    self.term.err(&format!("lab: kill: SIG{} is not modelled; the lab sends TERM (15), INT (2) and KILL (9)", s.trim_start_matches("SIG")));
+                    return 1;
+                }
+                _ => {
+                    self.term.err(&format!("bash: kill: {}: invalid signal specification", spec.as_deref().unwrap_or("")));
+                    return 1;
+                }
+            },
         };
-        let pids: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-        if pids.is_empty() {
-            self.term.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]");
+        if targets.is_empty() {
+            self.term.err(usage);
             return 2;
         }
+        self.jobs.poll(&self.world);
         let mut code = 0;
-        for p in pids {
-            match p.parse::<u32>() {
-                Ok(pid) if signal.map_or_else(|| self.world.kill(host, pid), |sig| self.world.signal(host, pid, sig)) => {}
-                Ok(pid) => {
-                    self.term.err(&format!("bash: kill: ({pid}) - No such process"));
-                    code = 1;
+        for t in targets {
+            let ok = if t.starts_with('%') {
+                match self.jobs.resolve(t) {
+                    Ok(id) => self.signal_job(id, signal),
+                    Err(e) => {
+                        self.term.err(&format!("bash: kill: {e}"));
+                        code = 1;
+                        continue;
+                    }
                 }
-                Err(_) => {
-                    self.term.err(&format!("bash: kill: {p}: arguments must be process or job IDs"));
-                    code = 1;
+            } else {
+                match t.parse::<u32>() {
+                    Ok(pid) if self.world.processes(host).iter().any(|p| p.pid == pid) => {
+                        signal.map_or_else(|| self.world.kill(host, pid), |sig| self.world.signal(host, pid, sig))
+                    }
+                    Ok(pid) => match self.jobs.by_pid(None, pid) {
+                        Some(id) => self.signal_job(id, signal),
+                        None => false,
+                    },
+                    Err(_) => {
+                        self.term.err(&format!("bash: kill: {t}: arguments must be process or job IDs"));
+                        code = 1;
+                        continue;
+                    }
                 }
+            };
+            if !ok {
+                let pid = t.parse::<u32>().ok().or_else(|| self.jobs.resolve(t).ok().and_then(|id| self.jobs.get_mut(id).map(|j| j.pid)));
+                self.term.err(&format!("bash: kill: ({}) - No such process", pid.map_or_else(|| t.to_string(), |p| p.to_string())));
+                code = 1;
             }
         }
         code
@@ -494,6 +691,185 @@ impl Shell {
         }
     }
 
+    /// Sends a signal to a job (`None`: SIGKILL); false if it has already ended.
+    fn signal_job(&mut self, id: u32, signal: Option<crate::world::Signal>) -> bool {
+        let Some(job) = self.jobs.get_mut(id) else { return false };
+        if matches!(job.status, jobs::JobStatus::Ended(_)) {
+            return false;
+        }
+        match job.kind.clone() {
+            jobs::JobKind::Process { host } => {
+                let pid = job.pid;
+                // A stopped job gets SIGCONT after the signal, as bash's kill does.
+                signal.map_or_else(|| self.world.kill(&host, pid), |sig| self.world.signal(&host, pid, sig))
+            }
+            jobs::JobKind::Sleep { .. } => {
+                // `sleep` is no JVM: the signal's default action ends it.
+                let n = signal.map_or(9, |s| s.number());
+                job.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Signaled(n)));
+                job.notified = false;
+                true
+            }
+            jobs::JobKind::Immediate => false,
+        }
+    }
+
+    /// `jobs [-lprs] [JOBSPEC…]`.
+    fn jobs_builtin(&mut self, args: &[String]) -> i32 {
+        let (mut long, mut pids, mut running, mut stopped) = (false, false, false, false);
+        let mut specs = Vec::new();
+        for a in args {
+            if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                for f in flags.chars() {
+                    match f {
+                        'l' => long = true,
+                        'p' => pids = true,
+                        'r' => running = true,
+                        's' => stopped = true,
+                        'n' => {}
+                        other => {
+                            self.term.err(&format!("bash: jobs: -{other}: invalid option"));
+                            self.term.err("jobs: usage: jobs [-lnprs] [jobspec ...] or jobs -x command [args]");
+                            return 2;
+                        }
+                    }
+                }
+            } else {
+                specs.push(a.clone());
+            }
+        }
+        self.jobs.poll(&self.world);
+        let mut ids = Vec::new();
+        let mut code = 0;
+        if specs.is_empty() {
+            ids = self.jobs.ids();
+        }
+        for s in &specs {
+            match self.jobs.resolve(s) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    self.term.err(&format!("bash: jobs: {e}"));
+                    code = 1;
+                }
+            }
+        }
+        for id in ids {
+            let Some(job) = self.jobs.get_mut(id) else { continue };
+            if (running && job.status != jobs::JobStatus::Running) || (stopped && job.status != jobs::JobStatus::Stopped) {
+                continue;
+            }
+            if pids {
+                let pid = job.pid;
+                self.term.out(&pid.to_string());
+            } else if let Some(line) = self.jobs.line(id, long, &self.cwd) {
+                self.term.out(&line);
+            }
+        }
+        self.jobs.drop_reported();
+        code
+    }
+
+    fn job_for(&mut self, builtin: &str, args: &[String]) -> Result<u32, i32> {
+        self.jobs.poll(&self.world);
+        let spec = args.first().map(String::as_str).unwrap_or("%+");
+        self.jobs.resolve(spec).map_err(|e| {
+            let e = if args.is_empty() { "current: no such job".to_string() } else { e };
+            self.term.err(&format!("bash: {builtin}: {e}"));
+            1
+        })
+    }
+
+    /// `fg [%N]`: gives a stopped console producer the terminal again (its input is the following
+    /// lines, until `^D`). A running program cannot be brought back: the lab has no Ctrl-C.
+    fn fg(&mut self, args: &[String]) -> i32 {
+        let id = match self.job_for("fg", args) {
+            Ok(id) => id,
+            Err(c) => return c,
+        };
+        let Some(job) = self.jobs.get_mut(id) else { return 1 };
+        match job.status {
+            jobs::JobStatus::Ended(_) => {
+                self.term.err("bash: fg: job has terminated");
+                1
+            }
+            jobs::JobStatus::Stopped if job.stdin.is_some() => {
+                let command = job.command.clone();
+                let sink = job.stdin.take();
+                self.jobs.remove(id);
+                self.term.out(&command);
+                if let Some(sink) = sink {
+                    self.stdin = Some(sink);
+                }
+                0
+            }
+            _ => {
+                self.term.err(&format!(
+                    "lab: fg: a running program in the foreground could only be stopped with Ctrl-C, which the lab cannot type; end it with kill %{id}"
+                ));
+                1
+            }
+        }
+    }
+
+    /// `bg [%N]`: a stopped program resumes in the background (and a console producer, reading the
+    /// terminal again, stops again).
+    fn bg(&mut self, args: &[String]) -> i32 {
+        let id = match self.job_for("bg", args) {
+            Ok(id) => id,
+            Err(c) => return c,
+        };
+        let Some(job) = self.jobs.get_mut(id) else { return 1 };
+        match job.status {
+            jobs::JobStatus::Stopped => {
+                let line = format!("[{id}]+ {} &", job.command);
+                self.term.out(&line);
+                if job.stdin.is_some() {
+                    self.jobs.set_stopped(id);
+                } else {
+                    job.status = jobs::JobStatus::Running;
+                }
+                0
+            }
+            jobs::JobStatus::Running => {
+                self.term.err(&format!("bash: bg: job {id} already in background"));
+                0
+            }
+            jobs::JobStatus::Ended(_) => {
+                self.term.err("bash: bg: job has terminated");
+                1
+            }
+        }
+    }
+
+    /// `wait [%N]`: waits for background `sleep`s; programs such as a console consumer end only
+    /// when told to, so waiting for them would never return.
+    async fn wait(&mut self, args: &[String]) -> i32 {
+        self.jobs.poll(&self.world);
+        let ids = if args.is_empty() {
+            self.jobs.ids()
+        } else {
+            match self.job_for("wait", args) {
+                Ok(id) => vec![id],
+                Err(_) => return 127,
+            }
+        };
+        let mut until = madsim::time::Instant::now();
+        for id in &ids {
+            let Some(job) = self.jobs.get_mut(*id) else { continue };
+            match (&job.kind, job.status) {
+                (_, jobs::JobStatus::Ended(_)) => {}
+                (jobs::JobKind::Sleep { until: u }, _) => until = until.max(*u),
+                _ => {
+                    self.term.err(&format!("lab: wait: job {id} is a program that only ends when told to; use sleep, then kill %{id}"));
+                    return 1;
+                }
+            }
+        }
+        madsim::time::sleep_until(until).await;
+        self.jobs.poll(&self.world);
+        0
+    }
+
     /// Runs a program as a foreground process on `host` and waits for its exit code. A process
     /// killed under us (its host crashed) ends like `kill -9`: 137.
     async fn foreground<F, Fut>(&self, host: &str, name: &str, main: F) -> i32
@@ -504,16 +880,52 @@ impl Shell {
         let (tx, rx) = futures::channel::oneshot::channel();
         let term = self.term.clone();
         let spawned = self.world.spawn(host, name, move |ctx| {
+            let me = ctx.clone();
             let run = main(ctx, term);
             async move {
-                let _ = tx.send(run.await);
+                let code = run.await;
+                me.set_exit_code(code);
+                let _ = tx.send(code);
             }
         });
-        if let Err(e) = spawned {
-            self.term.err(&e.to_string());
-            return 1;
+        let pid = match spawned {
+            Ok(pid) => pid,
+            Err(e) => {
+                self.term.err(&e.to_string());
+                return 1;
+            }
+        };
+        let code = rx.await.unwrap_or(137);
+        // Reap it, as the shell's wait() does.
+        let _ = self.world.take_exit_status(host, pid);
+        code
+    }
+
+    /// Starts a program as a background job (`cmd &`).
+    fn background<F, Fut>(&mut self, host: &str, name: &str, main: F) -> i32
+    where
+        F: FnOnce(crate::world::ProcCtx, Term) -> Fut,
+        Fut: std::future::Future<Output = i32> + Send + 'static,
+    {
+        let term = self.term.clone();
+        let spawned = self.world.spawn(host, name, move |ctx| {
+            let me = ctx.clone();
+            let run = main(ctx, term);
+            async move {
+                let code = run.await;
+                me.set_exit_code(code);
+            }
+        });
+        match spawned {
+            Ok(pid) => {
+                self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Running, None);
+                0
+            }
+            Err(e) => {
+                self.term.err(&e.to_string());
+                1
+            }
         }
-        rx.await.unwrap_or(137)
     }
 
     async fn lab(&mut self, args: &[String]) -> i32 {

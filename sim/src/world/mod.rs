@@ -107,6 +107,10 @@ struct ProcEntry {
     node: NodeId,
     /// Set once the process installs a signal handler ([`ProcCtx::signals`]).
     signals: Option<futures::channel::mpsc::UnboundedSender<Signal>>,
+    /// The code its `main` asked to exit with ([`ProcCtx::set_exit_code`]).
+    exit_code: Option<i32>,
+    /// The last signal delivered to its handler.
+    handled: Option<Signal>,
 }
 
 /// Signals a process can handle; without a handler they terminate it.
@@ -118,12 +122,37 @@ pub enum Signal {
     Int,
 }
 
+impl Signal {
+    /// The signal number.
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Term => 15,
+            Signal::Int => 2,
+        }
+    }
+}
+
+/// How a process ended, as `wait(2)` reports it to the shell that started it.
+///
+/// Every program in the lab is a JVM, and a JVM catches SIGTERM and SIGINT (`java.lang.Terminator`):
+/// it runs its shutdown hooks and exits with 128 + the signal number, so bash reports `Exit 143`
+/// for it, not `Terminated`. Only `kill -9` ends a process by a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal it could not catch ended it (9: `kill -9`).
+    Signaled(i32),
+}
+
 struct HostState {
     spec: HostSpec,
     up: bool,
     disk: HostDisk,
     cpu: Arc<Mutex<Cpu>>,
     procs: BTreeMap<u32, ProcEntry>,
+    /// Statuses of ended processes not yet collected ([`World::take_exit_status`]).
+    exited: BTreeMap<u32, ExitStatus>,
     next_pid: u32,
 }
 
@@ -168,6 +197,7 @@ impl World {
                     disk: HostDisk::from_profile(&cfg.profile),
                     cpu: Arc::new(Mutex::new(Cpu::new(cfg.profile.cpu.clone()))),
                     procs: BTreeMap::new(),
+                    exited: BTreeMap::new(),
                     next_pid,
                 },
             );
@@ -259,7 +289,7 @@ impl World {
             .get_mut(host)
             .ok_or_else(|| WorldError::UnknownHost(host.into()))?
             .procs
-            .insert(pid, ProcEntry { name: name.to_string(), node: node.id(), signals: None });
+            .insert(pid, ProcEntry { name: name.to_string(), node: node.id(), signals: None, exit_code: None, handled: None });
         self.trace(host, name, "proc.start", None, fields! { "pid" => pid });
         let fut = f(ctx);
         let world = self.clone();
@@ -269,7 +299,16 @@ impl World {
         node.spawn(async move {
             fut.await;
             // The process returned from main: it exits, and every thread it started ends with it.
-            let removed = lock(&world.state).hosts.get_mut(&host_s).and_then(|h| h.procs.remove(&pid)).is_some();
+            let removed = {
+                let mut st = lock(&world.state);
+                st.hosts.get_mut(&host_s).and_then(|h| {
+                    let p = h.procs.remove(&pid)?;
+                    let code = p.handled.map_or(p.exit_code.unwrap_or(0), |s| 128 + s.number());
+                    h.exited.insert(pid, ExitStatus::Exited(code));
+                    Some(())
+                })
+            }
+            .is_some();
             if removed {
                 world.trace(&host_s, &name_s, "proc.exit", None, fields! { "pid" => pid });
             }
@@ -289,7 +328,16 @@ impl World {
 
     /// `kill -9`: the process and all its tasks end at once; its sockets close.
     pub fn kill(&self, host: &str, pid: u32) -> bool {
-        let entry = lock(&self.state).hosts.get_mut(host).and_then(|h| h.procs.remove(&pid));
+        self.end(host, pid, ExitStatus::Signaled(9))
+    }
+
+    /// Ends a process at once with `status`.
+    fn end(&self, host: &str, pid: u32, status: ExitStatus) -> bool {
+        let entry = lock(&self.state).hosts.get_mut(host).and_then(|h| {
+            let p = h.procs.remove(&pid)?;
+            h.exited.insert(pid, status);
+            Some(p)
+        });
         match entry {
             Some(p) => {
                 Handle::current().kill(p.node);
@@ -309,9 +357,21 @@ impl World {
         };
         self.trace(host, "kernel", "proc.signal", None, fields! { "pid" => pid, "signal" => format!("{sig:?}") });
         match handler {
-            Some(tx) if tx.unbounded_send(sig).is_ok() => true,
-            _ => self.kill(host, pid),
+            Some(tx) if tx.unbounded_send(sig).is_ok() => {
+                if let Some(p) = lock(&self.state).hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid)) {
+                    p.handled = Some(sig);
+                }
+                true
+            }
+            // The JVM's own handler: no shutdown hooks to run, exit 128 + n at once.
+            _ => self.end(host, pid, ExitStatus::Exited(128 + sig.number())),
         }
+    }
+
+    /// Collects how a process ended (once, like `waitpid`); `None` while it runs, or if it died
+    /// with its host.
+    pub fn take_exit_status(&self, host: &str, pid: u32) -> Option<ExitStatus> {
+        lock(&self.state).hosts.get_mut(host).and_then(|h| h.exited.remove(&pid))
     }
 
     /// Power loss: every process dies without closing its sockets, the page cache is lost.
@@ -362,7 +422,7 @@ impl ProcCtx {
     /// close as on `kill -9`). Never returns.
     pub async fn halt(&self, status: i32) -> ! {
         self.trace("proc.halt", None, fields! { "pid" => self.pid, "status" => status });
-        self.world.kill(&self.host, self.pid);
+        self.world.end(&self.host, self.pid, ExitStatus::Exited(status));
         std::future::pending::<()>().await;
         unreachable!("a halted process runs no more")
     }
@@ -391,6 +451,14 @@ impl ProcCtx {
     /// This host's wall clock, ms since the Unix epoch.
     pub fn wall_ms(&self) -> i64 {
         self.world.wall_ms()
+    }
+
+    /// Sets the code the process exits with when its `main` returns (0 by default; a handled
+    /// SIGTERM or SIGINT overrides it with 128 + n, as the JVM does).
+    pub fn set_exit_code(&self, code: i32) {
+        if let Some(p) = lock(&self.world.state).hosts.get_mut(&self.host).and_then(|h| h.procs.get_mut(&self.pid)) {
+            p.exit_code = Some(code);
+        }
     }
 
     /// Installs a signal handler: signals sent to this process arrive here instead of killing it.
