@@ -10,6 +10,7 @@ pub mod admin;
 pub mod clients;
 pub mod config;
 pub mod controller;
+pub mod coordinator;
 pub mod leader_epoch;
 pub mod log;
 pub mod partitioner;
