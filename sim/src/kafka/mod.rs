@@ -9,6 +9,8 @@
 pub mod admin;
 pub mod clients;
 pub mod config;
+pub mod consumer;
+pub mod consumer_groups;
 pub mod controller;
 pub mod coordinator;
 pub mod leader_epoch;

@@ -6,7 +6,7 @@
 //! clients a program would use; output and error wording follow 0.9.
 
 use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions};
-use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig, ZkConsumer};
+use super::clients::{KafkaProducer, OffsetReset, ProducerConfig, ZkConsumer};
 use super::config::seed_server_properties;
 use super::server::KAFKA_HOME;
 use super::zk_utils as zku;
@@ -38,6 +38,8 @@ pub enum Program {
     RunClass,
     /// `kafka-preferred-replica-election.sh`
     PreferredElection,
+    /// `kafka-consumer-groups.sh`
+    ConsumerGroups,
 }
 
 /// Runs a foreground tool; returns its exit code.
@@ -47,6 +49,7 @@ pub async fn run_program(program: Program, ctx: ProcCtx, args: Vec<String>, term
         Program::ConsoleConsumer => console_consumer(ctx, args, term).await,
         Program::RunClass => run_class(ctx, args, term).await,
         Program::PreferredElection => preferred_election(ctx, args, term).await,
+        Program::ConsumerGroups => super::consumer_groups::run(ctx, args, term).await,
     }
 }
 
@@ -217,11 +220,7 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
             continue;
         }
         let configs: Vec<(String, String)> = match zk.get_data(&format!("{}/{t}", zku::CONFIG_TOPICS), false).await {
-            Ok((d, _)) => serde_json::from_slice::<serde_json::Value>(&d)
-                .ok()
-                .and_then(|v| v.get("config").and_then(|c| c.as_object().cloned()))
-                .map(|m| m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or("").to_string())).collect())
-                .unwrap_or_default(),
+            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
             Err(_) => Vec::new(),
         };
         let rf = assignment.values().next().map_or(0, Vec::len) as i32;
@@ -328,31 +327,22 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         term.err("Exactly one of whitelist/blacklist/topic is required.");
         return 1;
     };
+    if opts.new_consumer || opts.bootstrap_server.is_some() || opts.zookeeper.is_none() {
+        // The new consumer joins a group through the GroupCoordinator (consumer.rs).
+        return super::consumer::console_consumer(&ctx, &opts, &topic, &term).await;
+    }
     let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
     let temporary = opts.group.is_none();
     let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
-    let mut zk_consumer = None;
-    let mut fetcher = if let Some(zk) = &opts.zookeeper {
-        match ZkConsumer::start(&ctx, zk_servers(zk), &group, &topic, reset).await {
-            Ok(mut c) => {
-                let f = std::mem::replace(&mut c.fetcher, super::clients::PartitionFetcher::empty(&ctx));
-                zk_consumer = Some(c);
-                f
-            }
-            Err(e) => {
-                term.err(&format!("Exception in thread \"main\" org.I0Itec.zkclient.exception.ZkException: {e}"));
-                return 1;
-            }
+    let zk = opts.zookeeper.clone().unwrap_or_default();
+    let (mut fetcher, zk_consumer) = match ZkConsumer::start(&ctx, zk_servers(&zk), &group, &topic, reset).await {
+        Ok(mut c) => {
+            let f = std::mem::replace(&mut c.fetcher, super::clients::PartitionFetcher::empty(&ctx));
+            (f, Some(c))
         }
-    } else {
-        let servers = opts.bootstrap_server.as_deref().map(|b| admin::parse_broker_list(b).unwrap_or_default()).unwrap_or_default();
-        match bootstrap_consumer(&ctx, &servers, &topic, reset, &group).await {
-            Ok(f) => f,
-            Err(e) => {
-                term.err(&format!("[{}] WARN {e} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
-                term.err("Processed a total of 0 messages");
-                return 0;
-            }
+        Err(e) => {
+            term.err(&format!("Exception in thread \"main\" org.I0Itec.zkclient.exception.ZkException: {e}"));
+            return 1;
         }
     };
     let timeout = Duration::from_millis(opts.timeout_ms.unwrap_or(1000).max(0) as u64);
