@@ -268,25 +268,22 @@ fn consumer_groups_describe_shows_offsets_and_lag() {
 
 #[test]
 fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() {
-    let run = run_script(
-        25,
-        true,
-        &format!(
-            "ssh master kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
-             ssh slave1 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
-             ssh slave2 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
-             sleep 3\n\
-             kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 2 --topic c\n\
-             kafka-console-producer.sh --broker-list master:9092 --topic c --request-required-acks 1\n\
-             one\ntwo\nthree\n^D\n\
-             kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092 --topic c --from-beginning\n\
-             echo group.id=mine > /root/consumer.properties\n\
-             kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --max-messages 2\n\
-             kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --timeout-ms 2000\n\
-             kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic __consumer_offsets --from-beginning --formatter kafka.coordinator.GroupMetadataManager$OffsetsMessageFormatter\n\
-             kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody --lab-format 0.9"
-        ),
+    let script = format!(
+        "ssh master kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+         ssh slave1 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+         ssh slave2 kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties\n\
+         sleep 3\n\
+         kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 2 --topic c\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic c --request-required-acks 1\n\
+         one\ntwo\nthree\n^D\n\
+         kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092 --topic c --from-beginning\n\
+         echo group.id=mine > /root/consumer.properties\n\
+         kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --max-messages 2\n\
+         kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --timeout-ms 2000\n\
+         kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic __consumer_offsets --from-beginning --formatter kafka.coordinator.GroupMetadataManager$OffsetsMessageFormatter\n\
+         kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody --lab-format 0.9"
     );
+    let run = run_script(25, true, &script);
     let out = |l: &str| run.steps.iter().find(|s| s.0.starts_with(l)).map(|s| s.1.clone()).unwrap_or_default();
     let first = out("kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092");
     let mut got: Vec<&str> = first.lines().collect();
@@ -308,6 +305,7 @@ fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() 
     assert!(offsets.lines().any(|l| l.starts_with("[mine,c,") && l.contains("]::[OffsetMetadata[")), "{offsets}");
     let zk = out(&format!("kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody"));
     assert_eq!(zk, "No topic available for consumer group provided\nGROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\n");
+    assert_eq!(run.trace_hash, run_script(25, true, &script).trace_hash, "the same seed and lines give the same trace");
 }
 
 #[test]

@@ -984,22 +984,22 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
             last = Some(Instant::now());
         }
         for r in batch {
+            // Every record counts, printed or not (a formatter may print nothing for it).
+            count += 1;
             let line = if offsets_formatter {
-                match super::coordinator::offsets::format_offsets_message(r.key.as_deref(), r.value.as_deref()) {
-                    Some(l) => l,
-                    None => continue,
-                }
+                super::coordinator::offsets::format_offsets_message(r.key.as_deref(), r.value.as_deref())
             } else {
                 let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
-                if opts.print_key() {
+                Some(if opts.print_key() {
                     let key = r.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
                     format!("{key}\t{value}")
                 } else {
                     value.into_owned()
-                }
+                })
             };
-            term.out(&line);
-            count += 1;
+            if let Some(line) = line {
+                term.out(&line);
+            }
             if opts.max_messages.is_some_and(|m| count >= m.max(0) as u64) {
                 break 'outer;
             }
