@@ -4,7 +4,9 @@
 //! [`controller`] and the `ReplicaManager` in [`replica_manager`]); [`log`] is `Log`/`LogSegment`;
 //! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
 //! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing;
-//! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch.
+//! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch;
+//! [`coordinator`] is the broker's `GroupCoordinator`, [`consumer`] the new `KafkaConsumer`, and
+//! [`consumer_groups`] is `kafka-consumer-groups.sh`.
 
 pub mod admin;
 pub mod clients;
