@@ -216,6 +216,51 @@ fn committed_offsets_survive_a_coordinator_crash() {
 }
 
 #[test]
+fn a_live_group_outlives_its_coordinator() {
+    Sim::new(client_world(27)).run(|world| async move {
+        let mut sh = booted_shell(&world).await;
+        start_brokers(&mut sh).await;
+        run(&mut sh, &format!("kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 2 --topic t")).await;
+        let props = [("auto.offset.reset", "earliest"), ("auto.commit.interval.ms", "1000")];
+        let (_, a) = spawn_consumer(&world, "live", "t", &props);
+        let (_, b) = spawn_consumer(&world, "live", "t", &props);
+        madsim::time::sleep(Duration::from_secs(15)).await;
+        produce(&mut sh, "t", "before-", 6).await;
+        madsim::time::sleep(Duration::from_secs(5)).await;
+        let generation = lock(&a).generation;
+        let found = trace_kinds(&world, "kafka.group.coordinator_found");
+        let coordinator = found.iter().rev().find(|e| e.str("group") == Some("live")).and_then(|e| e.i64("coordinator")).expect("a coordinator") as usize;
+        let host = HOSTS[coordinator];
+        let producer_host = HOSTS.iter().find(|h| **h != host).copied().unwrap_or("master");
+        sh.exec_line(&format!("ssh {producer_host}")).await;
+        sh.exec_line(&format!("lab crash {host}")).await;
+        madsim::time::sleep(Duration::from_secs(45)).await;
+        sh.take_output();
+        sh.exec_line(&format!("kafka-console-producer.sh --broker-list {producer_host}:9092 --topic t --request-required-acks -1")).await;
+        for i in 0..6 {
+            sh.exec_line(&format!("after-{i}")).await;
+        }
+        sh.exec_line("^D").await;
+        sh.take_output();
+        madsim::time::sleep(Duration::from_secs(10)).await;
+        let (a, b) = (std::mem::take(&mut *lock(&a)), std::mem::take(&mut *lock(&b)));
+        let mut values: Vec<String> = a.records.iter().chain(b.records.iter()).map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
+        values.sort();
+        let mut want: Vec<String> = (0..6).flat_map(|i| [format!("before-{i}"), format!("after-{i}")]).collect();
+        want.sort();
+        assert_eq!(values, want, "every record once, across the coordinator's crash");
+        assert_eq!((a.generation, b.generation), (generation, generation), "the members found the new coordinator and needed no rebalance");
+        let found = trace_kinds(&world, "kafka.group.coordinator_found");
+        if std::env::var("DEBUG_GROUPS").is_ok() {
+            for e in world.tracer().events().iter().filter(|e| e.kind.starts_with("kafka.group") && !e.kind.ends_with("loaded") || e.kind == "host.crash") {
+                eprintln!("{} {} {} {:?}", e.t_us, e.host, e.kind, e.fields);
+            }
+        }
+        assert!(found.iter().any(|e| e.str("group") == Some("live") && e.i64("coordinator") != Some(coordinator as i64)), "a new coordinator was found");
+    });
+}
+
+#[test]
 fn consumer_groups_describe_shows_offsets_and_lag() {
     Sim::new(client_world(24)).run(|world| async move {
         let mut sh = booted_shell(&world).await;

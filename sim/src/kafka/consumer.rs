@@ -717,8 +717,9 @@ impl KafkaConsumer {
         self.heartbeat.last_send = now;
         let req = GroupRequest::Heartbeat { group_id: self.group.clone(), generation_id: self.generation, member_id: self.member_id.clone() };
         let client_id = self.cfg.client_id.clone();
+        let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return };
-        let answer = ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await;
+        let answer = ch.call(&client_id, req, wait).await;
         match answer {
             Some(GroupResponse::Heartbeat(KafkaError::None)) => self.heartbeat.last_receive = self.now_ms(),
             Some(GroupResponse::Heartbeat(e @ (KafkaError::RebalanceInProgress | KafkaError::IllegalGeneration))) => {
@@ -736,6 +737,15 @@ impl KafkaConsumer {
             Some(_) => {}
             None => self.coordinator_dead("heartbeat: no answer"),
         }
+    }
+
+    /// How long to wait for a heartbeat or commit answer. 0.9 sends them without blocking,
+    /// keeps fetching, and gives the coordinator up when a session passes without a heartbeat
+    /// answer; this client waits for each answer, so it waits no longer than the session left.
+    fn coordinator_wait(&self) -> Duration {
+        let now = self.now_ms();
+        let left = self.heartbeat.timeout - (now - self.heartbeat.last_reset.max(self.heartbeat.last_receive));
+        Duration::from_millis((left.max(1) as u64).min(self.cfg.request_timeout_ms))
     }
 
     /// Current positions of the assigned partitions (`subscriptions.allConsumed()`).
@@ -756,8 +766,9 @@ impl KafkaConsumer {
             offsets: offsets.to_vec(),
         };
         let client_id = self.cfg.client_id.clone();
+        let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return Err(Ok(())) };
-        let Some(GroupResponse::OffsetCommit(results)) = ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await else {
+        let Some(GroupResponse::OffsetCommit(results)) = ch.call(&client_id, req, wait).await else {
             self.coordinator_dead("offset commit: no answer");
             return Err(Ok(()));
         };
@@ -874,6 +885,10 @@ impl KafkaConsumer {
         loop {
             if self.metadata_due() {
                 self.refresh_metadata().await;
+            }
+            // KafkaConsumer.pollOnce: the coordinator first, whatever else is going on.
+            if !self.subscription.is_empty() && !self.group.is_empty() {
+                self.ensure_coordinator_known(deadline).await;
             }
             self.ensure_active_group(deadline).await?;
             if !self.rejoin_needed {
