@@ -326,7 +326,9 @@ fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() 
          kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --max-messages 2\n\
          kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --timeout-ms 2000\n\
          kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic __consumer_offsets --from-beginning --formatter kafka.coordinator.GroupMetadataManager$OffsetsMessageFormatter\n\
-         kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody --lab-format 0.9"
+         kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody --lab-format 0.9\n\
+         echo session.timeout.ms=5000 > /root/short.properties\n\
+         kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092 --topic c --consumer.config /root/short.properties"
     );
     let run = run_script(25, true, &script);
     let out = |l: &str| run.steps.iter().find(|s| s.0.starts_with(l)).map(|s| s.1.clone()).unwrap_or_default();
@@ -350,6 +352,10 @@ fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() 
     assert!(offsets.lines().any(|l| l.starts_with("[mine,c,") && l.contains("]::[OffsetMetadata[")), "{offsets}");
     let zk = out(&format!("kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody"));
     assert_eq!(zk, "No topic available for consumer group provided\nGROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\n");
+    // group.min.session.timeout.ms is 6000: the broker refuses the join, the tool exits 1.
+    let short = run.steps.last().expect("last step");
+    assert_eq!(short.2, 1);
+    assert!(short.1.ends_with("ERROR Unknown error when running consumer:  (kafka.tools.ConsoleConsumer$)\norg.apache.kafka.common.errors.ApiException: The session timeout is not within an acceptable range.\n"), "{}", short.1);
     assert_eq!(run.trace_hash, run_script(25, true, &script).trace_hash, "the same seed and lines give the same trace");
 }
 

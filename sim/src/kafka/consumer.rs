@@ -70,6 +70,14 @@ pub enum ConsumerError {
 }
 
 impl ConsumerError {
+    /// The exception line the JVM prints (`class: message`).
+    pub fn java_line(&self) -> String {
+        match self {
+            ConsumerError::Fatal(s) => s.clone(),
+            other => format!("{}: {other}", other.exception_class()),
+        }
+    }
+
     /// The Java exception class 0.9 throws for this error.
     pub fn exception_class(&self) -> &'static str {
         match self {
@@ -200,7 +208,7 @@ impl ConsumerConfig {
         if c.heartbeat_interval_ms as i64 >= c.session_timeout_ms as i64 {
             return Err(ConsumerError::Config("Heartbeat must be set lower than the session timeout".into()));
         }
-        if c.request_timeout_ms as i64 <= c.session_timeout_ms as i64 {
+        if c.request_timeout_ms as i64 <= c.session_timeout_ms as i64 || c.request_timeout_ms <= c.fetch_max_wait_ms {
             return Err(ConsumerError::Config("request.timeout.ms should be greater than session.timeout.ms and fetch.max.wait.ms".into()));
         }
         Ok(c)
@@ -971,7 +979,7 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     let cfg = match ConsumerConfig::from_properties(&props) {
         Ok(c) => c,
         Err(e) => {
-            term.err(&format!("Exception in thread \"main\" {}: {e}", e.exception_class()));
+            term.err(&format!("Exception in thread \"main\" {}", e.java_line()));
             return 1;
         }
     };
@@ -986,9 +994,16 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     'outer: loop {
         let batch = match consumer.poll(100).await {
             Ok(b) => b,
+            // NewShinyConsumer's constructor polls until the group is joined: an error there
+            // escapes ConsoleConsumer.run, and main logs it and exits 1 without a count.
+            Err(e) if last.is_none() => {
+                term.err(&format!("[{}] ERROR Unknown error when running consumer:  (kafka.tools.ConsoleConsumer$)", log_time()));
+                term.err(&e.java_line());
+                return 1;
+            }
             Err(e) => {
                 term.err(&format!("[{}] ERROR Error processing message, terminating consumer process:  (kafka.tools.ConsoleConsumer$)", log_time()));
-                term.err(&format!("{}: {e}", e.exception_class()));
+                term.err(&e.java_line());
                 break;
             }
         };
@@ -1036,4 +1051,64 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     consumer.close().await;
     term.err(&format!("Processed a total of {count} messages"));
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(v: &[(&str, &str)]) -> BTreeMap<String, String> {
+        v.iter().map(|(k, x)| (k.to_string(), x.to_string())).collect()
+    }
+
+    #[test]
+    fn config_has_0_9_defaults_and_wording() {
+        let c = ConsumerConfig::from_properties(&props(&[("bootstrap.servers", "master:9092, slave1:9092"), ("group.id", "g")])).expect("valid");
+        assert_eq!(c.bootstrap_servers, vec![("master".to_string(), 9092), ("slave1".to_string(), 9092)]);
+        assert_eq!((c.session_timeout_ms, c.heartbeat_interval_ms, c.auto_commit_interval_ms), (30_000, 3000, 5000));
+        assert!(c.enable_auto_commit);
+        assert_eq!(c.auto_offset_reset, AutoOffsetReset::Latest);
+        assert_eq!(c.assignors, vec!["range".to_string()]);
+        assert_eq!(c.client_id, "consumer-1");
+        let c = ConsumerConfig::from_properties(&props(&[
+            ("bootstrap.servers", "m:1"),
+            ("partition.assignment.strategy", "org.apache.kafka.clients.consumer.RoundRobinAssignor,org.apache.kafka.clients.consumer.RangeAssignor"),
+            ("auto.offset.reset", "none"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.assignors, vec!["roundrobin".to_string(), "range".to_string()]);
+        assert_eq!(c.auto_offset_reset, AutoOffsetReset::None);
+        assert_eq!(c.group_id, None);
+        let e = |v: &[(&str, &str)]| ConsumerConfig::from_properties(&props(v)).unwrap_err().java_line();
+        assert_eq!(e(&[]), "org.apache.kafka.common.config.ConfigException: Missing required configuration \"bootstrap.servers\" which has no default value.");
+        assert_eq!(
+            e(&[("bootstrap.servers", "m:1"), ("auto.offset.reset", "smallest")]),
+            "org.apache.kafka.common.config.ConfigException: Invalid value smallest for configuration auto.offset.reset: String must be one of: latest, earliest, none"
+        );
+        assert_eq!(
+            e(&[("bootstrap.servers", "m:1"), ("session.timeout.ms", "abc")]),
+            "org.apache.kafka.common.config.ConfigException: Invalid value abc for configuration session.timeout.ms: Not a number of type INT"
+        );
+        assert_eq!(
+            e(&[("bootstrap.servers", "m:1"), ("enable.auto.commit", "yes")]),
+            "org.apache.kafka.common.config.ConfigException: Invalid value yes for configuration enable.auto.commit: Expected value to be either true or false"
+        );
+        assert!(e(&[("bootstrap.servers", "m:1"), ("partition.assignment.strategy", "com.Sticky")]).ends_with("Class com.Sticky could not be found."));
+        assert!(e(&[("bootstrap.servers", "nohostport")]).contains("Invalid url in bootstrap.servers: nohostport"));
+        assert!(e(&[("bootstrap.servers", "m:1"), ("session.timeout.ms", "50000")]).contains("request.timeout.ms should be greater than session.timeout.ms"));
+        assert_eq!(ConsumerError::NoOffsetForPartition("t".into(), 3).to_string(), "Undefined offset with no reset policy for partition: t-3");
+    }
+
+    #[test]
+    fn heartbeats_are_due_every_interval_and_sessions_expire() {
+        let mut h = Heartbeat { timeout: 30_000, interval: 3000, last_send: 0, last_receive: 0, last_reset: 1000 };
+        assert_eq!(h.time_to_next(1000), 3000);
+        assert_eq!(h.time_to_next(4001), 0);
+        h.last_send = 4001;
+        assert_eq!(h.time_to_next(5001), 2000);
+        assert!(!h.session_expired(31_000));
+        assert!(h.session_expired(31_001));
+        h.last_receive = 30_000;
+        assert!(!h.session_expired(31_001));
+    }
 }
