@@ -492,7 +492,7 @@ impl KafkaConsumer {
             return Ok(());
         }
         if self.group.is_empty() {
-            return Err(ConsumerError::Fatal("org.apache.kafka.common.errors.InvalidGroupIdException: The configured groupId is invalid".into()));
+            return Err(ConsumerError::Fatal("org.apache.kafka.common.errors.ApiException: The configured groupId is invalid".into()));
         }
         if self.needs_join_prepare {
             self.on_join_prepare().await;

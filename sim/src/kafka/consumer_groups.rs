@@ -357,6 +357,9 @@ async fn log_end_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, 
     }
 }
 
+/// A member as describe lists it: (member id, client id, host, partitions).
+type MemberRow = (String, String, String, Vec<(String, i32)>);
+
 /// `KafkaConsumerGroupService.describeGroup`.
 async fn describe_new(ctx: &ProcCtx, servers: &[(String, u16)], group: &str, format: OutputFormat, term: &Term) -> i32 {
     let coordinator = match find_coordinator(ctx, servers, group).await {
@@ -403,14 +406,14 @@ async fn describe_new(ctx: &ProcCtx, servers: &[(String, u16)], group: &str, for
         _ => BTreeMap::new(),
     };
     // Members with their partitions; 2.0 lists the members with most partitions first.
-    let mut members: Vec<(String, String, String, Vec<(String, i32)>)> = desc
+    let mut members: Vec<MemberRow> = desc
         .members
         .iter()
         .map(|m| (m.member_id.clone(), m.client_id.clone(), m.client_host.clone(), ConsumerProtocol::deserialize_assignment(&m.assignment).unwrap_or_default()))
         .filter(|m| !m.3.is_empty())
         .collect();
     if format == OutputFormat::Table {
-        members.sort_by(|a, b| b.3.len().cmp(&a.3.len()));
+        members.sort_by_key(|m| std::cmp::Reverse(m.3.len()));
     }
     let Some((cluster, _)) = fetch_metadata(ctx, servers, &[], CLIENT_ID).await else {
         term.out(&format!("Error while executing consumer group command Request METADATA failed on brokers {}", bootstrap_text(servers)));
