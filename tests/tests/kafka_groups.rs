@@ -374,14 +374,25 @@ fn old_consumer_groups_are_described_from_zookeeper() {
         run(&mut sh, "zkCli.sh -server master:2181 create /consumers/old/offsets ''").await;
         run(&mut sh, "zkCli.sh -server master:2181 create /consumers/old/offsets/z ''").await;
         run(&mut sh, "zkCli.sh -server master:2181 create /consumers/old/offsets/z/0 3").await;
+        // A second topic it subscribes to but has neither read nor claimed.
+        run(&mut sh, &format!("kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --topic z2")).await;
+        run(&mut sh, "zkCli.sh -server master:2181 create /consumers/old/owners/z2 ''").await;
+        madsim::time::sleep(Duration::from_secs(2)).await;
         let list = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {ZK} --list")).await;
         assert_eq!(list, "old\n");
         let out = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {ZK} --describe --group old --lab-format 0.9")).await;
-        assert_eq!(out, "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\nold, z, 0, 3, 5, 2, old_client-1-0\n");
+        assert_eq!(
+            out,
+            "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\n\
+             old, z, 0, 3, 5, 2, old_client-1-0\n\
+             Could not fetch offset from zookeeper for group old partition [z2,0] due to missing offset data in zookeeper.\n\
+             old, z2, 0, unknown, 0, unknown, none\n"
+        );
         let out = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {ZK} --describe --group old")).await;
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[1], "TOPIC                          PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG        CONSUMER-ID");
         assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["z", "0", "3", "5", "2", "old_client-1"]);
+        assert_eq!(lines[3].split_whitespace().collect::<Vec<_>>(), ["z2", "0", "-", "0", "-", "-"]);
         let out = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {ZK} --delete --group old")).await;
         assert_eq!(out, "Deleted all consumer group information for group old in zookeeper.\n");
         let list = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {ZK} --list")).await;

@@ -187,9 +187,16 @@ fn show(v: Option<i64>, missing: &str) -> String {
     v.map_or(missing.to_string(), |x| x.to_string())
 }
 
-/// 0.9's `describePartition` lines.
+/// 0.9's `printDescribeHeader`.
+const HEADER_09: &str = "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER";
+
+/// 0.9's header and `describePartition` lines.
 fn print_09(term: &Term, group: &str, rows: &[Row]) {
-    term.out("GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER");
+    term.out(HEADER_09);
+    print_09_rows(term, group, rows);
+}
+
+fn print_09_rows(term: &Term, group: &str, rows: &[Row]) {
     for r in rows {
         term.out(&format!(
             "{group}, {}, {}, {}, {}, {}, {}",
@@ -472,7 +479,7 @@ async fn describe_zk(ctx: &ProcCtx, zk: &ZooKeeper, group: &str, format: OutputF
         match format {
             OutputFormat::Kafka09 => {
                 term.out("No topic available for consumer group provided");
-                term.out("GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER");
+                term.out(HEADER_09);
             }
             OutputFormat::Table => term.out(&format!("Error: The consumer group '{group}' does not exist.")),
         }
@@ -497,8 +504,13 @@ async fn describe_zk(ctx: &ProcCtx, zk: &ZooKeeper, group: &str, format: OutputF
         }
         madsim::time::sleep(Duration::from_millis(300)).await;
     }
+    // 0.9 prints the header first, then per topic its warnings and its rows.
+    if format == OutputFormat::Kafka09 {
+        term.out(HEADER_09);
+    }
     let mut rows = Vec::new();
     for t in &topics {
+        let first = rows.len();
         let partitions: Vec<i32> = match zk.get_data(&format!("{}/{t}", zku::BROKER_TOPICS), false).await {
             Ok((d, _)) => zku::parse_topic_assignment(&d).map(|a| a.into_keys().collect()).unwrap_or_default(),
             Err(_) => Vec::new(),
@@ -526,10 +538,12 @@ async fn describe_zk(ctx: &ProcCtx, zk: &ZooKeeper, group: &str, format: OutputF
             let consumer_id = owner.as_ref().map(|o| o.rsplit_once('-').map_or(o.clone(), |(id, _)| id.to_string()));
             rows.push(Row { topic: t.clone(), partition: p, offset, log_end, consumer_id, host: None, client_id: None, owner });
         }
+        if format == OutputFormat::Kafka09 {
+            print_09_rows(term, group, &rows[first..]);
+        }
     }
-    match format {
-        OutputFormat::Kafka09 => print_09(term, group, &rows),
-        OutputFormat::Table => print_zk_table(term, &rows),
+    if format == OutputFormat::Table {
+        print_zk_table(term, &rows);
     }
     0
 }
