@@ -16,6 +16,8 @@ fn near_miss() -> impl Strategy<Value = String> {
         "x1", "kafka-console-producer.sh", "--broker-list", "master:9092", "^D", "kafka-console-consumer.sh",
         "--from-beginning", "--max-messages", "--timeout-ms", "kafka-run-class.sh", "kafka.tools.DumpLogSegments",
         "--files", "$KAFKA_HOME", "-15", "%1", "%%", "%-", "jobs", "fg", "bg", "wait", "help",
+        "--files", "$KAFKA_HOME", "-15", "kafka-consumer-groups.sh", "--group", "g", "--new-consumer",
+        "--bootstrap-server", "--lab-format", "0.9", "--consumer.config",
     ]);
     prop::collection::vec(words, 0..8).prop_map(|w| w.join(" "))
 }

@@ -341,16 +341,19 @@ impl ToolError {
     }
 }
 
+/// One option a tool accepts (name, and whether it takes an argument).
 #[derive(Clone, Copy)]
-struct Spec {
+pub(crate) struct Spec {
     name: &'static str,
     arg: bool,
 }
 
-const fn flag(name: &'static str) -> Spec {
+/// An option without an argument.
+pub(crate) const fn flag(name: &'static str) -> Spec {
     Spec { name, arg: false }
 }
-const fn opt(name: &'static str) -> Spec {
+/// An option with a required argument.
+pub(crate) const fn opt(name: &'static str) -> Spec {
     Spec { name, arg: true }
 }
 
@@ -426,7 +429,7 @@ fn lookup(specs: &[Spec], name: &str) -> Option<Spec> {
 /// joptsimple's `OptionParser.parse`: long options (`--name`, `--name=value`, also a single
 /// hyphen), unambiguous abbreviations, required arguments taken from the next token whatever
 /// it is, `--` ends options. Ambiguous or unknown names give `UnrecognizedOptionException`.
-fn jopt_parse(specs: &[Spec], args: &[String]) -> Result<OptionSet, ToolError> {
+pub(crate) fn jopt_parse(specs: &[Spec], args: &[String]) -> Result<OptionSet, ToolError> {
     let mut set = OptionSet::default();
     let mut i = 0;
     let mut options_done = false;
@@ -485,7 +488,7 @@ fn jopt_parse(specs: &[Spec], args: &[String]) -> Result<OptionSet, ToolError> {
     Ok(set)
 }
 
-fn require(set: &OptionSet, names: &[&str]) -> Result<(), ToolError> {
+pub(crate) fn require(set: &OptionSet, names: &[&str]) -> Result<(), ToolError> {
     match names.iter().find(|n| !set.has(n)) {
         Some(n) => Err(ToolError::MissingRequired(n.to_string())),
         None => Ok(()),

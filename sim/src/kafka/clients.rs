@@ -8,8 +8,9 @@
 //! metadata and retries up to `retries` times. With `acks=0` nothing comes back: the producer
 //! cannot know whether its records arrived.
 //!
-//! Deviation (until the consumer-group issue): the `--bootstrap-server` consumer assigns itself
-//! every partition instead of joining a group through a `GroupCoordinator`.
+//! The new consumer with group management is [`super::consumer::KafkaConsumer`]; it fetches
+//! through the [`PartitionFetcher`] here. [`bootstrap_consumer`] (every partition, no group)
+//! remains for callers that want a plain reader.
 
 use super::log::{decode_message_set, encode_message_set, Record};
 use super::partitioner::DefaultPartitioner;
@@ -315,15 +316,31 @@ pub struct PartitionFetcher {
     pub positions: BTreeMap<(String, i32), (i32, i64)>,
     brokers: BTreeMap<i32, BrokerEndPoint>,
     conns: BTreeMap<i32, Client>,
+    /// Partitions whose last fetch failed (an error code, or no connection to the leader), for
+    /// the caller to refresh leaders or reset positions. Cleared by each poll.
+    pub errors: BTreeMap<(String, i32), KafkaError>,
 }
 
 impl PartitionFetcher {
     /// A fetcher with no partitions.
     pub fn empty(ctx: &ProcCtx) -> Self {
-        PartitionFetcher { ctx: ctx.clone(), client_id: String::new(), positions: BTreeMap::new(), brokers: BTreeMap::new(), conns: BTreeMap::new() }
+        Self::for_group(ctx, "", BTreeMap::new())
     }
 
-    async fn list_offset(&mut self, leader: i32, topic: &str, p: i32, reset: OffsetReset) -> Option<i64> {
+    /// A fetcher with no partitions yet that knows these brokers; `group` names the consumer in
+    /// the trace's `kafka.client.consumed` events.
+    pub fn for_group(ctx: &ProcCtx, group: &str, brokers: BTreeMap<i32, BrokerEndPoint>) -> Self {
+        PartitionFetcher { ctx: ctx.clone(), client_id: group.into(), positions: BTreeMap::new(), brokers, conns: BTreeMap::new(), errors: BTreeMap::new() }
+    }
+
+    /// Replaces the known brokers (after a metadata refresh).
+    pub fn set_brokers(&mut self, brokers: BTreeMap<i32, BrokerEndPoint>) {
+        self.conns.retain(|id, _| brokers.contains_key(id));
+        self.brokers = brokers;
+    }
+
+    /// The earliest or latest offset of a partition, asked of its leader (ListOffsets).
+    pub async fn list_offset(&mut self, leader: i32, topic: &str, p: i32, reset: OffsetReset) -> Option<i64> {
         let addr = self.brokers.get(&leader)?.clone();
         if !self.conns.contains_key(&leader) {
             let c = connect(&self.ctx, &addr.host, addr.port).await?;
@@ -344,15 +361,23 @@ impl PartitionFetcher {
             by_leader.entry(*leader).or_default().push((t.clone(), *p, *off, 1024 * 1024));
         }
         let mut out = Vec::new();
+        self.errors.clear();
         let started = madsim::time::Instant::now();
         for (leader, parts) in by_leader {
-            let Some(addr) = self.brokers.get(&leader).cloned() else { continue };
+            let unreachable: Vec<(String, i32)> = parts.iter().map(|(t, p, ..)| (t.clone(), *p)).collect();
+            let Some(addr) = self.brokers.get(&leader).cloned() else {
+                self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
+                continue;
+            };
             if !self.conns.contains_key(&leader) {
                 match connect(&self.ctx, &addr.host, addr.port).await {
                     Some(c) => {
                         self.conns.insert(leader, c);
                     }
-                    None => continue,
+                    None => {
+                        self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
+                        continue;
+                    }
                 }
             }
             let Some(c) = self.conns.get_mut(&leader) else { continue };
@@ -361,6 +386,7 @@ impl PartitionFetcher {
                 Some(Response::Fetch(rs)) => {
                     for (t, p, err, _hw, bytes) in rs {
                         if err != KafkaError::None {
+                            self.errors.insert((t.clone(), p), err);
                             continue;
                         }
                         let Some(pos) = self.positions.get_mut(&(t.clone(), p)) else { continue };
@@ -381,6 +407,7 @@ impl PartitionFetcher {
                 }
                 _ => {
                     self.conns.remove(&leader);
+                    self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::RequestTimedOut)));
                 }
             }
         }
@@ -401,7 +428,7 @@ pub async fn bootstrap_consumer(ctx: &ProcCtx, bootstrap: &[(String, u16)], topi
     if errs.iter().any(|(_, e)| *e == KafkaError::UnknownTopicOrPartition) {
         return Err(format!("Topic {topic} not present in metadata"));
     }
-    let mut f = PartitionFetcher { ctx: ctx.clone(), client_id: client_id.into(), positions: BTreeMap::new(), brokers: cluster.brokers.clone(), conns: BTreeMap::new() };
+    let mut f = PartitionFetcher::for_group(ctx, client_id, cluster.brokers.clone());
     for (p, leader) in cluster.leaders.get(topic).cloned().unwrap_or_default() {
         if let Some(off) = f.list_offset(leader, topic, p, reset).await {
             f.positions.insert((topic.to_string(), p), (leader, off));

@@ -29,6 +29,26 @@ pub enum KafkaError {
     NotEnoughReplicas,
     /// 20
     NotEnoughReplicasAfterAppend,
+    /// 14 (`GROUP_LOAD_IN_PROGRESS`)
+    GroupLoadInProgress,
+    /// 15 (`GROUP_COORDINATOR_NOT_AVAILABLE`)
+    GroupCoordinatorNotAvailable,
+    /// 16 (`NOT_COORDINATOR_FOR_GROUP`)
+    NotCoordinatorForGroup,
+    /// 22 (`ILLEGAL_GENERATION`)
+    IllegalGeneration,
+    /// 23 (`INCONSISTENT_GROUP_PROTOCOL`)
+    InconsistentGroupProtocol,
+    /// 24 (`INVALID_GROUP_ID`)
+    InvalidGroupId,
+    /// 25 (`UNKNOWN_MEMBER_ID`)
+    UnknownMemberId,
+    /// 26 (`INVALID_SESSION_TIMEOUT`)
+    InvalidSessionTimeout,
+    /// 27 (`REBALANCE_IN_PROGRESS`)
+    RebalanceInProgress,
+    /// −1 (`UNKNOWN`): an unexpected server error.
+    Unknown,
 }
 
 impl KafkaError {
@@ -45,6 +65,16 @@ impl KafkaError {
             KafkaError::StaleControllerEpoch => 11,
             KafkaError::NotEnoughReplicas => 19,
             KafkaError::NotEnoughReplicasAfterAppend => 20,
+            KafkaError::GroupLoadInProgress => 14,
+            KafkaError::GroupCoordinatorNotAvailable => 15,
+            KafkaError::NotCoordinatorForGroup => 16,
+            KafkaError::IllegalGeneration => 22,
+            KafkaError::InconsistentGroupProtocol => 23,
+            KafkaError::InvalidGroupId => 24,
+            KafkaError::UnknownMemberId => 25,
+            KafkaError::InvalidSessionTimeout => 26,
+            KafkaError::RebalanceInProgress => 27,
+            KafkaError::Unknown => -1,
         }
     }
 
@@ -61,6 +91,16 @@ impl KafkaError {
             KafkaError::StaleControllerEpoch => "kafka.common.ControllerMovedException",
             KafkaError::NotEnoughReplicas => "org.apache.kafka.common.errors.NotEnoughReplicasException",
             KafkaError::NotEnoughReplicasAfterAppend => "org.apache.kafka.common.errors.NotEnoughReplicasAfterAppendException",
+            KafkaError::GroupLoadInProgress => "org.apache.kafka.common.errors.GroupLoadInProgressException",
+            KafkaError::GroupCoordinatorNotAvailable => "org.apache.kafka.common.errors.GroupCoordinatorNotAvailableException",
+            KafkaError::NotCoordinatorForGroup => "org.apache.kafka.common.errors.NotCoordinatorForGroupException",
+            KafkaError::IllegalGeneration => "org.apache.kafka.common.errors.IllegalGenerationException",
+            KafkaError::InconsistentGroupProtocol => "org.apache.kafka.common.errors.ApiException",
+            KafkaError::InvalidGroupId => "org.apache.kafka.common.errors.ApiException",
+            KafkaError::UnknownMemberId => "org.apache.kafka.common.errors.UnknownMemberIdException",
+            KafkaError::InvalidSessionTimeout => "org.apache.kafka.common.errors.ApiException",
+            KafkaError::RebalanceInProgress => "org.apache.kafka.common.errors.RebalanceInProgressException",
+            KafkaError::Unknown => "org.apache.kafka.common.errors.UnknownServerException",
         }
     }
 
@@ -74,6 +114,9 @@ impl KafkaError {
                 | KafkaError::RequestTimedOut
                 | KafkaError::NotEnoughReplicas
                 | KafkaError::NotEnoughReplicasAfterAppend
+                | KafkaError::GroupLoadInProgress
+                | KafkaError::GroupCoordinatorNotAvailable
+                | KafkaError::NotCoordinatorForGroup
         )
     }
 }
@@ -183,6 +226,8 @@ pub enum Request {
         /// Partitions.
         partitions: Vec<(String, i32)>,
     },
+    /// ApiKeys 8–16: the group coordinator's requests (see [`super::coordinator::protocol`]).
+    Group(super::coordinator::protocol::GroupRequest),
 }
 
 /// Per-partition metadata in a Metadata response.
@@ -222,6 +267,8 @@ pub enum Response {
     Ack(KafkaError),
     /// ControlledShutdown: an error code and the partitions this broker still leads.
     ControlledShutdown(KafkaError, Vec<(String, i32)>),
+    /// The group coordinator's responses.
+    Group(super::coordinator::protocol::GroupResponse),
 }
 
 /// What travels on a connection to port 9092.
@@ -278,6 +325,7 @@ impl Wire for KafkaPacket {
                             12 + partitions.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>()
                         }
                         Request::ControlledShutdown { .. } => 4,
+                        Request::Group(g) => g.wire_size(),
                     }
             }
             KafkaPacket::Response { body, .. } => {
@@ -294,6 +342,7 @@ impl Wire for KafkaPacket {
                     Response::ListOffsets(v) | Response::OffsetsForLeaderEpoch(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
                     Response::Ack(_) => 2,
                     Response::ControlledShutdown(_, v) => 6 + v.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>(),
+                    Response::Group(g) => g.wire_size(),
                 }
             }
         }
@@ -312,6 +361,7 @@ impl Wire for KafkaPacket {
                 Request::UpdateMetadata { .. } => "kafka.update_metadata",
                 Request::StopReplica { .. } => "kafka.stop_replica",
                 Request::ControlledShutdown { .. } => "kafka.controlled_shutdown",
+                Request::Group(g) => g.kind(),
             },
             KafkaPacket::Response { body, .. } => match body {
                 Response::Metadata { .. } => "kafka.metadata_response",
@@ -321,6 +371,7 @@ impl Wire for KafkaPacket {
                 Response::OffsetsForLeaderEpoch(_) => "kafka.offsets_for_leader_epoch_response",
                 Response::Ack(_) => "kafka.ack",
                 Response::ControlledShutdown(..) => "kafka.controlled_shutdown_response",
+                Response::Group(g) => g.kind(),
             },
         }
     }

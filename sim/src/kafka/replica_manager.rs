@@ -112,7 +112,8 @@ impl ReplicaManager {
         *lock(&self.zk) = zk;
     }
 
-    fn zk(&self) -> Arc<ZooKeeper> {
+    /// The broker's current ZooKeeper session.
+    pub fn zk(&self) -> Arc<ZooKeeper> {
         lock(&self.zk).clone()
     }
 
@@ -309,6 +310,8 @@ impl ReplicaManager {
             }
             // Only the controller answers this; the socket server routes it there.
             Request::ControlledShutdown { .. } => Some(Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new())),
+            // The group coordinator answers these; the socket server routes them there.
+            Request::Group(_) => None,
             Request::StopReplica { controller_epoch, delete, partitions } => {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));
@@ -348,7 +351,17 @@ impl ReplicaManager {
                 Some(ps) => out.push((t, KafkaError::None, ps)),
                 None => {
                     // auto.create.topics.enable: the first metadata request creates the topic.
-                    let err = if self.cfg.auto_create_topics_enable && self.auto_create(&t).await {
+                    // __consumer_offsets is created whatever that setting says, with its own
+                    // partition count and replication factor (KafkaApis.getTopicMetadata).
+                    let offsets_topic = t == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME;
+                    let err = if offsets_topic {
+                        let live: Vec<i32> = brokers.keys().copied().collect();
+                        if super::coordinator::offsets::create_offsets_topic(&self.ctx, &self.cfg, &self.zk(), &live).await {
+                            KafkaError::LeaderNotAvailable
+                        } else {
+                            KafkaError::UnknownTopicOrPartition
+                        }
+                    } else if self.cfg.auto_create_topics_enable && self.auto_create(&t).await {
                         KafkaError::LeaderNotAvailable
                     } else {
                         KafkaError::UnknownTopicOrPartition

@@ -8,6 +8,7 @@
 
 use super::config::KafkaConfig;
 use super::controller::KafkaController;
+use super::coordinator::GroupCoordinator;
 use super::proto::{KafkaError, KafkaPacket, Request, Response};
 use super::replica_manager::ReplicaManager;
 use super::zk_utils as zku;
@@ -92,7 +93,8 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         }
     };
     let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
-    madsim::task::spawn(socket_server(listener, rm.clone(), controller.clone()));
+    let coordinator = GroupCoordinator::new(ctx.clone(), cfg.clone(), rm.clone());
+    madsim::task::spawn(socket_server(listener, rm.clone(), controller.clone(), coordinator));
     if let Err(msg) = register_broker(&ctx, &cfg, &zk).await {
         log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
         log(&ctx, &console, "FATAL", &msg, "kafka.server.KafkaServer").await;
@@ -287,15 +289,42 @@ async fn controlled_shutdown(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper, c
 }
 
 /// `SocketServer`: one task per connection, one request at a time per connection.
-async fn socket_server(mut listener: Listener<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>) {
+async fn socket_server(
+    mut listener: Listener<KafkaPacket>,
+    rm: Arc<ReplicaManager>,
+    controller: Arc<Mutex<Option<Arc<KafkaController>>>>,
+    coordinator: Arc<GroupCoordinator>,
+) {
     while let Some(conn) = listener.accept().await {
-        madsim::task::spawn(serve_connection(conn, rm.clone(), controller.clone()));
+        madsim::task::spawn(serve_connection(conn, rm.clone(), controller.clone(), coordinator.clone()));
     }
 }
 
-async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>) {
+async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>, coordinator: Arc<GroupCoordinator>) {
     while let Ok(pkt) = conn.recv().await {
-        let KafkaPacket::Request { correlation_id, body, .. } = pkt else { continue };
+        let KafkaPacket::Request { correlation_id, body, client_id } = pkt else { continue };
+        if let Request::Group(req) = body {
+            let resp = Response::Group(coordinator.handle(req, &client_id, conn.peer_host()).await);
+            if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
+                return;
+            }
+            continue;
+        }
+        // KafkaApis.handleLeaderAndIsrRequest / StopReplica: moves of `__consumer_offsets`
+        // partitions make this broker a group coordinator or stop it being one.
+        let offsets_partitions: Vec<(i32, bool)> = match &body {
+            Request::LeaderAndIsr { partitions, .. } => partitions
+                .iter()
+                .filter(|p| p.topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
+                .map(|p| (p.partition, true))
+                .collect(),
+            Request::StopReplica { partitions, .. } => partitions
+                .iter()
+                .filter(|(t, _)| t == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
+                .map(|(_, p)| (*p, false))
+                .collect(),
+            _ => Vec::new(),
+        };
         if let Request::ControlledShutdown { broker_id } = body {
             let current = lock(&controller).clone();
             let resp = match current {
@@ -307,7 +336,15 @@ async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, cont
             }
             continue;
         }
-        if let Some(resp) = rm.handle(body).await {
+        let resp = rm.handle(body).await;
+        for (p, maybe_leader) in offsets_partitions {
+            let leads = maybe_leader
+                && rm
+                    .partition(super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME, p)
+                    .is_some_and(|part| lock(&part.info).leader == rm.broker_id);
+            coordinator.on_leadership_change(p, leads);
+        }
+        if let Some(resp) = resp {
             if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
                 return;
             }

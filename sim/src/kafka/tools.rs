@@ -6,7 +6,7 @@
 //! clients a program would use; output and error wording follow 0.9.
 
 use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions};
-use super::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig};
+use super::clients::{KafkaProducer, ProducerConfig};
 use super::config::seed_server_properties;
 use super::server::KAFKA_HOME;
 use super::zk_utils as zku;
@@ -70,6 +70,8 @@ pub enum Program {
     RunClass,
     /// `kafka-preferred-replica-election.sh`
     PreferredElection,
+    /// `kafka-consumer-groups.sh`
+    ConsumerGroups,
 }
 
 /// Runs a foreground tool; returns its exit code.
@@ -84,6 +86,7 @@ pub async fn run_program_in(program: Program, ctx: ProcCtx, args: Vec<String>, t
         Program::ConsoleConsumer => console_consumer(ctx, args, term, inv).await,
         Program::RunClass => run_class(ctx, args, term).await,
         Program::PreferredElection => preferred_election(ctx, args, term).await,
+        Program::ConsumerGroups => super::consumer_groups::run(ctx, args, term).await,
     }
 }
 
@@ -254,11 +257,7 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
             continue;
         }
         let configs: Vec<(String, String)> = match zk.get_data(&format!("{}/{t}", zku::CONFIG_TOPICS), false).await {
-            Ok((d, _)) => serde_json::from_slice::<serde_json::Value>(&d)
-                .ok()
-                .and_then(|v| v.get("config").and_then(|c| c.as_object().cloned()))
-                .map(|m| m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or("").to_string())).collect())
-                .unwrap_or_default(),
+            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
             Err(_) => Vec::new(),
         };
         let rf = assignment.values().next().map_or(0, Vec::len) as i32;
@@ -369,46 +368,8 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invo
     if opts.zookeeper.is_some() {
         return old_console_consumer::run(ctx, opts, topic, term, inv).await;
     }
-    let reset = if opts.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest };
-    let group = opts.group.clone().unwrap_or_else(|| format!("console-consumer-{}", madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000)));
-    let mut fetcher = {
-        let servers = opts.bootstrap_server.as_deref().map(|b| admin::parse_broker_list(b).unwrap_or_default()).unwrap_or_default();
-        match bootstrap_consumer(&ctx, &servers, &topic, reset, &group).await {
-            Ok(f) => f,
-            Err(e) => {
-                term.err(&format!("[{}] WARN {e} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
-                term.err("Processed a total of 0 messages");
-                return 0;
-            }
-        }
-    };
-    let timeout = Duration::from_millis(opts.timeout_ms.unwrap_or(1000).max(0) as u64);
-    let mut count = 0u64;
-    let mut last = madsim::time::Instant::now();
-    'outer: loop {
-        let batch = fetcher.poll(100).await;
-        if !batch.is_empty() {
-            last = madsim::time::Instant::now();
-        }
-        for r in batch {
-            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
-            if opts.print_key() {
-                let key = r.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
-                term.out(&format!("{key}\t{value}"));
-            } else {
-                term.out(&value);
-            }
-            count += 1;
-            if opts.max_messages.is_some_and(|m| count >= m.max(0) as u64) {
-                break 'outer;
-            }
-        }
-        if (!inv.background || opts.timeout_ms.is_some()) && madsim::time::Instant::now().duration_since(last) >= timeout {
-            break;
-        }
-    }
-    term.err(&format!("Processed a total of {count} messages"));
-    0
+    // The new consumer joins a group through the GroupCoordinator (consumer.rs).
+    super::consumer::console_consumer(&ctx, &opts, &topic, &term).await
 }
 
 /// `kafka-preferred-replica-election.sh --zookeeper ZK [--path-to-json-file F]`

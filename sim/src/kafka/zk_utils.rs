@@ -133,6 +133,72 @@ pub fn topic_config_json(config: &BTreeMap<String, String>) -> String {
     format!("{{\"version\":1,\"config\":{{{}}}}}", kv.join(","))
 }
 
+/// A topic's configs from `/config/topics/<t>` in the order `TopicCommand --describe` prints
+/// them: 0.9 reads the JSON into a `java.util.Properties` (a `Hashtable`) and prints it in the
+/// table's iteration order, so e.g. `__consumer_offsets` shows
+/// `segment.bytes=…,cleanup.policy=compact,compression.type=uncompressed`. (Insertion follows
+/// the JSON, which is exact for up to four configs; Scala reads larger objects into a hash map.)
+pub fn topic_configs_in_describe_order(json: &[u8]) -> Vec<(String, String)> {
+    struct Ordered(Vec<(String, String)>);
+    impl<'de> serde::Deserialize<'de> for Ordered {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Ordered;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a config object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Ordered, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                        out.push((k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())));
+                    }
+                    Ok(Ordered(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Znode {
+        config: Ordered,
+    }
+    let entries = serde_json::from_slice::<Znode>(json).map(|z| z.config.0).unwrap_or_default();
+    java_hashtable_order(entries)
+}
+
+/// The iteration order of a `java.util.Hashtable` (Java 8) after putting `entries` in order:
+/// 11 buckets, rehash to `2n+1` at a load of 0.75, new entries at the head of their bucket,
+/// iteration from the last bucket down.
+pub fn java_hashtable_order(entries: Vec<(String, String)>) -> Vec<(String, String)> {
+    let hash = |k: &str| super::coordinator::offsets::java_string_hash_code(k);
+    let bucket = |k: &str, n: usize| ((hash(k) & 0x7fff_ffff) as usize) % n;
+    let mut table: Vec<Vec<(String, String)>> = vec![Vec::new(); 11];
+    let mut count = 0usize;
+    for (k, v) in entries {
+        if let Some(e) = table.iter_mut().flatten().find(|(x, _)| *x == k) {
+            e.1 = v;
+            continue;
+        }
+        let threshold = (table.len() as f64 * 0.75) as usize;
+        if count >= threshold {
+            let n = table.len() * 2 + 1;
+            let mut new: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
+            for chain in table.iter().rev() {
+                for e in chain {
+                    let i = bucket(&e.0, n);
+                    new[i].insert(0, e.clone());
+                }
+            }
+            table = new;
+        }
+        let i = bucket(&k, table.len());
+        table[i].insert(0, (k, v));
+        count += 1;
+    }
+    table.into_iter().rev().flatten().collect()
+}
+
 /// Creates `path` and any missing parents as persistent znodes (`makeSurePersistentPathExists`).
 pub async fn make_sure_persistent_path_exists(zk: &ZooKeeper, path: &str) -> Result<(), ZkError> {
     create_with_parents(zk, path, b"", CreateMode::Persistent).await.map(|_| ())
@@ -217,5 +283,26 @@ mod tests {
         assert_eq!(partition_list_json(&list), "{\"version\":1,\"partitions\":[{\"topic\":\"t\",\"partition\":0},{\"topic\":\"u\",\"partition\":3}]}");
         assert_eq!(parse_partition_list(partition_list_json(&list).as_bytes()), list);
         assert_eq!(parse_broker(0, broker_json("slave1", 9092, 1).as_bytes()).map(|b| b.host), Some("slave1".into()));
+    }
+
+    #[test]
+    fn topic_configs_print_in_hashtable_order() {
+        // What 0.9 prints for the offsets topic (checked with java.util.Hashtable on OpenJDK).
+        let json = super::super::coordinator::offsets::offsets_topic_config_json();
+        let got: Vec<String> = topic_configs_in_describe_order(json.as_bytes()).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(got.join(","), "segment.bytes=104857600,cleanup.policy=compact,compression.type=uncompressed");
+        let kv = |v: &[&str]| v.iter().map(|k| (k.to_string(), "1".to_string())).collect::<Vec<_>>();
+        // Enough keys to rehash (printed by OpenJDK's Hashtable.keySet()).
+        let keys = |v: Vec<(String, String)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>().join(",");
+        assert_eq!(keys(java_hashtable_order(kv(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]))), "j,i,h,g,f,e,d,c,b,a");
+        let topic = kv(&[
+            "retention.ms", "segment.bytes", "cleanup.policy", "min.insync.replicas", "max.message.bytes",
+            "flush.ms", "segment.ms", "delete.retention.ms", "flush.messages", "index.interval.bytes",
+        ]);
+        assert_eq!(
+            keys(java_hashtable_order(topic)),
+            "segment.bytes,flush.ms,delete.retention.ms,index.interval.bytes,min.insync.replicas,cleanup.policy,segment.ms,max.message.bytes,flush.messages,retention.ms"
+        );
+        assert!(topic_configs_in_describe_order(b"not json").is_empty());
     }
 }

@@ -372,13 +372,14 @@ impl Shell {
                 }
             }
             "kafka-server-stop.sh" => crate::kafka::tools::kafka_server_stop(&self.world, host, &self.term),
-            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" | "kafka-preferred-replica-election.sh" => {
+            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" | "kafka-preferred-replica-election.sh" | "kafka-consumer-groups.sh" => {
                 let (program, name) = match cmd.as_str() {
                     "kafka-topics.sh" => (crate::kafka::tools::Program::Topics, "TopicCommand"),
                     "kafka-console-consumer.sh" => (crate::kafka::tools::Program::ConsoleConsumer, "ConsoleConsumer"),
                     "kafka-preferred-replica-election.sh" => {
                         (crate::kafka::tools::Program::PreferredElection, "PreferredReplicaLeaderElectionCommand")
                     }
+                    "kafka-consumer-groups.sh" => (crate::kafka::tools::Program::ConsumerGroups, "ConsumerGroupCommand"),
                     _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
                 };
                 let args = args.to_vec();

@@ -1,0 +1,654 @@
+//! `kafka-consumer-groups.sh` (`kafka.admin.ConsumerGroupCommand`, 0.9): list and describe
+//! consumer groups, and delete old (ZooKeeper) groups.
+//!
+//! - `--new-consumer --bootstrap-server B` works on groups of the new consumer: `--list` asks
+//!   every broker (ListGroups), `--describe --group G` asks G's coordinator (DescribeGroups),
+//!   the committed offsets (OffsetFetch) and each partition leader's log end (ListOffsets).
+//!   `--bootstrap-server` without `--new-consumer` is accepted with a note (0.9 refuses it; 0.10.1
+//!   made it enough).
+//! - `--zookeeper Z` works on groups of the old consumer: `/consumers/<g>/owners` and
+//!   `/consumers/<g>/offsets`. As in 0.9, offsets are first asked of the group's coordinator
+//!   (which creates `__consumer_offsets` if it is missing) and then read from ZooKeeper.
+//!
+//! Output: the lab prints the padded table of later versions by default — Kafka 2.0's for the new
+//! consumer, 1.x's (the last with `--zookeeper`) for the old one — and 0.9's comma-separated rows
+//! with `--lab-format 0.9`:
+//!
+//! ```text
+//! (default)        TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID  HOST  CLIENT-ID
+//! --lab-format 0.9 GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER
+//! ```
+//!
+//! Differences from the real tool, on purpose: a group that does not exist (or, in 0.9 form, is
+//! rebalancing) ends with exit code 1 (the real tools exit 0); table lines carry no trailing
+//! blanks; rows are sorted where Kafka's order comes from a hash map; members with no committed
+//! offsets still show their partitions (2.0 prints nothing for them).
+
+use super::admin::{self, flag, jopt_parse, opt, require, OptionSet, Spec, ToolError};
+use super::clients::fetch_metadata;
+use super::consumer::Channel;
+use super::coordinator::assignor::{ConsumerProtocol, PROTOCOL_TYPE};
+use super::coordinator::protocol::{error_message, GroupDescription, GroupRequest, GroupResponse};
+use super::proto::{BrokerEndPoint, KafkaError, Request, Response};
+use super::zk_utils as zku;
+use crate::shell::term::Term;
+use crate::world::ProcCtx;
+use crate::zk::client::ZooKeeper;
+use crate::zk::txn::ZkError;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const MAIN_CLASS: &str = "kafka.admin.ConsumerGroupCommand";
+const CLIENT_ID: &str = "admin-1";
+const TIMEOUT: Duration = Duration::from_millis(5000);
+
+const SPECS: &[Spec] = &[
+    opt("zookeeper"),
+    opt("bootstrap-server"),
+    opt("group"),
+    opt("topic"),
+    flag("list"),
+    flag("describe"),
+    flag("delete"),
+    flag("new-consumer"),
+    opt("command-config"),
+    opt("lab-format"),
+];
+
+/// How `--describe` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// 0.9: `GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER`.
+    Kafka09,
+    /// The padded table of later versions (the lab's default).
+    Table,
+}
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupAction {
+    /// `--list`
+    List,
+    /// `--describe`
+    Describe,
+    /// `--delete`
+    Delete,
+}
+
+/// `ConsumerGroupCommandOptions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupOptions {
+    /// The action.
+    pub action: GroupAction,
+    /// `--zookeeper`.
+    pub zookeeper: Option<String>,
+    /// `--bootstrap-server`.
+    pub bootstrap_server: Option<String>,
+    /// `--group` (may repeat for `--delete`).
+    pub groups: Vec<String>,
+    /// `--topic` (for `--delete`).
+    pub topic: Option<String>,
+    /// New-consumer groups (`--new-consumer`, or `--bootstrap-server` alone).
+    pub new_consumer: bool,
+    /// `--lab-format`.
+    pub format: OutputFormat,
+    /// Lab notes about version differences.
+    pub notes: Vec<String>,
+}
+
+impl ConsumerGroupOptions {
+    /// Parses and checks the arguments as `ConsumerGroupCommand.main` and `checkArgs` do.
+    pub fn parse(args: &[String]) -> Result<Self, ToolError> {
+        if args.is_empty() {
+            return Err(ToolError::Usage("List all consumer groups, describe a consumer group, or delete consumer group info.".into()));
+        }
+        let o: OptionSet = jopt_parse(SPECS, args)?;
+        let actions = ["list", "describe", "delete"].iter().filter(|a| o.has(a)).count();
+        if actions != 1 {
+            return Err(ToolError::Usage("Command must include exactly one action: --list, --describe, --delete".into()));
+        }
+        let mut notes = Vec::new();
+        let new_consumer = o.has("new-consumer") || o.has("bootstrap-server");
+        if new_consumer {
+            require(&o, &["bootstrap-server"])?;
+            if !o.has("new-consumer") {
+                notes.push("Kafka 0.9 needs --new-consumer together with --bootstrap-server".to_string());
+            }
+            if o.has("zookeeper") {
+                return Err(ToolError::Usage("Option [zookeeper] is not valid with [new-consumer]".into()));
+            }
+            if o.has("delete") {
+                return Err(ToolError::Usage(
+                    "Option [delete] is not valid with [new-consumer]. Note that there's no need to delete group metadata for the new consumer as it is automatically deleted when the last member leaves".into(),
+                ));
+            }
+        } else {
+            require(&o, &["zookeeper"])?;
+        }
+        if o.has("describe") {
+            require(&o, &["group"])?;
+        }
+        if o.has("delete") && !o.has("group") && !o.has("topic") {
+            return Err(ToolError::Usage("Option [delete] either takes [group], [topic], or both".into()));
+        }
+        for (used, invalid) in [("group", &["list"][..]), ("topic", &["list", "describe"][..])] {
+            if o.has(used) {
+                if let Some(bad) = invalid.iter().find(|i| o.has(i)) {
+                    return Err(ToolError::Usage(format!("Option \"[{used}]\" can't be used with option\"[{bad}]\"")));
+                }
+            }
+        }
+        let format = match o.value_of("lab-format").as_deref() {
+            None | Some("2.0") | Some("table") => OutputFormat::Table,
+            Some("0.9") => OutputFormat::Kafka09,
+            Some(other) => return Err(ToolError::Usage(format!("lab: --lab-format takes 0.9 or 2.0, not {other}"))),
+        };
+        let action = if o.has("list") {
+            GroupAction::List
+        } else if o.has("describe") {
+            GroupAction::Describe
+        } else {
+            GroupAction::Delete
+        };
+        Ok(ConsumerGroupOptions {
+            action,
+            zookeeper: o.value_of("zookeeper"),
+            bootstrap_server: o.value_of("bootstrap-server"),
+            groups: o.values_of("group"),
+            topic: o.value_of("topic"),
+            new_consumer,
+            format,
+            notes,
+        })
+    }
+}
+
+/// One row of a description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    topic: String,
+    partition: i32,
+    offset: Option<i64>,
+    log_end: Option<i64>,
+    consumer_id: Option<String>,
+    host: Option<String>,
+    client_id: Option<String>,
+    /// 0.9's OWNER column.
+    owner: Option<String>,
+}
+
+impl Row {
+    fn lag(&self) -> Option<i64> {
+        self.offset.filter(|o| *o != -1).and_then(|o| self.log_end.map(|e| e - o))
+    }
+}
+
+fn show(v: Option<i64>, missing: &str) -> String {
+    v.map_or(missing.to_string(), |x| x.to_string())
+}
+
+/// 0.9's `printDescribeHeader`.
+const HEADER_09: &str = "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER";
+
+/// 0.9's header and `describePartition` lines.
+fn print_09(term: &Term, group: &str, rows: &[Row]) {
+    term.out(HEADER_09);
+    print_09_rows(term, group, rows);
+}
+
+fn print_09_rows(term: &Term, group: &str, rows: &[Row]) {
+    for r in rows {
+        term.out(&format!(
+            "{group}, {}, {}, {}, {}, {}, {}",
+            r.topic,
+            r.partition,
+            show(r.offset, "unknown"),
+            show(r.log_end, "unknown"),
+            show(r.lag(), "unknown"),
+            r.owner.clone().unwrap_or_else(|| "none".into())
+        ));
+    }
+}
+
+/// Kafka 2.0's `printOffsets` table (new consumer).
+fn print_table(term: &Term, rows: &[Row]) {
+    let dash = || "-".to_string();
+    let t = rows.iter().map(|r| r.topic.len()).chain([15]).max().unwrap_or(15);
+    let c = rows.iter().map(|r| r.consumer_id.as_ref().map_or(1, String::len)).chain([15]).max().unwrap_or(15);
+    let h = rows.iter().map(|r| r.host.as_ref().map_or(1, String::len)).chain([15]).max().unwrap_or(15);
+    let line = |cols: [String; 8]| {
+        format!("{:<t$} {:<10} {:<15} {:<15} {:<15} {:<c$} {:<h$} {}", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7]).trim_end().to_string()
+    };
+    term.out("");
+    term.out(&line(["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"].map(String::from)));
+    for r in rows {
+        term.out(&line([
+            r.topic.clone(),
+            r.partition.to_string(),
+            show(r.offset.filter(|o| *o >= 0), "-"),
+            show(r.log_end, "-"),
+            show(r.lag(), "-"),
+            r.consumer_id.clone().unwrap_or_else(dash),
+            r.host.clone().unwrap_or_else(dash),
+            r.client_id.clone().unwrap_or_else(dash),
+        ]));
+    }
+}
+
+/// Kafka 1.x's table for old-consumer groups (fixed widths, no HOST/CLIENT-ID).
+fn print_zk_table(term: &Term, rows: &[Row]) {
+    term.out("");
+    term.out(format!("{:<30} {:<10} {:<15} {:<15} {:<10} {:<50}", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID").trim_end());
+    for r in rows {
+        let line = format!(
+            "{:<30} {:<10} {:<15} {:<15} {:<10} {:<50}",
+            r.topic,
+            r.partition,
+            show(r.offset.filter(|o| *o >= 0), "-"),
+            show(r.log_end, "-"),
+            show(r.lag(), "-"),
+            r.consumer_id.clone().unwrap_or_else(|| "-".into())
+        );
+        term.out(line.trim_end());
+    }
+}
+
+fn usage_error(term: &Term, e: &ToolError) -> i32 {
+    term.err(&e.to_string());
+    for line in e.stack_trace(MAIN_CLASS) {
+        term.err(&line);
+    }
+    1
+}
+
+/// `kafka-consumer-groups.sh`: returns the exit code.
+pub async fn run(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
+    let opts = match ConsumerGroupOptions::parse(&args) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&term, &e),
+    };
+    for n in &opts.notes {
+        term.err(n);
+    }
+    if opts.new_consumer {
+        let servers = match admin::parse_broker_list(opts.bootstrap_server.as_deref().unwrap_or_default()) {
+            Ok(s) => s,
+            Err(e) => {
+                term.out(&format!("Error while executing consumer group command {e}"));
+                return 1;
+            }
+        };
+        match opts.action {
+            GroupAction::List => list_new(&ctx, &servers, &term).await,
+            _ => describe_new(&ctx, &servers, opts.groups.first().map(String::as_str).unwrap_or_default(), opts.format, &term).await,
+        }
+    } else {
+        let connect = opts.zookeeper.clone().unwrap_or_default();
+        let servers = crate::shell::lexer::parse_connect_string(&connect, 2181).map(|(s, _)| s).unwrap_or_default();
+        let zk = ZooKeeper::new(&ctx, servers, Duration::from_millis(30_000));
+        let code = match opts.action {
+            GroupAction::List => match zk.get_children(zku::CONSUMERS, false).await {
+                Ok(mut gs) => {
+                    gs.sort();
+                    for g in gs {
+                        term.out(&g);
+                    }
+                    0
+                }
+                Err(ZkError::NoNode) => 0,
+                Err(e) => {
+                    term.out(&format!("Error while executing consumer group command {e}"));
+                    1
+                }
+            },
+            GroupAction::Describe => describe_zk(&ctx, &zk, opts.groups.first().map(String::as_str).unwrap_or_default(), opts.format, &term).await,
+            GroupAction::Delete => delete_zk(&zk, &opts, &term).await,
+        };
+        zk.close().await;
+        code
+    }
+}
+
+/// Live brokers, from a metadata request to the bootstrap servers.
+async fn brokers(ctx: &ProcCtx, servers: &[(String, u16)]) -> Option<BTreeMap<i32, BrokerEndPoint>> {
+    fetch_metadata(ctx, servers, &[], CLIENT_ID).await.map(|(c, _)| c.brokers)
+}
+
+/// `AdminClient.listAllConsumerGroupsFlattened`: ListGroups on every broker, consumer groups only.
+async fn list_new(ctx: &ProcCtx, servers: &[(String, u16)], term: &Term) -> i32 {
+    let Some(brokers) = brokers(ctx, servers).await else {
+        term.out(&format!("Error while executing consumer group command Request METADATA failed on brokers {}", bootstrap_text(servers)));
+        return 1;
+    };
+    for b in brokers.values() {
+        let Some(mut ch) = Channel::open(ctx, b).await else { continue };
+        if let Some(GroupResponse::ListGroups { groups, .. }) = ch.call(CLIENT_ID, GroupRequest::ListGroups, TIMEOUT).await {
+            for (g, protocol_type) in groups {
+                if protocol_type == PROTOCOL_TYPE {
+                    term.out(&g);
+                }
+            }
+        }
+    }
+    0
+}
+
+fn bootstrap_text(servers: &[(String, u16)]) -> String {
+    format!("List({})", servers.iter().map(|(h, p)| format!("{h}:{p} (id: -1 rack: null)")).collect::<Vec<_>>().join(", "))
+}
+
+/// The group's coordinator, asked of the bootstrap servers in turn (`AdminClient.findCoordinator`).
+async fn find_coordinator(ctx: &ProcCtx, servers: &[(String, u16)], group: &str) -> Result<BrokerEndPoint, String> {
+    let mut last = format!("Request GROUP_COORDINATOR failed on brokers {}", bootstrap_text(servers));
+    for (h, p) in servers {
+        let Some(mut ch) = Channel::open(ctx, &BrokerEndPoint { id: -1, host: h.clone(), port: *p }).await else { continue };
+        match ch.call(CLIENT_ID, GroupRequest::GroupCoordinator { group_id: group.into() }, TIMEOUT).await {
+            Some(GroupResponse::GroupCoordinator { error: KafkaError::None, coordinator: Some(c) }) => return Ok(c),
+            Some(GroupResponse::GroupCoordinator { error, .. }) => {
+                last = error_message(error).to_string();
+                break;
+            }
+            _ => continue,
+        }
+    }
+    Err(last)
+}
+
+/// The log end offset of a partition, from its leader.
+async fn log_end_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, leader: i32, topic: &str, partition: i32) -> Option<i64> {
+    let b = brokers.get(&leader)?;
+    let mut ch = Channel::open(ctx, b).await?;
+    match ch.request(CLIENT_ID, Request::ListOffsets { partitions: vec![(topic.into(), partition, -1)] }, TIMEOUT).await? {
+        Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+        _ => None,
+    }
+}
+
+/// A member as describe lists it: (member id, client id, host, partitions).
+type MemberRow = (String, String, String, Vec<(String, i32)>);
+
+/// `KafkaConsumerGroupService.describeGroup`.
+async fn describe_new(ctx: &ProcCtx, servers: &[(String, u16)], group: &str, format: OutputFormat, term: &Term) -> i32 {
+    let coordinator = match find_coordinator(ctx, servers, group).await {
+        Ok(c) => c,
+        Err(msg) => {
+            term.out(&format!("Error while executing consumer group command {msg}"));
+            return 1;
+        }
+    };
+    let Some(mut ch) = Channel::open(ctx, &coordinator).await else {
+        term.out(&format!("Error while executing consumer group command Request DESCRIBE_GROUPS failed on {}:{}", coordinator.host, coordinator.port));
+        return 1;
+    };
+    let desc: GroupDescription = match ch.call(CLIENT_ID, GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT).await {
+        Some(GroupResponse::DescribeGroups(mut v)) if !v.is_empty() => v.remove(0),
+        _ => {
+            term.out(&format!("Error while executing consumer group command Response from broker contained no metadata for group {group}"));
+            return 1;
+        }
+    };
+    if desc.error != KafkaError::None {
+        term.out(&format!("Error while executing consumer group command {}", error_message(desc.error)));
+        return 1;
+    }
+    if desc.state != "Dead" && desc.protocol_type != PROTOCOL_TYPE {
+        term.out(&format!("Error while executing consumer group command Group {group} with protocol type '{}' is not a valid consumer group", desc.protocol_type));
+        return 1;
+    }
+    let stable = desc.state == "Stable";
+    let missing = desc.state == "Dead" || (format == OutputFormat::Kafka09 && !stable);
+    if missing {
+        match format {
+            OutputFormat::Kafka09 => term.out(&format!("Consumer group `{group}` does not exist or is rebalancing.")),
+            OutputFormat::Table => term.out(&format!("Error: Consumer group '{group}' does not exist.")),
+        }
+        return 1;
+    }
+    if !stable {
+        term.err(&format!("Warning: Consumer group '{group}' is rebalancing."));
+    }
+    // Committed offsets (OffsetFetch with no partitions: all of the group's).
+    let committed: BTreeMap<(String, i32), i64> = match ch.call(CLIENT_ID, GroupRequest::OffsetFetch { group_id: group.into(), partitions: Vec::new() }, TIMEOUT).await {
+        Some(GroupResponse::OffsetFetch(v)) => v.into_iter().filter(|r| r.4 == KafkaError::None && r.2 >= 0).map(|(t, p, o, ..)| ((t, p), o)).collect(),
+        _ => BTreeMap::new(),
+    };
+    // Members with their partitions; 2.0 lists the members with most partitions first.
+    let mut members: Vec<MemberRow> = desc
+        .members
+        .iter()
+        .map(|m| (m.member_id.clone(), m.client_id.clone(), m.client_host.clone(), ConsumerProtocol::deserialize_assignment(&m.assignment).unwrap_or_default()))
+        .filter(|m| !m.3.is_empty())
+        .collect();
+    if format == OutputFormat::Table {
+        members.sort_by_key(|m| std::cmp::Reverse(m.3.len()));
+    }
+    let Some((cluster, _)) = fetch_metadata(ctx, servers, &[], CLIENT_ID).await else {
+        term.out(&format!("Error while executing consumer group command Request METADATA failed on brokers {}", bootstrap_text(servers)));
+        return 1;
+    };
+    let mut rows = Vec::new();
+    let mut assigned = Vec::new();
+    for (member_id, client_id, host, mut parts) in members {
+        parts.sort_by_key(|(_, p)| *p);
+        for (t, p) in parts {
+            let leader = cluster.leaders.get(&t).and_then(|m| m.get(&p)).copied().unwrap_or(-1);
+            let log_end = log_end_offset(ctx, &cluster.brokers, leader, &t, p).await;
+            assigned.push((t.clone(), p));
+            rows.push(Row {
+                offset: committed.get(&(t.clone(), p)).copied(),
+                topic: t,
+                partition: p,
+                log_end,
+                consumer_id: Some(member_id.clone()),
+                host: Some(host.clone()),
+                client_id: Some(client_id.clone()),
+                owner: Some(format!("{client_id}_{host}")),
+            });
+        }
+    }
+    match format {
+        OutputFormat::Kafka09 => print_09(term, group, &rows),
+        OutputFormat::Table => {
+            // Committed partitions nobody owns now (2.0's rowsWithoutConsumer).
+            for ((t, p), o) in &committed {
+                if assigned.contains(&(t.clone(), *p)) {
+                    continue;
+                }
+                let leader = cluster.leaders.get(t).and_then(|m| m.get(p)).copied().unwrap_or(-1);
+                let log_end = log_end_offset(ctx, &cluster.brokers, leader, t, *p).await;
+                rows.push(Row { topic: t.clone(), partition: *p, offset: Some(*o), log_end, consumer_id: None, host: None, client_id: None, owner: None });
+            }
+            print_table(term, &rows);
+        }
+    }
+    0
+}
+
+/// `ZkConsumerGroupService.describeGroup`.
+async fn describe_zk(ctx: &ProcCtx, zk: &ZooKeeper, group: &str, format: OutputFormat, term: &Term) -> i32 {
+    let mut topics = match zk.get_children(&format!("/consumers/{group}/owners"), false).await {
+        Ok(t) => t,
+        Err(ZkError::NoNode) => Vec::new(),
+        Err(e) => {
+            term.out(&format!("Error while executing consumer group command {e}"));
+            return 1;
+        }
+    };
+    topics.sort();
+    if topics.is_empty() {
+        match format {
+            OutputFormat::Kafka09 => {
+                term.out("No topic available for consumer group provided");
+                term.out(HEADER_09);
+            }
+            OutputFormat::Table => term.out(&format!("Error: The consumer group '{group}' does not exist.")),
+        }
+        return 1;
+    }
+    let brokers = zku::read_brokers(zk).await.unwrap_or_default();
+    // ClientUtils.channelToOffsetManager: the group's coordinator holds Kafka-stored offsets.
+    let servers: Vec<(String, u16)> = brokers.values().map(|b| (b.host.clone(), b.port)).collect();
+    let mut kafka_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let deadline = madsim::time::Instant::now() + Duration::from_secs(30);
+    while !servers.is_empty() {
+        if let Ok(c) = find_coordinator(ctx, &servers, group).await {
+            if let Some(mut ch) = Channel::open(ctx, &c).await {
+                if let Some(GroupResponse::OffsetFetch(v)) = ch.call(CLIENT_ID, GroupRequest::OffsetFetch { group_id: group.into(), partitions: Vec::new() }, TIMEOUT).await {
+                    kafka_offsets = v.into_iter().filter(|r| r.4 == KafkaError::None && r.2 >= 0).map(|(t, p, o, ..)| ((t, p), o)).collect();
+                }
+                break;
+            }
+        }
+        if madsim::time::Instant::now() >= deadline {
+            break;
+        }
+        madsim::time::sleep(Duration::from_millis(300)).await;
+    }
+    // 0.9 prints the header first, then per topic its warnings and its rows.
+    if format == OutputFormat::Kafka09 {
+        term.out(HEADER_09);
+    }
+    let mut rows = Vec::new();
+    for t in &topics {
+        let first = rows.len();
+        let partitions: Vec<i32> = match zk.get_data(&format!("{}/{t}", zku::BROKER_TOPICS), false).await {
+            Ok((d, _)) => zku::parse_topic_assignment(&d).map(|a| a.into_keys().collect()).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        for p in partitions {
+            let owner = zk.get_data(&format!("/consumers/{group}/owners/{t}/{p}"), false).await.ok().map(|(d, _)| String::from_utf8_lossy(&d).into_owned());
+            let offset = match kafka_offsets.get(&(t.clone(), p)) {
+                Some(o) => Some(*o),
+                None => match zk.get_data(&format!("/consumers/{group}/offsets/{t}/{p}"), false).await {
+                    Ok((d, _)) => String::from_utf8_lossy(&d).trim().parse::<i64>().ok(),
+                    Err(_) => {
+                        if format == OutputFormat::Kafka09 {
+                            term.out(&format!("Could not fetch offset from zookeeper for group {group} partition [{t},{p}] due to missing offset data in zookeeper."));
+                        }
+                        None
+                    }
+                },
+            };
+            let leader = match zk.get_data(&zku::partition_state_path(t, p), false).await {
+                Ok((d, _)) => zku::parse_partition_state(&d).map(|s| s.1).unwrap_or(-1),
+                Err(_) => -1,
+            };
+            let log_end = if leader >= 0 { log_end_offset(ctx, &brokers, leader, t, p).await } else { None };
+            // 1.x shows the consumer id without the thread suffix ("-0").
+            let consumer_id = owner.as_ref().map(|o| o.rsplit_once('-').map_or(o.clone(), |(id, _)| id.to_string()));
+            rows.push(Row { topic: t.clone(), partition: p, offset, log_end, consumer_id, host: None, client_id: None, owner });
+        }
+        if format == OutputFormat::Kafka09 {
+            print_09_rows(term, group, &rows[first..]);
+        }
+    }
+    if format == OutputFormat::Table {
+        print_zk_table(term, &rows);
+    }
+    0
+}
+
+/// `--delete` for old-consumer groups (`AdminUtils.deleteConsumerGroupInZK` and friends): only
+/// groups with no live consumer.
+async fn delete_zk(zk: &ZooKeeper, opts: &ConsumerGroupOptions, term: &Term) -> i32 {
+    let active = |g: String| async move { zk.get_children(&format!("/consumers/{g}/ids"), false).await.map(|c| !c.is_empty()).unwrap_or(false) };
+    match (&opts.topic, opts.groups.is_empty()) {
+        (None, _) => {
+            for g in &opts.groups {
+                match zk.exists(&format!("/consumers/{g}"), false).await {
+                    Ok(Some(_)) if active(g.clone()).await => term.out(&format!("Delete for group {g} failed because its consumers are still active.")),
+                    Ok(Some(_)) => {
+                        let _ = crate::zk::cli::delete_recursive(zk, &format!("/consumers/{g}")).await;
+                        term.out(&format!("Deleted all consumer group information for group {g} in zookeeper."));
+                    }
+                    _ => term.out(&format!("Delete for group {g} failed because group does not exist.")),
+                }
+            }
+        }
+        (Some(t), false) => {
+            if let Err(e) = admin::validate_topic(t) {
+                term.out(&format!("Error while executing consumer group command {e}"));
+                return 1;
+            }
+            for g in &opts.groups {
+                match zk.exists(&format!("/consumers/{g}"), false).await {
+                    Ok(Some(_)) if active(g.clone()).await => term.out(&format!("Delete for group {g} topic {t} failed because its consumers are still active.")),
+                    Ok(Some(_)) => {
+                        let _ = crate::zk::cli::delete_recursive(zk, &format!("/consumers/{g}/owners/{t}")).await;
+                        let _ = crate::zk::cli::delete_recursive(zk, &format!("/consumers/{g}/offsets/{t}")).await;
+                        term.out(&format!("Deleted consumer group information for group {g} topic {t} in zookeeper."));
+                    }
+                    _ => term.out(&format!("Delete for group {g} topic {t} failed because group does not exist.")),
+                }
+            }
+        }
+        (Some(t), true) => {
+            if let Err(e) = admin::validate_topic(t) {
+                term.out(&format!("Error while executing consumer group command {e}"));
+                return 1;
+            }
+            let groups = zk.get_children(zku::CONSUMERS, false).await.unwrap_or_default();
+            for g in groups {
+                if !active(g.clone()).await {
+                    let _ = crate::zk::cli::delete_recursive(zk, &format!("/consumers/{g}/owners/{t}")).await;
+                    let _ = crate::zk::cli::delete_recursive(zk, &format!("/consumers/{g}/offsets/{t}")).await;
+                }
+            }
+            term.out(&format!("Deleted consumer group information for all inactive consumer groups for topic {t} in zookeeper."));
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options_are_checked_as_0_9_does() {
+        let e = |s: &str| ConsumerGroupOptions::parse(&args(s)).unwrap_err().to_string();
+        assert_eq!(e(""), "List all consumer groups, describe a consumer group, or delete consumer group info.");
+        assert_eq!(e("--zookeeper z:2181"), "Command must include exactly one action: --list, --describe, --delete");
+        assert_eq!(e("--list --describe --zookeeper z:2181"), "Command must include exactly one action: --list, --describe, --delete");
+        assert_eq!(e("--describe --zookeeper z:2181"), "Missing required argument \"[group]\"");
+        assert_eq!(e("--describe --group g"), "Missing required argument \"[zookeeper]\"");
+        assert_eq!(e("--list --new-consumer"), "Missing required argument \"[bootstrap-server]\"");
+        assert_eq!(e("--list --new-consumer --bootstrap-server b:9092 --zookeeper z"), "Option [zookeeper] is not valid with [new-consumer]");
+        assert!(e("--delete --group g --new-consumer --bootstrap-server b:9092").starts_with("Option [delete] is not valid with [new-consumer]. Note that"));
+        assert_eq!(e("--delete --zookeeper z"), "Option [delete] either takes [group], [topic], or both");
+        assert_eq!(e("--list --group g --zookeeper z"), "Option \"[group]\" can't be used with option\"[list]\"");
+        assert_eq!(e("--describe --group g --topic t --zookeeper z"), "Option \"[topic]\" can't be used with option\"[describe]\"");
+        assert_eq!(e("--list --zookeeper z --lab-format 1.5"), "lab: --lab-format takes 0.9 or 2.0, not 1.5");
+        assert!(e("--list --zookeepr z").contains("UnrecognizedOptionException: zookeepr is not a recognized option"));
+        let o = ConsumerGroupOptions::parse(&args("--describe --group g --bootstrap-server b:9092 --lab-format 0.9")).unwrap();
+        assert!(o.new_consumer && o.format == OutputFormat::Kafka09 && o.action == GroupAction::Describe);
+        assert_eq!(o.notes, vec!["Kafka 0.9 needs --new-consumer together with --bootstrap-server".to_string()]);
+        let o = ConsumerGroupOptions::parse(&args("--list --new-consumer --bootstrap-server b:9092")).unwrap();
+        assert!(o.notes.is_empty() && o.format == OutputFormat::Table);
+    }
+
+    #[test]
+    fn rows_print_in_both_forms() {
+        let rows = vec![
+            Row { topic: "t".into(), partition: 0, offset: Some(3), log_end: Some(5), consumer_id: Some("consumer-1-abc".into()), host: Some("/192.168.1.100".into()), client_id: Some("consumer-1".into()), owner: Some("consumer-1_/192.168.1.100".into()) },
+            Row { topic: "t".into(), partition: 1, offset: None, log_end: None, consumer_id: None, host: None, client_id: None, owner: None },
+        ];
+        let term = Term::new();
+        print_09(&term, "g", &rows);
+        assert_eq!(
+            term.take(),
+            "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\ng, t, 0, 3, 5, 2, consumer-1_/192.168.1.100\ng, t, 1, unknown, unknown, unknown, none\n"
+        );
+        print_table(&term, &rows);
+        let out = term.take();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "");
+        assert_eq!(lines[1], "TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID");
+        assert_eq!(lines[2], "t               0          3               5               2               consumer-1-abc  /192.168.1.100  consumer-1");
+        assert_eq!(lines[3], "t               1          -               -               -               -               -               -");
+    }
+}
