@@ -3,7 +3,8 @@
 //! - `lab quickstart [--seed N]`: the seed course's walkthrough in one run.
 //! - `lab shell [--seed N] [--trace FILE] [--strict] [--stopped]`: type the seed's commands.
 //! - `lab run FILE --seed N` / `lab sweep FILE --seeds A..B`: scenarios and seed sweeps.
-//! - `lab plot partition-log …` / `lab trace export --format perfetto …`: pictures of a run.
+//! - `lab plot partition-log|spacetime …` / `lab trace export --format perfetto …`: pictures of a run.
+//! - `lab report FILE --seed N -o DIR`: a self-contained HTML page for a run.
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 mod plot;
 mod quickstart;
+mod report;
 mod run;
 mod sweep;
 
@@ -112,6 +114,18 @@ enum Cmd {
         #[arg(short = 'o', long = "output")]
         out: String,
     },
+    /// Runs a scenario and writes a self-contained HTML report (checks, metrics, figures,
+    /// transcript) with the trace and its Perfetto export into a directory.
+    Report {
+        /// Scenario file (TOML).
+        file: String,
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(short = 'o', long = "output")]
+        dir: String,
+    },
     /// Trace tools.
     Trace {
         #[command(subcommand)]
@@ -191,6 +205,7 @@ fn run(cli: Cli) -> Result<i32> {
             _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
+        Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {
                 std::io::read_to_string(std::io::stdin())?

@@ -88,3 +88,39 @@ fn sweep_counts_failures_the_same_for_any_jobs() {
     let (_, err, code) = lab(&["sweep", &ok, "--seeds", "5..5"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn plot_export_and_report_write_their_files_and_reject_bad_input() {
+    let f = write("pics.toml", SMALL);
+    let dir = std::env::temp_dir().join(format!("lab-report-{}", std::process::id()));
+    let d = dir.to_string_lossy().into_owned();
+    let (out, err, code) = lab(&["report", &f, "--seed", "1", "-o", &d]);
+    assert_eq!(code, 0, "{out}{err}");
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    assert!(html.contains("<svg") && html.contains("single_leader_per_epoch") && html.contains("--seed 1"), "figures, checks, replay line");
+    assert!(!html.contains("<script") && !html.contains("src=\"http"), "self-contained: nothing fetched");
+    assert!(dir.join("trace.jsonl").exists() && dir.join("perfetto.json").exists());
+
+    let svg = dir.join("log.svg").to_string_lossy().into_owned();
+    let (_, err, code) = lab(&["plot", "partition-log", "--scenario", &f, "--topic", "t", "-o", &svg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&svg).expect("svg").starts_with("<svg"));
+    let st = dir.join("st.svg").to_string_lossy().into_owned();
+    let trace = dir.join("trace.jsonl").to_string_lossy().into_owned();
+    assert_eq!(lab(&["plot", "spacetime", "--trace", &trace, "--window", "0..3", "-o", &st]).2, 0);
+    let pf = dir.join("p.json").to_string_lossy().into_owned();
+    assert_eq!(lab(&["trace", "export", "--trace", &trace, "-o", &pf]).2, 0);
+
+    for bad in [
+        vec!["plot", "spacetime", "--trace", &trace, "--window", "3..x", "-o", &st],
+        vec!["plot", "partition-log", "--trace", &trace, "--offsets", "9..2", "-o", &svg],
+        vec!["plot", "partition-log", "-o", &svg],
+        vec!["trace", "export", "--trace", &trace, "--format", "svg", "-o", &pf],
+        vec!["trace", "export", "--trace", &f, "-o", &pf],
+    ] {
+        let (_, err, code) = lab(&bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.starts_with("lab: "), "{bad:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
