@@ -44,18 +44,7 @@ pub struct Invocation {
 impl Invocation {
     /// `path` resolved against the working directory.
     pub fn resolve(&self, path: &str) -> String {
-        let joined = if path.starts_with('/') || self.cwd.is_empty() { path.to_string() } else { format!("{}/{path}", self.cwd) };
-        let mut parts: Vec<&str> = Vec::new();
-        for p in joined.split('/') {
-            match p {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                x => parts.push(x),
-            }
-        }
-        format!("/{}", parts.join("/"))
+        crate::shell::resolve_path(&self.cwd, path)
     }
 }
 

@@ -70,6 +70,22 @@ Simulator
   lab net latency|loss|bandwidth VALUE | lab disk HOST full|free | lab trace FILE
 ";
 
+/// `path` made absolute against the working directory `cwd`, with `.` and `..` folded away.
+pub fn resolve_path(cwd: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') || cwd.is_empty() { path.to_string() } else { format!("{cwd}/{path}") };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 /// Something the shell asks its caller to do outside the simulation (files on the real disk).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -505,18 +521,7 @@ impl Shell {
     }
 
     fn resolve(&self, path: &str) -> String {
-        let joined = if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", self.cwd) };
-        let mut parts: Vec<&str> = Vec::new();
-        for p in joined.split('/') {
-            match p {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                x => parts.push(x),
-            }
-        }
-        format!("/{}", parts.join("/"))
+        resolve_path(&self.cwd, path)
     }
 
     fn cat(&self, host: &str, args: &[String]) -> i32 {
