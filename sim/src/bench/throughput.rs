@@ -1,0 +1,1 @@
+//! `lab bench throughput`: placeholder, filled in below.
