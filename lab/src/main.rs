@@ -255,7 +255,7 @@ fn run(cli: Cli) -> Result<i32> {
                 let max_bytes = bench::parse_sizes(&max_bytes, true).context("--max-bytes")?.first().copied().unwrap_or(1) as u64;
                 bench_host::host_zerocopy(&bench_host::HostOpts { sizes, max_bytes, max_secs })
             }
-            BenchCmd::Throughput(args) => bench_throughput::run(&args),
+            BenchCmd::Throughput(args) => bench_throughput::run_cli(&args),
         },
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {

@@ -39,7 +39,14 @@ pub async fn start_cluster(
     replication: u32,
 ) -> Result<BTreeMap<i32, String>, String> {
     let mut sh = Shell::new(world.clone());
-    sh.boot_cluster(true).await;
+    // The seed's installation; ZooKeeper runs on the seed's three hosts only (a world may have
+    // extra client machines).
+    sh.boot_cluster(false).await;
+    let quiet = crate::shell::term::Term::new();
+    for h in world.host_names().iter().take(3) {
+        crate::zk::cli::zk_server_sh(world, h, "start", &quiet).await;
+    }
+    sh.wait_for_quorum(Duration::from_secs(60)).await;
     for host in brokers {
         for (k, v) in props {
             sh.exec_line(&format!("lab set {host} {} {k}={v}", server_properties())).await;
