@@ -99,3 +99,29 @@ fn host_zerocopy_smoke() {
     assert_eq!(rows("read+write"), 2, "{out}");
     assert!(t.elapsed().as_secs_f64() < 5.0);
 }
+
+/// Producer records/s of the row named `name`.
+fn produce_rate(out: &str, name: &str) -> f64 {
+    let line = out.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name} in\n{out}"));
+    line[name.len()..].split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or_else(|| panic!("no rate in {line}"))
+}
+
+#[test]
+fn throughput_small_run_orders_the_replication_modes() {
+    let (code, out, err) = lab(&["bench", "throughput", "--num-records", "5000", "--sizes", "none", "--only", "1 producer"]);
+    assert_eq!(code, 0, "{err}");
+    let none = produce_rate(&out, "1 producer, no replication");
+    let async3 = produce_rate(&out, "1 producer, 3x async (acks=1)");
+    let sync3 = produce_rate(&out, "1 producer, 3x sync (acks=all)");
+    // Waiting for the followers costs throughput; replicating at all costs NIC capacity.
+    assert!(none > async3 && async3 > sync3, "{none} {async3} {sync3}\n{out}");
+    let (code, _, err) = lab(&["bench", "throughput", "--producer-props", "acks=2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("acks must be 0, 1, all or -1"), "{err}");
+    let (code, _, err) = lab(&["bench", "throughput", "--producer-props", "linger.ms=5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unsupported property `linger.ms`"), "{err}");
+    let (code, _, err) = lab(&["bench", "throughput", "--only", "nothing-like-this"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no experiment"), "{err}");
+}
