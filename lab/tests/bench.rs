@@ -125,3 +125,24 @@ fn throughput_small_run_orders_the_replication_modes() {
     assert_eq!(code, 2);
     assert!(err.contains("no experiment"), "{err}");
 }
+
+/// Drops the wall-time column (the only real-time number) from a bench table line.
+fn without_wall(line: &str) -> String {
+    let t = line.trim_end();
+    match t.rsplit_once(char::is_whitespace) {
+        Some((head, last)) if last == "wall" || (last.ends_with('s') && last[..last.len() - 1].parse::<f64>().is_ok()) => head.trim_end().to_string(),
+        _ => t.to_string(),
+    }
+}
+
+#[test]
+fn the_book_shows_what_the_quick_bench_prints() {
+    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/zero-copy.md")).expect("book page");
+    let start = book.find("$ lab bench zerocopy --quick\n").expect("the quick run is in the book") + "$ lab bench zerocopy --quick\n".len();
+    let block = &book[start..start + book[start..].find("```").expect("block end")];
+    let (code, out, err) = lab(&["bench", "zerocopy", "--quick"]);
+    assert_eq!(code, 0, "{err}");
+    let printed: Vec<String> = out.lines().map(without_wall).collect();
+    let shown: Vec<String> = block.lines().map(without_wall).collect();
+    assert_eq!(shown, printed, "book/src/zero-copy.md is out of date: paste `lab bench zerocopy --quick` without the wall column");
+}

@@ -145,8 +145,9 @@ pub fn experiments(p: &ProducerSpec, sizes: &[usize]) -> Vec<Experiment> {
     ];
     for &size in sizes {
         for batch in [1, p.batch] {
-            // Keep each run's bytes bounded: at most ~50 MB or the asked number of records.
-            let n = p.num_records.min((50_000_000 / size.max(1) as u64).max(100));
+            // Keep each run bounded: at most ~50 MB, and 20,000 one-record requests.
+            let cap = if batch == 1 { 20_000 } else { u64::MAX };
+            let n = p.num_records.min((50_000_000 / size.max(1) as u64).max(100)).min(cap);
             let mut e = row(&format!("size {size} B, batch {batch}"), 3, 1, 0, 1, None);
             e.producer = ProducerSpec { record_size: size, batch, num_records: n, ..e.producer };
             v.push(e);
