@@ -277,50 +277,64 @@ fn wrap(text: &str, width: usize) -> String {
     out
 }
 
-/// A grouped bar chart: MB/s per case, sendfile and read+write side by side.
+/// A grouped bar chart: MB/s per case (log scale), sendfile and read+write side by side.
 fn chart(path: &str, profile: &str, rs: &[CaseResult]) -> Result<()> {
     use plotters::prelude::*;
     let pairs: Vec<(&CaseResult, &CaseResult)> = rs.chunks(2).filter_map(|c| Some((c.first()?, c.get(1)?))).collect();
-    let max = rs.iter().map(CaseResult::mb_per_sec).fold(1.0, f64::max) * 1.15;
+    let max = rs.iter().map(CaseResult::mb_per_sec).fold(10.0, f64::max) * 2.0;
+    let min = (rs.iter().map(CaseResult::mb_per_sec).fold(f64::MAX, f64::min) / 2.0).clamp(1.0, 10.0);
     let n = pairs.len().max(1);
-    let width = (160 + 90 * n as u32).max(640);
-    let root = SVGBackend::new(path, (width, 480)).into_drawing_area();
+    let width = (120 + 95 * n as u32).max(640);
+    let root = SVGBackend::new(path, (width, 500)).into_drawing_area();
     let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
         root.fill(&WHITE)?;
         let mut ch = ChartBuilder::on(&root)
             .caption(format!("Fetch throughput, sendfile vs read+write ({profile}, simulated)"), ("sans-serif", 18))
             .margin(12)
-            .x_label_area_size(70)
+            .x_label_area_size(60)
             .y_label_area_size(70)
-            .build_cartesian_2d(0f64..n as f64, 0f64..max)?;
-        let labels: Vec<String> = pairs
-            .iter()
-            .map(|(r, _)| {
-                let c = &r.case;
-                format!("{} {}c {}B{}", c.regime.name().trim_end_matches("-bound"), c.consumers, c.message_bytes, if c.tls { " tls" } else { "" })
-            })
-            .collect();
+            .build_cartesian_2d(0f64..n as f64, (min..max).log_scale())?;
         ch.configure_mesh()
             .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| labels.get(x.floor() as usize).cloned().unwrap_or_default())
-            .y_desc("MB/s (virtual time)")
+            .x_labels(0)
+            .y_desc("MB/s, log scale (virtual time)")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
         let blue = RGBColor(31, 119, 180);
         let orange = RGBColor(255, 127, 14);
         ch.draw_series(pairs.iter().enumerate().map(|(i, (sf, _))| {
             let x = i as f64;
-            Rectangle::new([(x + 0.1, 0.0), (x + 0.48, sf.mb_per_sec())], blue.filled())
+            Rectangle::new([(x + 0.1, min), (x + 0.48, sf.mb_per_sec().max(min))], blue.filled())
         }))?
         .label("sendfile")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], blue.filled()));
         ch.draw_series(pairs.iter().enumerate().map(|(i, (_, rw))| {
             let x = i as f64;
-            Rectangle::new([(x + 0.52, 0.0), (x + 0.9, rw.mb_per_sec())], orange.filled())
+            Rectangle::new([(x + 0.52, min), (x + 0.9, rw.mb_per_sec().max(min))], orange.filled())
         }))?
         .label("read+write")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], orange.filled()));
-        ch.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw()?;
+        // Two-line labels under each group, and the ratio above it.
+        let small = ("sans-serif", 12).into_font();
+        for (i, (sf, rw)) in pairs.iter().enumerate() {
+            let c = &sf.case;
+            let x = i as f64 + 0.5;
+            let style = TextStyle::from(small.clone()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            ));
+            let l1 = format!("{} {}c", c.regime.name().trim_end_matches("-bound"), c.consumers);
+            let l2 = format!("{}B{}", c.message_bytes, if c.tls { " tls" } else { "" });
+            ch.plotting_area().draw(&(EmptyElement::at((x, min)) + Text::new(l1, (0, 8), style.clone()) + Text::new(l2, (0, 22), style.clone())))?;
+            let top = sf.mb_per_sec().max(rw.mb_per_sec()).max(min);
+            let ratio = sf.mb_per_sec() / rw.mb_per_sec().max(1e-9);
+            let above = TextStyle::from(small.clone()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Bottom,
+            ));
+            ch.plotting_area().draw(&(EmptyElement::at((x, top)) + Text::new(format!("{ratio:.2}x"), (0, -4), above)))?;
+        }
+        ch.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.8)).draw()?;
         root.present()?;
         Ok(())
     };
