@@ -246,6 +246,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "replica.socket.timeout.ms",
     "request.timeout.ms",
     "reserved.broker.max.id",
+    "security.inter.broker.protocol",
     "socket.receive.buffer.bytes",
     "socket.request.max.bytes",
     "socket.send.buffer.bytes",
@@ -376,6 +377,8 @@ pub struct KafkaConfig {
     /// converts messages to the old format for an old consumer (zero-copy lost). 0.9 has one
     /// format and never converts.
     pub lab_fetch_down_convert: bool,
+    /// `security.inter.broker.protocol` (PLAINTEXT): with SSL, replica fetches are encrypted.
+    pub security_inter_broker_protocol: String,
 }
 
 struct Props<'a>(&'a BTreeMap<String, String>);
@@ -549,6 +552,17 @@ impl KafkaConfig {
         let ssl_listener = listeners.as_deref().is_some_and(|l| l.to_ascii_uppercase().contains("SSL://"));
         let lab_fetch_tls = p.boolean("lab.fetch.tls", false)? || ssl_listener;
         let lab_fetch_down_convert = p.boolean("lab.fetch.down.convert", false)?;
+        let security_inter_broker_protocol = p
+            .string("security.inter.broker.protocol")
+            .unwrap_or_else(|| "PLAINTEXT".into())
+            .to_ascii_uppercase();
+        if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&security_inter_broker_protocol.as_str()) {
+            return Err(invalid(
+                "security.inter.broker.protocol",
+                &security_inter_broker_protocol,
+                format!("No enum constant org.apache.kafka.common.protocol.SecurityProtocol.{security_inter_broker_protocol}"),
+            ));
+        }
 
         const MIN: i64 = 60 * 1000;
         let millis = match (retention_ms, retention_minutes) {
@@ -636,6 +650,7 @@ impl KafkaConfig {
             lab_fetch_send_path,
             lab_fetch_tls,
             lab_fetch_down_convert,
+            security_inter_broker_protocol,
         })
     }
 
@@ -912,6 +927,9 @@ mod tests {
         assert!(c.warnings().is_empty(), "{:?}", c.warnings());
         let c = KafkaConfig::parse(&format!("{ZK}listeners=SSL://:9093\n")).unwrap();
         assert!(c.lab_fetch_tls);
+        let c = KafkaConfig::parse(&format!("{ZK}security.inter.broker.protocol=SSL\n")).unwrap();
+        assert_eq!(c.security_inter_broker_protocol, "SSL");
+        assert!(c.warnings().is_empty());
         let e = KafkaConfig::parse(&format!("{ZK}lab.fetch.send.path=mmap\n")).unwrap_err();
         assert_eq!(
             e.to_string(),

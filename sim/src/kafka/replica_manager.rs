@@ -669,10 +669,12 @@ impl ReplicaManager {
     /// Sends a fetch response's log slices to the socket the way this broker is configured to
     /// (`lab.fetch.send.path`, TLS, down-conversion) on one of its `num.network.threads` network
     /// threads; the hardware model charges the page cache, the copies and the system calls.
-    async fn send_fetch_response(&self, out: &[(String, i32, KafkaError, i64, Vec<u8>)], files: &[FileRange]) {
+    async fn send_fetch_response(&self, replica_id: i32, out: &[(String, i32, KafkaError, i64, Vec<u8>)], files: &[FileRange]) {
+        // Replica fetches travel on the inter-broker listener.
+        let inter_broker_tls = replica_id >= 0 && self.cfg.security_inter_broker_protocol.ends_with("SSL");
         let spec = SendSpec {
             path: self.cfg.lab_fetch_send_path,
-            tls: self.cfg.lab_fetch_tls,
+            tls: self.cfg.lab_fetch_tls || inter_broker_tls,
             down_convert: self.cfg.lab_fetch_down_convert,
             chunk_bytes: u64::try_from(self.cfg.socket_send_buffer_bytes).unwrap_or(0).max(1),
         };
@@ -716,12 +718,12 @@ impl ReplicaManager {
             let notified = self.changed.notified();
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
             if total as i32 >= min_bytes || Instant::now() >= deadline {
-                self.send_fetch_response(&out, &files).await;
+                self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
             if madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
                 let (out, _, files) = self.read_once(replica_id, &partitions).await;
-                self.send_fetch_response(&out, &files).await;
+                self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
         }
