@@ -6,6 +6,8 @@
 //! - `lab plot partition-log|spacetime …` / `lab trace export --format perfetto …`: pictures of a run.
 //! - `lab report FILE --seed N -o DIR`: a self-contained HTML page for a run.
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
+//! - `lab bench zerocopy|host-zerocopy|throughput`: performance experiments (simulated, or real
+//!   on this machine for `host-zerocopy`).
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
@@ -18,6 +20,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 mod plot;
+mod bench;
+mod bench_host;
+mod bench_throughput;
 mod quickstart;
 mod report;
 mod run;
@@ -131,6 +136,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TraceCmd,
     },
+    /// Performance experiments: zero-copy (simulated and real) and Kafka's classic throughput runs.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCmd,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -176,6 +186,51 @@ enum TraceCmd {
     },
 }
 
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The same fetch workload through sendfile and read+write on a simulated broker (virtual time).
+    Zerocopy {
+        /// Hardware profile: laptop-2024, commodity-2014, commodity-2011.
+        #[arg(long, default_value = "commodity-2014")]
+        profile: String,
+        /// A small run (a few seconds): fewer cases, 4 MiB per partition.
+        #[arg(long)]
+        quick: bool,
+        /// Message sizes, comma-separated (e.g. 100,1K,10K,100K); the first is used for every regime.
+        #[arg(long)]
+        sizes: Option<String>,
+        /// Consumer counts, comma-separated (e.g. 1,4,16).
+        #[arg(long)]
+        consumers: Option<String>,
+        /// Log data per partition, MiB.
+        #[arg(long)]
+        mib_per_partition: Option<u64>,
+        /// NIC bandwidth of the CPU-bound regime (a what-if faster than the CPU), Gb/s.
+        #[arg(long, default_value_t = 400)]
+        fast_nic_gbps: u64,
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write a bar chart (SVG) here.
+        #[arg(long)]
+        svg: Option<String>,
+    },
+    /// sendfile(2) against read(2)+write(2) for real on this machine (127.0.0.1, Linux only).
+    HostZerocopy {
+        /// File sizes, comma-separated, binary units (e.g. 64K,1M,16M).
+        #[arg(long, default_value = "64K,1M,16M")]
+        sizes: String,
+        /// Most bytes sent per row, binary units.
+        #[arg(long, default_value = "512M")]
+        max_bytes: String,
+        /// Most seconds per row.
+        #[arg(long, default_value_t = 0.4)]
+        max_secs: f64,
+    },
+    /// Jay Kreps' 2014 Kafka benchmark on a simulated cluster (virtual time).
+    Throughput(bench_throughput::ThroughputArgs),
+}
+
 fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {
@@ -206,6 +261,17 @@ fn run(cli: Cli) -> Result<i32> {
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
+        Cmd::Bench { bench } => match bench {
+            BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg } => {
+                bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg })
+            }
+            BenchCmd::HostZerocopy { sizes, max_bytes, max_secs } => {
+                let sizes = bench::parse_sizes(&sizes, true).context("--sizes")?;
+                let max_bytes = bench::parse_sizes(&max_bytes, true).context("--max-bytes")?.first().copied().unwrap_or(1) as u64;
+                bench_host::host_zerocopy(&bench_host::HostOpts { sizes, max_bytes, max_secs })
+            }
+            BenchCmd::Throughput(args) => bench_throughput::run_cli(&args),
+        },
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {
                 std::io::read_to_string(std::io::stdin())?

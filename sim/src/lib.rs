@@ -16,6 +16,7 @@
 //!   in one simulation into a report.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod check;
 pub mod hw;
 pub mod kafka;

@@ -43,11 +43,11 @@ fn hw_truncation_loses_an_acked_record_and_leader_epochs_keep_it() {
 #[test]
 fn acks1_under_a_nemesis_loses_acked_records_and_the_replay_is_byte_identical() {
     let sc = load("acks1-nemesis.toml");
-    let first = run(&sc, 2);
+    let first = run(&sc, 3);
     let lost = check(&first, "no_acked_loss");
-    assert!(!lost.ok, "seed 2 loses acknowledged records: {}", lost.detail);
+    assert!(!lost.ok, "seed 3 loses acknowledged records: {}", lost.detail);
     assert!(lost.detail.contains("acks=1"));
-    let again = run(&sc, 2);
+    let again = run(&sc, 3);
     assert_eq!(first.trace_hash, again.trace_hash, "replaying the seed replays the loss");
     assert_eq!(lost.detail, check(&again, "no_acked_loss").detail);
 }

@@ -86,6 +86,19 @@ impl Add for IoCost {
     }
 }
 
+/// What bringing a byte range into the page cache found ([`Disk::cache_read`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheRead {
+    /// Bytes of the range already in the page cache.
+    pub hit_bytes: u64,
+    /// Bytes of the range the device had to load.
+    pub miss_bytes: u64,
+    /// Bytes the device transferred (whole cache pages, so at least `miss_bytes`).
+    pub device_bytes: u64,
+    /// Device time: seeks and transfers.
+    pub device: Duration,
+}
+
 /// Default CPU copy rate when no CPU profile is given (a 2014 server core, ~5 GB/s).
 pub const DEFAULT_MEMCPY_BYTES_PER_SEC: u64 = 5_000_000_000;
 
@@ -479,21 +492,33 @@ impl Disk {
     /// counters, without copying the data out: for zero-copy paths (`sendfile`) that only need the
     /// time. `copy` is what a `read()` into a user buffer would add.
     pub fn read_cost(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<IoCost, DiskError> {
+        let r = self.cache_read(now, path, offset, len)?;
+        Ok(IoCost { device: r.device, copy: self.copy_time(r.hit_bytes + r.miss_bytes) })
+    }
+
+    /// Brings `[offset, offset + len)` (clipped to the file) into the page cache: which bytes were
+    /// already there, which the device had to load, and the device time (seeks and transfers of
+    /// whole cache pages). Updates the cache, head and counters; copies nothing.
+    pub fn cache_read(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<CacheRead, DiskError> {
         self.advance(now);
         let ps = self.page_size();
         let f = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?;
         let (ino, flen) = (f.ino, f.current.len() as u64);
         let end = offset.saturating_add(len).min(flen);
         if offset >= end {
-            return Ok(IoCost::ZERO);
+            return Ok(CacheRead::default());
         }
         let (mut seeks, mut disk_bytes) = (0u64, 0u64);
+        let mut out = CacheRead::default();
         for p in offset / ps..=(end - 1) / ps {
             let (ps_start, ps_end) = (p * ps, ((p + 1) * ps).min(flen));
+            let wanted = end.min(ps_end) - offset.max(ps_start);
             if self.cache.touch((ino, p)) {
                 self.counters.cache_hits += 1;
-                self.counters.reads_from_cache_bytes += end.min(ps_end) - offset.max(ps_start);
+                self.counters.reads_from_cache_bytes += wanted;
+                out.hit_bytes += wanted;
             } else {
+                out.miss_bytes += wanted;
                 // A miss loads the whole cache page (read-ahead granularity) from the device.
                 self.counters.cache_misses += 1;
                 if self.head != Some((ino, ps_start)) {
@@ -506,8 +531,33 @@ impl Disk {
         self.counters.seeks += seeks;
         self.counters.reads_from_disk_bytes += disk_bytes;
         let seek_total = self.seek_time() * u32::try_from(seeks).unwrap_or(u32::MAX);
-        let device = self.device(seek_total + transfer_time(disk_bytes, self.params.seq_read_bytes_per_sec));
-        Ok(IoCost { device, copy: self.copy_time(end - offset) })
+        out.device = self.device(seek_total + transfer_time(disk_bytes, self.params.seq_read_bytes_per_sec));
+        out.device_bytes = disk_bytes;
+        Ok(out)
+    }
+
+    /// `[offset, offset + len)` of a file (clipped at its end) as the page cache holds it, at no
+    /// cost and without touching the cache: the simulator's own look at bytes whose reading is
+    /// charged elsewhere (e.g. by [`super::send`] when a broker sends them to a socket).
+    pub fn peek_range(&self, path: &str, offset: u64, len: u64) -> Option<Vec<u8>> {
+        let f = self.files.get(path)?;
+        let flen = f.current.len() as u64;
+        let (s, e) = (offset.min(flen), offset.saturating_add(len).min(flen));
+        Some(f.current[s as usize..e as usize].to_vec())
+    }
+
+    /// `sync; echo 3 > /proc/sys/vm/drop_caches`: dirty data is written back (at no cost: a
+    /// set-up step for experiments) and the page cache is emptied, so the next reads go to the device.
+    pub fn drop_caches(&mut self, now: Duration) {
+        self.advance(now);
+        for f in self.files.values_mut() {
+            if f.is_dirty() {
+                let bytes = f.make_durable();
+                self.counters.bytes_durable_written += bytes;
+            }
+        }
+        self.cache.clear();
+        self.head = None;
     }
 
     /// Read `[offset, offset + len)` (clipped at the end of the file, like `pread`) and its cost.
@@ -795,6 +845,15 @@ impl HostDisk {
     /// Whether the disk holds no file.
     pub fn is_empty(&self) -> bool {
         self.lock().disk.is_empty()
+    }
+    /// A byte range as the page cache holds it; no cost (see [`Disk::peek_range`]).
+    pub fn peek_range(&self, path: &str, offset: u64, len: u64) -> Option<Vec<u8>> {
+        self.lock().disk.peek_range(path, offset, len)
+    }
+    /// `sync; echo 3 > /proc/sys/vm/drop_caches` (see [`Disk::drop_caches`]).
+    pub fn drop_caches(&self) {
+        let (_, now) = sim_now();
+        self.lock().disk.drop_caches(now);
     }
     /// Synchronous read for tools outside a process (e.g. `cat` in the shell); no cost.
     pub fn peek(&self, path: &str) -> Option<Vec<u8>> {

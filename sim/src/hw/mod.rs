@@ -8,10 +8,12 @@ pub mod cpu;
 pub mod disk;
 pub mod net;
 pub mod profile;
+pub mod send;
 
-pub use cpu::{Cpu, CpuCounters};
-pub use disk::{Disk, DiskCounters, DiskError, HostDisk};
+pub use cpu::{Cpu, CpuCounters, HostCpu};
+pub use disk::{CacheRead, Disk, DiskCounters, DiskError, HostDisk};
 pub use net::{Conn, Listener, Net, NetError, Wire};
+pub use send::{SendPath, SendSpec};
 pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileError};
 
 use madsim::time::{Instant, TimeHandle};

@@ -71,8 +71,17 @@ pub struct CpuParams {
     pub memcpy_bytes_per_sec: u64,
     /// Cost of a simple system call, ns.
     pub syscall_ns: u64,
-    /// Cost of a context switch, ns.
+    /// Cost of a thread context switch (one thread off a core, another on), ns. Entering and
+    /// leaving the kernel for a system call is a *mode* switch, part of `syscall_ns`.
     pub context_switch_ns: u64,
+    /// Bytes per second one core pushes through the kernel's TCP transmit path *without* copying
+    /// them (page references, segmentation with TSO, ACK processing): what `sendfile` still costs.
+    pub tcp_tx_bytes_per_sec: u64,
+    /// Bytes per second one core encrypts with TLS in the broker's JVM (`SSLEngine.wrap`).
+    pub tls_bytes_per_sec: u64,
+    /// Bytes per second one core computes CRC32 (`java.util.zip.CRC32`), as message-format
+    /// conversion recomputes every message's checksum.
+    pub crc32_bytes_per_sec: u64,
 }
 
 /// A whole hardware profile.

@@ -145,6 +145,13 @@ fn unescape(s: &str) -> String {
 pub const LAB_KEYS: &[&str] = &[
     // `high-watermark` (0.9, the default) or `leader-epoch` (KIP-101, Kafka 0.11+).
     "lab.replica.truncation",
+    // `sendfile` (the default, as Kafka's FileChannel.transferTo) or `readwrite`: how the leader
+    // sends log bytes in fetch responses (the zero-copy lesson).
+    "lab.fetch.send.path",
+    // Fetch responses pay for TLS (zero-copy lost).
+    "lab.fetch.tls",
+    // A Kafka 0.10+ what-if: messages converted to an older format for an old consumer.
+    "lab.fetch.down.convert",
 ];
 
 /// Every broker property name Kafka 0.9.0.1's `KafkaConfig` defines that the lab may meet
@@ -239,6 +246,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "replica.socket.timeout.ms",
     "request.timeout.ms",
     "reserved.broker.max.id",
+    "security.inter.broker.protocol",
     "socket.receive.buffer.bytes",
     "socket.request.max.bytes",
     "socket.send.buffer.bytes",
@@ -358,6 +366,19 @@ pub struct KafkaConfig {
     pub inter_broker_protocol_version: String,
     /// Keys `KafkaConfig` does not define, with their values.
     pub unknown: BTreeMap<String, String>,
+    /// Lab-only `lab.fetch.send.path` (`sendfile`, the default, or `readwrite`): how the leader
+    /// sends log bytes in fetch responses. Real Kafka always uses `FileChannel.transferTo`
+    /// (sendfile); the other path is a what-if for the zero-copy lesson.
+    pub lab_fetch_send_path: crate::hw::SendPath,
+    /// Lab-only `lab.fetch.tls` (false), also true when `listeners` has an `SSL://` listener:
+    /// fetch responses are encrypted, so the bytes go through user space (zero-copy lost).
+    pub lab_fetch_tls: bool,
+    /// Lab-only `lab.fetch.down.convert` (false): a what-if of Kafka 0.10+, where a broker
+    /// converts messages to the old format for an old consumer (zero-copy lost). 0.9 has one
+    /// format and never converts.
+    pub lab_fetch_down_convert: bool,
+    /// `security.inter.broker.protocol` (PLAINTEXT): with SSL, replica fetches are encrypted.
+    pub security_inter_broker_protocol: String,
 }
 
 struct Props<'a>(&'a BTreeMap<String, String>);
@@ -522,6 +543,26 @@ impl KafkaConfig {
             p.int("offsets.topic.replication.factor", 3, Some(1))?;
         let offsets_topic_num_partitions = p.int("offsets.topic.num.partitions", 50, Some(1))?;
         let delete_topic_enable = p.boolean("delete.topic.enable", false)?;
+        let lab_fetch_send_path = match p.string("lab.fetch.send.path") {
+            None => crate::hw::SendPath::default(),
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid("lab.fetch.send.path", &v, "Expected sendfile or readwrite (a lab-only key)"))?,
+        };
+        let ssl_listener = listeners.as_deref().is_some_and(|l| l.to_ascii_uppercase().contains("SSL://"));
+        let lab_fetch_tls = p.boolean("lab.fetch.tls", false)? || ssl_listener;
+        let lab_fetch_down_convert = p.boolean("lab.fetch.down.convert", false)?;
+        let security_inter_broker_protocol = p
+            .string("security.inter.broker.protocol")
+            .unwrap_or_else(|| "PLAINTEXT".into())
+            .to_ascii_uppercase();
+        if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&security_inter_broker_protocol.as_str()) {
+            return Err(invalid(
+                "security.inter.broker.protocol",
+                &security_inter_broker_protocol,
+                format!("No enum constant org.apache.kafka.common.protocol.SecurityProtocol.{security_inter_broker_protocol}"),
+            ));
+        }
 
         const MIN: i64 = 60 * 1000;
         let millis = match (retention_ms, retention_minutes) {
@@ -606,6 +647,10 @@ impl KafkaConfig {
             socket_request_max_bytes,
             inter_broker_protocol_version,
             unknown,
+            lab_fetch_send_path,
+            lab_fetch_tls,
+            lab_fetch_down_convert,
+            security_inter_broker_protocol,
         })
     }
 
@@ -864,6 +909,31 @@ mod tests {
         assert_eq!(
             c.warnings(),
             vec!["Property brokerid is not valid".to_string()]
+        );
+    }
+
+    #[test]
+    fn lab_fetch_keys() {
+        let c = KafkaConfig::parse(&format!("{ZK}")).unwrap();
+        assert_eq!(c.lab_fetch_send_path, crate::hw::SendPath::Sendfile);
+        assert!(!c.lab_fetch_tls && !c.lab_fetch_down_convert);
+        let c = KafkaConfig::parse(&format!(
+            "{ZK}lab.fetch.send.path=readwrite\nlab.fetch.tls=true\nlab.fetch.down.convert=true\n"
+        ))
+        .unwrap();
+        assert_eq!(c.lab_fetch_send_path, crate::hw::SendPath::ReadWrite);
+        assert!(c.lab_fetch_tls && c.lab_fetch_down_convert);
+        // Lab keys are not warned about as unknown Kafka keys.
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        let c = KafkaConfig::parse(&format!("{ZK}listeners=SSL://:9093\n")).unwrap();
+        assert!(c.lab_fetch_tls);
+        let c = KafkaConfig::parse(&format!("{ZK}security.inter.broker.protocol=SSL\n")).unwrap();
+        assert_eq!(c.security_inter_broker_protocol, "SSL");
+        assert!(c.warnings().is_empty());
+        let e = KafkaConfig::parse(&format!("{ZK}lab.fetch.send.path=mmap\n")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid value mmap for configuration lab.fetch.send.path: Expected sendfile or readwrite (a lab-only key)"
         );
     }
 

@@ -11,6 +11,7 @@ use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
 use super::log::{decode_message_set, Log, LogConfig, LogError, Record};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
 use super::zk_utils;
+use crate::hw::send::{send_file_ranges, FileRange, SendSpec};
 use crate::hw::NetError;
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
@@ -18,6 +19,7 @@ use crate::zk::client::ZooKeeper;
 use futures::lock::Mutex as AsyncMutex;
 use madsim::time::Instant;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -85,6 +87,8 @@ pub struct ReplicaManager {
     changed: Notify,
     /// The broker's ZooKeeper session; replaced when a session expires and the broker re-registers.
     zk: Mutex<Arc<ZooKeeper>>,
+    /// Fetch responses are sent by `num.network.threads` threads, taken in turn.
+    next_send_thread: AtomicUsize,
 }
 
 fn now_ms(ctx: &ProcCtx) -> i64 {
@@ -104,6 +108,7 @@ impl ReplicaManager {
             fetchers: Mutex::new(BTreeSet::new()),
             changed: Notify::new(),
             zk: Mutex::new(zk),
+            next_send_thread: AtomicUsize::new(0),
         })
     }
 
@@ -644,9 +649,10 @@ impl ReplicaManager {
         Some(Response::Produce(results))
     }
 
-    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, Vec<u8>)>, usize) {
+    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, Vec<u8>)>, usize, Vec<FileRange>) {
         let mut out = Vec::new();
         let mut total = 0;
+        let mut files = Vec::new();
         for (t, p, offset, max_bytes) in partitions {
             let Some(part) = self.partition(t, *p) else {
                 out.push((t.clone(), *p, KafkaError::UnknownTopicOrPartition, -1, Vec::new()));
@@ -666,12 +672,34 @@ impl ReplicaManager {
             match read {
                 Ok(data) => {
                     total += data.bytes.len();
+                    files.extend(data.file);
                     out.push((t.clone(), *p, KafkaError::None, hw, data.bytes));
                 }
                 Err(_) => out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, Vec::new())),
             }
         }
-        (out, total)
+        (out, total, files)
+    }
+
+    /// Sends a fetch response's log slices to the socket the way this broker is configured to
+    /// (`lab.fetch.send.path`, TLS, down-conversion) on one of its `num.network.threads` network
+    /// threads; the hardware model charges the page cache, the copies and the system calls.
+    async fn send_fetch_response(&self, replica_id: i32, out: &[(String, i32, KafkaError, i64, Vec<u8>)], files: &[FileRange]) {
+        // Replica fetches travel on the inter-broker listener.
+        let inter_broker_tls = replica_id >= 0 && self.cfg.security_inter_broker_protocol.ends_with("SSL");
+        let spec = SendSpec {
+            path: self.cfg.lab_fetch_send_path,
+            tls: self.cfg.lab_fetch_tls || inter_broker_tls,
+            down_convert: self.cfg.lab_fetch_down_convert,
+            chunk_bytes: u64::try_from(self.cfg.socket_send_buffer_bytes).unwrap_or(0).max(1),
+        };
+        // Response header, topic and partition headers (FetchResponse v0/v1 layout).
+        let header = 12 + out.iter().map(|(t, ..)| 2 + t.len() as u64 + 22).sum::<u64>();
+        let threads = usize::try_from(self.cfg.num_network_threads).unwrap_or(1).max(1);
+        let n = self.next_send_thread.fetch_add(1, Ordering::Relaxed) % threads;
+        let lane = format!("kafka-network-thread-{}-{n}", self.broker_id);
+        // A segment deleted by retention meanwhile: nothing left to charge.
+        let _ = send_file_ranges(&self.ctx.disk(), &self.ctx.cpu(), Some(&lane), &spec, header, files).await;
     }
 
     async fn fetch(&self, replica_id: i32, max_wait_ms: i32, min_bytes: i32, partitions: Vec<(String, i32, i64, i32)>) -> Response {
@@ -703,12 +731,14 @@ impl ReplicaManager {
         let deadline = Instant::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
         loop {
             let notified = self.changed.notified();
-            let (out, total) = self.read_once(replica_id, &partitions).await;
+            let (out, total, files) = self.read_once(replica_id, &partitions).await;
             if total as i32 >= min_bytes || Instant::now() >= deadline {
+                self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
             if madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
-                let (out, _) = self.read_once(replica_id, &partitions).await;
+                let (out, _, files) = self.read_once(replica_id, &partitions).await;
+                self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
         }

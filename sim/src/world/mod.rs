@@ -1,6 +1,6 @@
 //! The world: named hosts, the processes on them, and the faults a lab can inject.
 //!
-//! A host (master, slave1, slave2 by default) owns a NIC in [`Net`], a [`HostDisk`] and a [`Cpu`].
+//! A host (master, slave1, slave2 by default) owns a NIC in [`Net`], a [`HostDisk`] and a [`HostCpu`].
 //! Each process is its own madsim node, so `kill -9` cancels every task the process spawned while
 //! the host's other processes run on; a host crash kills all of them and loses the disk's page
 //! cache. Starting a process again runs its start-up code again, as a real restart does.
@@ -17,7 +17,7 @@
 //! });
 //! ```
 
-use crate::hw::{Cpu, HardwareProfile, HostDisk, Net};
+use crate::hw::{HardwareProfile, HostCpu, HostDisk, Net};
 use crate::trace::{fields, lock, EventId, Tracer};
 use madsim::rand::Rng;
 use madsim::runtime::{Handle, Runtime};
@@ -149,7 +149,7 @@ struct HostState {
     spec: HostSpec,
     up: bool,
     disk: HostDisk,
-    cpu: Arc<Mutex<Cpu>>,
+    cpu: HostCpu,
     procs: BTreeMap<u32, ProcEntry>,
     /// Statuses of ended processes not yet collected ([`World::take_exit_status`]).
     exited: BTreeMap<u32, ExitStatus>,
@@ -195,7 +195,7 @@ impl World {
                     spec: spec.clone(),
                     up: true,
                     disk: HostDisk::from_profile(&cfg.profile),
-                    cpu: Arc::new(Mutex::new(Cpu::new(cfg.profile.cpu.clone()))),
+                    cpu: HostCpu::new(cfg.profile.cpu.clone()),
                     procs: BTreeMap::new(),
                     exited: BTreeMap::new(),
                     next_pid,
@@ -258,7 +258,7 @@ impl World {
     }
 
     /// A host's CPU model.
-    pub fn cpu(&self, host: &str) -> Result<Arc<Mutex<Cpu>>, WorldError> {
+    pub fn cpu(&self, host: &str) -> Result<HostCpu, WorldError> {
         lock(&self.state).hosts.get(host).map(|h| h.cpu.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
     }
 
@@ -381,6 +381,7 @@ impl World {
             let h = st.hosts.get_mut(host).ok_or_else(|| WorldError::UnknownHost(host.into()))?;
             h.up = false;
             h.disk.crash();
+            h.cpu.reset();
             std::mem::take(&mut h.procs)
         };
         // The NIC goes dark before the processes' sockets are torn down, so peers hear nothing.
@@ -441,6 +442,12 @@ impl ProcCtx {
     pub fn disk(&self) -> HostDisk {
         // A running process's host exists.
         self.world.disk(&self.host).unwrap_or_else(|_| HostDisk::new(self.world.cfg.profile.disk.clone()))
+    }
+
+    /// This host's CPU.
+    pub fn cpu(&self) -> HostCpu {
+        // A running process's host exists.
+        self.world.cpu(&self.host).unwrap_or_else(|_| HostCpu::new(self.world.cfg.profile.cpu.clone()))
     }
 
     /// Records a trace event from this process.

@@ -131,6 +131,8 @@ pub struct FetchDataInfo {
     /// The first message alone is larger than `max_bytes` (0.9 would have returned a partial
     /// message here; see the module docs).
     pub exceeds_max_bytes: bool,
+    /// Where `bytes` lie on disk: the slice a fetch response sends (reading it is charged then).
+    pub file: Option<crate::hw::send::FileRange>,
 }
 
 /// A partition's log: its segments, keyed by base offset.
@@ -400,6 +402,7 @@ impl Log {
                     bytes: r.bytes,
                     first_offset,
                     exceeds_max_bytes: r.exceeds_max_bytes,
+                    file: r.file,
                 });
             }
         }

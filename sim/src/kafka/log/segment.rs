@@ -6,6 +6,7 @@ use super::index::OffsetIndex;
 use super::message::{
     decode_message_set, encode_message_set, entry_header, DecodedMessage, Record, LOG_OVERHEAD,
 };
+use crate::hw::send::FileRange;
 use crate::hw::{DiskError, HostDisk};
 
 /// Suffix of segment data files.
@@ -45,6 +46,9 @@ pub struct SegmentRead {
     pub messages: Vec<DecodedMessage>,
     /// The first message alone was larger than the `max_bytes` asked for (returned anyway).
     pub exceeds_max_bytes: bool,
+    /// Where `bytes` lie in the `.log` file (`FileMessageSet`'s slice): what a fetch response
+    /// sends from the page cache. `None` when nothing was read.
+    pub file: Option<FileRange>,
 }
 
 /// One segment of a partition's log.
@@ -279,21 +283,21 @@ impl LogSegment {
             return Ok(Some(SegmentRead::default()));
         }
         let avail = self.size - pos;
-        let mut data = disk
-            .read_at(&self.log_path, pos, max_bytes.min(avail))
-            .await?;
+        // Like `FileMessageSet.read`, this only delimits a slice of the file: no bytes are read
+        // here. The simulator looks at them (at no cost) to decode and trim them; whoever sends
+        // the slice pays for reading it (`hw::send`).
+        let peek = |len: u64| {
+            disk.peek_range(&self.log_path, pos, len)
+                .ok_or_else(|| DiskError::NotFound(self.log_path.clone()))
+        };
+        let mut data = peek(max_bytes.min(avail))?;
         let (mut msgs, _) = decode_message_set(&data);
         let mut exceeds = false;
         if msgs.is_empty() {
             // The first message does not fit in max_bytes: read it whole (see `Log::read`).
             let hdr = match entry_header(&data, 0) {
                 Some(h) => Some(h),
-                None => entry_header(
-                    &disk
-                        .read_at(&self.log_path, pos, LOG_OVERHEAD as u64)
-                        .await?,
-                    0,
-                ),
+                None => entry_header(&peek(LOG_OVERHEAD as u64)?, 0),
             };
             let Some((_, size)) = hdr else {
                 return Ok(Some(SegmentRead::default()));
@@ -301,7 +305,7 @@ impl LogSegment {
             let want = (LOG_OVERHEAD as u64)
                 .saturating_add(u64::try_from(size).unwrap_or(0))
                 .min(avail);
-            data = disk.read_at(&self.log_path, pos, want).await?;
+            data = peek(want)?;
             msgs = decode_message_set(&data).0;
             exceeds = !msgs.is_empty();
         }
@@ -310,10 +314,12 @@ impl LogSegment {
         }
         let end = msgs.last().map_or(0, |d| d.position + d.entry_size());
         data.truncate(end);
+        let file = (end > 0).then(|| FileRange { path: self.log_path.clone(), offset: pos, len: end as u64 });
         Ok(Some(SegmentRead {
             bytes: data,
             messages: msgs,
             exceeds_max_bytes: exceeds,
+            file,
         }))
     }
 

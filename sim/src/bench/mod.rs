@@ -1,0 +1,221 @@
+//! Benchmarks in virtual time: experiments run on the simulated cluster, reporting what the
+//! hardware model says a workload costs.
+//!
+//! Nothing here reads the wall clock: every number is virtual time and model counters, so a
+//! bench is as deterministic as any other run (the `lab bench` command adds the wall time a run
+//! took, outside the simulation). The cluster is set up exactly as a learner would, through shell
+//! lines (`lab set`, `kafka-server-start.sh`, `kafka-topics.sh`); the load comes from small
+//! benchmark clients that speak the Kafka protocol directly, like `kafka-producer-perf-test.sh`
+//! and `kafka-consumer-perf-test.sh` do.
+//!
+//! - [`zerocopy`]: the same fetch workload through `sendfile` and `read+write`.
+//! - [`throughput`]: Jay Kreps' 2014 "2 million writes per second" experiments.
+
+pub mod throughput;
+pub mod zerocopy;
+
+use crate::kafka::log::{encode_message_set, Record};
+use crate::kafka::proto::{KafkaError, KafkaPacket, Request, Response};
+use crate::kafka::server::KAFKA_HOME;
+use crate::shell::Shell;
+use crate::world::{ProcCtx, World};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The broker config file on every host.
+pub fn server_properties() -> String {
+    format!("{KAFKA_HOME}/config/server.properties")
+}
+
+/// Starts ZooKeeper on every host and a broker on each of `brokers` (with `props` set in their
+/// `server.properties` first), then creates `topic`; waits until every partition has a leader.
+/// Returns the leader of each partition, or a message saying what did not come up.
+pub async fn start_cluster(
+    world: &World,
+    brokers: &[&str],
+    props: &[(String, String)],
+    topic: &str,
+    partitions: u32,
+    replication: u32,
+) -> Result<BTreeMap<i32, String>, String> {
+    let mut sh = Shell::new(world.clone());
+    // The seed's installation; ZooKeeper runs on the seed's three hosts only (a world may have
+    // extra client machines).
+    sh.boot_cluster(false).await;
+    let quiet = crate::shell::term::Term::new();
+    for h in world.host_names().iter().take(3) {
+        crate::zk::cli::zk_server_sh(world, h, "start", &quiet).await;
+    }
+    sh.wait_for_quorum(Duration::from_secs(60)).await;
+    for host in brokers {
+        for (k, v) in props {
+            sh.exec_line(&format!("lab set {host} {} {k}={v}", server_properties())).await;
+        }
+        sh.exec_line(&format!("ssh {host} kafka-server-start.sh -daemon {}", server_properties())).await;
+    }
+    madsim::time::sleep(Duration::from_secs(5)).await;
+    let code = sh
+        .exec_line(&format!(
+            "kafka-topics.sh --create --zookeeper master:2181 --replication-factor {replication} --partitions {partitions} --topic {topic}"
+        ))
+        .await;
+    if code != 0 {
+        return Err(format!("kafka-topics.sh --create failed: {}", sh.take_output().trim()));
+    }
+    for _ in 0..100 {
+        madsim::time::sleep(Duration::from_millis(200)).await;
+        if let Some(l) = leaders(world, brokers.first().copied().unwrap_or("master"), topic).await {
+            if l.len() == partitions as usize {
+                return Ok(l);
+            }
+        }
+    }
+    Err(format!("topic {topic} has no leaders after 20 s of virtual time"))
+}
+
+/// Host of each broker id, in the seed's order (broker.id = 0, 1, 2 on master, slave1, slave2).
+fn broker_host(world: &World, id: i32) -> Option<String> {
+    usize::try_from(id).ok().and_then(|i| world.host_names().get(i).cloned())
+}
+
+/// The leader host of every partition of `topic` that has one, asked of the broker on `via`.
+pub async fn leaders(world: &World, via: &str, topic: &str) -> Option<BTreeMap<i32, String>> {
+    let (tx, rx) = futures::channel::oneshot::channel();
+    let topic_s = topic.to_string();
+    let w = world.clone();
+    let via_s = via.to_string();
+    world
+        .spawn(via, "MetadataProbe", move |ctx: ProcCtx| async move {
+            let mut out = None;
+            if let Ok(c) = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &via_s, 9092, Duration::from_secs(5)).await {
+                let req = KafkaPacket::Request { correlation_id: 0, client_id: "bench".into(), body: Request::Metadata { topics: vec![topic_s.clone()] } };
+                if c.send(req).is_ok() {
+                    if let Ok(KafkaPacket::Response { body: Response::Metadata { topics, .. }, .. }) = c.recv_timeout(Duration::from_secs(5)).await {
+                        let mut m = BTreeMap::new();
+                        for (t, err, parts) in topics {
+                            if t == topic_s && err == KafkaError::None {
+                                for p in parts.iter().filter(|p| p.leader >= 0) {
+                                    if let Some(h) = broker_host(&w, p.leader) {
+                                        m.insert(p.partition, h);
+                                    }
+                                }
+                            }
+                        }
+                        out = Some(m);
+                    }
+                }
+            }
+            let _ = tx.send(out);
+        })
+        .ok()?;
+    rx.await.ok().flatten()
+}
+
+/// `count` records of `size` bytes (value only, no key), as a perf-test producer makes them.
+pub fn records(count: u64, size: usize) -> Vec<Record> {
+    (0..count).map(|i| Record { offset: i as i64, ..Record::value(vec![b'x'; size]) }).collect()
+}
+
+/// Fills each partition with `bytes_per_partition` of `message_bytes`-byte records, sent from
+/// `from` in ~1 MiB produce requests with acks=1. Returns the records written per partition.
+pub async fn bulk_load(
+    world: &World,
+    from: &str,
+    topic: &str,
+    leaders: &BTreeMap<i32, String>,
+    message_bytes: usize,
+    bytes_per_partition: u64,
+) -> Result<u64, String> {
+    let per_record = (message_bytes + crate::kafka::log::message::LOG_OVERHEAD + crate::kafka::log::message::MESSAGE_OVERHEAD_V0) as u64;
+    let per_partition = (bytes_per_partition / per_record).max(1);
+    let batch = ((1 << 20) / per_record).clamp(1, per_partition);
+    let (tx, rx) = futures::channel::oneshot::channel();
+    let leaders = leaders.clone();
+    let topic = topic.to_string();
+    world
+        .spawn(from, "BulkLoad", move |ctx: ProcCtx| async move {
+            let mut result = Ok(per_partition);
+            'parts: for (p, host) in &leaders {
+                let conn = match ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, host, 9092, Duration::from_secs(5)).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        result = Err(format!("connect {host}:9092: {e}"));
+                        break;
+                    }
+                };
+                let set = encode_message_set(&records(batch, message_bytes), 0);
+                let mut sent = 0;
+                let mut corr = 0;
+                while sent < per_partition {
+                    let n = batch.min(per_partition - sent);
+                    let bytes = if n == batch { set.clone() } else { encode_message_set(&records(n, message_bytes), 0) };
+                    corr += 1;
+                    let req = KafkaPacket::Request {
+                        correlation_id: corr,
+                        client_id: "bench-load".into(),
+                        body: Request::Produce { acks: 1, timeout_ms: 30_000, data: vec![(topic.clone(), *p, bytes, n as usize)] },
+                    };
+                    if conn.send(req).is_err() {
+                        result = Err("produce: connection lost".into());
+                        break 'parts;
+                    }
+                    match conn.recv_timeout(Duration::from_secs(30)).await {
+                        Ok(KafkaPacket::Response { body: Response::Produce(r), .. }) if r.iter().all(|x| x.2 == KafkaError::None) => {}
+                        other => {
+                            result = Err(format!("produce failed: {other:?}"));
+                            break 'parts;
+                        }
+                    }
+                    sent += n;
+                }
+            }
+            let _ = tx.send(result);
+        })
+        .map_err(|e| e.to_string())?;
+    rx.await.map_err(|_| "bulk load process died".to_string())?
+}
+
+/// A fetch-only consumer, like `kafka-consumer-perf-test.sh` with the simple consumer: reads
+/// `partition` of `topic` from offset 0 until `until_offset`, `fetch_bytes` per request.
+/// Returns (bytes, messages).
+pub async fn consume(
+    ctx: &ProcCtx,
+    leader: &str,
+    topic: &str,
+    partition: i32,
+    until_offset: i64,
+    fetch_bytes: i32,
+) -> Result<(u64, u64), String> {
+    let conn = ctx
+        .net()
+        .connect::<KafkaPacket>(&ctx.host, &ctx.name, leader, 9092, Duration::from_secs(5))
+        .await
+        .map_err(|e| format!("connect {leader}:9092: {e}"))?;
+    let (mut offset, mut bytes, mut messages, mut corr) = (0i64, 0u64, 0u64, 0);
+    while offset < until_offset {
+        corr += 1;
+        let req = KafkaPacket::Request {
+            correlation_id: corr,
+            client_id: "bench-consumer".into(),
+            body: Request::Fetch { replica_id: -1, max_wait_ms: 100, min_bytes: 1, partitions: vec![(topic.to_string(), partition, offset, fetch_bytes)] },
+        };
+        conn.send(req).map_err(|e| format!("fetch: {e}"))?;
+        match conn.recv_timeout(Duration::from_secs(30)).await {
+            Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) => {
+                for (_, _, err, _, set) in parts {
+                    if err != KafkaError::None {
+                        return Err(format!("fetch error {err:?}"));
+                    }
+                    let (msgs, _) = crate::kafka::log::decode_message_set(&set);
+                    if let Some(last) = msgs.last() {
+                        offset = last.record.offset + 1;
+                    }
+                    messages += msgs.len() as u64;
+                    bytes += set.len() as u64;
+                }
+            }
+            other => return Err(format!("fetch failed: {other:?}")),
+        }
+    }
+    Ok((bytes, messages))
+}
