@@ -1,7 +1,8 @@
 //! Playing a scenario inside one simulation.
 
-use super::{CheckOutcome, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
+use super::{CheckOutcome, CommitMode, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
 use crate::check;
+use crate::kafka::consumer::{AutoOffsetReset, ConsumerConfig, KafkaConsumer};
 use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig};
 use crate::kafka::server::KAFKA_HOME;
 use crate::shell::Shell;
@@ -291,14 +292,15 @@ impl Runner {
     fn start_workload(&mut self, i: usize) {
         let bootstrap = self.bootstrap();
         let (host, name) = match &self.sc.workloads[i] {
-            Workload::Producer(p) => (p.host.clone(), "ProducerPerformance"),
-            Workload::Consumer(c) => (c.host.clone(), "ConsumerPerformance"),
+            Workload::Producer(p) => (p.host.clone(), "ProducerPerformance".to_string()),
+            Workload::Consumer(c) => (c.host.clone(), c.process.clone()),
         };
         let w = self.sc.workloads[i].clone();
         let t0 = self.t0;
-        let spawned = self.world.spawn(&host, name, move |ctx| async move {
+        let spawned = self.world.spawn(&host, &name, move |ctx| async move {
             match w {
                 Workload::Producer(p) => producer(ctx, p, bootstrap, t0).await,
+                Workload::Consumer(c) if c.member => group_member(ctx, c, bootstrap, t0).await,
                 Workload::Consumer(c) => consumer(ctx, c, bootstrap, t0).await,
             }
         });
@@ -504,6 +506,58 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
             }
         }
     }
+}
+
+/// A member of a consumer group: `KafkaConsumer` subscribed to the topic, polling until its stop
+/// time, processing each record (`process_time` of virtual time, then a
+/// `kafka.client.processed` event with the group, member and generation) and committing as its
+/// `commit` mode says; at its stop time it closes (a last commit with auto-commit, LeaveGroup).
+async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+    let stop = t0 + c.stop;
+    let mut cfg = ConsumerConfig::new(bootstrap, Some(&c.group));
+    cfg.client_id = c.process.clone();
+    cfg.auto_offset_reset = if c.from_beginning { AutoOffsetReset::Earliest } else { AutoOffsetReset::Latest };
+    cfg.enable_auto_commit = c.commit == CommitMode::Auto;
+    cfg.session_timeout_ms = c.session_timeout.as_millis().min(i32::MAX as u128) as i32;
+    cfg.heartbeat_interval_ms = (c.session_timeout.as_millis() as u64 / 3).clamp(1, 3000);
+    let mut k = KafkaConsumer::new(&ctx, cfg);
+    k.subscribe(&[c.topic.as_str()]);
+    let mut got: u64 = 0;
+    while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
+        let left = stop.saturating_duration_since(Instant::now()).as_millis() as u64;
+        let recs = match k.poll(left.clamp(1, 500)).await {
+            Ok(r) => r,
+            Err(_) => {
+                sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if recs.is_empty() {
+            continue;
+        }
+        if c.commit == CommitMode::BeforeProcess {
+            let _ = k.commit_sync().await;
+        }
+        for r in &recs {
+            if !c.process_time.is_zero() {
+                sleep(c.process_time).await;
+            }
+            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            ctx.trace(
+                "kafka.client.processed",
+                None,
+                fields! {
+                    "topic" => r.topic.as_str(), "partition" => r.partition, "offset" => r.offset, "value" => value,
+                    "group" => c.group.as_str(), "member" => k.member_id(), "generation" => k.generation()
+                },
+            );
+            got += 1;
+        }
+        if c.commit == CommitMode::AfterProcess {
+            let _ = k.commit_sync().await;
+        }
+    }
+    k.close().await;
 }
 
 /// `bootstrap` starting at entry `i`: a client that failed with one broker asks the next first.
