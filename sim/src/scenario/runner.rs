@@ -605,6 +605,46 @@ async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, par
     n
 }
 
+/// Consumer-group metrics, when some workload was a group member: records processed per group
+/// and per member (`group/process`), records processed more than once per group (redelivered),
+/// acknowledged records a group never processed, and the generations each group went through.
+fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Value>) {
+    let mut by_group: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_member: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seen: BTreeMap<String, BTreeMap<(String, i64, i64), u64>> = BTreeMap::new();
+    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut generations: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for e in events {
+        match e.kind.as_str() {
+            "kafka.client.processed" => {
+                let g = e.str("group").unwrap_or("").to_string();
+                *by_group.entry(g.clone()).or_default() += 1;
+                *by_member.entry(format!("{g}/{}", e.proc)).or_default() += 1;
+                let key = (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1), e.i64("offset").unwrap_or(-1));
+                *seen.entry(g.clone()).or_default().entry(key).or_default() += 1;
+                values.entry(g).or_default().insert(e.str("value").unwrap_or("").to_string());
+            }
+            "kafka.group.assigned" => {
+                if let (Some(g), Some(n)) = (e.str("group"), e.i64("generation")) {
+                    generations.entry(g.to_string()).or_default().insert(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    if by_group.is_empty() {
+        return;
+    }
+    let redelivered: BTreeMap<&String, u64> = seen.iter().map(|(g, s)| (g, s.values().map(|n| n - 1).sum())).collect();
+    let missing: BTreeMap<&String, usize> = values.iter().map(|(g, v)| (g, acked.iter().filter(|a| !v.contains(*a)).count())).collect();
+    let gens: BTreeMap<&String, usize> = generations.iter().map(|(g, v)| (g, v.len())).collect();
+    m.insert("processed_by_group".into(), json!(by_group));
+    m.insert("processed_by_member".into(), json!(by_member));
+    m.insert("redelivered_by_group".into(), json!(redelivered));
+    m.insert("acked_not_processed_by_group".into(), json!(missing));
+    m.insert("generations_by_group".into(), json!(gens));
+}
+
 /// Metrics read from the trace; `t0_us` is the start of the scenario proper.
 fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut m = BTreeMap::new();
@@ -677,6 +717,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
         "kafka_sessions_expired".into(),
         json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
     );
+    group_metrics(events, &acked, &mut m);
     m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us
