@@ -7,6 +7,7 @@
 //!   each server incarnation applied zxids in increasing order, so every server's committed
 //!   history is a prefix of the longest one.
 
+pub mod groups;
 pub mod kafka;
 pub mod zk_consumer;
 
@@ -25,6 +26,9 @@ pub const NAMES: &[&str] = &[
     "monotonic_hw",
     "consumer_order_per_partition",
     "zk_consumer_exclusive_ownership",
+    "each_group_sees_all",
+    "each_message_once_per_group",
+    "no_partition_owned_twice",
 ];
 
 /// Runs the checker called `name` over a trace; `None` for an unknown name.
@@ -39,6 +43,9 @@ pub fn run(name: &str, events: &[Event]) -> Option<CheckResult> {
         "monotonic_hw" => kafka::monotonic_hw(events),
         "consumer_order_per_partition" => kafka::consumer_order_per_partition(events),
         "zk_consumer_exclusive_ownership" => zk_consumer::exclusive_ownership(events),
+        "each_group_sees_all" => groups::each_group_sees_all(events),
+        "each_message_once_per_group" => groups::each_message_once_per_group(events),
+        "no_partition_owned_twice" => groups::no_partition_owned_twice(events),
         _ => return None,
     })
 }

@@ -131,13 +131,40 @@ pub struct Producer {
     pub count: Option<u64>,
 }
 
-/// A consumer workload: fetches every partition of a topic until it stops.
+/// When a group member commits its offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// `enable.auto.commit=true`: the consumer commits its positions every
+    /// `auto.commit.interval.ms` from inside `poll` (and on close).
+    Auto,
+    /// `commitSync()` right after `poll`, before processing: a crash while processing loses the
+    /// rest of the batch for the group (at most once).
+    BeforeProcess,
+    /// `commitSync()` after processing the batch: a crash while processing makes the next owner
+    /// process the batch again (at least once).
+    AfterProcess,
+}
+
+/// A consumer workload. With an explicit `group` it is a member of that consumer group (the
+/// new consumer, `KafkaConsumer`: subscribe, poll, commits), a process of its own named
+/// `process` that a step can kill (`ssh HOST pkill -9 NAME`); without, it fetches every
+/// partition of the topic by itself (client id `lab-consumer-N`, no group, no commits).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Consumer {
     /// Topic.
     pub topic: String,
-    /// Group (the fetch consumer's client id until consumer groups arrive).
+    /// Group (for a groupless fetch consumer, its client id).
     pub group: String,
+    /// A member of a consumer group (the file named a `group`).
+    pub member: bool,
+    /// Process name (`jps`, `pkill`): `name` from the file, numbered when `members` > 1.
+    pub process: String,
+    /// When offsets are committed (group members only).
+    pub commit: CommitMode,
+    /// Virtual time spent processing each record.
+    pub process_time: Duration,
+    /// `session.timeout.ms`.
+    pub session_timeout: Duration,
     /// Host the consumer runs on.
     pub host: String,
     /// Start time.

@@ -2,7 +2,7 @@
 //! carrying their spans), then validation into [`Scenario`] with a line and column for every
 //! error.
 
-use super::{Check, Consumer, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, Topic, Workload};
+use super::{Check, CommitMode, Consumer, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, Topic, Workload};
 use crate::check;
 use crate::shell::lexer::{parse_duration, parse_line};
 use serde::Deserialize;
@@ -66,6 +66,11 @@ struct RawWorkload {
     // consumer
     group: Option<S<String>>,
     from_beginning: Option<S<bool>>,
+    name: Option<S<String>>,
+    members: Option<S<i64>>,
+    commit: Option<S<String>>,
+    process_time: Option<S<String>>,
+    session_timeout: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -365,7 +370,16 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         match w.kind.get_ref().as_str() {
             "producer" => {
                 reject("group", w.group.as_ref().map(|x| x.span()), "producer")?;
-                reject("from_beginning", w.from_beginning.as_ref().map(|x| x.span()), "producer")?;
+                for (name, s) in [
+                    ("from_beginning", w.from_beginning.as_ref().map(|x| x.span())),
+                    ("name", w.name.as_ref().map(|x| x.span())),
+                    ("members", w.members.as_ref().map(|x| x.span())),
+                    ("commit", w.commit.as_ref().map(|x| x.span())),
+                    ("process_time", w.process_time.as_ref().map(|x| x.span())),
+                    ("session_timeout", w.session_timeout.as_ref().map(|x| x.span())),
+                ] {
+                    reject(name, s, "producer")?;
+                }
                 let Some(rate) = &w.rate else {
                     return Err(cx.err(span, "a producer workload needs a rate (records per second)"));
                 };
@@ -431,15 +445,89 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     }
                     None => format!("lab-consumer-{}", sc.workloads.len()),
                 };
-                sc.workloads.push(Workload::Consumer(Consumer {
-                    topic: topic.clone(),
-                    group,
-                    host,
-                    start,
-                    stop,
-                    from_beginning: w.from_beginning.as_ref().map(|b| *b.get_ref()).unwrap_or(false),
-                    count,
-                }));
+                let member = w.group.is_some();
+                if !member {
+                    for (name, s) in [
+                        ("name", w.name.as_ref().map(|x| x.span())),
+                        ("members", w.members.as_ref().map(|x| x.span())),
+                        ("commit", w.commit.as_ref().map(|x| x.span())),
+                        ("process_time", w.process_time.as_ref().map(|x| x.span())),
+                        ("session_timeout", w.session_timeout.as_ref().map(|x| x.span())),
+                    ] {
+                        if let Some(s) = s {
+                            return Err(cx.err(s, format!("'{name}' applies to a consumer group member: give the workload a group")));
+                        }
+                    }
+                }
+                let members = match &w.members {
+                    Some(m) => cx.count(m, "members", 1, 64)? as usize,
+                    None => 1,
+                };
+                let commit = match &w.commit {
+                    None => CommitMode::Auto,
+                    Some(c) => match c.get_ref().as_str() {
+                        "auto" => CommitMode::Auto,
+                        "before-process" => CommitMode::BeforeProcess,
+                        "after-process" => CommitMode::AfterProcess,
+                        other => {
+                            return Err(cx.err(c.span(), format!("commit must be \"auto\", \"before-process\" or \"after-process\", not \"{other}\"")))
+                        }
+                    },
+                };
+                let process_time = cx.opt_duration(&w.process_time, "process_time", Duration::ZERO)?;
+                if process_time > Duration::from_secs(10) {
+                    if let Some(p) = &w.process_time {
+                        return Err(cx.err(p.span(), "process_time must be at most 10s per record"));
+                    }
+                }
+                let session_timeout = cx.opt_duration(&w.session_timeout, "session_timeout", Duration::from_secs(30))?;
+                if session_timeout < Duration::from_millis(600) || session_timeout > Duration::from_secs(300) {
+                    if let Some(s) = &w.session_timeout {
+                        return Err(cx.err(s.span(), "session_timeout must be between 600ms and 300s"));
+                    }
+                }
+                let base = match &w.name {
+                    Some(n) => {
+                        let v = n.get_ref();
+                        if v.is_empty() || v.len() > 64 || !v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.') {
+                            return Err(cx.err(n.span(), format!("'{v}' is not a process name (ASCII letters, digits, '_', '-', '.')")));
+                        }
+                        Some(v.clone())
+                    }
+                    None => None,
+                };
+                for k in 1..=members {
+                    let process = if !member {
+                        "ConsumerPerformance".to_string()
+                    } else {
+                        match &base {
+                            Some(b) if members == 1 => b.clone(),
+                            Some(b) => format!("{b}{k}"),
+                            None => {
+                                let n = sc.workloads.iter().filter(|x| matches!(x, Workload::Consumer(c) if c.member && c.group == group)).count();
+                                format!("Consumer-{group}-{}", n + 1)
+                            }
+                        }
+                    };
+                    if member && sc.workloads.iter().any(|x| matches!(x, Workload::Consumer(c) if c.member && c.process == process)) {
+                        let s = w.name.as_ref().map(|n| n.span()).unwrap_or(span.clone());
+                        return Err(cx.err(s, format!("two consumer workloads would both be named '{process}'")));
+                    }
+                    sc.workloads.push(Workload::Consumer(Consumer {
+                        topic: topic.clone(),
+                        group: group.clone(),
+                        member,
+                        process,
+                        commit,
+                        process_time,
+                        session_timeout,
+                        host: host.clone(),
+                        start,
+                        stop,
+                        from_beginning: w.from_beginning.as_ref().map(|b| *b.get_ref()).unwrap_or(false),
+                        count,
+                    }));
+                }
             }
             other => return Err(cx.err(w.kind.span(), format!("workload kind must be \"producer\" or \"consumer\", not \"{other}\""))),
         }

@@ -1,7 +1,8 @@
 //! Playing a scenario inside one simulation.
 
-use super::{CheckOutcome, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
+use super::{CheckOutcome, CommitMode, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
 use crate::check;
+use crate::kafka::consumer::{AutoOffsetReset, ConsumerConfig, KafkaConsumer};
 use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig};
 use crate::kafka::server::KAFKA_HOME;
 use crate::shell::Shell;
@@ -291,14 +292,15 @@ impl Runner {
     fn start_workload(&mut self, i: usize) {
         let bootstrap = self.bootstrap();
         let (host, name) = match &self.sc.workloads[i] {
-            Workload::Producer(p) => (p.host.clone(), "ProducerPerformance"),
-            Workload::Consumer(c) => (c.host.clone(), "ConsumerPerformance"),
+            Workload::Producer(p) => (p.host.clone(), "ProducerPerformance".to_string()),
+            Workload::Consumer(c) => (c.host.clone(), c.process.clone()),
         };
         let w = self.sc.workloads[i].clone();
         let t0 = self.t0;
-        let spawned = self.world.spawn(&host, name, move |ctx| async move {
+        let spawned = self.world.spawn(&host, &name, move |ctx| async move {
             match w {
                 Workload::Producer(p) => producer(ctx, p, bootstrap, t0).await,
+                Workload::Consumer(c) if c.member => group_member(ctx, c, bootstrap, t0).await,
                 Workload::Consumer(c) => consumer(ctx, c, bootstrap, t0).await,
             }
         });
@@ -506,6 +508,58 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
     }
 }
 
+/// A member of a consumer group: `KafkaConsumer` subscribed to the topic, polling until its stop
+/// time, processing each record (`process_time` of virtual time, then a
+/// `kafka.client.processed` event with the group, member and generation) and committing as its
+/// `commit` mode says; at its stop time it closes (a last commit with auto-commit, LeaveGroup).
+async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+    let stop = t0 + c.stop;
+    let mut cfg = ConsumerConfig::new(bootstrap, Some(&c.group));
+    cfg.client_id = c.process.clone();
+    cfg.auto_offset_reset = if c.from_beginning { AutoOffsetReset::Earliest } else { AutoOffsetReset::Latest };
+    cfg.enable_auto_commit = c.commit == CommitMode::Auto;
+    cfg.session_timeout_ms = c.session_timeout.as_millis().min(i32::MAX as u128) as i32;
+    cfg.heartbeat_interval_ms = (c.session_timeout.as_millis() as u64 / 3).clamp(1, 3000);
+    let mut k = KafkaConsumer::new(&ctx, cfg);
+    k.subscribe(&[c.topic.as_str()]);
+    let mut got: u64 = 0;
+    while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
+        let left = stop.saturating_duration_since(Instant::now()).as_millis() as u64;
+        let recs = match k.poll(left.clamp(1, 500)).await {
+            Ok(r) => r,
+            Err(_) => {
+                sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if recs.is_empty() {
+            continue;
+        }
+        if c.commit == CommitMode::BeforeProcess {
+            let _ = k.commit_sync().await;
+        }
+        for r in &recs {
+            if !c.process_time.is_zero() {
+                sleep(c.process_time).await;
+            }
+            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            ctx.trace(
+                "kafka.client.processed",
+                None,
+                fields! {
+                    "topic" => r.topic.as_str(), "partition" => r.partition, "offset" => r.offset, "value" => value,
+                    "group" => c.group.as_str(), "member" => k.member_id(), "generation" => k.generation()
+                },
+            );
+            got += 1;
+        }
+        if c.commit == CommitMode::AfterProcess {
+            let _ = k.commit_sync().await;
+        }
+    }
+    k.close().await;
+}
+
 /// `bootstrap` starting at entry `i`: a client that failed with one broker asks the next first.
 fn rotated(bootstrap: &[(String, u16)], i: usize) -> Vec<(String, u16)> {
     let mut v = bootstrap.to_vec();
@@ -549,6 +603,46 @@ async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, par
         }
     }
     n
+}
+
+/// Consumer-group metrics, when some workload was a group member: records processed per group
+/// and per member (`group/process`), records processed more than once per group (redelivered),
+/// acknowledged records a group never processed, and the generations each group went through.
+fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Value>) {
+    let mut by_group: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_member: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seen: BTreeMap<String, BTreeMap<(String, i64, i64), u64>> = BTreeMap::new();
+    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut generations: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for e in events {
+        match e.kind.as_str() {
+            "kafka.client.processed" => {
+                let g = e.str("group").unwrap_or("").to_string();
+                *by_group.entry(g.clone()).or_default() += 1;
+                *by_member.entry(format!("{g}/{}", e.proc)).or_default() += 1;
+                let key = (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1), e.i64("offset").unwrap_or(-1));
+                *seen.entry(g.clone()).or_default().entry(key).or_default() += 1;
+                values.entry(g).or_default().insert(e.str("value").unwrap_or("").to_string());
+            }
+            "kafka.group.assigned" => {
+                if let (Some(g), Some(n)) = (e.str("group"), e.i64("generation")) {
+                    generations.entry(g.to_string()).or_default().insert(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    if by_group.is_empty() {
+        return;
+    }
+    let redelivered: BTreeMap<&String, u64> = seen.iter().map(|(g, s)| (g, s.values().map(|n| n - 1).sum())).collect();
+    let missing: BTreeMap<&String, usize> = values.iter().map(|(g, v)| (g, acked.iter().filter(|a| !v.contains(*a)).count())).collect();
+    let gens: BTreeMap<&String, usize> = generations.iter().map(|(g, v)| (g, v.len())).collect();
+    m.insert("processed_by_group".into(), json!(by_group));
+    m.insert("processed_by_member".into(), json!(by_member));
+    m.insert("redelivered_by_group".into(), json!(redelivered));
+    m.insert("acked_not_processed_by_group".into(), json!(missing));
+    m.insert("generations_by_group".into(), json!(gens));
 }
 
 /// Metrics read from the trace; `t0_us` is the start of the scenario proper.
@@ -623,6 +717,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
         "kafka_sessions_expired".into(),
         json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
     );
+    group_metrics(events, &acked, &mut m);
     m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us
