@@ -474,11 +474,28 @@ impl ReplicaManager {
         }
         *lock(&part.leo) = log.log_end_offset();
         drop(log);
-        if self.cfg.replica_truncation == Truncation::LeaderEpoch {
-            let changed = lock(&part.epochs).truncate_from_end(to);
-            if changed {
-                self.save_epochs(part).await;
+        self.trim_epochs(part, Some(to)).await;
+    }
+
+    /// KIP-101 only: the log was cut at `to` (`None`: emptied and restarted), so the epoch
+    /// cache forgets what no longer exists.
+    async fn trim_epochs(&self, part: &Partition, to: Option<i64>) {
+        if self.cfg.replica_truncation != Truncation::LeaderEpoch {
+            return;
+        }
+        let changed = {
+            let mut epochs = lock(&part.epochs);
+            match to {
+                Some(to) => epochs.truncate_from_end(to),
+                None => {
+                    let had = epochs.latest_epoch().is_some();
+                    epochs.clear();
+                    had
+                }
             }
+        };
+        if changed {
+            self.save_epochs(part).await;
         }
     }
 
@@ -961,14 +978,22 @@ impl ReplicaManager {
                             self.ctx.trace("kafka.fatal", None, fields! { "topic" => topic, "partition" => p, "error" => error });
                             self.ctx.halt(1).await
                         }
-                        if log.log_end_offset() > end {
+                        let cut = if log.log_end_offset() > end {
                             let _ = log.truncate_to(end).await;
                             self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => end });
+                            Some(Some(end))
                         } else if log.log_end_offset() < start {
                             let _ = log.truncate_fully_and_start_at(start).await;
                             self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => start, "fully" => true });
-                        }
+                            Some(None)
+                        } else {
+                            None
+                        };
                         *lock(&part.leo) = log.log_end_offset();
+                        drop(log);
+                        if let Some(to) = cut {
+                            self.trim_epochs(&part, to).await;
+                        }
                     }
                     _ => {}
                 }
