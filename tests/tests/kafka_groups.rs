@@ -314,6 +314,74 @@ fn consumer_groups_describe_shows_offsets_and_lag() {
     });
 }
 
+/// The committed offset of each partition, from `--describe`'s table.
+fn current_offsets(describe: &str) -> Vec<(String, i64, i64)> {
+    describe
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((format!("{}-{}", f.first()?, f.get(1)?), f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn reset_offsets_rewinds_an_inactive_group_and_refuses_an_active_one() {
+    Sim::new(client_world(26)).run(|world| async move {
+        let mut sh = booted_shell(&world).await;
+        start_brokers(&mut sh).await;
+        run(&mut sh, &format!("kafka-topics.sh --create --zookeeper {ZK} --replication-factor 3 --partitions 2 --topic t")).await;
+        let props = [("auto.offset.reset", "earliest"), ("auto.commit.interval.ms", "1000")];
+        let (pid, seen) = spawn_consumer(&world, "replay", "t", &props);
+        madsim::time::sleep(Duration::from_secs(10)).await;
+        produce(&mut sh, "t", "v", 12).await;
+        madsim::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(lock(&seen).records.len(), 12);
+        const RESET: &str = "kafka-consumer-groups.sh --bootstrap-server master:9092 --group replay --reset-offsets";
+        // A live member: the tool refuses, nothing changes.
+        let out = run(&mut sh, &format!("{RESET} --topic t --to-earliest --execute")).await;
+        assert_eq!(out, "Error: Assignments can only be reset if the group 'replay' is inactive, but the current state is Stable.\n");
+        assert_eq!(sh.last_exit, 1);
+        // Kill the member (no LeaveGroup): after the session timeout the group is empty (Dead in 0.9).
+        assert!(world.kill("client", pid));
+        madsim::time::sleep(Duration::from_secs(40)).await;
+        let describe = "kafka-consumer-groups.sh --bootstrap-server master:9092 --describe --group replay";
+        // A dry run prints the plan and commits nothing.
+        let out = run(&mut sh, &format!("{RESET} --topic t --to-earliest")).await;
+        assert!(out.starts_with("WARN: No action will be performed as the --execute option is missing."), "{out}");
+        assert!(out.ends_with("\nTOPIC                          PARTITION  NEW-OFFSET\nt                              0          0\nt                              1          0\n"), "{out}");
+        assert_eq!(sh.last_exit, 0);
+        let out = run(&mut sh, &format!("{RESET} --topic nosuch --to-latest --execute")).await;
+        assert_eq!(out, "Error while executing consumer group command Topic nosuch does not exist\n");
+        assert_eq!(sh.last_exit, 1);
+        // (The group is gone from the coordinator's cache of members, but its offsets stay.)
+        let before = run(&mut sh, "kafka-consumer-groups.sh --bootstrap-server master:9092 --reset-offsets --group replay --all-topics --to-current --dry-run").await;
+        let committed: Vec<i64> = before.lines().skip(2).filter_map(|l| l.split_whitespace().nth(2)?.parse().ok()).collect();
+        assert_eq!(committed.iter().sum::<i64>(), 12, "all 12 records were committed: {before}");
+        // Shift back by 2 per partition, for real this time.
+        let out = run(&mut sh, &format!("{RESET} --topic t --shift-by -2 --execute")).await;
+        let shifted: Vec<i64> = out.lines().skip(2).filter_map(|l| l.split_whitespace().nth(2)?.parse().ok()).collect();
+        assert_eq!(shifted.iter().zip(&committed).map(|(s, c)| c - s).collect::<Vec<_>>(), vec![2, 2], "{out}");
+        // A new member of the group starts from the reset offsets: it re-reads exactly 4 records.
+        let (_, again) = spawn_consumer(&world, "replay", "t", &props);
+        madsim::time::sleep(Duration::from_secs(10)).await;
+        let reread: Vec<String> = lock(&again).records.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
+        assert_eq!(reread.len(), 4, "{reread:?}");
+        let rows = current_offsets(&run(&mut sh, &describe).await);
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|(_, cur, end)| cur == end), "the new member committed its way to the end: {rows:?}");
+        // Errors in the tool's words.
+        let out = run(&mut sh, &format!("{RESET} --topic t --to-earliest --to-latest")).await;
+        assert_eq!(out, "Option \"[to-earliest]\" can't be used with option\"[to-latest]\"\n");
+        assert_eq!(sh.last_exit, 1);
+        let out = run(&mut sh, &format!("{RESET} --to-earliest")).await;
+        assert_eq!(out, "One of the reset scopes should be defined: --all-topics, --topic.\n");
+        let out = run(&mut sh, &format!("{RESET} --topic t --to-offset x")).await;
+        assert!(out.starts_with("Exception in thread \"main\" joptsimple.OptionArgumentConversionException: Cannot parse argument 'x' of option ['to-offset']"), "{out}");
+    });
+}
+
 #[test]
 fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() {
     let script = format!(

@@ -10,6 +10,14 @@
 //!   `/consumers/<g>/offsets`. As in 0.9, offsets are first asked of the group's coordinator
 //!   (which creates `__consumer_offsets` if it is missing) and then read from ZooKeeper.
 //!
+//! - `--reset-offsets` (Kafka 0.11's, as 1.x/2.0 print it; the lab's one extension beyond 0.9):
+//!   `--group G (--topic T[:P,…] | --all-topics)` with one scenario `--to-earliest`, `--to-latest`,
+//!   `--to-current`, `--to-offset N` or `--shift-by N`; a dry run unless `--execute`. Only for an
+//!   inactive group (0.9 has no `Empty` state: a group whose last member left is `Dead`), and the
+//!   new offsets are committed to the coordinator outside group management (generation −1), as
+//!   the tool's own consumer does. `--to-datetime`, `--by-duration`, `--from-file` and `--export`
+//!   are not offered.
+//!
 //! Output: the lab prints the padded table of later versions by default — Kafka 2.0's for the new
 //! consumer, 1.x's (the last with `--zookeeper`) for the old one — and 0.9's comma-separated rows
 //! with `--lab-format 0.9`:
@@ -50,6 +58,15 @@ const SPECS: &[Spec] = &[
     flag("list"),
     flag("describe"),
     flag("delete"),
+    flag("reset-offsets"),
+    flag("all-topics"),
+    flag("to-earliest"),
+    flag("to-latest"),
+    flag("to-current"),
+    opt("to-offset"),
+    opt("shift-by"),
+    flag("execute"),
+    flag("dry-run"),
     flag("new-consumer"),
     opt("command-config"),
     opt("lab-format"),
@@ -73,7 +90,38 @@ pub enum GroupAction {
     Describe,
     /// `--delete`
     Delete,
+    /// `--reset-offsets`
+    ResetOffsets(ResetSpec),
 }
+
+/// Where `--reset-offsets` moves each partition's committed offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetScenario {
+    /// `--to-earliest`: the log start offset.
+    Earliest,
+    /// `--to-latest`: the log end offset.
+    Latest,
+    /// `--to-current`: the committed offset (the log end where there is none).
+    Current,
+    /// `--to-offset N`, kept inside the log's range.
+    Offset(i64),
+    /// `--shift-by N` from the committed offset, kept inside the log's range.
+    ShiftBy(i64),
+}
+
+/// `--reset-offsets` arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResetSpec {
+    /// The scenario.
+    pub scenario: ResetScenario,
+    /// `--all-topics`: the partitions the group has committed offsets for.
+    pub all_topics: bool,
+    /// `--execute` (otherwise a dry run).
+    pub execute: bool,
+}
+
+/// The scenario options of `--reset-offsets`, in the order the tool checks them.
+const RESET_SCENARIOS: [&str; 5] = ["to-offset", "to-earliest", "to-latest", "to-current", "shift-by"];
 
 /// `ConsumerGroupCommandOptions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +136,8 @@ pub struct ConsumerGroupOptions {
     pub groups: Vec<String>,
     /// `--topic` (for `--delete`).
     pub topic: Option<String>,
+    /// Every `--topic` (for `--reset-offsets`: `topic` or `topic:0,1`).
+    pub topics: Vec<String>,
     /// New-consumer groups (`--new-consumer`, or `--bootstrap-server` alone).
     pub new_consumer: bool,
     /// `--lab-format`.
@@ -103,15 +153,18 @@ impl ConsumerGroupOptions {
             return Err(ToolError::Usage("List all consumer groups, describe a consumer group, or delete consumer group info.".into()));
         }
         let o: OptionSet = jopt_parse(SPECS, args)?;
-        let actions = ["list", "describe", "delete"].iter().filter(|a| o.has(a)).count();
+        let actions = ["list", "describe", "delete", "reset-offsets"].iter().filter(|a| o.has(a)).count();
         if actions != 1 {
-            return Err(ToolError::Usage("Command must include exactly one action: --list, --describe, --delete".into()));
+            // 0.9's words, or 0.11's once --reset-offsets is in play.
+            let reset = if o.has("reset-offsets") { ", --reset-offsets" } else { "" };
+            return Err(ToolError::Usage(format!("Command must include exactly one action: --list, --describe, --delete{reset}")));
         }
         let mut notes = Vec::new();
         let new_consumer = o.has("new-consumer") || o.has("bootstrap-server");
         if new_consumer {
             require(&o, &["bootstrap-server"])?;
-            if !o.has("new-consumer") {
+            // (--reset-offsets is 0.11's, where --bootstrap-server alone is the norm.)
+            if !o.has("new-consumer") && !o.has("reset-offsets") {
                 notes.push("Kafka 0.9 needs --new-consumer together with --bootstrap-server".to_string());
             }
             if o.has("zookeeper") {
@@ -131,6 +184,7 @@ impl ConsumerGroupOptions {
         if o.has("delete") && !o.has("group") && !o.has("topic") {
             return Err(ToolError::Usage("Option [delete] either takes [group], [topic], or both".into()));
         }
+        let reset = if o.has("reset-offsets") { Some(parse_reset(&o)?) } else { None };
         for (used, invalid) in [("group", &["list"][..]), ("topic", &["list", "describe"][..])] {
             if o.has(used) {
                 if let Some(bad) = invalid.iter().find(|i| o.has(i)) {
@@ -143,7 +197,9 @@ impl ConsumerGroupOptions {
             Some("0.9") => OutputFormat::Kafka09,
             Some(other) => return Err(ToolError::Usage(format!("lab: --lab-format takes 0.9 or 2.0, not {other}"))),
         };
-        let action = if o.has("list") {
+        let action = if let Some(spec) = reset {
+            GroupAction::ResetOffsets(spec)
+        } else if o.has("list") {
             GroupAction::List
         } else if o.has("describe") {
             GroupAction::Describe
@@ -156,11 +212,59 @@ impl ConsumerGroupOptions {
             bootstrap_server: o.value_of("bootstrap-server"),
             groups: o.values_of("group"),
             topic: o.value_of("topic"),
+            topics: o.values_of("topic"),
             new_consumer,
             format,
             notes,
         })
     }
+}
+
+/// `checkArgs` for `--reset-offsets` (Kafka 1.x): a group, one scenario, one of `--execute`
+/// and `--dry-run`, and a scope.
+fn parse_reset(o: &OptionSet) -> Result<ResetSpec, ToolError> {
+    require(o, &["group"])?;
+    for a in RESET_SCENARIOS {
+        if o.has(a) {
+            if let Some(b) = RESET_SCENARIOS.iter().find(|b| **b != a && o.has(b)) {
+                return Err(ToolError::Usage(format!("Option \"[{a}]\" can't be used with option\"[{b}]\"")));
+            }
+        }
+    }
+    if o.has("execute") && o.has("dry-run") {
+        return Err(ToolError::Usage("Option [reset-offsets] only accepts one of [execute] and [dry-run]".into()));
+    }
+    let long = |name: &str| -> Result<i64, ToolError> {
+        let v = o.value_of(name).unwrap_or_default();
+        v.trim().parse::<i64>().map_err(|_| ToolError::Conversion { option: name.into(), value: v })
+    };
+    let scenario = if o.has("to-offset") {
+        ResetScenario::Offset(long("to-offset")?)
+    } else if o.has("shift-by") {
+        ResetScenario::ShiftBy(long("shift-by")?)
+    } else if o.has("to-earliest") {
+        ResetScenario::Earliest
+    } else if o.has("to-latest") {
+        ResetScenario::Latest
+    } else if o.has("to-current") {
+        ResetScenario::Current
+    } else {
+        return Err(ToolError::Usage(format!(
+            "Option '[reset-offsets]' requires one of the following scenarios: [{}]",
+            RESET_SCENARIOS.join(", ")
+        )));
+    };
+    if !o.has("all-topics") && !o.has("topic") {
+        return Err(ToolError::Usage("One of the reset scopes should be defined: --all-topics, --topic.".into()));
+    }
+    for t in o.values_of("topic") {
+        let (topic, parts) = t.split_once(':').unwrap_or((&t, ""));
+        admin::validate_topic(topic).map_err(|e| ToolError::Usage(e.to_string()))?;
+        if !parts.is_empty() && parts.split(',').any(|p| p.trim().parse::<i32>().is_err()) {
+            return Err(ToolError::Usage(format!("lab: --topic {t}: partitions are numbers, as in topic:0,1")));
+        }
+    }
+    Ok(ResetSpec { scenario, all_topics: o.has("all-topics"), execute: o.has("execute") })
 }
 
 /// One row of a description.
@@ -278,8 +382,9 @@ pub async fn run(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
                 return 1;
             }
         };
-        match opts.action {
+        match &opts.action {
             GroupAction::List => list_new(&ctx, &servers, &term).await,
+            GroupAction::ResetOffsets(spec) => reset_new(&ctx, &servers, &opts, spec, &term).await,
             _ => describe_new(&ctx, &servers, opts.groups.first().map(String::as_str).unwrap_or_default(), opts.format, &term).await,
         }
     } else {
@@ -303,6 +408,11 @@ pub async fn run(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
             },
             GroupAction::Describe => describe_zk(&ctx, &zk, opts.groups.first().map(String::as_str).unwrap_or_default(), opts.format, &term).await,
             GroupAction::Delete => delete_zk(&zk, &opts, &term).await,
+            GroupAction::ResetOffsets(_) => {
+                // 1.x's ZkConsumerGroupService has no reset either.
+                term.out("Error while executing consumer group command Reset offsets is only supported for groups of the new consumer (--bootstrap-server)");
+                1
+            }
         };
         zk.close().await;
         code
@@ -356,9 +466,14 @@ async fn find_coordinator(ctx: &ProcCtx, servers: &[(String, u16)], group: &str)
 
 /// The log end offset of a partition, from its leader.
 async fn log_end_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, leader: i32, topic: &str, partition: i32) -> Option<i64> {
+    list_offset(ctx, brokers, leader, topic, partition, -1).await
+}
+
+/// ListOffsets for one partition at `time` (−1 latest, −2 earliest), from its leader.
+async fn list_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, leader: i32, topic: &str, partition: i32, time: i64) -> Option<i64> {
     let b = brokers.get(&leader)?;
     let mut ch = Channel::open(ctx, b).await?;
-    match ch.request(CLIENT_ID, Request::ListOffsets { partitions: vec![(topic.into(), partition, -1)] }, TIMEOUT).await? {
+    match ch.request(CLIENT_ID, Request::ListOffsets { partitions: vec![(topic.into(), partition, time)] }, TIMEOUT).await? {
         Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
         _ => None,
     }
@@ -460,6 +575,100 @@ async fn describe_new(ctx: &ProcCtx, servers: &[(String, u16)], group: &str, for
             }
             print_table(term, &rows);
         }
+    }
+    0
+}
+
+/// `KafkaConsumerGroupService.resetOffsets` (Kafka 1.x): plan the new offsets of an inactive
+/// group, commit them with `--execute`, and print the plan.
+async fn reset_new(ctx: &ProcCtx, servers: &[(String, u16)], opts: &ConsumerGroupOptions, spec: &ResetSpec, term: &Term) -> i32 {
+    let group = opts.groups.first().map(String::as_str).unwrap_or_default();
+    let fail = |msg: String| {
+        term.out(&format!("Error while executing consumer group command {msg}"));
+        1
+    };
+    if !spec.execute {
+        term.err("WARN: No action will be performed as the --execute option is missing.In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.");
+    }
+    let coordinator = match find_coordinator(ctx, servers, group).await {
+        Ok(c) => c,
+        Err(msg) => return fail(msg),
+    };
+    let Some(mut ch) = Channel::open(ctx, &coordinator).await else {
+        return fail(format!("Request DESCRIBE_GROUPS failed on {}:{}", coordinator.host, coordinator.port));
+    };
+    let state = match ch.call(CLIENT_ID, GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT).await {
+        Some(GroupResponse::DescribeGroups(v)) => v.first().map(|d| d.state.clone()).unwrap_or_else(|| "Dead".into()),
+        _ => return fail(format!("Request DESCRIBE_GROUPS failed on {}:{}", coordinator.host, coordinator.port)),
+    };
+    if state != "Dead" && state != "Empty" {
+        // 1.x prints this and an empty plan with exit code 0; the lab exits 1 (nothing was reset).
+        term.out(&format!("Error: Assignments can only be reset if the group '{group}' is inactive, but the current state is {state}."));
+        return 1;
+    }
+    let committed: BTreeMap<(String, i32), i64> = match ch.call(CLIENT_ID, GroupRequest::OffsetFetch { group_id: group.into(), partitions: Vec::new() }, TIMEOUT).await {
+        Some(GroupResponse::OffsetFetch(v)) => v.into_iter().filter(|r| r.4 == KafkaError::None && r.2 >= 0).map(|(t, p, o, ..)| ((t, p), o)).collect(),
+        _ => return fail(format!("Request OFFSET_FETCH failed on {}:{}", coordinator.host, coordinator.port)),
+    };
+    let Some((cluster, _)) = fetch_metadata(ctx, servers, &[], CLIENT_ID).await else {
+        return fail(format!("Request METADATA failed on brokers {}", bootstrap_text(servers)));
+    };
+    // getPartitionsToReset
+    let mut partitions: Vec<(String, i32)> = Vec::new();
+    if spec.all_topics {
+        partitions.extend(committed.keys().cloned());
+    }
+    for arg in &opts.topics {
+        let (topic, parts) = arg.split_once(':').unwrap_or((arg, ""));
+        let Some(leaders) = cluster.leaders.get(topic) else {
+            return fail(format!("Topic {topic} does not exist"));
+        };
+        if parts.is_empty() {
+            partitions.extend(leaders.keys().map(|p| (topic.to_string(), *p)));
+        } else {
+            partitions.extend(parts.split(',').filter_map(|p| p.trim().parse().ok()).map(|p| (topic.to_string(), p)));
+        }
+    }
+    partitions.sort();
+    partitions.dedup();
+    // prepareOffsetsToReset, with checkOffsetRange keeping offsets inside [log start, log end].
+    let mut plan: Vec<(String, i32, i64)> = Vec::new();
+    for (t, p) in partitions {
+        let leader = cluster.leaders.get(&t).and_then(|m| m.get(&p)).copied().unwrap_or(-1);
+        let (Some(start), Some(end)) = (list_offset(ctx, &cluster.brokers, leader, &t, p, -2).await, list_offset(ctx, &cluster.brokers, leader, &t, p, -1).await) else {
+            return fail(format!("Error getting offsets of topic partition: {t}-{p}"));
+        };
+        let current = committed.get(&(t.clone(), p)).copied();
+        let new = match spec.scenario {
+            ResetScenario::Earliest => start,
+            ResetScenario::Latest => end,
+            ResetScenario::Current => current.unwrap_or(end),
+            ResetScenario::Offset(n) => n.clamp(start, end),
+            ResetScenario::ShiftBy(n) => match current {
+                Some(c) => c.saturating_add(n).clamp(start, end),
+                None => return fail(format!("Cannot shift offset for partition {t}-{p} since there is no current committed offset")),
+            },
+        };
+        plan.push((t, p, new));
+    }
+    if spec.execute && !plan.is_empty() {
+        // The tool's consumer commits outside group management: generation −1, no member id.
+        let offsets = plan.iter().map(|(t, p, o)| (t.clone(), *p, *o, String::new())).collect();
+        let request = GroupRequest::OffsetCommit { group_id: group.into(), generation_id: -1, member_id: String::new(), retention_time_ms: -1, offsets };
+        match ch.call(CLIENT_ID, request, TIMEOUT).await {
+            Some(GroupResponse::OffsetCommit(v)) => {
+                if let Some((t, p, e)) = v.iter().find(|r| r.2 != KafkaError::None) {
+                    return fail(format!("Commit of {t}-{p} failed: {}", error_message(*e)));
+                }
+            }
+            _ => return fail(format!("Request OFFSET_COMMIT failed on {}:{}", coordinator.host, coordinator.port)),
+        }
+    }
+    // printOffsetsToReset
+    term.out("");
+    term.out(format!("{:<30} {:<10} {:<15}", "TOPIC", "PARTITION", "NEW-OFFSET").trim_end());
+    for (t, p, o) in &plan {
+        term.out(format!("{t:<30} {p:<10} {o:<15}").trim_end());
     }
     0
 }
@@ -629,6 +838,24 @@ mod tests {
         assert_eq!(o.notes, vec!["Kafka 0.9 needs --new-consumer together with --bootstrap-server".to_string()]);
         let o = ConsumerGroupOptions::parse(&args("--list --new-consumer --bootstrap-server b:9092")).unwrap();
         assert!(o.notes.is_empty() && o.format == OutputFormat::Table);
+    }
+
+    #[test]
+    fn reset_offsets_options_are_checked_as_1_x_does() {
+        let e = |s: &str| ConsumerGroupOptions::parse(&args(s)).unwrap_err().to_string();
+        let b = "--bootstrap-server b:9092";
+        assert_eq!(e(&format!("{b} --reset-offsets --to-earliest --topic t")), "Missing required argument \"[group]\"");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --topic t")), "Option '[reset-offsets]' requires one of the following scenarios: [to-offset, to-earliest, to-latest, to-current, shift-by]");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --topic t --to-latest --shift-by 1")), "Option \"[to-latest]\" can't be used with option\"[shift-by]\"");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --to-latest")), "One of the reset scopes should be defined: --all-topics, --topic.");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --all-topics --to-latest --execute --dry-run")), "Option [reset-offsets] only accepts one of [execute] and [dry-run]");
+        assert_eq!(e(&format!("{b} --reset-offsets --list --group g")), "Command must include exactly one action: --list, --describe, --delete, --reset-offsets");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --topic t --shift-by two")), "Exception in thread \"main\" joptsimple.OptionArgumentConversionException: Cannot parse argument 'two' of option ['shift-by']");
+        assert_eq!(e(&format!("{b} --reset-offsets --group g --topic t:0,x --to-latest")), "lab: --topic t:0,x: partitions are numbers, as in topic:0,1");
+        assert!(e(&format!("{b} --reset-offsets --group g --topic a/b --to-latest")).contains("a/b"));
+        let o = ConsumerGroupOptions::parse(&args(&format!("{b} --reset-offsets --group g --topic t:0,1 --topic u --shift-by -3 --execute"))).unwrap();
+        assert_eq!(o.action, GroupAction::ResetOffsets(ResetSpec { scenario: ResetScenario::ShiftBy(-3), all_topics: false, execute: true }));
+        assert_eq!(o.topics, vec!["t:0,1".to_string(), "u".to_string()]);
     }
 
     #[test]
