@@ -121,6 +121,43 @@ fn errors_name_line_and_column() {
 }
 
 #[test]
+fn group_member_keys_are_checked_with_line_and_column() {
+    let consumer = |extra: &str| format!("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\n{extra}");
+    let at = |extra: &str, line: usize, column: usize, msg: &str| {
+        let e = err(&consumer(extra));
+        assert_eq!((e.line, e.column), (line, column), "{extra}: {e}");
+        assert!(e.message.contains(msg), "{extra}: {e}");
+    };
+    // Member keys need a group.
+    at("members = 2\n", 6, 11, "'members' applies to a consumer group member: give the workload a group");
+    at("commit = \"auto\"\n", 6, 10, "'commit' applies to a consumer group member");
+    at("process_time = \"1ms\"\n", 6, 16, "'process_time' applies");
+    at("session_timeout = \"6s\"\n", 6, 19, "'session_timeout' applies");
+    at("name = \"C1\"\n", 6, 8, "'name' applies");
+    // Values out of range or of the wrong kind.
+    at("group = \"\"\n", 6, 9, "group must be non-empty");
+    at("group = \"lab-checker\"\n", 6, 9, "not the final reader's 'lab-checker'");
+    at("group = \"g\"\nmembers = 0\n", 7, 11, "members");
+    at("group = \"g\"\nmembers = 65\n", 7, 11, "members");
+    at("group = \"g\"\ncommit = \"sometimes\"\n", 7, 10, "commit must be \"auto\", \"before-process\" or \"after-process\", not \"sometimes\"");
+    at("group = \"g\"\nprocess_time = \"11s\"\n", 7, 16, "process_time must be at most 10s per record");
+    at("group = \"g\"\nprocess_time = \"soon\"\n", 7, 16, "not a duration");
+    at("group = \"g\"\nsession_timeout = \"100ms\"\n", 7, 19, "session_timeout must be between 600ms and 300s");
+    at("group = \"g\"\nsession_timeout = \"301s\"\n", 7, 19, "session_timeout must be between 600ms and 300s");
+    at("group = \"g\"\nname = \"two words\"\n", 7, 8, "'two words' is not a process name");
+    // Producer keys on a consumer, and a name two workloads would share.
+    at("group = \"g\"\nacks = \"all\"\n", 7, 8, "acks");
+    let twice = format!("{}[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\ngroup = \"g\"\nname = \"C\"\n", consumer("group = \"g\"\nname = \"C\"\n"));
+    let e = err(&twice);
+    assert_eq!((e.line, e.column), (12, 8), "{e}");
+    assert!(e.message.contains("two consumer workloads would both be named 'C'"), "{e}");
+    // And the good forms parse into members.
+    let sc = Scenario::parse(&consumer("group = \"g\"\nname = \"W\"\nmembers = 3\ncommit = \"after-process\"\nprocess_time = \"5ms\"\nsession_timeout = \"6s\"\n")).expect("valid");
+    let names: Vec<String> = sc.workloads.iter().filter_map(|w| match w { Workload::Consumer(c) => Some(c.process.clone()), _ => None }).collect();
+    assert_eq!(names, ["W1", "W2", "W3"]);
+}
+
+#[test]
 fn spans_count_characters_not_bytes() {
     let e = ScenarioError::at("ab\n中文x", "ab\n中文".len(), "m");
     assert_eq!((e.line, e.column), (2, 3));
