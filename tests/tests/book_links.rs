@@ -317,3 +317,41 @@ fn heading_ids_follow_mdbook() {
     assert_eq!(heading_id("勘误：零拷贝"), "勘误零拷贝");
     assert_eq!(heading_id("See [Kafka](https://kafka.apache.org)"), "see-kafka");
 }
+
+/// The course's shape: each lesson's chapter, in both editions where it exists, ends with a
+/// "Try it" section that runs the lesson (`lab lesson run ID`) and an "Exercise" section naming
+/// its graded exercise when it has one — the ids `lab lesson` and `lab grade` use.
+#[test]
+fn every_lesson_chapter_has_try_it_and_its_exercise() {
+    const LESSONS: &[(&str, &str, Option<&str>)] = &[
+        ("installing-zookeeper.md", "zk-install", Some("fle-vote-order")),
+        ("zk-data-model.md", "zk-data-model", Some("zk-lock-recipe")),
+        ("installing-kafka.md", "kafka-install", None),
+        ("partitions-keys.md", "partitions-keys", Some("murmur2-partitioner")),
+        ("replication.md", "replication-acks", Some("high-watermark")),
+        ("failover.md", "failover-unclean", Some("controller-leader-election")),
+        ("consumer-groups.md", "consumer-groups", Some("range-assignor")),
+        ("offsets.md", "offsets-semantics", None),
+        ("zero-copy.md", "zero-copy", None),
+        ("retention.md", "retention-replay", None),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book");
+    let summary = std::fs::read_to_string(root.join("src/SUMMARY.md")).expect("SUMMARY.md");
+    let order: Vec<String> = links(&summary).into_iter().map(|l| l.target).filter(|t| LESSONS.iter().any(|(f, _, _)| f == t)).collect();
+    assert_eq!(order, LESSONS.iter().map(|(f, _, _)| f.to_string()).collect::<Vec<_>>(), "lesson chapters out of the seed's order in SUMMARY.md");
+    for (src, try_it, exercise) in [("src", "## Try it", "## Exercise"), ("zh/src", "## 动手试试", "## 练习")] {
+        for (file, lesson, graded) in LESSONS {
+            let Ok(text) = std::fs::read_to_string(root.join(src).join(file)) else {
+                assert_eq!(src, "zh/src", "book/src/{file} is missing");
+                continue;
+            };
+            let t = text.find(try_it).unwrap_or_else(|| panic!("book/{src}/{file}: no {try_it:?} section"));
+            assert!(text[t..].contains(&format!("lab lesson run {lesson}")), "book/{src}/{file}: its {try_it:?} does not run `lab lesson run {lesson}`");
+            let e = text.rfind(exercise).unwrap_or_else(|| panic!("book/{src}/{file}: no {exercise:?} section"));
+            assert!(e > t, "book/{src}/{file}: the exercise comes after \"Try it\"");
+            if let Some(name) = graded {
+                assert!(text[e..].contains(&format!("lab grade {name}")) && text[e..].contains(&format!("exercises/{name}/")), "book/{src}/{file}: its exercise section does not name `{name}`");
+            }
+        }
+    }
+}
