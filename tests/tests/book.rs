@@ -509,7 +509,26 @@ fn chinese_chapters_show_the_english_transcripts() {
         let en_runs: Vec<_> = parse_run_blocks(&en_text).unwrap_or_default().iter().map(run_key).collect();
         let zh_runs: Vec<_> = parse_run_blocks(&zh_text).unwrap_or_default().iter().map(run_key).collect();
         assert!(is_subsequence(&zh_runs, &en_runs), "book/zh/src/{}: its scenario reports are not the English chapter's (in order)", rel.display());
-        compared += zh_blocks.len() + zh_runs.len();
+        // Other fenced blocks that show a tool's output (```text) are copied, not translated.
+        let text_blocks = |t: &str| -> Vec<String> {
+            let lines: Vec<&str> = t.lines().collect();
+            let (mut out, mut i) = (Vec::new(), 0);
+            while i < lines.len() {
+                let Some((ticks, info)) = fence(lines[i]) else {
+                    i += 1;
+                    continue;
+                };
+                let close = (i + 1..lines.len()).find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`')).unwrap_or(lines.len());
+                if info == "text" {
+                    out.push(lines[i + 1..close.min(lines.len())].join("\n"));
+                }
+                i = close + 1;
+            }
+            out
+        };
+        let (en_text_blocks, zh_text_blocks) = (text_blocks(&en_text), text_blocks(&zh_text));
+        assert!(is_subsequence(&zh_text_blocks, &en_text_blocks), "book/zh/src/{}: its ```text blocks are not the English chapter's (in order)", rel.display());
+        compared += zh_blocks.len() + zh_runs.len() + zh_text_blocks.len();
     }
     eprintln!("{compared} translated sessions match the English chapters");
 }

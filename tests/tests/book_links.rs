@@ -355,3 +355,32 @@ fn every_lesson_chapter_has_try_it_and_its_exercise() {
         }
     }
 }
+
+/// The Chinese edition carries copies of the figures it shows (mdBook only serves what is in its
+/// own `src`); each copy must be byte for byte the English book's file of the same path, which the
+/// figure tests (`plots.rs`, `lab/tests/bench.rs`) keep true to the lab.
+#[test]
+fn chinese_figures_are_copies_of_the_english_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book");
+    let zh = root.join("zh/src");
+    if !zh.is_dir() {
+        return;
+    }
+    let mut files = Vec::new();
+    markdown_files(&zh, &mut files);
+    for page in files {
+        let text = std::fs::read_to_string(&page).unwrap_or_default();
+        for link in links(&text) {
+            let t = link.target.split('#').next().unwrap_or("");
+            if !(t.ends_with(".svg") || t.ends_with(".png")) || t.contains("://") {
+                continue;
+            }
+            let rel = page.parent().unwrap_or(&zh).strip_prefix(&zh).unwrap_or(Path::new("")).join(t);
+            let (copy, original) = (zh.join(&rel), root.join("src").join(&rel));
+            let (Ok(a), Ok(b)) = (std::fs::read(&copy), std::fs::read(&original)) else {
+                panic!("{}:{}: {t}: needs both {} and {}", page.display(), link.line, copy.display(), original.display());
+            };
+            assert!(a == b, "{} differs from {}: copy the English figure again", copy.display(), original.display());
+        }
+    }
+}
