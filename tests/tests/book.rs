@@ -1,5 +1,6 @@
-//! Every command transcript in the book (`book/src/**/*.md`) is replayed on the simulator and must
-//! print exactly what the book shows (contract 6 of the design brief).
+//! Every command transcript in the book (`book/src/**/*.md`, and the Chinese edition's
+//! `book/zh/src/**/*.md`) is replayed on the simulator and must print exactly what the book shows
+//! (contract 6 of the design brief).
 //!
 //! A transcript is a fenced block whose info string starts with `lab`, followed by attributes:
 //!
@@ -23,6 +24,11 @@
 //!
 //! A block ```` ```lab-run scenarios/FILE.toml seed=N ```` holds what `lab run FILE --seed N`
 //! prints, without the wall time; it is compared with a fresh run of the scenario.
+//!
+//! A block ```` ```lab-assign STRATEGY topics=T:N[,U:M] members=A,B,C ```` holds what the
+//! consumer's partition assignor `STRATEGY` (`range`, `roundrobin`) computes when every member
+//! subscribes to every topic: one line per member, `A: T-0 T-1`. The lab's assignors are the
+//! ones its consumer groups use, so an assignment table in the book is Kafka's rule, computed.
 //!
 //! After a deliberate change to the simulator, `UPDATE_BOOK=1 cargo test -p lab-tests --test book`
 //! rewrites every block's outputs with what the lab prints now; review the diff before committing.
@@ -209,21 +215,33 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every Markdown file of the English book (`book/src`) and of the Chinese edition
+/// (`book/zh/src`, when it exists), sorted. The two editions show the same transcripts, and both
+/// are checked, so a translation cannot drift from what the lab prints.
+fn book_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    markdown_files(&root.join("book/src"), &mut files);
+    let zh = root.join("book/zh/src");
+    if zh.is_dir() {
+        markdown_files(&zh, &mut files);
+    }
+    files
+}
+
 /// The two replaying tests may rewrite the same files under `UPDATE_BOOK`: one at a time.
 static BOOK_FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn every_book_transcript_replays_exactly() {
     let _files = BOOK_FILES.lock().unwrap_or_else(|e| e.into_inner());
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
-    let mut files = Vec::new();
-    markdown_files(&src, &mut files);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let files = book_files(&root);
     let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
     let (mut blocks_seen, mut steps_seen, mut failures) = (0, 0, Vec::new());
     for file in &files {
-        let name = file.strip_prefix(&src).unwrap_or(file).display().to_string();
+        let name = file.strip_prefix(root.join("book")).unwrap_or(file).display().to_string();
         let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {name}: {e}"));
-        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("book/src/{name}: {e}"));
+        let blocks = parse_blocks(&text).unwrap_or_else(|e| panic!("book/{name}: {e}"));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut edits = Vec::new();
         for block in &blocks {
@@ -238,7 +256,7 @@ fn every_book_transcript_replays_exactly() {
                         ""
                     };
                     failures.push(format!(
-                        "book/src/{name}:{} (block at line {}, seed {}{}), on {}:\n  {} {}\n{}",
+                        "book/{name}:{} (block at line {}, seed {}{}), on {}:\n  {} {}\n{}",
                         step.line,
                         block.line,
                         block.seed,
@@ -262,7 +280,7 @@ fn every_book_transcript_replays_exactly() {
             std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
         }
     }
-    assert!(blocks_seen > 0, "no ```lab blocks found under {} — the book check would prove nothing", src.display());
+    assert!(blocks_seen > 0, "no ```lab blocks found under {} — the book check would prove nothing", root.join("book").display());
     if update {
         eprintln!("UPDATE_BOOK: rewrote {} of {steps_seen} outputs", failures.len());
         return;
@@ -323,24 +341,22 @@ fn parse_run_blocks(text: &str) -> Result<Vec<RunBlock>, String> {
 fn every_scenario_report_in_the_book_matches_a_fresh_run() {
     let _files = BOOK_FILES.lock().unwrap_or_else(|e| e.into_inner());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let src = root.join("book/src");
-    let mut files = Vec::new();
-    markdown_files(&src, &mut files);
+    let files = book_files(&root);
     let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
     let (mut seen, mut failures) = (0, Vec::new());
     for file in &files {
-        let name = file.strip_prefix(&src).unwrap_or(file).display().to_string();
+        let name = file.strip_prefix(root.join("book")).unwrap_or(file).display().to_string();
         let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {name}: {e}"));
-        let blocks = parse_run_blocks(&text).unwrap_or_else(|e| panic!("book/src/{name}: {e}"));
+        let blocks = parse_run_blocks(&text).unwrap_or_else(|e| panic!("book/{name}: {e}"));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut edits = Vec::new();
         for b in &blocks {
             seen += 1;
-            let scenario_text = std::fs::read_to_string(root.join(&b.file)).unwrap_or_else(|e| panic!("book/src/{name}:{}: {}: {e}", b.line, b.file));
+            let scenario_text = std::fs::read_to_string(root.join(&b.file)).unwrap_or_else(|e| panic!("book/{name}:{}: {}: {e}", b.line, b.file));
             let sc = sim::scenario::Scenario::parse_named(&scenario_text, &b.file).unwrap_or_else(|e| panic!("{}:{e}", b.file));
             let got = sim::scenario::run(&sc, b.seed).human(&b.file);
             if got != b.expected {
-                failures.push(format!("book/src/{name}:{} (lab run {} --seed {}):\n{}", b.line, b.file, b.seed, diff(&b.expected, &got)));
+                failures.push(format!("book/{name}:{} (lab run {} --seed {}):\n{}", b.line, b.file, b.seed, diff(&b.expected, &got)));
                 edits.push((b.out.clone(), got));
             }
         }
@@ -462,4 +478,186 @@ root@slave1:/x# jps
     );
     let s = &blocks[0].steps;
     assert_eq!((s[0].out.clone(), s[1].out.clone(), s[3].out.clone()), (2..2, 3..3, 5..6));
+}
+
+/// The Chinese edition translates the prose, never the sessions: a chapter of `book/zh/src` shows
+/// the same transcripts and scenario reports, in the same order, as the English chapter of the
+/// same file name (a translated chapter may leave sessions out, not change or add any).
+#[test]
+fn chinese_chapters_show_the_english_transcripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let zh = root.join("book/zh/src");
+    if !zh.is_dir() {
+        return;
+    }
+    let mut files = Vec::new();
+    markdown_files(&zh, &mut files);
+    let mut compared = 0;
+    for file in &files {
+        let rel = file.strip_prefix(&zh).unwrap_or(file);
+        let en = root.join("book/src").join(rel);
+        let zh_text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        let Ok(en_text) = std::fs::read_to_string(&en) else {
+            assert!(parse_blocks(&zh_text).unwrap_or_default().is_empty(), "book/zh/src/{} has transcripts but no English chapter", rel.display());
+            continue;
+        };
+        let key = |b: &Block| (b.seed, b.stopped, b.think, b.steps.iter().map(|s| (s.host.clone(), s.cmd.clone(), s.expected.clone())).collect::<Vec<_>>());
+        let en_blocks: Vec<_> = parse_blocks(&en_text).unwrap_or_default().iter().map(key).collect();
+        let zh_blocks: Vec<_> = parse_blocks(&zh_text).unwrap_or_else(|e| panic!("book/zh/src/{}: {e}", rel.display())).iter().map(key).collect();
+        assert!(is_subsequence(&zh_blocks, &en_blocks), "book/zh/src/{}: its transcripts are not the English chapter's (in order)", rel.display());
+        let run_key = |b: &RunBlock| (b.file.clone(), b.seed, b.expected.clone());
+        let en_runs: Vec<_> = parse_run_blocks(&en_text).unwrap_or_default().iter().map(run_key).collect();
+        let zh_runs: Vec<_> = parse_run_blocks(&zh_text).unwrap_or_default().iter().map(run_key).collect();
+        assert!(is_subsequence(&zh_runs, &en_runs), "book/zh/src/{}: its scenario reports are not the English chapter's (in order)", rel.display());
+        // Other fenced blocks that show a tool's output (```text) are copied, not translated.
+        let text_blocks = |t: &str| -> Vec<String> {
+            let lines: Vec<&str> = t.lines().collect();
+            let (mut out, mut i) = (Vec::new(), 0);
+            while i < lines.len() {
+                let Some((ticks, info)) = fence(lines[i]) else {
+                    i += 1;
+                    continue;
+                };
+                let close = (i + 1..lines.len()).find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`')).unwrap_or(lines.len());
+                if info == "text" {
+                    out.push(lines[i + 1..close.min(lines.len())].join("\n"));
+                }
+                i = close + 1;
+            }
+            out
+        };
+        let (en_text_blocks, zh_text_blocks) = (text_blocks(&en_text), text_blocks(&zh_text));
+        assert!(is_subsequence(&zh_text_blocks, &en_text_blocks), "book/zh/src/{}: its ```text blocks are not the English chapter's (in order)", rel.display());
+        compared += zh_blocks.len() + zh_runs.len() + zh_text_blocks.len();
+    }
+    eprintln!("{compared} translated sessions match the English chapters");
+}
+
+/// `small` appears in `big` in order (not necessarily contiguously).
+fn is_subsequence<T: PartialEq>(small: &[T], big: &[T]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|x| it.any(|y| y == x))
+}
+
+#[test]
+fn subsequence_keeps_order() {
+    assert!(is_subsequence(&[1, 3], &[1, 2, 3]));
+    assert!(!is_subsequence(&[3, 1], &[1, 2, 3]));
+    assert!(!is_subsequence(&[4], &[1, 2, 3]));
+    assert!(is_subsequence::<i32>(&[], &[1]));
+}
+
+/// A ```` ```lab-assign STRATEGY topics=… members=… ```` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AssignBlock {
+    line: usize,
+    strategy: String,
+    topics: Vec<(String, i32)>,
+    members: Vec<String>,
+    expected: String,
+    out: std::ops::Range<usize>,
+}
+
+fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((ticks, info)) = fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let close = (i + 1..lines.len())
+            .find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`'))
+            .ok_or_else(|| format!("line {}: fence is never closed", i + 1))?;
+        let mut words = info.split_whitespace();
+        if words.next() == Some("lab-assign") {
+            let at = i + 1;
+            let strategy = words.next().ok_or_else(|| format!("line {at}: lab-assign needs a strategy (range, roundrobin)"))?.to_string();
+            let (mut topics, mut members) = (Vec::new(), Vec::new());
+            for attr in words {
+                match attr.split_once('=') {
+                    Some(("topics", v)) => {
+                        for t in v.split(',') {
+                            let (name, n) = t.split_once(':').ok_or_else(|| format!("line {at}: topic {t:?} is not NAME:PARTITIONS"))?;
+                            let n: i32 = n.parse().map_err(|e| format!("line {at}: bad partition count {n:?}: {e}"))?;
+                            topics.push((name.to_string(), n));
+                        }
+                    }
+                    Some(("members", v)) => members = v.split(',').map(str::to_string).collect(),
+                    _ => return Err(format!("line {at}: unknown attribute {attr:?} (known: topics=T:N,…, members=A,B,…)")),
+                }
+            }
+            if topics.is_empty() || members.is_empty() {
+                return Err(format!("line {at}: lab-assign needs topics= and members="));
+            }
+            let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
+            out.push(AssignBlock { line: at, strategy, topics, members, expected, out: i + 1..close });
+        }
+        i = close + 1;
+    }
+    Ok(out)
+}
+
+/// What the lab's assignor prints for a block: `member: t-p t-p` per member, in member order.
+fn assignment_text(b: &AssignBlock) -> Result<String, String> {
+    use sim::kafka::coordinator::assignor::assignor_named;
+    use std::collections::BTreeMap;
+    let assignor = assignor_named(&b.strategy).ok_or_else(|| format!("unknown assignor {:?} (range, roundrobin)", b.strategy))?;
+    let per_topic: BTreeMap<String, i32> = b.topics.iter().cloned().collect();
+    let all: Vec<String> = b.topics.iter().map(|(t, _)| t.clone()).collect();
+    let subs: BTreeMap<String, Vec<String>> = b.members.iter().map(|m| (m.clone(), all.clone())).collect();
+    let got = assignor.assign(&per_topic, &subs);
+    let mut text = String::new();
+    for m in &b.members {
+        let parts: Vec<String> = got.get(m).map(|v| v.iter().map(|(t, p)| format!("{t}-{p}")).collect()).unwrap_or_default();
+        text.push_str(&format!("{m}: {}\n", if parts.is_empty() { "(nothing)".to_string() } else { parts.join(" ") }));
+    }
+    Ok(text)
+}
+
+#[test]
+fn every_assignment_table_in_the_book_is_what_the_assignors_compute() {
+    let _files = BOOK_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
+    let (mut seen, mut failures) = (0, Vec::new());
+    for file in &book_files(&root) {
+        let name = file.strip_prefix(root.join("book")).unwrap_or(file).display().to_string();
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        let blocks = parse_assign_blocks(&text).unwrap_or_else(|e| panic!("book/{name}: {e}"));
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut edits = Vec::new();
+        for b in &blocks {
+            seen += 1;
+            let got = assignment_text(b).unwrap_or_else(|e| panic!("book/{name}:{}: {e}", b.line));
+            if got != b.expected {
+                failures.push(format!("book/{name}:{} ({} assignor):\n{}", b.line, b.strategy, diff(&b.expected, &got)));
+                edits.push((b.out.clone(), got));
+            }
+        }
+        if update && !edits.is_empty() {
+            for (range, got) in edits.into_iter().rev() {
+                lines.splice(range, got.lines().map(str::to_string));
+            }
+            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+        }
+    }
+    assert!(seen > 0, "no ```lab-assign blocks in the book");
+    assert!(update || failures.is_empty(), "{} assignment tables in the book differ (- book, + lab):\n\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn assign_blocks_compute_kafkas_reference_example() {
+    let md = "```lab-assign range topics=t:7 members=C0,C1,C2\nC0: t-0 t-1 t-2\nC1: t-3 t-4\nC2: t-5 t-6\n```\n";
+    let b = parse_assign_blocks(md).expect("parses");
+    assert_eq!(b.len(), 1);
+    assert_eq!(assignment_text(&b[0]).expect("assigns"), b[0].expected);
+    // A wrong table is caught.
+    let wrong = md.replace("C1: t-3 t-4\nC2: t-5 t-6", "C1: t-3 t-4 t-5\nC2: t-6");
+    let w = parse_assign_blocks(&wrong).expect("parses");
+    assert_ne!(assignment_text(&w[0]).expect("assigns"), w[0].expected);
+    assert!(parse_assign_blocks("```lab-assign\n```\n").unwrap_err().contains("needs a strategy"));
+    assert!(parse_assign_blocks("```lab-assign range topics=t members=a\n```\n").unwrap_err().contains("NAME:PARTITIONS"));
+    assert!(assignment_text(&parse_assign_blocks("```lab-assign sticky topics=t:1 members=a\n```\n").expect("parses")[0]).is_err());
 }
