@@ -57,8 +57,11 @@ pub struct Group {
     pub owned: Vec<Ownership>,
     /// Generations the coordinator started: (µs, generation, leader member).
     pub generations: Vec<(u64, i64, String)>,
-    /// Rebalances: (from µs, to µs) from PreparingRebalance to Stable.
+    /// Rebalances: (from µs, to µs) from PreparingRebalance to Stable (or Dead).
     pub rebalances: Vec<(u64, u64)>,
+    /// When the coordinator declared the group Dead (every member gone; 0.9 then forgets it, and
+    /// the next member to join starts again at generation 1).
+    pub deaths: Vec<u64>,
     /// Records processed: (µs, member).
     pub processed: Vec<(u64, String)>,
 }
@@ -134,8 +137,9 @@ impl GroupsHistory {
                 "kafka.group.generation" => {
                     let g = h.groups.entry(group.clone()).or_default();
                     let gen = e.i64("generation").unwrap_or(-1);
+                    let leader = e.str("leader").unwrap_or("");
                     // A reloaded coordinator may repeat a generation; keep the first.
-                    if !g.generations.iter().any(|x| x.1 == gen) {
+                    if !g.generations.iter().any(|x| x.1 == gen && x.2 == leader) {
                         g.generations.push((e.t_us, gen, e.str("leader").unwrap_or("").to_string()));
                     }
                 }
@@ -143,9 +147,13 @@ impl GroupsHistory {
                     Some("PreparingRebalance") => {
                         preparing.entry(group.clone()).or_insert(e.t_us);
                     }
-                    Some("Stable") | Some("Dead") => {
+                    Some(to @ ("Stable" | "Dead")) => {
+                        let g = h.groups.entry(group.clone()).or_default();
                         if let Some(from) = preparing.remove(&group) {
-                            h.groups.entry(group.clone()).or_default().rebalances.push((from, e.t_us));
+                            g.rebalances.push((from, e.t_us));
+                        }
+                        if to == "Dead" {
+                            g.deaths.push(e.t_us);
                         }
                     }
                     _ => {}
@@ -226,6 +234,19 @@ const PALETTE: &[RGBColor] = &[
     RGBColor(0xbc, 0xbd, 0x22),
 ];
 
+/// A member's colour: that of its process (the consumer's name and host), in order of first
+/// assignment within the group, so a process that rejoins under a new member id keeps its colour.
+fn colour(g: &Group, member: &str) -> RGBColor {
+    let mut procs: Vec<(&str, &str)> = Vec::new();
+    for (_, m) in &g.members {
+        if !procs.contains(&(m.host.as_str(), m.proc_name.as_str())) {
+            procs.push((m.host.as_str(), m.proc_name.as_str()));
+        }
+    }
+    let k = g.members.iter().find(|(id, _)| id == member).and_then(|(_, m)| procs.iter().position(|p| *p == (m.host.as_str(), m.proc_name.as_str()))).unwrap_or(0);
+    PALETTE[k % PALETTE.len()]
+}
+
 const LEFT: i32 = 170;
 const ROW: i32 = 18;
 const WIDTH: i32 = 1100;
@@ -237,20 +258,9 @@ fn text(s: impl Into<String>, (x, y): (i32, i32), size: i32, c: &RGBColor, h: HP
     Text::new(s.into(), (x, y), ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)))
 }
 
-/// A short member name for legends: the client id and the first block of the UUID.
-fn short(member: &str) -> String {
-    match member.rsplit_once('-') {
-        Some(_) if member.len() > 24 => {
-            let cut = member.char_indices().nth(member.find('-').map_or(24, |i| i + 9)).map_or(member.len(), |c| c.0);
-            format!("{}…", &member[..cut])
-        }
-        _ => member.to_string(),
-    }
-}
-
 /// Draws the ownership chart as SVG text.
 pub fn render_ownership_svg(h: &GroupsHistory) -> Result<String, VizError> {
-    let rows: i32 = h.groups.values().map(|g| g.partitions.len() as i32 + 3 + g.members.len() as i32).sum();
+    let rows: i32 = h.groups.values().map(|g| g.partitions.len() as i32 + 4 + g.members.len() as i32).sum();
     let height = 60 + rows * ROW + 40;
     let mut svg = String::new();
     {
@@ -269,8 +279,9 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
     let shade = RGBColor(0xee, 0xee, 0xee);
     root.fill(&WHITE)?;
     root.draw(&text("Consumer groups: partitions over time, coloured by owning member (white: nobody consumes)", (10, 16), 14, &BLACK, HPos::Left))?;
-    let mut y = 44;
+    let mut y = 34;
     for (gid, g) in &h.groups {
+        y += 2 * ROW / 2;
         let top = y;
         let bottom = top + 14 + g.partitions.len() as i32 * ROW;
         root.draw(&text(format!("group {gid}"), (10, y), 13, &BLACK, HPos::Left))?;
@@ -283,23 +294,34 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
             root.draw(&text(tp.clone(), (LEFT - 8, ry + ROW / 2), 11, &BLACK, HPos::Right))?;
             root.draw(&PathElement::new(vec![(LEFT, ry + ROW - 1), (right, ry + ROW - 1)], RGBColor(0xdd, 0xdd, 0xdd).stroke_width(1)))?;
             for o in g.owned.iter().filter(|o| o.partition == *tp) {
-                let k = g.members.iter().position(|(m, _)| *m == o.member).unwrap_or(0);
-                let c = PALETTE[k % PALETTE.len()];
-                root.draw(&Rectangle::new([(tx(o.from_us), ry + 2), (tx(o.to_us).max(tx(o.from_us) + 1), ry + ROW - 3)], c.filled()))?;
+                let c = colour(g, &o.member);
+                let (x0, x1) = (tx(o.from_us), tx(o.to_us).max(tx(o.from_us) + 1));
+                root.draw(&Rectangle::new([(x0, ry + 2), (x1, ry + ROW - 3)], c.filled()))?;
+                // A thin white edge where a stretch starts, so a new member id of the same
+                // process (a rejoin) shows.
+                root.draw(&PathElement::new(vec![(x0, ry + 2), (x0, ry + ROW - 3)], WHITE.stroke_width(1)))?;
             }
         }
-        for (t, gen, _) in &g.generations {
+        let mut marks: Vec<(u64, String, RGBColor)> = g.generations.iter().map(|(t, gen, _)| (*t, format!("gen {gen}"), BLACK)).collect();
+        marks.extend(g.deaths.iter().map(|t| (*t, "Dead".to_string(), RGBColor(0xc6, 0x28, 0x28))));
+        marks.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut last_label: Option<i32> = None;
+        let mut lift = 0;
+        for (t, label, c) in &marks {
             let x = tx(*t);
             let mut yy = top + 8;
             while yy < bottom {
-                root.draw(&PathElement::new(vec![(x, yy), (x, (yy + 4).min(bottom))], BLACK.stroke_width(1)))?;
+                root.draw(&PathElement::new(vec![(x, yy), (x, (yy + 4).min(bottom))], c.stroke_width(1)))?;
                 yy += 7;
             }
-            root.draw(&text(format!("gen {gen}"), (x + 2, top + 2), 9, &BLACK, HPos::Left))?;
+            // Labels closer than 40 px step down a line so they stay readable.
+            lift = if last_label.is_some_and(|l| x - l < 40) { (lift + 1) % 3 } else { 0 };
+            last_label = Some(x);
+            root.draw(&text(label.clone(), (x + 2, top + 2 - 10 * lift), 9, c, HPos::Left))?;
         }
         y = bottom + 8;
-        for (k, (mid, m)) in g.members.iter().enumerate() {
-            let c = PALETTE[k % PALETTE.len()];
+        for (mid, m) in &g.members {
+            let c = colour(g, mid);
             root.draw(&Rectangle::new([(LEFT, y - 5), (LEFT + 12, y + 5)], c.filled()))?;
             root.draw(&text(format!("{mid} ({} on {})", m.proc_name, m.host), (LEFT + 18, y), 10, &BLACK, HPos::Left))?;
             y += ROW;
@@ -321,20 +343,33 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
 /// Draws the rate chart as SVG text: queue groups' members on the left, single-member groups on
 /// the right, records per second over time.
 pub fn render_rate_svg(h: &GroupsHistory) -> Result<String, VizError> {
-    let queue: Vec<&String> = h.groups.iter().filter(|(_, g)| g.members.len() > 1).map(|(k, _)| k).collect();
-    let broadcast: Vec<&String> = h.groups.iter().filter(|(_, g)| g.members.len() <= 1).map(|(k, _)| k).collect();
+    // A queue: more than one consumer process shares the group (one process that rejoined under
+    // a new member id is still one consumer).
+    let procs = |g: &Group| g.members.iter().map(|(_, m)| (m.host.as_str(), m.proc_name.as_str())).collect::<BTreeSet<_>>().len();
+    let queue: Vec<&String> = h.groups.iter().filter(|(_, g)| procs(g) > 1).map(|(k, _)| k).collect();
+    let broadcast: Vec<&String> = h.groups.iter().filter(|(_, g)| procs(g) <= 1).map(|(k, _)| k).collect();
     let secs = (h.end_us / 1_000_000 + 1) as usize;
     // Lines: (panel, label, colour index, dashed, counts).
     let mut lines: Vec<(usize, String, usize, bool, Vec<u64>)> = Vec::new();
     for gid in &queue {
         let rates = h.rate_per_second(gid);
         let mut total = vec![0u64; secs];
-        for (k, (mid, _)) in h.groups[*gid].members.iter().enumerate() {
+        // One line per consumer process (its member ids over the run added up).
+        let g = &h.groups[*gid];
+        let mut per_proc: Vec<(String, usize, Vec<u64>)> = Vec::new();
+        for (mid, m) in &g.members {
             let v = rates.get(mid).cloned().unwrap_or_else(|| vec![0; secs]);
             for (t, n) in total.iter_mut().zip(&v) {
                 *t += n;
             }
-            lines.push((0, format!("group {gid}: {}", short(mid)), k, false, v));
+            let k = PALETTE.iter().position(|c| *c == colour(g, mid)).unwrap_or(0);
+            match per_proc.iter_mut().find(|p| p.1 == k) {
+                Some(p) => p.2.iter_mut().zip(&v).for_each(|(a, b)| *a += b),
+                None => per_proc.push((format!("{} on {}", m.proc_name, m.host), k, v)),
+            }
+        }
+        for (name, k, v) in per_proc {
+            lines.push((0, format!("group {gid}: {name}"), k, false, v));
         }
         lines.push((0, format!("group {gid}: total"), 7, true, total));
     }
@@ -345,7 +380,7 @@ pub fn render_rate_svg(h: &GroupsHistory) -> Result<String, VizError> {
                 *t += n;
             }
         }
-        let who = h.groups[*gid].members.first().map(|(m, _)| short(m)).unwrap_or_default();
+        let who = h.groups[*gid].members.first().map(|(_, m)| format!("{} on {}", m.proc_name, m.host)).unwrap_or_default();
         lines.push((1, format!("group {gid}: {who}"), k + 2, false, total));
     }
     let ymax = lines.iter().flat_map(|l| l.4.iter().copied()).max().unwrap_or(1).max(1);
@@ -356,9 +391,10 @@ pub fn render_rate_svg(h: &GroupsHistory) -> Result<String, VizError> {
         return Err(VizError::Nothing("no records processed by any group member".into()));
     }
     let (pw, ph) = (560, 380);
+    let legend = panels.iter().map(|(p, _)| lines.iter().filter(|l| l.0 == *p).count()).max().unwrap_or(0) as i32 * 13;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, ((pw * panels.len() as i32 + 20) as u32, (ph + 40) as u32)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, ((pw * panels.len() as i32 + 20) as u32, (ph + 20 + legend) as u32)).into_drawing_area();
         draw_rates(&root, &panels, &lines, ymax, secs, (pw, ph)).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
@@ -448,11 +484,5 @@ mod tests {
         let rate = render_rate_svg(&h).expect("svg");
         assert!(rate.contains("group A: total") && !rate.contains("broadcast"), "only a queue panel");
         assert!(GroupsHistory::from_events(&parse_jsonl(&ev(1, "m", "K", "x", "")).expect("t")).is_err());
-    }
-
-    #[test]
-    fn short_member_names() {
-        assert_eq!(short("ConsumerA1-0a1b2c3d-1111-2222-3333-444455556666"), "ConsumerA1-0a1b2c3d…");
-        assert_eq!(short("a1-x"), "a1-x");
     }
 }

@@ -12,7 +12,7 @@
 //!   down or partitioned shows as a flat stretch and a new epoch as a jump in the high 32 bits.
 //! - **Sessions and ephemerals per client**: each client process (a broker, zkCli, a consumer)
 //!   with its sessions, from the server's `zk.session.connected` (matched to the client by the
-//!   ConnectResponse it received) until `closeSession` or expiry, and under them the ephemeral
+//!   ConnectResponse the server sent just before it, and whose receive names the client) until `closeSession` or expiry, and under them the ephemeral
 //!   znodes each session owned (`zk.apply` with `ephemeral`) until deleted or the session ended.
 
 use crate::event::{Event, VizError};
@@ -79,6 +79,8 @@ pub struct ZkHistory {
     pub elections: Vec<Election>,
     /// Per server host: (µs, zxid) of every applied transaction.
     pub zxids: BTreeMap<String, Vec<(u64, i64)>>,
+    /// Epochs a leader established (`zab.established`): (µs, epoch, leader sid).
+    pub epochs: Vec<(u64, i64, i64)>,
     /// Client (host, process) → sessions.
     pub clients: BTreeMap<(String, String), Vec<Session>>,
     /// End of the trace, µs.
@@ -97,8 +99,9 @@ impl ZkHistory {
     pub fn from_events(events: &[Event]) -> Result<Self, VizError> {
         let mut h = ZkHistory::default();
         let mut cur: Option<Election> = None;
-        // Server (host, proc) → sessions it just connected, waiting for their ConnectResponse send.
-        let mut pending_connect: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        // Server (host, proc) → its last ConnectResponse send: the server sends it and traces
+        // `zk.session.connected` right after, with nothing in between.
+        let mut last_response: BTreeMap<(String, String), u64> = BTreeMap::new();
         // Send id of a ConnectResponse → session.
         let mut response_of: BTreeMap<u64, String> = BTreeMap::new();
         let mut owner: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -134,6 +137,7 @@ impl ZkHistory {
                         }
                     }
                 }
+                "zab.established" => h.epochs.push((e.t_us, e.i64("epoch").unwrap_or(0), e.i64("leader").unwrap_or(-1))),
                 "zk.apply" => {
                     let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
                     h.zxids.entry(e.host.clone()).or_default().push((e.t_us, z));
@@ -170,15 +174,13 @@ impl ZkHistory {
                 }
                 "zk.session.connected" => {
                     let s = e.str("session").unwrap_or("").to_string();
-                    pending_connect.entry((e.host.clone(), e.proc_name.clone())).or_default().push(s.clone());
+                    if let Some(send) = last_response.remove(&(e.host.clone(), e.proc_name.clone())) {
+                        response_of.insert(send, s.clone());
+                    }
                     sessions.entry(s.clone()).or_insert(Session { id: s, from_us: e.t_us, to_us: 0, end: "open".into(), ephemerals: Vec::new() });
                 }
                 "net.send" if e.str("msg") == Some("zk.connected") => {
-                    if let Some(q) = pending_connect.get_mut(&(e.host.clone(), e.proc_name.clone())) {
-                        if !q.is_empty() {
-                            response_of.insert(e.id, q.remove(0));
-                        }
-                    }
+                    last_response.insert((e.host.clone(), e.proc_name.clone()), e.id);
                 }
                 "net.recv" if e.str("msg") == Some("zk.connected") => {
                     if let Some(s) = e.cause.and_then(|c| response_of.remove(&c)) {
@@ -296,7 +298,11 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
         let votes: usize = el.votes.values().map(Vec::len).sum();
         let title = match el.leader() {
             Some((l, r)) => format!("election at {}: server {l} leads (round {r}), {votes} votes received, {:.1} ms", secs(el.from_us), (el.to_us - el.from_us) as f64 / 1e3),
-            None => format!("election at {}: no leader settled, {votes} votes received", secs(el.from_us)),
+            None => match el.settled.iter().next() {
+                // A server that restarts alone hears the others' votes and follows their leader.
+                Some((host, (_, l, r, _))) => format!("election at {}: {} rejoins and follows {l} (round {r}), {votes} votes received", secs(el.from_us), name(host)),
+                None => format!("election at {}: no server settled, {votes} votes received", secs(el.from_us)),
+            },
         };
         root.draw(&text(title, (10, y), 12, &BLACK, HPos::Left))?;
         y += 14;
@@ -371,13 +377,21 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
             line.push((tx(*t), ty(*z)));
         }
         line.dedup();
-        root.draw(&PathElement::new(line, c.stroke_width(2)))?;
+        // Servers usually agree, so their lines lie on each other: earlier ones are drawn wider.
+        let w = 2 + 3 * (hosts.len() - 1 - i) as u32;
+        root.draw(&PathElement::new(line, c.stroke_width(w)))?;
         let last = pts.last().map_or(0, |p| p.1);
         root.draw(&text(format!("{} 0x{last:x}", name(host)), (right - 140, y0 + 10 + i as i32 * 14), 10, &c, HPos::Left))?;
     }
     let step = if h.end_us > 60_000_000 { 10 } else { 5 };
     for s in (0..=(h.end_us / 1_000_000)).step_by(step) {
         root.draw(&text(format!("{s}s"), (tx(s * 1_000_000), y1 + 10), 9, &BLACK, HPos::Center))?;
+    }
+    // Each epoch a leader established, even one in which nothing was written.
+    for (t, epoch, leader) in &h.epochs {
+        let x = tx(*t);
+        root.draw(&PathElement::new(vec![(x, y0), (x, y1)], RGBColor(0x6a, 0x1b, 0x9a).stroke_width(1)))?;
+        root.draw(&text(format!("epoch {epoch}, leader {leader}"), (x + 3, y0 + 4), 9, &RGBColor(0x6a, 0x1b, 0x9a), HPos::Left))?;
     }
 
     // Sessions and ephemerals.
@@ -433,8 +447,8 @@ mod tests {
         s += &ev(20, 5, "m", q, "fle.vote", ",\"from\":2,\"leader\":2,\"round\":1,\"state\":\"LOOKING\"");
         s += &ev(30, 6, "s", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"LEADING\"");
         s += &ev(31, 7, "m", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"FOLLOWING\"");
+        s += &ev(99, 9, "s", q, "net.send", ",\"msg\":\"zk.connected\"");
         s += &ev(100, 8, "s", q, "zk.session.connected", ",\"session\":\"0x5\"");
-        s += &ev(101, 9, "s", q, "net.send", ",\"msg\":\"zk.connected\"");
         s += &ev(102, 10, "m", "Kafka", "net.recv", ",\"cause\":9,\"msg\":\"zk.connected\"");
         s += &ev(200, 11, "s", q, "zk.apply", ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
         s += &ev(201, 12, "m", q, "zk.apply", ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
