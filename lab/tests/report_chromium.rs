@@ -65,6 +65,13 @@ fn the_chromium_script_fails_on_a_page_that_fetches_from_the_network() {
     std::fs::write(dir.join("index.html"), "<!doctype html><html><body><img src=\"https://example.com/x.png\"></body></html>").expect("page");
     let o = Command::new("bash").arg(root().join("scripts/check-report-chromium.sh")).arg(&dir).output().expect("bash runs the script");
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    // A script error is a console error (checked when a browser is installed).
+    std::fs::write(dir.join("index.html"), "<!doctype html><html><body><p>x</p><script>undefinedFn()</script></body></html>").expect("page");
+    let o = Command::new("bash").arg(root().join("scripts/check-report-chromium.sh")).arg(&dir).output().expect("bash runs the script");
+    match o.status.code() {
+        Some(77) => eprintln!("NOTICE: headless Chromium check skipped (no browser)"),
+        c => assert_eq!(c, Some(1), "a console error fails the check: {}", String::from_utf8_lossy(&o.stderr)),
+    }
     // A missing report directory is a usage error.
     let o = Command::new("bash").arg(root().join("scripts/check-report-chromium.sh")).arg(dir.join("nope")).output().expect("bash");
     assert_eq!(o.status.code(), Some(2));

@@ -335,8 +335,8 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
         root.draw(&PathElement::new(vec![(x, y - 10), (x, y - 6)], grey.stroke_width(1)))?;
         root.draw(&text(format!("{s}s"), (x, y + 2), 9, &BLACK, HPos::Center))?;
     }
-    root.draw(&Rectangle::new([(LEFT + 300, y + 16), (LEFT + 312, y + 26)], shade.filled()))?;
-    root.draw(&text("rebalancing (PreparingRebalance until Stable)   - - - gen N: a new generation starts", (LEFT + 318, y + 21), 10, &BLACK, HPos::Left))?;
+    root.draw(&Rectangle::new([(LEFT, y + 16), (LEFT + 12, y + 26)], shade.filled()))?;
+    root.draw(&text("rebalancing (PreparingRebalance until Stable)   - - - gen N: a new generation starts   - - - Dead (red): the coordinator dropped every member; a member keeps its partitions until it hears so", (LEFT + 18, y + 21), 10, &BLACK, HPos::Left))?;
     Ok(())
 }
 
