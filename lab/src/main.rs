@@ -3,11 +3,11 @@
 //! - `lab quickstart [--seed N]`: the seed course's walkthrough in one run.
 //! - `lab shell [--seed N] [--trace FILE] [--strict] [--stopped]`: type the seed's commands.
 //! - `lab run FILE --seed N` / `lab sweep FILE --seeds A..B`: scenarios and seed sweeps.
-//! - `lab plot partition-log|spacetime …` / `lab trace export --format perfetto …`: pictures of a run.
+//! - `lab plot partition-log|spacetime|groups|zk|copy-path …` / `lab trace export --format perfetto …`: pictures of a run.
 //! - `lab report FILE --seed N -o DIR`: a self-contained HTML page for a run.
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
 //! - `lab bench zerocopy|host-zerocopy|throughput`: performance experiments (simulated, or real
-//!   on this machine for `host-zerocopy`).
+//!   on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
@@ -77,6 +77,9 @@ enum Cmd {
         /// Write the trace (JSONL) here.
         #[arg(long)]
         trace: Option<String>,
+        /// Also write the run's pictures (spacetime, partition logs, groups, zk) as SVGs into this directory.
+        #[arg(long)]
+        svg: Option<String>,
     },
     /// Runs a scenario over a range of seeds in parallel and counts failing checks.
     Sweep {
@@ -96,7 +99,10 @@ enum Cmd {
     Plot {
         /// What to draw: partition-log (one partition's log on every replica, with losses) or
         /// spacetime (processes as lanes, messages as arrows, faults, leader bands).
-        #[arg(value_parser = ["partition-log", "spacetime"])]
+        /// groups (partition ownership by member, generations, rebalances; records per member per
+        /// second), zk (elections, zxids, sessions and ephemerals) or copy-path (sendfile against
+        /// read+write on a simulated broker, from the hardware model's counters; no trace needed).
+        #[arg(value_parser = ["partition-log", "spacetime", "groups", "zk", "copy-path"])]
         kind: String,
         #[command(flatten)]
         src: SourceArgs,
@@ -115,6 +121,12 @@ enum Cmd {
         /// spacetime: message kinds to draw, comma-separated prefixes (e.g. `fle.,kafka.leader_and_isr`).
         #[arg(long)]
         kinds: Option<String>,
+        /// groups: both (ownership above rates), ownership or rate.
+        #[arg(long, default_value = "both")]
+        view: String,
+        /// copy-path: hardware profile (laptop-2024, commodity-2014, commodity-2011).
+        #[arg(long, default_value = "commodity-2014")]
+        profile: String,
         /// Output file.
         #[arg(short = 'o', long = "output")]
         out: String,
@@ -229,6 +241,19 @@ enum BenchCmd {
     },
     /// Jay Kreps' 2014 Kafka benchmark on a simulated cluster (virtual time).
     Throughput(bench_throughput::ThroughputArgs),
+    /// Wall time of drawing every picture of a scenario run (target: under 2 s for a minute of
+    /// virtual time).
+    Render {
+        /// Scenario file (TOML).
+        #[arg(long, default_value = "scenarios/queue-vs-broadcast.toml")]
+        scenario: String,
+        /// Simulation seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Rounds of drawing (the best and the median are printed).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
 }
 
 fn main() {
@@ -253,10 +278,13 @@ fn run(cli: Cli) -> Result<i32> {
             let lines = stdin.lock().lines();
             shell(seed, lines, interactive, strict, stopped, think, trace)
         }
-        Cmd::Run { file, seed, json, trace } => run::run(&file, seed, json, trace),
+        Cmd::Run { file, seed, json, trace, svg } => run::run(&file, seed, json, trace, svg),
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
-        Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, out } => match kind.as_str() {
+        Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, view, profile, out } => match kind.as_str() {
             "spacetime" => plot::spacetime(&src.source(), window.as_deref(), kinds.as_deref(), &out),
+            "groups" => plot::groups(&src.source(), &view, &out),
+            "zk" => plot::zk(&src.source(), &out),
+            "copy-path" => plot::copy_path(&profile, src.seed, &out),
             _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
@@ -271,6 +299,7 @@ fn run(cli: Cli) -> Result<i32> {
                 bench_host::host_zerocopy(&bench_host::HostOpts { sizes, max_bytes, max_secs })
             }
             BenchCmd::Throughput(args) => bench_throughput::run_cli(&args),
+            BenchCmd::Render { scenario, seed, rounds } => plot::bench_render(&scenario, seed, rounds),
         },
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {

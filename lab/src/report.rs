@@ -1,6 +1,7 @@
 //! `lab report FILE --seed N -o DIR`: one self-contained HTML page for a scenario run — its
-//! checks and metrics, the pictures drawn from its trace (inline SVG, no network fetches) and
-//! the line that replays it — plus the trace itself and its Perfetto export beside it.
+//! checks and metrics, the pictures drawn from its trace (inline SVG, no network fetches: the
+//! space-time diagram, partition logs, consumer groups and ZooKeeper views of
+//! `crate::plot::scenario_figures`) and the line that replays it — plus the trace itself and its Perfetto export beside it.
 
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
@@ -17,19 +18,7 @@ pub fn report(file: &str, seed: u64, dir: &str) -> Result<i32> {
     std::fs::write(path("trace.jsonl"), &trace).context("writing trace.jsonl")?;
     std::fs::write(path("perfetto.json"), serde_json::to_string(&viz::perfetto::export(&events))?).context("writing perfetto.json")?;
 
-    let mut figures = Vec::new();
-    for t in &sc.topics {
-        for p in 0..i64::from(t.partitions) {
-            if let Ok(h) = viz::partition_log::PartitionHistory::from_events(&events, &t.name, p) {
-                if let Ok(svg) = viz::partition_log::render_svg(&h, &h.default_windows()) {
-                    figures.push((format!("Partition log: {}-{p}", t.name), svg));
-                }
-            }
-        }
-    }
-    if let Ok(svg) = viz::spacetime::render_svg(&events, &viz::spacetime::Options::default()) {
-        figures.push(("Space-time diagram around the first fault".to_string(), svg));
-    }
+    let figures: Vec<(String, String)> = crate::plot::scenario_figures(&sc, &events).into_iter().map(|(title, _, svg)| (title, svg)).collect();
 
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let mut html = String::new();

@@ -156,17 +156,24 @@ impl PeerState {
             self.committed_log.pop_front();
         }
         self.last_logged = self.last_logged.max(hdr.zxid);
-        ctx.trace(
-            "zk.apply",
-            None,
-            fields! {
-                "zxid" => fmt_zxid(hdr.zxid),
-                "op" => txn.op_name(),
-                "session" => format!("0x{:x}", hdr.session_id),
-                "err" => rc.err.as_ref().map(|e| e.code()).unwrap_or(0),
-                "crc" => txn_crc(hdr, txn)
-            },
-        );
+        let mut f = fields! {
+            "zxid" => fmt_zxid(hdr.zxid),
+            "op" => txn.op_name(),
+            "session" => format!("0x{:x}", hdr.session_id),
+            "err" => rc.err.as_ref().map(|e| e.code()).unwrap_or(0),
+            "crc" => txn_crc(hdr, txn)
+        };
+        // The node a create or delete touched (with a sequential create's suffix) and whether it
+        // is ephemeral, so pictures can follow each session's ephemerals from the trace alone.
+        if matches!(txn, Txn::Create { .. } | Txn::Delete { .. }) && rc.err.is_none() {
+            f.insert("path".into(), rc.path.clone().into());
+            if let Txn::Create { mode, .. } = txn {
+                if mode.is_ephemeral() {
+                    f.insert("ephemeral".into(), true.into());
+                }
+            }
+        }
+        ctx.trace("zk.apply", None, f);
         for ev in &rc.events {
             for (conn_id, ev) in self.watches.trigger(ev) {
                 if let Some(c) = self.clients.get(&conn_id) {
