@@ -216,11 +216,11 @@ pub fn call<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Awaits the learner's future, turning a panic in any poll into its message.
-pub fn call_async<'a, T: 'a>(fut: impl Future<Output = T> + 'a) -> impl Future<Output = Result<T, String>> + 'a {
+pub fn call_async<'a, T: 'a>(fut: impl Future<Output = T> + Send + 'a) -> impl Future<Output = Result<T, String>> + Send + 'a {
     CatchPanic(Box::pin(fut))
 }
 
-struct CatchPanic<'a, T>(Pin<Box<dyn Future<Output = T> + 'a>>);
+struct CatchPanic<'a, T>(Pin<Box<dyn Future<Output = T> + Send + 'a>>);
 
 impl<T> Future for CatchPanic<'_, T> {
     type Output = Result<T, String>;
