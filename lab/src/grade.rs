@@ -25,6 +25,41 @@ pub struct Exercise {
 /// The exercises, in the order of the course.
 pub const EXERCISES: &[Exercise] = &[
     Exercise {
+        name: fle_vote_order::NAME,
+        lesson: "zk-install",
+        file: "exercises/fle-vote-order/src/learner.rs",
+        learner: fle_vote_order::grade_learner,
+        reference: fle_vote_order::grade_reference,
+    },
+    Exercise {
+        name: zk_lock_recipe::NAME,
+        lesson: "zk-data-model",
+        file: "exercises/zk-lock-recipe/src/learner.rs",
+        learner: zk_lock_recipe::grade_learner,
+        reference: zk_lock_recipe::grade_reference,
+    },
+    Exercise {
+        name: murmur2_partitioner::NAME,
+        lesson: "partitions-keys",
+        file: "exercises/murmur2-partitioner/src/learner.rs",
+        learner: murmur2_partitioner::grade_learner,
+        reference: murmur2_partitioner::grade_reference,
+    },
+    Exercise {
+        name: high_watermark::NAME,
+        lesson: "replication-acks",
+        file: "exercises/high-watermark/src/learner.rs",
+        learner: high_watermark::grade_learner,
+        reference: high_watermark::grade_reference,
+    },
+    Exercise {
+        name: controller_leader_election::NAME,
+        lesson: "failover-unclean",
+        file: "exercises/controller-leader-election/src/learner.rs",
+        learner: controller_leader_election::grade_learner,
+        reference: controller_leader_election::grade_reference,
+    },
+    Exercise {
         name: range_assignor::NAME,
         lesson: "consumer-groups",
         file: "exercises/range-assignor/src/learner.rs",
