@@ -176,8 +176,10 @@ pub fn grade(f: HwFn, effort: Effort) -> Outcome {
         safety.extend(failed_checks(report));
         let acked = report.metrics.get("messages_acked").and_then(|v| v.as_u64()).unwrap_or(0);
         let attempted = report.metrics.get("messages_attempted").and_then(|v| v.as_u64()).unwrap_or(0);
-        if acked == 0 || acked * 10 < attempted {
-            live.push(format!("seed {seed}: only {acked} of {attempted} records were acknowledged — acks=all waits for the HW to pass a record"));
+        // Faults make many sends fail (NOT_ENOUGH_REPLICAS, timeouts); an HW that never moves
+        // makes them all fail.
+        if acked == 0 && attempted > 0 {
+            live.push(format!("seed {seed}: none of {attempted} records was acknowledged — acks=all waits for the HW to pass a record"));
         }
     }
     out.check("every HW decision matches Kafka's rule", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
