@@ -1,4 +1,5 @@
-//! `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
+//! `lab grade [NAME] [--json] [--reference] [--quick] [--seeds N]`: grades the exercises in
+//! `exercises/`.
 //!
 //! Each exercise crate exposes `grade_learner` (your code in its `src/learner.rs`) and
 //! `grade_reference` (the reference solution, for maintainers). The human output lists every
@@ -69,7 +70,7 @@ pub const EXERCISES: &[Exercise] = &[
 ];
 
 /// Grades one exercise or all of them; returns the exit code.
-pub fn grade(name: Option<&str>, json: bool, reference: bool, quick: bool) -> Result<i32> {
+pub fn grade(name: Option<&str>, json: bool, reference: bool, quick: bool, seeds: Option<usize>) -> Result<i32> {
     let chosen: Vec<&Exercise> = match name {
         Some(n) => match EXERCISES.iter().find(|e| e.name == n) {
             Some(e) => vec![e],
@@ -80,7 +81,13 @@ pub fn grade(name: Option<&str>, json: bool, reference: bool, quick: bool) -> Re
         },
         None => EXERCISES.iter().collect(),
     };
-    let effort = if quick { Effort::QUICK } else { Effort::FULL };
+    let mut effort = if quick { Effort::QUICK } else { Effort::FULL };
+    if let Some(n) = seeds {
+        if n == 0 {
+            bail!("--seeds must be at least 1");
+        }
+        effort.seeds = n;
+    }
     let mut all = true;
     for e in chosen {
         let started = Instant::now();

@@ -53,6 +53,9 @@ enum Cmd {
         /// Fewer seeds and cases (what the project's tests use).
         #[arg(long)]
         quick: bool,
+        /// Grade harder: this many seeds per scenario (some scenarios run a multiple of it).
+        #[arg(long)]
+        seeds: Option<usize>,
     },
     /// Replays the seed course's install-and-verify walkthrough.
     Quickstart {
@@ -262,7 +265,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
-        Cmd::Grade { name, json, reference, quick } => grade::grade(name.as_deref(), json, reference, quick),
+        Cmd::Grade { name, json, reference, quick, seeds } => grade::grade(name.as_deref(), json, reference, quick, seeds),
         Cmd::Quickstart { seed, lang } => quickstart::run(seed, &lang),
         Cmd::Shell { seed, trace, strict, stopped, think } => {
             let think = sim::shell::lexer::parse_duration(&think).context("--think")?;
