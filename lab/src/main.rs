@@ -8,6 +8,7 @@
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
 //! - `lab bench zerocopy|host-zerocopy|throughput`: performance experiments (simulated, or real
 //!   on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
+//! - `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
@@ -23,6 +24,7 @@ mod plot;
 mod bench;
 mod bench_host;
 mod bench_throughput;
+mod grade;
 mod quickstart;
 mod report;
 mod run;
@@ -37,6 +39,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Grades the exercises in exercises/ (all of them, or NAME); exit 0 iff all pass.
+    Grade {
+        /// One exercise (range-assignor, murmur2-partitioner, fle-vote-order, high-watermark,
+        /// controller-leader-election, zk-lock-recipe).
+        name: Option<String>,
+        /// One JSON object per exercise per line (JSONL): name, passed, score, failures, checks.
+        #[arg(long)]
+        json: bool,
+        /// Grade the reference solutions instead of your code (for maintainers).
+        #[arg(long)]
+        reference: bool,
+        /// Fewer seeds and cases (what the project's tests use).
+        #[arg(long)]
+        quick: bool,
+        /// Grade harder: this many seeds per scenario (some scenarios run a multiple of it).
+        #[arg(long)]
+        seeds: Option<usize>,
+    },
     /// Replays the seed course's install-and-verify walkthrough.
     Quickstart {
         /// Simulation seed.
@@ -270,6 +290,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
+        Cmd::Grade { name, json, reference, quick, seeds } => grade::grade(name.as_deref(), json, reference, quick, seeds),
         Cmd::Quickstart { seed, lang } => quickstart::run(seed, &lang),
         Cmd::Shell { seed, trace, strict, stopped, think } => {
             let think = sim::shell::lexer::parse_duration(&think).context("--think")?;

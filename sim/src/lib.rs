@@ -11,6 +11,7 @@
 //!   watches) and its client handle.
 //! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
 //! - [`check`]: invariant checkers over the trace.
+//! - [`hooks`]: the plug-in points the graded exercises replace (built-in by default).
 //! - [`report`]: human summaries of a run, read from the trace.
 //! - [`scenario`]: scenario files (cluster, workloads, timed steps, faults, expected checks), run
 //!   in one simulation into a report.
@@ -18,6 +19,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod hooks;
 pub mod hw;
 pub mod kafka;
 pub mod report;

@@ -184,7 +184,12 @@ impl KafkaProducer {
         let leaders = self.cluster.leaders.get(topic).cloned().unwrap_or_default();
         let infos: Vec<super::partitioner::PartitionInfo> =
             leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect();
-        let partition = self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0);
+        // A keyed record goes where the world's key partitioner says (crate::hooks: murmur2 by
+        // default); round robin for null keys stays with DefaultPartitioner's counter.
+        let partition = match key.as_deref() {
+            Some(k) if !infos.is_empty() => self.ctx.world().config().hooks.partitioner.partition(k, infos.len() as i32),
+            _ => self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0),
+        };
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
         let size = rec.size_in_log(0);
         let batch = self.batches.entry((topic.to_string(), partition)).or_insert_with(|| Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });

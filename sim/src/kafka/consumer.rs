@@ -607,9 +607,13 @@ impl KafkaConsumer {
     /// `performAssignment` (the leader): the chosen assignor over every member's subscription
     /// and fresh metadata of all their topics.
     async fn perform_assignment(&mut self, protocol: &str, members: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ConsumerError> {
-        let Some(assignor) = assignor::assignor_named(protocol).filter(|_| self.cfg.assignors.iter().any(|a| a == protocol)) else {
+        let Some(mut assignor) = assignor::assignor_named(protocol).filter(|_| self.cfg.assignors.iter().any(|a| a == protocol)) else {
             return Err(ConsumerError::Fatal(format!("java.lang.IllegalStateException: Coordinator selected invalid assignment protocol: {protocol}")));
         };
+        // `range` is a plug-in point (crate::hooks): the world's RangeAssignor, built in by default.
+        if protocol == "range" {
+            assignor = Box::new(HookedAssignor(self.ctx.world().config().hooks.range_assignor.clone()));
+        }
         let mut subscriptions: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (m, bytes) in members {
             subscriptions.insert(m.clone(), ConsumerProtocol::deserialize_subscription(bytes).unwrap_or_default());
@@ -1053,6 +1057,19 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     0
 }
 
+/// The world's `range` assignor behind the `Box<dyn PartitionAssignor>` the leader uses.
+struct HookedAssignor(std::sync::Arc<dyn assignor::PartitionAssignor>);
+
+impl assignor::PartitionAssignor for HookedAssignor {
+    fn name(&self) -> &'static str {
+        "range"
+    }
+
+    fn assign(&self, partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<assignor::TopicPartition>> {
+        self.0.assign(partitions_per_topic, subscriptions)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1112,3 +1129,4 @@ mod tests {
         assert!(!h.session_expired(31_001));
     }
 }
+

@@ -313,18 +313,13 @@ impl KafkaController {
             let cx = lock(&self.context);
             cx.states.values().filter(|s| s.leader < 0 || !cx.live.contains_key(&s.leader)).cloned().collect()
         };
+        // The choice itself is a plug-in point (crate::hooks), built in by default.
+        let selector = self.ctx.world().config().hooks.leader_selector.clone();
         for st in offline {
-            let (live_isr, live_any): (Vec<i32>, Vec<i32>) = {
-                let cx = lock(&self.context);
-                (
-                    st.replicas.iter().copied().filter(|r| st.isr.contains(r) && cx.live.contains_key(r)).collect(),
-                    st.replicas.iter().copied().filter(|r| cx.live.contains_key(r)).collect(),
-                )
-            };
-            let (leader, isr, unclean) = match (live_isr.first(), live_any.first()) {
-                (Some(l), _) => (*l, live_isr.clone(), false),
-                (None, Some(l)) if self.cfg.unclean_leader_election_enable => (*l, vec![*l], true),
-                _ => (-1, st.isr.clone(), false),
+            let live: BTreeSet<i32> = lock(&self.context).live.keys().copied().collect();
+            let (leader, isr, unclean) = match selector.select_leader(&st.replicas, &st.isr, &live, self.cfg.unclean_leader_election_enable) {
+                Some(sel) => (sel.leader, sel.isr, !st.isr.contains(&sel.leader)),
+                None => (-1, st.isr.clone(), false),
             };
             if leader == st.leader {
                 continue;

@@ -12,6 +12,7 @@ use super::log::{decode_message_set, Log, LogConfig, LogError, Record};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
 use super::zk_utils;
 use crate::hw::send::{send_file_ranges, FileRange, SendSpec};
+use crate::hooks::ReplicaLeo;
 use crate::hw::NetError;
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
@@ -559,23 +560,29 @@ impl ReplicaManager {
         true
     }
 
-    /// Leader: HW = min LEO over the ISR; never moves back.
+    /// Leader: `maybeIncrementLeaderHW`, HW = min LEO over the ISR, never moving back. The rule
+    /// itself is a plug-in point (crate::hooks::HighWatermark), built in by default; this
+    /// gathers the replicas' LEOs (the leader first, then the assignment, then any ISR member
+    /// outside it) and applies what the rule returns.
     fn maybe_advance_hw(&self, part: &Partition) -> bool {
         let leo = *lock(&part.leo);
         let mut info = lock(&part.info);
         if info.leader != self.broker_id {
             return false;
         }
-        let min = info
-            .isr
-            .iter()
-            .filter(|r| **r != self.broker_id)
-            .map(|r| info.follower_leo.get(r).copied().unwrap_or(0))
-            .fold(leo, i64::min);
-        if min > info.hw {
+        let me = self.broker_id;
+        let mut replicas = vec![ReplicaLeo { broker: me, leo, in_isr: true, is_leader: true }];
+        for &r in info.replicas.iter().chain(info.isr.iter()) {
+            if r != me && !replicas.iter().any(|x| x.broker == r) {
+                let leo = info.follower_leo.get(&r).copied().unwrap_or(0);
+                replicas.push(ReplicaLeo { broker: r, leo, in_isr: info.isr.contains(&r), is_leader: false });
+            }
+        }
+        let hw = self.ctx.world().config().hooks.high_watermark.maybe_increment_hw(info.hw, &replicas);
+        if hw != info.hw {
             let old = info.hw;
-            info.hw = min;
-            self.ctx.trace("kafka.hw", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => min });
+            info.hw = hw;
+            self.ctx.trace("kafka.hw", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => hw });
             return true;
         }
         false

@@ -38,7 +38,7 @@
 mod parse;
 mod runner;
 
-pub use runner::{run, run_traced};
+pub use runner::{run, run_traced, run_with_hooks};
 
 use serde::Serialize;
 use std::collections::BTreeMap;

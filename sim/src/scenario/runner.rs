@@ -31,6 +31,15 @@ pub fn run_traced(sc: &Scenario, seed: u64) -> (Report, String) {
     (r, t.unwrap_or_default())
 }
 
+/// Like [`run`] in a world whose protocol decisions come from `hooks` (a graded exercise's
+/// code), also returning the trace's events for the grader's own checks.
+pub fn run_with_hooks(sc: &Scenario, seed: u64, hooks: crate::hooks::Hooks) -> (Report, Vec<Event>) {
+    let mut cfg = world_config(sc, seed);
+    cfg.hooks = hooks;
+    let (report, _, events) = run_in(sc, cfg, false);
+    (report, events)
+}
+
 fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
     let mut cfg = WorldConfig::seeded(seed);
     for (i, h) in sc.hosts.iter().enumerate().skip(cfg.hosts.len()) {
@@ -42,8 +51,14 @@ fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
 }
 
 fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<String>) {
+    let (report, trace, _) = run_in(sc, world_config(sc, seed), keep_trace);
+    (report, trace)
+}
+
+fn run_in(sc: &Scenario, cfg: WorldConfig, keep_trace: bool) -> (Report, Option<String>, Vec<Event>) {
     let sc = Arc::new(sc.clone());
-    Sim::new(world_config(&sc, seed)).run(|world| async move {
+    let seed = cfg.seed;
+    Sim::new(cfg).run(|world| async move {
         let mut r = Runner::new(world.clone(), sc.clone());
         r.play().await;
         let events = world.tracer().events();
@@ -69,7 +84,7 @@ fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<Stri
             trace_hash: world.tracer().hash(),
             transcript: std::mem::take(&mut r.transcript),
         };
-        (report, keep_trace.then(|| world.tracer().to_jsonl()))
+        (report, keep_trace.then(|| world.tracer().to_jsonl()), events)
     })
 }
 

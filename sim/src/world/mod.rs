@@ -49,6 +49,9 @@ pub struct WorldConfig {
     /// Wall-clock time at virtual time zero, ms since the Unix epoch (what `date` and znode
     /// ctimes show). Defaults to the seed course's day, 2016-04-26 08:00:00 UTC.
     pub epoch_ms: i64,
+    /// The protocol decisions the world runs with: the built-in ones unless an exercise
+    /// grader plugs in a learner's code ([`crate::hooks`]).
+    pub hooks: crate::hooks::Hooks,
 }
 
 impl WorldConfig {
@@ -62,6 +65,7 @@ impl WorldConfig {
                 .collect(),
             profile: HardwareProfile::default(),
             epoch_ms: 1_461_657_600_000,
+            hooks: crate::hooks::Hooks::default(),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
 use futures::channel::mpsc;
 use futures::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -164,11 +164,13 @@ async fn recv_worker(
     }
 }
 
-fn count(votes: &BTreeMap<u64, Ballot>, target: &Ballot, same_round: bool) -> usize {
+/// The servers whose ballots agree with `target` (`termPredicate`'s set).
+fn agreeing(votes: &BTreeMap<u64, Ballot>, target: &Ballot, same_round: bool) -> BTreeSet<u64> {
     votes
-        .values()
-        .filter(|b| b.vote == target.vote && (!same_round || b.election_epoch == target.election_epoch))
-        .count()
+        .iter()
+        .filter(|(_, b)| b.vote == target.vote && (!same_round || b.election_epoch == target.election_epoch))
+        .map(|(sid, _)| *sid)
+        .collect()
 }
 
 /// `lookForLeader`: runs one election and returns the settled vote; the peer's state is set to
@@ -179,13 +181,16 @@ pub async fn look_for_leader(
     mgr: &QuorumCnxManager,
     inbox: &mut mpsc::UnboundedReceiver<Notification>,
 ) -> Vote {
-    let (myid, quorum, mut proposal, mut logical_clock) = {
+    // The vote order and the quorum check are plug-in points (crate::hooks), built in by default.
+    let order = ctx.world().config().hooks.vote_order.clone();
+    let total_order_predicate = |new: &Vote, cur: &Vote| order.total_order_predicate(new, cur);
+    let (myid, voters, mut proposal, mut logical_clock) = {
         let mut st = lock(shared);
         st.logical_clock += 1;
         st.state = ServerState::Looking;
         let v = Vote { leader: st.myid, zxid: st.last_logged, peer_epoch: st.current_epoch };
         st.current_vote = v;
-        (st.myid, st.quorum(), v, st.logical_clock)
+        (st.myid, st.cfg.voting_members(), v, st.logical_clock)
     };
     ctx.trace("fle.start", None, fields! { "round" => logical_clock, "zxid" => super::txn::fmt_zxid(proposal.zxid), "epoch" => proposal.peer_epoch });
     let notify = |proposal: Vote, round: u64| Notification { vote: proposal, election_epoch: round, state: ServerState::Looking, sid: myid };
@@ -250,7 +255,7 @@ pub async fn look_for_leader(
                 lock(shared).current_vote = proposal;
                 recvset.insert(n.sid, Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state });
                 recvset.insert(myid, me(proposal, logical_clock));
-                if count(&recvset, &me(proposal, logical_clock), true) >= quorum {
+                if order.contains_quorum(&agreeing(&recvset, &me(proposal, logical_clock), true), voters) {
                     // finalizeWait: a better late vote reopens the election.
                     let mut better = None;
                     while let Ok(Some(late)) = madsim::time::timeout(FINALIZE_WAIT, inbox.next()).await {
@@ -276,13 +281,13 @@ pub async fn look_for_leader(
                 };
                 if n.election_epoch == logical_clock {
                     recvset.insert(n.sid, ballot);
-                    if count(&recvset, &ballot, true) >= quorum && check_leader(&outofelection, n.vote.leader, n.election_epoch, logical_clock)
+                    if order.contains_quorum(&agreeing(&recvset, &ballot, true), voters) && check_leader(&outofelection, n.vote.leader, n.election_epoch, logical_clock)
                     {
                         return settle(n.vote, logical_clock);
                     }
                 }
                 outofelection.insert(n.sid, ballot);
-                if count(&outofelection, &ballot, true) >= quorum
+                if order.contains_quorum(&agreeing(&outofelection, &ballot, true), voters)
                     && check_leader(&outofelection, n.vote.leader, n.election_epoch, logical_clock)
                 {
                     return settle(n.vote, n.election_epoch);
