@@ -181,9 +181,12 @@ impl KafkaProducer {
                 return;
             }
         }
-        let leaders = self.cluster.leaders.get(topic).cloned().unwrap_or_default();
-        let infos: Vec<super::partitioner::PartitionInfo> =
-            leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect();
+        let infos: Vec<super::partitioner::PartitionInfo> = self
+            .cluster
+            .leaders
+            .get(topic)
+            .map(|leaders| leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect())
+            .unwrap_or_default();
         let partition = self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0);
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
         let size = rec.size_in_log(0);
