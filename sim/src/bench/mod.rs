@@ -254,7 +254,7 @@ mod profile_tests {
     }
 
     fn mb_per_sec(p: HardwareProfile, regime: Regime, path: SendPath, consumers: u32) -> f64 {
-        let s = Settings { bytes_per_partition: 2 << 20, ..Settings::quick(p) };
+        let s = Settings::quick(p);
         run_case(&s, &Case { regime, path, tls: false, message_bytes: 1000, consumers }).expect("case runs").mb_per_sec()
     }
 
@@ -262,10 +262,13 @@ mod profile_tests {
     fn slower_memcpy_slows_read_write_but_not_sendfile_when_the_cpu_limits() {
         let base = HardwareProfile::default();
         let slow = edited("memcpy_bytes_per_sec = 5_000_000_000", "memcpy_bytes_per_sec = 1_000_000_000");
-        let rw = (mb_per_sec(base.clone(), Regime::CpuBound, SendPath::ReadWrite, 8), mb_per_sec(slow.clone(), Regime::CpuBound, SendPath::ReadWrite, 8));
-        let sf = (mb_per_sec(base, Regime::CpuBound, SendPath::Sendfile, 8), mb_per_sec(slow, Regime::CpuBound, SendPath::Sendfile, 8));
+        // 16 consumers saturate the network threads (see zerocopy's tests), so throughput is
+        // inversely proportional to CPU per byte.
+        let rw = (mb_per_sec(base.clone(), Regime::CpuBound, SendPath::ReadWrite, 16), mb_per_sec(slow.clone(), Regime::CpuBound, SendPath::ReadWrite, 16));
+        let sf = (mb_per_sec(base, Regime::CpuBound, SendPath::Sendfile, 16), mb_per_sec(slow, Regime::CpuBound, SendPath::Sendfile, 16));
         assert!(rw.1 < rw.0 * 0.6, "read+write {rw:?}");
-        assert!((sf.1 / sf.0 - 1.0).abs() < 0.05, "sendfile {sf:?}");
+        // Sendfile copies only response headers: it barely notices.
+        assert!((sf.1 / sf.0 - 1.0).abs() < 0.1, "sendfile {sf:?}");
     }
 
     #[test]
@@ -280,7 +283,8 @@ mod profile_tests {
     fn a_slower_disk_slows_the_disk_bound_case() {
         let base = mb_per_sec(HardwareProfile::default(), Regime::DiskBound, SendPath::Sendfile, 2);
         let slow = mb_per_sec(edited("seq_read_bytes_per_sec = 140_000_000", "seq_read_bytes_per_sec = 50_000_000"), Regime::DiskBound, SendPath::Sendfile, 2);
-        assert!(slow < base * 0.6, "{base} -> {slow}");
+        // Seeks between the consumers' files still cost the same, so less than proportionally.
+        assert!(slow < base * 0.8, "{base} -> {slow}");
     }
 
     #[test]
