@@ -55,6 +55,7 @@ pub struct ZeroCopyOpts {
     pub fast_nic_gbps: u64,
     pub seed: u64,
     pub svg: Option<String>,
+    pub json: bool,
 }
 
 fn human_bytes(b: f64) -> String {
@@ -87,6 +88,17 @@ pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
     let sizes = parse_sizes(o.sizes.as_deref().unwrap_or(if o.quick { "1K" } else { "1K,100,10K,100K" }), false)?;
     let consumers = parse_counts(o.consumers.as_deref().unwrap_or(if o.quick { "1,8" } else { "1,4,16" }))?;
     let cases = plan(o.quick, &sizes, &consumers);
+    if o.json {
+        let results = cases
+            .iter()
+            .map(|c| run_case(&s, c).map_err(anyhow::Error::msg).with_context(|| format!("{} case", c.regime.name())))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(path) = &o.svg {
+            chart(path, &profile.name, &results)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&sim::bench::zerocopy::report_json(&s, &results))?);
+        return Ok(0);
+    }
     println!(
         "lab bench zerocopy — profile {} ({} cores, memcpy {:.1} GB/s/core, NIC {} Gb/s), {} MiB per partition, {} KiB per fetch, seed {}",
         profile.name,

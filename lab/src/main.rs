@@ -6,8 +6,8 @@
 //! - `lab plot partition-log|spacetime|groups|zk|copy-path …` / `lab trace export --format perfetto …`: pictures of a run.
 //! - `lab report FILE --seed N -o DIR`: a self-contained HTML page for a run.
 //! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
-//! - `lab bench zerocopy|host-zerocopy|throughput`: performance experiments (simulated, or real
-//!   on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
+//! - `lab bench zerocopy|host-zerocopy|throughput|sim-speed`: performance experiments (simulated, or
+//!   real on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
 //! - `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
@@ -23,6 +23,7 @@ use std::time::Duration;
 mod plot;
 mod bench;
 mod bench_host;
+mod bench_sim_speed;
 mod bench_throughput;
 mod grade;
 mod quickstart;
@@ -246,6 +247,9 @@ enum BenchCmd {
         /// Also write a bar chart (SVG) here.
         #[arg(long)]
         svg: Option<String>,
+        /// Print the results as JSON (every case's counters, the ratios per regime) instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// sendfile(2) against read(2)+write(2) for real on this machine (127.0.0.1, Linux only).
     HostZerocopy {
@@ -274,6 +278,9 @@ enum BenchCmd {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// How fast the simulator runs a loaded cluster: virtual seconds per wall second, messages
+    /// per wall second, peak memory.
+    SimSpeed(bench_sim_speed::SimSpeedArgs),
 }
 
 fn main() {
@@ -311,8 +318,8 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
         Cmd::Bench { bench } => match bench {
-            BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg } => {
-                bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg })
+            BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json } => {
+                bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json })
             }
             BenchCmd::HostZerocopy { sizes, max_bytes, max_secs } => {
                 let sizes = bench::parse_sizes(&sizes, true).context("--sizes")?;
@@ -321,6 +328,7 @@ fn run(cli: Cli) -> Result<i32> {
             }
             BenchCmd::Throughput(args) => bench_throughput::run_cli(&args),
             BenchCmd::Render { scenario, seed, rounds } => plot::bench_render(&scenario, seed, rounds),
+            BenchCmd::SimSpeed(args) => bench_sim_speed::run_cli(&args),
         },
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {

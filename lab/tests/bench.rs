@@ -152,3 +152,59 @@ fn the_book_shows_what_the_quick_bench_prints() {
     let in_book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/img/zero-copy-quick.svg")).expect("book chart");
     assert!(drawn == in_book, "book/src/img/zero-copy-quick.svg is out of date: lab bench zerocopy --quick --svg book/src/img/zero-copy-quick.svg");
 }
+
+#[test]
+fn zerocopy_json_is_machine_readable() {
+    let (code, out, err) = lab(&["bench", "zerocopy", "--quick", "--consumers", "8", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(j["profile"], "commodity-2014");
+    let cases = j["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 8 && cases.len() % 2 == 0, "{out}");
+    let comparisons = j["comparisons"].as_array().expect("comparisons");
+    assert_eq!(comparisons.len(), cases.len() / 2);
+    let cpu = comparisons.iter().find(|c| c["regime"] == "cpu-bound" && c["consumers"] == 8 && c["tls"] == false).expect("cpu-bound pair");
+    assert!((cpu["copies_per_byte_saved"].as_f64().expect("number") - 2.0).abs() < 0.01, "{cpu}");
+    assert!(cpu["throughput_ratio"].as_f64().expect("number") > 1.5, "{cpu}");
+    assert!(cpu["predicted_throughput_ratio"].as_f64().expect("number") > 2.0, "{cpu}");
+    let disk = comparisons.iter().find(|c| c["regime"] == "disk-bound").expect("disk-bound pair");
+    assert!((disk["throughput_ratio"].as_f64().expect("number") - 1.0).abs() < 0.05, "{disk}");
+}
+
+#[test]
+fn sim_speed_reports_counts_memory_and_a_repeatable_hash() {
+    // The same settings twice (the speed run and the memory run): the hashes must agree. Wall
+    // time is printed but not asserted: performance is measured by the bench, not by tests.
+    let (code, out, err) = lab(&["bench", "sim-speed", "--seconds", "1", "--rate", "1000", "--memory-records", "1000", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    for run in ["speed", "memory"] {
+        assert_eq!(j[run]["records_acked"], 1000, "{out}");
+        assert_eq!(j[run]["records_consumed"], serde_json::json!([1000, 1000]), "{out}");
+        assert_eq!(j[run]["messages"], 3000, "{out}");
+        assert!(j[run]["compression"].as_f64().expect("number") > 0.0, "{out}");
+    }
+    assert_eq!(j["speed"]["trace_hash"], j["memory"]["trace_hash"], "{out}");
+    assert_eq!(j["memory"]["payload_bytes"], 100_000);
+    #[cfg(target_os = "linux")]
+    assert!(j["memory"]["peak_rss_bytes"].as_u64().expect("VmHWM read") > 1_000_000, "{out}");
+    let (code, _, err) = lab(&["bench", "sim-speed", "--rate", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--rate must be"), "{err}");
+}
+
+#[test]
+fn the_why_kafka_is_fast_chapter_shows_what_the_bench_prints() {
+    let cmd = "$ lab bench throughput --num-records 20000 --only size --sizes 10,100,10K\n";
+    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/why-kafka-is-fast.md")).expect("book page");
+    let start = book.find(cmd).expect("the size sweep is in the book") + cmd.len();
+    let block = &book[start..start + book[start..].find("```").expect("block end")];
+    let (code, out, err) = lab(&["bench", "throughput", "--num-records", "20000", "--only", "size", "--sizes", "10,100,10K"]);
+    assert_eq!(code, 0, "{err}");
+    let trimmed = |s: &str| s.lines().map(without_wall).collect::<Vec<_>>().join("\n").trim_end().to_string();
+    assert_eq!(trimmed(block), trimmed(&out), "book/src/why-kafka-is-fast.md is out of date: paste the command's output without the wall column");
+    // The acceptance of the issue, on the same run: batching multiplies small-record rates.
+    let rate = |name: &str| produce_rate(&out, name);
+    assert!(rate("size 100 B, batch 50") > 5.0 * rate("size 100 B, batch 1"), "{out}");
+    assert!(rate("size 100 B, batch 50") > 100_000.0 && rate("size 100 B, batch 50") < 1_000_000.0, "{out}");
+}

@@ -10,7 +10,9 @@
 //!
 //! - [`zerocopy`]: the same fetch workload through `sendfile` and `read+write`.
 //! - [`throughput`]: Jay Kreps' 2014 "2 million writes per second" experiments.
+//! - [`sim_speed`]: how fast the simulator runs a loaded cluster (the CLI adds wall time and memory).
 
+pub mod sim_speed;
 pub mod throughput;
 pub mod zerocopy;
 
@@ -177,7 +179,7 @@ pub async fn bulk_load(
 
 /// A fetch-only consumer, like `kafka-consumer-perf-test.sh` with the simple consumer: reads
 /// `partition` of `topic` from offset 0 until `until_offset`, `fetch_bytes` per request.
-/// Returns (bytes, messages).
+/// Returns (bytes, messages, fetch requests).
 pub async fn consume(
     ctx: &ProcCtx,
     leader: &str,
@@ -185,7 +187,7 @@ pub async fn consume(
     partition: i32,
     until_offset: i64,
     fetch_bytes: i32,
-) -> Result<(u64, u64), String> {
+) -> Result<(u64, u64, u64), String> {
     let conn = ctx
         .net()
         .connect::<KafkaPacket>(&ctx.host, &ctx.name, leader, 9092, Duration::from_secs(5))
@@ -217,5 +219,84 @@ pub async fn consume(
             other => return Err(format!("fetch failed: {other:?}")),
         }
     }
-    Ok((bytes, messages))
+    Ok((bytes, messages, corr as u64))
+}
+
+/// Every hardware number a bench uses comes from its profile: a world's NICs, disks and CPUs are
+/// built from it, and editing a profile file moves the results the way the model says.
+#[cfg(test)]
+mod profile_tests {
+    use super::zerocopy::{run_case, Case, Regime, Settings};
+    use crate::hw::{HardwareProfile, SendPath};
+    use crate::world::{Sim, WorldConfig};
+
+    const COMMODITY_2014: &str = include_str!("../hw/profiles/commodity-2014.toml");
+
+    /// commodity-2014 with one line of its file changed.
+    fn edited(from: &str, to: &str) -> HardwareProfile {
+        assert!(COMMODITY_2014.contains(from), "the profile file has `{from}`");
+        HardwareProfile::from_toml_str(&COMMODITY_2014.replace(from, to)).expect("edited profile parses")
+    }
+
+    #[test]
+    fn every_host_is_built_from_the_profile() {
+        let p = edited("cores = 6", "cores = 3");
+        let mut cfg = WorldConfig::seeded(1);
+        cfg.profile = p.clone();
+        Sim::new(cfg).run(|world| async move {
+            assert_eq!(world.net().params(), p.net);
+            for h in world.host_names() {
+                assert_eq!(world.cpu(&h).expect("host").params(), p.cpu);
+                assert_eq!(world.cpu(&h).expect("host").cores(), 3);
+                assert_eq!(world.disk(&h).expect("host").with_disk(|d, _| d.params().clone()), p.disk);
+            }
+        });
+    }
+
+    fn mb_per_sec(p: HardwareProfile, regime: Regime, path: SendPath, consumers: u32) -> f64 {
+        let s = Settings::quick(p);
+        run_case(&s, &Case { regime, path, tls: false, message_bytes: 1000, consumers }).expect("case runs").mb_per_sec()
+    }
+
+    #[test]
+    fn slower_memcpy_slows_read_write_but_not_sendfile_when_the_cpu_limits() {
+        let base = HardwareProfile::default();
+        let slow = edited("memcpy_bytes_per_sec = 5_000_000_000", "memcpy_bytes_per_sec = 1_000_000_000");
+        // 16 consumers saturate the network threads (see zerocopy's tests), so throughput is
+        // inversely proportional to CPU per byte.
+        let rw = (mb_per_sec(base.clone(), Regime::CpuBound, SendPath::ReadWrite, 16), mb_per_sec(slow.clone(), Regime::CpuBound, SendPath::ReadWrite, 16));
+        let sf = (mb_per_sec(base, Regime::CpuBound, SendPath::Sendfile, 16), mb_per_sec(slow, Regime::CpuBound, SendPath::Sendfile, 16));
+        assert!(rw.1 < rw.0 * 0.6, "read+write {rw:?}");
+        // Sendfile copies only response headers: it barely notices.
+        assert!((sf.1 / sf.0 - 1.0).abs() < 0.1, "sendfile {sf:?}");
+    }
+
+    #[test]
+    fn a_faster_nic_speeds_up_the_network_bound_case() {
+        let gbe = mb_per_sec(HardwareProfile::default(), Regime::NetworkBound, SendPath::Sendfile, 4);
+        let ten = mb_per_sec(edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"), Regime::NetworkBound, SendPath::Sendfile, 4);
+        assert!(gbe > 100.0 && gbe < 125.0, "{gbe}");
+        assert!(ten > 3.0 * gbe, "{gbe} -> {ten}");
+    }
+
+    #[test]
+    fn a_slower_disk_slows_the_disk_bound_case() {
+        let base = mb_per_sec(HardwareProfile::default(), Regime::DiskBound, SendPath::Sendfile, 2);
+        let slow = mb_per_sec(edited("seq_read_bytes_per_sec = 140_000_000", "seq_read_bytes_per_sec = 50_000_000"), Regime::DiskBound, SendPath::Sendfile, 2);
+        // Seeks between the consumers' files still cost the same, so less than proportionally.
+        assert!(slow < base * 0.8, "{base} -> {slow}");
+    }
+
+    #[test]
+    fn the_throughput_bench_follows_the_nic() {
+        use super::throughput::{experiments, run, ProducerSpec};
+        let spec = ProducerSpec { num_records: 2_000, record_size: 10_000, ..ProducerSpec::default() };
+        let e = experiments(&spec, &[]).into_iter().next().expect("first experiment");
+        assert_eq!(e.name, "1 producer, no replication");
+        let gbe = run(&HardwareProfile::default(), 1, &e).expect("runs").produce_mb();
+        let ten = run(&edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"), 1, &e).expect("runs").produce_mb();
+        // 10 KB records in batches of 50 fill a 1 GbE link; ten times the link moves far more.
+        assert!(gbe < 125.0, "{gbe}");
+        assert!(ten > 2.0 * gbe, "{gbe} -> {ten}");
+    }
 }

@@ -14,6 +14,7 @@
 //!   durable content moves with it, so renaming an un-fsynced file over an old one loses both on a
 //!   crash — which is why careful code fsyncs before it renames.
 //! - A crash (power loss) reverts every file to its durable content and empties the page cache.
+use super::content::Content;
 use super::cpu::transfer_time;
 use super::profile::{DiskParams, HardwareProfile};
 use madsim::time::{Instant, TimeHandle};
@@ -158,9 +159,11 @@ impl RangeSet {
 struct File {
     /// Inode number: the page cache and head position refer to it, so a rename keeps them.
     ino: u64,
-    current: Vec<u8>,
+    /// Shared pieces (see [`Content`]): a follower's log and the durable view share the bytes
+    /// they were given instead of holding copies.
+    current: Content,
     /// `None`: the file was never made durable and vanishes on a crash.
-    durable: Option<Vec<u8>>,
+    durable: Option<Content>,
     /// Bytes of `current` not yet on the device.
     dirty: RangeSet,
     /// Size or existence not yet on the device (creation, shrinking truncate, rewrite).
@@ -185,11 +188,11 @@ impl File {
         match &mut self.durable {
             // Only dirty ranges differ from the device, so copy just those (segments can be large).
             Some(d) => {
-                d.resize(self.current.len(), 0);
+                d.truncate(self.current.len());
                 for (&s, &e) in &self.dirty.ranges {
-                    let (s, e) = (s as usize, e as usize);
-                    d[s..e].copy_from_slice(&self.current[s..e]);
+                    d.copy_range_from(&self.current, s, e);
                 }
+                d.resize(self.current.len());
             }
             None => self.durable = Some(self.current.clone()),
         }
@@ -353,7 +356,7 @@ impl Disk {
     }
 
     fn file_len(&self, path: &str) -> u64 {
-        self.files.get(path).map_or(0, |f| f.current.len() as u64)
+        self.files.get(path).map_or(0, |f| f.current.len())
     }
 
     /// The file at `path`, created empty (and not durable) if missing.
@@ -365,7 +368,7 @@ impl Disk {
         }
         self.files.entry(path.to_string()).or_insert_with(|| File {
             ino,
-            current: Vec::new(),
+            current: Content::default(),
             durable: None,
             dirty: RangeSet::default(),
             meta_dirty: true,
@@ -396,12 +399,13 @@ impl Disk {
         };
         self.cache.remove_from(ino, 0);
         self.used = self.used - old + data.len() as u64;
+        let current = Content::from_slice(data);
         self.files.insert(
             path.to_string(),
             File {
                 ino,
-                current: data.to_vec(),
-                durable: Some(data.to_vec()),
+                durable: Some(current.clone()),
+                current,
                 dirty: RangeSet::default(),
                 meta_dirty: false,
                 dirty_since: None,
@@ -418,24 +422,36 @@ impl Disk {
     /// Write `data` at `offset` (like `pwrite`), creating the file if missing and filling any gap
     /// with zeros. Page cache only: costs a copy.
     pub fn write_at(&mut self, now: Duration, path: &str, offset: u64, data: &[u8]) -> Result<IoCost, DiskError> {
+        self.write_piece(now, path, offset, Piece::Copy(data))
+    }
+
+    /// [`Disk::append`] of a buffer the caller hands over: the file keeps it as it is (shared,
+    /// see [`Content`]) instead of a copy. Costs exactly what `append` costs.
+    pub fn append_shared(&mut self, now: Duration, path: &str, data: bytes::Bytes) -> Result<IoCost, DiskError> {
+        let old = self.file_len(path);
+        self.write_piece(now, path, old, Piece::Shared(data))
+    }
+
+    fn write_piece(&mut self, now: Duration, path: &str, offset: u64, data: Piece<'_>) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
         let old = self.file_len(path);
-        let end = offset.checked_add(data.len() as u64).ok_or(DiskError::NoSpace)?;
+        let n = data.len() as u64;
+        let end = offset.checked_add(n).ok_or(DiskError::NoSpace)?;
         let new_len = old.max(end);
         self.check_space(old, new_len)?;
-        let usize_len = usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
+        usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
         let f = self.open_create(now, path);
         let ino = f.ino;
-        if usize_len > f.current.len() {
-            f.current.resize(usize_len, 0);
+        match data {
+            Piece::Copy(d) => f.current.write_at(offset, d),
+            Piece::Shared(b) => f.current.write_shared(offset, b),
         }
-        f.current[offset as usize..end as usize].copy_from_slice(data);
         // A gap past the old end is zero-filled: dirty too.
         f.mark_dirty(now, offset.min(old), end);
         self.used = self.used - old + new_len;
         self.cache_written(ino, offset.min(old), end);
         self.counters.bytes_written += end - offset.min(old);
-        Ok(IoCost { device: Duration::ZERO, copy: self.copy_time(data.len() as u64) })
+        Ok(IoCost { device: Duration::ZERO, copy: self.copy_time(n) })
     }
 
     /// Replace a whole file's contents (created if missing). Page cache only: costs a copy.
@@ -446,7 +462,7 @@ impl Disk {
         self.check_space(old, new_len)?;
         let f = self.open_create(now, path);
         let ino = f.ino;
-        f.current = data.to_vec();
+        f.current = Content::from_slice(data);
         f.dirty.clear();
         f.meta_dirty = true;
         f.mark_dirty(now, 0, new_len);
@@ -503,7 +519,7 @@ impl Disk {
         self.advance(now);
         let ps = self.page_size();
         let f = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?;
-        let (ino, flen) = (f.ino, f.current.len() as u64);
+        let (ino, flen) = (f.ino, f.current.len());
         let end = offset.saturating_add(len).min(flen);
         if offset >= end {
             return Ok(CacheRead::default());
@@ -541,9 +557,14 @@ impl Disk {
     /// charged elsewhere (e.g. by [`super::send`] when a broker sends them to a socket).
     pub fn peek_range(&self, path: &str, offset: u64, len: u64) -> Option<Vec<u8>> {
         let f = self.files.get(path)?;
-        let flen = f.current.len() as u64;
-        let (s, e) = (offset.min(flen), offset.saturating_add(len).min(flen));
-        Some(f.current[s as usize..e as usize].to_vec())
+        Some(f.current.read(offset, offset.saturating_add(len)))
+    }
+
+    /// [`Disk::peek_range`] as a shared buffer: no copy when one stored piece holds the range
+    /// (what a leader hands a follower, who then stores the same bytes).
+    pub fn peek_range_shared(&self, path: &str, offset: u64, len: u64) -> Option<bytes::Bytes> {
+        let f = self.files.get(path)?;
+        Some(f.current.slice(offset, offset.saturating_add(len)))
     }
 
     /// `sync; echo 3 > /proc/sys/vm/drop_caches`: dirty data is written back (at no cost: a
@@ -564,11 +585,7 @@ impl Disk {
     pub fn read_at(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<(Vec<u8>, IoCost), DiskError> {
         let cost = self.read_cost(now, path, offset, len)?;
         let data = match self.files.get(path) {
-            Some(f) => {
-                let flen = f.current.len() as u64;
-                let (s, e) = (offset.min(flen), offset.saturating_add(len).min(flen));
-                f.current[s as usize..e as usize].to_vec()
-            }
+            Some(f) => f.current.read(offset, offset.saturating_add(len)),
             None => return Err(DiskError::NotFound(path.to_string())),
         };
         Ok((data, cost))
@@ -577,21 +594,21 @@ impl Disk {
     /// Read a whole file and its cost.
     pub fn read_all(&mut self, now: Duration, path: &str) -> Result<(Vec<u8>, IoCost), DiskError> {
         let len = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?.current.len();
-        self.read_at(now, path, 0, len as u64)
+        self.read_at(now, path, 0, len)
     }
 
     /// Truncate (or extend with zeros) a file to `len` bytes. Metadata only: no cost.
     pub fn truncate(&mut self, now: Duration, path: &str, len: u64) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
         let ps = self.page_size();
-        let old = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?.current.len() as u64;
+        let old = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?.current.len();
         self.check_space(old, len)?;
-        let new_len = usize::try_from(len).map_err(|_| DiskError::NoSpace)?;
+        usize::try_from(len).map_err(|_| DiskError::NoSpace)?;
         let Some(f) = self.files.get_mut(path) else {
             return Err(DiskError::NotFound(path.to_string()));
         };
         let ino = f.ino;
-        f.current.resize(new_len, 0);
+        f.current.resize(len);
         if len < old {
             f.dirty.clip(len);
             f.meta_dirty = true;
@@ -610,7 +627,7 @@ impl Disk {
     pub fn delete(&mut self, now: Duration, path: &str) -> Result<IoCost, DiskError> {
         self.advance(now);
         let f = self.files.remove(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?;
-        self.used -= f.current.len() as u64;
+        self.used -= f.current.len();
         self.cache.remove_from(f.ino, 0);
         Ok(IoCost::ZERO)
     }
@@ -626,7 +643,7 @@ impl Disk {
             return Ok(IoCost::ZERO);
         }
         if let Some(old) = self.files.remove(to) {
-            self.used -= old.current.len() as u64;
+            self.used -= old.current.len();
             self.cache.remove_from(old.ino, 0);
         }
         if let Some(f) = self.files.remove(from) {
@@ -647,7 +664,7 @@ impl Disk {
 
     /// Size of a file (page-cache view), if it exists.
     pub fn len(&self, path: &str) -> Option<u64> {
-        self.files.get(path).map(|f| f.current.len() as u64)
+        self.files.get(path).map(|f| f.current.len())
     }
 
     /// Whether no file exists.
@@ -657,7 +674,7 @@ impl Disk {
 
     /// Current (page-cache) content of a file; no cost.
     pub fn peek(&self, path: &str) -> Option<Vec<u8>> {
-        self.files.get(path).map(|f| f.current.clone())
+        self.files.get(path).map(|f| f.current.to_vec())
     }
 
     /// What is on the device for a file (what a crash now would leave), `None` if it would vanish;
@@ -666,9 +683,9 @@ impl Disk {
         let f = self.files.get(path)?;
         let expire = Duration::from_millis(self.params.dirty_expire_ms);
         if f.dirty_since.is_some_and(|s| s + expire <= self.clock) {
-            return Some(f.current.clone());
+            return Some(f.current.to_vec());
         }
-        f.durable.clone()
+        f.durable.as_ref().map(Content::to_vec)
     }
 
     /// Sum of the current sizes of all files, bytes.
@@ -710,7 +727,7 @@ impl Disk {
                 f.dirty_since = None;
             }
         }
-        self.used = self.files.values().map(|f| f.current.len() as u64).sum();
+        self.used = self.files.values().map(|f| f.current.len()).sum();
         self.cache.clear();
         self.head = None;
         self.counters.crashes += 1;
@@ -719,6 +736,21 @@ impl Disk {
     /// Counters.
     pub fn counters(&self) -> DiskCounters {
         self.counters.clone()
+    }
+}
+
+/// Data handed to a write: borrowed (the disk keeps a copy) or a shared buffer (kept as it is).
+enum Piece<'a> {
+    Copy(&'a [u8]),
+    Shared(bytes::Bytes),
+}
+
+impl Piece<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Copy(d) => d.len(),
+            Piece::Shared(b) => b.len(),
+        }
     }
 }
 
@@ -802,6 +834,10 @@ impl HostDisk {
     pub async fn append(&self, path: &str, data: &[u8]) -> Result<(), DiskError> {
         self.op(|d, now| Ok(((), d.append(now, path, data)?))).await
     }
+    /// Append a buffer the file keeps as it is (see [`Disk::append_shared`]).
+    pub async fn append_shared(&self, path: &str, data: bytes::Bytes) -> Result<(), DiskError> {
+        self.op(|d, now| Ok(((), d.append_shared(now, path, data)?))).await
+    }
     /// Write at an offset (like `pwrite`; created if missing); lands in the page cache.
     pub async fn write_at(&self, path: &str, offset: u64, data: &[u8]) -> Result<(), DiskError> {
         self.op(|d, now| Ok(((), d.write_at(now, path, offset, data)?))).await
@@ -849,6 +885,10 @@ impl HostDisk {
     /// A byte range as the page cache holds it; no cost (see [`Disk::peek_range`]).
     pub fn peek_range(&self, path: &str, offset: u64, len: u64) -> Option<Vec<u8>> {
         self.lock().disk.peek_range(path, offset, len)
+    }
+    /// A byte range as a shared buffer; no cost (see [`Disk::peek_range_shared`]).
+    pub fn peek_range_shared(&self, path: &str, offset: u64, len: u64) -> Option<bytes::Bytes> {
+        self.lock().disk.peek_range_shared(path, offset, len)
     }
     /// `sync; echo 3 > /proc/sys/vm/drop_caches` (see [`Disk::drop_caches`]).
     pub fn drop_caches(&self) {

@@ -4,6 +4,7 @@
 //! a CPU cost model ([`cpu`]). The parameters come from a named [`profile`] file, never from
 //! constants in protocol code, so a lesson can switch profiles and see the effect.
 
+mod content;
 pub mod cpu;
 pub mod disk;
 pub mod net;

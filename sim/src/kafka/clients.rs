@@ -181,9 +181,12 @@ impl KafkaProducer {
                 return;
             }
         }
-        let leaders = self.cluster.leaders.get(topic).cloned().unwrap_or_default();
-        let infos: Vec<super::partitioner::PartitionInfo> =
-            leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect();
+        let infos: Vec<super::partitioner::PartitionInfo> = self
+            .cluster
+            .leaders
+            .get(topic)
+            .map(|leaders| leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect())
+            .unwrap_or_default();
         // A keyed record goes where the world's key partitioner says (crate::hooks: murmur2 by
         // default); round robin for null keys stays with DefaultPartitioner's counter.
         let partition = match key.as_deref() {

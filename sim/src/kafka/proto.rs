@@ -258,7 +258,8 @@ pub enum Response {
     /// Produce: (topic, partition, error, base offset).
     Produce(Vec<(String, i32, KafkaError, i64)>),
     /// Fetch: (topic, partition, error, high watermark, message-set bytes).
-    Fetch(Vec<(String, i32, KafkaError, i64, Vec<u8>)>),
+    /// The bytes are shared with the leader's log when they can be (see `hw::content`).
+    Fetch(Vec<(String, i32, KafkaError, i64, bytes::Bytes)>),
     /// ListOffsets: (topic, partition, error, offset).
     ListOffsets(Vec<(String, i32, KafkaError, i64)>),
     /// OffsetsForLeaderEpoch: (topic, partition, error, end offset or −1 if undefined).

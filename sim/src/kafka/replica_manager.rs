@@ -673,13 +673,13 @@ impl ReplicaManager {
         Some(Response::Produce(results))
     }
 
-    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, Vec<u8>)>, usize, Vec<FileRange>) {
+    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, bytes::Bytes)>, usize, Vec<FileRange>) {
         let mut out = Vec::new();
         let mut total = 0;
         let mut files = Vec::new();
         for (t, p, offset, max_bytes) in partitions {
             let Some(part) = self.partition(t, *p) else {
-                out.push((t.clone(), *p, KafkaError::UnknownTopicOrPartition, -1, Vec::new()));
+                out.push((t.clone(), *p, KafkaError::UnknownTopicOrPartition, -1, bytes::Bytes::new()));
                 continue;
             };
             let (leader, hw) = {
@@ -687,19 +687,19 @@ impl ReplicaManager {
                 (i.leader, i.hw)
             };
             if leader != self.broker_id {
-                out.push((t.clone(), *p, KafkaError::NotLeaderForPartition, -1, Vec::new()));
+                out.push((t.clone(), *p, KafkaError::NotLeaderForPartition, -1, bytes::Bytes::new()));
                 continue;
             }
             // Consumers see only what every in-sync replica has; followers read to the LEO.
             let max_offset = (replica_id < 0).then_some(hw);
-            let read = part.log.lock().await.read(*offset, (*max_bytes).max(0) as u64, max_offset).await;
+            let read = part.log.lock().await.read_slice(*offset, (*max_bytes).max(0) as u64, max_offset).await;
             match read {
                 Ok(data) => {
                     total += data.bytes.len();
                     files.extend(data.file);
                     out.push((t.clone(), *p, KafkaError::None, hw, data.bytes));
                 }
-                Err(_) => out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, Vec::new())),
+                Err(_) => out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, bytes::Bytes::new())),
             }
         }
         (out, total, files)
@@ -708,7 +708,7 @@ impl ReplicaManager {
     /// Sends a fetch response's log slices to the socket the way this broker is configured to
     /// (`lab.fetch.send.path`, TLS, down-conversion) on one of its `num.network.threads` network
     /// threads; the hardware model charges the page cache, the copies and the system calls.
-    async fn send_fetch_response(&self, replica_id: i32, out: &[(String, i32, KafkaError, i64, Vec<u8>)], files: &[FileRange]) {
+    async fn send_fetch_response(&self, replica_id: i32, out: &[(String, i32, KafkaError, i64, bytes::Bytes)], files: &[FileRange]) {
         // Replica fetches travel on the inter-broker listener.
         let inter_broker_tls = replica_id >= 0 && self.cfg.security_inter_broker_protocol.ends_with("SSL");
         let spec = SendSpec {
@@ -926,7 +926,11 @@ impl ReplicaManager {
                 let fetched_at = wanted.iter().find(|w| w.0 == t && w.1 == p).map(|w| w.2);
                 match err {
                     KafkaError::None => {
-                        let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
+                        let (msgs, end) = decode_message_set(&bytes);
+                        // Intact messages are stored as fetched: the follower's file shares the
+                        // leader's bytes (simulator memory only; every cost is still charged).
+                        let intact = msgs.iter().all(|m| m.valid && m.magic == 0);
+                        let records: Vec<Record> = msgs.into_iter().map(|m| m.record).collect();
                         let mut log = part.log.lock().await;
                         if fetched_at != Some(log.log_end_offset()) {
                             continue;
@@ -934,7 +938,12 @@ impl ReplicaManager {
                         if !records.is_empty() {
                             let (first, last) = (records[0].offset, records[records.len() - 1].offset);
                             let crcs = value_crcs(&records);
-                            match log.append(records, false, now_ms(&self.ctx)).await {
+                            let appended = if intact {
+                                log.append_fetched(records, bytes.slice(..end), now_ms(&self.ctx)).await
+                            } else {
+                                log.append(records, false, now_ms(&self.ctx)).await
+                            };
+                            match appended {
                                 Ok(_) => {
                                     let epoch = lock(&part.info).leader_epoch;
                                     drop(log);

@@ -72,9 +72,34 @@ macro_rules! fields {
 pub use fields;
 
 /// The run's event log, shared by every process in the world.
+///
+/// By default every event is kept (checkers, plots and reports read them). A long benchmark run
+/// can switch to *streaming* ([`Tracer::stream_into_hash`]): each event is then serialised and fed
+/// to the SHA-256 as it happens and not kept, so memory does not grow with the run while the hash
+/// stays the one the kept trace would have.
 #[derive(Debug, Clone, Default)]
 pub struct Tracer {
-    events: Arc<Mutex<Vec<Event>>>,
+    events: Arc<Mutex<TraceLog>>,
+}
+
+#[derive(Debug, Default)]
+struct TraceLog {
+    /// Events kept (all of them unless streaming).
+    kept: Vec<Event>,
+    /// Events so far, kept or not: the next event's id.
+    count: u64,
+    /// Streaming: the hash of every event so far.
+    streamed: Option<Sha256>,
+    /// Streaming: the line being hashed (kept to reuse its allocation).
+    line: Vec<u8>,
+}
+
+fn push_line(hasher: &mut Sha256, line: &mut Vec<u8>, e: &Event) {
+    line.clear();
+    // Serialising our own plain structs cannot fail.
+    let _ = serde_json::to_writer(&mut *line, e);
+    line.push(b'\n');
+    hasher.update(&line[..]);
 }
 
 impl Tracer {
@@ -93,23 +118,38 @@ impl Tracer {
         cause: Option<EventId>,
         fields: Map<String, Value>,
     ) -> EventId {
-        let mut events = lock(&self.events);
-        let id = events.len() as EventId;
-        events.push(Event {
-            t_us,
-            host: host.to_string(),
-            proc: proc.to_string(),
-            kind: kind.to_string(),
-            id,
-            cause,
-            fields,
-        });
+        let mut log = lock(&self.events);
+        let id = log.count;
+        log.count += 1;
+        let e = Event { t_us, host: host.to_string(), proc: proc.to_string(), kind: kind.to_string(), id, cause, fields };
+        let TraceLog { kept, streamed, line, .. } = &mut *log;
+        match streamed {
+            Some(h) => push_line(h, line, &e),
+            None => kept.push(e),
+        }
         id
     }
 
-    /// Number of events so far.
+    /// Stops keeping events: those kept so far and every later one go into the hash only
+    /// ([`Tracer::hash`] is unchanged by this; [`Tracer::events`] and [`Tracer::to_jsonl`] return
+    /// nothing from then on). For benchmarks whose trace would not fit in memory.
+    pub fn stream_into_hash(&self) {
+        let mut log = lock(&self.events);
+        if log.streamed.is_some() {
+            return;
+        }
+        let mut h = Sha256::new();
+        let mut line = Vec::new();
+        for e in std::mem::take(&mut log.kept) {
+            push_line(&mut h, &mut line, &e);
+        }
+        log.line = line;
+        log.streamed = Some(h);
+    }
+
+    /// Number of events so far (kept or streamed).
     pub fn len(&self) -> usize {
-        lock(&self.events).len()
+        lock(&self.events).count as usize
     }
 
     /// True if nothing was recorded.
@@ -119,19 +159,19 @@ impl Tracer {
 
     /// A copy of every event, in order.
     pub fn events(&self) -> Vec<Event> {
-        lock(&self.events).clone()
+        lock(&self.events).kept.clone()
     }
 
     /// Events of one kind (exact match), in order.
     pub fn of_kind(&self, kind: &str) -> Vec<Event> {
-        lock(&self.events).iter().filter(|e| e.kind == kind).cloned().collect()
+        lock(&self.events).kept.iter().filter(|e| e.kind == kind).cloned().collect()
     }
 
     /// The trace as JSONL: one event per line, stable field order.
     pub fn to_jsonl(&self) -> String {
-        let events = lock(&self.events);
-        let mut out = String::with_capacity(events.len() * 128);
-        for e in events.iter() {
+        let log = lock(&self.events);
+        let mut out = String::with_capacity(log.kept.len() * 128);
+        for e in log.kept.iter() {
             // Serialising our own plain structs cannot fail.
             let line = serde_json::to_string(e).unwrap_or_default();
             out.push_str(&line);
@@ -142,7 +182,11 @@ impl Tracer {
 
     /// SHA-256 of the JSONL bytes, as lowercase hex: equal hashes mean identical runs.
     pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.to_jsonl().as_bytes());
+        let streamed = lock(&self.events).streamed.clone();
+        let digest = match streamed {
+            Some(h) => h.finalize(),
+            None => Sha256::digest(self.to_jsonl().as_bytes()),
+        };
         let mut hex = String::with_capacity(64);
         for b in digest {
             let _ = write!(hex, "{b:02x}");
@@ -169,6 +213,27 @@ mod tests {
             t.to_jsonl(),
             "{\"t_us\":5,\"host\":\"master\",\"proc\":\"QuorumPeer\",\"kind\":\"zab.commit\",\"id\":0,\"cause\":0,\"a\":\"x\",\"zxid\":7}\n"
         );
+    }
+
+    #[test]
+    fn streaming_gives_the_kept_trace_hash_without_keeping_events() {
+        let kept = Tracer::new();
+        let streamed = Tracer::new();
+        for (i, t) in [&kept, &streamed].into_iter().enumerate() {
+            t.emit(1, "master", "Kafka", "kafka.append", None, fields! { "first" => 0, "crcs" => vec![1u32, 2] });
+            if i == 1 {
+                t.stream_into_hash();
+            }
+            let id = t.emit(2, "slave1", "Kafka", "kafka.replicate", Some(0), fields! { "first" => 0 });
+            assert_eq!(id, 1);
+        }
+        assert_eq!(kept.hash(), streamed.hash());
+        assert_eq!((kept.len(), streamed.len()), (2, 2));
+        assert_eq!(streamed.events(), Vec::new());
+        // The streamed hash moves on with further events, as the kept one does.
+        let before = streamed.hash();
+        streamed.emit(3, "slave2", "Kafka", "kafka.hw", None, fields! {});
+        assert_ne!(before, streamed.hash());
     }
 
     #[test]

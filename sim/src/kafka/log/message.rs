@@ -237,10 +237,71 @@ pub fn decode_message_set(bytes: &[u8]) -> (Vec<DecodedMessage>, usize) {
     (out, pos)
 }
 
+/// Whether `msg` (exactly one entry's `message_size` bytes) is a structurally whole message:
+/// the same test [`decode_message`] makes, without copying the key and value or checking the CRC.
+fn message_is_whole(msg: &[u8]) -> bool {
+    let at = match msg.get(4) {
+        Some(0) => 6,
+        Some(1) if msg.len() >= 14 => 14,
+        _ => return false,
+    };
+    if msg.len() < 6 {
+        return false;
+    }
+    let field = |at: usize| -> Option<usize> {
+        let len = be_i32(msg, at)?;
+        let at = at + 4;
+        if len < 0 {
+            return Some(at);
+        }
+        let end = at.checked_add(len as usize)?;
+        (end <= msg.len()).then_some(end)
+    };
+    field(at).and_then(field) == Some(msg.len())
+}
+
+/// The entries [`decode_message_set`] would return, as (offset, position, entry size) only: for
+/// callers that delimit a slice of a log (a fetch) without looking inside the messages.
+pub fn scan_message_set(bytes: &[u8]) -> Vec<(i64, usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while let Some((offset, size)) = entry_header(bytes, pos) {
+        if size < MESSAGE_OVERHEAD_V0 as i32 {
+            break;
+        }
+        let start = pos + LOG_OVERHEAD;
+        let Some(msg) = start.checked_add(size as usize).and_then(|end| bytes.get(start..end)) else {
+            break;
+        };
+        if !message_is_whole(msg) {
+            break;
+        }
+        out.push((offset, pos, LOG_OVERHEAD + size as usize));
+        pos = start + size as usize;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The header scan delimits exactly what the full decoder decodes, on any bytes.
+        #[test]
+        fn scan_agrees_with_decode(records in proptest::collection::vec((proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)), proptest::collection::vec(any::<u8>(), 0..40)), 0..8),
+                                   cut in 0usize..400, flip in proptest::option::of((0usize..400, any::<u8>()))) {
+            let rs: Vec<Record> = records.into_iter().enumerate().map(|(i, (k, v))| Record { offset: i as i64, timestamp: None, key: k, value: Some(v) }).collect();
+            let mut bytes = encode_message_set(&rs, 0);
+            if let Some((at, b)) = flip {
+                if at < bytes.len() { bytes[at] = b; }
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            let decoded: Vec<(i64, usize, usize)> = decode_message_set(&bytes).0.iter().map(|d| (d.record.offset, d.position, d.entry_size())).collect();
+            prop_assert_eq!(scan_message_set(&bytes), decoded);
+        }
+    }
 
     #[test]
     fn hello_encodes_to_the_bytes_kafka_writes() {

@@ -124,8 +124,9 @@ pub struct LogAppendInfo {
 pub struct FetchDataInfo {
     /// The decoded messages.
     pub records: Vec<Record>,
-    /// The raw message set, as it goes on the wire in a fetch response.
-    pub bytes: Vec<u8>,
+    /// The raw message set, as it goes on the wire in a fetch response (a shared slice of the
+    /// segment's bytes when one stored piece holds it).
+    pub bytes: bytes::Bytes,
     /// Offset of the first record returned; the requested offset when none is.
     pub first_offset: i64,
     /// The first message alone is larger than `max_bytes` (0.9 would have returned a partial
@@ -266,9 +267,26 @@ impl Log {
     /// `segment_bytes` (Kafka's `maybeRoll`), and fsyncs when `flush_interval_messages` is reached.
     pub async fn append(
         &mut self,
+        records: Vec<Record>,
+        assign_offsets: bool,
+        now_ms: i64,
+    ) -> Result<LogAppendInfo, LogError> {
+        self.append_encoded(records, assign_offsets, now_ms, None).await
+    }
+
+    /// [`Log::append`] for a follower that already holds the records' message set as fetched
+    /// (offsets assigned by the leader): the segment keeps that buffer instead of encoding the
+    /// records again. The result is the same file content.
+    pub async fn append_fetched(&mut self, records: Vec<Record>, fetched: bytes::Bytes, now_ms: i64) -> Result<LogAppendInfo, LogError> {
+        self.append_encoded(records, false, now_ms, Some(fetched)).await
+    }
+
+    async fn append_encoded(
+        &mut self,
         mut records: Vec<Record>,
         assign_offsets: bool,
         now_ms: i64,
+        encoded: Option<bytes::Bytes>,
     ) -> Result<LogAppendInfo, LogError> {
         self.clock_ms = self.clock_ms.max(now_ms);
         let leo = self.log_end_offset();
@@ -301,7 +319,8 @@ impl Log {
         let Some(active) = self.segments.values_mut().next_back() else {
             return Err(LogError::InvalidOffset(leo)); // unreachable: a log always has a segment
         };
-        let bytes_appended = active.append(&disk, &records, magic, now_ms).await?;
+        let encoded = if assign_offsets { None } else { encoded };
+        let bytes_appended = active.append(&disk, &records, magic, now_ms, encoded).await?;
         self.unflushed_messages += records.len() as u64;
         if self
             .config
@@ -373,6 +392,27 @@ impl Log {
         max_bytes: u64,
         max_offset: Option<i64>,
     ) -> Result<FetchDataInfo, LogError> {
+        self.read_with(offset, max_bytes, max_offset, true).await
+    }
+
+    /// [`Log::read`] for a fetch response: the same bytes and file slice, `records` left empty
+    /// (the broker sends the slice without looking inside; the reader decodes it).
+    pub async fn read_slice(
+        &self,
+        offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+    ) -> Result<FetchDataInfo, LogError> {
+        self.read_with(offset, max_bytes, max_offset, false).await
+    }
+
+    async fn read_with(
+        &self,
+        offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+        decode: bool,
+    ) -> Result<FetchDataInfo, LogError> {
         let (start, end) = (self.log_start_offset(), self.log_end_offset());
         let empty = FetchDataInfo {
             first_offset: offset,
@@ -394,9 +434,16 @@ impl Log {
             .next_back()
             .map_or(start, |(&b, _)| b);
         for seg in self.segments.range(floor..).map(|(_, s)| s) {
-            if let Some(r) = seg.read(&self.disk, offset, max_bytes, max_offset).await? {
+            let read = if decode {
+                seg.read(&self.disk, offset, max_bytes, max_offset).await?
+            } else {
+                seg.read_slice(&self.disk, offset, max_bytes, max_offset).await?
+            };
+            if let Some(r) = read {
+                // The first entry's offset, without decoding (`Log::read_slice`).
+                let first = if r.bytes.is_empty() { None } else { message::entry_header(&r.bytes, 0).map(|h| h.0) };
                 let records: Vec<Record> = r.messages.into_iter().map(|m| m.record).collect();
-                let first_offset = records.first().map_or(offset, |r| r.offset);
+                let first_offset = first.unwrap_or(offset);
                 return Ok(FetchDataInfo {
                     records,
                     bytes: r.bytes,

@@ -4,7 +4,8 @@
 //! (`00000000000000000000.log`), so a directory listing sorts them by offset.
 use super::index::OffsetIndex;
 use super::message::{
-    decode_message_set, encode_message_set, entry_header, DecodedMessage, Record, LOG_OVERHEAD,
+    decode_message_set, encode_message_set, entry_header, scan_message_set, DecodedMessage, Record,
+    LOG_OVERHEAD,
 };
 use crate::hw::send::FileRange;
 use crate::hw::{DiskError, HostDisk};
@@ -40,8 +41,8 @@ pub fn index_filename(dir: &str, base_offset: i64) -> String {
 /// Messages read from a segment: the raw bytes and what they decode to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SegmentRead {
-    /// Whole entries, as stored.
-    pub bytes: Vec<u8>,
+    /// Whole entries, as stored (a shared slice of the file's bytes when one piece holds them).
+    pub bytes: bytes::Bytes,
     /// The decoded entries (positions relative to `bytes`).
     pub messages: Vec<DecodedMessage>,
     /// The first message alone was larger than the `max_bytes` asked for (returned anyway).
@@ -216,19 +217,25 @@ impl LogSegment {
         records: &[Record],
         magic: u8,
         now_ms: i64,
+        encoded: Option<bytes::Bytes>,
     ) -> Result<u64, DiskError> {
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Ok(0);
         };
-        let bytes = encode_message_set(records, magic);
+        // A follower hands over the message set it fetched, which is exactly what encoding its
+        // records gives: the file keeps that buffer (shared with the leader's) instead of a copy.
+        let bytes = match encoded {
+            Some(b) if b.len() == records.iter().map(|r| r.size_in_log(magic)).sum::<usize>() => b,
+            _ => bytes::Bytes::from(encode_message_set(records, magic)),
+        };
         if self.bytes_since_last_index_entry > u64::from(self.index_interval_bytes) {
             if let Ok(pos) = u32::try_from(self.size) {
                 self.index.append(disk, first.offset, pos).await?;
             }
             self.bytes_since_last_index_entry = 0;
         }
-        disk.append(&self.log_path, &bytes).await?;
         let n = bytes.len() as u64;
+        disk.append_shared(&self.log_path, bytes).await?;
         self.size += n;
         self.bytes_since_last_index_entry += n;
         self.next_offset = last.offset + 1;
@@ -276,6 +283,29 @@ impl LogSegment {
         max_bytes: u64,
         max_offset: Option<i64>,
     ) -> Result<Option<SegmentRead>, DiskError> {
+        self.read_with(disk, start_offset, max_bytes, max_offset, true).await
+    }
+
+    /// [`LogSegment::read`] that only delimits the slice (`messages` left empty): what a fetch
+    /// needs, without decoding every message it sends.
+    pub async fn read_slice(
+        &self,
+        disk: &HostDisk,
+        start_offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+    ) -> Result<Option<SegmentRead>, DiskError> {
+        self.read_with(disk, start_offset, max_bytes, max_offset, false).await
+    }
+
+    async fn read_with(
+        &self,
+        disk: &HostDisk,
+        start_offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+        decode: bool,
+    ) -> Result<Option<SegmentRead>, DiskError> {
         let Some((first, pos)) = self.translate_offset(disk, start_offset).await? else {
             return Ok(None);
         };
@@ -287,13 +317,22 @@ impl LogSegment {
         // here. The simulator looks at them (at no cost) to decode and trim them; whoever sends
         // the slice pays for reading it (`hw::send`).
         let peek = |len: u64| {
-            disk.peek_range(&self.log_path, pos, len)
+            disk.peek_range_shared(&self.log_path, pos, len)
                 .ok_or_else(|| DiskError::NotFound(self.log_path.clone()))
         };
+        // (offset, position, entry size) of each whole entry, and the decoded messages if asked.
+        let delimit = |data: &[u8]| -> (Vec<(i64, usize, usize)>, Vec<DecodedMessage>) {
+            if decode {
+                let msgs = decode_message_set(data).0;
+                (msgs.iter().map(|d| (d.record.offset, d.position, d.entry_size())).collect(), msgs)
+            } else {
+                (scan_message_set(data), Vec::new())
+            }
+        };
         let mut data = peek(max_bytes.min(avail))?;
-        let (mut msgs, _) = decode_message_set(&data);
+        let (mut entries, mut msgs) = delimit(&data);
         let mut exceeds = false;
-        if msgs.is_empty() {
+        if entries.is_empty() {
             // The first message does not fit in max_bytes: read it whole (see `Log::read`).
             let hdr = match entry_header(&data, 0) {
                 Some(h) => Some(h),
@@ -306,13 +345,14 @@ impl LogSegment {
                 .saturating_add(u64::try_from(size).unwrap_or(0))
                 .min(avail);
             data = peek(want)?;
-            msgs = decode_message_set(&data).0;
-            exceeds = !msgs.is_empty();
+            (entries, msgs) = delimit(&data);
+            exceeds = !entries.is_empty();
         }
         if let Some(m) = max_offset {
+            entries.retain(|e| e.0 < m);
             msgs.retain(|d| d.record.offset < m);
         }
-        let end = msgs.last().map_or(0, |d| d.position + d.entry_size());
+        let end = entries.last().map_or(0, |e| e.1 + e.2);
         data.truncate(end);
         let file = (end > 0).then(|| FileRange { path: self.log_path.clone(), offset: pos, len: end as u64 });
         Ok(Some(SegmentRead {
