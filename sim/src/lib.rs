@@ -12,6 +12,8 @@
 //! - [`shell`]: the operator's shell language (`ssh`, `zkServer.sh`, `zkCli.sh`, `lab …`).
 //! - [`check`]: invariant checkers over the trace.
 //! - [`report`]: human summaries of a run, read from the trace.
+//! - [`lesson`]: guided lessons (`lessons/*.toml`): narrated shell steps, scenarios and "predict,
+//!   then observe" questions answered from the trace.
 //! - [`scenario`]: scenario files (cluster, workloads, timed steps, faults, expected checks), run
 //!   in one simulation into a report.
 #![warn(missing_docs)]
@@ -20,6 +22,7 @@ pub mod bench;
 pub mod check;
 pub mod hw;
 pub mod kafka;
+pub mod lesson;
 pub mod report;
 pub mod scenario;
 pub mod shell;
