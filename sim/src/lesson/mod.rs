@@ -478,6 +478,7 @@ pub struct RunOptions {
 
 /// The fixed words of a lesson run, per language.
 struct Words {
+    colon: &'static str,
     lesson: &'static str,
     seed: &'static str,
     step: &'static str,
@@ -495,6 +496,7 @@ struct Words {
 fn words(lang: Lang) -> Words {
     match lang {
         Lang::En => Words {
+            colon: ": ",
             lesson: "Lesson",
             seed: "seed",
             step: "Step",
@@ -509,7 +511,8 @@ fn words(lang: Lang) -> Words {
             next: "What next",
         },
         Lang::Zh => Words {
-            lesson: "第",
+            colon: "：",
+            lesson: "课程",
             seed: "种子",
             step: "步骤",
             question: "先预测，再观察",
@@ -603,7 +606,7 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
         sh.boot_cluster(lesson.start == Start::Zookeeper).await;
         let heading = match lang {
             Lang::En => format!("{} {}: {}  ({} {seed})\n", w.lesson, lesson.id, lesson.title.get(lang), w.seed),
-            Lang::Zh => format!("课程 {}：{}（{} {seed}）\n", lesson.id, lesson.title.get(lang), w.seed),
+            Lang::Zh => format!("{} {}：{}（{} {seed}）\n", w.lesson, lesson.id, lesson.title.get(lang), w.seed),
         };
         learner.write(&heading);
         learner.write(&format!("{}\n\n{}\n", "=".repeat(60), lesson.intro.get(lang).trim_end()));
@@ -619,7 +622,7 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                     Lang::En => &q.en,
                     Lang::Zh => &q.zh,
                 };
-                learner.write(&format!("\n? {}: {}\n", w.question, text.trim_end()));
+                learner.write(&format!("\n? {}{}{}\n", w.question, w.colon, text.trim_end()));
                 if interactive {
                     learner.write(w.prediction);
                     prediction = learner.predict();
@@ -658,7 +661,7 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                     report = Some(r);
                 }
                 Action::Bench(b) => {
-                    learner.write(&format!("\n{}:\n", w.bench));
+                    learner.write(&format!("\n{}{}\n", w.bench, w.colon.trim_end()));
                     let (rows, figures) = run_bench(b, seed)?;
                     learner.write(&rows);
                     bench = Some(figures);
@@ -682,7 +685,7 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                     Some(p) if !p.trim().is_empty() => format!(" — {} {:?}.", w.differs, p.trim()),
                     _ => String::new(),
                 };
-                learner.write(&format!("= {}: {}{verdict}\n", w.observed, answer.shown));
+                learner.write(&format!("= {}{}{}{verdict}\n", w.observed, w.colon, answer.shown));
             }
             if let Some(after) = &step.after {
                 learner.write(&format!("\n{}\n", after.get(lang).trim_end()));
