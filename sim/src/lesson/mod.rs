@@ -485,6 +485,7 @@ struct Words {
     question: &'static str,
     prediction: &'static str,
     observed: &'static str,
+    measured: &'static str,
     matched: &'static str,
     differs: &'static str,
     enter: &'static str,
@@ -503,6 +504,7 @@ fn words(lang: Lang) -> Words {
             question: "Predict, then observe",
             prediction: "Your prediction: ",
             observed: "Observed (from the trace)",
+            measured: "Measured (from the simulated counters)",
             matched: "your prediction matched.",
             differs: "you predicted",
             enter: "[Enter to continue]",
@@ -518,6 +520,7 @@ fn words(lang: Lang) -> Words {
             question: "先预测，再观察",
             prediction: "你的预测：",
             observed: "观察结果（来自 trace）",
+            measured: "测量结果（来自模拟计数器）",
             matched: "你的预测正确。",
             differs: "你的预测是",
             enter: "[按回车继续]",
@@ -549,10 +552,42 @@ pub fn parse_jsonl(jsonl: &str) -> Result<Vec<Event>, String> {
     Ok(out)
 }
 
-/// Runs `f` on a thread of its own: a scenario or a bench builds its own simulation, which cannot
-/// nest inside the lesson's (one madsim runtime per thread).
-fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, LessonError> {
-    std::thread::spawn(f).join().map_err(|_| LessonError::Invalid("a scenario or bench run panicked".into()))
+/// What a scenario or bench step computed.
+enum Precomputed {
+    Scenario { report: Report, events: Vec<Event> },
+    Bench { rows: String, figures: BenchFigures },
+}
+
+type Pending = std::thread::JoinHandle<Result<Precomputed, LessonError>>;
+
+/// Starts a scenario or bench step on a thread of its own, before the lesson's simulation begins:
+/// it builds its own simulation, which cannot nest inside the lesson's (madsim refuses threads
+/// spawned inside a simulation, and runtimes do not nest). It depends only on the step and the
+/// seed, so computing it early changes nothing but the waiting.
+fn precompute(action: &Action, seed: u64) -> Option<Pending> {
+    match action {
+        Action::Scenario { scenario, seed: sseed, .. } => {
+            let sc = (**scenario).clone();
+            let sseed = sseed.unwrap_or(seed);
+            Some(std::thread::spawn(move || {
+                let (report, jsonl) = crate::scenario::run_traced(&sc, sseed);
+                let events = parse_jsonl(&jsonl).map_err(LessonError::Invalid)?;
+                Ok(Precomputed::Scenario { report, events })
+            }))
+        }
+        Action::Bench(b) => {
+            let b = b.clone();
+            Some(std::thread::spawn(move || run_bench(&b, seed).map(|(rows, figures)| Precomputed::Bench { rows, figures })))
+        }
+        Action::None | Action::Shell { .. } => None,
+    }
+}
+
+fn wait(pending: Option<Pending>) -> Result<Precomputed, LessonError> {
+    pending
+        .ok_or_else(|| LessonError::Invalid("a scenario or bench step was not started".into()))?
+        .join()
+        .map_err(|_| LessonError::Invalid("a scenario or bench run panicked".into()))?
 }
 
 fn run_bench(b: &BenchStep, seed: u64) -> Result<(String, BenchFigures), LessonError> {
@@ -568,8 +603,7 @@ fn run_bench(b: &BenchStep, seed: u64) -> Result<(String, BenchFigures), LessonE
     let mut res = Vec::new();
     for path in [SendPath::Sendfile, SendPath::ReadWrite] {
         let case = Case { regime, path, tls: false, message_bytes: b.message_bytes, consumers: b.consumers };
-        let s2 = s.clone();
-        let r = on_own_thread(move || zerocopy::run_case(&s2, &case))?.map_err(|e| LessonError::Invalid(format!("bench: {e}")))?;
+        let r = zerocopy::run_case(&s, &case).map_err(|e| LessonError::Invalid(format!("bench: {e}")))?;
         rows.push_str(&format!(
             "{:<13} {:>4} {:>6}  {:<9} {:>8.1} {:>10.0} {:>9} {:>8} {:>5.0}%\n",
             regime.name(),
@@ -600,6 +634,7 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
     let seed = opts.seed.unwrap_or(lesson.seed);
     let lang = opts.lang;
     let w = words(lang);
+    let mut pending: Vec<Option<Pending>> = lesson.steps.iter().map(|s| precompute(&s.action, seed)).collect();
     Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.think_time = lesson.think;
@@ -651,20 +686,21 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                         sh.take_effects();
                     }
                 }
-                Action::Scenario { file, scenario, seed: sseed } => {
-                    let sseed = sseed.unwrap_or(seed);
-                    learner.write(&format!("\n{} {file} --seed {sseed}\n", w.scenario));
-                    let sc = (**scenario).clone();
-                    let (r, jsonl) = on_own_thread(move || crate::scenario::run_traced(&sc, sseed))?;
-                    learner.write(&r.human(file));
-                    scenario_events = Some(parse_jsonl(&jsonl).map_err(LessonError::Invalid)?);
-                    report = Some(r);
+                Action::Scenario { file, seed: sseed, .. } => {
+                    learner.write(&format!("\n{} {file} --seed {}\n", w.scenario, sseed.unwrap_or(seed)));
+                    // Blocking here stops the lesson's simulation, not its virtual time.
+                    if let Precomputed::Scenario { report: r, events } = wait(pending[i].take())? {
+                        learner.write(&r.human(file));
+                        scenario_events = Some(events);
+                        report = Some(r);
+                    }
                 }
-                Action::Bench(b) => {
+                Action::Bench(_) => {
                     learner.write(&format!("\n{}{}\n", w.bench, w.colon.trim_end()));
-                    let (rows, figures) = run_bench(b, seed)?;
-                    learner.write(&rows);
-                    bench = Some(figures);
+                    if let Precomputed::Bench { rows, figures } = wait(pending[i].take())? {
+                        learner.write(&rows);
+                        bench = Some(figures);
+                    }
                 }
             }
             if let Some(q) = &step.question {
@@ -685,7 +721,8 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                     Some(p) if !p.trim().is_empty() => format!(" — {} {:?}.", w.differs, p.trim()),
                     _ => String::new(),
                 };
-                learner.write(&format!("= {}{}{}{verdict}\n", w.observed, w.colon, answer.shown));
+                let label = if q.query.needs() == Needs::Bench { w.measured } else { w.observed };
+                learner.write(&format!("= {label}{}{}{verdict}\n", w.colon, answer.shown));
             }
             if let Some(after) = &step.after {
                 learner.write(&format!("\n{}\n", after.get(lang).trim_end()));

@@ -85,6 +85,9 @@ pub enum Query {
         /// Field values the event must have.
         #[serde(default, rename = "where")]
         filter: BTreeMap<String, Value>,
+        /// A JSON pointer into the field's value (`/0/2`: the first item's third element).
+        #[serde(default)]
+        pointer: Option<String>,
     },
     /// Seconds from the last event matching `from` to the first event after it matching `to`
     /// (shown rounded to whole seconds; a prediction within one second counts).
@@ -323,13 +326,16 @@ impl Query {
                 let set: BTreeSet<String> = matching(step, event, filter).filter_map(|e| e.fields.get(field).map(show_value)).collect();
                 Ok(Answer::new(set.len().to_string(), []))
             }
-            Query::Last { event, field, filter } => {
+            Query::Last { event, field, filter, pointer } => {
                 let e = matching(events, event, filter).last().ok_or_else(|| none(&format!("{event} event")))?;
-                let v = match field.as_str() {
+                let mut v = match field.as_str() {
                     "host" => Value::String(e.host.clone()),
                     "proc" => Value::String(e.proc.clone()),
                     f => e.fields.get(f).cloned().ok_or_else(|| QueryError(format!("{event} has no field {f:?}")))?,
                 };
+                if let Some(p) = pointer {
+                    v = v.pointer(p).cloned().ok_or_else(|| QueryError(format!("{event}.{field} has nothing at {p:?}: {v}")))?;
+                }
                 Ok(Answer::new(show_value(&v), []))
             }
             Query::Elapsed { from, from_where, to, to_where } => {
@@ -488,8 +494,15 @@ mod tests {
         assert_eq!(count(&[("host", Value::from("master")), ("partition", Value::from(1))], Some("offset")), "3");
         let d = eval(Query::Distinct { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new() });
         assert_eq!(d.shown, "2");
-        let last = eval(Query::Last { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new() });
+        let last = eval(Query::Last { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new(), pointer: None });
         assert_eq!(last.shown, "B");
+        let values = |pointer: &str| {
+            Query::Last { event: "kafka.client.acked".into(), field: "values".into(), filter: BTreeMap::new(), pointer: Some(pointer.into()) }
+                .eval(&Observed::trace(&kafka_trace()))
+                .map(|a| a.shown)
+        };
+        assert_eq!(values("/1"), Ok("b".into()));
+        assert!(values("/7").is_err());
     }
 
     #[test]
