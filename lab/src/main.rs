@@ -9,6 +9,7 @@
 //! - `lab bench zerocopy|host-zerocopy|throughput|sim-speed`: performance experiments (simulated, or
 //!   real on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
 //! - `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
+//! - `lab lesson list | run ID [--lang en|zh] [--seed N]`: the guided lessons of `lessons/`.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
@@ -26,6 +27,7 @@ mod bench_host;
 mod bench_sim_speed;
 mod bench_throughput;
 mod grade;
+mod lesson;
 mod quickstart;
 mod report;
 mod run;
@@ -174,6 +176,11 @@ enum Cmd {
         #[command(subcommand)]
         bench: BenchCmd,
     },
+    /// Guided lessons: narrated steps on the simulated cluster, with questions answered from the trace.
+    Lesson {
+        #[command(subcommand)]
+        cmd: LessonCmd,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -216,6 +223,27 @@ enum TraceCmd {
         /// Output file.
         #[arg(short = 'o', long = "output")]
         out: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LessonCmd {
+    /// Lists the lessons, in order.
+    List {
+        /// Language of the titles.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
+    },
+    /// Runs one lesson (pauses and predictions only when stdin is a terminal).
+    Run {
+        /// Lesson id, as `lab lesson list` shows it.
+        id: String,
+        /// Language of the narration.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
+        /// Seed instead of the lesson's own.
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -330,6 +358,8 @@ fn run(cli: Cli) -> Result<i32> {
             BenchCmd::Render { scenario, seed, rounds } => plot::bench_render(&scenario, seed, rounds),
             BenchCmd::SimSpeed(args) => bench_sim_speed::run_cli(&args),
         },
+        Cmd::Lesson { cmd: LessonCmd::List { lang } } => lesson::list(&lang),
+        Cmd::Lesson { cmd: LessonCmd::Run { id, lang, seed } } => lesson::run(&id, &lang, seed),
         Cmd::TraceHash { script, seed } => {
             let text = if script == "-" {
                 std::io::read_to_string(std::io::stdin())?

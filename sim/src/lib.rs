@@ -13,6 +13,8 @@
 //! - [`check`]: invariant checkers over the trace.
 //! - [`hooks`]: the plug-in points the graded exercises replace (built-in by default).
 //! - [`report`]: human summaries of a run, read from the trace.
+//! - [`lesson`]: guided lessons (`lessons/*.toml`): narrated shell steps, scenarios and "predict,
+//!   then observe" questions answered from the trace.
 //! - [`scenario`]: scenario files (cluster, workloads, timed steps, faults, expected checks), run
 //!   in one simulation into a report.
 #![warn(missing_docs)]
@@ -22,6 +24,7 @@ pub mod check;
 pub mod hooks;
 pub mod hw;
 pub mod kafka;
+pub mod lesson;
 pub mod report;
 pub mod scenario;
 pub mod shell;
