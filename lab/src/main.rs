@@ -26,6 +26,7 @@ mod bench_throughput;
 mod quickstart;
 mod report;
 mod run;
+mod stream;
 mod sweep;
 
 #[derive(Parser)]
@@ -141,6 +142,11 @@ enum Cmd {
         #[command(subcommand)]
         bench: BenchCmd,
     },
+    /// Spark Streaming on the simulated Kafka: `lab stream wordcount`.
+    Stream {
+        #[command(subcommand)]
+        cmd: StreamCmd,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -169,6 +175,12 @@ impl SourceArgs {
     fn source(self) -> plot::Source {
         plot::Source { scenario: self.scenario, seed: self.seed, trace: self.trace }
     }
+}
+
+#[derive(Subcommand)]
+enum StreamCmd {
+    /// The classic word count over a topic fed by a producer, printed batch by batch.
+    Wordcount(stream::WordcountArgs),
 }
 
 #[derive(Subcommand)]
@@ -261,6 +273,7 @@ fn run(cli: Cli) -> Result<i32> {
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
+        Cmd::Stream { cmd: StreamCmd::Wordcount(args) } => stream::wordcount(&args),
         Cmd::Bench { bench } => match bench {
             BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg } => {
                 bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg })
