@@ -96,8 +96,9 @@ enum Cmd {
     /// Draws a picture of a run from its trace (SVG).
     Plot {
         /// What to draw: partition-log (one partition's log on every replica, with losses) or
-        /// spacetime (processes as lanes, messages as arrows, faults, leader bands).
-        #[arg(value_parser = ["partition-log", "spacetime"])]
+        /// spacetime (processes as lanes, messages as arrows, faults, leader bands) or
+        /// stream-batches (a Spark Streaming run's offset ranges per batch and partition).
+        #[arg(value_parser = ["partition-log", "spacetime", "stream-batches"])]
         kind: String,
         #[command(flatten)]
         src: SourceArgs,
@@ -269,6 +270,7 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
         Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, out } => match kind.as_str() {
             "spacetime" => plot::spacetime(&src.source(), window.as_deref(), kinds.as_deref(), &out),
+            "stream-batches" => plot::stream_batches(&src.source(), &out),
             _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),

@@ -8,6 +8,8 @@
 //!   uncommitted, truncated away — with LEO and HW marks and ISR membership over time (SVG).
 //! - [`spacetime`]: the space-time (Lamport) diagram of a stretch of the run: processes as lanes,
 //!   messages as arrows, faults as marks, partition leadership as bands (SVG).
+//! - [`stream_batches`]: a Spark Streaming run's offset ranges per batch and partition, with the
+//!   driver's crash and restart (SVG).
 //!
 //! Output is deterministic: the same trace gives byte-identical files.
 
@@ -15,5 +17,6 @@ pub mod event;
 pub mod partition_log;
 pub mod perfetto;
 pub mod spacetime;
+pub mod stream_batches;
 
 pub use event::{parse_jsonl, Event, VizError};

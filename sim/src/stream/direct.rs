@@ -84,8 +84,13 @@ impl KafkaCluster {
         }
         self.conns.retain(|id, _| cluster.brokers.contains_key(id));
         self.brokers = cluster.brokers;
-        let leaders: BTreeMap<i32, i32> = cluster.leaders.get(topic).cloned().unwrap_or_default().into_iter().filter(|(_, l)| *l >= 0).collect();
-        Ok(leaders)
+        let all = cluster.leaders.get(topic).cloned().unwrap_or_default();
+        // Like KafkaCluster.findLeaders, a partition without a leader fails the whole lookup.
+        let leaderless: Vec<String> = all.iter().filter(|(_, l)| **l < 0).map(|(p, _)| format!("[{topic},{p}]")).collect();
+        if !leaderless.is_empty() {
+            return Err(format!("Couldn't find leaders for Set({})", leaderless.join(", ")));
+        }
+        Ok(all)
     }
 
     async fn channel(&mut self, leader: i32) -> Option<&mut Channel> {
