@@ -255,3 +255,48 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        a: WordcountArgs,
+    }
+
+    fn args(extra: &[&str]) -> WordcountArgs {
+        let mut v = vec!["wordcount"];
+        v.extend_from_slice(extra);
+        Cli::try_parse_from(v).expect("flags parse").a
+    }
+
+    #[test]
+    fn bad_flag_values_get_clear_errors() {
+        let e = |extra: &[&str]| scenario_text(&args(extra)).unwrap_err().to_string();
+        assert!(e(&["--batch-interval", "0"]).contains("--batch-interval must be between 1 and 600000 ms"));
+        assert!(e(&["--window", "0"]).contains("--window must be between 1 and 1000"));
+        assert!(e(&["--style", "spark"]).contains("--style must be direct or receiver"));
+        assert!(e(&["--wal"]).contains("--wal is for --style receiver"));
+        assert!(e(&["--style", "receiver", "--commit", "transactional"]).contains("ZooKeeper"));
+        assert!(e(&["--crash-at", "1"]).contains("--crash-at must be between 2"));
+        assert!(Cli::try_parse_from(["wordcount", "--batch-interval", "abc"]).is_err(), "not a number");
+        assert!(Cli::try_parse_from(["wordcount", "--max-rate-per-partition", "-3"]).is_err(), "not negative");
+    }
+
+    #[test]
+    fn the_counts_of_seed_1_sum_to_the_words_produced() {
+        let a = args(&["--seed", "1"]);
+        let sc = sim::scenario::Scenario::parse(&scenario_text(&a).expect("valid flags")).expect("valid scenario");
+        let (r, trace) = sim::scenario::run_traced(&sc, 1);
+        let events = viz::parse_jsonl(&trace).expect("trace");
+        let counted: i64 = events.iter().filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed")).filter_map(|e| e.i64("words")).sum();
+        assert!(counted > 1000, "{counted} words");
+        assert_eq!(counted, words_produced(&events));
+        assert!(r.passed(), "{:?}", r.checks);
+        let out = render(&a, &events);
+        assert!(out.contains("offset ranges: words-0 [0, ") && out.contains("scheduling delay"), "{out}");
+    }
+}
