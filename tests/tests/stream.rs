@@ -100,3 +100,24 @@ fn rate_capping_spreads_a_backlog_over_batches() {
     // drain limit, so some records are never output.
     assert!(!check(&r, "exactly_once_output").ok);
 }
+
+#[test]
+fn results_can_go_to_another_topic_at_least_once() {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/stream-direct-exactly-once.toml")).expect("file");
+    let text = text
+        .replace("commit = \"transactional\"", "commit = \"at-least-once\"")
+        .replace("output = \"table\"", "output = \"topic:counts\"")
+        .replace("crash_between = [\"8s\", \"30s\"]\n", "")
+        .replacen("[[workload]]", "[[topic]]\nname = \"counts\"\nreplication_factor = 3\n\n[[workload]]", 1);
+    let sc = Scenario::parse(&text).expect("valid");
+    let (r, trace) = run_traced(&sc, 1);
+    assert!(r.passed(), "{:?}", r.checks);
+    let ev = events(&trace);
+    let commits = kind(&ev, "stream.output.commit");
+    assert!(!commits.is_empty() && commits.iter().all(|c| c["sink"] == "topic" && c["topic"] == "counts"));
+    // Every row was acknowledged by the brokers, and the final reader finds them in `counts`.
+    let rows: u64 = commits.iter().map(|c| c["rows"].as_u64().unwrap_or(0)).sum();
+    let acked_counts: u64 = kind(&ev, "kafka.client.acked").iter().filter(|e| e["topic"] == "counts").map(|e| e["records"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(rows, acked_counts);
+    assert!(kind(&ev, "kafka.client.consumed").iter().any(|e| e["topic"] == "counts" && e["value"].as_str().is_some_and(|v| v.contains('\t'))));
+}
