@@ -110,8 +110,8 @@ pub struct StreamConfig {
     pub batch_interval_ms: u64,
     /// `spark.streaming.blockInterval` (200 ms), receiver.
     pub block_interval_ms: u64,
-    /// `spark.streaming.kafka.maxRatePerPartition` (0: no cap) — for the receiver,
-    /// `spark.streaming.receiver.maxRate` per partition.
+    /// `spark.streaming.kafka.maxRatePerPartition` (0: no cap), direct stream only; the
+    /// receiver's `spark.streaming.receiver.maxRate` is not modelled.
     pub max_rate_per_partition: u64,
     /// `window(N × interval, interval)`; 1 = no window.
     pub window_batches: u32,
