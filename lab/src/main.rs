@@ -10,6 +10,7 @@
 //!   real on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
 //! - `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
 //! - `lab lesson list | run ID [--lang en|zh] [--seed N]`: the guided lessons of `lessons/`.
+//! - `lab stream wordcount …`: Spark Streaming's word count over the simulated Kafka.
 //!
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
@@ -31,6 +32,7 @@ mod lesson;
 mod quickstart;
 mod report;
 mod run;
+mod stream;
 mod sweep;
 
 #[derive(Parser)]
@@ -121,11 +123,12 @@ enum Cmd {
     /// Draws a picture of a run from its trace (SVG).
     Plot {
         /// What to draw: partition-log (one partition's log on every replica, with losses) or
-        /// spacetime (processes as lanes, messages as arrows, faults, leader bands).
+        /// spacetime (processes as lanes, messages as arrows, faults, leader bands),
         /// groups (partition ownership by member, generations, rebalances; records per member per
-        /// second), zk (elections, zxids, sessions and ephemerals) or copy-path (sendfile against
-        /// read+write on a simulated broker, from the hardware model's counters; no trace needed).
-        #[arg(value_parser = ["partition-log", "spacetime", "groups", "zk", "copy-path"])]
+        /// second), zk (elections, zxids, sessions and ephemerals), copy-path (sendfile against
+        /// read+write on a simulated broker, from the hardware model's counters; no trace needed) or
+        /// stream-batches (a Spark Streaming run's offset ranges per batch and partition).
+        #[arg(value_parser = ["partition-log", "spacetime", "groups", "zk", "copy-path", "stream-batches"])]
         kind: String,
         #[command(flatten)]
         src: SourceArgs,
@@ -181,6 +184,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: LessonCmd,
     },
+    /// Spark Streaming on the simulated Kafka: `lab stream wordcount`.
+    Stream {
+        #[command(subcommand)]
+        cmd: StreamCmd,
+    },
     /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
     TraceHash {
         /// Script to run.
@@ -209,6 +217,12 @@ impl SourceArgs {
     fn source(self) -> plot::Source {
         plot::Source { scenario: self.scenario, seed: self.seed, trace: self.trace }
     }
+}
+
+#[derive(Subcommand)]
+enum StreamCmd {
+    /// The classic word count over a topic fed by a producer, printed batch by batch.
+    Wordcount(stream::WordcountArgs),
 }
 
 #[derive(Subcommand)]
@@ -341,10 +355,12 @@ fn run(cli: Cli) -> Result<i32> {
             "groups" => plot::groups(&src.source(), &view, &out),
             "zk" => plot::zk(&src.source(), &out),
             "copy-path" => plot::copy_path(&profile, src.seed, &out),
+            "stream-batches" => plot::stream_batches(&src.source(), &out),
             _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
         },
         Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
         Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
+        Cmd::Stream { cmd: StreamCmd::Wordcount(args) } => stream::wordcount(&args),
         Cmd::Bench { bench } => match bench {
             BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json } => {
                 bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json })

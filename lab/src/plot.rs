@@ -55,6 +55,17 @@ pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets:
     Ok(0)
 }
 
+/// `lab plot stream-batches`: a Spark Streaming run's offset ranges per batch and partition.
+pub fn stream_batches(src: &Source, out: &str) -> Result<i32> {
+    let events = src.events()?;
+    let s = viz::stream_batches::StreamBatches::from_events(&events)?;
+    let svg = viz::stream_batches::render_svg(&s)?;
+    std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
+    let batches: std::collections::BTreeSet<i64> = s.ranges.iter().map(|r| r.batch_ms).collect();
+    println!("wrote {out}: {} batches of {}, {} driver crash(es), {} restart(s)", batches.len(), s.topic, s.crashes.len(), s.restarts.len());
+    Ok(0)
+}
+
 /// `1,2,3,7` → `1-3,7`.
 fn ranges(offsets: &std::collections::BTreeSet<i64>) -> String {
     let mut out: Vec<String> = Vec::new();

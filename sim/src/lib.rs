@@ -17,6 +17,8 @@
 //!   then observe" questions answered from the trace.
 //! - [`scenario`]: scenario files (cluster, workloads, timed steps, faults, expected checks), run
 //!   in one simulation into a report.
+//! - [`stream`]: a Spark Streaming-style micro-batch engine over the simulated Kafka (direct and
+//!   receiver-based), with checkpoints, a write-ahead log and a result table.
 #![warn(missing_docs)]
 
 pub mod bench;
@@ -28,6 +30,7 @@ pub mod lesson;
 pub mod report;
 pub mod scenario;
 pub mod shell;
+pub mod stream;
 pub mod trace;
 pub mod world;
 pub mod zk;

@@ -83,6 +83,39 @@ fn the_book_figures_match_a_fresh_render() {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(committed == svg, "book/src/figures/{file} is stale: UPDATE_BOOK=1 cargo test -p lab-tests --test plots");
     }
+    // The Spark Streaming chapter: `lab plot stream-batches --scenario
+    // scenarios/stream-direct-exactly-once.toml --seed 1 -o book/src/figures/stream-offset-ranges.svg`.
+    let events = viz::parse_jsonl(&trace_of("stream-direct-exactly-once.toml", 1)).expect("trace");
+    let s = viz::stream_batches::StreamBatches::from_events(&events).expect("batches");
+    let svg = viz::stream_batches::render_svg(&s).expect("svg");
+    let path = dir.join("stream-offset-ranges.svg");
+    if update {
+        std::fs::write(&path, &svg).expect("write figure");
+    } else {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == svg, "book/src/figures/stream-offset-ranges.svg is stale: UPDATE_BOOK=1 cargo test -p lab-tests --test plots");
+    }
+}
+
+#[test]
+fn the_stream_batches_view_tiles_each_partition_and_marks_the_crash() {
+    let events = viz::parse_jsonl(&trace_of("stream-direct-exactly-once.toml", 1)).expect("trace");
+    let s = viz::stream_batches::StreamBatches::from_events(&events).expect("batches");
+    assert_eq!((s.topic.as_str(), s.crashes.len(), s.restarts.len()), ("words", 1, 1));
+    for p in 0..3 {
+        let mut committed: Vec<(i64, i64)> = s.ranges.iter().filter(|r| r.partition == p && r.output == "committed").map(|r| (r.from, r.until)).collect();
+        committed.sort();
+        assert_eq!(committed.first().map(|r| r.0), Some(0), "partition {p} is read from its start");
+        for w in committed.windows(2) {
+            assert_eq!(w[0].1, w[1].0, "partition {p}: each batch starts where the last one ended");
+        }
+    }
+    assert!(s.ranges.iter().all(|r| !r.repeated), "exactly once: no range output twice");
+    let svg = viz::stream_batches::render_svg(&s).expect("svg");
+    for needle in ["words-0", "words-2", "driver killed", "restarted from checkpoint", "output committed"] {
+        assert!(svg.contains(needle), "{needle} in the figure");
+    }
+    assert_eq!(viz::stream_batches::render_svg(&s).expect("svg"), svg, "same trace, same picture");
 }
 
 #[test]

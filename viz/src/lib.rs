@@ -14,6 +14,8 @@
 //!   ephemerals per client (SVG).
 //! - [`copy_path`]: the zero-copy copy paths with the hardware model's counters from a benchmark
 //!   run (the one picture fed by measurements instead of a trace) and the throughputs (SVG).
+//! - [`stream_batches`]: a Spark Streaming run's offset ranges per batch and partition, with the
+//!   driver's crash and restart (SVG).
 //!
 //! Output is deterministic: the same trace gives byte-identical files.
 
@@ -24,5 +26,6 @@ pub mod partition_log;
 pub mod perfetto;
 pub mod spacetime;
 pub mod zk;
+pub mod stream_batches;
 
 pub use event::{parse_jsonl, Event, VizError};

@@ -9,6 +9,7 @@
 
 pub mod groups;
 pub mod kafka;
+pub mod stream;
 pub mod zk_consumer;
 
 use crate::trace::Event;
@@ -29,6 +30,8 @@ pub const NAMES: &[&str] = &[
     "each_group_sees_all",
     "each_message_once_per_group",
     "no_partition_owned_twice",
+    "exactly_once_output",
+    "at_least_once_output",
 ];
 
 /// Runs the checker called `name` over a trace; `None` for an unknown name.
@@ -46,6 +49,8 @@ pub fn run(name: &str, events: &[Event]) -> Option<CheckResult> {
         "each_group_sees_all" => groups::each_group_sees_all(events),
         "each_message_once_per_group" => groups::each_message_once_per_group(events),
         "no_partition_owned_twice" => groups::no_partition_owned_twice(events),
+        "exactly_once_output" => stream::exactly_once_output(events),
+        "at_least_once_output" => stream::at_least_once_output(events),
         _ => return None,
     })
 }

@@ -76,6 +76,8 @@ pub struct Scenario {
     pub nemesis: Option<Nemesis>,
     /// Invariants and their expected verdicts.
     pub checks: Vec<Check>,
+    /// A Spark Streaming application reading a topic (`[stream]`).
+    pub stream: Option<StreamSpec>,
     /// Virtual time of the scenario proper.
     pub duration: Duration,
     /// Virtual time to settle before the final read.
@@ -129,6 +131,17 @@ pub struct Producer {
     pub request_timeout: Duration,
     /// Stop after this many records.
     pub count: Option<u64>,
+    /// What the values are.
+    pub value: ValuePattern,
+}
+
+/// What a producer's values look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuePattern {
+    /// `"{topic}-{index}-{seq}"`: unique, so value-based checkers can match them.
+    Seq,
+    /// A short sentence of words drawn by the seeded RNG (for word counts); not unique.
+    Sentences,
 }
 
 /// When a group member commits its offsets.
@@ -184,6 +197,56 @@ pub enum Workload {
     Producer(Producer),
     /// A consumer.
     Consumer(Consumer),
+}
+
+/// When the streaming driver is killed (`kill -9` of `SparkSubmit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverCrash {
+    /// At this time.
+    At(Duration),
+    /// At a time drawn by the seeded RNG from `[a, b)`: a sweep crashes it everywhere.
+    Between(Duration, Duration),
+}
+
+/// `[stream]`: a word count (`lines.flatMap(split).map((_, 1)).reduceByKey(_ + _)`) over a topic
+/// by the [`crate::stream`] engine, its driver (`SparkSubmit`) on `host`, supervised: a driver
+/// that dies is restarted after `restart_after` and recovers from its checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSpec {
+    /// Direct or receiver-based.
+    pub style: crate::stream::Style,
+    /// Input topic.
+    pub topic: String,
+    /// Driver host.
+    pub host: String,
+    /// Start time.
+    pub start: Duration,
+    /// Graceful stop begins (input drained, then the driver exits).
+    pub stop: Duration,
+    /// Batch interval.
+    pub batch_interval: Duration,
+    /// Block interval (receiver).
+    pub block_interval: Duration,
+    /// `maxRatePerPartition` (0: none).
+    pub max_rate_per_partition: u64,
+    /// Window length in batches.
+    pub window: u32,
+    /// Write-ahead log (receiver).
+    pub wal: bool,
+    /// Output.
+    pub sink: crate::stream::Sink,
+    /// Table commit mode.
+    pub commit: crate::stream::CommitMode,
+    /// The receiver's `auto.commit.interval.ms`.
+    pub auto_commit_interval: Duration,
+    /// Consumer group (receiver).
+    pub group: String,
+    /// Driver crash.
+    pub crash: Option<DriverCrash>,
+    /// Delay before the supervisor restarts a dead driver.
+    pub restart_after: Duration,
+    /// `spark.task.maxFailures`.
+    pub task_max_failures: u32,
 }
 
 /// A shell line run at a time.

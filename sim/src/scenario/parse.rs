@@ -2,7 +2,7 @@
 //! carrying their spans), then validation into [`Scenario`] with a line and column for every
 //! error.
 
-use super::{Check, CommitMode, Consumer, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, Topic, Workload};
+use super::{Check, CommitMode, Consumer, DriverCrash, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, StreamSpec, Topic, ValuePattern, Workload};
 use crate::check;
 use crate::shell::lexer::{parse_duration, parse_line};
 use serde::Deserialize;
@@ -27,6 +27,30 @@ struct RawFile {
     #[serde(default)]
     check: Vec<RawCheck>,
     run: Option<RawRun>,
+    stream: Option<S<RawStream>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStream {
+    style: Option<S<String>>,
+    topic: S<String>,
+    host: Option<S<String>>,
+    start: Option<S<String>>,
+    stop: Option<S<String>>,
+    batch_interval: Option<S<String>>,
+    block_interval: Option<S<String>>,
+    max_rate_per_partition: Option<S<i64>>,
+    window: Option<S<i64>>,
+    wal: Option<S<bool>>,
+    output: Option<S<String>>,
+    commit: Option<S<String>>,
+    auto_commit_interval: Option<S<String>>,
+    group: Option<S<String>>,
+    crash_at: Option<S<String>>,
+    crash_between: Option<S<Vec<S<String>>>>,
+    restart_after: Option<S<String>>,
+    task_max_failures: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +87,7 @@ struct RawWorkload {
     key: Option<S<String>>,
     retries: Option<S<i64>>,
     request_timeout: Option<S<String>>,
+    value: Option<S<String>>,
     // consumer
     group: Option<S<String>>,
     from_beginning: Option<S<bool>>,
@@ -223,6 +248,7 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         steps: Vec::new(),
         nemesis: None,
         checks: Vec::new(),
+        stream: None,
         duration,
         settle,
     };
@@ -411,7 +437,16 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                         return Err(cx.err(r.span(), "request_timeout must be at least 1ms"));
                     }
                 }
+                let value = match &w.value {
+                    None => ValuePattern::Seq,
+                    Some(v) => match v.get_ref().as_str() {
+                        "seq" => ValuePattern::Seq,
+                        "sentences" => ValuePattern::Sentences,
+                        other => return Err(cx.err(v.span(), format!("value must be \"seq\" or \"sentences\", not \"{other}\""))),
+                    },
+                };
                 sc.workloads.push(Workload::Producer(Producer {
+                    value,
                     index: producers,
                     topic: topic.clone(),
                     host,
@@ -433,6 +468,7 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     ("key", w.key.as_ref().map(|x| x.span())),
                     ("retries", w.retries.as_ref().map(|x| x.span())),
                     ("request_timeout", w.request_timeout.as_ref().map(|x| x.span())),
+                    ("value", w.value.as_ref().map(|x| x.span())),
                 ] {
                     reject(name, s, "consumer")?;
                 }
@@ -632,5 +668,169 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         };
         sc.checks.push(Check { name: name.clone(), expect });
     }
+
+    // [stream]
+    if let Some(st) = &raw.stream {
+        sc.stream = Some(parse_stream(&cx, &sc, st)?);
+    }
     Ok(sc)
+}
+
+fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec, ScenarioError> {
+    use crate::stream::{CommitMode as Out, Sink, Style};
+    let span = st.span();
+    let st = st.get_ref();
+    let topic = st.topic.get_ref();
+    if !sc.topics.iter().any(|t| &t.name == topic) {
+        return Err(cx.err(st.topic.span(), format!("stream.topic: unknown topic '{topic}': declare it in a [[topic]] table")));
+    }
+    let style = match &st.style {
+        None => Style::Direct,
+        Some(s) => match s.get_ref().as_str() {
+            "direct" => Style::Direct,
+            "receiver" => Style::Receiver,
+            other => return Err(cx.err(s.span(), format!("stream.style must be \"direct\" or \"receiver\", not \"{other}\""))),
+        },
+    };
+    let host = match &st.host {
+        Some(h) => cx.host(&sc.hosts, h, "stream.host")?,
+        None => sc.hosts[0].clone(),
+    };
+    let start = cx.opt_duration(&st.start, "stream.start", Duration::ZERO)?;
+    let stop = cx.opt_duration(&st.stop, "stream.stop", sc.duration)?;
+    if stop <= start {
+        return Err(cx.err(st.stop.as_ref().map(|s| s.span()).unwrap_or(span), "stream.stop must come after stream.start"));
+    }
+    if stop > sc.duration {
+        if let Some(s) = &st.stop {
+            return Err(cx.err(s.span(), "stream.stop is after run.duration"));
+        }
+    }
+    let batch_interval = cx.opt_duration(&st.batch_interval, "stream.batch_interval", Duration::from_secs(2))?;
+    if batch_interval < Duration::from_millis(1) || batch_interval > Duration::from_secs(600) {
+        if let Some(b) = &st.batch_interval {
+            return Err(cx.err(b.span(), "stream.batch_interval must be between 1ms and 10m"));
+        }
+    }
+    let block_interval = cx.opt_duration(&st.block_interval, "stream.block_interval", Duration::from_millis(200).min(batch_interval))?;
+    if block_interval.is_zero() || block_interval > batch_interval {
+        if let Some(b) = &st.block_interval {
+            return Err(cx.err(b.span(), "stream.block_interval must be more than 0 and at most the batch interval"));
+        }
+    }
+    let max_rate_per_partition = match &st.max_rate_per_partition {
+        Some(r) => cx.count(r, "stream.max_rate_per_partition", 0, 10_000_000)? as u64,
+        None => 0,
+    };
+    let window = match &st.window {
+        Some(w) => cx.count(w, "stream.window", 1, 1000)? as u32,
+        None => 1,
+    };
+    let wal = st.wal.as_ref().map(|w| *w.get_ref()).unwrap_or(false);
+    if wal && style == Style::Direct {
+        let s = st.wal.as_ref().map(|w| w.span()).unwrap_or(span.clone());
+        return Err(cx.err(s, "stream.wal is for the receiver-based stream: the direct stream has no receiver (its offsets are in the checkpoint)"));
+    }
+    let sink = match &st.output {
+        None => Sink::Table,
+        Some(o) => match o.get_ref().as_str() {
+            "table" => Sink::Table,
+            other => match other.strip_prefix("topic:") {
+                Some(t) if sc.topics.iter().any(|x| x.name == t) && t != topic => Sink::Topic(t.to_string()),
+                Some(t) if t == topic => return Err(cx.err(o.span(), "stream.output: the output topic must not be the input topic")),
+                Some(t) => return Err(cx.err(o.span(), format!("stream.output: unknown topic '{t}': declare it in a [[topic]] table"))),
+                None => return Err(cx.err(o.span(), format!("stream.output must be \"table\" or \"topic:NAME\", not \"{other}\""))),
+            },
+        },
+    };
+    let commit = match &st.commit {
+        None => Out::AtLeastOnce,
+        Some(c) => match c.get_ref().as_str() {
+            "transactional" => Out::Transactional,
+            "at-least-once" => Out::AtLeastOnce,
+            other => return Err(cx.err(c.span(), format!("stream.commit must be \"transactional\" or \"at-least-once\", not \"{other}\""))),
+        },
+    };
+    if commit == Out::Transactional {
+        let s = st.commit.as_ref().map(|c| c.span()).unwrap_or(span.clone());
+        if style == Style::Receiver {
+            return Err(cx.err(s, "stream.commit = \"transactional\" needs style = \"direct\": a receiver's offsets live in ZooKeeper, not in the result store"));
+        }
+        if matches!(sink, Sink::Topic(_)) {
+            return Err(cx.err(s, "stream.commit = \"transactional\" needs output = \"table\": Kafka 0.9 has no transactions"));
+        }
+    }
+    let auto_commit_interval = cx.opt_duration(&st.auto_commit_interval, "stream.auto_commit_interval", Duration::from_secs(60))?;
+    if auto_commit_interval < Duration::from_millis(1) {
+        if let Some(a) = &st.auto_commit_interval {
+            return Err(cx.err(a.span(), "stream.auto_commit_interval must be at least 1ms"));
+        }
+    }
+    if style == Style::Direct {
+        for (name, s) in [("auto_commit_interval", st.auto_commit_interval.as_ref().map(|x| x.span())), ("block_interval", st.block_interval.as_ref().map(|x| x.span()))] {
+            if let Some(s) = s {
+                return Err(cx.err(s, format!("stream.{name} applies to the receiver-based stream")));
+            }
+        }
+    }
+    let group = match &st.group {
+        Some(g) => {
+            let v = g.get_ref();
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+                return Err(cx.err(g.span(), format!("stream.group '{v}' is illegal (ASCII letters, digits, '.', '_', '-')")));
+            }
+            v.clone()
+        }
+        None => "wordcount".to_string(),
+    };
+    let crash = match (&st.crash_at, &st.crash_between) {
+        (Some(a), Some(_)) => return Err(cx.err(a.span(), "give stream.crash_at or stream.crash_between, not both")),
+        (Some(a), None) => Some(DriverCrash::At(cx.duration(a, "stream.crash_at")?)),
+        (None, Some(b)) => {
+            let v = b.get_ref();
+            if v.len() != 2 {
+                return Err(cx.err(b.span(), "stream.crash_between takes two times, e.g. [\"10s\", \"30s\"]"));
+            }
+            let (x, y) = (cx.duration(&v[0], "stream.crash_between")?, cx.duration(&v[1], "stream.crash_between")?);
+            if y <= x {
+                return Err(cx.err(b.span(), "stream.crash_between: the second time must come after the first"));
+            }
+            Some(DriverCrash::Between(x, y))
+        }
+        (None, None) => None,
+    };
+    if let Some(c) = crash {
+        let (x, y) = match c {
+            DriverCrash::At(a) => (a, a + Duration::from_millis(1)),
+            DriverCrash::Between(a, b) => (a, b),
+        };
+        if x < start || y > stop {
+            let s = st.crash_at.as_ref().map(|a| a.span()).or(st.crash_between.as_ref().map(|b| b.span())).unwrap_or(span.clone());
+            return Err(cx.err(s, "the driver crash must fall between stream.start and stream.stop"));
+        }
+    }
+    let restart_after = cx.opt_duration(&st.restart_after, "stream.restart_after", Duration::from_secs(3))?;
+    let task_max_failures = match &st.task_max_failures {
+        Some(t) => cx.count(t, "stream.task_max_failures", 1, 100)? as u32,
+        None => 4,
+    };
+    Ok(StreamSpec {
+        style,
+        topic: topic.clone(),
+        host,
+        start,
+        stop,
+        batch_interval,
+        block_interval,
+        max_rate_per_partition,
+        window,
+        wal,
+        sink,
+        commit,
+        auto_commit_interval,
+        group,
+        crash,
+        restart_after,
+        task_max_failures,
+    })
 }

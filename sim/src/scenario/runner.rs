@@ -1,6 +1,6 @@
 //! Playing a scenario inside one simulation.
 
-use super::{CheckOutcome, CommitMode, Consumer, KeyPattern, NemesisKind, Producer, Report, Scenario, Workload};
+use super::{CheckOutcome, CommitMode, Consumer, DriverCrash, KeyPattern, NemesisKind, Producer, Report, Scenario, ValuePattern, Workload};
 use crate::check;
 use crate::kafka::consumer::{AutoOffsetReset, ConsumerConfig, KafkaConsumer};
 use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig};
@@ -99,6 +99,10 @@ enum Action {
     NemesisEnd,
     /// Undo the current fault (if any is left), inject a new one.
     Nemesis,
+    /// Start the streaming application (its supervisor).
+    StreamStart,
+    /// `kill -9` the streaming driver.
+    StreamCrash,
 }
 
 /// A fault the nemesis injected, to undo.
@@ -272,6 +276,19 @@ impl Runner {
                 t += n.every;
             }
         }
+        if let Some(st) = &sc.stream {
+            timeline.push((st.start, Action::StreamStart));
+            match st.crash {
+                Some(DriverCrash::At(t)) => timeline.push((t, Action::StreamCrash)),
+                Some(DriverCrash::Between(a, b)) => {
+                    // Drawn from the run's seeded RNG: a sweep crashes the driver everywhere.
+                    let span = (b - a).as_millis() as u64;
+                    let off = madsim::rand::thread_rng().gen_range(0..span.max(1));
+                    timeline.push((a + Duration::from_millis(off), Action::StreamCrash));
+                }
+                None => {}
+            }
+        }
         timeline.sort();
 
         let mut fault: Option<Fault> = None;
@@ -298,6 +315,8 @@ impl Runner {
                         self.undo(f).await;
                     }
                 }
+                Action::StreamStart => self.start_stream(),
+                Action::StreamCrash => self.crash_driver().await,
             }
         }
         sleep_until(self.t0 + sc.duration).await;
@@ -322,6 +341,46 @@ impl Runner {
         if let Err(e) = spawned {
             self.transcript.push_str(&format!("workload {i} on {host} did not start: {e}\n"));
             self.world.trace("lab", "scenario", "scenario.workload_not_started", None, fields! { "workload" => i, "host" => host.as_str() });
+        }
+    }
+
+    /// The `[stream]` application: a word count whose driver a supervisor keeps running.
+    fn start_stream(&mut self) {
+        let Some(st) = self.sc.stream.clone() else { return };
+        let zk = self.sc.zookeepers.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+        let mut cfg = crate::stream::StreamConfig::new("wordcount", st.style, &st.topic, self.bootstrap(), &zk);
+        cfg.group = st.group.clone();
+        cfg.batch_interval_ms = st.batch_interval.as_millis() as u64;
+        cfg.block_interval_ms = st.block_interval.as_millis() as u64;
+        cfg.max_rate_per_partition = st.max_rate_per_partition;
+        cfg.window_batches = st.window;
+        cfg.wal = st.wal;
+        cfg.sink = st.sink.clone();
+        cfg.commit = st.commit;
+        cfg.auto_commit_interval_ms = st.auto_commit_interval.as_millis() as u64;
+        cfg.task_max_failures = st.task_max_failures;
+        let t0_ms = (self.t0_us / 1000) as u64;
+        cfg.stop_at_ms = t0_ms + st.stop.as_millis() as u64;
+        cfg.drain_limit_ms = (self.sc.duration.saturating_sub(st.stop) + self.sc.settle / 2).as_millis() as u64;
+        let give_up = t0_ms + (self.sc.duration + self.sc.settle).as_millis() as u64;
+        self.world.trace("lab", "scenario", "scenario.stream_start", None, fields! { "host" => st.host.as_str(), "style" => st.style.name() });
+        self.transcript.push_str(&format!("(spark-submit --supervise: {} word count of {} on {})\n", st.style.name(), st.topic, st.host));
+        madsim::task::spawn(crate::stream::supervise(self.world.clone(), st.host.clone(), cfg, crate::stream::Pipeline::word_count(), st.restart_after, give_up));
+    }
+
+    /// `kill -9` of the driver, typed through the shell so the transcript shows it.
+    async fn crash_driver(&mut self) {
+        let Some(st) = self.sc.stream.clone() else { return };
+        let pid = self.world.processes(&st.host).iter().find(|p| p.name == crate::stream::DRIVER).map(|p| p.pid);
+        match pid {
+            Some(pid) => {
+                self.world.trace("lab", "scenario", "stream.driver.crash", None, fields! { "host" => st.host.as_str(), "pid" => pid });
+                self.exec(&format!("ssh {} kill -9 {pid}", st.host)).await;
+            }
+            None => {
+                self.world.trace("lab", "scenario", "stream.driver.crash_skipped", None, fields! { "host" => st.host.as_str() });
+                self.transcript.push_str("(no driver running to crash)\n");
+            }
         }
     }
 
@@ -454,7 +513,10 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
     let mut next = Instant::now();
     let mut seq: u64 = 0;
     while Instant::now() < stop && !matches!(p.count, Some(c) if seq >= c) {
-        let value = format!("{}-{}-{seq}", p.topic, p.index);
+        let value = match p.value {
+            ValuePattern::Seq => format!("{}-{}-{seq}", p.topic, p.index),
+            ValuePattern::Sentences => sentence(),
+        };
         let key = match p.key {
             KeyPattern::None => None,
             KeyPattern::Seq => Some(seq.to_string().into_bytes()),
@@ -481,6 +543,16 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
         None,
         fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len(), "error_kinds" => kinds },
     );
+}
+
+/// Words of the lesson's sentences.
+const WORDS: [&str; 12] = ["hello", "kafka", "spark", "zookeeper", "stream", "batch", "offset", "broker", "topic", "partition", "leader", "replica"];
+
+/// Two to six words drawn by the seeded RNG.
+fn sentence() -> String {
+    let mut rng = madsim::rand::thread_rng();
+    let n = rng.gen_range(2..=6);
+    (0..n).map(|_| WORDS[rng.gen_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ")
 }
 
 async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
@@ -660,6 +732,26 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
     m.insert("generations_by_group".into(), json!(gens));
 }
 
+/// Streaming metrics, when a `[stream]` ran: batches, records, delays, driver restarts, records
+/// lost with a crashed driver's blocks, and the output's lost and duplicated input records.
+fn stream_metrics(events: &[Event], m: &mut BTreeMap<String, Value>) {
+    let Some(c) = check::stream::count(events) else { return };
+    let completed: Vec<&Event> = events.iter().filter(|e| e.kind == "stream.batch.completed").collect();
+    let max = |k: &str| completed.iter().filter_map(|e| e.u64(k)).max().unwrap_or(0);
+    let committed_words: i64 = completed.iter().filter(|e| e.str("output") == Some("committed")).filter_map(|e| e.i64("words")).sum();
+    m.insert("stream_batches".into(), json!(completed.len()));
+    m.insert("stream_records".into(), json!(completed.iter().filter_map(|e| e.u64("records")).sum::<u64>()));
+    m.insert("stream_words_committed".into(), json!(committed_words));
+    m.insert("stream_max_scheduling_delay_ms".into(), json!(max("scheduling_delay_ms")));
+    m.insert("stream_max_processing_ms".into(), json!(max("processing_ms")));
+    m.insert("stream_driver_restarts".into(), json!(events.iter().filter(|e| e.kind == "stream.driver.restart").count()));
+    m.insert("stream_task_fetch_failures".into(), json!(events.iter().filter(|e| e.kind == "stream.task.fetch_failed").count()));
+    m.insert("stream_block_records_lost".into(), json!(events.iter().filter(|e| e.kind == "stream.blocks.lost").filter_map(|e| e.u64("records")).sum::<u64>()));
+    m.insert("stream_output_commits".into(), json!(c.commits));
+    m.insert("output_lost".into(), json!(c.lost_total()));
+    m.insert("output_duplicated".into(), json!(c.duplicated_total()));
+}
+
 /// Metrics read from the trace; `t0_us` is the start of the scenario proper.
 fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut m = BTreeMap::new();
@@ -733,6 +825,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
         json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
     );
     group_metrics(events, &acked, &mut m);
+    stream_metrics(events, &mut m);
     m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us

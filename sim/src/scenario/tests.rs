@@ -227,3 +227,57 @@ fn zookeeper_may_run_on_further_hosts() {
     let e = err("[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\", \"slave3\"]\nbrokers = [\"slave3\"]\n");
     assert!(e.message.contains("server.properties is installed on master, slave1, slave2"), "{e}");
 }
+
+const STREAM: &str = "[[topic]]\nname = \"words\"\npartitions = 3\n[[topic]]\nname = \"out\"\n[[workload]]\nkind = \"producer\"\ntopic = \"words\"\nrate = 5\nvalue = \"sentences\"\n[stream]\ntopic = \"words\"\n";
+
+#[test]
+fn a_stream_section_parses_with_spark_defaults() {
+    let sc = Scenario::parse(STREAM).expect("valid");
+    let Workload::Producer(p) = &sc.workloads[0] else { panic!("producer") };
+    assert_eq!(p.value, ValuePattern::Sentences);
+    let st = sc.stream.expect("stream");
+    assert_eq!((st.style, st.batch_interval, st.window, st.max_rate_per_partition), (crate::stream::Style::Direct, Duration::from_secs(2), 1, 0));
+    assert_eq!((st.host.as_str(), st.stop, st.crash, st.task_max_failures), ("master", Duration::from_secs(30), None, 4));
+    let sc = Scenario::parse(&format!("{STREAM}style = \"receiver\"\nwal = true\ncrash_between = [\"5s\", \"20s\"]\noutput = \"topic:out\"\n")).expect("valid");
+    let st = sc.stream.expect("stream");
+    assert_eq!(st.crash, Some(DriverCrash::Between(Duration::from_secs(5), Duration::from_secs(20))));
+    assert_eq!(st.sink, crate::stream::Sink::Topic("out".into()));
+}
+
+#[test]
+fn stream_errors_name_line_and_column() {
+    // The [stream] table starts on line 11; the added key is on line 13.
+    let bad = |extra: &str| err(&format!("{STREAM}{extra}\n"));
+    let e = bad("style = \"spark\"");
+    assert_eq!((e.line, e.column), (13, 9), "{e}");
+    assert!(e.message.contains("\"direct\" or \"receiver\""), "{e}");
+    let e = bad("wal = true");
+    assert!(e.message.contains("the direct stream has no receiver"), "{e}");
+    let e = bad("commit = \"transactional\"\nstyle = \"receiver\"");
+    assert_eq!(e.line, 13, "{e}");
+    assert!(e.message.contains("ZooKeeper"), "{e}");
+    let e = bad("window = 0");
+    assert!(e.message.contains("stream.window must be between 1 and 1000"), "{e}");
+    let e = bad("batch_interval = \"0s\"");
+    assert!(e.message.contains("between 1ms and 10m"), "{e}");
+    let e = bad("batch_interval = \"2 apples\"");
+    assert!(e.message.contains("not a duration"), "{e}");
+    let e = bad("max_rate_per_partition = -1");
+    assert!(e.message.contains("max_rate_per_partition must be between 0"), "{e}");
+    let e = bad("output = \"topic:nowhere\"");
+    assert!(e.message.contains("unknown topic 'nowhere'"), "{e}");
+    let e = bad("output = \"topic:words\"");
+    assert!(e.message.contains("must not be the input topic"), "{e}");
+    let e = bad("crash_at = \"40s\"");
+    assert!(e.message.contains("between stream.start and stream.stop"), "{e}");
+    let e = bad("crash_between = [\"9s\", \"3s\"]");
+    assert!(e.message.contains("second time must come after"), "{e}");
+    let e = bad("auto_commit_interval = \"1s\"");
+    assert!(e.message.contains("applies to the receiver-based stream"), "{e}");
+    let e = bad("batchinterval = \"1s\"");
+    assert!(e.message.contains("unknown field"), "{e}");
+    let e = err("[[topic]]\nname = \"t\"\n[stream]\ntopic = \"u\"\n");
+    assert_eq!((e.line, e.column), (4, 9), "{e}");
+    let e = err("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"t\"\nrate = 1\nvalue = \"lorem\"\n");
+    assert!(e.message.contains("\"seq\" or \"sentences\""), "{e}");
+}
