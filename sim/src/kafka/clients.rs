@@ -356,7 +356,7 @@ impl PartitionFetcher {
         }
         let time = if reset == OffsetReset::Earliest { -2 } else { -1 };
         let c = self.conns.get_mut(&leader)?;
-        match c.call(&self.client_id, Request::ListOffsets { partitions: vec![(topic.into(), p, time)] }, true, Duration::from_secs(5)).await? {
+        match c.call(&self.client_id, Request::ListOffsets { replica_id: -1, partitions: vec![(topic.into(), p, time)] }, true, Duration::from_secs(5)).await? {
             Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
             _ => None,
         }

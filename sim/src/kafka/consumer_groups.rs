@@ -473,7 +473,7 @@ async fn log_end_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, 
 async fn list_offset(ctx: &ProcCtx, brokers: &BTreeMap<i32, BrokerEndPoint>, leader: i32, topic: &str, partition: i32, time: i64) -> Option<i64> {
     let b = brokers.get(&leader)?;
     let mut ch = Channel::open(ctx, b).await?;
-    match ch.request(CLIENT_ID, Request::ListOffsets { partitions: vec![(topic.into(), partition, time)] }, TIMEOUT).await? {
+    match ch.request(CLIENT_ID, Request::ListOffsets { replica_id: -1, partitions: vec![(topic.into(), partition, time)] }, TIMEOUT).await? {
         Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
         _ => None,
     }

@@ -181,6 +181,9 @@ pub enum Request {
     },
     /// ApiKey 2: the earliest (−2) or latest (−1) offset.
     ListOffsets {
+        /// −1 for an ordinary client (answered by the leader, latest = the high watermark), −2 for a
+        /// debugging client (any replica, its log end), a broker id for a follower.
+        replica_id: i32,
         /// (topic, partition, time).
         partitions: Vec<(String, i32, i64)>,
     },
@@ -311,7 +314,7 @@ impl Wire for KafkaPacket {
                         Request::Fetch { partitions, .. } => {
                             16 + partitions.iter().map(|(t, ..)| 2 + t.len() + 20).sum::<usize>()
                         }
-                        Request::ListOffsets { partitions } => {
+                        Request::ListOffsets { partitions, .. } => {
                             8 + partitions.iter().map(|(t, ..)| 2 + t.len() + 20).sum::<usize>()
                         }
                         Request::OffsetsForLeaderEpoch { partitions } => {

@@ -253,13 +253,27 @@ impl ReplicaManager {
             Request::Fetch { replica_id, max_wait_ms, min_bytes, partitions } => {
                 Some(self.fetch(replica_id, max_wait_ms, min_bytes, partitions).await)
             }
-            Request::ListOffsets { partitions } => {
+            Request::ListOffsets { replica_id, partitions } => {
+                // KafkaApis.handleOffsetRequest: only a debugging client may ask a follower, and
+                // an ordinary client's latest offset is the high watermark, not the log end.
                 let mut out = Vec::new();
                 for (t, p, time) in partitions {
                     match self.partition(&t, p) {
                         Some(part) => {
+                            let (leader, hw) = {
+                                let info = lock(&part.info);
+                                (info.leader, info.hw)
+                            };
+                            if replica_id != -2 && leader != self.broker_id {
+                                out.push((t, p, KafkaError::NotLeaderForPartition, -1));
+                                continue;
+                            }
                             let log = part.log.lock().await;
-                            let off = if time == -2 { log.log_start_offset() } else { log.log_end_offset() };
+                            let off = match time {
+                                -2 => log.log_start_offset(),
+                                _ if replica_id == -1 => log.log_end_offset().min(hw),
+                                _ => log.log_end_offset(),
+                            };
                             out.push((t, p, KafkaError::None, off));
                         }
                         None => out.push((t, p, KafkaError::UnknownTopicOrPartition, -1)),
@@ -1023,7 +1037,7 @@ impl ReplicaManager {
         let req = KafkaPacket::Request {
             correlation_id: *correlation,
             client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::ListOffsets { partitions: vec![(topic.to_string(), p, time)] },
+            body: Request::ListOffsets { replica_id: self.broker_id, partitions: vec![(topic.to_string(), p, time)] },
         };
         c.send(req).ok()?;
         match c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms.max(1) as u64)).await.ok()? {

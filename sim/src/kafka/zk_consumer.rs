@@ -609,7 +609,7 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
 /// `earliestOrLatestOffset` as `auto.offset.reset` says.
 async fn list_offset(ch: &mut Channel, config: &ConsumerConfig, info: &PartitionTopicInfo) -> Option<i64> {
     let time = if config.auto_offset_reset == AutoOffsetReset::Smallest { -2 } else { -1 };
-    let req = Request::ListOffsets { partitions: vec![(info.topic.clone(), info.partition, time)] };
+    let req = Request::ListOffsets { replica_id: -1, partitions: vec![(info.topic.clone(), info.partition, time)] };
     match ch.call(&config.client_id, req, Duration::from_secs(30)).await? {
         Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
         _ => None,

@@ -152,7 +152,7 @@ impl KafkaCluster {
         let mut out = BTreeMap::new();
         for (&p, &leader) in &leaders {
             let Some(c) = self.channel(leader).await else { return Err(format!("{topic}-{p}: no connection to broker {leader}")) };
-            match c.call(Request::ListOffsets { partitions: vec![(topic.to_string(), p, -2)] }, Duration::from_secs(5)).await {
+            match c.call(Request::ListOffsets { replica_id: -1, partitions: vec![(topic.to_string(), p, -2)] }, Duration::from_secs(5)).await {
                 Some(Response::ListOffsets(v)) => match v.first() {
                     Some(r) if r.2 == KafkaError::None => {
                         out.insert(p, r.3);
