@@ -88,7 +88,8 @@ impl KafkaController {
 
     async fn watch_topics(&self) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
         self.zk.get_children(zku::BROKER_TOPICS, true).await?;
-        zku::read_all_topics(&self.zk).await
+        // Each topic's data watch is its PartitionModificationsListener (re-armed by each read).
+        zku::read_all_topics_watched(&self.zk, true).await
     }
 
     async fn load_state(&self, topic: &str, p: i32, replicas: &[i32]) {
@@ -289,6 +290,36 @@ impl KafkaController {
         for (t, a) in &new {
             self.ctx.trace("kafka.new_topic", None, fields! { "topic" => t.as_str(), "partitions" => a.len() });
             lock(&self.context).assignments.insert(t.clone(), a.clone());
+            self.on_new_partition_creation(t, a).await;
+        }
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+    }
+
+    /// `/brokers/topics/<t>` changed (`PartitionModificationsListener`, e.g. after
+    /// `kafka-topics.sh --alter --partitions`): partitions not yet known come online
+    /// (`onNewPartitionCreation`); the read re-arms the watch.
+    pub async fn on_partition_modification(&self, topic: &str) {
+        let Ok((data, _)) = self.zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), true).await else { return };
+        let Some(now) = zku::parse_topic_assignment(&data) else { return };
+        let added: BTreeMap<i32, Vec<i32>> = {
+            let cx = lock(&self.context);
+            let Some(known) = cx.assignments.get(topic) else { return };
+            now.into_iter().filter(|(p, _)| !known.contains_key(p)).collect()
+        };
+        if added.is_empty() {
+            return;
+        }
+        self.ctx.trace("kafka.new_partitions", None, fields! { "topic" => topic, "partitions" => added.keys().copied().collect::<Vec<i32>>() });
+        lock(&self.context).assignments.entry(topic.to_string()).or_default().extend(added.clone());
+        self.on_new_partition_creation(topic, &added).await;
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+    }
+
+    /// `onNewPartitionCreation`: NewPartition -> OnlinePartition for each partition.
+    async fn on_new_partition_creation(&self, t: &str, a: &BTreeMap<i32, Vec<i32>>) {
+        {
             for (p, replicas) in a {
                 // NewPartition -> OnlinePartition: first live replica leads, live replicas are the ISR.
                 let live: Vec<i32> = {
@@ -297,14 +328,12 @@ impl KafkaController {
                 };
                 let leader = live.first().copied().unwrap_or(-1);
                 self.write_state(t, *p, leader, 0, live, replicas.clone()).await;
-                let st = lock(&self.context).states.get(&(t.clone(), *p)).cloned();
+                let st = lock(&self.context).states.get(&(t.to_string(), *p)).cloned();
                 if let Some(st) = st {
                     self.send_leader_and_isr(&st);
                 }
             }
         }
-        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
-        self.send_update_metadata(&all);
     }
 
     /// Elects leaders for partitions without a live leader (`OfflinePartitionLeaderSelector`).
@@ -321,9 +350,11 @@ impl KafkaController {
                     st.replicas.iter().copied().filter(|r| cx.live.contains_key(r)).collect(),
                 )
             };
+            // OfflinePartitionLeaderSelector reads the topic's override only when no ISR is alive.
+            let unclean_enabled = live_isr.is_empty() && !live_any.is_empty() && self.unclean_enabled(&st.topic).await;
             let (leader, isr, unclean) = match (live_isr.first(), live_any.first()) {
                 (Some(l), _) => (*l, live_isr.clone(), false),
-                (None, Some(l)) if self.cfg.unclean_leader_election_enable => (*l, vec![*l], true),
+                (None, Some(l)) if unclean_enabled => (*l, vec![*l], true),
                 _ => (-1, st.isr.clone(), false),
             };
             if leader == st.leader {
@@ -344,6 +375,20 @@ impl KafkaController {
                 self.send_leader_and_isr(&st);
             }
         }
+    }
+
+    /// `unclean.leader.election.enable` for a topic: its `/config/topics/<t>` override, else the
+    /// broker's setting.
+    async fn unclean_enabled(&self, topic: &str) -> bool {
+        let overrides = match self.zk.get_data(&format!("{}/{topic}", zku::CONFIG_TOPICS), false).await {
+            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
+            Err(_) => Vec::new(),
+        };
+        overrides
+            .iter()
+            .find(|(k, _)| k == "unclean.leader.election.enable")
+            .map(|(_, v)| v.trim().eq_ignore_ascii_case("true"))
+            .unwrap_or(self.cfg.unclean_leader_election_enable)
     }
 
     /// Writes a state znode (create, or compare-and-set on its version) and records it.

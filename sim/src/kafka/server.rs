@@ -112,6 +112,8 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
     elect(&ctx, &cfg, &zk, &controller).await;
+    // TopicConfigManager.startup: watch /config/changes and apply what is there.
+    rm.process_config_changes().await;
     let mut signals = signals;
     let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
     let mut next_cleanup = madsim::time::Instant::now() + retention_every;
@@ -186,6 +188,7 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                         Err(msg) => log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck").await,
                     }
                     elect(&ctx, &cfg, &zk, &controller).await;
+                    rm.process_config_changes().await;
                     continue;
                 }
                 let path = ev.path.clone().unwrap_or_default();
@@ -196,7 +199,11 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                     }
                     (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
                     (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
+                    (EventType::NodeChildrenChanged, zku::CONFIG_CHANGES, _) => rm.process_config_changes().await,
                     (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => c.on_isr_change().await,
+                    (EventType::NodeDataChanged, p, Some(c)) if p.strip_prefix("/brokers/topics/").is_some_and(|t| !t.contains('/')) => {
+                        c.on_partition_modification(&p["/brokers/topics/".len()..]).await
+                    }
                     (EventType::NodeCreated | EventType::NodeDataChanged, zku::PREFERRED_ELECTION, Some(c)) => {
                         c.on_preferred_replica_election().await
                     }
