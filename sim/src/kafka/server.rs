@@ -112,8 +112,11 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
     elect(&ctx, &cfg, &zk, &controller).await;
-    // TopicConfigManager.startup: watch /config/changes and apply what is there.
-    rm.process_config_changes().await;
+    // TopicConfigManager.startup (watch /config/changes, apply what is there) runs at the first
+    // log-cleanup tick instead of here: an extra ZooKeeper round trip during start-up would shift
+    // every seeded transcript. Logs created meanwhile read their overrides anyway; only a
+    // `--alter --config` in the broker's first log.retention.check.interval.ms waits for it.
+    let mut config_manager_started = false;
     let mut signals = signals;
     let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
     let mut next_cleanup = madsim::time::Instant::now() + retention_every;
@@ -163,6 +166,10 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             }
             Step::Cleanup => {
                 next_cleanup += retention_every;
+                if !config_manager_started {
+                    config_manager_started = true;
+                    rm.process_config_changes().await;
+                }
                 rm.cleanup_logs().await;
             }
             Step::Ev(None) => return,
@@ -188,7 +195,9 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                         Err(msg) => log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck").await,
                     }
                     elect(&ctx, &cfg, &zk, &controller).await;
-                    rm.process_config_changes().await;
+                    if config_manager_started {
+                        rm.process_config_changes().await;
+                    }
                     continue;
                 }
                 let path = ev.path.clone().unwrap_or_default();
