@@ -2,7 +2,8 @@
 //!
 //! Elected by creating the ephemeral `/controller` znode first; on taking office it bumps
 //! `/controller_epoch` (so brokers can reject an older controller's requests), reads brokers,
-//! topics and partition states from ZooKeeper, and watches `/brokers/ids` and `/brokers/topics`.
+//! topics and partition states from ZooKeeper, and watches `/brokers/ids` and `/brokers/topics`
+//! (plus each `/brokers/topics/<t>`, whose added partitions come online like a new topic's).
 //! A new topic's partitions get the first live replica as leader and every live replica in the
 //! ISR; when a broker dies, each partition it led elects the first live replica of its
 //! assignment that is in the ISR (or any live replica when `unclean.leader.election.enable`),
