@@ -307,8 +307,14 @@ impl ReplicaManager {
             return Ok(p.clone());
         }
         // Partition.getOrCreateReplica / LogManager: the broker's defaults overridden by the
-        // topic's /config/topics/<t>.
-        let overrides = self.fetch_topic_overrides(topic).await;
+        // topic's /config/topics/<t>. 0.9 reads the znode for every replica it creates; here the
+        // first partition's read serves the topic's others (50 reads for __consumer_offsets would
+        // delay every group's start), and TopicConfigManager keeps the copy current.
+        let cached = lock(&self.topic_overrides).get(topic).cloned();
+        let overrides = match cached {
+            Some(o) => o,
+            None => self.fetch_topic_overrides(topic).await,
+        };
         let config = self.topic_log_config(&overrides);
         if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
             return Ok(p.clone());
