@@ -309,3 +309,129 @@ fn preferred_replica_election_gives_the_leadership_back() {
     assert!(describe(1).contains("Leader: 1\tReplicas: 1,2,0"), "the preferred replica leads again: {}", describe(1));
     assert!(run.steps.last().is_some_and(|s| s.1.ends_with("[delete_topics]\n")), "the admin path is gone after the election");
 }
+
+#[test]
+fn alter_partitions_adds_partitions_the_controller_brings_online() {
+    // A key murmur2 sends to partition 3 of 4, a partition that only exists since --alter.
+    let key = (0..100).map(|i| format!("k{i}")).find(|k| to_positive(murmur2(k.as_bytes())) % 4 == 3).expect("a key");
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 2 --partitions 2 --topic grow\n\
+         kafka-topics.sh --alter --zookeeper {ZK} --topic grow --partitions 2\n\
+         kafka-topics.sh --alter --zookeeper {ZK} --topic grow --partitions 4\n\
+         sleep 2\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic grow\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic grow --property parse.key=true --property key.separator=: --request-required-acks 1\n\
+         {key}:to-three\n^D\n\
+         kafka-console-consumer.sh --zookeeper {ZK} --topic grow --from-beginning --max-messages 1"
+    );
+    let run = run_script(5, true, &script(&body));
+    let out = |i: usize| run.steps[5 + i].1.as_str();
+    assert_eq!(
+        out(1),
+        "WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected\n\
+         Error while executing topic command : The number of partitions for a topic can only be increased\n"
+    );
+    assert_eq!(
+        out(2),
+        "WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected\nAdding partitions succeeded!\n"
+    );
+    let describe: Vec<&str> = out(4).lines().collect();
+    assert!(describe[0].starts_with("Topic:grow\tPartitionCount:4\tReplicationFactor:2"), "{}", out(4));
+    assert_eq!(describe.len(), 5, "{}", out(4));
+    for (p, line) in describe[1..].iter().enumerate() {
+        assert!(line.contains(&format!("Partition: {p}\t")), "{line}");
+        assert!(!line.contains("Leader: none"), "every partition has a leader: {line}");
+        let isr = line.rsplit("Isr: ").next().unwrap_or("");
+        assert_eq!(isr.split(',').count(), 2, "{line}");
+    }
+    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(trace.iter().any(|e| e["kind"] == "kafka.append" && e["topic"] == "grow" && e["partition"] == 3), "the record lands in the new partition");
+    assert_eq!(run.steps.last().expect("consumer").1, "to-three\nProcessed a total of 1 messages\n");
+}
+
+#[test]
+fn a_background_new_consumer_runs_until_killed_and_sigterm_closes_it_cleanly() {
+    let cc = "kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092 --topic bg --from-beginning";
+    let body = format!(
+        "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --topic bg\n\
+         {cc} &\n\
+         sleep 8\n\
+         kafka-console-producer.sh --broker-list master:9092 --topic bg --request-required-acks 1\n\
+         a\nb\nc\n^D\n\
+         sleep 3\n\
+         jobs\n\
+         kill %3\n\
+         sleep 2\n\
+         {cc} &\n\
+         sleep 8\n\
+         kill -9 %3\n\
+         sleep 2"
+    );
+    let run = run_script(7, true, &script(&body));
+    // No idle second ends a background consumer: it is still running 11 s later.
+    // Jobs 1 and 2 are the brokers START put in the background.
+    assert!(run.output_of("jobs", 0).contains(&format!("[3]+  Running                 {cc} &\n")), "{}", run.output);
+    // SIGTERM: the shutdown hook ends the loop, the count is printed, the JVM exits 143.
+    let after_term = format!("{}{}", run.output_of("kill %3", 0), run.output_of("sleep 2", 0));
+    assert!(after_term.contains("Processed a total of 3 messages\n"), "{after_term}");
+    assert!(after_term.contains(&format!("[3]+  Exit 143                {cc}\n")), "{after_term}");
+    // kill -9 is abrupt: no count.
+    let after_kill = format!("{}{}", run.output_of("kill -9 %3", 0), run.output_of("sleep 2", 1));
+    assert!(!after_kill.contains("Processed a total"), "{after_kill}");
+    assert!(after_kill.contains(&format!("[3]+  Killed                  {cc}\n")), "{after_kill}");
+    // close(): a synchronous commit of offset 3, then LeaveGroup; only the SIGTERM'd member leaves.
+    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let leaves: Vec<usize> = trace.iter().enumerate().filter(|(_, e)| e["kind"] == "kafka.group.leave").map(|(i, _)| i).collect();
+    assert_eq!(leaves.len(), 1, "one LeaveGroup");
+    let last_commit = trace[..leaves[0]].iter().rev().find(|e| e["kind"] == "kafka.group.committed").expect("a commit before leaving");
+    assert!(last_commit["offsets"].to_string().contains('3'), "{last_commit}");
+}
+
+#[test]
+fn topic_config_overrides_reach_the_log_at_creation_and_on_alter() {
+    let set = |k: &str, v: &str| -> String {
+        ["master", "slave1", "slave2"]
+            .iter()
+            .map(|h| format!("lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let produce = |topic: &str, prefix: &str| -> String {
+        let lines: Vec<String> = (0..6).map(|i| format!("{prefix}-{i}")).collect();
+        format!("kafka-console-producer.sh --broker-list master:9092 --topic {topic} --request-required-acks 1 --timeout 0\n{}\n^D", lines.join("\n"))
+    };
+    let body = format!(
+        "{}\n{}\n{START}\n\
+         kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic short --config retention.ms=60000\n\
+         kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic long\n\
+         {}\n{}\n\
+         sleep 40\n\
+         {}\n{}\n\
+         sleep 25\n\
+         ls /tmp/kafka-logs/short-0\n\
+         ls /tmp/kafka-logs/long-0\n\
+         kafka-topics.sh --alter --zookeeper {ZK} --topic long --config retention.ms=60000\n\
+         sleep 3\n\
+         ls /tmp/kafka-logs/long-0\n\
+         kafka-topics.sh --describe --zookeeper {ZK} --topic long",
+        set("log.segment.bytes", "120"),
+        set("log.retention.check.interval.ms", "1000"),
+        produce("short", "early"),
+        produce("long", "early"),
+        produce("short", "late"),
+        produce("long", "late")
+    );
+    let run = run_script(6, true, &body);
+    let first = "00000000000000000000.log";
+    let short = run.output_of("ls /tmp/kafka-logs/short-0", 0);
+    let long = run.output_of("ls /tmp/kafka-logs/long-0", 0);
+    assert!(long.contains(first), "the broker default (7 days) keeps the old segments: {long}");
+    assert!(!short.contains(first), "retention.ms=60000 deletes them: {short}");
+    assert_eq!(
+        run.output_of(&format!("kafka-topics.sh --alter --zookeeper {ZK} --topic long --config retention.ms=60000"), 0),
+        "WARNING: Altering topic configuration from this script has been deprecated and may be removed in future releases.\n         Going forward, please use kafka-configs.sh for this functionality\nUpdated config for topic \"long\".\n"
+    );
+    let altered = run.output_of("ls /tmp/kafka-logs/long-0", 1);
+    assert!(!altered.contains(first), "the change notification reaches the broker's log: {altered}");
+    assert!(run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic long"), 0).contains("Configs:retention.ms=60000"));
+}

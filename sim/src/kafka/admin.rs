@@ -116,7 +116,7 @@ fn java_to_int(s: &str) -> Result<i32, AdminError> {
 }
 
 /// A stand-in for how Java prints an `int[]` (`[I@` + identity hash): deterministic here.
-fn java_array_to_string(v: &[i32]) -> String {
+pub(crate) fn java_array_to_string(v: &[i32]) -> String {
     let h = v.iter().fold(0x1b6d_3586u32, |h, &x| {
         h.wrapping_mul(31).wrapping_add(x as u32)
     });

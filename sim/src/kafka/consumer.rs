@@ -962,7 +962,13 @@ const CONSOLE_JOIN_LIMIT: Duration = Duration::from_secs(60);
 /// came for `--timeout-ms` (1 s of virtual time by default, standing in for Ctrl-C) after it got
 /// its partitions. `auto.offset.reset` is `earliest` with `--from-beginning`, else `latest`
 /// (the tool overrides the config file, as 0.9 does).
-pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsumerOptions, topic: &str, term: &crate::shell::term::Term) -> i32 {
+///
+/// In the background (`&`) without `--timeout-ms` it runs until killed. SIGTERM/SIGINT
+/// (`kill %1`) run the shutdown hook: the loop stops, `KafkaConsumer.close` commits (auto-commit)
+/// and leaves the group, the count is printed, and the JVM exits with 128 + n. The signal is
+/// noticed between polls (0.9's `wakeup()` would also cut a blocked poll short); `kill -9` stays
+/// abrupt.
+pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsumerOptions, topic: &str, term: &crate::shell::term::Term, background: bool) -> i32 {
     let mut props: BTreeMap<String, String> = BTreeMap::new();
     if let Some(file) = &opts.consumer_config {
         let Some(bytes) = ctx.disk().peek(file) else {
@@ -989,6 +995,11 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     };
     let mut consumer = KafkaConsumer::new(ctx, cfg);
     consumer.subscribe(&[topic]);
+    // addShutdownHook
+    let mut signals = ctx.signals();
+    let mut signalled: Option<crate::world::Signal> = None;
+    // Without --timeout-ms, only the foreground run has the idle second standing in for Ctrl-C.
+    let endless = background && opts.timeout_ms.is_none();
     let idle = Duration::from_millis(opts.timeout_ms.unwrap_or(1000).max(0) as u64);
     let started = Instant::now();
     let mut last: Option<Instant> = None;
@@ -996,6 +1007,10 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     let offsets_formatter = opts.formatter.as_deref().is_some_and(|f| f.replace('\\', "") == OFFSETS_FORMATTER);
     let log_time = || crate::zk::cli::log_time(ctx.wall_ms());
     'outer: loop {
+        if let Ok(sig) = signals.try_recv() {
+            signalled = Some(sig);
+            break;
+        }
         let batch = match consumer.poll(100).await {
             Ok(b) => b,
             // NewShinyConsumer's constructor polls until the group is joined: an error there
@@ -1039,6 +1054,9 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
             }
         }
         let now = Instant::now();
+        if endless {
+            continue;
+        }
         match last {
             Some(t) if now.duration_since(t) >= idle => {
                 if opts.timeout_ms.is_some() {
@@ -1054,7 +1072,7 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     }
     consumer.close().await;
     term.err(&format!("Processed a total of {count} messages"));
-    0
+    signalled.map_or(0, |s| 128 + s.number())
 }
 
 /// The world's `range` assignor behind the `Box<dyn PartitionAssignor>` the leader uses.

@@ -2,7 +2,8 @@
 //!
 //! Elected by creating the ephemeral `/controller` znode first; on taking office it bumps
 //! `/controller_epoch` (so brokers can reject an older controller's requests), reads brokers,
-//! topics and partition states from ZooKeeper, and watches `/brokers/ids` and `/brokers/topics`.
+//! topics and partition states from ZooKeeper, and watches `/brokers/ids` and `/brokers/topics`
+//! (plus each `/brokers/topics/<t>`, whose added partitions come online like a new topic's).
 //! A new topic's partitions get the first live replica as leader and every live replica in the
 //! ISR; when a broker dies, each partition it led elects the first live replica of its
 //! assignment that is in the ISR (or any live replica when `unclean.leader.election.enable`),
@@ -88,7 +89,8 @@ impl KafkaController {
 
     async fn watch_topics(&self) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
         self.zk.get_children(zku::BROKER_TOPICS, true).await?;
-        zku::read_all_topics(&self.zk).await
+        // Each topic's data watch is its PartitionModificationsListener (re-armed by each read).
+        zku::read_all_topics_watched(&self.zk, true).await
     }
 
     async fn load_state(&self, topic: &str, p: i32, replicas: &[i32]) {
@@ -289,6 +291,36 @@ impl KafkaController {
         for (t, a) in &new {
             self.ctx.trace("kafka.new_topic", None, fields! { "topic" => t.as_str(), "partitions" => a.len() });
             lock(&self.context).assignments.insert(t.clone(), a.clone());
+            self.on_new_partition_creation(t, a).await;
+        }
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+    }
+
+    /// `/brokers/topics/<t>` changed (`PartitionModificationsListener`, e.g. after
+    /// `kafka-topics.sh --alter --partitions`): partitions not yet known come online
+    /// (`onNewPartitionCreation`); the read re-arms the watch.
+    pub async fn on_partition_modification(&self, topic: &str) {
+        let Ok((data, _)) = self.zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), true).await else { return };
+        let Some(now) = zku::parse_topic_assignment(&data) else { return };
+        let added: BTreeMap<i32, Vec<i32>> = {
+            let cx = lock(&self.context);
+            let Some(known) = cx.assignments.get(topic) else { return };
+            now.into_iter().filter(|(p, _)| !known.contains_key(p)).collect()
+        };
+        if added.is_empty() {
+            return;
+        }
+        self.ctx.trace("kafka.new_partitions", None, fields! { "topic" => topic, "partitions" => added.keys().copied().collect::<Vec<i32>>() });
+        lock(&self.context).assignments.entry(topic.to_string()).or_default().extend(added.clone());
+        self.on_new_partition_creation(topic, &added).await;
+        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
+        self.send_update_metadata(&all);
+    }
+
+    /// `onNewPartitionCreation`: NewPartition -> OnlinePartition for each partition.
+    async fn on_new_partition_creation(&self, t: &str, a: &BTreeMap<i32, Vec<i32>>) {
+        {
             for (p, replicas) in a {
                 // NewPartition -> OnlinePartition: first live replica leads, live replicas are the ISR.
                 let live: Vec<i32> = {
@@ -297,14 +329,12 @@ impl KafkaController {
                 };
                 let leader = live.first().copied().unwrap_or(-1);
                 self.write_state(t, *p, leader, 0, live, replicas.clone()).await;
-                let st = lock(&self.context).states.get(&(t.clone(), *p)).cloned();
+                let st = lock(&self.context).states.get(&(t.to_string(), *p)).cloned();
                 if let Some(st) = st {
                     self.send_leader_and_isr(&st);
                 }
             }
         }
-        let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
-        self.send_update_metadata(&all);
     }
 
     /// Elects leaders for partitions without a live leader (`OfflinePartitionLeaderSelector`).
@@ -317,7 +347,11 @@ impl KafkaController {
         let selector = self.ctx.world().config().hooks.leader_selector.clone();
         for st in offline {
             let live: BTreeSet<i32> = lock(&self.context).live.keys().copied().collect();
-            let (leader, isr, unclean) = match selector.select_leader(&st.replicas, &st.isr, &live, self.cfg.unclean_leader_election_enable) {
+            // OfflinePartitionLeaderSelector reads the topic's override only when no ISR is alive.
+            let no_live_isr = !st.isr.iter().any(|r| live.contains(r) && st.replicas.contains(r));
+            let any_live = st.replicas.iter().any(|r| live.contains(r));
+            let unclean_enabled = no_live_isr && any_live && self.unclean_enabled(&st.topic).await;
+            let (leader, isr, unclean) = match selector.select_leader(&st.replicas, &st.isr, &live, unclean_enabled) {
                 Some(sel) => (sel.leader, sel.isr, !st.isr.contains(&sel.leader)),
                 None => (-1, st.isr.clone(), false),
             };
@@ -339,6 +373,20 @@ impl KafkaController {
                 self.send_leader_and_isr(&st);
             }
         }
+    }
+
+    /// `unclean.leader.election.enable` for a topic: its `/config/topics/<t>` override, else the
+    /// broker's setting.
+    async fn unclean_enabled(&self, topic: &str) -> bool {
+        let overrides = match self.zk.get_data(&format!("{}/{topic}", zku::CONFIG_TOPICS), false).await {
+            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
+            Err(_) => Vec::new(),
+        };
+        overrides
+            .iter()
+            .find(|(k, _)| k == "unclean.leader.election.enable")
+            .map(|(_, v)| v.trim().eq_ignore_ascii_case("true"))
+            .unwrap_or(self.cfg.unclean_leader_election_enable)
     }
 
     /// Writes a state znode (create, or compare-and-set on its version) and records it.

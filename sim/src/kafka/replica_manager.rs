@@ -90,6 +90,10 @@ pub struct ReplicaManager {
     zk: Mutex<Arc<ZooKeeper>>,
     /// Fetch responses are sent by `num.network.threads` threads, taken in turn.
     next_send_thread: AtomicUsize,
+    /// Each local topic's overrides from `/config/topics/<t>` as last read.
+    topic_overrides: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// The last `/config/changes/config_change_N` applied (`TopicConfigManager.lastExecutedChange`).
+    last_config_change: Mutex<i64>,
 }
 
 fn now_ms(ctx: &ProcCtx) -> i64 {
@@ -110,6 +114,8 @@ impl ReplicaManager {
             changed: Notify::new(),
             zk: Mutex::new(zk),
             next_send_thread: AtomicUsize::new(0),
+            topic_overrides: Mutex::new(BTreeMap::new()),
+            last_config_change: Mutex::new(-1),
         })
     }
 
@@ -121,6 +127,101 @@ impl ReplicaManager {
     /// The broker's current ZooKeeper session.
     pub fn zk(&self) -> Arc<ZooKeeper> {
         lock(&self.zk).clone()
+    }
+
+    /// `LogConfig.fromProps(defaults, overrides)`: the broker's defaults with the topic's
+    /// `/config/topics/<t>` overrides on top (values that do not parse keep the default).
+    fn topic_log_config(&self, overrides: &BTreeMap<String, String>) -> LogConfig {
+        let mut c = self.log_config();
+        let long = |k: &str| overrides.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+        if let Some(v) = long("segment.bytes").filter(|v| *v > 0) {
+            c.segment_bytes = v as u64;
+        }
+        if let Some(v) = long("retention.ms") {
+            c.retention_ms = (v >= 0).then_some(v);
+        }
+        if let Some(v) = long("retention.bytes") {
+            c.retention_bytes = (v >= 0).then_some(v);
+        }
+        if let Some(v) = long("index.interval.bytes").filter(|v| *v >= 0) {
+            c.index_interval_bytes = v as u32;
+        }
+        if let Some(v) = long("flush.messages") {
+            c.flush_interval_messages = (v >= 0 && v < i64::MAX).then_some(v as u64);
+        }
+        c
+    }
+
+    /// `AdminUtils.fetchEntityConfig(zkUtils, Topic, topic)`: the topic's overrides (none when
+    /// the znode is missing or unreadable).
+    async fn fetch_topic_overrides(&self, topic: &str) -> BTreeMap<String, String> {
+        let zk = self.zk();
+        match zk.get_data(&format!("{}/{topic}", super::zk_utils::CONFIG_TOPICS), false).await {
+            Ok((d, _)) => super::zk_utils::topic_configs_in_describe_order(&d).into_iter().collect(),
+            Err(_) => BTreeMap::new(),
+        }
+    }
+
+    /// The topic's `min.insync.replicas` (override, else the broker's).
+    fn min_insync_replicas(&self, topic: &str) -> i32 {
+        lock(&self.topic_overrides)
+            .get(topic)
+            .and_then(|o| o.get("min.insync.replicas"))
+            .and_then(|v| v.trim().parse::<i32>().ok())
+            .unwrap_or(self.cfg.min_insync_replicas)
+    }
+
+    /// The topic's `unclean.leader.election.enable` (override, else the broker's).
+    fn unclean_leader_election_enable(&self, topic: &str) -> bool {
+        lock(&self.topic_overrides)
+            .get(topic)
+            .and_then(|o| o.get("unclean.leader.election.enable"))
+            .map(|v| v.trim().eq_ignore_ascii_case("true"))
+            .unwrap_or(self.cfg.unclean_leader_election_enable)
+    }
+
+    /// `/config/changes` changed (`TopicConfigManager.processConfigChanges`): each notification
+    /// newer than the last applied names a topic whose overrides are re-read and put into its
+    /// local logs (`log.config = …`). Re-arms the child watch.
+    pub async fn process_config_changes(&self) {
+        let zk = self.zk();
+        let Ok(mut notes) = zk.get_children(super::zk_utils::CONFIG_CHANGES, true).await else { return };
+        notes.sort();
+        for n in notes {
+            let Some(seq) = n.strip_prefix("config_change_").and_then(|x| x.parse::<i64>().ok()) else { continue };
+            if seq <= *lock(&self.last_config_change) {
+                continue;
+            }
+            let path = format!("{}/{n}", super::zk_utils::CONFIG_CHANGES);
+            if let Ok((data, _)) = zk.get_data(&path, false).await {
+                let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+                if v["entity_type"] == "topics" {
+                    if let Some(topic) = v["entity_name"].as_str() {
+                        self.apply_topic_config(topic).await;
+                    }
+                }
+            }
+            *lock(&self.last_config_change) = seq;
+        }
+    }
+
+    /// Re-reads a topic's overrides and applies them to its local logs.
+    async fn apply_topic_config(&self, topic: &str) {
+        let overrides = self.fetch_topic_overrides(topic).await;
+        let config = self.topic_log_config(&overrides);
+        let parts: Vec<Arc<Partition>> = self.all_partitions().into_iter().filter(|p| p.topic == topic).collect();
+        if parts.is_empty() {
+            return;
+        }
+        lock(&self.topic_overrides).insert(topic.to_string(), overrides.clone());
+        for part in parts {
+            part.log.lock().await.set_config(config.clone());
+        }
+        self.ctx.trace(
+            "kafka.topic_config_applied",
+            None,
+            fields! { "broker" => self.broker_id, "topic" => topic, "overrides" => format!("{overrides:?}") },
+        );
     }
 
     fn log_config(&self) -> LogConfig {
@@ -206,7 +307,21 @@ impl ReplicaManager {
         if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
             return Ok(p.clone());
         }
-        let log = Log::open(self.ctx.disk(), &self.log_dir(topic, partition), self.log_config(), now_ms(&self.ctx))
+        // Partition.getOrCreateReplica / LogManager: the broker's defaults overridden by the
+        // topic's /config/topics/<t>. 0.9 reads the znode for every replica it creates; here the
+        // first partition's read serves the topic's others (50 reads for __consumer_offsets would
+        // delay every group's start), and TopicConfigManager keeps the copy current.
+        let cached = lock(&self.topic_overrides).get(topic).cloned();
+        let overrides = match cached {
+            Some(o) => o,
+            None => self.fetch_topic_overrides(topic).await,
+        };
+        let config = self.topic_log_config(&overrides);
+        if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
+            return Ok(p.clone());
+        }
+        lock(&self.topic_overrides).insert(topic.to_string(), overrides);
+        let log = Log::open(self.ctx.disk(), &self.log_dir(topic, partition), config, now_ms(&self.ctx))
             .await
             .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
         let leo = log.log_end_offset();
@@ -618,7 +733,7 @@ impl ReplicaManager {
                 results.push((t, p, KafkaError::NotLeaderForPartition, -1));
                 continue;
             }
-            if acks == -1 && (isr_len as i32) < self.cfg.min_insync_replicas {
+            if acks == -1 && (isr_len as i32) < self.min_insync_replicas(&t) {
                 results.push((t, p, KafkaError::NotEnoughReplicas, -1));
                 continue;
             }
@@ -669,7 +784,7 @@ impl ReplicaManager {
                 };
                 if hw > last {
                     // The ISR may have shrunk below min.insync.replicas while we waited.
-                    if (isr_len as i32) < self.cfg.min_insync_replicas {
+                    if (isr_len as i32) < self.min_insync_replicas(&part.topic) {
                         if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
                             r.2 = KafkaError::NotEnoughReplicasAfterAppend;
                         }
@@ -996,7 +1111,7 @@ impl ReplicaManager {
                             continue;
                         };
                         let mut log = part.log.lock().await;
-                        if log.log_end_offset() > end && !self.cfg.unclean_leader_election_enable {
+                        if log.log_end_offset() > end && !self.unclean_leader_election_enable(&t) {
                             // 0.9 refuses to lose data it was told must not be lost: a leader
                             // behind this replica can only come from an unclean election or a
                             // leader that lost its page cache.

@@ -112,6 +112,11 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
 
     elect(&ctx, &cfg, &zk, &controller).await;
+    // TopicConfigManager.startup (watch /config/changes, apply what is there) runs at the first
+    // log-cleanup tick instead of here: an extra ZooKeeper round trip during start-up would shift
+    // every seeded transcript. Logs created meanwhile read their overrides anyway; only a
+    // `--alter --config` in the broker's first log.retention.check.interval.ms waits for it.
+    let mut config_manager_started = false;
     let mut signals = signals;
     let retention_every = Duration::from_millis(cfg.log_retention_check_interval_ms.max(1) as u64);
     let mut next_cleanup = madsim::time::Instant::now() + retention_every;
@@ -161,6 +166,10 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
             }
             Step::Cleanup => {
                 next_cleanup += retention_every;
+                if !config_manager_started {
+                    config_manager_started = true;
+                    rm.process_config_changes().await;
+                }
                 rm.cleanup_logs().await;
             }
             Step::Ev(None) => return,
@@ -186,6 +195,9 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                         Err(msg) => log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck").await,
                     }
                     elect(&ctx, &cfg, &zk, &controller).await;
+                    if config_manager_started {
+                        rm.process_config_changes().await;
+                    }
                     continue;
                 }
                 let path = ev.path.clone().unwrap_or_default();
@@ -196,7 +208,11 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                     }
                     (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
                     (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
+                    (EventType::NodeChildrenChanged, zku::CONFIG_CHANGES, _) => rm.process_config_changes().await,
                     (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => c.on_isr_change().await,
+                    (EventType::NodeDataChanged, p, Some(c)) if p.strip_prefix("/brokers/topics/").is_some_and(|t| !t.contains('/')) => {
+                        c.on_partition_modification(&p["/brokers/topics/".len()..]).await
+                    }
                     (EventType::NodeCreated | EventType::NodeDataChanged, zku::PREFERRED_ELECTION, Some(c)) => {
                         c.on_preferred_replica_election().await
                     }

@@ -186,7 +186,7 @@ async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
             _ => topic_error(&term, &format!("Topic {t} does not exist on ZK path {}", opts.zookeeper)),
         }
     } else {
-        0
+        alter_topic(&zk, &opts, &term).await
     };
     zk.close().await;
     code
@@ -233,6 +233,104 @@ async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions,
         Err(ZkError::NodeExists) => topic_error(term, &format!("Topic \"{topic}\" already exists.")),
         Err(e) => topic_error(term, &format!("{e}")),
     }
+}
+
+/// `TopicCommand.alterTopic` (0.9): config overrides first (`AdminUtils.changeTopicConfig`:
+/// `/config/topics/<t>` plus a `/config/changes/config_change_` notification for the brokers'
+/// `TopicConfigManager`), then `--partitions` (`AdminUtils.addPartitions`: the added partitions'
+/// assignment appended to `/brokers/topics/<t>`, where the controller's
+/// `PartitionModificationsListener` picks it up).
+async fn alter_topic(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i32 {
+    let Some(topic) = opts.topic.clone() else {
+        return topic_error(term, "--topic is required");
+    };
+    let path = format!("{}/{topic}", zku::BROKER_TOPICS);
+    let existing = match zk.get_data(&path, false).await {
+        Ok((d, _)) => zku::parse_topic_assignment(&d).unwrap_or_default(),
+        Err(_) if opts.if_exists => return 0,
+        Err(_) => return topic_error(term, &format!("Topic {topic} does not exist on ZK path {}", opts.zookeeper)),
+    };
+    if !opts.configs.is_empty() || !opts.delete_configs.is_empty() {
+        term.out("WARNING: Altering topic configuration from this script has been deprecated and may be removed in future releases.");
+        term.out("         Going forward, please use kafka-configs.sh for this functionality");
+        let config_path = format!("{}/{topic}", zku::CONFIG_TOPICS);
+        let mut configs: BTreeMap<String, String> = match zk.get_data(&config_path, false).await {
+            Ok((d, _)) => zku::topic_configs_in_describe_order(&d).into_iter().collect(),
+            Err(_) => BTreeMap::new(),
+        };
+        configs.extend(opts.configs.iter().cloned());
+        for k in &opts.delete_configs {
+            configs.remove(k.trim());
+        }
+        let json = zku::topic_config_json(&configs);
+        let written = match zk.set_data(&config_path, json.as_bytes(), -1).await {
+            Err(ZkError::NoNode) => zku::create_with_parents(zk, &config_path, json.as_bytes(), CreateMode::Persistent).await.map(|_| ()),
+            other => other.map(|_| ()),
+        };
+        if let Err(e) = written {
+            return topic_error(term, &e.to_string());
+        }
+        let note = zku::config_change_json(&topic);
+        if let Err(e) = zku::create_with_parents(zk, &format!("{}/config_change_", zku::CONFIG_CHANGES), note.as_bytes(), CreateMode::PersistentSequential).await {
+            return topic_error(term, &e.to_string());
+        }
+        term.out(&format!("Updated config for topic \"{topic}\"."));
+    }
+    if let Some(n) = opts.partitions {
+        if topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME {
+            return topic_error(term, "The number of partitions for the offsets topic cannot be changed.");
+        }
+        term.out("WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected");
+        // AdminUtils.addPartitions
+        let Some(first) = existing.values().next().cloned() else {
+            return topic_error(term, &format!("The topic {topic} does not exist"));
+        };
+        let have = existing.len() as i32;
+        let to_add = n - have;
+        if to_add <= 0 {
+            return topic_error(term, "The number of partitions for a topic can only be increased");
+        }
+        let brokers: Vec<i32> = match zku::read_brokers(zk).await {
+            Ok(b) => b.keys().copied().collect(),
+            Err(e) => return topic_error(term, &e.to_string()),
+        };
+        let added = match &opts.replica_assignment {
+            // getManualReplicaAssignment: the list covers every partition; entries past the
+            // existing ones are the new partitions.
+            Some(a) => {
+                let mut m = BTreeMap::new();
+                for (p, r) in a.range(have..) {
+                    if r.iter().any(|b| !brokers.contains(b)) {
+                        let set: Vec<String> = brokers.iter().map(|b| b.to_string()).collect();
+                        return topic_error(
+                            term,
+                            &format!("some specified brokers not available. specified brokers: {}available broker:Set({})", admin::java_array_to_string(r), set.join(", ")),
+                        );
+                    }
+                    m.insert(*p, r.clone());
+                }
+                m
+            }
+            // The existing list's first broker id serves as the fixed start index (0.9).
+            None => match admin::assign_replicas_to_brokers(&brokers, to_add, first.len() as i32, first[0], have, 0, 0) {
+                Ok(a) => a,
+                Err(e) => return topic_error(term, &e.to_string()),
+            },
+        };
+        if added.values().any(|r| r.len() != first.len()) {
+            return topic_error(
+                term,
+                &format!("The replication factor in manual replication assignment  is not equal to the existing replication factor for the topic {}", first.len()),
+            );
+        }
+        let mut all = existing.clone();
+        all.extend(added);
+        if let Err(e) = zk.set_data(&path, zku::topic_assignment_json(&all).as_bytes(), -1).await {
+            return topic_error(term, &e.to_string());
+        }
+        term.out("Adding partitions succeeded!");
+    }
+    0
 }
 
 async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i32 {
@@ -358,7 +456,7 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invo
         return old_console_consumer::run(ctx, opts, topic, term, inv).await;
     }
     // The new consumer joins a group through the GroupCoordinator (consumer.rs).
-    super::consumer::console_consumer(&ctx, &opts, &topic, &term).await
+    super::consumer::console_consumer(&ctx, &opts, &topic, &term, inv.background).await
 }
 
 /// `kafka-preferred-replica-election.sh --zookeeper ZK [--path-to-json-file F]`

@@ -23,6 +23,8 @@ pub const DELETE_TOPICS: &str = "/admin/delete_topics";
 pub const PREFERRED_ELECTION: &str = "/admin/preferred_replica_election";
 /// `/config/topics`
 pub const CONFIG_TOPICS: &str = "/config/topics";
+/// `/config/changes` (`TopicConfigManager`'s notifications)
+pub const CONFIG_CHANGES: &str = "/config/changes";
 /// `/isr_change_notification`
 pub const ISR_CHANGE: &str = "/isr_change_notification";
 /// `/consumers`
@@ -133,6 +135,11 @@ pub fn topic_config_json(config: &BTreeMap<String, String>) -> String {
     format!("{{\"version\":1,\"config\":{{{}}}}}", kv.join(","))
 }
 
+/// A `/config/changes/config_change_N` notification (0.9 `AdminUtils.changeEntityConfig`).
+pub fn config_change_json(topic: &str) -> String {
+    format!("{{\"version\":1,\"entity_type\":\"topics\",\"entity_name\":\"{topic}\"}}")
+}
+
 /// A topic's configs from `/config/topics/<t>` in the order `TopicCommand --describe` prints
 /// them: 0.9 reads the JSON into a `java.util.Properties` (a `Hashtable`) and prints it in the
 /// table's iteration order, so e.g. `__consumer_offsets` shows
@@ -225,6 +232,12 @@ pub async fn create_with_parents(zk: &ZooKeeper, path: &str, data: &[u8], mode: 
 
 /// All topics' assignments.
 pub async fn read_all_topics(zk: &ZooKeeper) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
+    read_all_topics_watched(zk, false).await
+}
+
+/// All topics' assignments, leaving a data watch on each `/brokers/topics/<t>` when `watch`
+/// (the controller's `PartitionModificationsListener`s).
+pub async fn read_all_topics_watched(zk: &ZooKeeper, watch: bool) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
     let mut out = BTreeMap::new();
     let topics = match zk.get_children(BROKER_TOPICS, false).await {
         Ok(t) => t,
@@ -232,7 +245,7 @@ pub async fn read_all_topics(zk: &ZooKeeper) -> Result<BTreeMap<String, BTreeMap
         Err(e) => return Err(e),
     };
     for t in topics {
-        if let Ok((data, _)) = zk.get_data(&format!("{BROKER_TOPICS}/{t}"), false).await {
+        if let Ok((data, _)) = zk.get_data(&format!("{BROKER_TOPICS}/{t}"), watch).await {
             if let Some(a) = parse_topic_assignment(&data) {
                 out.insert(t, a);
             }

@@ -224,6 +224,12 @@ impl Log {
         &self.config
     }
 
+    /// Replaces the configuration (`log.config = newConfig` when `TopicConfigManager` applies a
+    /// topic's changed overrides): later appends and retention runs use it.
+    pub fn set_config(&mut self, config: LogConfig) {
+        self.config = config;
+    }
+
     fn active(&self) -> Option<&LogSegment> {
         self.segments.values().next_back()
     }
