@@ -217,8 +217,9 @@ mod tests {
         assert_eq!(a.acked, 4_000);
         assert_eq!(a.consumed, vec![4_000, 4_000]);
         assert_eq!(a.messages(), 12_000);
-        // The producer runs for its duration; consumers follow within a fetch round trip or so.
-        assert!(a.measured >= Duration::from_secs(2) && a.measured < Duration::from_secs(3), "{:?}", a.measured);
+        // The producer runs for its duration; consumers follow within a few fetch round trips (their
+        // latest offset is the high watermark, one replication round behind the log end).
+        assert!(a.measured >= Duration::from_secs(2) && a.measured < Duration::from_millis(3500), "{:?}", a.measured);
         assert!(a.setup > Duration::ZERO && a.trace_events > 12_000);
         let b = run(&s).expect("run");
         assert_eq!(a, b);
