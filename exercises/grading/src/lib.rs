@@ -112,6 +112,21 @@ impl Outcome {
             .collect()
     }
 
+    /// For a grader's own tests: the reference solution must pass (every check held).
+    pub fn assert_reference_passes(&self) {
+        assert!(self.passed(), "{}: {:?}", self.name, self.failures());
+    }
+
+    /// For a grader's own tests: the starter must fail with its `todo!()` message, which starts
+    /// with `prefix` (skipped once the exercise is solved in this checkout, as in a learner's fork).
+    pub fn assert_starter_fails_with(&self, prefix: &str) {
+        if self.not_implemented.is_none() && self.passed() {
+            return;
+        }
+        assert!(!self.passed(), "{self:?}");
+        assert!(self.not_implemented.as_deref().unwrap_or("").starts_with(prefix), "{self:?}");
+    }
+
     /// `{"name","passed","score","failures":[…],"checks":[…]}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
