@@ -7,7 +7,7 @@
 //! (epoch, zxid, id) at least that of each server that started the same election round in time
 //! and followed it; and an ensemble still serving writes at the end.
 
-use exercise_grading::{call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
+use exercise_grading::{failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
 use sim::hooks::{Builtin, Hooks, Vote, VoteOrder};
 use sim::scenario::{run_with_hooks, Scenario};
 use sim::trace::Event;
@@ -177,17 +177,6 @@ pub fn weaker_leaders(events: &[Event], ids: &BTreeMap<String, u64>) -> Vec<Stri
 pub fn grade(r: Rules, effort: Effort) -> Outcome {
     exercise_grading::quiet_panics();
     let mut out = Outcome::new(NAME);
-    macro_rules! learner {
-        ($e:expr) => {
-            match call(|| $e) {
-                Ok(v) => v,
-                Err(panic) => {
-                    out.panicked(panic);
-                    return out;
-                }
-            }
-        };
-    }
 
     // 1. The vote order on random votes, many of them tied in epoch or zxid.
     let mut c = Cases::new(hidden_seeds(NAME, "votes", 1)[0]);
@@ -196,7 +185,7 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
         let vote = |c: &mut Cases| Vote { leader: c.range(1, 6), zxid: ((c.range(0, 3) as i64) << 32) | c.range(0, 4) as i64, peer_epoch: c.range(0, 3) as u32 };
         let new = vote(&mut c);
         let cur = if c.range(0, 8) == 0 { new } else { vote(&mut c) };
-        let got = learner!((r.total_order_predicate)(&new, &cur));
+        let got = exercise_grading::learner!(out, (r.total_order_predicate)(&new, &cur));
         let want = Builtin.total_order_predicate(&new, &cur);
         if got != want {
             bad.0 += 1;
@@ -212,7 +201,7 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
     for n in 1..=7usize {
         for mask in 0u32..(1 << n) {
             let set: BTreeSet<u64> = (0..n as u64).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).collect();
-            let got = learner!((r.contains_quorum)(&set, n));
+            let got = exercise_grading::learner!(out, (r.contains_quorum)(&set, n));
             let want = Builtin.contains_quorum(&set, n);
             if got != want {
                 bad.0 += 1;

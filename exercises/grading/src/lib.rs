@@ -224,6 +224,21 @@ impl Drop for Flag {
     }
 }
 
+/// Inside a grader's `grade`: evaluates the learner's expression through [`call`]; if it panics,
+/// records the panic in the outcome `$out` and returns `$out` from `grade`.
+#[macro_export]
+macro_rules! learner {
+    ($out:ident, $e:expr) => {
+        match $crate::call(|| $e) {
+            Ok(v) => v,
+            Err(panic) => {
+                $out.panicked(panic);
+                return $out;
+            }
+        }
+    };
+}
+
 /// Calls the learner's code, turning a panic into its message.
 pub fn call<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let _flag = Flag::set();

@@ -2,7 +2,7 @@
 //! reference hash, partitions of keys whose hash is negative, and a keyed producer in the
 //! simulator whose every record is partitioned by your code.
 
-use exercise_grading::{call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
+use exercise_grading::{failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
 use sim::hooks::{Hooks, KeyPartitioner};
 use sim::kafka::partitioner::{murmur2 as kafka_murmur2, to_positive};
 use sim::scenario::{run_with_hooks, Scenario};
@@ -91,22 +91,11 @@ settle = "3s"
 pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
     exercise_grading::quiet_panics();
     let mut out = Outcome::new(NAME);
-    macro_rules! learner {
-        ($e:expr) => {
-            match call(|| $e) {
-                Ok(v) => v,
-                Err(panic) => {
-                    out.panicked(panic);
-                    return out;
-                }
-            }
-        };
-    }
 
     // 1. Kafka's vectors.
     let mut wrong = Vec::new();
     for (key, want) in VECTORS {
-        let got = learner!((p.murmur2)(key.as_bytes()));
+        let got = exercise_grading::learner!(out, (p.murmur2)(key.as_bytes()));
         if got != *want {
             wrong.push(format!("murmur2({key:?}) = {got}, Kafka says {want}{}", hint_for(key.len())));
         }
@@ -120,7 +109,7 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
     for i in 0..effort.cases {
         let len = if i < 64 { i % 16 } else { r.range(0, 48) as usize };
         let key: Vec<u8> = (0..len).map(|_| r.next_u64() as u8).collect();
-        let got = learner!((p.murmur2)(&key));
+        let got = exercise_grading::learner!(out, (p.murmur2)(&key));
         let want = kafka_murmur2(&key);
         if got != want {
             bad.0 += 1;
@@ -138,7 +127,7 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
         let n = r.range(1, 64) as i32;
         let h = kafka_murmur2(&key);
         negatives += usize::from(h < 0);
-        let got = learner!((p.partition)(&key, n));
+        let got = exercise_grading::learner!(out, (p.partition)(&key, n));
         let want = to_positive(h) % n;
         if got != want {
             bad.0 += 1;
