@@ -97,3 +97,18 @@ pub async fn dump_tree(ctx: &ProcCtx, server: &str) -> Result<Vec<(String, Vec<u
     zk.close().await;
     Ok(out)
 }
+
+/// Every Markdown file under `dir`, depth first in path order, appended to `found` (for the
+/// book's checks).
+pub fn markdown_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            markdown_files(&p, found);
+        } else if p.extension().is_some_and(|x| x == "md") {
+            found.push(p);
+        }
+    }
+}

@@ -82,6 +82,28 @@ fn fence(line: &str) -> Option<(usize, &str)> {
     (ticks >= 3).then(|| (ticks, line[ticks..].trim()))
 }
 
+/// The top-level fenced blocks of a Markdown text's lines: (opening line, closing line, info
+/// string), 0-based. A fence inside a longer fence is part of that block, not a block of its own.
+fn fenced_blocks<'a>(lines: &[&'a str]) -> Result<Vec<(usize, usize, &'a str)>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((ticks, info)) = fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let close = (i + 1..lines.len())
+            .find(|&j| {
+                let t = lines[j].trim_end();
+                t.len() >= ticks && t.chars().all(|c| c == '`')
+            })
+            .ok_or_else(|| format!("line {}: fence is never closed", i + 1))?;
+        out.push((i, close, info));
+        i = close + 1;
+    }
+    Ok(out)
+}
+
 fn parse_attrs(info: &str, at: usize) -> Result<(u64, bool, Duration), String> {
     let (mut seed, mut stopped, mut think) = (1, false, Duration::from_secs(1));
     for attr in info.split_whitespace().skip(1) {
@@ -100,19 +122,7 @@ fn parse_attrs(info: &str, at: usize) -> Result<(u64, bool, Duration), String> {
 fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some((ticks, info)) = fence(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let open = i;
-        let close = (open + 1..lines.len())
-            .find(|&j| {
-                let t = lines[j].trim_end();
-                t.len() >= ticks && t.chars().all(|c| c == '`')
-            })
-            .ok_or_else(|| format!("line {}: fence is never closed", open + 1))?;
+    for (open, close, info) in fenced_blocks(&lines)? {
         if info.split_whitespace().next() == Some("lab") {
             let (seed, stopped, think) = parse_attrs(info, open + 1)?;
             let mut steps: Vec<Step> = Vec::new();
@@ -150,7 +160,6 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
             }
             blocks.push(Block { line: open + 1, seed, stopped, think, steps });
         }
-        i = close + 1;
     }
     Ok(blocks)
 }
@@ -202,28 +211,15 @@ fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).flatten().collect();
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        if p.is_dir() {
-            markdown_files(&p, found);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            found.push(p);
-        }
-    }
-}
-
 /// Every Markdown file of the English book (`book/src`) and of the Chinese edition
 /// (`book/zh/src`, when it exists), sorted. The two editions show the same transcripts, and both
 /// are checked, so a translation cannot drift from what the lab prints.
 fn book_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    markdown_files(&root.join("book/src"), &mut files);
+    lab_tests::markdown_files(&root.join("book/src"), &mut files);
     let zh = root.join("book/zh/src");
     if zh.is_dir() {
-        markdown_files(&zh, &mut files);
+        lab_tests::markdown_files(&zh, &mut files);
     }
     files
 }
@@ -310,15 +306,7 @@ struct RunBlock {
 fn parse_run_blocks(text: &str) -> Result<Vec<RunBlock>, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some((ticks, info)) = fence(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let close = (i + 1..lines.len())
-            .find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`'))
-            .ok_or_else(|| format!("line {}: fence is never closed", i + 1))?;
+    for (i, close, info) in fenced_blocks(&lines)? {
         let mut words = info.split_whitespace();
         if words.next() == Some("lab-run") {
             let file = words.next().ok_or_else(|| format!("line {}: lab-run needs a scenario file", i + 1))?.to_string();
@@ -332,7 +320,6 @@ fn parse_run_blocks(text: &str) -> Result<Vec<RunBlock>, String> {
             let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
             out.push(RunBlock { line: i + 1, file, seed, expected, out: i + 1..close });
         }
-        i = close + 1;
     }
     Ok(out)
 }
@@ -491,7 +478,7 @@ fn chinese_chapters_show_the_english_transcripts() {
         return;
     }
     let mut files = Vec::new();
-    markdown_files(&zh, &mut files);
+    lab_tests::markdown_files(&zh, &mut files);
     let mut compared = 0;
     for file in &files {
         let rel = file.strip_prefix(&zh).unwrap_or(file);
@@ -512,19 +499,8 @@ fn chinese_chapters_show_the_english_transcripts() {
         // Other fenced blocks that show a tool's output (```text) are copied, not translated.
         let text_blocks = |t: &str| -> Vec<String> {
             let lines: Vec<&str> = t.lines().collect();
-            let (mut out, mut i) = (Vec::new(), 0);
-            while i < lines.len() {
-                let Some((ticks, info)) = fence(lines[i]) else {
-                    i += 1;
-                    continue;
-                };
-                let close = (i + 1..lines.len()).find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`')).unwrap_or(lines.len());
-                if info == "text" {
-                    out.push(lines[i + 1..close.min(lines.len())].join("\n"));
-                }
-                i = close + 1;
-            }
-            out
+            let blocks = fenced_blocks(&lines).unwrap_or_default();
+            blocks.into_iter().filter(|b| b.2 == "text").map(|(open, close, _)| lines[open + 1..close].join("\n")).collect()
         };
         let (en_text_blocks, zh_text_blocks) = (text_blocks(&en_text), text_blocks(&zh_text));
         assert!(is_subsequence(&zh_text_blocks, &en_text_blocks), "book/zh/src/{}: its ```text blocks are not the English chapter's (in order)", rel.display());
@@ -561,15 +537,7 @@ struct AssignBlock {
 fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some((ticks, info)) = fence(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let close = (i + 1..lines.len())
-            .find(|&j| lines[j].trim_end().len() >= ticks && lines[j].trim_end().chars().all(|c| c == '`'))
-            .ok_or_else(|| format!("line {}: fence is never closed", i + 1))?;
+    for (i, close, info) in fenced_blocks(&lines)? {
         let mut words = info.split_whitespace();
         if words.next() == Some("lab-assign") {
             let at = i + 1;
@@ -594,7 +562,6 @@ fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
             let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
             out.push(AssignBlock { line: at, strategy, topics, members, expected, out: i + 1..close });
         }
-        i = close + 1;
     }
     Ok(out)
 }

@@ -209,19 +209,6 @@ fn check_page(src: &Path, page: &Path, text: &str) -> Vec<String> {
     broken
 }
 
-fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).flatten().collect();
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        if p.is_dir() {
-            markdown_files(&p, found);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            found.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_relative_link_and_image_in_the_book_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book");
@@ -233,7 +220,7 @@ fn every_relative_link_and_image_in_the_book_exists() {
             continue;
         }
         let mut files = Vec::new();
-        markdown_files(&src, &mut files);
+        lab_tests::markdown_files(&src, &mut files);
         for page in &files {
             let text = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("reading {}: {e}", page.display()));
             checked += links(&text).len();
@@ -255,7 +242,7 @@ fn every_chapter_in_each_summary_exists_and_every_chapter_is_in_it() {
         let summary = std::fs::read_to_string(src.join("SUMMARY.md")).unwrap_or_else(|e| panic!("{}/SUMMARY.md: {e}", src.display()));
         let listed: BTreeSet<String> = links(&summary).into_iter().map(|l| l.target).collect();
         let mut files = Vec::new();
-        markdown_files(&src, &mut files);
+        lab_tests::markdown_files(&src, &mut files);
         for page in files {
             let rel = page.strip_prefix(&src).unwrap_or(&page).to_string_lossy().replace('\\', "/");
             if rel == "SUMMARY.md" {
@@ -367,7 +354,7 @@ fn chinese_figures_are_copies_of_the_english_ones() {
         return;
     }
     let mut files = Vec::new();
-    markdown_files(&zh, &mut files);
+    lab_tests::markdown_files(&zh, &mut files);
     for page in files {
         let text = std::fs::read_to_string(&page).unwrap_or_default();
         for link in links(&text) {
