@@ -1,7 +1,7 @@
 //! The new consumer's group promises, read from the trace of `KafkaConsumer` members:
 //! `kafka.group.assigned` / `.revoked` / `.leave` / `.committed` (each with group, member and
 //! generation), `kafka.client.processed` (a record the application finished, with group, member,
-//! generation) and `kafka.client.consumed` (a record fetched, with the group).
+//! generation) and `kafka.client.consumed` (the records a poll returned, with the group).
 //!
 //! A group's *deliveries* are its `kafka.client.processed` events when it has any (the scenario
 //! runner's members), else its `kafka.client.consumed` events; the final reader `lab-checker`
@@ -85,19 +85,28 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
                 if (k == "kafka.client.processed") != processed.contains(group) {
                     continue;
                 }
-                let (Some(t), Some(p), Some(off)) = (e.str("topic"), e.i64("partition"), e.i64("offset")) else { continue };
+                let (Some(t), Some(p)) = (e.str("topic"), e.i64("partition")) else { continue };
                 let (member, generation) = match (e.str("member"), e.i64("generation")) {
                     (Some(m), Some(g)) => (m.to_string(), g),
                     _ => who.get(&(e.host.clone(), e.proc.clone())).cloned().unwrap_or_else(|| (format!("{}/{}", e.host, e.proc), -1)),
                 };
-                out.push(Ok(Delivery {
-                    group: group.to_string(),
-                    member,
-                    generation,
-                    tp: (t.to_string(), p),
-                    offset: off,
-                    value: e.str("value").unwrap_or("").to_string(),
-                }));
+                // A processed event is one record; a consumed event is a poll's run of them.
+                let records: Vec<(i64, &str)> = if k == "kafka.client.processed" {
+                    let Some(off) = e.i64("offset") else { continue };
+                    vec![(off, e.str("value").unwrap_or(""))]
+                } else {
+                    super::consumed_records(e).collect()
+                };
+                for (offset, value) in records {
+                    out.push(Ok(Delivery {
+                        group: group.to_string(),
+                        member: member.clone(),
+                        generation,
+                        tp: (t.to_string(), p),
+                        offset,
+                        value: value.to_string(),
+                    }));
+                }
             }
             _ => {}
         }

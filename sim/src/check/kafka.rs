@@ -93,8 +93,8 @@ pub fn no_acked_loss(events: &[Event]) -> CheckResult {
                 }
             }
             "kafka.client.consumed" => {
-                let (Some(tp), Some(v)) = (tp(e), e.str("value")) else { continue };
-                consumed.entry(tp).or_default().insert(v.to_string());
+                let Some(tp) = tp(e) else { continue };
+                consumed.entry(tp).or_default().extend(super::consumed_records(e).map(|(_, v)| v.to_string()));
             }
             _ => {}
         }
@@ -141,10 +141,13 @@ pub fn no_duplicates(events: &[Event]) -> CheckResult {
     let mut seen: BTreeMap<(String, Tp), BTreeMap<String, BTreeSet<i64>>> = BTreeMap::new();
     let mut reads = 0usize;
     for e in events.iter().filter(|e| e.kind == "kafka.client.consumed") {
-        let (Some(tp), Some(v), Some(off)) = (tp(e), e.str("value"), e.i64("offset")) else { continue };
+        let Some(tp) = tp(e) else { continue };
         let group = e.str("group").unwrap_or("").to_string();
-        seen.entry((group, tp)).or_default().entry(v.to_string()).or_default().insert(off);
-        reads += 1;
+        let values = seen.entry((group, tp)).or_default();
+        for (off, v) in super::consumed_records(e) {
+            values.entry(v.to_string()).or_default().insert(off);
+            reads += 1;
+        }
     }
     let mut violations = Vec::new();
     for ((group, tp), values) in &seen {
@@ -358,25 +361,27 @@ pub fn consumer_order_per_partition(events: &[Event]) -> CheckResult {
                 }
             }
             "kafka.client.consumed" => {
-                let (Some(tp), Some(off)) = (tp(e), e.i64("offset")) else { continue };
-                reads += 1;
+                let Some(tp) = tp(e) else { continue };
                 let group = e.str("group").unwrap_or("").to_string();
                 let inc = incarnation.get(&(e.host.clone(), e.proc.clone())).copied().unwrap_or(0);
                 let crash = crashes.get(&e.host).copied().unwrap_or(0);
                 let key = (group, tp);
                 let run: Run = (e.host.clone(), e.proc.clone(), inc, crash);
-                if let Some((prev_run, prev)) = last.get(&key) {
-                    if *prev_run == run && off <= *prev {
-                        violations.push(format!(
-                            "group '{}' on {}/{} read offset {off} of {} after offset {prev} without restarting",
-                            key.0,
-                            e.host,
-                            e.proc,
-                            tp_name(&key.1)
-                        ));
+                for (off, _) in super::consumed_records(e) {
+                    reads += 1;
+                    if let Some((prev_run, prev)) = last.get(&key) {
+                        if *prev_run == run && off <= *prev {
+                            violations.push(format!(
+                                "group '{}' on {}/{} read offset {off} of {} after offset {prev} without restarting",
+                                key.0,
+                                e.host,
+                                e.proc,
+                                tp_name(&key.1)
+                            ));
+                        }
                     }
+                    last.insert(key.clone(), (run.clone(), off));
                 }
-                last.insert(key, (run, off));
             }
             _ => {}
         }
@@ -416,7 +421,7 @@ mod tests {
             "kafka.client.consumed",
             None,
             fields! {
-                "topic" => "t", "partition" => 0, "offset" => offset, "value" => value, "group" => group
+                "topic" => "t", "partition" => 0, "first" => offset, "records" => 1, "values" => [value], "group" => group
             },
         );
     }
@@ -514,6 +519,28 @@ mod tests {
         let r = no_duplicates(&t.events());
         assert!(!r.ok);
         assert!(r.detail.contains("'m-1'") && r.detail.contains("offsets 1, 2") && r.detail.contains("t-0"), "{}", r.detail);
+    }
+
+    #[test]
+    fn a_poll_of_several_records_is_read_record_by_record() {
+        let t = Tracer::new();
+        acked(&t, 0, &["m-0", "m-1", "m-2"], 1);
+        let poll = |first: i64, values: &[&str]| {
+            let records = values.len();
+            t.emit(2, "c", "consumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 0, "first" => first, "records" => records, "values" => values, "group" => "g" });
+        };
+        poll(0, &["m-0", "m-1"]);
+        assert!(!no_acked_loss(&t.events()).ok, "m-2 not read yet");
+        poll(2, &["m-2"]);
+        assert!(no_acked_loss(&t.events()).ok);
+        assert!(no_duplicates(&t.events()).ok && consumer_order_per_partition(&t.events()).ok);
+        // One poll that hands out m-1 again at offset 3, then goes back to offset 1.
+        poll(3, &["m-1"]);
+        poll(1, &["m-1", "m-2"]);
+        let dup = no_duplicates(&t.events());
+        assert!(dup.detail.contains("'m-1'") && dup.detail.contains("offsets 1, 3"), "{}", dup.detail);
+        let order = consumer_order_per_partition(&t.events());
+        assert!(order.detail.contains("read offset 1 of t-0 after offset 3"), "{}", order.detail);
     }
 
     #[test]

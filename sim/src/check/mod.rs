@@ -16,6 +16,15 @@ use crate::trace::Event;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The records of one `kafka.client.consumed` event as `(offset, value)`: a consumer's poll
+/// returns a partition's records in one event (`first` offset, `records`, `values`), as
+/// `kafka.client.acked` does for a produce request, so a checker expands it here.
+pub fn consumed_records(e: &Event) -> impl Iterator<Item = (i64, &str)> {
+    let first = e.i64("first").unwrap_or(0);
+    let values = e.fields.get("values").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+    values.iter().enumerate().map(move |(i, v)| (first + i as i64, v.as_str().unwrap_or("")))
+}
+
 /// Every checker a scenario's `[[check]]` can name.
 pub const NAMES: &[&str] = &[
     "single_leader_per_epoch",

@@ -228,7 +228,7 @@ impl KafkaProducer {
         let bytes = encode_message_set(&records, 0);
         let n = records.len();
         // Checkers match what was acknowledged with what is consumed by value.
-        let values: Vec<String> = records.iter().map(|r| r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned()).collect();
+        let values: Vec<String> = records.iter().map(|r| value_text(r.value.as_deref())).collect();
         let mut attempt = 0;
         let failure = loop {
             let leader = self.cluster.leaders.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(-1);
@@ -398,19 +398,22 @@ impl PartitionFetcher {
                             continue;
                         }
                         let Some(pos) = self.positions.get_mut(&(t.clone(), p)) else { continue };
+                        // KafkaConsumer.poll hands the application a partition's records at once:
+                        // one trace event per contiguous run of offsets (normally the whole fetched
+                        // batch) with their values, as the producer's acked event has.
+                        let mut run: Option<(i64, Vec<String>)> = None;
                         for r in decode_message_set(&bytes).0.into_iter().map(|m| m.record) {
                             if r.offset < pos.1 {
                                 continue;
                             }
+                            if run.as_ref().is_some_and(|(first, vs)| first + vs.len() as i64 != r.offset) {
+                                trace_consumed(&self.ctx, &t, p, &self.client_id, run.take());
+                            }
                             pos.1 = r.offset + 1;
-                            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
-                            self.ctx.trace(
-                                "kafka.client.consumed",
-                                None,
-                                fields! { "topic" => t.as_str(), "partition" => p, "offset" => r.offset, "value" => value, "group" => self.client_id.as_str() },
-                            );
+                            run.get_or_insert_with(|| (r.offset, Vec::new())).1.push(value_text(r.value.as_deref()));
                             out.push(ConsumerRecord { topic: t.clone(), partition: p, offset: r.offset, key: r.key, value: r.value });
                         }
+                        trace_consumed(&self.ctx, &t, p, &self.client_id, run);
                     }
                 }
                 _ => {
@@ -428,6 +431,27 @@ impl PartitionFetcher {
         }
         out
     }
+}
+
+/// A record value as the trace shows it: its text (lossy for bytes that are not UTF-8), empty
+/// for a null value.
+pub(crate) fn value_text(value: Option<&[u8]>) -> String {
+    match value.map(std::str::from_utf8) {
+        None => String::new(),
+        Some(Ok(s)) => s.to_owned(),
+        Some(Err(_)) => value.map(String::from_utf8_lossy).unwrap_or_default().into_owned(),
+    }
+}
+
+/// One `kafka.client.consumed` event: the run of records (`first` offset, their `values`) a poll
+/// returned from one partition to the consumer named `group`. Nothing for an empty run.
+fn trace_consumed(ctx: &ProcCtx, topic: &str, partition: i32, group: &str, run: Option<(i64, Vec<String>)>) {
+    let Some((first, values)) = run else { return };
+    ctx.trace(
+        "kafka.client.consumed",
+        None,
+        fields! { "topic" => topic, "partition" => partition, "group" => group, "first" => first, "records" => values.len(), "values" => values },
+    );
 }
 
 /// The `--bootstrap-server` consumer: every partition of `topic`, from `reset`.

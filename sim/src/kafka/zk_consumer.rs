@@ -360,11 +360,12 @@ impl KafkaStream {
                             continue;
                         }
                         info.consumed.store(r.offset + 1, Ordering::SeqCst);
-                        let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+                        // The iterator hands out one record at a time: a run of one.
+                        let value = super::clients::value_text(r.value.as_deref());
                         self.ctx.trace(
                             "kafka.client.consumed",
                             None,
-                            fields! { "topic" => info.topic.as_str(), "partition" => info.partition, "offset" => r.offset, "value" => value, "group" => self.group.as_str(), "consumer" => self.consumer.as_str() },
+                            fields! { "topic" => info.topic.as_str(), "partition" => info.partition, "first" => r.offset, "records" => 1, "values" => [value], "group" => self.group.as_str(), "consumer" => self.consumer.as_str() },
                         );
                         return Ok(MessageAndMetadata { topic: info.topic.clone(), partition: info.partition, offset: r.offset, key: r.key, value: r.value });
                     }

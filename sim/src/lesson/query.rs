@@ -454,8 +454,10 @@ mod tests {
         t.emit(4, "slave2", "Kafka", "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 1, "leader_epoch" => 0, "isr" => [2, 0, 1] });
         t.emit(5, "slave1", "Kafka", "kafka.isr_shrink", None, fields! { "topic" => "t", "partition" => 0, "removed" => [0], "isr" => [2, 1] });
         t.emit(6, "master", "ConsoleProducer", "kafka.client.acked", None, fields! { "topic" => "t", "partition" => 1, "first" => 0, "records" => 2, "values" => ["a", "b"] });
-        for (i, g) in ["A", "A", "B"].iter().enumerate() {
-            t.emit(7 + i as u64, "master", "ConsoleConsumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 1, "offset" => i, "group" => *g });
+        // Each poll's records of a partition are one event: group A reads two then one, B two.
+        for (i, (g, first, values)) in [("A", 0, vec!["a", "b"]), ("A", 2, vec!["c"]), ("B", 0, vec!["a", "b"])].into_iter().enumerate() {
+            let records = values.len();
+            t.emit(7 + i as u64, "master", "ConsoleConsumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 1, "first" => first, "records" => records, "values" => values, "group" => g });
         }
         t.emit(10, "master", "Kafka", "kafka.leader_election", None, fields! { "topic" => "t", "partition" => 1, "leader" => -1, "isr" => [2] });
         t.events()
@@ -491,7 +493,8 @@ mod tests {
         assert_eq!(count(&[], None), "3");
         assert_eq!(count(&[("group", Value::from("A"))], None), "2");
         assert_eq!(count(&[("group", Value::from("C"))], None), "0");
-        assert_eq!(count(&[("host", Value::from("master")), ("partition", Value::from(1))], Some("offset")), "3");
+        assert_eq!(count(&[("host", Value::from("master")), ("partition", Value::from(1))], Some("records")), "5");
+        assert_eq!(count(&[("group", Value::from("A"))], Some("records")), "3");
         let d = eval(Query::Distinct { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new() });
         assert_eq!(d.shown, "2");
         let last = eval(Query::Last { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new(), pointer: None });

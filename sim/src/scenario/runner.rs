@@ -629,7 +629,7 @@ async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, 
             if !c.process_time.is_zero() {
                 sleep(c.process_time).await;
             }
-            let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            let value = crate::kafka::clients::value_text(r.value.as_deref());
             ctx.trace(
                 "kafka.client.processed",
                 None,
@@ -771,10 +771,12 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
             "kafka.client.acked" => acked.extend(values(e)),
             "kafka.client.sent" => sent0.extend(values(e)),
             "kafka.client.consumed" if e.str("group") == Some(CHECKER) => {
-                final_read += 1;
-                final_values.insert(e.str("value").unwrap_or("").to_string());
+                for (_, v) in crate::check::consumed_records(e) {
+                    final_read += 1;
+                    final_values.insert(v.to_string());
+                }
             }
-            "kafka.client.consumed" => consumed += 1,
+            "kafka.client.consumed" => consumed += crate::check::consumed_records(e).count() as u64,
             "scenario.producer_done" => {
                 attempted += e.u64("attempted").unwrap_or(0);
                 send_errors += e.u64("errors").unwrap_or(0);
