@@ -12,7 +12,7 @@
 //!   prefix) holds the same record on every broker, and no broker ever replaces a committed
 //!   record by a different one.
 //! - [`single_leader_per_epoch`]: for each partition, each leader epoch has at most one broker
-//!   that became leader in it.
+//!   that became leader in it, and no broker becomes leader at an epoch older than one already led.
 //! - [`monotonic_hw`]: a leader's high watermark never moves backwards while the broker process
 //!   keeps running (a restart or a crash may start it lower).
 //! - [`consumer_order_per_partition`]: a consumer receives a partition's offsets in strictly
@@ -274,21 +274,45 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
 }
 
 /// At most one leader per partition and leader epoch: no two brokers emitted
-/// `kafka.become_leader` for the same topic-partition and `leader_epoch`.
+/// `kafka.become_leader` for the same topic-partition and `leader_epoch`; and leadership never
+/// goes back to an older epoch — a broker that becomes leader at an epoch below one already led
+/// is a zombie acting on a stale LeaderAndIsr (a topic created anew starts again at 0).
 pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
     let mut leaders: BTreeMap<(Tp, i64), Vec<String>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "kafka.become_leader") {
-        let (Some(tp), Some(epoch)) = (tp(e), e.i64("leader_epoch")) else { continue };
-        let v = leaders.entry((tp, epoch)).or_default();
-        if !v.contains(&e.host) {
-            v.push(e.host.clone());
+    // Highest epoch led so far per partition, and by whom.
+    let mut newest: BTreeMap<Tp, (i64, String)> = BTreeMap::new();
+    let mut violations = Vec::new();
+    for e in events {
+        match e.kind.as_str() {
+            "kafka.new_topic" => {
+                let Some(t) = e.str("topic") else { continue };
+                newest.retain(|(topic, _), _| topic != t);
+                leaders.retain(|((topic, _), _), _| topic != t);
+            }
+            "kafka.become_leader" => {
+                let (Some(tp), Some(epoch)) = (tp(e), e.i64("leader_epoch")) else { continue };
+                match newest.get(&tp) {
+                    Some((top, by)) if epoch < *top => violations.push(format!(
+                        "{} became leader of {} at leader epoch {epoch} after {by} had led epoch {top}",
+                        e.host,
+                        tp_name(&tp)
+                    )),
+                    Some((top, _)) if epoch == *top => {}
+                    _ => {
+                        newest.insert(tp.clone(), (epoch, e.host.clone()));
+                    }
+                }
+                let v = leaders.entry((tp, epoch)).or_default();
+                if !v.contains(&e.host) {
+                    v.push(e.host.clone());
+                }
+            }
+            _ => {}
         }
     }
-    let violations = leaders
-        .iter()
-        .filter(|(_, h)| h.len() > 1)
-        .map(|((tp, ep), h)| format!("{} leader epoch {ep} led by {}", tp_name(tp), h.join(" and ")))
-        .collect();
+    violations.extend(
+        leaders.iter().filter(|(_, h)| h.len() > 1).map(|((tp, ep), h)| format!("{} leader epoch {ep} led by {}", tp_name(tp), h.join(" and "))),
+    );
     CheckResult::new(
         "kafka_single_leader_per_epoch",
         capped(violations),
@@ -612,6 +636,19 @@ mod tests {
         assert!(!r.ok);
         assert_eq!(r.name, "kafka_single_leader_per_epoch");
         assert!(r.detail.contains("t-0 leader epoch 1 led by b2 and b3"), "{}", r.detail);
+        // A restarted broker handed a stale LeaderAndIsr leads an epoch already superseded.
+        let stale = Tracer::new();
+        for (host, epoch) in [("b1", 0), ("b2", 1), ("b1", 0)] {
+            stale.emit(1, host, K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => epoch });
+        }
+        let r = single_leader_per_epoch(&stale.events());
+        assert!(r.detail.contains("b1 became leader of t-0 at leader epoch 0 after b2 had led epoch 1"), "{}", r.detail);
+        // The same topic created anew starts its epochs again.
+        let t2 = Tracer::new();
+        t2.emit(0, "b2", K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 3 });
+        t2.emit(1, "b2", K, "kafka.new_topic", None, fields! { "topic" => "t", "partitions" => 1 });
+        t2.emit(2, "b1", K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0 });
+        assert!(single_leader_per_epoch(&t2.events()).ok, "{:?}", single_leader_per_epoch(&t2.events()));
     }
 
     #[test]

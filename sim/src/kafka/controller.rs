@@ -43,7 +43,22 @@ pub struct KafkaController {
     zk: Arc<ZooKeeper>,
     /// Its context.
     pub context: Mutex<ControllerContext>,
-    channels: Mutex<BTreeMap<i32, mpsc::UnboundedSender<Request>>>,
+    channels: Mutex<BTreeMap<i32, RequestSendThread>>,
+}
+
+/// `ControllerChannelManager`'s per-broker queue and its `RequestSendThread`. Removing a broker
+/// shuts the thread down and drops what is still queued: a request built from an older state
+/// must never reach the broker's next incarnation (it would make a restarted broker lead a
+/// partition whose leadership has moved on).
+struct RequestSendThread {
+    queue: mpsc::UnboundedSender<Request>,
+    thread: madsim::task::AbortHandle,
+}
+
+impl Drop for RequestSendThread {
+    fn drop(&mut self) {
+        self.thread.abort();
+    }
 }
 
 impl KafkaController {
@@ -455,16 +470,16 @@ impl KafkaController {
     /// Queues a request for a broker; one sender task per broker keeps them in order.
     fn send(&self, broker: i32, req: Request) {
         let mut ch = lock(&self.channels);
-        let tx = ch.entry(broker).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded();
+        let sender = ch.entry(broker).or_insert_with(|| {
+            let (queue, rx) = mpsc::unbounded();
             let addr = lock(&self.context).live.get(&broker).cloned();
-            madsim::task::spawn(request_sender(self.ctx.clone(), self.cfg.clone(), addr, rx));
-            tx
+            let thread = madsim::task::spawn(request_sender(self.ctx.clone(), self.cfg.clone(), addr, rx)).abort_handle();
+            RequestSendThread { queue, thread }
         });
-        let _ = tx.unbounded_send(req);
+        let _ = sender.queue.unbounded_send(req);
     }
 
-    /// Stops the sender tasks (resignation).
+    /// Stops the sender tasks and drops their queues (resignation).
     pub fn shutdown(&self) {
         lock(&self.channels).clear();
     }
