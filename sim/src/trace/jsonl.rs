@@ -105,18 +105,27 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// True if `bytes` holds a control character, `"` or `\` — the bytes JSON must escape. Checks
-/// 16 bytes at a time without an early exit inside a block, so the compiler uses vector compares;
-/// a short string is padded to one block, a long one's tail is its last (overlapping) block.
+/// True if `bytes` holds a control character, `"` or `\` — the bytes JSON must escape.
+///
+/// Most trace strings are names of 5 to 25 bytes, some are 100-byte record values: a long string
+/// is checked 16 bytes at a time without an early exit inside a block (the compiler turns that into
+/// vector compares), its tail as its last, overlapping block; a short one as two overlapping
+/// machine words, bit-twiddled ([`word_escapes`]).
 fn needs_escaping(bytes: &[u8]) -> bool {
-    fn block_escapes(block: &[u8]) -> bool {
-        block.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'))
-    }
     const BLOCK: usize = 16;
-    if bytes.len() < BLOCK {
-        let mut block = [b' '; BLOCK];
-        block[..bytes.len()].copy_from_slice(bytes);
-        return block_escapes(&block);
+    fn escaped(b: u8) -> bool {
+        (b < 0x20) | (b == b'"') | (b == b'\\')
+    }
+    fn block_escapes(block: &[u8]) -> bool {
+        block.iter().fold(false, |any, &b| any | escaped(b))
+    }
+    let n = bytes.len();
+    if n < 8 {
+        return bytes.iter().any(|&b| escaped(b));
+    }
+    if n <= BLOCK {
+        let word = |i: usize| u64::from_le_bytes(std::array::from_fn(|j| bytes[i + j]));
+        return word_escapes(word(0)) || word_escapes(word(n - 8));
     }
     let mut blocks = bytes.chunks_exact(BLOCK);
     for block in &mut blocks {
@@ -124,7 +133,19 @@ fn needs_escaping(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    !blocks.remainder().is_empty() && block_escapes(&bytes[bytes.len() - BLOCK..])
+    !blocks.remainder().is_empty() && block_escapes(&bytes[n - BLOCK..])
+}
+
+/// True if any byte of `x` is below 0x20, `"` or `\`: the "has a byte less than n" and "has a zero
+/// byte" word tricks (exact as to whether such a byte exists).
+fn word_escapes(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+    let quote = x ^ (ONES * b'"' as u64);
+    let backslash = x ^ (ONES * b'\\' as u64);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    (below_space | has_zero(quote) | has_zero(backslash)) & HIGH != 0
 }
 
 #[cfg(test)]
@@ -224,6 +245,25 @@ mod tests {
         fn escaping_check_matches_serde_json(s in any_string()) {
             let plain = format!("\"{s}\"");
             prop_assert_eq!(!needs_escaping(s.as_bytes()), serde_json::to_string(&s).unwrap_or_default() == plain);
+        }
+    }
+
+    #[test]
+    fn escaping_check_is_exact_for_every_byte_at_every_position() {
+        for len in 1..48 {
+            for background in [b'a', b' ', b'!', b'#', b'[', b']', 0x1f, 0x80, 0xff] {
+                let plain = vec![background; len];
+                let expected = background < 0x20;
+                assert_eq!(needs_escaping(&plain), expected, "len {len} background {background:#x}");
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut bytes = plain.clone();
+                        bytes[at] = b;
+                        let expected = bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                        assert_eq!(needs_escaping(&bytes), expected, "{bytes:?}");
+                    }
+                }
+            }
         }
     }
 
