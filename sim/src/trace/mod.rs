@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
+mod jsonl;
+
 /// A trace event's sequence number, unique within one run.
 pub type EventId = u64;
 
@@ -60,16 +62,74 @@ impl Event {
 }
 
 /// Builds a field map: `fields! { "zxid" => 5, "to" => "slave1" }`.
+///
+/// Each value becomes what `serde_json::json!(value)` gives; an owned `String`, `Vec<String>` or
+/// `Value` is moved into the map instead of being serialised into a copy (see [`FieldValue`]).
 #[macro_export]
 macro_rules! fields {
     () => { ::serde_json::Map::new() };
     ($($k:expr => $v:expr),+ $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::trace::{FieldValueByMove as _, FieldValueBySerialize as _};
         let mut m = ::serde_json::Map::new();
-        $( m.insert(($k).to_string(), ::serde_json::json!($v)); )+
+        $( m.insert(($k).to_string(), (&$crate::trace::FieldValue::new($v)).field_value()); )+
         m
     }};
 }
 pub use fields;
+
+/// A `fields!` value on its way into the map. The macro calls `(&FieldValue::new(v)).field_value()`:
+/// method lookup tries [`FieldValueByMove`] (implemented on `FieldValue<T>` for a few owned types)
+/// before auto-referencing to [`FieldValueBySerialize`] (on `&FieldValue<T>` for any `Serialize`),
+/// so owned strings move into the map while everything else goes through `serde_json::to_value`,
+/// as `json!` does. Both give the same `Value`.
+#[doc(hidden)]
+pub struct FieldValue<T>(std::cell::Cell<Option<T>>);
+
+impl<T> FieldValue<T> {
+    #[doc(hidden)]
+    pub fn new(v: T) -> Self {
+        Self(std::cell::Cell::new(Some(v)))
+    }
+}
+
+/// `fields!` values that move into the map (see [`FieldValue`]).
+#[doc(hidden)]
+pub trait FieldValueByMove {
+    fn field_value(&self) -> Value;
+}
+
+impl FieldValueByMove for FieldValue<String> {
+    fn field_value(&self) -> Value {
+        Value::String(self.0.take().unwrap_or_default())
+    }
+}
+
+impl FieldValueByMove for FieldValue<Vec<String>> {
+    fn field_value(&self) -> Value {
+        Value::Array(self.0.take().unwrap_or_default().into_iter().map(Value::String).collect())
+    }
+}
+
+impl FieldValueByMove for FieldValue<Value> {
+    fn field_value(&self) -> Value {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+/// `fields!` values serialised into the map, as `json!` does (see [`FieldValue`]).
+#[doc(hidden)]
+pub trait FieldValueBySerialize {
+    fn field_value(&self) -> Value;
+}
+
+impl<T: Serialize> FieldValueBySerialize for &FieldValue<T> {
+    fn field_value(&self) -> Value {
+        // `json!(v)` is `to_value(&v).unwrap()`: a value that cannot be a JSON value (a map with
+        // non-string keys) is a bug at the call site, reported the same way.
+        self.0.take().map(|v| serde_json::to_value(&v).unwrap()).unwrap_or_default()
+    }
+}
 
 /// The run's event log, shared by every process in the world.
 ///
@@ -96,9 +156,7 @@ struct TraceLog {
 
 fn push_line(hasher: &mut Sha256, line: &mut Vec<u8>, e: &Event) {
     line.clear();
-    // Serialising our own plain structs cannot fail.
-    let _ = serde_json::to_writer(&mut *line, e);
-    line.push(b'\n');
+    jsonl::write_event(line, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, &e.fields);
     hasher.update(&line[..]);
 }
 
@@ -121,11 +179,18 @@ impl Tracer {
         let mut log = lock(&self.events);
         let id = log.count;
         log.count += 1;
-        let e = Event { t_us, host: host.to_string(), proc: proc.to_string(), kind: kind.to_string(), id, cause, fields };
         let TraceLog { kept, streamed, line, .. } = &mut *log;
         match streamed {
-            Some(h) => push_line(h, line, &e),
-            None => kept.push(e),
+            // Streaming writes the line straight from the parts: no `Event`, no copies of the names.
+            Some(h) => {
+                line.clear();
+                jsonl::write_event(line, t_us, host, proc, kind, id, cause, &fields);
+                h.update(&line[..]);
+            }
+            None => {
+                let e = Event { t_us, host: host.to_string(), proc: proc.to_string(), kind: kind.to_string(), id, cause, fields };
+                kept.push(e);
+            }
         }
         id
     }
@@ -170,14 +235,12 @@ impl Tracer {
     /// The trace as JSONL: one event per line, stable field order.
     pub fn to_jsonl(&self) -> String {
         let log = lock(&self.events);
-        let mut out = String::with_capacity(log.kept.len() * 128);
+        let mut out = Vec::with_capacity(log.kept.len() * 128);
         for e in log.kept.iter() {
-            // Serialising our own plain structs cannot fail.
-            let line = serde_json::to_string(e).unwrap_or_default();
-            out.push_str(&line);
-            out.push('\n');
+            jsonl::write_event(&mut out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, &e.fields);
         }
-        out
+        // The writer copies whole `&str`s and ASCII punctuation, so the bytes are UTF-8.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// SHA-256 of the JSONL bytes, as lowercase hex: equal hashes mean identical runs.
@@ -234,6 +297,85 @@ mod tests {
         let before = streamed.hash();
         streamed.emit(3, "slave2", "Kafka", "kafka.hw", None, fields! {});
         assert_ne!(before, streamed.hash());
+    }
+
+    #[test]
+    fn fields_gives_what_json_gives() {
+        let s = String::from("a\"b");
+        let strings = vec![String::from("x"), String::from("y")];
+        let value = serde_json::json!({ "k": [1, 2.5, null] });
+        let expected: Map<String, Value> = [
+            ("owned", serde_json::json!(s.clone())),
+            ("borrowed", serde_json::json!(&s)),
+            ("str", serde_json::json!(s.as_str())),
+            ("strings", serde_json::json!(strings.clone())),
+            ("value", serde_json::json!(value.clone())),
+            ("pairs", serde_json::json!(vec![("t", 0)])),
+            ("none", serde_json::json!(None::<u32>)),
+            ("neg", serde_json::json!(-3)),
+            ("float", serde_json::json!(0.1f32)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let got = fields! {
+            "owned" => s.clone(),
+            "borrowed" => &s,
+            "str" => s.as_str(),
+            "strings" => strings,
+            "value" => value,
+            "pairs" => vec![("t", 0)],
+            "none" => None::<u32>,
+            "neg" => -3,
+            "float" => 0.1f32,
+        };
+        assert_eq!(got, expected);
+        // A repeated name keeps the last value, as `Map::insert` does.
+        assert_eq!(fields! { "a" => 1, "a" => String::from("b") }, fields! { "a" => "b" });
+    }
+
+    /// Cost of one streamed emit of a typical consumer event, against the old path (`json!` into
+    /// the map, an `Event`, `serde_json::to_writer`): `cargo test -p sim --release --lib
+    /// emit_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn emit_timing() {
+        const N: u64 = 1_000_000;
+        let value = "v".repeat(100);
+        let t = Tracer::new();
+        t.stream_into_hash();
+        let start = std::time::Instant::now();
+        for i in 0..N {
+            let f = fields! { "topic" => "t", "partition" => 1, "offset" => i, "value" => value.clone(), "group" => "console" };
+            t.emit(i, "slave1", "ConsoleConsumer", "kafka.client.consumed", None, f);
+        }
+        let new_ns = start.elapsed().as_nanos() as f64 / N as f64;
+        let (mut h, mut line) = (Sha256::new(), Vec::new());
+        let start = std::time::Instant::now();
+        for i in 0..N {
+            let mut f = Map::new();
+            f.insert("topic".to_string(), serde_json::json!("t"));
+            f.insert("partition".to_string(), serde_json::json!(1));
+            f.insert("offset".to_string(), serde_json::json!(i));
+            f.insert("value".to_string(), serde_json::json!(value.clone()));
+            f.insert("group".to_string(), serde_json::json!("console"));
+            let e = Event {
+                t_us: i,
+                host: "slave1".to_string(),
+                proc: "ConsoleConsumer".to_string(),
+                kind: "kafka.client.consumed".to_string(),
+                id: i,
+                cause: None,
+                fields: f,
+            };
+            line.clear();
+            let _ = serde_json::to_writer(&mut line, &e);
+            line.push(b'\n');
+            h.update(&line[..]);
+        }
+        let old_ns = start.elapsed().as_nanos() as f64 / N as f64;
+        assert_eq!(format!("{:x}", h.finalize()), t.hash());
+        println!("streamed emit: {new_ns:.0} ns (old path {old_ns:.0} ns)");
     }
 
     #[test]
