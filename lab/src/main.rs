@@ -5,7 +5,7 @@
 //! - `lab run FILE --seed N` / `lab sweep FILE --seeds A..B`: scenarios and seed sweeps.
 //! - `lab plot partition-log|spacetime|groups|zk|copy-path …` / `lab trace export --format perfetto …`: pictures of a run.
 //! - `lab report FILE --seed N -o DIR`: a self-contained HTML page for a run.
-//! - `lab trace-hash FILE`: SHA-256 of a shell script's trace, for determinism checks.
+//! - `lab trace-hash FILE`: the hash (XXH3-128) of a shell script's trace, for determinism checks.
 //! - `lab bench zerocopy|host-zerocopy|throughput|sim-speed`: performance experiments (simulated, or
 //!   real on this machine for `host-zerocopy`); `lab bench render`: wall time of drawing a run's pictures.
 //! - `lab grade [NAME] [--json] [--reference]`: grades the exercises in `exercises/`.
@@ -189,7 +189,7 @@ enum Cmd {
         #[command(subcommand)]
         cmd: StreamCmd,
     },
-    /// Runs a shell script (file or `-` for stdin) and prints its trace's SHA-256.
+    /// Runs a shell script (file or `-` for stdin) and prints its trace's hash (XXH3-128).
     TraceHash {
         /// Script to run.
         script: String,

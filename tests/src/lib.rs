@@ -12,7 +12,7 @@ pub struct Run {
     pub output: String,
     /// Per line: (line, its output, its exit code).
     pub steps: Vec<(String, String, i32)>,
-    /// SHA-256 of the trace.
+    /// Hash (XXH3-128) of the trace.
     pub trace_hash: String,
     /// The trace as JSONL.
     pub trace: String,

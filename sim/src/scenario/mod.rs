@@ -398,7 +398,7 @@ pub struct Report {
     /// Metrics read from the trace: `messages_acked`, `messages_consumed`, `leader_changes`,
     /// `failover_ms` (when there was a fault and a new leader after it), and more.
     pub metrics: BTreeMap<String, serde_json::Value>,
-    /// SHA-256 of the trace's JSONL.
+    /// Hash (XXH3-128) of the trace's JSONL.
     pub trace_hash: String,
     /// What the runner typed and what the shell printed, with virtual times (not in the JSON).
     #[serde(skip)]
