@@ -275,7 +275,7 @@ pub fn decode_message_set(bytes: &[u8]) -> (Vec<DecodedMessage>, usize) {
 
 /// [`decode_message_set`] as borrowed views: the same entries, keys and values left in `bytes`.
 pub fn view_message_set(bytes: &[u8]) -> (Vec<MessageView<'_>>, usize) {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(count_entries(bytes));
     let mut pos = 0usize;
     while let Some((offset, size)) = entry_header(bytes, pos) {
         if size < MESSAGE_OVERHEAD_V0 as i32 {
@@ -295,6 +295,23 @@ pub fn view_message_set(bytes: &[u8]) -> (Vec<MessageView<'_>>, usize) {
         pos = start + size as usize;
     }
     (out, pos)
+}
+
+/// How many entries the headers of `bytes` chain through (an upper bound of what decoding finds:
+/// it also checks inside each message), to size the decoded list at once.
+fn count_entries(bytes: &[u8]) -> usize {
+    let (mut n, mut pos) = (0, 0usize);
+    while let Some((_, size)) = entry_header(bytes, pos) {
+        let Some(end) = usize::try_from(size).ok().filter(|&s| s >= MESSAGE_OVERHEAD_V0).and_then(|s| (pos + LOG_OVERHEAD).checked_add(s)) else {
+            break;
+        };
+        if end > bytes.len() {
+            break;
+        }
+        n += 1;
+        pos = end;
+    }
+    n
 }
 
 /// Whether `msg` (exactly one entry's `message_size` bytes) is a structurally whole message:
