@@ -275,6 +275,9 @@ pub struct Disk {
     filler: u64,
     /// Latest time seen: keeps time monotonic for calls that do not know it.
     clock: Duration,
+    /// No file's `dirty_since` is earlier than this (`None`: no file is dirty), so
+    /// [`Disk::advance`] looks at the files only when a write-back may be due.
+    earliest_dirty: Option<Duration>,
     counters: DiskCounters,
 }
 
@@ -293,6 +296,7 @@ impl Disk {
             used: 0,
             filler: 0,
             clock: Duration::ZERO,
+            earliest_dirty: None,
             counters: DiskCounters::default(),
         }
     }
@@ -337,14 +341,27 @@ impl Disk {
         self.clock = self.clock.max(now);
         let now = self.clock;
         let expire = Duration::from_millis(self.params.dirty_expire_ms);
+        if self.earliest_dirty.is_none_or(|e| e + expire > now) {
+            return now;
+        }
+        let mut earliest: Option<Duration> = None;
         for f in self.files.values_mut() {
             if f.dirty_since.is_some_and(|s| s + expire <= now) {
                 let bytes = f.make_durable();
                 self.counters.bytes_durable_written += bytes;
                 self.counters.writeback_bytes += bytes;
             }
+            if let Some(s) = f.dirty_since {
+                earliest = Some(earliest.map_or(s, |e| e.min(s)));
+            }
         }
+        self.earliest_dirty = earliest;
         now
+    }
+
+    /// A file may have become dirty at `now` (see `earliest_dirty`).
+    fn note_dirty(&mut self, now: Duration) {
+        self.earliest_dirty = Some(self.earliest_dirty.map_or(now, |e| e.min(now)));
     }
 
     fn check_space(&self, old_len: u64, new_len: u64) -> Result<(), DiskError> {
@@ -448,6 +465,7 @@ impl Disk {
         }
         // A gap past the old end is zero-filled: dirty too.
         f.mark_dirty(now, offset.min(old), end);
+        self.note_dirty(now);
         self.used = self.used - old + new_len;
         self.cache_written(ino, offset.min(old), end);
         self.counters.bytes_written += end - offset.min(old);
@@ -466,6 +484,7 @@ impl Disk {
         f.dirty.clear();
         f.meta_dirty = true;
         f.mark_dirty(now, 0, new_len);
+        self.note_dirty(now);
         self.used = self.used - old + new_len;
         self.cache.remove_from(ino, 0);
         self.cache_written(ino, 0, new_len);
@@ -620,6 +639,7 @@ impl Disk {
             self.cache_written(ino, old, len);
         }
         self.used = self.used - old + len;
+        self.note_dirty(now);
         Ok(IoCost::ZERO)
     }
 
@@ -798,7 +818,7 @@ impl HostDisk {
     /// Run `f` on the model with the current virtual time (since simulation start), without
     /// sleeping: e.g. to compute a [`Disk::read_cost`] and charge it with [`HostDisk::occupy`].
     pub fn with_disk<R>(&self, f: impl FnOnce(&mut Disk, Duration) -> R) -> R {
-        let (_, now) = sim_now();
+        let now = TimeHandle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
         f(&mut self.lock().disk, now)
     }
 

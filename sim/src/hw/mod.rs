@@ -22,10 +22,11 @@ use madsim::time::{Instant, TimeHandle};
 /// Sleeps until `deadline` exactly. `madsim::time::sleep_until` never sleeps less than 1 ms,
 /// which would hide every microsecond cost of the model; `Sleep::reset` has no such floor.
 pub async fn sleep_until_exact(deadline: Instant) {
-    if TimeHandle::current().now_instant() >= deadline {
+    let time = TimeHandle::current();
+    if time.now_instant() >= deadline {
         return;
     }
-    let mut s = madsim::time::sleep_until(deadline);
+    let mut s = time.sleep_until(deadline);
     std::pin::Pin::new(&mut s).reset(deadline);
     s.await;
 }

@@ -8,7 +8,7 @@
 
 use super::config::{KafkaConfig, Truncation};
 use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
-use super::log::{decode_message_set, Log, LogConfig, LogError, Record};
+use super::log::{view_message_set, Log, LogConfig, LogError, MessageView, Record};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
 use super::zk_utils;
 use crate::hw::send::{send_file_ranges, FileRange, SendSpec};
@@ -68,9 +68,35 @@ pub struct Partition {
     pub pending_epoch_truncation: Mutex<bool>,
 }
 
-/// CRC32 of each record's value: the trace's fingerprint of what sits at each offset.
-fn value_crcs(records: &[Record]) -> Vec<u32> {
-    records.iter().map(|r| crc32fast::hash(r.value.as_deref().unwrap_or_default())).collect()
+/// CRC32 of each message's value: the trace's fingerprint of what sits at each offset.
+fn value_crcs(messages: &[MessageView<'_>]) -> Vec<u32> {
+    messages.iter().map(|m| crc32fast::hash(m.value.unwrap_or_default())).collect()
+}
+
+/// How the leader appends a produced message set.
+enum LeaderAppend {
+    /// Every entry is stored as it came, offsets assigned in place: where the entries start,
+    /// their largest timestamp, and where the last one ends.
+    InPlace { positions: Vec<usize>, max_timestamp: Option<i64>, end: usize },
+    /// The records are encoded again (a message the log would not store as sent).
+    Encode(Vec<Record>),
+}
+
+/// Looks at a produced message set once: the trace's value CRCs, and how a log writing `magic`
+/// appends it.
+fn plan_leader_append(produced: &[u8], magic: u8) -> (Vec<u32>, LeaderAppend) {
+    let (msgs, end) = view_message_set(produced);
+    let crcs = value_crcs(&msgs);
+    let plan = if msgs.iter().all(|m| m.encodes_as_stored(magic)) {
+        LeaderAppend::InPlace {
+            positions: msgs.iter().map(|m| m.position).collect(),
+            max_timestamp: msgs.iter().filter_map(|m| m.timestamp).max(),
+            end,
+        }
+    } else {
+        LeaderAppend::Encode(msgs.iter().map(MessageView::to_record).collect())
+    };
+    (crcs, plan)
 }
 
 /// The broker's replica manager.
@@ -737,13 +763,19 @@ impl ReplicaManager {
                 results.push((t, p, KafkaError::NotEnoughReplicas, -1));
                 continue;
             }
-            let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).collect();
-            let crcs = value_crcs(&records);
-            let appended = {
+            let (crcs, appended) = {
                 let mut log = part.log.lock().await;
-                let r = log.append(records, true, now_ms(&self.ctx)).await;
+                let (crcs, plan) = plan_leader_append(&bytes, log.config().magic);
+                let r = match plan {
+                    LeaderAppend::InPlace { positions, max_timestamp, end } => {
+                        let mut bytes = bytes;
+                        bytes.truncate(end);
+                        log.append_assigning_offsets(bytes, &positions, max_timestamp, now_ms(&self.ctx)).await
+                    }
+                    LeaderAppend::Encode(records) => log.append(records, true, now_ms(&self.ctx)).await,
+                };
                 *lock(&part.leo) = log.log_end_offset();
-                r
+                (crcs, r)
             };
             match appended {
                 Ok(info) => {
@@ -1055,22 +1087,20 @@ impl ReplicaManager {
                 let fetched_at = wanted.iter().find(|w| w.0 == t && w.1 == p).map(|w| w.2);
                 match err {
                     KafkaError::None => {
-                        let (msgs, end) = decode_message_set(&bytes);
+                        let (msgs, end) = view_message_set(&bytes);
                         // Intact messages are stored as fetched: the follower's file shares the
                         // leader's bytes (simulator memory only; every cost is still charged).
                         let intact = msgs.iter().all(|m| m.valid && m.magic == 0);
-                        let records: Vec<Record> = msgs.into_iter().map(|m| m.record).collect();
                         let mut log = part.log.lock().await;
                         if fetched_at != Some(log.log_end_offset()) {
                             continue;
                         }
-                        if !records.is_empty() {
-                            let (first, last) = (records[0].offset, records[records.len() - 1].offset);
-                            let crcs = value_crcs(&records);
+                        if let (Some(first), Some(last)) = (msgs.first().map(|m| m.offset), msgs.last().map(|m| m.offset)) {
+                            let crcs = value_crcs(&msgs);
                             let appended = if intact {
-                                log.append_fetched(records, bytes.slice(..end), now_ms(&self.ctx)).await
+                                log.append_fetched(&msgs, bytes.slice(..end), now_ms(&self.ctx)).await
                             } else {
-                                log.append(records, false, now_ms(&self.ctx)).await
+                                log.append(msgs.iter().map(MessageView::to_record).collect(), false, now_ms(&self.ctx)).await
                             };
                             match appended {
                                 Ok(_) => {

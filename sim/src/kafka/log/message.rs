@@ -163,9 +163,77 @@ pub fn entry_header(bytes: &[u8], at: usize) -> Option<(i64, i32)> {
     Some((be_i64(bytes, at)?, be_i32(bytes, at.checked_add(8)?)?))
 }
 
-/// Decode one whole message (`msg` is exactly `message_size` bytes). `None` if malformed:
+/// One entry of a message set, borrowed from it: what [`decode_message_set`] decodes, without
+/// copying the key and value (for callers that look at messages and store the set as it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageView<'a> {
+    /// Offset field.
+    pub offset: i64,
+    /// Byte position of the entry (its offset field) in the decoded buffer.
+    pub position: usize,
+    /// The stored CRC.
+    pub crc: u32,
+    /// Whether the stored CRC matches the content (`Message.isValid`).
+    pub valid: bool,
+    /// Magic byte.
+    pub magic: u8,
+    /// Attributes byte.
+    pub attributes: u8,
+    /// Magic 1's timestamp (`None` for magic 0 and for `NO_TIMESTAMP`).
+    pub timestamp: Option<i64>,
+    /// `key_length` as stored (−1 for null).
+    pub key_size: i32,
+    /// `value_length` as stored (−1 for null).
+    pub payload_size: i32,
+    /// Key, `None` for null.
+    pub key: Option<&'a [u8]>,
+    /// Value, `None` for null.
+    pub value: Option<&'a [u8]>,
+}
+
+impl MessageView<'_> {
+    /// Size of the whole entry: 12 + message size.
+    pub fn entry_size(&self) -> usize {
+        self.size_in_log(self.magic)
+    }
+
+    /// Size of the entry its record encodes to with `magic` ([`Record::size_in_log`]).
+    pub fn size_in_log(&self, magic: u8) -> usize {
+        LOG_OVERHEAD + message_overhead(magic) + self.key.map_or(0, <[u8]>::len) + self.value.map_or(0, <[u8]>::len)
+    }
+
+    /// The record, with its own copies of the key and value.
+    pub fn to_record(&self) -> Record {
+        Record { offset: self.offset, timestamp: self.timestamp, key: self.key.map(<[u8]>::to_vec), value: self.value.map(<[u8]>::to_vec) }
+    }
+
+    /// Whether [`Record::encode_into`] of this message's record with `magic` writes exactly the
+    /// stored entry again (its offset field aside): same magic, valid CRC, no attributes, and
+    /// lengths that are −1 or more. Such an entry can be stored as it came, with only its
+    /// offset rewritten, as the broker does (`validateMessagesAndAssignOffsets`).
+    pub fn encodes_as_stored(&self, magic: u8) -> bool {
+        self.magic == magic && self.valid && self.attributes == 0 && self.key_size >= -1 && self.payload_size >= -1
+    }
+}
+
+impl From<MessageView<'_>> for DecodedMessage {
+    fn from(v: MessageView<'_>) -> Self {
+        DecodedMessage {
+            record: v.to_record(),
+            position: v.position,
+            crc: v.crc,
+            valid: v.valid,
+            magic: v.magic,
+            attributes: v.attributes,
+            key_size: v.key_size,
+            payload_size: v.payload_size,
+        }
+    }
+}
+
+/// Look at one whole message (`msg` is exactly `message_size` bytes). `None` if malformed:
 /// unknown magic or lengths that do not add up to the message size.
-fn decode_message(offset: i64, position: usize, msg: &[u8]) -> Option<DecodedMessage> {
+fn view_message(offset: i64, position: usize, msg: &[u8]) -> Option<MessageView<'_>> {
     let crc = u32::from_be_bytes(msg.get(0..4)?.try_into().ok()?);
     let magic = *msg.get(4)?;
     let attributes = *msg.get(5)?;
@@ -174,14 +242,14 @@ fn decode_message(offset: i64, position: usize, msg: &[u8]) -> Option<DecodedMes
         1 => (Some(be_i64(msg, 6)?).filter(|&t| t != NO_TIMESTAMP), 14),
         _ => return None,
     };
-    let field = |at: &mut usize| -> Option<(i32, Option<Vec<u8>>)> {
+    let field = |at: &mut usize| -> Option<(i32, Option<&[u8]>)> {
         let len = be_i32(msg, *at)?;
         *at += 4;
         if len < 0 {
             return Some((len, None));
         }
         let end = at.checked_add(len as usize)?;
-        let b = msg.get(*at..end)?.to_vec();
+        let b = msg.get(*at..end)?;
         *at = end;
         Some((len, Some(b)))
     };
@@ -191,21 +259,7 @@ fn decode_message(offset: i64, position: usize, msg: &[u8]) -> Option<DecodedMes
         return None;
     }
     let valid = crc32fast::hash(&msg[4..]) == crc;
-    Some(DecodedMessage {
-        record: Record {
-            offset,
-            timestamp,
-            key,
-            value,
-        },
-        position,
-        crc,
-        valid,
-        magic,
-        attributes,
-        key_size,
-        payload_size,
-    })
+    Some(MessageView { offset, position, crc, valid, magic, attributes, timestamp, key_size, payload_size, key, value })
 }
 
 /// Decode a message set. Returns every structurally whole entry (CRC-invalid ones included,
@@ -215,7 +269,13 @@ fn decode_message(offset: i64, position: usize, msg: &[u8]) -> Option<DecodedMes
 /// left than its size says) or malformed (size below the minimum header, unknown magic,
 /// inconsistent lengths): the bytes from there on are what a power loss or garbage left behind.
 pub fn decode_message_set(bytes: &[u8]) -> (Vec<DecodedMessage>, usize) {
-    let mut out = Vec::new();
+    let (views, end) = view_message_set(bytes);
+    (views.into_iter().map(DecodedMessage::from).collect(), end)
+}
+
+/// [`decode_message_set`] as borrowed views: the same entries, keys and values left in `bytes`.
+pub fn view_message_set(bytes: &[u8]) -> (Vec<MessageView<'_>>, usize) {
+    let mut out = Vec::with_capacity(count_entries(bytes));
     let mut pos = 0usize;
     while let Some((offset, size)) = entry_header(bytes, pos) {
         if size < MESSAGE_OVERHEAD_V0 as i32 {
@@ -228,13 +288,30 @@ pub fn decode_message_set(bytes: &[u8]) -> (Vec<DecodedMessage>, usize) {
         else {
             break;
         };
-        let Some(m) = decode_message(offset, pos, msg) else {
+        let Some(m) = view_message(offset, pos, msg) else {
             break;
         };
         out.push(m);
         pos = start + size as usize;
     }
     (out, pos)
+}
+
+/// How many entries the headers of `bytes` chain through (an upper bound of what decoding finds:
+/// it also checks inside each message), to size the decoded list at once.
+fn count_entries(bytes: &[u8]) -> usize {
+    let (mut n, mut pos) = (0, 0usize);
+    while let Some((_, size)) = entry_header(bytes, pos) {
+        let Some(end) = usize::try_from(size).ok().filter(|&s| s >= MESSAGE_OVERHEAD_V0).and_then(|s| (pos + LOG_OVERHEAD).checked_add(s)) else {
+            break;
+        };
+        if end > bytes.len() {
+            break;
+        }
+        n += 1;
+        pos = end;
+    }
+    n
 }
 
 /// Whether `msg` (exactly one entry's `message_size` bytes) is a structurally whole message:
@@ -282,6 +359,31 @@ pub fn scan_message_set(bytes: &[u8]) -> Vec<(i64, usize, usize)> {
     out
 }
 
+/// What [`scan_message_set`] finds, without listing it: the number of whole entries, and the end
+/// of the last of them whose offset is below `max_offset` (0 if none is). A fetch's slice.
+pub fn delimit_message_set(bytes: &[u8], max_offset: Option<i64>) -> (usize, usize) {
+    let (mut count, mut end) = (0, 0);
+    let mut pos = 0usize;
+    while let Some((offset, size)) = entry_header(bytes, pos) {
+        if size < MESSAGE_OVERHEAD_V0 as i32 {
+            break;
+        }
+        let start = pos + LOG_OVERHEAD;
+        let Some(msg) = start.checked_add(size as usize).and_then(|end| bytes.get(start..end)) else {
+            break;
+        };
+        if !message_is_whole(msg) {
+            break;
+        }
+        count += 1;
+        pos = start + size as usize;
+        if max_offset.is_none_or(|m| offset < m) {
+            end = pos;
+        }
+    }
+    (count, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +402,18 @@ mod tests {
             bytes.truncate(cut.min(bytes.len()));
             let decoded: Vec<(i64, usize, usize)> = decode_message_set(&bytes).0.iter().map(|d| (d.record.offset, d.position, d.entry_size())).collect();
             prop_assert_eq!(scan_message_set(&bytes), decoded);
+        }
+
+        /// The delimiting agrees with filtering the scan, for any bound.
+        #[test]
+        fn delimit_agrees_with_scan(records in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8),
+                                    cut in 0usize..400, max in proptest::option::of(-1i64..10)) {
+            let rs: Vec<Record> = records.into_iter().enumerate().map(|(i, v)| Record { offset: i as i64, ..Record::value(v) }).collect();
+            let mut bytes = encode_message_set(&rs, 0);
+            bytes.truncate(cut.min(bytes.len()));
+            let scanned = scan_message_set(&bytes);
+            let end = scanned.iter().filter(|e| max.is_none_or(|m| e.0 < m)).last().map_or(0, |e| e.1 + e.2);
+            prop_assert_eq!(delimit_message_set(&bytes, max), (scanned.len(), end));
         }
     }
 

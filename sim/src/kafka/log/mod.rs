@@ -37,7 +37,7 @@ pub mod segment;
 
 pub use dump::{dump_index, dump_log_segment};
 pub use index::{OffsetIndex, OffsetPosition};
-pub use message::{decode_message_set, encode_message_set, DecodedMessage, Record};
+pub use message::{decode_message_set, encode_message_set, view_message_set, DecodedMessage, MessageView, Record};
 pub use segment::{index_filename, log_filename, LogSegment, SegmentRead};
 
 /// The directory of a partition's log: `<log_dir>/<topic>-<partition>`.
@@ -273,26 +273,9 @@ impl Log {
     /// `segment_bytes` (Kafka's `maybeRoll`), and fsyncs when `flush_interval_messages` is reached.
     pub async fn append(
         &mut self,
-        records: Vec<Record>,
-        assign_offsets: bool,
-        now_ms: i64,
-    ) -> Result<LogAppendInfo, LogError> {
-        self.append_encoded(records, assign_offsets, now_ms, None).await
-    }
-
-    /// [`Log::append`] for a follower that already holds the records' message set as fetched
-    /// (offsets assigned by the leader): the segment keeps that buffer instead of encoding the
-    /// records again. The result is the same file content.
-    pub async fn append_fetched(&mut self, records: Vec<Record>, fetched: bytes::Bytes, now_ms: i64) -> Result<LogAppendInfo, LogError> {
-        self.append_encoded(records, false, now_ms, Some(fetched)).await
-    }
-
-    async fn append_encoded(
-        &mut self,
         mut records: Vec<Record>,
         assign_offsets: bool,
         now_ms: i64,
-        encoded: Option<bytes::Bytes>,
     ) -> Result<LogAppendInfo, LogError> {
         self.clock_ms = self.clock_ms.max(now_ms);
         let leo = self.log_end_offset();
@@ -301,15 +284,85 @@ impl Log {
                 r.offset = o;
             }
         } else {
-            let increasing = records.windows(2).all(|w| w[0].offset < w[1].offset);
-            if let Some(first) = records.first().filter(|f| f.offset < leo || !increasing) {
-                return Err(LogError::OffsetOutOfOrder {
-                    first_offset: first.offset,
-                    log_end_offset: leo,
-                });
+            self.check_follower_offsets(records.iter().map(|r| r.offset))?;
+        }
+        let bytes = encode_message_set(&records, self.config.magic);
+        let max_timestamp = records.iter().filter_map(|r| r.timestamp).max();
+        let offsets = (records.first().map(|r| r.offset), records.last().map(|r| r.offset));
+        self.append_bytes(bytes::Bytes::from(bytes), offsets, records.len(), max_timestamp, now_ms).await
+    }
+
+    /// [`Log::append`] for a follower that holds the records' message set as fetched (offsets
+    /// assigned by the leader; `messages` are its entries): the segment keeps that buffer when it
+    /// is exactly what encoding the records with this log's magic gives, and encodes them
+    /// otherwise.
+    pub async fn append_fetched(&mut self, messages: &[MessageView<'_>], fetched: bytes::Bytes, now_ms: i64) -> Result<LogAppendInfo, LogError> {
+        self.clock_ms = self.clock_ms.max(now_ms);
+        self.check_follower_offsets(messages.iter().map(|m| m.offset))?;
+        let magic = self.config.magic;
+        let size: usize = messages.iter().map(|m| m.size_in_log(magic)).sum();
+        let bytes = if fetched.len() == size {
+            fetched
+        } else {
+            bytes::Bytes::from(encode_message_set(&messages.iter().map(MessageView::to_record).collect::<Vec<_>>(), magic))
+        };
+        let max_timestamp = messages.iter().filter_map(|m| m.timestamp).max();
+        let offsets = (messages.first().map(|m| m.offset), messages.last().map(|m| m.offset));
+        self.append_bytes(bytes, offsets, messages.len(), max_timestamp, now_ms).await
+    }
+
+    /// The leader's append of a produced message set whose every entry
+    /// [`MessageView::encodes_as_stored`] with this log's magic (`positions` says where each
+    /// starts): offsets are assigned in place from the log end offset, as 0.9's
+    /// `validateMessagesAndAssignOffsets` does, so the bytes are stored as they came, neither
+    /// encoded again nor checksummed again (the CRC does not cover the offset).
+    pub async fn append_assigning_offsets(
+        &mut self,
+        mut produced: Vec<u8>,
+        positions: &[usize],
+        max_timestamp: Option<i64>,
+        now_ms: i64,
+    ) -> Result<LogAppendInfo, LogError> {
+        let leo = self.log_end_offset();
+        for (&at, o) in positions.iter().zip(leo..) {
+            if let Some(field) = produced.get_mut(at..at + 8) {
+                field.copy_from_slice(&o.to_be_bytes());
             }
         }
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        let n = positions.len() as i64;
+        let offsets = (positions.first().map(|_| leo), positions.last().map(|_| leo + n - 1));
+        self.append_bytes(bytes::Bytes::from(produced), offsets, positions.len(), max_timestamp, now_ms).await
+    }
+
+    /// A follower append's offsets must increase and start at or after the log end offset.
+    fn check_follower_offsets(&self, mut offsets: impl Iterator<Item = i64>) -> Result<(), LogError> {
+        let leo = self.log_end_offset();
+        let Some(first) = offsets.next() else { return Ok(()) };
+        let mut prev = first;
+        let mut increasing = true;
+        for o in offsets {
+            increasing &= prev < o;
+            prev = o;
+        }
+        if first < leo || !increasing {
+            return Err(LogError::OffsetOutOfOrder { first_offset: first, log_end_offset: leo });
+        }
+        Ok(())
+    }
+
+    /// Appends an encoded message set of `count` entries with offsets `first..=last` (both `None`
+    /// when it is empty) to the active segment, rolling and flushing as configured.
+    async fn append_bytes(
+        &mut self,
+        bytes: bytes::Bytes,
+        offsets: (Option<i64>, Option<i64>),
+        count: usize,
+        max_timestamp: Option<i64>,
+        now_ms: i64,
+    ) -> Result<LogAppendInfo, LogError> {
+        self.clock_ms = self.clock_ms.max(now_ms);
+        let leo = self.log_end_offset();
+        let (Some(first_offset), Some(last_offset)) = offsets else {
             return Ok(LogAppendInfo {
                 first_offset: leo,
                 last_offset: leo - 1,
@@ -317,17 +370,13 @@ impl Log {
                 bytes_appended: 0,
             });
         };
-        let (first_offset, last_offset) = (first.offset, last.offset);
-        let magic = self.config.magic;
-        let size: u64 = records.iter().map(|r| r.size_in_log(magic) as u64).sum();
-        self.maybe_roll(size, now_ms).await?;
+        self.maybe_roll(bytes.len() as u64, now_ms).await?;
         let disk = self.disk.clone();
         let Some(active) = self.segments.values_mut().next_back() else {
             return Err(LogError::InvalidOffset(leo)); // unreachable: a log always has a segment
         };
-        let encoded = if assign_offsets { None } else { encoded };
-        let bytes_appended = active.append(&disk, &records, magic, now_ms, encoded).await?;
-        self.unflushed_messages += records.len() as u64;
+        let bytes_appended = active.append(&disk, bytes, (first_offset, last_offset), max_timestamp, now_ms).await?;
+        self.unflushed_messages += count as u64;
         if self
             .config
             .flush_interval_messages
@@ -338,7 +387,7 @@ impl Log {
         Ok(LogAppendInfo {
             first_offset,
             last_offset,
-            message_count: records.len(),
+            message_count: count,
             bytes_appended,
         })
     }

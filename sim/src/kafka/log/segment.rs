@@ -4,7 +4,7 @@
 //! (`00000000000000000000.log`), so a directory listing sorts them by offset.
 use super::index::OffsetIndex;
 use super::message::{
-    decode_message_set, encode_message_set, entry_header, scan_message_set, DecodedMessage, Record,
+    decode_message_set, delimit_message_set, entry_header, DecodedMessage,
     LOG_OVERHEAD,
 };
 use crate::hw::send::FileRange;
@@ -208,29 +208,25 @@ impl LogSegment {
         self.largest_timestamp
     }
 
-    /// Append records whose offsets are already assigned (ascending, ≥ next offset), encoded with
-    /// `magic`. As in Kafka, an index entry pointing at the first of them is added first when more
-    /// than `index_interval_bytes` were appended since the last entry. Returns the bytes appended.
+    /// Append a message set whose offsets are already assigned (ascending, ≥ next offset), from
+    /// `first_offset` to `last_offset`, the largest magic-1 timestamp among them `max_timestamp`.
+    /// The file keeps `bytes` as they are (a follower's are shared with the leader's). As in
+    /// Kafka, an index entry pointing at the first message is added first when more than
+    /// `index_interval_bytes` were appended since the last entry. Returns the bytes appended.
     pub async fn append(
         &mut self,
         disk: &HostDisk,
-        records: &[Record],
-        magic: u8,
+        bytes: bytes::Bytes,
+        (first_offset, last_offset): (i64, i64),
+        max_timestamp: Option<i64>,
         now_ms: i64,
-        encoded: Option<bytes::Bytes>,
     ) -> Result<u64, DiskError> {
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        if bytes.is_empty() {
             return Ok(0);
-        };
-        // A follower hands over the message set it fetched, which is exactly what encoding its
-        // records gives: the file keeps that buffer (shared with the leader's) instead of a copy.
-        let bytes = match encoded {
-            Some(b) if b.len() == records.iter().map(|r| r.size_in_log(magic)).sum::<usize>() => b,
-            _ => bytes::Bytes::from(encode_message_set(records, magic)),
-        };
+        }
         if self.bytes_since_last_index_entry > u64::from(self.index_interval_bytes) {
             if let Ok(pos) = u32::try_from(self.size) {
-                self.index.append(disk, first.offset, pos).await?;
+                self.index.append(disk, first_offset, pos).await?;
             }
             self.bytes_since_last_index_entry = 0;
         }
@@ -238,11 +234,9 @@ impl LogSegment {
         disk.append_shared(&self.log_path, bytes).await?;
         self.size += n;
         self.bytes_since_last_index_entry += n;
-        self.next_offset = last.offset + 1;
+        self.next_offset = last_offset + 1;
         self.last_modified_ms = now_ms;
-        for r in records {
-            self.note_timestamp(r.timestamp);
-        }
+        self.note_timestamp(max_timestamp);
         Ok(n)
     }
 
@@ -320,19 +314,24 @@ impl LogSegment {
             disk.peek_range_shared(&self.log_path, pos, len)
                 .ok_or_else(|| DiskError::NotFound(self.log_path.clone()))
         };
-        // (offset, position, entry size) of each whole entry, and the decoded messages if asked.
-        let delimit = |data: &[u8]| -> (Vec<(i64, usize, usize)>, Vec<DecodedMessage>) {
+        // The number of whole entries, the end of the last one below `max_offset`, and those
+        // decoded if asked.
+        let delimit = |data: &[u8]| -> (usize, usize, Vec<DecodedMessage>) {
             if decode {
-                let msgs = decode_message_set(data).0;
-                (msgs.iter().map(|d| (d.record.offset, d.position, d.entry_size())).collect(), msgs)
+                let mut msgs = decode_message_set(data).0;
+                let count = msgs.len();
+                msgs.retain(|d| max_offset.is_none_or(|m| d.record.offset < m));
+                let end = msgs.last().map_or(0, |d| d.position + d.entry_size());
+                (count, end, msgs)
             } else {
-                (scan_message_set(data), Vec::new())
+                let (count, end) = delimit_message_set(data, max_offset);
+                (count, end, Vec::new())
             }
         };
         let mut data = peek(max_bytes.min(avail))?;
-        let (mut entries, mut msgs) = delimit(&data);
+        let (mut count, mut end, mut msgs) = delimit(&data);
         let mut exceeds = false;
-        if entries.is_empty() {
+        if count == 0 {
             // The first message does not fit in max_bytes: read it whole (see `Log::read`).
             let hdr = match entry_header(&data, 0) {
                 Some(h) => Some(h),
@@ -345,14 +344,9 @@ impl LogSegment {
                 .saturating_add(u64::try_from(size).unwrap_or(0))
                 .min(avail);
             data = peek(want)?;
-            (entries, msgs) = delimit(&data);
-            exceeds = !entries.is_empty();
+            (count, end, msgs) = delimit(&data);
+            exceeds = count > 0;
         }
-        if let Some(m) = max_offset {
-            entries.retain(|e| e.0 < m);
-            msgs.retain(|d| d.record.offset < m);
-        }
-        let end = entries.last().map_or(0, |e| e.1 + e.2);
         data.truncate(end);
         let file = (end > 0).then(|| FileRange { path: self.log_path.clone(), offset: pos, len: end as u64 });
         Ok(Some(SegmentRead {
