@@ -35,3 +35,61 @@ pub async fn sleep_until_exact(deadline: Instant) {
 pub async fn sleep_exact(d: std::time::Duration) {
     sleep_until_exact(TimeHandle::current().now_instant() + d).await;
 }
+
+/// A wait until an instant that puts one timer into madsim's timer heap however often it is
+/// polled. madsim's `Sleep` adds a timer on every pending poll and never removes one, so a long
+/// wait that is polled on every wake-up of its task (a delayed fetch woken by each append, a
+/// request timeout around a receive woken by each network hop) would pile timers up; this one
+/// polls its `Sleep` again only when the task's waker changes.
+pub struct Deadline {
+    sleep: std::pin::Pin<Box<madsim::time::Sleep>>,
+    registered: Option<std::task::Waker>,
+}
+
+impl Deadline {
+    /// Elapses at `at`, or 1 ms from now if that is later (`madsim::time::timeout`'s floor).
+    pub fn at(at: Instant) -> Self {
+        let time = TimeHandle::current();
+        let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
+        let mut sleep = Box::pin(time.sleep_until(at));
+        sleep.as_mut().reset(at);
+        Deadline { sleep, registered: None }
+    }
+
+    /// Elapses `d` from now (at least 1 ms).
+    pub fn after(d: std::time::Duration) -> Self {
+        Self::at(TimeHandle::current().now_instant() + d)
+    }
+}
+
+impl std::future::Future for Deadline {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.sleep.is_elapsed() {
+            return std::task::Poll::Ready(());
+        }
+        if !self.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if self.sleep.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+            self.registered = Some(cx.waker().clone());
+        }
+        std::task::Poll::Pending
+    }
+}
+
+/// Runs `f` until `deadline`: `None` if the deadline came first (the future is checked first, as
+/// `madsim::time::timeout` does).
+pub async fn until<F: std::future::Future>(deadline: &mut Deadline, f: F) -> Option<F::Output> {
+    let f = std::pin::pin!(f);
+    match futures::future::select(f, deadline).await {
+        futures::future::Either::Left((v, _)) => Some(v),
+        futures::future::Either::Right(_) => None,
+    }
+}
+
+/// `madsim::time::timeout` with one timer per call (see [`Deadline`]).
+pub async fn timeout<F: std::future::Future>(d: std::time::Duration, f: F) -> Option<F::Output> {
+    until(&mut Deadline::after(d), f).await
+}

@@ -766,7 +766,7 @@ impl<T: Wire> Conn<T> {
                     });
                     match deadline {
                         Some(d) => {
-                            let _ = madsim::time::timeout(d.saturating_duration_since(Instant::now()), woken).await;
+                            let _ = super::until(&mut super::Deadline::at(d), woken).await;
                         }
                         None => woken.await,
                     }
@@ -778,10 +778,7 @@ impl<T: Wire> Conn<T> {
     /// [`Conn::recv`] bounded by `timeout`: `Err(TimedOut)` if nothing arrives in time (the
     /// connection stays usable, like a socket read timeout).
     pub async fn recv_timeout(&self, timeout: Duration) -> Result<T, NetError> {
-        match madsim::time::timeout(timeout, self.recv()).await {
-            Ok(r) => r,
-            Err(_) => Err(NetError::TimedOut),
-        }
+        super::timeout(timeout, self.recv()).await.unwrap_or(Err(NetError::TimedOut))
     }
 }
 

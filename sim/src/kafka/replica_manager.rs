@@ -807,6 +807,7 @@ impl ReplicaManager {
         }
         // acks=all: wait until every in-sync replica has the records (the HW passed them).
         let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(0) as u64);
+        let mut timer = crate::hw::Deadline::at(deadline);
         for (part, last) in wait_for {
             loop {
                 let notified = self.changed.notified();
@@ -823,7 +824,7 @@ impl ReplicaManager {
                     }
                     break;
                 }
-                if Instant::now() >= deadline || madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
+                if Instant::now() >= deadline || crate::hw::until(&mut timer, notified).await.is_none() {
                     if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
                         r.2 = KafkaError::RequestTimedOut;
                     }
@@ -914,6 +915,7 @@ impl ReplicaManager {
             }
         }
         let deadline = Instant::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
+        let mut timer = crate::hw::Deadline::at(deadline);
         loop {
             let notified = self.changed.notified();
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
@@ -921,7 +923,7 @@ impl ReplicaManager {
                 self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
-            if madsim::time::timeout(deadline - Instant::now(), notified).await.is_err() {
+            if crate::hw::until(&mut timer, notified).await.is_none() {
                 let (out, _, files) = self.read_once(replica_id, &partitions).await;
                 self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
