@@ -337,51 +337,38 @@ fn message_is_whole(msg: &[u8]) -> bool {
     field(at).and_then(field) == Some(msg.len())
 }
 
+/// The whole entries at the front of a message set, as (offset, position, entry size): the
+/// entries [`decode_message_set`] would return, found without copying or checking CRCs.
+fn whole_entries(bytes: &[u8]) -> impl Iterator<Item = (i64, usize, usize)> + '_ {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let (offset, size) = entry_header(bytes, pos)?;
+        if size < MESSAGE_OVERHEAD_V0 as i32 {
+            return None;
+        }
+        let start = pos + LOG_OVERHEAD;
+        let msg = start.checked_add(size as usize).and_then(|end| bytes.get(start..end))?;
+        if !message_is_whole(msg) {
+            return None;
+        }
+        let at = pos;
+        pos = start + size as usize;
+        Some((offset, at, LOG_OVERHEAD + size as usize))
+    })
+}
+
 /// The entries [`decode_message_set`] would return, as (offset, position, entry size) only: for
 /// callers that delimit a slice of a log (a fetch) without looking inside the messages.
 pub fn scan_message_set(bytes: &[u8]) -> Vec<(i64, usize, usize)> {
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while let Some((offset, size)) = entry_header(bytes, pos) {
-        if size < MESSAGE_OVERHEAD_V0 as i32 {
-            break;
-        }
-        let start = pos + LOG_OVERHEAD;
-        let Some(msg) = start.checked_add(size as usize).and_then(|end| bytes.get(start..end)) else {
-            break;
-        };
-        if !message_is_whole(msg) {
-            break;
-        }
-        out.push((offset, pos, LOG_OVERHEAD + size as usize));
-        pos = start + size as usize;
-    }
-    out
+    whole_entries(bytes).collect()
 }
 
 /// What [`scan_message_set`] finds, without listing it: the number of whole entries, and the end
 /// of the last of them whose offset is below `max_offset` (0 if none is). A fetch's slice.
 pub fn delimit_message_set(bytes: &[u8], max_offset: Option<i64>) -> (usize, usize) {
-    let (mut count, mut end) = (0, 0);
-    let mut pos = 0usize;
-    while let Some((offset, size)) = entry_header(bytes, pos) {
-        if size < MESSAGE_OVERHEAD_V0 as i32 {
-            break;
-        }
-        let start = pos + LOG_OVERHEAD;
-        let Some(msg) = start.checked_add(size as usize).and_then(|end| bytes.get(start..end)) else {
-            break;
-        };
-        if !message_is_whole(msg) {
-            break;
-        }
-        count += 1;
-        pos = start + size as usize;
-        if max_offset.is_none_or(|m| offset < m) {
-            end = pos;
-        }
-    }
-    (count, end)
+    whole_entries(bytes).fold((0, 0), |(count, end), (offset, pos, len)| {
+        (count + 1, if max_offset.is_none_or(|m| offset < m) { pos + len } else { end })
+    })
 }
 
 #[cfg(test)]
