@@ -120,8 +120,7 @@ pub fn each_group_sees_all(events: &[Event]) -> CheckResult {
     let mut acked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for e in events.iter().filter(|e| e.kind == "kafka.client.acked" && e.i64("acks") != Some(0)) {
         let Some(t) = e.str("topic") else { continue };
-        let values = e.fields.get("values").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>()).unwrap_or_default();
-        acked.entry(t.to_string()).or_default().extend(values);
+        acked.entry(t.to_string()).or_default().extend(super::str_array(e, "values"));
     }
     // (group, topic) → values delivered.
     let mut seen: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();

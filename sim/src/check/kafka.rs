@@ -18,7 +18,7 @@
 //! - [`consumer_order_per_partition`]: a consumer receives a partition's offsets in strictly
 //!   increasing order; it may go back only when the consumer process restarted.
 
-use super::CheckResult;
+use super::{str_array, CheckResult};
 use crate::trace::Event;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,15 +36,6 @@ fn tp(e: &Event) -> Option<Tp> {
 /// `topic-partition`, Kafka's way of naming a partition.
 fn tp_name(tp: &Tp) -> String {
     format!("{}-{}", tp.0, tp.1)
-}
-
-/// The string values of an array field (non-strings are skipped).
-fn str_array(e: &Event, name: &str) -> Vec<String> {
-    e.fields
-        .get(name)
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-        .unwrap_or_default()
 }
 
 /// The numeric values of an array field, keeping positions (a non-number becomes `None`).

@@ -16,6 +16,15 @@ use crate::trace::Event;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The string values of an array field (non-strings are skipped).
+pub(crate) fn str_array(e: &Event, name: &str) -> Vec<String> {
+    e.fields
+        .get(name)
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
 /// The records of one `kafka.client.consumed` event as `(offset, value)`: a consumer's poll
 /// returns a partition's records in one event (`first` offset, `records`, `values`), as
 /// `kafka.client.acked` does for a produce request, so a checker expands it here.

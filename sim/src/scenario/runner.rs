@@ -763,9 +763,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut attempted = 0u64;
     let mut send_errors = 0u64;
     let mut error_kinds: BTreeMap<String, u64> = BTreeMap::new();
-    let values = |e: &Event| -> Vec<String> {
-        e.fields.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
-    };
+    let values = |e: &Event| crate::check::str_array(e, "values");
     for e in events {
         match e.kind.as_str() {
             "kafka.client.acked" => acked.extend(values(e)),

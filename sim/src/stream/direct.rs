@@ -116,7 +116,7 @@ impl KafkaCluster {
                     .0
                     .into_iter()
                     .map(|m| m.record)
-                    .map(|r| StreamRecord { partition: p, offset: r.offset, value: r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned() })
+                    .map(|r| StreamRecord { partition: p, offset: r.offset, value: crate::kafka::clients::value_text(r.value.as_deref()) })
                     .collect();
                 Ok((hw, recs))
             }

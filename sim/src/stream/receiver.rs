@@ -256,7 +256,7 @@ async fn receive(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<State>>, st
         }
         match stream.next().await {
             Ok(m) => {
-                let value = m.value.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+                let value = crate::kafka::clients::value_text(m.value.as_deref());
                 let mut s = lock(&st);
                 s.buffer.push(StreamRecord { partition: m.partition, offset: m.offset, value });
                 s.last_record = Some(Instant::now());
