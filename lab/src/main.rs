@@ -15,6 +15,9 @@
 //! Everything inside runs in the deterministic simulation; this file is the only place that
 //! touches the real terminal and real files.
 
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sim::shell::{Effect, Shell};

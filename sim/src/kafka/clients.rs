@@ -12,13 +12,14 @@
 //! through the [`PartitionFetcher`] here. [`bootstrap_consumer`] (every partition, no group)
 //! remains for callers that want a plain reader.
 
-use super::log::{decode_message_set, encode_message_set, Record};
+use super::log::{encode_message_set, view_message_set, Record};
 use super::partitioner::DefaultPartitioner;
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
 use crate::hw::Conn;
 use crate::trace::fields;
 use crate::world::ProcCtx;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Producer settings (the subset of `ProducerConfig` the lab models).
@@ -121,6 +122,7 @@ pub struct KafkaProducer {
     cfg: ProducerConfig,
     cluster: Cluster,
     partitioner: DefaultPartitioner,
+    infos: Vec<super::partitioner::PartitionInfo>,
     batches: BTreeMap<(String, i32), Batch>,
     conns: BTreeMap<i32, Client>,
     /// Errors reported to the send callback so far.
@@ -141,6 +143,7 @@ impl KafkaProducer {
             cfg,
             cluster: Cluster::default(),
             partitioner: DefaultPartitioner::new(start),
+            infos: Vec::new(),
             batches: BTreeMap::new(),
             conns: BTreeMap::new(),
             errors: Vec::new(),
@@ -181,21 +184,27 @@ impl KafkaProducer {
                 return;
             }
         }
-        let infos: Vec<super::partitioner::PartitionInfo> = self
-            .cluster
-            .leaders
-            .get(topic)
-            .map(|leaders| leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }).collect())
-            .unwrap_or_default();
+        // The partition list is rebuilt in a buffer the producer keeps: no allocation per record.
+        let mut infos = std::mem::take(&mut self.infos);
+        infos.clear();
+        if let Some(leaders) = self.cluster.leaders.get(topic) {
+            infos.extend(leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }));
+        }
         // A keyed record goes where the world's key partitioner says (crate::hooks: murmur2 by
         // default); round robin for null keys stays with DefaultPartitioner's counter.
         let partition = match key.as_deref() {
             Some(k) if !infos.is_empty() => self.ctx.world().config().hooks.partitioner.partition(k, infos.len() as i32),
             _ => self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0),
         };
+        self.infos = infos;
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
         let size = rec.size_in_log(0);
-        let batch = self.batches.entry((topic.to_string(), partition)).or_insert_with(|| Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });
+        // Few batches are open at once: finding one by scanning spares a topic name per record.
+        let open = |(t, p): &(String, i32)| t == topic && *p == partition;
+        if !self.batches.keys().any(open) {
+            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });
+        }
+        let Some((_, batch)) = self.batches.iter_mut().find(|(k, _)| open(k)) else { return };
         batch.records.push(rec);
         batch.bytes += size;
         self.drain(false).await;
@@ -304,16 +313,16 @@ pub enum OffsetReset {
 /// A fetched record with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumerRecord {
-    /// Topic.
-    pub topic: String,
+    /// Topic (shared by the records of one fetch).
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.
     pub offset: i64,
-    /// Key.
-    pub key: Option<Vec<u8>>,
-    /// Value.
-    pub value: Option<Vec<u8>>,
+    /// Key: a slice of the fetched message set, not a copy.
+    pub key: Option<bytes::Bytes>,
+    /// Value: a slice of the fetched message set, not a copy.
+    pub value: Option<bytes::Bytes>,
 }
 
 /// A consumer that fetches from partition leaders at positions it keeps itself.
@@ -401,17 +410,24 @@ impl PartitionFetcher {
                         // KafkaConsumer.poll hands the application a partition's records at once:
                         // one trace event per contiguous run of offsets (normally the whole fetched
                         // batch) with their values, as the producer's acked event has.
+                        // The records share the fetched buffer and one topic name: a poll
+                        // allocates per fetch, not per record (the trace's values aside).
+                        let (messages, _) = view_message_set(&bytes);
+                        let topic: Arc<str> = Arc::from(t.as_str());
+                        let n = messages.len();
+                        out.reserve(n);
                         let mut run: Option<(i64, Vec<String>)> = None;
-                        for r in decode_message_set(&bytes).0.into_iter().map(|m| m.record) {
-                            if r.offset < pos.1 {
+                        for m in messages {
+                            if m.offset < pos.1 {
                                 continue;
                             }
-                            if run.as_ref().is_some_and(|(first, vs)| first + vs.len() as i64 != r.offset) {
+                            if run.as_ref().is_some_and(|(first, vs)| first + vs.len() as i64 != m.offset) {
                                 trace_consumed(&self.ctx, &t, p, &self.client_id, run.take());
                             }
-                            pos.1 = r.offset + 1;
-                            run.get_or_insert_with(|| (r.offset, Vec::new())).1.push(value_text(r.value.as_deref()));
-                            out.push(ConsumerRecord { topic: t.clone(), partition: p, offset: r.offset, key: r.key, value: r.value });
+                            pos.1 = m.offset + 1;
+                            run.get_or_insert_with(|| (m.offset, Vec::with_capacity(n))).1.push(value_text(m.value));
+                            let share = |s: &[u8]| bytes.slice_ref(s);
+                            out.push(ConsumerRecord { topic: topic.clone(), partition: p, offset: m.offset, key: m.key.map(share), value: m.value.map(share) });
                         }
                         trace_consumed(&self.ctx, &t, p, &self.client_id, run);
                     }

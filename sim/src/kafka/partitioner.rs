@@ -111,13 +111,10 @@ impl DefaultPartitioner {
             None => {
                 let next = self.counter;
                 self.counter = self.counter.wrapping_add(1);
-                let available: Vec<&PartitionInfo> =
-                    partitions.iter().filter(|p| p.leader.is_some()).collect();
-                if available.is_empty() {
-                    Some(to_positive(next) % num)
-                } else {
-                    let idx = to_positive(next) as usize % available.len();
-                    Some(available[idx].partition)
+                let available = || partitions.iter().filter(|p| p.leader.is_some());
+                match available().count() {
+                    0 => Some(to_positive(next) % num),
+                    n => available().nth(to_positive(next) as usize % n).map(|p| p.partition),
                 }
             }
         }

@@ -634,7 +634,7 @@ async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, 
                 "kafka.client.processed",
                 None,
                 fields! {
-                    "topic" => r.topic.as_str(), "partition" => r.partition, "offset" => r.offset, "value" => value,
+                    "topic" => &*r.topic, "partition" => r.partition, "offset" => r.offset, "value" => value,
                     "group" => c.group.as_str(), "member" => k.member_id(), "generation" => k.generation()
                 },
             );
