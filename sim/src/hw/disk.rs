@@ -17,7 +17,7 @@
 use super::content::Content;
 use super::cpu::transfer_time;
 use super::profile::{DiskParams, HardwareProfile};
-use madsim::time::{Instant, TimeHandle};
+use madsim::time::Instant;
 use std::collections::BTreeMap;
 use std::ops::Add;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -786,21 +786,17 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct HostDisk {
     inner: Arc<Mutex<Shared>>,
+    /// Virtual time, read on every operation.
+    clock: super::Clock,
 }
-
-/// Virtual now, as an instant and as time since the simulation started (zero outside a runtime).
-fn sim_now() -> (Option<Instant>, Duration) {
-    match TimeHandle::try_current() {
-        Some(h) => (Some(h.now_instant()), h.elapsed()),
-        None => (None, Duration::ZERO),
-    }
-}
-
 
 impl HostDisk {
     /// A new empty disk (page-cache copies at [`DEFAULT_MEMCPY_BYTES_PER_SEC`]).
     pub fn new(params: DiskParams) -> Self {
-        HostDisk { inner: Arc::new(Mutex::new(Shared { disk: Disk::new(params), busy_until: None })) }
+        HostDisk {
+            inner: Arc::new(Mutex::new(Shared { disk: Disk::new(params), busy_until: None })),
+            clock: super::Clock::current(),
+        }
     }
 
     /// A new empty disk with the profile's disk parameters and CPU copy rate.
@@ -818,7 +814,7 @@ impl HostDisk {
     /// Run `f` on the model with the current virtual time (since simulation start), without
     /// sleeping: e.g. to compute a [`Disk::read_cost`] and charge it with [`HostDisk::occupy`].
     pub fn with_disk<R>(&self, f: impl FnOnce(&mut Disk, Duration) -> R) -> R {
-        let now = TimeHandle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
+        let now = self.clock.elapsed();
         f(&mut self.lock().disk, now)
     }
 
@@ -827,7 +823,7 @@ impl HostDisk {
     pub async fn occupy(&self, cost: IoCost) {
         let deadline = {
             let mut g = self.lock();
-            let now = TimeHandle::current().now_instant();
+            let now = self.clock.now();
             let mut done = now;
             if cost.device > Duration::ZERO {
                 let start = g.busy_until.map_or(now, |b| b.max(now));
@@ -836,7 +832,7 @@ impl HostDisk {
             }
             done + cost.copy
         };
-        super::sleep_until_exact(deadline).await;
+        self.clock.sleep_until_exact(deadline).await;
     }
 
     /// Run an operation on the model under the lock, then wait for its cost.
@@ -912,7 +908,7 @@ impl HostDisk {
     }
     /// `sync; echo 3 > /proc/sys/vm/drop_caches` (see [`Disk::drop_caches`]).
     pub fn drop_caches(&self) {
-        let (_, now) = sim_now();
+        let now = self.clock.elapsed();
         self.lock().disk.drop_caches(now);
     }
     /// Synchronous read for tools outside a process (e.g. `cat` in the shell); no cost.
@@ -928,7 +924,7 @@ impl HostDisk {
     }
     /// Power loss: every byte not fsynced is lost, the page cache is emptied.
     pub fn crash(&self) {
-        let (_, now) = sim_now();
+        let now = self.clock.elapsed();
         let mut g = self.lock();
         g.disk.crash(now);
         // Queued device work died with the power.

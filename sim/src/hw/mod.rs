@@ -19,10 +19,60 @@ pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileErro
 
 use madsim::time::{Instant, TimeHandle};
 
+/// The virtual clock, read through a handle kept by a long-lived object (the network, a disk).
+///
+/// `Instant::now()` under madsim goes through its `clock_gettime` hook: a thread-local lookup, two
+/// reference-count round trips and a timespec conversion on every call. A kept handle reads the
+/// same clock directly. Made outside a runtime, it falls back to the runtime current at each call.
+#[derive(Clone)]
+pub struct Clock {
+    time: Option<TimeHandle>,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").finish_non_exhaustive()
+    }
+}
+
+impl Clock {
+    /// The clock of the runtime current now (if any).
+    pub fn current() -> Self {
+        Clock { time: TimeHandle::try_current() }
+    }
+
+    /// Virtual now, as `Instant::now()` reads it.
+    pub fn now(&self) -> Instant {
+        match &self.time {
+            Some(t) => t.now_instant(),
+            None => Instant::now(),
+        }
+    }
+
+    /// Virtual time since the simulation started (zero outside a runtime).
+    pub fn elapsed(&self) -> std::time::Duration {
+        match &self.time {
+            Some(t) => t.elapsed(),
+            None => TimeHandle::try_current().map_or(std::time::Duration::ZERO, |h| h.elapsed()),
+        }
+    }
+
+    /// [`sleep_until_exact`] on this clock.
+    pub async fn sleep_until_exact(&self, deadline: Instant) {
+        match &self.time {
+            Some(t) => sleep_until_exact_on(t, deadline).await,
+            None => sleep_until_exact(deadline).await,
+        }
+    }
+}
+
 /// Sleeps until `deadline` exactly. `madsim::time::sleep_until` never sleeps less than 1 ms,
 /// which would hide every microsecond cost of the model; `Sleep::reset` has no such floor.
 pub async fn sleep_until_exact(deadline: Instant) {
-    let time = TimeHandle::current();
+    sleep_until_exact_on(&TimeHandle::current(), deadline).await;
+}
+
+async fn sleep_until_exact_on(time: &TimeHandle, deadline: Instant) {
     if time.now_instant() >= deadline {
         return;
     }
@@ -49,7 +99,10 @@ pub struct Deadline {
 impl Deadline {
     /// Elapses at `at`, or 1 ms from now if that is later (`madsim::time::timeout`'s floor).
     pub fn at(at: Instant) -> Self {
-        let time = TimeHandle::current();
+        Self::at_on(&TimeHandle::current(), at)
+    }
+
+    fn at_on(time: &TimeHandle, at: Instant) -> Self {
         let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
         let mut sleep = Box::pin(time.sleep_until(at));
         sleep.as_mut().reset(at);
@@ -58,7 +111,8 @@ impl Deadline {
 
     /// Elapses `d` from now (at least 1 ms).
     pub fn after(d: std::time::Duration) -> Self {
-        Self::at(TimeHandle::current().now_instant() + d)
+        let time = TimeHandle::current();
+        Self::at_on(&time, time.now_instant() + d)
     }
 }
 
