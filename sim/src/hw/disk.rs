@@ -18,7 +18,7 @@ use super::content::Content;
 use super::cpu::transfer_time;
 use super::profile::{DiskParams, HardwareProfile};
 use madsim::time::Instant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Add;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -114,15 +114,20 @@ impl RangeSet {
         if start >= end {
             return;
         }
-        // Absorb every range that overlaps or touches [start, end).
-        let touching: Vec<(u64, u64)> = self
-            .ranges
-            .range(..=end)
-            .rev()
-            .take_while(|(_, &e)| e >= start)
-            .map(|(&s, &e)| (s, e))
-            .collect();
-        for (s, e) in touching {
+        // The common case (an append after the last dirty range): extend that range in place. It
+        // is the last range starting at or before `end`, so no other one touches [start, end).
+        if let Some((&s, e)) = self.ranges.range_mut(..=end).next_back() {
+            if s <= start && *e >= start {
+                *e = (*e).max(end);
+                return;
+            }
+        }
+        // Absorb every range that overlaps or touches [start, end), right to left. Ranges are
+        // disjoint and not adjacent, so widening [start, end) as we go absorbs no other range.
+        while let Some((&s, &e)) = self.ranges.range(..=end).next_back() {
+            if e < start {
+                break;
+            }
             self.ranges.remove(&s);
             start = start.min(s);
             end = end.max(e);
@@ -208,46 +213,59 @@ impl File {
 struct PageCache {
     capacity_pages: u64,
     tick: u64,
+    /// Each cached page and the tick of its last use.
     by_key: BTreeMap<(u64, u64), u64>,
-    by_age: BTreeMap<u64, (u64, u64)>,
+    /// (tick, page) in the order of use, oldest first. An entry whose tick is no longer its
+    /// page's in `by_key` is stale (the page was used again, or dropped) and is skipped: a touch
+    /// pushes one entry instead of moving one within an ordered map.
+    by_age: VecDeque<(u64, (u64, u64))>,
+    /// The most recently used page: touching it again changes no order, so it is a no-op.
+    newest: Option<(u64, u64)>,
 }
 
 impl PageCache {
     /// Mark a page as most recently used, loading it if absent; returns whether it was present.
     fn touch(&mut self, key: (u64, u64)) -> bool {
+        if self.newest == Some(key) {
+            return true;
+        }
+        self.newest = Some(key);
         self.tick += 1;
-        let present = match self.by_key.insert(key, self.tick) {
-            Some(old) => {
-                self.by_age.remove(&old);
-                true
-            }
-            None => false,
-        };
-        self.by_age.insert(self.tick, key);
+        let present = self.by_key.insert(key, self.tick).is_some();
+        self.by_age.push_back((self.tick, key));
         while self.by_key.len() as u64 > self.capacity_pages {
-            match self.by_age.pop_first() {
-                Some((_, k)) => {
-                    self.by_key.remove(&k);
+            match self.by_age.pop_front() {
+                Some((t, k)) => {
+                    if self.by_key.get(&k) == Some(&t) {
+                        self.by_key.remove(&k);
+                    }
                 }
                 None => break,
             }
+        }
+        // Bound the stale entries (amortized: at most one pass per `by_key.len()` touches).
+        if self.by_age.len() > 2 * self.by_key.len() + 64 {
+            let by_key = &self.by_key;
+            self.by_age.retain(|(t, k)| by_key.get(k) == Some(t));
         }
         present
     }
 
     /// Forget pages of `ino` from page index `first` on.
     fn remove_from(&mut self, ino: u64, first: u64) {
-        let keys: Vec<((u64, u64), u64)> =
-            self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(&k, &t)| (k, t)).collect();
-        for (k, t) in keys {
+        let keys: Vec<(u64, u64)> = self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(&k, _)| k).collect();
+        for k in keys {
             self.by_key.remove(&k);
-            self.by_age.remove(&t);
+            if self.newest == Some(k) {
+                self.newest = None;
+            }
         }
     }
 
     fn clear(&mut self) {
         self.by_key.clear();
         self.by_age.clear();
+        self.newest = None;
     }
 
     fn len(&self) -> u64 {
@@ -365,11 +383,7 @@ impl Disk {
     }
 
     fn check_space(&self, old_len: u64, new_len: u64) -> Result<(), DiskError> {
-        let used = self.used - old_len + new_len + self.filler;
-        if new_len > old_len && used > self.params.capacity_bytes {
-            return Err(DiskError::NoSpace);
-        }
-        Ok(())
+        space_for(self.used + self.filler, self.params.capacity_bytes, old_len, new_len)
     }
 
     fn file_len(&self, path: &str) -> u64 {
@@ -391,6 +405,13 @@ impl Disk {
             meta_dirty: true,
             dirty_since: Some(now),
         })
+    }
+
+    /// Creates an empty (not durable) file at `path` if there is none.
+    fn create_if_missing(&mut self, now: Duration, path: &str) {
+        if !self.files.contains_key(path) {
+            self.open_create(now, path);
+        }
     }
 
     /// Bring the pages covering `[start, end)` of `ino` into the cache (written data is cached).
@@ -432,32 +453,46 @@ impl Disk {
 
     /// Append to a file (created if missing). Lands in the page cache: costs a copy, no device time.
     pub fn append(&mut self, now: Duration, path: &str, data: &[u8]) -> Result<IoCost, DiskError> {
-        let old = self.file_len(path);
-        self.write_at(now, path, old, data)
+        self.write_piece(now, path, None, Piece::Copy(data))
     }
 
     /// Write `data` at `offset` (like `pwrite`), creating the file if missing and filling any gap
     /// with zeros. Page cache only: costs a copy.
     pub fn write_at(&mut self, now: Duration, path: &str, offset: u64, data: &[u8]) -> Result<IoCost, DiskError> {
-        self.write_piece(now, path, offset, Piece::Copy(data))
+        self.write_piece(now, path, Some(offset), Piece::Copy(data))
     }
 
     /// [`Disk::append`] of a buffer the caller hands over: the file keeps it as it is (shared,
     /// see [`Content`]) instead of a copy. Costs exactly what `append` costs.
     pub fn append_shared(&mut self, now: Duration, path: &str, data: bytes::Bytes) -> Result<IoCost, DiskError> {
-        let old = self.file_len(path);
-        self.write_piece(now, path, old, Piece::Shared(data))
+        self.write_piece(now, path, None, Piece::Shared(data))
     }
 
-    fn write_piece(&mut self, now: Duration, path: &str, offset: u64, data: Piece<'_>) -> Result<IoCost, DiskError> {
+    /// Writes `data` at `offset` (`None`: at the end of the file). Looks the path up twice for a
+    /// file that exists and allocates no key: this runs for every log and index append.
+    fn write_piece(&mut self, now: Duration, path: &str, offset: Option<u64>, data: Piece<'_>) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
-        let old = self.file_len(path);
         let n = data.len() as u64;
-        let end = offset.checked_add(n).ok_or(DiskError::NoSpace)?;
-        let new_len = old.max(end);
-        self.check_space(old, new_len)?;
-        usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
-        let f = self.open_create(now, path);
+        let (taken, capacity) = (self.used + self.filler, self.params.capacity_bytes);
+        // Where `data` goes in a file of `old` bytes, and the file's new length, if it fits.
+        let place = |old: u64| -> Result<(u64, u64, u64), DiskError> {
+            let offset = offset.unwrap_or(old);
+            let end = offset.checked_add(n).ok_or(DiskError::NoSpace)?;
+            let new_len = old.max(end);
+            space_for(taken, capacity, old, new_len)?;
+            usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
+            Ok((offset, end, new_len))
+        };
+        if !self.files.contains_key(path) {
+            // A missing file is created only if the write fits.
+            place(0)?;
+            self.create_if_missing(now, path);
+        }
+        let Some(f) = self.files.get_mut(path) else {
+            return Err(DiskError::NotFound(path.to_string()));
+        };
+        let old = f.current.len();
+        let (offset, end, new_len) = place(old)?;
         let ino = f.ino;
         match data {
             Piece::Copy(d) => f.current.write_at(offset, d),
@@ -757,6 +792,15 @@ impl Disk {
     pub fn counters(&self) -> DiskCounters {
         self.counters.clone()
     }
+}
+
+/// Whether a file may grow from `old_len` to `new_len` bytes when `taken` bytes of `capacity` are
+/// in use (shrinking always may).
+fn space_for(taken: u64, capacity: u64, old_len: u64, new_len: u64) -> Result<(), DiskError> {
+    if new_len > old_len && taken - old_len + new_len > capacity {
+        return Err(DiskError::NoSpace);
+    }
+    Ok(())
 }
 
 /// Data handed to a write: borrowed (the disk keeps a copy) or a shared buffer (kept as it is).
