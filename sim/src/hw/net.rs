@@ -558,7 +558,7 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
         if p.src != from || p.dst != to || port.is_some_and(|port| port != p.port) {
             return;
         }
-        let now = Instant::now();
+        let now = super::now();
         for pkt in p.q.iter_mut() {
             match pkt {
                 Packet::Data { deliver_at, held_since, .. } | Packet::Fin { deliver_at, held_since } => {
