@@ -18,7 +18,7 @@ use super::content::Content;
 use super::cpu::transfer_time;
 use super::profile::{DiskParams, HardwareProfile};
 use madsim::time::Instant;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::ops::Add;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -209,62 +209,113 @@ impl File {
 }
 
 /// LRU set of (inode, page index).
+///
+/// The use order is a doubly linked list threaded through a slab of nodes, so a touch costs one
+/// ordered-map look-up and a few index moves, and eviction takes the list's head.
 #[derive(Debug, Default)]
 struct PageCache {
     capacity_pages: u64,
-    tick: u64,
-    /// Each cached page and the tick of its last use.
-    by_key: BTreeMap<(u64, u64), u64>,
-    /// (tick, page) in the order of use, oldest first. An entry whose tick is no longer its
-    /// page's in `by_key` is stale (the page was used again, or dropped) and is skipped: a touch
-    /// pushes one entry instead of moving one within an ordered map.
-    by_age: VecDeque<(u64, (u64, u64))>,
-    /// The most recently used page: touching it again changes no order, so it is a no-op.
-    newest: Option<(u64, u64)>,
+    /// Each cached page and its node in `nodes`.
+    by_key: BTreeMap<(u64, u64), usize>,
+    nodes: Vec<LruNode>,
+    /// Nodes of dropped pages, for reuse.
+    free: Vec<usize>,
+    /// Least and most recently used nodes.
+    oldest: Option<usize>,
+    newest: Option<usize>,
+}
+
+/// A cached page in the use order.
+#[derive(Debug, Clone, Copy)]
+struct LruNode {
+    key: (u64, u64),
+    older: Option<usize>,
+    newer: Option<usize>,
 }
 
 impl PageCache {
     /// Mark a page as most recently used, loading it if absent; returns whether it was present.
     fn touch(&mut self, key: (u64, u64)) -> bool {
-        if self.newest == Some(key) {
+        // Touching the newest page again changes nothing: no look-up.
+        if self.newest.is_some_and(|n| self.nodes[n].key == key) {
             return true;
         }
-        self.newest = Some(key);
-        self.tick += 1;
-        let present = self.by_key.insert(key, self.tick).is_some();
-        self.by_age.push_back((self.tick, key));
-        while self.by_key.len() as u64 > self.capacity_pages {
-            match self.by_age.pop_front() {
-                Some((t, k)) => {
-                    if self.by_key.get(&k) == Some(&t) {
-                        self.by_key.remove(&k);
+        let present = match self.by_key.get(&key) {
+            Some(&n) => {
+                self.unlink(n);
+                self.push_newest(n);
+                true
+            }
+            None => {
+                let node = LruNode { key, older: None, newer: None };
+                let n = match self.free.pop() {
+                    Some(n) => {
+                        self.nodes[n] = node;
+                        n
                     }
-                }
+                    None => {
+                        self.nodes.push(node);
+                        self.nodes.len() - 1
+                    }
+                };
+                self.by_key.insert(key, n);
+                self.push_newest(n);
+                false
+            }
+        };
+        while self.by_key.len() as u64 > self.capacity_pages {
+            match self.oldest {
+                Some(n) => self.drop_node(n),
                 None => break,
             }
-        }
-        // Bound the stale entries (amortized: at most one pass per `by_key.len()` touches).
-        if self.by_age.len() > 2 * self.by_key.len() + 64 {
-            let by_key = &self.by_key;
-            self.by_age.retain(|(t, k)| by_key.get(k) == Some(t));
         }
         present
     }
 
+    /// Takes node `n` out of the use order.
+    fn unlink(&mut self, n: usize) {
+        let LruNode { older, newer, .. } = self.nodes[n];
+        match older {
+            Some(o) => self.nodes[o].newer = newer,
+            None => self.oldest = newer,
+        }
+        match newer {
+            Some(w) => self.nodes[w].older = older,
+            None => self.newest = older,
+        }
+    }
+
+    /// Puts node `n` (unlinked) at the newest end.
+    fn push_newest(&mut self, n: usize) {
+        self.nodes[n].older = self.newest;
+        self.nodes[n].newer = None;
+        match self.newest {
+            Some(w) => self.nodes[w].newer = Some(n),
+            None => self.oldest = Some(n),
+        }
+        self.newest = Some(n);
+    }
+
+    /// Forgets the page of node `n`.
+    fn drop_node(&mut self, n: usize) {
+        self.unlink(n);
+        self.by_key.remove(&self.nodes[n].key);
+        self.free.push(n);
+    }
+
     /// Forget pages of `ino` from page index `first` on.
     fn remove_from(&mut self, ino: u64, first: u64) {
-        let keys: Vec<(u64, u64)> = self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(&k, _)| k).collect();
-        for k in keys {
-            self.by_key.remove(&k);
-            if self.newest == Some(k) {
-                self.newest = None;
-            }
+        let nodes: Vec<usize> = self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(_, &n)| n).collect();
+        for n in nodes {
+            self.drop_node(n);
         }
     }
 
     fn clear(&mut self) {
         self.by_key.clear();
-        self.by_age.clear();
+        self.nodes.clear();
+        self.free.clear();
+        self.oldest = None;
         self.newest = None;
     }
 
