@@ -1059,6 +1059,29 @@ mod tests {
 
     const T0: Duration = Duration::ZERO;
 
+    #[test]
+    fn page_cache_evicts_the_least_recently_used_page() {
+        let mut c = PageCache { capacity_pages: 3, ..PageCache::default() };
+        for p in [1, 2, 3] {
+            assert!(!c.touch((1, p)));
+        }
+        assert!(c.touch((1, 1)), "re-touching moves page 1 from oldest to newest");
+        assert!(c.touch((1, 1)));
+        assert!(!c.touch((1, 4)), "evicts page 2");
+        assert!(c.touch((1, 3)) && c.touch((1, 1)) && c.touch((1, 4)));
+        assert!(!c.touch((1, 2)), "page 2 was evicted; now page 3 is");
+        assert!(!c.touch((1, 3)));
+        c.remove_from(1, 3);
+        assert_eq!(c.len(), 1, "only page 2 left");
+        assert!(!c.touch((2, 0)) && !c.touch((2, 1)), "freed nodes are reused");
+        assert!(!c.touch((2, 2)), "evicts page (1, 2)");
+        assert!(!c.touch((1, 2)));
+        assert_eq!(c.len(), 3);
+        c.clear();
+        assert_eq!(c.len(), 0);
+        assert!(!c.touch((2, 2)));
+    }
+
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
     }
