@@ -19,7 +19,7 @@
 //! });
 //! ```
 use super::profile::CpuParams;
-use madsim::time::{Instant, TimeHandle};
+use madsim::time::Instant;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -153,13 +153,18 @@ struct CpuState {
 #[derive(Debug, Clone)]
 pub struct HostCpu {
     inner: Arc<Mutex<CpuState>>,
+    /// Virtual time, read on every job.
+    clock: super::Clock,
 }
 
 impl HostCpu {
     /// An idle CPU.
     pub fn new(params: CpuParams) -> Self {
         let cores = vec![None; params.cores.max(1) as usize];
-        HostCpu { inner: Arc::new(Mutex::new(CpuState { cpu: Cpu::new(params), cores, lanes: BTreeMap::new() })) }
+        HostCpu {
+            inner: Arc::new(Mutex::new(CpuState { cpu: Cpu::new(params), cores, lanes: BTreeMap::new() })),
+            clock: super::Clock::current(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, CpuState> {
@@ -185,7 +190,7 @@ impl HostCpu {
     /// previous job, if a lane is named); returns when it will be done. No sleeping: for callers
     /// that combine it with other waits.
     pub fn reserve(&self, lane: Option<&str>, cost: impl FnOnce(&mut Cpu) -> Duration) -> Instant {
-        let now = TimeHandle::current().now_instant();
+        let now = self.clock.now();
         let mut st = self.lock();
         let d = cost(&mut st.cpu);
         if d.is_zero() {
@@ -206,7 +211,13 @@ impl HostCpu {
             *c = Some(done);
         }
         if let Some(l) = lane {
-            st.lanes.insert(l.to_string(), done);
+            // No new key (an allocation) for a lane seen before.
+            match st.lanes.get_mut(l) {
+                Some(t) => *t = done,
+                None => {
+                    st.lanes.insert(l.to_string(), done);
+                }
+            }
         }
         done
     }
@@ -214,7 +225,7 @@ impl HostCpu {
     /// Runs a job costing what `cost` returns (see [`HostCpu::reserve`]) and sleeps until it is done.
     pub async fn run(&self, lane: Option<&str>, cost: impl FnOnce(&mut Cpu) -> Duration) {
         let done = self.reserve(lane, cost);
-        super::sleep_until_exact(done).await;
+        self.clock.sleep_until_exact(done).await;
     }
 
     /// A power loss: queued work vanishes with the processes (counters are kept).

@@ -17,7 +17,7 @@
 use super::content::Content;
 use super::cpu::transfer_time;
 use super::profile::{DiskParams, HardwareProfile};
-use madsim::time::{Instant, TimeHandle};
+use madsim::time::Instant;
 use std::collections::BTreeMap;
 use std::ops::Add;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -114,15 +114,20 @@ impl RangeSet {
         if start >= end {
             return;
         }
-        // Absorb every range that overlaps or touches [start, end).
-        let touching: Vec<(u64, u64)> = self
-            .ranges
-            .range(..=end)
-            .rev()
-            .take_while(|(_, &e)| e >= start)
-            .map(|(&s, &e)| (s, e))
-            .collect();
-        for (s, e) in touching {
+        // The common case (an append after the last dirty range): extend that range in place. It
+        // is the last range starting at or before `end`, so no other one touches [start, end).
+        if let Some((&s, e)) = self.ranges.range_mut(..=end).next_back() {
+            if s <= start && *e >= start {
+                *e = (*e).max(end);
+                return;
+            }
+        }
+        // Absorb every range that overlaps or touches [start, end), right to left. Ranges are
+        // disjoint and not adjacent, so widening [start, end) as we go absorbs no other range.
+        while let Some((&s, &e)) = self.ranges.range(..=end).next_back() {
+            if e < start {
+                break;
+            }
             self.ranges.remove(&s);
             start = start.min(s);
             end = end.max(e);
@@ -204,50 +209,114 @@ impl File {
 }
 
 /// LRU set of (inode, page index).
+///
+/// The use order is a doubly linked list threaded through a slab of nodes, so a touch costs one
+/// ordered-map look-up and a few index moves, and eviction takes the list's head.
 #[derive(Debug, Default)]
 struct PageCache {
     capacity_pages: u64,
-    tick: u64,
-    by_key: BTreeMap<(u64, u64), u64>,
-    by_age: BTreeMap<u64, (u64, u64)>,
+    /// Each cached page and its node in `nodes`.
+    by_key: BTreeMap<(u64, u64), usize>,
+    nodes: Vec<LruNode>,
+    /// Nodes of dropped pages, for reuse.
+    free: Vec<usize>,
+    /// Least and most recently used nodes.
+    oldest: Option<usize>,
+    newest: Option<usize>,
+}
+
+/// A cached page in the use order.
+#[derive(Debug, Clone, Copy)]
+struct LruNode {
+    key: (u64, u64),
+    older: Option<usize>,
+    newer: Option<usize>,
 }
 
 impl PageCache {
     /// Mark a page as most recently used, loading it if absent; returns whether it was present.
     fn touch(&mut self, key: (u64, u64)) -> bool {
-        self.tick += 1;
-        let present = match self.by_key.insert(key, self.tick) {
-            Some(old) => {
-                self.by_age.remove(&old);
+        // Touching the newest page again changes nothing: no look-up.
+        if self.newest.is_some_and(|n| self.nodes[n].key == key) {
+            return true;
+        }
+        let present = match self.by_key.get(&key) {
+            Some(&n) => {
+                self.unlink(n);
+                self.push_newest(n);
                 true
             }
-            None => false,
+            None => {
+                let node = LruNode { key, older: None, newer: None };
+                let n = match self.free.pop() {
+                    Some(n) => {
+                        self.nodes[n] = node;
+                        n
+                    }
+                    None => {
+                        self.nodes.push(node);
+                        self.nodes.len() - 1
+                    }
+                };
+                self.by_key.insert(key, n);
+                self.push_newest(n);
+                false
+            }
         };
-        self.by_age.insert(self.tick, key);
         while self.by_key.len() as u64 > self.capacity_pages {
-            match self.by_age.pop_first() {
-                Some((_, k)) => {
-                    self.by_key.remove(&k);
-                }
+            match self.oldest {
+                Some(n) => self.drop_node(n),
                 None => break,
             }
         }
         present
     }
 
+    /// Takes node `n` out of the use order.
+    fn unlink(&mut self, n: usize) {
+        let LruNode { older, newer, .. } = self.nodes[n];
+        match older {
+            Some(o) => self.nodes[o].newer = newer,
+            None => self.oldest = newer,
+        }
+        match newer {
+            Some(w) => self.nodes[w].older = older,
+            None => self.newest = older,
+        }
+    }
+
+    /// Puts node `n` (unlinked) at the newest end.
+    fn push_newest(&mut self, n: usize) {
+        self.nodes[n].older = self.newest;
+        self.nodes[n].newer = None;
+        match self.newest {
+            Some(w) => self.nodes[w].newer = Some(n),
+            None => self.oldest = Some(n),
+        }
+        self.newest = Some(n);
+    }
+
+    /// Forgets the page of node `n`.
+    fn drop_node(&mut self, n: usize) {
+        self.unlink(n);
+        self.by_key.remove(&self.nodes[n].key);
+        self.free.push(n);
+    }
+
     /// Forget pages of `ino` from page index `first` on.
     fn remove_from(&mut self, ino: u64, first: u64) {
-        let keys: Vec<((u64, u64), u64)> =
-            self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(&k, &t)| (k, t)).collect();
-        for (k, t) in keys {
-            self.by_key.remove(&k);
-            self.by_age.remove(&t);
+        let nodes: Vec<usize> = self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(_, &n)| n).collect();
+        for n in nodes {
+            self.drop_node(n);
         }
     }
 
     fn clear(&mut self) {
         self.by_key.clear();
-        self.by_age.clear();
+        self.nodes.clear();
+        self.free.clear();
+        self.oldest = None;
+        self.newest = None;
     }
 
     fn len(&self) -> u64 {
@@ -365,11 +434,7 @@ impl Disk {
     }
 
     fn check_space(&self, old_len: u64, new_len: u64) -> Result<(), DiskError> {
-        let used = self.used - old_len + new_len + self.filler;
-        if new_len > old_len && used > self.params.capacity_bytes {
-            return Err(DiskError::NoSpace);
-        }
-        Ok(())
+        space_for(self.used + self.filler, self.params.capacity_bytes, old_len, new_len)
     }
 
     fn file_len(&self, path: &str) -> u64 {
@@ -391,6 +456,13 @@ impl Disk {
             meta_dirty: true,
             dirty_since: Some(now),
         })
+    }
+
+    /// Creates an empty (not durable) file at `path` if there is none.
+    fn create_if_missing(&mut self, now: Duration, path: &str) {
+        if !self.files.contains_key(path) {
+            self.open_create(now, path);
+        }
     }
 
     /// Bring the pages covering `[start, end)` of `ino` into the cache (written data is cached).
@@ -432,32 +504,46 @@ impl Disk {
 
     /// Append to a file (created if missing). Lands in the page cache: costs a copy, no device time.
     pub fn append(&mut self, now: Duration, path: &str, data: &[u8]) -> Result<IoCost, DiskError> {
-        let old = self.file_len(path);
-        self.write_at(now, path, old, data)
+        self.write_piece(now, path, None, Piece::Copy(data))
     }
 
     /// Write `data` at `offset` (like `pwrite`), creating the file if missing and filling any gap
     /// with zeros. Page cache only: costs a copy.
     pub fn write_at(&mut self, now: Duration, path: &str, offset: u64, data: &[u8]) -> Result<IoCost, DiskError> {
-        self.write_piece(now, path, offset, Piece::Copy(data))
+        self.write_piece(now, path, Some(offset), Piece::Copy(data))
     }
 
     /// [`Disk::append`] of a buffer the caller hands over: the file keeps it as it is (shared,
     /// see [`Content`]) instead of a copy. Costs exactly what `append` costs.
     pub fn append_shared(&mut self, now: Duration, path: &str, data: bytes::Bytes) -> Result<IoCost, DiskError> {
-        let old = self.file_len(path);
-        self.write_piece(now, path, old, Piece::Shared(data))
+        self.write_piece(now, path, None, Piece::Shared(data))
     }
 
-    fn write_piece(&mut self, now: Duration, path: &str, offset: u64, data: Piece<'_>) -> Result<IoCost, DiskError> {
+    /// Writes `data` at `offset` (`None`: at the end of the file). Looks the path up twice for a
+    /// file that exists and allocates no key: this runs for every log and index append.
+    fn write_piece(&mut self, now: Duration, path: &str, offset: Option<u64>, data: Piece<'_>) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
-        let old = self.file_len(path);
         let n = data.len() as u64;
-        let end = offset.checked_add(n).ok_or(DiskError::NoSpace)?;
-        let new_len = old.max(end);
-        self.check_space(old, new_len)?;
-        usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
-        let f = self.open_create(now, path);
+        let (taken, capacity) = (self.used + self.filler, self.params.capacity_bytes);
+        // Where `data` goes in a file of `old` bytes, and the file's new length, if it fits.
+        let place = |old: u64| -> Result<(u64, u64, u64), DiskError> {
+            let offset = offset.unwrap_or(old);
+            let end = offset.checked_add(n).ok_or(DiskError::NoSpace)?;
+            let new_len = old.max(end);
+            space_for(taken, capacity, old, new_len)?;
+            usize::try_from(new_len).map_err(|_| DiskError::NoSpace)?;
+            Ok((offset, end, new_len))
+        };
+        if !self.files.contains_key(path) {
+            // A missing file is created only if the write fits.
+            place(0)?;
+            self.create_if_missing(now, path);
+        }
+        let Some(f) = self.files.get_mut(path) else {
+            return Err(DiskError::NotFound(path.to_string()));
+        };
+        let old = f.current.len();
+        let (offset, end, new_len) = place(old)?;
         let ino = f.ino;
         match data {
             Piece::Copy(d) => f.current.write_at(offset, d),
@@ -759,6 +845,15 @@ impl Disk {
     }
 }
 
+/// Whether a file may grow from `old_len` to `new_len` bytes when `taken` bytes of `capacity` are
+/// in use (shrinking always may).
+fn space_for(taken: u64, capacity: u64, old_len: u64, new_len: u64) -> Result<(), DiskError> {
+    if new_len > old_len && taken - old_len + new_len > capacity {
+        return Err(DiskError::NoSpace);
+    }
+    Ok(())
+}
+
 /// Data handed to a write: borrowed (the disk keeps a copy) or a shared buffer (kept as it is).
 enum Piece<'a> {
     Copy(&'a [u8]),
@@ -786,21 +881,17 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct HostDisk {
     inner: Arc<Mutex<Shared>>,
+    /// Virtual time, read on every operation.
+    clock: super::Clock,
 }
-
-/// Virtual now, as an instant and as time since the simulation started (zero outside a runtime).
-fn sim_now() -> (Option<Instant>, Duration) {
-    match TimeHandle::try_current() {
-        Some(h) => (Some(h.now_instant()), h.elapsed()),
-        None => (None, Duration::ZERO),
-    }
-}
-
 
 impl HostDisk {
     /// A new empty disk (page-cache copies at [`DEFAULT_MEMCPY_BYTES_PER_SEC`]).
     pub fn new(params: DiskParams) -> Self {
-        HostDisk { inner: Arc::new(Mutex::new(Shared { disk: Disk::new(params), busy_until: None })) }
+        HostDisk {
+            inner: Arc::new(Mutex::new(Shared { disk: Disk::new(params), busy_until: None })),
+            clock: super::Clock::current(),
+        }
     }
 
     /// A new empty disk with the profile's disk parameters and CPU copy rate.
@@ -818,7 +909,7 @@ impl HostDisk {
     /// Run `f` on the model with the current virtual time (since simulation start), without
     /// sleeping: e.g. to compute a [`Disk::read_cost`] and charge it with [`HostDisk::occupy`].
     pub fn with_disk<R>(&self, f: impl FnOnce(&mut Disk, Duration) -> R) -> R {
-        let now = TimeHandle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
+        let now = self.clock.elapsed();
         f(&mut self.lock().disk, now)
     }
 
@@ -827,7 +918,7 @@ impl HostDisk {
     pub async fn occupy(&self, cost: IoCost) {
         let deadline = {
             let mut g = self.lock();
-            let now = TimeHandle::current().now_instant();
+            let now = self.clock.now();
             let mut done = now;
             if cost.device > Duration::ZERO {
                 let start = g.busy_until.map_or(now, |b| b.max(now));
@@ -836,7 +927,7 @@ impl HostDisk {
             }
             done + cost.copy
         };
-        super::sleep_until_exact(deadline).await;
+        self.clock.sleep_until_exact(deadline).await;
     }
 
     /// Run an operation on the model under the lock, then wait for its cost.
@@ -912,7 +1003,7 @@ impl HostDisk {
     }
     /// `sync; echo 3 > /proc/sys/vm/drop_caches` (see [`Disk::drop_caches`]).
     pub fn drop_caches(&self) {
-        let (_, now) = sim_now();
+        let now = self.clock.elapsed();
         self.lock().disk.drop_caches(now);
     }
     /// Synchronous read for tools outside a process (e.g. `cat` in the shell); no cost.
@@ -928,7 +1019,7 @@ impl HostDisk {
     }
     /// Power loss: every byte not fsynced is lost, the page cache is emptied.
     pub fn crash(&self) {
-        let (_, now) = sim_now();
+        let now = self.clock.elapsed();
         let mut g = self.lock();
         g.disk.crash(now);
         // Queued device work died with the power.
@@ -967,6 +1058,29 @@ mod tests {
     }
 
     const T0: Duration = Duration::ZERO;
+
+    #[test]
+    fn page_cache_evicts_the_least_recently_used_page() {
+        let mut c = PageCache { capacity_pages: 3, ..PageCache::default() };
+        for p in [1, 2, 3] {
+            assert!(!c.touch((1, p)));
+        }
+        assert!(c.touch((1, 1)), "re-touching moves page 1 from oldest to newest");
+        assert!(c.touch((1, 1)));
+        assert!(!c.touch((1, 4)), "evicts page 2");
+        assert!(c.touch((1, 3)) && c.touch((1, 1)) && c.touch((1, 4)));
+        assert!(!c.touch((1, 2)), "page 2 was evicted; now page 3 is");
+        assert!(!c.touch((1, 3)));
+        c.remove_from(1, 3);
+        assert_eq!(c.len(), 1, "only page 2 left");
+        assert!(!c.touch((2, 0)) && !c.touch((2, 1)), "freed nodes are reused");
+        assert!(!c.touch((2, 2)), "evicts page (1, 2)");
+        assert!(!c.touch((1, 2)));
+        assert_eq!(c.len(), 3);
+        c.clear();
+        assert_eq!(c.len(), 0);
+        assert!(!c.touch((2, 2)));
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -19,10 +19,70 @@ pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileErro
 
 use madsim::time::{Instant, TimeHandle};
 
+/// The virtual clock, read through a handle kept by a long-lived object (the network, a disk).
+///
+/// `Instant::now()` under madsim goes through its `clock_gettime` hook: a thread-local lookup, two
+/// reference-count round trips and a timespec conversion on every call. A kept handle reads the
+/// same clock directly. Made outside a runtime, it falls back to the runtime current at each call.
+#[derive(Clone)]
+pub struct Clock {
+    time: Option<TimeHandle>,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").finish_non_exhaustive()
+    }
+}
+
+impl Clock {
+    /// The clock of the runtime current now (if any).
+    pub fn current() -> Self {
+        Clock { time: TimeHandle::try_current() }
+    }
+
+    /// Virtual now, as `Instant::now()` reads it.
+    pub fn now(&self) -> Instant {
+        match &self.time {
+            Some(t) => t.now_instant(),
+            None => Instant::now(),
+        }
+    }
+
+    /// Virtual time since the simulation started (zero outside a runtime).
+    pub fn elapsed(&self) -> std::time::Duration {
+        match &self.time {
+            Some(t) => t.elapsed(),
+            None => TimeHandle::try_current().map_or(std::time::Duration::ZERO, |h| h.elapsed()),
+        }
+    }
+
+    /// [`sleep_until_exact`] on this clock.
+    pub async fn sleep_until_exact(&self, deadline: Instant) {
+        match &self.time {
+            Some(t) => sleep_until_exact_on(t, deadline).await,
+            None => sleep_until_exact(deadline).await,
+        }
+    }
+}
+
+/// Virtual now: what `Instant::now()` returns inside a runtime, without going through madsim's
+/// `clock_gettime` hook and its timespec conversions (about a third of the instructions). Code that
+/// keeps a [`Net`] or a [`Clock`] reads it cheaper still with [`Net::now`] / [`Clock::now`].
+pub fn now() -> Instant {
+    match TimeHandle::try_current() {
+        Some(t) => t.now_instant(),
+        None => Instant::now(),
+    }
+}
+
 /// Sleeps until `deadline` exactly. `madsim::time::sleep_until` never sleeps less than 1 ms,
 /// which would hide every microsecond cost of the model; `Sleep::reset` has no such floor.
 pub async fn sleep_until_exact(deadline: Instant) {
-    let time = TimeHandle::current();
+    sleep_until_exact_on(&TimeHandle::current(), deadline).await;
+}
+
+async fn sleep_until_exact_on(time: &TimeHandle, deadline: Instant) {
     if time.now_instant() >= deadline {
         return;
     }
@@ -42,23 +102,28 @@ pub async fn sleep_exact(d: std::time::Duration) {
 /// request timeout around a receive woken by each network hop) would pile timers up; this one
 /// polls its `Sleep` again only when the task's waker changes.
 pub struct Deadline {
-    sleep: std::pin::Pin<Box<madsim::time::Sleep>>,
+    /// `Sleep` is `Unpin` (a handle and an instant): no box needed.
+    sleep: madsim::time::Sleep,
     registered: Option<std::task::Waker>,
 }
 
 impl Deadline {
     /// Elapses at `at`, or 1 ms from now if that is later (`madsim::time::timeout`'s floor).
     pub fn at(at: Instant) -> Self {
-        let time = TimeHandle::current();
+        Self::at_on(&TimeHandle::current(), at)
+    }
+
+    fn at_on(time: &TimeHandle, at: Instant) -> Self {
         let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
-        let mut sleep = Box::pin(time.sleep_until(at));
-        sleep.as_mut().reset(at);
+        let mut sleep = time.sleep_until(at);
+        std::pin::Pin::new(&mut sleep).reset(at);
         Deadline { sleep, registered: None }
     }
 
     /// Elapses `d` from now (at least 1 ms).
     pub fn after(d: std::time::Duration) -> Self {
-        Self::at(TimeHandle::current().now_instant() + d)
+        let time = TimeHandle::current();
+        Self::at_on(&time, time.now_instant() + d)
     }
 }
 
@@ -70,7 +135,7 @@ impl std::future::Future for Deadline {
             return std::task::Poll::Ready(());
         }
         if !self.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            if self.sleep.as_mut().poll(cx).is_ready() {
+            if std::pin::Pin::new(&mut self.sleep).poll(cx).is_ready() {
                 return std::task::Poll::Ready(());
             }
             self.registered = Some(cx.waker().clone());

@@ -40,7 +40,7 @@ use crate::trace::{fields, lock, EventId, Tracer};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use madsim::rand::Rng;
-use super::{sleep_exact as sleep, sleep_until_exact as sleep_until};
+use super::sleep_exact as sleep;
 use madsim::time::Instant;
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -115,6 +115,7 @@ struct NetState {
 pub struct Net {
     state: Arc<Mutex<NetState>>,
     tracer: Tracer,
+    clock: super::Clock,
 }
 
 impl std::fmt::Debug for Net {
@@ -123,9 +124,6 @@ impl std::fmt::Debug for Net {
     }
 }
 
-fn now_us() -> u64 {
-    madsim::time::TimeHandle::current().elapsed().as_micros() as u64
-}
 
 impl NetState {
     fn is_blocked(&self, from: &str, to: &str) -> bool {
@@ -153,10 +151,9 @@ impl NetState {
         Duration::from_micros(us as u64)
     }
 
-    /// When a message of `size` bytes sent now from `from` reaches `to`: sender NIC, flight,
-    /// receiver NIC. Loopback skips the NIC.
-    fn schedule(&mut self, from: &str, to: &str, size: usize) -> Instant {
-        let now = Instant::now();
+    /// When a message of `size` bytes sent at `now` (the current time) from `from` reaches `to`:
+    /// sender NIC, flight, receiver NIC. Loopback skips the NIC.
+    fn schedule(&mut self, now: Instant, from: &str, to: &str, size: usize) -> Instant {
         let latency = self.one_way_latency(from, to);
         if from == to {
             return now + latency;
@@ -205,12 +202,23 @@ impl Net {
                 next_conn: 1,
             })),
             tracer,
+            clock: super::Clock::current(),
         }
+    }
+
+    /// Virtual now, read through the clock the network keeps (cheaper than `Instant::now()`).
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Virtual time since the simulation started, in microseconds (the trace's time stamps).
+    fn now_us(&self) -> u64 {
+        self.clock.elapsed().as_micros() as u64
     }
 
     /// Adds a powered-on host.
     pub fn add_host(&self, name: &str) {
-        let now = Instant::now();
+        let now = self.now();
         lock(&self.state).hosts.insert(
             name.to_string(),
             HostNic { up: true, epoch: 0, egress_free_at: now, ingress_free_at: now, bytes_sent: 0, bytes_received: 0 },
@@ -259,7 +267,7 @@ impl Net {
         let mut st = lock(&self.state);
         if st.blocked.insert((from.to_string(), to.to_string())) {
             drop(st);
-            self.tracer.emit(now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to });
+            self.tracer.emit(self.now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to });
             self.hold_in_flight(from, to, None);
         }
     }
@@ -281,7 +289,7 @@ impl Net {
         let mut st = lock(&self.state);
         if st.blocked_ports.insert((from.to_string(), to.to_string(), port)) {
             drop(st);
-            self.tracer.emit(now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to, "port" => port });
+            self.tracer.emit(self.now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to, "port" => port });
             self.hold_in_flight(from, to, Some(port));
         }
     }
@@ -305,7 +313,7 @@ impl Net {
             st.pipes.retain(|p| p.strong_count() > 0);
             st.pipes.clone()
         };
-        self.tracer.emit(now_us(), "lab", "net", "net.heal", None, fields! {});
+        self.tracer.emit(self.now_us(), "lab", "net", "net.heal", None, fields! {});
         for p in pipes.iter().filter_map(Weak::upgrade) {
             p.release(self);
         }
@@ -348,7 +356,7 @@ impl Net {
     ) -> Result<Conn<T>, NetError> {
         // The SYN is retransmitted after 1 s, then doubling (Linux's initial RTO), until the
         // caller's timeout: a host that comes back or a partition that heals in time connects.
-        let started = Instant::now();
+        let started = self.now();
         let mut rto = Duration::from_secs(1);
         let (latency, from_epoch) = loop {
             let (reachable, latency, from_epoch) = {
@@ -362,7 +370,7 @@ impl Net {
             if reachable {
                 break (latency, from_epoch);
             }
-            let waited = Instant::now().duration_since(started);
+            let waited = self.now().duration_since(started);
             if waited + rto >= timeout {
                 sleep(timeout.saturating_sub(waited)).await;
                 return Err(NetError::TimedOut);
@@ -550,7 +558,7 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
         if p.src != from || p.dst != to || port.is_some_and(|port| port != p.port) {
             return;
         }
-        let now = Instant::now();
+        let now = super::now();
         for pkt in p.q.iter_mut() {
             match pkt {
                 Packet::Data { deliver_at, held_since, .. } | Packet::Fin { deliver_at, held_since } => {
@@ -570,7 +578,7 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
         if st.is_blocked_on(&p.src, &p.dst, p.port) {
             return;
         }
-        let now = Instant::now();
+        let now = net.now();
         let (src, dst) = (p.src.clone(), p.dst.clone());
         let mut expired = false;
         let mut times = Vec::new();
@@ -578,11 +586,11 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
             match pkt {
                 Packet::Data { deliver_at: None, held_since, size, .. } => {
                     expired |= now.duration_since(*held_since) >= give_up;
-                    times.push(Some(st.schedule(&src, &dst, *size)));
+                    times.push(Some(st.schedule(now, &src, &dst, *size)));
                 }
                 Packet::Fin { deliver_at: None, held_since } => {
                     expired |= now.duration_since(*held_since) >= give_up;
-                    times.push(Some(st.schedule(&src, &dst, 40)));
+                    times.push(Some(st.schedule(now, &src, &dst, 40)));
                 }
                 _ => times.push(None),
             }
@@ -677,7 +685,7 @@ impl<T: Wire> Conn<T> {
         let traced = msg.traced();
         let send_id = traced.then(|| {
             self.net.tracer.emit(
-                now_us(),
+                self.net.now_us(),
                 &self.local,
                 &self.proc,
                 "net.send",
@@ -685,11 +693,11 @@ impl<T: Wire> Conn<T> {
                 fields! { "msg" => msg.kind(), "to" => self.peer.as_str(), "bytes" => size, "conn" => self.id },
             )
         });
-        let now = Instant::now();
+        let now = self.net.now();
         let deliver_at = if st.is_blocked_on(&self.local, &self.peer, self.port) || p.q.iter().any(|x| x.deliver_at().is_none()) {
             None
         } else {
-            let at = st.schedule(&self.local, &self.peer, size);
+            let at = st.schedule(now, &self.local, &self.peer, size);
             Some(p.in_order(at))
         };
         p.q.push_back(Packet::Data { msg, size, deliver_at, held_since: now, send_id });
@@ -702,8 +710,7 @@ impl<T: Wire> Conn<T> {
         if let Some(e) = &p.broken {
             return RecvStep::Eof(e.clone());
         }
-        let now = Instant::now();
-        let give_up = Duration::from_millis(lock(&self.net.state).params.tcp_give_up_ms);
+        let now = self.net.now();
         match p.q.front() {
             None => RecvStep::Wait(None),
             Some(pkt) => match pkt.deliver_at() {
@@ -717,6 +724,8 @@ impl<T: Wire> Conn<T> {
                 },
                 Some(at) => RecvStep::SleepUntil(at),
                 None => {
+                    // Only held data needs the give-up time: no lock on the network otherwise.
+                    let give_up = Duration::from_millis(lock(&self.net.state).params.tcp_give_up_ms);
                     let held_since = match pkt {
                         Packet::Data { held_since, .. } | Packet::Fin { held_since, .. } => *held_since,
                     };
@@ -741,7 +750,7 @@ impl<T: Wire> Conn<T> {
                 RecvStep::Ready(msg, send_id) => {
                     if msg.traced() {
                         self.net.tracer.emit(
-                            now_us(),
+                            self.net.now_us(),
                             &self.local,
                             &self.proc,
                             "net.recv",
@@ -752,7 +761,7 @@ impl<T: Wire> Conn<T> {
                     return Ok(msg);
                 }
                 RecvStep::Eof(e) => return Err(e),
-                RecvStep::SleepUntil(at) => sleep_until(at).await,
+                RecvStep::SleepUntil(at) => self.net.clock.sleep_until_exact(at).await,
                 RecvStep::Wait(deadline) => {
                     let woken = poll_fn(|cx| {
                         let mut p = lock(&self.rx);
@@ -796,11 +805,11 @@ impl<T: Wire> Conn<T> {
         let mut tx = lock(&self.tx);
         if tx.broken.is_none() && tx.receiver_gone.is_none() && alive {
             // Orderly close: a FIN follows the data in flight.
-            let now = Instant::now();
+            let now = self.net.now();
             let deliver_at = if blocked || tx.q.iter().any(|x| x.deliver_at().is_none()) {
                 None
             } else {
-                let at = st.schedule(&self.local, &self.peer, 40);
+                let at = st.schedule(now, &self.local, &self.peer, 40);
                 Some(tx.in_order(at))
             };
             tx.q.push_back(Packet::Fin { deliver_at, held_since: now });
