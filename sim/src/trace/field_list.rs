@@ -64,13 +64,14 @@ impl Fields {
     }
 
     /// The pairs in map order — names sorted bytewise, each name once with its last value —
-    /// without building a map: an insertion sort of indices (events have a handful of fields,
-    /// usually given nearly sorted), stable so that equal names stay in the order given.
-    pub fn sorted(&self) -> impl Iterator<Item = (&str, &Value)> {
+    /// without building a map: an insertion sort of indices (events have a handful of fields),
+    /// stable so that of equal names the last given comes last and is the one kept.
+    pub fn sorted(&self) -> SortedFields<'_> {
         let pairs = &self.pairs;
         let key = |i: u32| pairs[i as usize].0.as_bytes();
         let mut order = Order::new(pairs.len());
         let idx = order.as_mut_slice();
+        let mut repeats = false;
         for i in 1..idx.len() {
             let cur = idx[i];
             let mut j = i;
@@ -78,16 +79,23 @@ impl Fields {
                 idx[j] = idx[j - 1];
                 j -= 1;
             }
+            // Not less than the one before it: equal (a repeat), or greater.
+            repeats |= j > 0 && key(idx[j - 1]) == key(cur);
             idx[j] = cur;
         }
-        let n = idx.len();
-        (0..n).filter_map(move |j| {
-            let idx = order.as_slice();
-            let (k, v) = &pairs[idx[j] as usize];
-            // A later value under the same name replaces this one.
-            let replaced = j + 1 < n && !key_less(k.as_bytes(), key(idx[j + 1]));
-            (!replaced).then_some((k.as_ref(), v))
-        })
+        let mut len = idx.len();
+        if repeats {
+            // Keep the last of each run of equal names.
+            let mut kept = 0;
+            for j in 0..len {
+                if j + 1 == len || key(idx[j]) != key(idx[j + 1]) {
+                    idx[kept] = idx[j];
+                    kept += 1;
+                }
+            }
+            len = kept;
+        }
+        SortedFields { pairs, order, next: 0, len }
     }
 }
 
@@ -98,6 +106,29 @@ fn key_less(a: &[u8], b: &[u8]) -> bool {
     match (a.first(), b.first()) {
         (Some(x), Some(y)) if x != y => x < y,
         _ => a < b,
+    }
+}
+
+/// [`Fields::sorted`]: the pairs in map order.
+pub struct SortedFields<'a> {
+    pairs: &'a [(FieldName, Value)],
+    order: Order,
+    next: usize,
+    len: usize,
+}
+
+impl<'a> Iterator for SortedFields<'a> {
+    type Item = (&'a str, &'a Value);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next == self.len {
+            return None;
+        }
+        let i = self.order.as_slice()[self.next] as usize;
+        self.next += 1;
+        let (k, v) = &self.pairs[i];
+        Some((k.as_ref(), v))
     }
 }
 
@@ -118,6 +149,7 @@ impl Order {
         }
     }
 
+    #[inline]
     fn as_slice(&self) -> &[u32] {
         match self {
             Order::Inline(a, n) => &a[..*n],

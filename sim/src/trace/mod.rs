@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 mod field_list;
 mod jsonl;
 
-pub use field_list::{FieldName, Fields};
+pub use field_list::{FieldName, Fields, SortedFields};
 
 /// A trace event's sequence number, unique within one run.
 pub type EventId = u64;
@@ -153,7 +153,9 @@ struct TraceLog {
     count: u64,
     /// Streaming: the hash of every event so far.
     streamed: Option<Box<Xxh3>>,
-    /// Streaming: the line being hashed (kept to reuse its allocation).
+    /// Streaming: lines written but not yet hashed. They go to the hash a batch at a time (the
+    /// digest of a stream does not depend on how it is cut): one small `update` per line cost
+    /// more than the hashing itself.
     line: Vec<u8>,
 }
 
@@ -163,10 +165,20 @@ impl std::fmt::Debug for TraceLog {
     }
 }
 
+/// Bytes of pending lines that make [`TraceLog::line`] go to the hash.
+const HASH_BATCH: usize = 16 * 1024;
+
+/// Hashes the pending lines once there are enough of them (`all`: whatever is pending).
+fn feed(hasher: &mut Xxh3, line: &mut Vec<u8>, all: bool) {
+    if line.len() >= HASH_BATCH || all {
+        hasher.update(&line[..]);
+        line.clear();
+    }
+}
+
 fn push_line(hasher: &mut Xxh3, line: &mut Vec<u8>, e: &Event) {
-    line.clear();
     jsonl::write_event(line, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
-    hasher.update(&line[..]);
+    feed(hasher, line, false);
 }
 
 impl Tracer {
@@ -198,9 +210,8 @@ impl Tracer {
             // Streaming writes the line straight from the parts: no `Event`, no map, no copies of
             // the names.
             Some(h) => {
-                line.clear();
                 jsonl::write_event(line, t_us, host, proc, kind, id, cause, fields.sorted());
-                h.update(&line[..]);
+                feed(h, line, false);
             }
             None => {
                 let fields = fields.into_map();
@@ -263,7 +274,14 @@ impl Tracer {
     /// A fingerprint for determinism checks, not a cryptographic digest: it is hashed as fast as
     /// the trace is written (SHA-256 cost a long benchmark a tenth of its time).
     pub fn hash(&self) -> String {
-        let streamed = lock(&self.events).streamed.as_ref().map(|h| h.digest128());
+        let streamed = {
+            let mut log = lock(&self.events);
+            let TraceLog { streamed, line, .. } = &mut *log;
+            streamed.as_mut().map(|h| {
+                feed(h, line, true);
+                h.digest128()
+            })
+        };
         let digest = streamed.unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(self.to_jsonl().as_bytes()));
         format!("{digest:032x}")
     }
