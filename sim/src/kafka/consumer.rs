@@ -368,11 +368,11 @@ impl KafkaConsumer {
         self.committed.get(&(topic.to_string(), partition)).copied()
     }
 
-    fn group_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+    fn group_fields(&self) -> crate::trace::Fields {
         fields! { "group" => self.group.as_str(), "member" => self.member_id.as_str(), "generation" => self.generation }
     }
 
-    fn trace(&self, kind: &str, extra: serde_json::Map<String, serde_json::Value>) {
+    fn trace(&self, kind: &str, extra: crate::trace::Fields) {
         let mut f = self.group_fields();
         f.extend(extra);
         self.ctx.trace(kind, None, f);

@@ -620,7 +620,7 @@ impl ReplicaManager {
     }
 
     /// Cuts a local log back to `to` (if it is longer), with the epoch cache, and traces why.
-    async fn truncate(&self, part: &Partition, to: i64, by: &str, mut extra: serde_json::Map<String, serde_json::Value>) {
+    async fn truncate(&self, part: &Partition, to: i64, by: &str, mut extra: crate::trace::Fields) {
         let mut log = part.log.lock().await;
         if log.log_end_offset() > to {
             let _ = log.truncate_to(to).await;

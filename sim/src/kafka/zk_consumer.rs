@@ -877,7 +877,7 @@ impl Inner {
         &self.config.group_id
     }
 
-    fn trace(&self, kind: &str, mut f: serde_json::Map<String, serde_json::Value>) {
+    fn trace(&self, kind: &str, mut f: crate::trace::Fields) {
         f.insert("group".into(), self.config.group_id.clone().into());
         f.insert("consumer".into(), self.consumer_id.clone().into());
         f.insert("pid".into(), self.ctx.pid.into());

@@ -7,12 +7,13 @@
 //! table. Anything unusual — a string that needs escaping, a float — goes to serde_json itself,
 //! so the bytes stay serde_json's. The tests compare the two on random events.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Appends one event as a JSON object and a newline: the fixed fields in `Event`'s order, `cause`
-/// only if set, then the fields in the map's (sorted) order — what `#[serde(flatten)]` writes.
+/// only if set, then `fields` as given — what `#[serde(flatten)]` writes when they come in the
+/// map's order (sorted, each name once: a map's iterator or [`Fields::sorted`](super::Fields::sorted)).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn write_event(
+pub(super) fn write_event<'a>(
     out: &mut Vec<u8>,
     t_us: u64,
     host: &str,
@@ -20,7 +21,7 @@ pub(super) fn write_event(
     kind: &str,
     id: u64,
     cause: Option<u64>,
-    fields: &Map<String, Value>,
+    fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
 ) {
     out.extend_from_slice(b"{\"t_us\":");
     write_u64(out, t_us);
@@ -151,8 +152,9 @@ fn word_escapes(x: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::Event;
+    use crate::trace::{Event, Fields};
     use proptest::prelude::*;
+    use serde_json::Map;
 
     fn serde_line(e: &Event) -> Vec<u8> {
         let mut v = serde_json::to_vec(e).unwrap_or_default();
@@ -162,7 +164,7 @@ mod tests {
 
     fn our_line(e: &Event) -> Vec<u8> {
         let mut v = Vec::new();
-        write_event(&mut v, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, &e.fields);
+        write_event(&mut v, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
         v
     }
 
@@ -241,6 +243,28 @@ mod tests {
             prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
         }
 
+        /// The streaming path: pairs in the order given, names repeated (a small alphabet makes
+        /// repeats common), written through `Fields::sorted`, against serde_json on the map
+        /// that inserting the same pairs one by one gives.
+        #[test]
+        fn fields_lines_are_the_maps_lines(
+            e in any_event(),
+            pairs in proptest::collection::vec((prop_oneof![3 => "[a-e]{1,2}", 1 => any_string()], any_value()), 0..12),
+        ) {
+            let mut fields = Fields::new();
+            let mut map = Map::new();
+            for (k, v) in pairs {
+                fields.insert(k.clone().into(), v.clone());
+                map.insert(k, v);
+            }
+            let mut ours = Vec::new();
+            write_event(&mut ours, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, fields.sorted());
+            let serde = serde_line(&Event { fields: map.clone(), ..e });
+            prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
+            prop_assert_eq!(&fields.clone().into_map(), &map);
+            prop_assert!(Fields::from(map) == fields);
+        }
+
         #[test]
         fn escaping_check_matches_serde_json(s in any_string()) {
             let plain = format!("\"{s}\"");
@@ -276,7 +300,7 @@ mod tests {
             kind: "k".into(),
             id: 2,
             cause: None,
-            fields: crate::trace::fields! { "host" => "x", "id" => 9, "t_us" => -1 },
+            fields: crate::trace::fields! { "host" => "x", "id" => 9, "t_us" => -1 }.into_map(),
         };
         assert_eq!(our_line(&e), serde_line(&e));
     }

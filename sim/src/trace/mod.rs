@@ -19,7 +19,10 @@ use serde_json::{Map, Value};
 use xxhash_rust::xxh3::Xxh3;
 use std::sync::{Arc, Mutex};
 
+mod field_list;
 mod jsonl;
+
+pub use field_list::{FieldName, Fields, SortedFields};
 
 /// A trace event's sequence number, unique within one run.
 pub type EventId = u64;
@@ -60,18 +63,19 @@ impl Event {
     }
 }
 
-/// Builds a field map: `fields! { "zxid" => 5, "to" => "slave1" }`.
+/// Builds an event's [`Fields`]: `fields! { "zxid" => 5, "to" => "slave1" }`.
 ///
 /// Each value becomes what `serde_json::json!(value)` gives; an owned `String`, `Vec<String>` or
-/// `Value` is moved into the map instead of being serialised into a copy (see [`FieldValue`]).
+/// `Value` is moved in instead of being serialised into a copy (see [`FieldValue`]). A name is a
+/// `&'static str` (or a `String`), kept as given: no map is built unless the event is kept.
 #[macro_export]
 macro_rules! fields {
-    () => { ::serde_json::Map::new() };
+    () => { $crate::trace::Fields::new() };
     ($($k:expr => $v:expr),+ $(,)?) => {{
         #[allow(unused_imports)]
         use $crate::trace::{FieldValueByMove as _, FieldValueBySerialize as _};
-        let mut m = ::serde_json::Map::new();
-        $( m.insert(($k).to_string(), (&$crate::trace::FieldValue::new($v)).field_value()); )+
+        let mut m = $crate::trace::Fields::with_capacity(<[&str]>::len(&[$(stringify!($k)),+]));
+        $( m.insert($crate::trace::FieldName::from($k), (&$crate::trace::FieldValue::new($v)).field_value()); )+
         m
     }};
 }
@@ -149,7 +153,9 @@ struct TraceLog {
     count: u64,
     /// Streaming: the hash of every event so far.
     streamed: Option<Box<Xxh3>>,
-    /// Streaming: the line being hashed (kept to reuse its allocation).
+    /// Streaming: lines written but not yet hashed. They go to the hash a batch at a time (the
+    /// digest of a stream does not depend on how it is cut): one small `update` per line cost
+    /// more than the hashing itself.
     line: Vec<u8>,
 }
 
@@ -159,10 +165,20 @@ impl std::fmt::Debug for TraceLog {
     }
 }
 
+/// Bytes of pending lines that make [`TraceLog::line`] go to the hash.
+const HASH_BATCH: usize = 16 * 1024;
+
+/// Hashes the pending lines once there are enough of them (`all`: whatever is pending).
+fn feed(hasher: &mut Xxh3, line: &mut Vec<u8>, all: bool) {
+    if line.len() >= HASH_BATCH || all {
+        hasher.update(&line[..]);
+        line.clear();
+    }
+}
+
 fn push_line(hasher: &mut Xxh3, line: &mut Vec<u8>, e: &Event) {
-    line.clear();
-    jsonl::write_event(line, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, &e.fields);
-    hasher.update(&line[..]);
+    jsonl::write_event(line, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+    feed(hasher, line, false);
 }
 
 impl Tracer {
@@ -179,20 +195,26 @@ impl Tracer {
         proc: &str,
         kind: &str,
         cause: Option<EventId>,
-        fields: Map<String, Value>,
+        fields: impl Into<Fields>,
     ) -> EventId {
+        self.emit_fields(t_us, host, proc, kind, cause, fields.into())
+    }
+
+    /// [`Tracer::emit`], compiled once rather than per argument type.
+    fn emit_fields(&self, t_us: u64, host: &str, proc: &str, kind: &str, cause: Option<EventId>, fields: Fields) -> EventId {
         let mut log = lock(&self.events);
         let id = log.count;
         log.count += 1;
         let TraceLog { kept, streamed, line, .. } = &mut *log;
         match streamed {
-            // Streaming writes the line straight from the parts: no `Event`, no copies of the names.
+            // Streaming writes the line straight from the parts: no `Event`, no map, no copies of
+            // the names.
             Some(h) => {
-                line.clear();
-                jsonl::write_event(line, t_us, host, proc, kind, id, cause, &fields);
-                h.update(&line[..]);
+                jsonl::write_event(line, t_us, host, proc, kind, id, cause, fields.sorted());
+                feed(h, line, false);
             }
             None => {
+                let fields = fields.into_map();
                 let e = Event { t_us, host: host.to_string(), proc: proc.to_string(), kind: kind.to_string(), id, cause, fields };
                 kept.push(e);
             }
@@ -242,7 +264,7 @@ impl Tracer {
         let log = lock(&self.events);
         let mut out = Vec::with_capacity(log.kept.len() * 128);
         for e in log.kept.iter() {
-            jsonl::write_event(&mut out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, &e.fields);
+            jsonl::write_event(&mut out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
         }
         // The writer copies whole `&str`s and ASCII punctuation, so the bytes are UTF-8.
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -252,7 +274,14 @@ impl Tracer {
     /// A fingerprint for determinism checks, not a cryptographic digest: it is hashed as fast as
     /// the trace is written (SHA-256 cost a long benchmark a tenth of its time).
     pub fn hash(&self) -> String {
-        let streamed = lock(&self.events).streamed.as_ref().map(|h| h.digest128());
+        let streamed = {
+            let mut log = lock(&self.events);
+            let TraceLog { streamed, line, .. } = &mut *log;
+            streamed.as_mut().map(|h| {
+                feed(h, line, true);
+                h.digest128()
+            })
+        };
         let digest = streamed.unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(self.to_jsonl().as_bytes()));
         format!("{digest:032x}")
     }
@@ -329,9 +358,40 @@ mod tests {
             "neg" => -3,
             "float" => 0.1f32,
         };
-        assert_eq!(got, expected);
+        assert_eq!(got.into_map(), expected);
         // A repeated name keeps the last value, as `Map::insert` does.
         assert_eq!(fields! { "a" => 1, "a" => String::from("b") }, fields! { "a" => "b" });
+        assert_eq!(fields! { "a" => 1, "a" => String::from("b") }.into_map(), fields! { "a" => "b" }.into_map());
+    }
+
+    /// Streaming writes `Fields` without a map: names out of order, a repeated name (its last
+    /// value wins), a map passed where fields are expected, and fields extended and appended
+    /// must give the line the kept event's map gives.
+    #[test]
+    fn streamed_fields_give_the_kept_maps_lines() {
+        let emit_all = |t: &Tracer| {
+            t.emit(1, "h", "p", "k", None, fields! { "zxid" => 1, "b" => "x", "a" => 2, "b" => vec!["y"], "ab" => 3 });
+            t.emit(2, "h", "p", "k", Some(0), fields! { "z" => String::from("q\"uote"), "" => 0, "Z" => -1, "é" => 0.5 });
+            let mut m = Map::new();
+            m.insert("to".into(), 2.into());
+            m.insert("from".into(), 1.into());
+            t.emit(3, "h", "p", "k", None, m);
+            let mut f = fields! { "topic" => "t", "partition" => 0 };
+            f.extend(fields! { "first" => 5, "topic" => "u" });
+            f.append(&mut fields! { "partition" => 1, "last" => 9 });
+            f.insert("crcs".into(), serde_json::json!([1, 2]));
+            t.emit(4, "h", "p", "k", None, f);
+            t.emit(5, "h", "p", "k", None, fields! {});
+        };
+        let kept = Tracer::new();
+        emit_all(&kept);
+        let streamed = Tracer::new();
+        streamed.stream_into_hash();
+        emit_all(&streamed);
+        assert_eq!(kept.hash(), streamed.hash());
+        let lines: Vec<String> = kept.to_jsonl().lines().map(str::to_string).collect();
+        assert_eq!(lines[0], r#"{"t_us":1,"host":"h","proc":"p","kind":"k","id":0,"a":2,"ab":3,"b":["y"],"zxid":1}"#);
+        assert_eq!(lines[3], r#"{"t_us":4,"host":"h","proc":"p","kind":"k","id":3,"crcs":[1,2],"first":5,"last":9,"partition":1,"topic":"u"}"#);
     }
 
     /// Cost of one streamed emit of a typical consumer event, against the old path (`json!` into

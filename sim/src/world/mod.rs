@@ -18,11 +18,10 @@
 //! ```
 
 use crate::hw::{HardwareProfile, HostCpu, HostDisk, Net};
-use crate::trace::{fields, lock, EventId, Tracer};
+use crate::trace::{fields, lock, EventId, Fields, Tracer};
 use madsim::rand::Rng;
 use madsim::runtime::{Handle, Runtime};
 use madsim::task::NodeId;
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -237,7 +236,7 @@ impl World {
     }
 
     /// Records a trace event at the current virtual time.
-    pub fn trace(&self, host: &str, proc: &str, kind: &str, cause: Option<EventId>, f: Map<String, Value>) -> EventId {
+    pub fn trace(&self, host: &str, proc: &str, kind: &str, cause: Option<EventId>, f: impl Into<Fields>) -> EventId {
         self.tracer.emit(self.elapsed().as_micros() as u64, host, proc, kind, cause, f)
     }
 
@@ -455,7 +454,7 @@ impl ProcCtx {
     }
 
     /// Records a trace event from this process.
-    pub fn trace(&self, kind: &str, cause: Option<EventId>, f: Map<String, Value>) -> EventId {
+    pub fn trace(&self, kind: &str, cause: Option<EventId>, f: impl Into<Fields>) -> EventId {
         self.world.trace(&self.host, &self.name, kind, cause, f)
     }
 
