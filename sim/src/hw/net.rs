@@ -124,7 +124,6 @@ impl std::fmt::Debug for Net {
     }
 }
 
-
 impl NetState {
     fn is_blocked(&self, from: &str, to: &str) -> bool {
         // Checked on every send: no key to build while nothing is blocked.
