@@ -150,7 +150,7 @@ pub fn run(s: &Settings) -> Result<Outcome, String> {
                     // kafka-producer-perf-test's ThroughputThrottler, the producer sleeps only once
                     // it is MIN_SLEEP_NS (2 ms) ahead, so records leave in small bursts.
                     let due = start + Duration::from_nanos(seq * 1_000_000_000 / rate);
-                    if due >= Instant::now() + MIN_SLEEP {
+                    if due >= crate::hw::now() + MIN_SLEEP {
                         crate::hw::sleep_until_exact(due).await;
                     }
                     producer.send(TOPIC, None, value(seq, size)).await;

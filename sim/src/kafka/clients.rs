@@ -202,7 +202,7 @@ impl KafkaProducer {
         // Few batches are open at once: finding one by scanning spares a topic name per record.
         let open = |(t, p): &(String, i32)| t == topic && *p == partition;
         if !self.batches.keys().any(open) {
-            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, created: madsim::time::Instant::now() });
+            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, created: crate::hw::now() });
         }
         let Some((_, batch)) = self.batches.iter_mut().find(|(k, _)| open(k)) else { return };
         batch.records.push(rec);
@@ -212,7 +212,7 @@ impl KafkaProducer {
 
     /// Sends batches that are full or have lingered long enough (all of them with `force`).
     pub async fn drain(&mut self, force: bool) {
-        let now = madsim::time::Instant::now();
+        let now = crate::hw::now();
         let linger = Duration::from_millis(self.cfg.linger_ms);
         let ready: Vec<(String, i32)> = self
             .batches

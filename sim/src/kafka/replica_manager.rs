@@ -806,7 +806,7 @@ impl ReplicaManager {
             return None;
         }
         // acks=all: wait until every in-sync replica has the records (the HW passed them).
-        let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(0) as u64);
+        let deadline = crate::hw::now() + Duration::from_millis(timeout_ms.max(0) as u64);
         let mut timer = crate::hw::Deadline::at(deadline);
         for (part, last) in wait_for {
             loop {
@@ -824,7 +824,7 @@ impl ReplicaManager {
                     }
                     break;
                 }
-                if Instant::now() >= deadline || crate::hw::until(&mut timer, notified).await.is_none() {
+                if crate::hw::now() >= deadline || crate::hw::until(&mut timer, notified).await.is_none() {
                     if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
                         r.2 = KafkaError::RequestTimedOut;
                     }
@@ -900,7 +900,7 @@ impl ReplicaManager {
                         }
                         info.follower_leo.insert(replica_id, *offset);
                         if *offset >= *lock(&part.leo) {
-                            info.caught_up_at.insert(replica_id, Instant::now());
+                            info.caught_up_at.insert(replica_id, crate::hw::now());
                         }
                         // maybeExpandIsr: an assigned replica that has reached the HW is back in sync.
                         !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw
@@ -914,12 +914,12 @@ impl ReplicaManager {
                 }
             }
         }
-        let deadline = Instant::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
+        let deadline = crate::hw::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
         let mut timer = crate::hw::Deadline::at(deadline);
         loop {
             let notified = self.changed.notified();
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
-            if total as i32 >= min_bytes || Instant::now() >= deadline {
+            if total as i32 >= min_bytes || crate::hw::now() >= deadline {
                 self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
