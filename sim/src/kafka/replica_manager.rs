@@ -68,11 +68,6 @@ pub struct Partition {
     pub pending_epoch_truncation: Mutex<bool>,
 }
 
-/// CRC32 of each message's value: the trace's fingerprint of what sits at each offset.
-fn value_crcs(messages: &[MessageView<'_>]) -> Vec<u32> {
-    messages.iter().map(|m| crc32fast::hash(m.value.unwrap_or_default())).collect()
-}
-
 /// How the leader appends a produced message set.
 enum LeaderAppend {
     /// Every entry is stored as it came, offsets assigned in place: where the entries start,
@@ -82,12 +77,10 @@ enum LeaderAppend {
     Encode(Vec<Record>),
 }
 
-/// Looks at a produced message set once: the trace's value CRCs, and how a log writing `magic`
-/// appends it.
-fn plan_leader_append(produced: &[u8], magic: u8) -> (Vec<u32>, LeaderAppend) {
+/// Looks at a produced message set once: how a log writing `magic` appends it.
+fn plan_leader_append(produced: &[u8], magic: u8) -> LeaderAppend {
     let (msgs, end) = view_message_set(produced);
-    let crcs = value_crcs(&msgs);
-    let plan = if msgs.iter().all(|m| m.encodes_as_stored(magic)) {
+    if msgs.iter().all(|m| m.encodes_as_stored(magic)) {
         LeaderAppend::InPlace {
             positions: msgs.iter().map(|m| m.position).collect(),
             max_timestamp: msgs.iter().filter_map(|m| m.timestamp).max(),
@@ -95,8 +88,7 @@ fn plan_leader_append(produced: &[u8], magic: u8) -> (Vec<u32>, LeaderAppend) {
         }
     } else {
         LeaderAppend::Encode(msgs.iter().map(MessageView::to_record).collect())
-    };
-    (crcs, plan)
+    }
 }
 
 /// The broker's replica manager.
@@ -763,10 +755,9 @@ impl ReplicaManager {
                 results.push((t, p, KafkaError::NotEnoughReplicas, -1));
                 continue;
             }
-            let (crcs, appended) = {
+            let appended = {
                 let mut log = part.log.lock().await;
-                let (crcs, plan) = plan_leader_append(&bytes, log.config().magic);
-                let r = match plan {
+                let r = match plan_leader_append(&bytes, log.config().magic) {
                     LeaderAppend::InPlace { positions, max_timestamp, end } => {
                         let mut bytes = bytes;
                         bytes.truncate(end);
@@ -775,7 +766,7 @@ impl ReplicaManager {
                     LeaderAppend::Encode(records) => log.append(records, true, now_ms(&self.ctx)).await,
                 };
                 *lock(&part.leo) = log.log_end_offset();
-                (crcs, r)
+                r
             };
             match appended {
                 Ok(info) => {
@@ -784,7 +775,7 @@ impl ReplicaManager {
                         None,
                         fields! {
                             "topic" => t.as_str(), "partition" => p, "first" => info.first_offset, "last" => info.last_offset,
-                            "acks" => acks, "leader_epoch" => lock(&part.info).leader_epoch, "crcs" => crcs
+                            "acks" => acks, "leader_epoch" => lock(&part.info).leader_epoch, "crcs" => info.crcs
                         },
                     );
                     self.maybe_advance_hw(&part);
@@ -1098,14 +1089,13 @@ impl ReplicaManager {
                             continue;
                         }
                         if let (Some(first), Some(last)) = (msgs.first().map(|m| m.offset), msgs.last().map(|m| m.offset)) {
-                            let crcs = value_crcs(&msgs);
                             let appended = if intact {
                                 log.append_fetched(&msgs, bytes.slice(..end), now_ms(&self.ctx)).await
                             } else {
                                 log.append(msgs.iter().map(MessageView::to_record).collect(), false, now_ms(&self.ctx)).await
                             };
                             match appended {
-                                Ok(_) => {
+                                Ok(info) => {
                                     let epoch = lock(&part.info).leader_epoch;
                                     drop(log);
                                     self.assign_epoch(&part, epoch, first).await;
@@ -1113,7 +1103,7 @@ impl ReplicaManager {
                                     self.ctx.trace(
                                         "kafka.replicate",
                                         None,
-                                        fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => crcs },
+                                        fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => info.crcs },
                                     );
                                 }
                                 Err(LogError::Disk(e)) => {

@@ -363,6 +363,11 @@ pub fn scan_message_set(bytes: &[u8]) -> Vec<(i64, usize, usize)> {
     whole_entries(bytes).collect()
 }
 
+/// The CRC field of each whole entry of `bytes`, as stored (not checked).
+pub fn stored_crcs(bytes: &[u8]) -> Vec<u32> {
+    whole_entries(bytes).filter_map(|(_, pos, _)| be_i32(bytes, pos + LOG_OVERHEAD).map(|c| c as u32)).collect()
+}
+
 /// What [`scan_message_set`] finds, without listing it: the number of whole entries, and the end
 /// of the last of them whose offset is below `max_offset` (0 if none is). A fetch's slice.
 pub fn delimit_message_set(bytes: &[u8], max_offset: Option<i64>) -> (usize, usize) {

@@ -107,7 +107,7 @@ impl Default for LogConfig {
 }
 
 /// Kafka's `LogAppendInfo`: what an append wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogAppendInfo {
     /// Offset of the first message (the log end offset for an empty append).
     pub first_offset: i64,
@@ -117,6 +117,9 @@ pub struct LogAppendInfo {
     pub message_count: usize,
     /// Bytes appended to the segment.
     pub bytes_appended: u64,
+    /// Each appended message's CRC as stored (`Message.crc`, what DumpLogSegments prints): the
+    /// trace names records by it, read from the entries' headers, not computed again.
+    pub crcs: Vec<u32>,
 }
 
 /// Kafka's `FetchDataInfo`: messages read from the log.
@@ -368,8 +371,10 @@ impl Log {
                 last_offset: leo - 1,
                 message_count: 0,
                 bytes_appended: 0,
+                crcs: Vec::new(),
             });
         };
+        let crcs = message::stored_crcs(&bytes);
         self.maybe_roll(bytes.len() as u64, now_ms).await?;
         let disk = self.disk.clone();
         let Some(active) = self.segments.values_mut().next_back() else {
@@ -389,6 +394,7 @@ impl Log {
             last_offset,
             message_count: count,
             bytes_appended,
+            crcs,
         })
     }
 
@@ -771,7 +777,8 @@ mod tests {
                     first_offset: 0,
                     last_offset: 1,
                     message_count: 2,
-                    bytes_appended: 60
+                    bytes_appended: 60,
+                    crcs: vec![crc32fast::hash(b"\x00\x00\xff\xff\xff\xff\x00\x00\x00\x04abcd"); 2]
                 }
             );
             let info = log
