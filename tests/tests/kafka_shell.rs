@@ -197,7 +197,7 @@ fn segments_roll_by_size_and_retention_deletes_the_oldest() {
     let late: Vec<String> = (0..6).map(|i| format!("late-{i}")).collect();
     let body = format!(
         "{}\n{}\n{}\n{START}\n\
-         kafka-topics.sh --create --zookeeper {ZK} --replication-factor 1 --partitions 1 --replica-assignment 0 --topic roll\n\
+         kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic roll\n\
          kafka-console-producer.sh --broker-list master:9092 --topic roll --request-required-acks 1 --timeout 0\n\
          {}\n^D\n\
          sleep 40\n\
@@ -214,6 +214,9 @@ fn segments_roll_by_size_and_retention_deletes_the_oldest() {
         late.join("\n")
     );
     let run = run_script(6, true, &body.replace("\n\n", "\n"));
+    // The topic is created as asked (one partition on broker 0), not auto-created by the producer.
+    let created = run.output_of(&format!("kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic roll"), 0);
+    assert!(created.contains("Created topic \"roll\"."), "{created}");
     let listing = |nth: usize| run.output_of("ls /tmp/kafka-logs/roll-0", nth).to_string();
     let before = listing(0);
     let names: Vec<&str> = before.split_whitespace().filter(|n| n.ends_with(".log")).collect();
