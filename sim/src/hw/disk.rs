@@ -458,13 +458,6 @@ impl Disk {
         })
     }
 
-    /// Creates an empty (not durable) file at `path` if there is none.
-    fn create_if_missing(&mut self, now: Duration, path: &str) {
-        if !self.files.contains_key(path) {
-            self.open_create(now, path);
-        }
-    }
-
     /// Bring the pages covering `[start, end)` of `ino` into the cache (written data is cached).
     fn cache_written(&mut self, ino: u64, start: u64, end: u64) {
         if start >= end {
@@ -537,7 +530,7 @@ impl Disk {
         if !self.files.contains_key(path) {
             // A missing file is created only if the write fits.
             place(0)?;
-            self.create_if_missing(now, path);
+            self.open_create(now, path);
         }
         let Some(f) = self.files.get_mut(path) else {
             return Err(DiskError::NotFound(path.to_string()));

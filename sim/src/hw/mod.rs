@@ -43,10 +43,7 @@ impl Clock {
 
     /// Virtual now, as `Instant::now()` reads it.
     pub fn now(&self) -> Instant {
-        match &self.time {
-            Some(t) => t.now_instant(),
-            None => Instant::now(),
-        }
+        self.time.as_ref().map_or_else(now, TimeHandle::now_instant)
     }
 
     /// Virtual time since the simulation started (zero outside a runtime).

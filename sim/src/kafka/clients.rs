@@ -185,7 +185,7 @@ impl KafkaProducer {
             }
         }
         // The partition list is rebuilt in a buffer the producer keeps: no allocation per record.
-        let mut infos = std::mem::take(&mut self.infos);
+        let infos = &mut self.infos;
         infos.clear();
         if let Some(leaders) = self.cluster.leaders.get(topic) {
             infos.extend(leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }));
@@ -194,9 +194,8 @@ impl KafkaProducer {
         // default); round robin for null keys stays with DefaultPartitioner's counter.
         let partition = match key.as_deref() {
             Some(k) if !infos.is_empty() => self.ctx.world().config().hooks.partitioner.partition(k, infos.len() as i32),
-            _ => self.partitioner.partition(key.as_deref(), &infos).unwrap_or(0),
+            _ => self.partitioner.partition(key.as_deref(), infos).unwrap_or(0),
         };
-        self.infos = infos;
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
         let size = rec.size_in_log(0);
         // Few batches are open at once: finding one by scanning spares a topic name per record.

@@ -9,6 +9,11 @@
 
 use serde_json::Value;
 
+/// Appends a kept [`Event`](super::Event) as one line (its map is already in order).
+pub(super) fn write_kept_event(out: &mut Vec<u8>, e: &super::Event) {
+    write_event(out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+}
+
 /// Appends one event as a JSON object and a newline: the fixed fields in `Event`'s order, `cause`
 /// only if set, then `fields` as given — what `#[serde(flatten)]` writes when they come in the
 /// map's order (sorted, each name once: a map's iterator or [`Fields::sorted`](super::Fields::sorted)).
@@ -164,7 +169,7 @@ mod tests {
 
     fn our_line(e: &Event) -> Vec<u8> {
         let mut v = Vec::new();
-        write_event(&mut v, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+        write_kept_event(&mut v, e);
         v
     }
 

@@ -177,7 +177,7 @@ fn feed(hasher: &mut Xxh3, line: &mut Vec<u8>, all: bool) {
 }
 
 fn push_line(hasher: &mut Xxh3, line: &mut Vec<u8>, e: &Event) {
-    jsonl::write_event(line, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+    jsonl::write_kept_event(line, e);
     feed(hasher, line, false);
 }
 
@@ -264,7 +264,7 @@ impl Tracer {
         let log = lock(&self.events);
         let mut out = Vec::with_capacity(log.kept.len() * 128);
         for e in log.kept.iter() {
-            jsonl::write_event(&mut out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+            jsonl::write_kept_event(&mut out, e);
         }
         // The writer copies whole `&str`s and ASCII punctuation, so the bytes are UTF-8.
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
