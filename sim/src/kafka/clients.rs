@@ -16,7 +16,7 @@ use super::log::{encode_message_set, view_message_set, Record};
 use super::partitioner::DefaultPartitioner;
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
 use crate::hw::Conn;
-use crate::trace::fields;
+use crate::trace::{fields, RecordTexts};
 use crate::world::ProcCtx;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -232,11 +232,12 @@ impl KafkaProducer {
         (self.completed, self.errors)
     }
 
-    async fn send_batch(&mut self, topic: &str, partition: i32, records: Vec<Record>) {
+    async fn send_batch(&mut self, topic: &str, partition: i32, mut records: Vec<Record>) {
         let bytes = encode_message_set(&records, 0);
         let n = records.len();
-        // Checkers match what was acknowledged with what is consumed by value.
-        let values: Vec<String> = records.iter().map(|r| value_text(r.value.as_deref())).collect();
+        // Checkers match what was acknowledged with what is consumed by value. The values move
+        // into the trace's list (the records keep their keys for the error report).
+        let values = RecordTexts(records.iter_mut().map(|r| r.value.take().map(bytes::Bytes::from).unwrap_or_default()).collect());
         let mut attempt = 0;
         let failure = loop {
             let leader = self.cluster.leaders.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(-1);
@@ -289,11 +290,11 @@ impl KafkaProducer {
             madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)).await;
             let _ = self.refresh(topic).await;
         };
-        for r in records {
+        for (r, value) in records.iter().zip(&values.0) {
             self.errors.push(SendError {
                 topic: topic.into(),
                 key_len: r.key.as_ref().map(Vec::len),
-                value_len: r.value.as_ref().map_or(0, Vec::len),
+                value_len: value.len(),
                 message: failure.exception().rsplit('.').next().unwrap_or("").to_string(),
             });
         }
@@ -415,18 +416,19 @@ impl PartitionFetcher {
                         let topic: Arc<str> = Arc::from(t.as_str());
                         let n = messages.len();
                         out.reserve(n);
-                        let mut run: Option<(i64, Vec<String>)> = None;
+                        let mut run: Option<(i64, RecordTexts)> = None;
                         for m in messages {
                             if m.offset < pos.1 {
                                 continue;
                             }
-                            if run.as_ref().is_some_and(|(first, vs)| first + vs.len() as i64 != m.offset) {
+                            if run.as_ref().is_some_and(|(first, vs)| first + vs.0.len() as i64 != m.offset) {
                                 trace_consumed(&self.ctx, &t, p, &self.client_id, run.take());
                             }
                             pos.1 = m.offset + 1;
-                            run.get_or_insert_with(|| (m.offset, Vec::with_capacity(n))).1.push(value_text(m.value));
                             let share = |s: &[u8]| bytes.slice_ref(s);
-                            out.push(ConsumerRecord { topic: topic.clone(), partition: p, offset: m.offset, key: m.key.map(share), value: m.value.map(share) });
+                            let value = m.value.map(share);
+                            run.get_or_insert_with(|| (m.offset, RecordTexts(Vec::with_capacity(n)))).1 .0.push(value.clone().unwrap_or_default());
+                            out.push(ConsumerRecord { topic: topic.clone(), partition: p, offset: m.offset, key: m.key.map(share), value });
                         }
                         trace_consumed(&self.ctx, &t, p, &self.client_id, run);
                     }
@@ -460,12 +462,12 @@ pub(crate) fn value_text(value: Option<&[u8]>) -> String {
 
 /// One `kafka.client.consumed` event: the run of records (`first` offset, their `values`) a poll
 /// returned from one partition to the consumer named `group`. Nothing for an empty run.
-fn trace_consumed(ctx: &ProcCtx, topic: &str, partition: i32, group: &str, run: Option<(i64, Vec<String>)>) {
+fn trace_consumed(ctx: &ProcCtx, topic: &str, partition: i32, group: &str, run: Option<(i64, RecordTexts)>) {
     let Some((first, values)) = run else { return };
     ctx.trace(
         "kafka.client.consumed",
         None,
-        fields! { "topic" => topic, "partition" => partition, "group" => group, "first" => first, "records" => values.len(), "values" => values },
+        fields! { "topic" => topic, "partition" => partition, "group" => group, "first" => first, "records" => values.0.len(), "values" => values },
     );
 }
 

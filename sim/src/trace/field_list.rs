@@ -7,18 +7,71 @@
 //! values in the order given; the JSONL writer puts them in the map's order itself, and only a
 //! kept event pays for the map.
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 /// A field name: the literal from `fields!`, or an owned name from a map.
 pub type FieldName = Cow<'static, str>;
 
+/// Kafka record values as the trace shows them: a list of strings, each record's value as text
+/// (lossy where it is not UTF-8, `""` for a null value).
+///
+/// The bytes stay shared with the records they came from until the line is written: a benchmark
+/// traces millions of values, and a `String` per value (a UTF-8 check, an allocation, a copy and a
+/// free) was a twentieth of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordTexts(pub Vec<Bytes>);
+
+impl RecordTexts {
+    /// The JSON value the list stands for: an array of strings.
+    pub fn to_value(&self) -> Value {
+        Value::Array(self.0.iter().map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).collect())
+    }
+}
+
+/// One field's value: any JSON value, or record values kept as their bytes.
+#[derive(Debug, Clone)]
+pub enum FieldData {
+    /// A JSON value.
+    Json(Value),
+    /// Record values, written as an array of strings.
+    Texts(RecordTexts),
+}
+
+impl FieldData {
+    /// The JSON value this stands for.
+    pub fn into_value(self) -> Value {
+        match self {
+            FieldData::Json(v) => v,
+            FieldData::Texts(t) => t.to_value(),
+        }
+    }
+}
+
+impl From<Value> for FieldData {
+    fn from(v: Value) -> Self {
+        FieldData::Json(v)
+    }
+}
+
+/// Equal when they stand for the same JSON value.
+impl PartialEq for FieldData {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (FieldData::Json(a), FieldData::Json(b)) => a == b,
+            (FieldData::Texts(a), FieldData::Texts(b)) => a == b || a.to_value() == b.to_value(),
+            (FieldData::Json(v), FieldData::Texts(t)) | (FieldData::Texts(t), FieldData::Json(v)) => *v == t.to_value(),
+        }
+    }
+}
+
 /// Name/value pairs in the order they were given. A name given twice means its last value, as
 /// `Map::insert` does; the map order (names sorted bytewise) is made when the fields are written
 /// ([`Fields::sorted`]) or kept ([`Fields::into_map`]).
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
-    pairs: Vec<(FieldName, Value)>,
+    pairs: Vec<(FieldName, FieldData)>,
 }
 
 impl Fields {
@@ -34,11 +87,16 @@ impl Fields {
 
     /// Adds a field; a name already present gets the new value (when written or kept).
     pub fn insert(&mut self, name: FieldName, value: Value) {
+        self.pairs.push((name, FieldData::Json(value)));
+    }
+
+    /// [`Fields::insert`] of any field value (what `fields!` uses).
+    pub fn insert_data(&mut self, name: FieldName, value: FieldData) {
         self.pairs.push((name, value));
     }
 
     /// The value a name has (its last one), if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&FieldData> {
         self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
@@ -60,7 +118,7 @@ impl Fields {
     /// The map an [`Event`](super::Event) keeps. `BTreeMap`'s `FromIterator` sorts stably and keeps
     /// the last of equal names: what inserting them one by one gives, in one bulk build.
     pub fn into_map(self) -> Map<String, Value> {
-        self.pairs.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
+        self.pairs.into_iter().map(|(k, v)| (k.into_owned(), v.into_value())).collect()
     }
 
     /// The pairs in map order — names sorted bytewise, each name once with its last value —
@@ -111,14 +169,14 @@ fn key_less(a: &[u8], b: &[u8]) -> bool {
 
 /// [`Fields::sorted`]: the pairs in map order.
 pub struct SortedFields<'a> {
-    pairs: &'a [(FieldName, Value)],
+    pairs: &'a [(FieldName, FieldData)],
     order: Order,
     next: usize,
     len: usize,
 }
 
 impl<'a> Iterator for SortedFields<'a> {
-    type Item = (&'a str, &'a Value);
+    type Item = (&'a str, &'a FieldData);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -174,7 +232,7 @@ impl PartialEq for Fields {
 
 impl From<Map<String, Value>> for Fields {
     fn from(m: Map<String, Value>) -> Self {
-        Self { pairs: m.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect() }
+        Self { pairs: m.into_iter().map(|(k, v)| (Cow::Owned(k), FieldData::Json(v))).collect() }
     }
 }
 
@@ -186,7 +244,7 @@ impl From<Fields> for Map<String, Value> {
 
 impl<K: Into<FieldName>> Extend<(K, Value)> for Fields {
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
-        self.pairs.extend(iter.into_iter().map(|(k, v)| (k.into(), v)));
+        self.pairs.extend(iter.into_iter().map(|(k, v)| (k.into(), FieldData::Json(v))));
     }
 }
 
@@ -200,9 +258,9 @@ impl<K: Into<FieldName>> FromIterator<(K, Value)> for Fields {
 
 impl IntoIterator for Fields {
     type Item = (FieldName, Value);
-    type IntoIter = std::vec::IntoIter<(FieldName, Value)>;
+    type IntoIter = std::iter::Map<std::vec::IntoIter<(FieldName, FieldData)>, fn((FieldName, FieldData)) -> (FieldName, Value)>;
     /// The pairs in the order given (duplicates included); [`Fields::into_map`] for map order.
     fn into_iter(self) -> Self::IntoIter {
-        self.pairs.into_iter()
+        self.pairs.into_iter().map(|(k, v)| (k, v.into_value()))
     }
 }

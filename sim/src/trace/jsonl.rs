@@ -7,6 +7,7 @@
 //! table. Anything unusual — a string that needs escaping, a float — goes to serde_json itself,
 //! so the bytes stay serde_json's. The tests compare the two on random events.
 
+use super::{FieldData, RecordTexts};
 use serde_json::Value;
 
 /// Appends a kept [`Event`](super::Event) as one line (its map is already in order).
@@ -26,7 +27,7 @@ pub(super) fn write_event<'a>(
     kind: &str,
     id: u64,
     cause: Option<u64>,
-    fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    fields: impl IntoIterator<Item = (&'a str, impl JsonField)>,
 ) {
     out.extend_from_slice(b"{\"t_us\":");
     write_u64(out, t_us);
@@ -46,9 +47,48 @@ pub(super) fn write_event<'a>(
         out.push(b',');
         write_str(out, k);
         out.push(b':');
-        write_value(out, v);
+        v.write_json(out);
     }
     out.extend_from_slice(b"}\n");
+}
+
+/// A field value [`write_event`] writes: a kept map's `&Value` or a [`Fields`](super::Fields)
+/// pair's `&FieldData`.
+pub(super) trait JsonField {
+    fn write_json(self, out: &mut Vec<u8>);
+}
+
+impl JsonField for &Value {
+    fn write_json(self, out: &mut Vec<u8>) {
+        write_value(out, self);
+    }
+}
+
+impl JsonField for &FieldData {
+    fn write_json(self, out: &mut Vec<u8>) {
+        match self {
+            FieldData::Json(v) => write_value(out, v),
+            FieldData::Texts(t) => write_texts(out, t),
+        }
+    }
+}
+
+/// Record values as the array of strings [`RecordTexts::to_value`] makes, without making it:
+/// a value of plain ASCII (the usual case) is copied whole; anything else becomes its lossy text
+/// and goes through [`write_str`].
+fn write_texts(out: &mut Vec<u8>, t: &RecordTexts) {
+    out.push(b'[');
+    for (i, b) in t.0.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if needs_escaping::<true>(b) {
+            write_str(out, &String::from_utf8_lossy(b));
+        } else {
+            write_quoted(out, b);
+        }
+    }
+    out.push(b']');
 }
 
 fn write_u64(out: &mut Vec<u8>, n: u64) {
@@ -100,38 +140,40 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
 /// A JSON string: copied whole between quotes when nothing in it needs escaping, else escaped by
 /// serde_json.
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    if needs_escaping(s.as_bytes()) {
+    if needs_escaping::<false>(s.as_bytes()) {
         // Writing to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        write_quoted(out, s.as_bytes());
     }
 }
 
-/// True if `bytes` holds a control character, `"` or `\` — the bytes JSON must escape.
+/// `bytes` between quotes, as they are.
+fn write_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+}
+
+/// True if `bytes` holds a control character, `"` or `\` — the bytes JSON must escape — or, with
+/// `NON_ASCII`, a byte of 0x80 or more (bytes not known to be UTF-8 are plain only if ASCII).
 ///
 /// Most trace strings are names of 5 to 25 bytes, some are 100-byte record values: a long string
 /// is checked 16 bytes at a time without an early exit inside a block (the compiler turns that into
 /// vector compares), its tail as its last, overlapping block; a short one as two overlapping
 /// machine words, bit-twiddled ([`word_escapes`]).
-fn needs_escaping(bytes: &[u8]) -> bool {
+fn needs_escaping<const NON_ASCII: bool>(bytes: &[u8]) -> bool {
     const BLOCK: usize = 16;
-    fn escaped(b: u8) -> bool {
-        (b < 0x20) | (b == b'"') | (b == b'\\')
-    }
-    fn block_escapes(block: &[u8]) -> bool {
-        block.iter().fold(false, |any, &b| any | escaped(b))
-    }
+    let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\') | (NON_ASCII & (b >= 0x80));
+    let block_escapes = |block: &[u8]| block.iter().fold(false, |any, &b| any | escaped(b));
     let n = bytes.len();
     if n < 8 {
         return bytes.iter().any(|&b| escaped(b));
     }
     if n <= BLOCK {
         let word = |i: usize| u64::from_le_bytes(std::array::from_fn(|j| bytes[i + j]));
-        return word_escapes(word(0)) || word_escapes(word(n - 8));
+        return word_escapes::<NON_ASCII>(word(0)) || word_escapes::<NON_ASCII>(word(n - 8));
     }
     let mut blocks = bytes.chunks_exact(BLOCK);
     for block in &mut blocks {
@@ -142,16 +184,18 @@ fn needs_escaping(bytes: &[u8]) -> bool {
     !blocks.remainder().is_empty() && block_escapes(&bytes[n - BLOCK..])
 }
 
-/// True if any byte of `x` is below 0x20, `"` or `\`: the "has a byte less than n" and "has a zero
-/// byte" word tricks (exact as to whether such a byte exists).
-fn word_escapes(x: u64) -> bool {
+/// True if any byte of `x` is below 0x20, `"` or `\` (or, with `NON_ASCII`, 0x80 or more): the
+/// "has a byte less than n" and "has a zero byte" word tricks (exact as to whether such a byte
+/// exists).
+fn word_escapes<const NON_ASCII: bool>(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x;
     let quote = x ^ (ONES * b'"' as u64);
     let backslash = x ^ (ONES * b'\\' as u64);
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v;
-    (below_space | has_zero(quote) | has_zero(backslash)) & HIGH != 0
+    let high = if NON_ASCII { x } else { 0 };
+    (below_space | has_zero(quote) | has_zero(backslash) | high) & HIGH != 0
 }
 
 #[cfg(test)]
@@ -273,7 +317,23 @@ mod tests {
         #[test]
         fn escaping_check_matches_serde_json(s in any_string()) {
             let plain = format!("\"{s}\"");
-            prop_assert_eq!(!needs_escaping(s.as_bytes()), serde_json::to_string(&s).unwrap_or_default() == plain);
+            prop_assert_eq!(!needs_escaping::<false>(s.as_bytes()), serde_json::to_string(&s).unwrap_or_default() == plain);
+        }
+
+        /// Record values written from their bytes are what serde_json writes for the strings
+        /// `RecordTexts::to_value` makes of them, whatever the bytes (invalid UTF-8 included).
+        #[test]
+        fn record_texts_are_written_as_their_strings(
+            texts in proptest::collection::vec(prop_oneof![
+                any_string().prop_map(String::into_bytes),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ], 0..6),
+        ) {
+            let t = RecordTexts(texts.into_iter().map(bytes::Bytes::from).collect());
+            let mut ours = Vec::new();
+            (&FieldData::Texts(t.clone())).write_json(&mut ours);
+            let serde = serde_json::to_vec(&t.to_value()).unwrap_or_default();
+            prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
         }
     }
 
@@ -282,14 +342,17 @@ mod tests {
         for len in 1..48 {
             for background in [b'a', b' ', b'!', b'#', b'[', b']', 0x1f, 0x80, 0xff] {
                 let plain = vec![background; len];
-                let expected = background < 0x20;
-                assert_eq!(needs_escaping(&plain), expected, "len {len} background {background:#x}");
+                let escaped = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
+                assert_eq!(needs_escaping::<false>(&plain), escaped(background), "len {len} background {background:#x}");
+                assert_eq!(needs_escaping::<true>(&plain), escaped(background) || background >= 0x80);
                 for at in 0..len {
                     for b in 0..=255u8 {
                         let mut bytes = plain.clone();
                         bytes[at] = b;
-                        let expected = bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
-                        assert_eq!(needs_escaping(&bytes), expected, "{bytes:?}");
+                        let expected = bytes.iter().any(|&c| escaped(c));
+                        assert_eq!(needs_escaping::<false>(&bytes), expected, "{bytes:?}");
+                        let expected = bytes.iter().any(|&c| escaped(c) || c >= 0x80);
+                        assert_eq!(needs_escaping::<true>(&bytes), expected, "{bytes:?}");
                     }
                 }
             }

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 mod field_list;
 mod jsonl;
 
-pub use field_list::{FieldName, Fields, SortedFields};
+pub use field_list::{FieldData, FieldName, Fields, RecordTexts, SortedFields};
 
 /// A trace event's sequence number, unique within one run.
 pub type EventId = u64;
@@ -66,7 +66,8 @@ impl Event {
 /// Builds an event's [`Fields`]: `fields! { "zxid" => 5, "to" => "slave1" }`.
 ///
 /// Each value becomes what `serde_json::json!(value)` gives; an owned `String`, `Vec<String>` or
-/// `Value` is moved in instead of being serialised into a copy (see [`FieldValue`]). A name is a
+/// `Value` is moved in instead of being serialised into a copy, and [`RecordTexts`] stays bytes
+/// until written (see [`FieldValue`]). A name is a
 /// `&'static str` (or a `String`), kept as given: no map is built unless the event is kept.
 #[macro_export]
 macro_rules! fields {
@@ -75,7 +76,7 @@ macro_rules! fields {
         #[allow(unused_imports)]
         use $crate::trace::{FieldValueByMove as _, FieldValueBySerialize as _};
         let mut m = $crate::trace::Fields::with_capacity(<[&str]>::len(&[$(stringify!($k)),+]));
-        $( m.insert($crate::trace::FieldName::from($k), (&$crate::trace::FieldValue::new($v)).field_value()); )+
+        $( m.insert_data($crate::trace::FieldName::from($k), (&$crate::trace::FieldValue::new($v)).field_value()); )+
         m
     }};
 }
@@ -99,38 +100,44 @@ impl<T> FieldValue<T> {
 /// `fields!` values that move into the map (see [`FieldValue`]).
 #[doc(hidden)]
 pub trait FieldValueByMove {
-    fn field_value(&self) -> Value;
+    fn field_value(&self) -> FieldData;
 }
 
 impl FieldValueByMove for FieldValue<String> {
-    fn field_value(&self) -> Value {
-        Value::String(self.0.take().unwrap_or_default())
+    fn field_value(&self) -> FieldData {
+        Value::String(self.0.take().unwrap_or_default()).into()
     }
 }
 
 impl FieldValueByMove for FieldValue<Vec<String>> {
-    fn field_value(&self) -> Value {
-        Value::Array(self.0.take().unwrap_or_default().into_iter().map(Value::String).collect())
+    fn field_value(&self) -> FieldData {
+        Value::Array(self.0.take().unwrap_or_default().into_iter().map(Value::String).collect()).into()
     }
 }
 
 impl FieldValueByMove for FieldValue<Value> {
-    fn field_value(&self) -> Value {
-        self.0.take().unwrap_or_default()
+    fn field_value(&self) -> FieldData {
+        self.0.take().unwrap_or_default().into()
+    }
+}
+
+impl FieldValueByMove for FieldValue<RecordTexts> {
+    fn field_value(&self) -> FieldData {
+        FieldData::Texts(self.0.take().unwrap_or_default())
     }
 }
 
 /// `fields!` values serialised into the map, as `json!` does (see [`FieldValue`]).
 #[doc(hidden)]
 pub trait FieldValueBySerialize {
-    fn field_value(&self) -> Value;
+    fn field_value(&self) -> FieldData;
 }
 
 impl<T: Serialize> FieldValueBySerialize for &FieldValue<T> {
-    fn field_value(&self) -> Value {
+    fn field_value(&self) -> FieldData {
         // `json!(v)` is `to_value(&v).unwrap()`: a value that cannot be a JSON value (a map with
         // non-string keys) is a bug at the call site, reported the same way.
-        self.0.take().map(|v| serde_json::to_value(&v).unwrap()).unwrap_or_default()
+        FieldData::Json(self.0.take().map(|v| serde_json::to_value(&v).unwrap()).unwrap_or_default())
     }
 }
 
