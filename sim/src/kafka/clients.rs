@@ -59,7 +59,8 @@ pub struct SendError {
 struct Batch {
     records: Vec<Record>,
     bytes: usize,
-    created: madsim::time::Instant,
+    /// When it has lingered `linger.ms` (`None`: never, for a linger too long to add).
+    due: Option<madsim::time::Instant>,
 }
 
 /// A connection with request/response matching.
@@ -201,7 +202,7 @@ impl KafkaProducer {
         // Few batches are open at once: finding one by scanning spares a topic name per record.
         let open = |(t, p): &(String, i32)| t == topic && *p == partition;
         if !self.batches.keys().any(open) {
-            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, created: crate::hw::now() });
+            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, due: crate::hw::now().checked_add(Duration::from_millis(self.cfg.linger_ms)) });
         }
         let Some((_, batch)) = self.batches.iter_mut().find(|(k, _)| open(k)) else { return };
         batch.records.push(rec);
@@ -212,11 +213,10 @@ impl KafkaProducer {
     /// Sends batches that are full or have lingered long enough (all of them with `force`).
     pub async fn drain(&mut self, force: bool) {
         let now = crate::hw::now();
-        let linger = Duration::from_millis(self.cfg.linger_ms);
         let ready: Vec<(String, i32)> = self
             .batches
             .iter()
-            .filter(|(_, b)| force || b.bytes >= self.cfg.batch_size || now.duration_since(b.created) >= linger)
+            .filter(|(_, b)| force || b.bytes >= self.cfg.batch_size || b.due.is_some_and(|due| now >= due))
             .map(|(k, _)| k.clone())
             .collect();
         for key in ready {

@@ -165,7 +165,9 @@ fn write_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
 /// machine words, bit-twiddled ([`word_escapes`]).
 fn needs_escaping<const NON_ASCII: bool>(bytes: &[u8]) -> bool {
     const BLOCK: usize = 16;
-    let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\') | (NON_ASCII & (b >= 0x80));
+    // With NON_ASCII, a byte below 0x20 or of 0x80 and more is one signed compare.
+    let below = |b: u8| if NON_ASCII { (b as i8) < 0x20 } else { b < 0x20 };
+    let escaped = |b: u8| below(b) | (b == b'"') | (b == b'\\');
     let block_escapes = |block: &[u8]| block.iter().fold(false, |any, &b| any | escaped(b));
     let n = bytes.len();
     if n < 8 {

@@ -374,7 +374,7 @@ impl Log {
                 crcs: Vec::new(),
             });
         };
-        let crcs = message::stored_crcs(&bytes);
+        let crcs = message::stored_crcs(&bytes, count);
         self.maybe_roll(bytes.len() as u64, now_ms).await?;
         let disk = self.disk.clone();
         let Some(active) = self.segments.values_mut().next_back() else {
