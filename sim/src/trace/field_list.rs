@@ -37,6 +37,8 @@ pub enum FieldData {
     Json(Value),
     /// Record values, written as an array of strings.
     Texts(RecordTexts),
+    /// Numbers (the CRCs of appended records), written as an array without becoming `Value`s.
+    U32s(Vec<u32>),
 }
 
 impl FieldData {
@@ -45,7 +47,12 @@ impl FieldData {
         match self {
             FieldData::Json(v) => v,
             FieldData::Texts(t) => t.to_value(),
+            FieldData::U32s(n) => n.into(),
         }
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone().into_value()
     }
 }
 
@@ -60,8 +67,8 @@ impl PartialEq for FieldData {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (FieldData::Json(a), FieldData::Json(b)) => a == b,
-            (FieldData::Texts(a), FieldData::Texts(b)) => a == b || a.to_value() == b.to_value(),
-            (FieldData::Json(v), FieldData::Texts(t)) | (FieldData::Texts(t), FieldData::Json(v)) => *v == t.to_value(),
+            (FieldData::U32s(a), FieldData::U32s(b)) => a == b,
+            _ => self.to_value() == other.to_value(),
         }
     }
 }

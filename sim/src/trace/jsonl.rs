@@ -69,6 +69,16 @@ impl JsonField for &FieldData {
         match self {
             FieldData::Json(v) => write_value(out, v),
             FieldData::Texts(t) => write_texts(out, t),
+            FieldData::U32s(ns) => {
+                out.push(b'[');
+                for (i, &n) in ns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_u64(out, n.into());
+                }
+                out.push(b']');
+            }
         }
     }
 }
@@ -336,6 +346,18 @@ mod tests {
             (&FieldData::Texts(t.clone())).write_json(&mut ours);
             let serde = serde_json::to_vec(&t.to_value()).unwrap_or_default();
             prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
+        }
+
+        /// A `Vec<u32>` field is written as `json!` writes the list.
+        #[test]
+        fn u32_lists_are_written_as_json_does(ns in proptest::collection::vec(any::<u32>(), 0..6)) {
+            let mut ours = Vec::new();
+            (&crate::trace::fields! { "n" => ns.clone() }.into_iter().next().map(|(_, v)| FieldData::Json(v)).unwrap_or(FieldData::U32s(Vec::new()))).write_json(&mut ours);
+            let mut direct = Vec::new();
+            (&FieldData::U32s(ns.clone())).write_json(&mut direct);
+            let serde = serde_json::to_vec(&serde_json::json!(ns)).unwrap_or_default();
+            prop_assert_eq!(&ours, &serde);
+            prop_assert_eq!(&direct, &serde);
         }
     }
 

@@ -66,8 +66,8 @@ impl Event {
 /// Builds an event's [`Fields`]: `fields! { "zxid" => 5, "to" => "slave1" }`.
 ///
 /// Each value becomes what `serde_json::json!(value)` gives; an owned `String`, `Vec<String>` or
-/// `Value` is moved in instead of being serialised into a copy, and [`RecordTexts`] stays bytes
-/// until written (see [`FieldValue`]). A name is a
+/// `Value` is moved in instead of being serialised into a copy, and [`RecordTexts`] and a
+/// `Vec<u32>` stay as they are until written (see [`FieldValue`]). A name is a
 /// `&'static str` (or a `String`), kept as given: no map is built unless the event is kept.
 #[macro_export]
 macro_rules! fields {
@@ -118,6 +118,12 @@ impl FieldValueByMove for FieldValue<Vec<String>> {
 impl FieldValueByMove for FieldValue<Value> {
     fn field_value(&self) -> FieldData {
         self.0.take().unwrap_or_default().into()
+    }
+}
+
+impl FieldValueByMove for FieldValue<Vec<u32>> {
+    fn field_value(&self) -> FieldData {
+        FieldData::U32s(self.0.take().unwrap_or_default())
     }
 }
 
