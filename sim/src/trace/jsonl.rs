@@ -69,36 +69,34 @@ impl JsonField for &FieldData {
         match self {
             FieldData::Json(v) => write_value(out, v),
             FieldData::Texts(t) => write_texts(out, t),
-            FieldData::U32s(ns) => {
-                out.push(b'[');
-                for (i, &n) in ns.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_u64(out, n.into());
-                }
-                out.push(b']');
-            }
+            FieldData::U32s(ns) => write_array(out, ns, |out, &n| write_u64(out, n.into())),
         }
     }
+}
+
+/// `[item,item,…]`, each item written by `write`.
+fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, x);
+    }
+    out.push(b']');
 }
 
 /// Record values as the array of strings [`RecordTexts::to_value`] makes, without making it:
 /// a value of plain ASCII (the usual case) is copied whole; anything else becomes its lossy text
 /// and goes through [`write_str`].
 fn write_texts(out: &mut Vec<u8>, t: &RecordTexts) {
-    out.push(b'[');
-    for (i, b) in t.0.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    write_array(out, &t.0, |out, b| {
         if needs_escaping::<true>(b) {
             write_str(out, &String::from_utf8_lossy(b));
         } else {
             write_quoted(out, b);
         }
-    }
-    out.push(b']');
+    });
 }
 
 fn write_u64(out: &mut Vec<u8>, n: u64) {
@@ -122,16 +120,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
             }
         }
         Value::String(s) => write_str(out, s),
-        Value::Array(a) => {
-            out.push(b'[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, x);
-            }
-            out.push(b']');
-        }
+        Value::Array(a) => write_array(out, a, write_value),
         Value::Object(m) => {
             out.push(b'{');
             for (i, (k, x)) in m.iter().enumerate() {
