@@ -1,11 +1,12 @@
 //! A follower that loses power mid-traffic rejoins through DIFF or SNAP and ends with the
-//! leader's tree; the same seed and script give a byte-identical trace.
+//! leader's tree; a leader that cannot write its log exits instead of serving ahead of its disk;
+//! the same seed and script give a byte-identical trace.
 
 use lab_tests::{booted_shell, client_world, dump_tree, in_process, run_script};
 use sim::trace::lock;
 use sim::world::Sim;
 use sim::zk::client::ZooKeeper;
-use sim::zk::txn::CreateMode;
+use sim::zk::txn::{CreateMode, ZkError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +57,78 @@ fn a_crashed_follower_rejoins_and_matches_the_leader() {
         let (a, b) = (a.expect("leader tree"), b.expect("follower tree"));
         assert!(a.len() > 250, "{} nodes", a.len());
         assert_eq!(a, b, "the rejoined follower's tree differs from the leader's");
+    });
+}
+
+/// A leader whose disk fills cannot log proposals. ZooKeeper exits (`SyncRequestProcessor`:
+/// "Severe unrecoverable error, exiting", status 11) rather than go on committing what it never
+/// logged: a server that did would recover a history with a hole in it after its next restart,
+/// and then answer the same txn differently from the others (two Kafka controllers followed).
+#[test]
+fn a_leader_that_cannot_log_exits_and_rejoins_with_the_same_history() {
+    Sim::new(client_world(5)).run(|world| async move {
+        let mut sh = booted_shell(&world).await;
+        let hosts = ["master", "slave1", "slave2"];
+        let mut leader = None;
+        for h in hosts {
+            if sim::zk::cli::status(&world, h).await.as_deref() == Some("leader") {
+                leader = Some(h);
+            }
+        }
+        let leader = leader.expect("a leader");
+        let other = hosts.iter().copied().find(|h| *h != leader).expect("a follower");
+        let writes = |from: usize, to: usize| {
+            let other = other.to_string();
+            in_process(&world, move |ctx| async move {
+                let zk = ZooKeeper::new(&ctx, vec![(other, 2181)], Duration::from_secs(10));
+                let mut ok = 0;
+                for i in from..to {
+                    // A request in flight when its server loses the leader fails with
+                    // ConnectionLoss: retry, and take NodeExists as "it did happen".
+                    for _ in 0..20 {
+                        match zk.create(&format!("/n{i}"), b"x", CreateMode::Persistent).await {
+                            Ok(_) | Err(ZkError::NodeExists) => {
+                                ok += 1;
+                                break;
+                            }
+                            Err(_) => madsim::time::sleep(Duration::from_millis(500)).await,
+                        }
+                    }
+                }
+                zk.close().await;
+                ok
+            })
+        };
+        assert_eq!(writes(0, 10).await, Some(10));
+        sh.exec_line(&format!("lab disk {leader} full")).await;
+        // The first proposal the leader cannot log ends it; the others elect a new leader and
+        // the client's retries carry on there.
+        assert_eq!(writes(10, 20).await, Some(10), "writes go on without the full disk");
+        let events = world.tracer().events();
+        let halt = events.iter().find(|e| e.kind == "proc.halt" && e.host == leader && e.proc == "QuorumPeerMain");
+        assert_eq!(halt.and_then(|e| e.i64("status")), Some(11), "the leader exited with status 11");
+        assert!(
+            events.iter().any(|e| e.kind == "zk.fatal" && e.host == leader && e.str("error") == Some("No space left on device")),
+            "the reason is traced"
+        );
+        sh.exec_line(&format!("lab disk {leader} free")).await;
+        sh.exec_line(&format!("ssh {leader} zkServer.sh start")).await;
+        madsim::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(writes(20, 30).await, Some(10));
+        // Each tree, read through its own server, is the same; so is every txn's result.
+        let trees = in_process(&world, move |ctx| async move {
+            let mut v = Vec::new();
+            for h in hosts {
+                v.push(dump_tree(&ctx, h).await.expect("tree"));
+            }
+            v
+        })
+        .await
+        .expect("checker");
+        assert!(trees[0].len() > 30, "{} nodes", trees[0].len());
+        assert!(trees.iter().all(|t| *t == trees[0]), "the servers' trees differ");
+        let agree = sim::check::committed_logs_agree(&world.tracer().events());
+        assert!(agree.ok, "{}", agree.detail);
     });
 }
 

@@ -109,14 +109,27 @@ pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
     CheckResult::new("single_leader_per_epoch", violations, format!("{} epochs, one leader each", leaders.len()))
 }
 
+/// A txn result as a learner reads it: `OK` or the error's name (`BadVersion`).
+fn result_name(code: i64) -> String {
+    if code == 0 {
+        return "OK".to_string();
+    }
+    match i32::try_from(code).ok().and_then(crate::zk::txn::ZkError::from_code) {
+        Some(e) => e.keeper_error_code_name().to_string(),
+        None => format!("error {code}"),
+    }
+}
+
 fn parse_zxid(s: &str) -> Option<i64> {
     i64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
 }
 
-/// Committed histories agree (`zk.apply` events): same zxid ⇒ same transaction everywhere, and
-/// increasing zxids within each server incarnation (a restart, TRUNC or SNAP starts a new one).
+/// Committed histories agree (`zk.apply` events): same zxid ⇒ same transaction with the same
+/// result everywhere (a replicated state machine: a `setData` that is BadVersion on one server
+/// and OK on another means their trees differ), and increasing zxids within each server
+/// incarnation (a restart, TRUNC or SNAP starts a new one).
 pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
-    let mut by_zxid: BTreeMap<i64, (u64, String)> = BTreeMap::new();
+    let mut by_zxid: BTreeMap<i64, (u64, i64, String)> = BTreeMap::new();
     let mut last: BTreeMap<String, i64> = BTreeMap::new();
     let mut violations = Vec::new();
     for e in events {
@@ -127,11 +140,18 @@ pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
             "zk.apply" => {
                 let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
                 let crc = e.u64("crc").unwrap_or(0);
+                let err = e.i64("err").unwrap_or(0);
                 match by_zxid.get(&z) {
-                    Some((c, h)) if *c != crc => violations.push(format!("zxid 0x{z:x} differs between {h} and {}", e.host)),
+                    Some((c, _, h)) if *c != crc => violations.push(format!("zxid 0x{z:x} differs between {h} and {}", e.host)),
+                    Some((_, r, h)) if *r != err => violations.push(format!(
+                        "zxid 0x{z:x} {} on {h} but {} on {}: their trees differ",
+                        result_name(*r),
+                        result_name(err),
+                        e.host
+                    )),
                     Some(_) => {}
                     None => {
-                        by_zxid.insert(z, (crc, e.host.clone()));
+                        by_zxid.insert(z, (crc, err, e.host.clone()));
                     }
                 }
                 if let Some(prev) = last.get(&e.host) {
@@ -184,5 +204,17 @@ mod tests {
         t2.emit(2, "master", "Q", "zk.loaded", None, fields! {});
         t2.emit(3, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 2 });
         assert!(committed_logs_agree(&t2.events()).ok);
+    }
+
+    #[test]
+    fn one_txn_with_two_results_fails() {
+        let t = Tracer::new();
+        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 });
+        t.emit(2, "slave1", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 });
+        assert!(committed_logs_agree(&t.events()).ok);
+        t.emit(3, "slave2", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => -103 });
+        let r = committed_logs_agree(&t.events());
+        assert!(!r.ok);
+        assert_eq!(r.detail, "zxid 0x200000015 OK on master but BadVersion on slave2: their trees differ");
     }
 }

@@ -10,7 +10,9 @@
 //! honest: a follower that hears nothing for `syncLimit` ticks, or a leader that loses its quorum
 //! of synced followers, goes back to LOOKING.
 
+use super::persistence::{FileTxnSnapLog, PersistError};
 use super::proto::QuorumPacket;
+use super::quorum_peer::{exit_severe, SevereExit};
 use super::server::{Shared, WriteReq};
 use super::txn::{fmt_zxid, make_zxid, zxid_epoch, Txn, TxnHeader, Zxid};
 use crate::hw::{Conn, NetError};
@@ -225,15 +227,16 @@ impl Leader {
         }
         self.outstanding.insert(zxid, Proposal { hdr, txn: w.txn.clone(), acks: BTreeSet::new() });
         let mut log = lock(&self.shared).snap_log.clone();
-        let ok = log.append(&hdr, &w.txn).await.is_ok() && log.commit().await.is_ok();
+        let logged = log_durably(&mut log, &hdr, &w.txn).await;
         lock(&self.shared).snap_log = log;
-        if ok {
-            lock(&self.shared).last_logged = zxid;
-            if let Some(p) = self.outstanding.get_mut(&zxid) {
-                p.acks.insert(self.myid);
-            }
-            self.try_commit();
+        if let Err(e) = logged {
+            exit_severe(&self.ctx, self.myid, SevereExit::TxnLog, &e).await;
         }
+        lock(&self.shared).last_logged = zxid;
+        if let Some(p) = self.outstanding.get_mut(&zxid) {
+            p.acks.insert(self.myid);
+        }
+        self.try_commit();
     }
 
     /// Commits the oldest proposals that a quorum has logged, in order.
@@ -280,6 +283,12 @@ impl Leader {
             let _ = self.write_tx.unbounded_send(WriteReq { session_id: s, cxid: 0, txn: Txn::CloseSession });
         }
     }
+}
+
+/// Appends a proposal to the transaction log and fsyncs it: only then may it be acknowledged.
+async fn log_durably(log: &mut FileTxnSnapLog, hdr: &TxnHeader, txn: &Txn) -> Result<(), PersistError> {
+    log.append(hdr, txn).await?;
+    log.commit().await
 }
 
 /// Leads until the quorum is lost. Returns when the peer must go back to LOOKING.
@@ -400,8 +409,11 @@ async fn lead_epoch(
             let st = lock(&l.shared);
             (st.snap_log.clone(), st.tree.clone())
         };
-        let _ = snap_log.snapshot(&tree).await;
+        let taken = snap_log.snapshot(&tree).await;
         lock(&l.shared).snap_log = snap_log;
+        if let Err(e) = taken {
+            exit_severe(&l.ctx, l.myid, SevereExit::Snapshot, &e).await;
+        }
     }
     l.established = true;
     for sid in l.learners.iter().filter(|(_, x)| x.phase == Phase::EpochSent && x.epoch_acked).map(|(s, _)| *s).collect::<Vec<_>>() {
@@ -583,11 +595,13 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
             }
             QuorumPacket::Proposal { hdr, txn } => {
                 let mut snap_log = lock(shared).snap_log.clone();
-                snap_log.append(&hdr, &txn).await.map_err(|e| e.to_string())?;
-                snap_log.commit().await.map_err(|e| e.to_string())?;
+                let logged = log_durably(&mut snap_log, &hdr, &txn).await;
+                lock(shared).snap_log = snap_log;
+                if let Err(e) = logged {
+                    exit_severe(ctx, myid, SevereExit::TxnLog, &e).await;
+                }
                 {
                     let mut st = lock(shared);
-                    st.snap_log = snap_log;
                     st.last_logged = st.last_logged.max(hdr.zxid);
                 }
                 let zxid = hdr.zxid;
@@ -609,8 +623,11 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                         let st = lock(shared);
                         (st.snap_log.clone(), st.tree.clone())
                     };
-                    snap_log.snapshot(&tree).await.map_err(|e| e.to_string())?;
+                    let taken = snap_log.snapshot(&tree).await;
                     lock(shared).snap_log = snap_log;
+                    if let Err(e) = taken {
+                        exit_severe(ctx, myid, SevereExit::Snapshot, &e).await;
+                    }
                 }
                 let epoch = zxid_epoch(zxid);
                 let snap_log = lock(shared).snap_log.clone();
