@@ -71,13 +71,13 @@ fn rebalance_storm_seed_1() {
 }
 
 #[test]
-fn commit_timing_seed_1() {
-    let most = run(&load("commit-timing-at-most-once.toml"), 1);
+fn commit_timing_seed_2() {
+    let most = run(&load("commit-timing-at-most-once.toml"), 2);
     assert!(most.passed(), "{}", most.human("commit-timing-at-most-once.toml"));
     assert!(!check(&most, "each_group_sees_all").ok);
     assert!(metric(&most, "acked_not_processed_by_group")["billing"].as_u64().unwrap_or(0) > 0);
 
-    let least = run(&load("commit-timing-at-least-once.toml"), 1);
+    let least = run(&load("commit-timing-at-least-once.toml"), 2);
     assert!(least.passed(), "{}", least.human("commit-timing-at-least-once.toml"));
     assert_eq!(metric(&least, "acked_not_processed_by_group")["billing"].as_u64(), Some(0));
     assert!(metric(&least, "redelivered_by_group")["billing"].as_u64().unwrap_or(0) > 0, "{:?}", least.metrics);

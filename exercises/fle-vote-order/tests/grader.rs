@@ -37,11 +37,12 @@ fn mutants_fail_with_helpful_messages() {
     assert!(!o.passed());
     assert!(o.failures().join("\n").contains("the higher epoch wins"), "{:?}", o.failures());
 
-    let o = grade(Rules { total_order_predicate: lowest_id, contains_quorum: solution::contains_quorum }, Effort::QUICK);
+    // In the simulator too: a leader with a lower id than one of its followers. Only some
+    // schedules elect such a leader before a better vote arrives: 24 seeds show it.
+    let o = grade(Rules { total_order_predicate: lowest_id, contains_quorum: solution::contains_quorum }, Effort { seeds: 6, ..Effort::QUICK });
     assert!(!o.passed());
     let text = o.failures().join("\n");
     assert!(text.contains("the higher server id wins"), "{text}");
-    // In the simulator too: a leader with a lower id than one of its followers.
     assert!(text.contains("a better vote"), "{text}");
 
     let o = grade(Rules { total_order_predicate: solution::total_order_predicate, contains_quorum: half_is_enough }, Effort::QUICK);

@@ -141,9 +141,82 @@ impl std::future::Future for Deadline {
     }
 }
 
+/// The timers behind the successive timeouts of one owner (a connection's reads, a broker's
+/// delayed requests): a timeout relies on the timer its task already has pending when that one
+/// goes off first, instead of adding its own.
+///
+/// Request timeouts rarely elapse, and madsim never removes a timer: one per request (30 s for a
+/// replica fetch or a produce) kept tens of thousands in its heap, each paying a push, a pop deep
+/// in the heap and a wake-up of its task long after the request was answered. With this, a task
+/// has about one pending per owner: when it goes off before the current wait's deadline, that wait
+/// finds its deadline not reached and arms one timer for it. Timeouts still elapse exactly at
+/// their deadlines.
+#[derive(Default)]
+pub struct TimeoutTimer {
+    /// The last timer armed for each task waiting here: when it goes off and whom it wakes.
+    armed: std::sync::Mutex<Vec<(Instant, std::task::Waker)>>,
+}
+
+impl std::fmt::Debug for TimeoutTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimeoutTimer").finish_non_exhaustive()
+    }
+}
+
+impl TimeoutTimer {
+    /// Tasks remembered at most (a task beyond them just arms its own timers).
+    const TASKS: usize = 32;
+
+    /// A wait until `at` (at least 1 ms from now, as [`Deadline::at`]) on `clock`.
+    pub fn at<'a>(&'a self, clock: &'a Clock, at: Instant) -> TimeoutAt<'a> {
+        let time = clock.time.clone().unwrap_or_else(TimeHandle::current);
+        let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
+        let mut sleep = time.sleep_until(at);
+        std::pin::Pin::new(&mut sleep).reset(at);
+        TimeoutAt { timer: self, clock, at, sleep }
+    }
+}
+
+/// [`TimeoutTimer::at`]: elapses at its deadline.
+pub struct TimeoutAt<'a> {
+    timer: &'a TimeoutTimer,
+    clock: &'a Clock,
+    at: Instant,
+    /// Polled only to arm a timer (madsim's `Sleep` adds one on every pending poll).
+    sleep: madsim::time::Sleep,
+}
+
+impl std::future::Future for TimeoutAt<'_> {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let now = self.clock.now();
+        if now >= self.at {
+            return std::task::Poll::Ready(());
+        }
+        let this = &mut *self;
+        let mut armed = crate::trace::lock(&this.timer.armed);
+        // A pending timer of this task that goes off no later than the deadline will do: this
+        // poll then comes again and arms the deadline's own.
+        if let Some(i) = armed.iter().position(|(_, w)| w.will_wake(cx.waker())) {
+            if now < armed[i].0 && armed[i].0 <= this.at {
+                return std::task::Poll::Pending;
+            }
+            armed.swap_remove(i);
+        }
+        // Not elapsed (checked above on the same clock): this adds the timer, nothing else.
+        let _ = std::pin::Pin::new(&mut this.sleep).poll(cx);
+        if armed.len() >= TimeoutTimer::TASKS {
+            armed.remove(0);
+        }
+        armed.push((this.at, cx.waker().clone()));
+        std::task::Poll::Pending
+    }
+}
+
 /// Runs `f` until `deadline`: `None` if the deadline came first (the future is checked first, as
 /// `madsim::time::timeout` does).
-pub async fn until<F: std::future::Future>(deadline: &mut Deadline, f: F) -> Option<F::Output> {
+pub async fn until<F: std::future::Future>(deadline: impl std::future::Future<Output = ()> + Unpin, f: F) -> Option<F::Output> {
     let f = std::pin::pin!(f);
     match futures::future::select(f, deadline).await {
         futures::future::Either::Left((v, _)) => Some(v),

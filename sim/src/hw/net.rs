@@ -410,6 +410,7 @@ impl Net {
                                 epoch,
                                 tx,
                                 rx,
+                                timeouts: super::TimeoutTimer::default(),
                             };
                             let client = end(from, to, proc, from_epoch, up.clone(), down.clone());
                             let server = end(to, from, "", to_epoch, down, up);
@@ -627,6 +628,8 @@ pub struct Conn<T: Wire> {
     epoch: u64,
     tx: Arc<Mutex<Pipe<T>>>,
     rx: Arc<Mutex<Pipe<T>>>,
+    /// The timer of this end's read timeouts (one pending at a time, see [`super::TimeoutTimer`]).
+    timeouts: super::TimeoutTimer,
 }
 
 impl<T: Wire> std::fmt::Debug for Conn<T> {
@@ -786,7 +789,8 @@ impl<T: Wire> Conn<T> {
     /// [`Conn::recv`] bounded by `timeout`: `Err(TimedOut)` if nothing arrives in time (the
     /// connection stays usable, like a socket read timeout).
     pub async fn recv_timeout(&self, timeout: Duration) -> Result<T, NetError> {
-        super::timeout(timeout, self.recv()).await.unwrap_or(Err(NetError::TimedOut))
+        let deadline = self.timeouts.at(&self.net.clock, self.net.now() + timeout);
+        super::until(deadline, self.recv()).await.unwrap_or(Err(NetError::TimedOut))
     }
 }
 

@@ -112,6 +112,9 @@ pub struct ReplicaManager {
     topic_overrides: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
     /// The last `/config/changes/config_change_N` applied (`TopicConfigManager.lastExecutedChange`).
     last_config_change: Mutex<i64>,
+    /// Delayed requests' timeouts (a fetch's `max_wait_ms`, an acks=all produce's `timeout`).
+    timeouts: crate::hw::TimeoutTimer,
+    clock: crate::hw::Clock,
 }
 
 fn now_ms(ctx: &ProcCtx) -> i64 {
@@ -133,6 +136,8 @@ impl ReplicaManager {
             zk: Mutex::new(zk),
             next_send_thread: AtomicUsize::new(0),
             topic_overrides: Mutex::new(BTreeMap::new()),
+            timeouts: crate::hw::TimeoutTimer::default(),
+            clock: crate::hw::Clock::current(),
             last_config_change: Mutex::new(-1),
         })
     }
@@ -798,7 +803,7 @@ impl ReplicaManager {
         }
         // acks=all: wait until every in-sync replica has the records (the HW passed them).
         let deadline = crate::hw::now() + Duration::from_millis(timeout_ms.max(0) as u64);
-        let mut timer = crate::hw::Deadline::at(deadline);
+        let mut timer = self.timeouts.at(&self.clock, deadline);
         for (part, last) in wait_for {
             loop {
                 let notified = self.changed.notified();
@@ -906,7 +911,7 @@ impl ReplicaManager {
             }
         }
         let deadline = crate::hw::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
-        let mut timer = crate::hw::Deadline::at(deadline);
+        let mut timer = self.timeouts.at(&self.clock, deadline);
         loop {
             let notified = self.changed.notified();
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
@@ -914,12 +919,37 @@ impl ReplicaManager {
                 self.send_fetch_response(replica_id, &out, &files).await;
                 return Response::Fetch(out);
             }
-            if crate::hw::until(&mut timer, notified).await.is_none() {
-                let (out, _, files) = self.read_once(replica_id, &partitions).await;
-                self.send_fetch_response(replica_id, &out, &files).await;
-                return Response::Fetch(out);
+            // DelayedFetch in the fetch purgatory: every append or HW change anywhere on the
+            // broker wakes it, but it reads the log again only once an end offset it fetches
+            // from has moved (or leadership changed), as `DelayedFetch.tryComplete` checks.
+            let mut notified = notified;
+            loop {
+                if crate::hw::until(&mut timer, notified).await.is_none() {
+                    let (out, _, files) = self.read_once(replica_id, &partitions).await;
+                    self.send_fetch_response(replica_id, &out, &files).await;
+                    return Response::Fetch(out);
+                }
+                notified = self.changed.notified();
+                if self.fetch_may_complete(replica_id, &partitions) || crate::hw::now() >= deadline {
+                    break;
+                }
             }
         }
+    }
+
+    /// `DelayedFetch.tryComplete`'s test, without reading the log: some partition is gone or led
+    /// elsewhere now, or its end offset (the HW for a consumer, the LEO for a follower) is no
+    /// longer the fetch offset. While none is, a read finds nothing new.
+    fn fetch_may_complete(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> bool {
+        partitions.iter().any(|(t, p, offset, _)| {
+            let Some(part) = self.partition(t, *p) else { return true };
+            let (leader, hw) = {
+                let i = lock(&part.info);
+                (i.leader, i.hw)
+            };
+            let end = if replica_id < 0 { hw } else { *lock(&part.leo) };
+            leader != self.broker_id || end != *offset
+        })
     }
 
     /// `maybeShrinkIsr`, run every `replica.lag.time.max.ms / 2`: a follower that has not caught
