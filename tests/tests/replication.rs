@@ -1,6 +1,6 @@
 //! Replication under faults: 0.9's high-watermark truncation against KIP-101's leader epochs,
-//! acks=1 under a random nemesis, a full disk halting a broker, and the nemesis keeping
-//! broker-failover's promise.
+//! acks=1 under a random nemesis, a full disk halting a broker, the nemesis keeping
+//! broker-failover's promise, and a broker ignoring a LeaderAndIsr that is not newer.
 
 use lab_tests::run_script;
 use sim::scenario::{run, run_traced, Expect, Scenario};
@@ -116,4 +116,33 @@ fn nemesis_duration_must_fit_its_interval() {
     let err = Scenario::parse_named(text, "x.toml").expect_err("duration > every");
     assert!(err.to_string().contains("nemesis.duration"), "{err}");
     assert!(err.to_string().contains("4:"), "line and column: {err}");
+}
+
+/// A new controller re-sends every partition's state with the leader epoch it already had. A 0.9
+/// broker acts only on a newer epoch (StaleLeaderEpochCode): running makeLeader again would give
+/// every follower a fresh lag window, and a dead one would stay in the ISR, holding acks=all back,
+/// for another replica.lag.time.max.ms. Seed 2 has controller moves while brokers keep running.
+#[test]
+fn a_broker_makes_itself_leader_once_per_leader_epoch() {
+    let (report, trace) = run_traced(&load("broker-failover.toml"), 2);
+    assert!(report.passed(), "{:?}", report.checks);
+    let mut became: std::collections::BTreeMap<(String, String, i64, i64), usize> = std::collections::BTreeMap::new();
+    let mut stale = 0;
+    for line in trace.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let host = e["host"].as_str().unwrap_or_default().to_string();
+        match e["kind"].as_str().unwrap_or_default() {
+            // A restarted broker starts with no leader epochs.
+            "proc.start" if e["proc"] == "Kafka" => became.retain(|k, _| k.0 != host),
+            "kafka.become_leader" => {
+                let key = (host, e["topic"].as_str().unwrap_or_default().to_string(), e["partition"].as_i64().unwrap_or(-1), e["leader_epoch"].as_i64().unwrap_or(-1));
+                *became.entry(key).or_default() += 1;
+            }
+            "kafka.leader_and_isr_stale" => stale += 1,
+            _ => {}
+        }
+    }
+    assert!(stale > 0, "a new controller re-sent states this run: some were stale");
+    let twice: Vec<_> = became.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "made leader twice in one leader epoch: {twice:?}");
 }

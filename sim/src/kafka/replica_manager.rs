@@ -353,7 +353,9 @@ impl ReplicaManager {
             topic: topic.to_string(),
             partition,
             log: AsyncMutex::new(log),
-            info: Mutex::new(PartitionInfo { leader: -1, hw, ..PartitionInfo::default() }),
+            // No leader epoch yet: the first LeaderAndIsr, of any epoch, is newer (0.9's
+            // `LeaderAndIsr.initialLeaderEpoch - 1`).
+            info: Mutex::new(PartitionInfo { leader: -1, leader_epoch: -1, hw, ..PartitionInfo::default() }),
             leo: Mutex::new(leo),
             epochs: Mutex::new(match self.cfg.replica_truncation {
                 Truncation::LeaderEpoch => LeaderEpochCache::load(&self.ctx.disk(), &self.log_dir(topic, partition)),
@@ -449,6 +451,19 @@ impl ReplicaManager {
                 for ps in partitions {
                     // makeFollowers: a leader missing from the request aborts this partition's move.
                     if ps.leader != self.broker_id && !known.contains(&ps.leader) {
+                        continue;
+                    }
+                    // becomeLeaderOrFollower acts only on a newer leader epoch: a new controller
+                    // re-sends every partition's state, and a leader that ran makeLeader again
+                    // would give its followers a fresh lag window (a dead one would stay in the
+                    // ISR another replica.lag.time.max.ms). 0.9 answers StaleLeaderEpochCode.
+                    let current = self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
+                    if let Some(current) = current.filter(|e| *e >= ps.leader_epoch) {
+                        self.ctx.trace(
+                            "kafka.leader_and_isr_stale",
+                            None,
+                            fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "current" => current },
+                        );
                         continue;
                     }
                     self.become_leader_or_follower(ps).await;
