@@ -107,21 +107,16 @@ pub struct Deadline {
 impl Deadline {
     /// Elapses at `at`, or 1 ms from now if that is later (`madsim::time::timeout`'s floor).
     pub fn at(at: Instant) -> Self {
-        Self::at_on(&TimeHandle::current(), at)
-    }
-
-    fn at_on(time: &TimeHandle, at: Instant) -> Self {
-        let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
-        let mut sleep = time.sleep_until(at);
-        std::pin::Pin::new(&mut sleep).reset(at);
+        let (_, sleep) = floored_sleep(&TimeHandle::current(), at);
         Deadline { sleep, registered: None }
     }
+}
 
-    /// Elapses `d` from now (at least 1 ms).
-    pub fn after(d: std::time::Duration) -> Self {
-        let time = TimeHandle::current();
-        Self::at_on(&time, time.now_instant() + d)
-    }
+/// madsim's `Sleep` until `at`, or 1 ms from now if that is later (`sleep_until`'s floor, as
+/// `madsim::time::timeout` has it), and the instant it elapses.
+fn floored_sleep(time: &TimeHandle, at: Instant) -> (Instant, madsim::time::Sleep) {
+    let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
+    (at, time.sleep_until(at))
 }
 
 impl std::future::Future for Deadline {
@@ -170,9 +165,7 @@ impl TimeoutTimer {
     /// A wait until `at` (at least 1 ms from now, as [`Deadline::at`]) on `clock`.
     pub fn at<'a>(&'a self, clock: &'a Clock, at: Instant) -> TimeoutAt<'a> {
         let time = clock.time.clone().unwrap_or_else(TimeHandle::current);
-        let at = at.max(time.now_instant() + std::time::Duration::from_millis(1));
-        let mut sleep = time.sleep_until(at);
-        std::pin::Pin::new(&mut sleep).reset(at);
+        let (at, sleep) = floored_sleep(&time, at);
         TimeoutAt { timer: self, clock, at, sleep }
     }
 }
@@ -222,9 +215,4 @@ pub async fn until<F: std::future::Future>(deadline: impl std::future::Future<Ou
         futures::future::Either::Left((v, _)) => Some(v),
         futures::future::Either::Right(_) => None,
     }
-}
-
-/// `madsim::time::timeout` with one timer per call (see [`Deadline`]).
-pub async fn timeout<F: std::future::Future>(d: std::time::Duration, f: F) -> Option<F::Output> {
-    until(&mut Deadline::after(d), f).await
 }
