@@ -19,7 +19,10 @@ pub fn parse_sizes(s: &str, binary: bool) -> Result<Vec<usize>> {
             Some((i, 'B' | 'b')) => (&part[..i], 1),
             _ => (part, 1),
         };
-        let n: usize = num.trim().parse().with_context(|| format!("bad size `{part}` (examples: 100, 1K, 64K, 1M)"))?;
+        let n: usize = num
+            .trim()
+            .parse()
+            .with_context(|| format!("bad size `{part}` (examples: 100, 1K, 64K, 1M)"))?;
         if n == 0 {
             bail!("bad size `{part}`: must be positive");
         }
@@ -37,7 +40,12 @@ pub fn parse_counts(s: &str) -> Result<Vec<u32>> {
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u32>().ok().filter(|&n| (1..=256).contains(&n)).with_context(|| format!("bad consumer count `{p}` (1..=256)")))
+        .map(|p| {
+            p.parse::<u32>()
+                .ok()
+                .filter(|&n| (1..=256).contains(&n))
+                .with_context(|| format!("bad consumer count `{p}` (1..=256)"))
+        })
         .collect::<Result<_>>()?;
     if v.is_empty() {
         bail!("no consumer counts given");
@@ -73,7 +81,8 @@ fn human_bytes(b: f64) -> String {
 /// Runs the bench and prints it; returns the exit code.
 pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
     let profile = HardwareProfile::named(&o.profile)?;
-    let mut s = if o.quick { Settings::quick(profile.clone()) } else { Settings::new(profile.clone()) };
+    let mut s =
+        if o.quick { Settings::quick(profile.clone()) } else { Settings::new(profile.clone()) };
     if let Some(m) = o.mib_per_partition {
         if m == 0 || m > 1024 {
             bail!("--mib-per-partition must be 1..=1024");
@@ -85,18 +94,29 @@ pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
     }
     s.fast_nic_bps = o.fast_nic_gbps * 1_000_000_000;
     s.seed = o.seed;
-    let sizes = parse_sizes(o.sizes.as_deref().unwrap_or(if o.quick { "1K" } else { "1K,100,10K,100K" }), false)?;
-    let consumers = parse_counts(o.consumers.as_deref().unwrap_or(if o.quick { "1,8" } else { "1,4,16" }))?;
+    let sizes = parse_sizes(
+        o.sizes.as_deref().unwrap_or(if o.quick { "1K" } else { "1K,100,10K,100K" }),
+        false,
+    )?;
+    let consumers =
+        parse_counts(o.consumers.as_deref().unwrap_or(if o.quick { "1,8" } else { "1,4,16" }))?;
     let cases = plan(o.quick, &sizes, &consumers);
     if o.json {
         let results = cases
             .iter()
-            .map(|c| run_case(&s, c).map_err(anyhow::Error::msg).with_context(|| format!("{} case", c.regime.name())))
+            .map(|c| {
+                run_case(&s, c)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{} case", c.regime.name()))
+            })
             .collect::<Result<Vec<_>>>()?;
         if let Some(path) = &o.svg {
             chart(path, &profile.name, &results)?;
         }
-        println!("{}", serde_json::to_string_pretty(&sim::bench::zerocopy::report_json(&s, &results))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&sim::bench::zerocopy::report_json(&s, &results))?
+        );
         return Ok(0);
     }
     println!(
@@ -120,11 +140,15 @@ pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
         let mut row = Vec::new();
         for c in pair {
             let t = Instant::now();
-            let r = run_case(&s, c).map_err(anyhow::Error::msg).with_context(|| format!("{} case", c.regime.name()))?;
+            let r = run_case(&s, c)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{} case", c.regime.name()))?;
             let wall = t.elapsed();
             let (busiest, u) = r.bottleneck();
             let ratio = match (row.first(), c.path) {
-                (Some(sf), SendPath::ReadWrite) => format!("{:.2}x", CaseResult::mb_per_sec(sf) / r.mb_per_sec().max(1e-9)),
+                (Some(sf), SendPath::ReadWrite) => {
+                    format!("{:.2}x", CaseResult::mb_per_sec(sf) / r.mb_per_sec().max(1e-9))
+                }
                 _ => String::new(),
             };
             println!(
@@ -162,9 +186,18 @@ pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
     Ok(0)
 }
 
-fn pair<'a>(rs: &'a [CaseResult], f: impl Fn(&CaseResult) -> bool) -> Option<(&'a CaseResult, &'a CaseResult)> {
+fn pair<'a>(
+    rs: &'a [CaseResult],
+    f: impl Fn(&CaseResult) -> bool,
+) -> Option<(&'a CaseResult, &'a CaseResult)> {
     let sf = rs.iter().rev().find(|r| r.case.path == SendPath::Sendfile && f(r))?;
-    let rw = rs.iter().rev().find(|r| r.case.path == SendPath::ReadWrite && r.case.regime == sf.case.regime && r.case.consumers == sf.case.consumers && r.case.tls == sf.case.tls && r.case.message_bytes == sf.case.message_bytes)?;
+    let rw = rs.iter().rev().find(|r| {
+        r.case.path == SendPath::ReadWrite
+            && r.case.regime == sf.case.regime
+            && r.case.consumers == sf.case.consumers
+            && r.case.tls == sf.case.tls
+            && r.case.message_bytes == sf.case.message_bytes
+    })?;
     Some((sf, rw))
 }
 
@@ -177,7 +210,11 @@ pub fn explain(profile: &HardwareProfile, s: &Settings, rs: &[CaseResult]) -> St
     let mut t = String::new();
     let most = rs.iter().map(|r| r.case.consumers).max().unwrap_or(1);
     let size0 = rs.first().map_or(1000, |r| r.case.message_bytes);
-    let plain = |regime: Regime| move |r: &CaseResult| r.case.regime == regime && !r.case.tls && r.case.message_bytes == size0;
+    let plain = |regime: Regime| {
+        move |r: &CaseResult| {
+            r.case.regime == regime && !r.case.tls && r.case.message_bytes == size0
+        }
+    };
     let cpu = pair(rs, |r| plain(Regime::CpuBound)(r) && r.case.consumers == most);
     let net = pair(rs, |r| plain(Regime::NetworkBound)(r) && r.case.consumers == most);
     let disk = pair(rs, plain(Regime::DiskBound));
@@ -292,16 +329,21 @@ fn wrap(text: &str, width: usize) -> String {
 /// A grouped bar chart: MB/s per case (log scale), sendfile and read+write side by side.
 fn chart(path: &str, profile: &str, rs: &[CaseResult]) -> Result<()> {
     use plotters::prelude::*;
-    let pairs: Vec<(&CaseResult, &CaseResult)> = rs.chunks(2).filter_map(|c| Some((c.first()?, c.get(1)?))).collect();
+    let pairs: Vec<(&CaseResult, &CaseResult)> =
+        rs.chunks(2).filter_map(|c| Some((c.first()?, c.get(1)?))).collect();
     let max = rs.iter().map(CaseResult::mb_per_sec).fold(10.0, f64::max) * 2.0;
-    let min = (rs.iter().map(CaseResult::mb_per_sec).fold(f64::MAX, f64::min) / 2.0).clamp(1.0, 10.0);
+    let min =
+        (rs.iter().map(CaseResult::mb_per_sec).fold(f64::MAX, f64::min) / 2.0).clamp(1.0, 10.0);
     let n = pairs.len().max(1);
     let width = (120 + 95 * n as u32).max(640);
     let root = SVGBackend::new(path, (width, 500)).into_drawing_area();
     let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
         root.fill(&WHITE)?;
         let mut ch = ChartBuilder::on(&root)
-            .caption(format!("Fetch throughput, sendfile vs read+write ({profile}, simulated)"), ("sans-serif", 18))
+            .caption(
+                format!("Fetch throughput, sendfile vs read+write ({profile}, simulated)"),
+                ("sans-serif", 18),
+            )
             .margin(12)
             .x_label_area_size(60)
             .y_label_area_size(70)
@@ -337,16 +379,26 @@ fn chart(path: &str, profile: &str, rs: &[CaseResult]) -> Result<()> {
             ));
             let l1 = format!("{} {}c", c.regime.name().trim_end_matches("-bound"), c.consumers);
             let l2 = format!("{}B{}", c.message_bytes, if c.tls { " tls" } else { "" });
-            ch.plotting_area().draw(&(EmptyElement::at((x, min)) + Text::new(l1, (0, 8), style.clone()) + Text::new(l2, (0, 22), style.clone())))?;
+            ch.plotting_area().draw(
+                &(EmptyElement::at((x, min))
+                    + Text::new(l1, (0, 8), style.clone())
+                    + Text::new(l2, (0, 22), style.clone())),
+            )?;
             let top = sf.mb_per_sec().max(rw.mb_per_sec()).max(min);
             let ratio = sf.mb_per_sec() / rw.mb_per_sec().max(1e-9);
             let above = TextStyle::from(small.clone()).pos(plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Center,
                 plotters::style::text_anchor::VPos::Bottom,
             ));
-            ch.plotting_area().draw(&(EmptyElement::at((x, top)) + Text::new(format!("{ratio:.2}x"), (0, -4), above)))?;
+            ch.plotting_area().draw(
+                &(EmptyElement::at((x, top)) + Text::new(format!("{ratio:.2}x"), (0, -4), above)),
+            )?;
         }
-        ch.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(BLACK).background_style(WHITE.mix(0.8)).draw()?;
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
         root.present()?;
         Ok(())
     };

@@ -62,7 +62,15 @@ pub fn host_zerocopy(o: &HostOpts) -> Result<i32> {
     println!();
     println!(
         "{:>9}  {:<10} {:>10} {:>8} {:>10} {:>12} {:>14} {:>10} {:>9}",
-        "file", "method", "sent", "secs", "MB/s", "syscalls", "CPU s per GB", "MB/s ratio", "CPU ratio"
+        "file",
+        "method",
+        "sent",
+        "secs",
+        "MB/s",
+        "syscalls",
+        "CPU s per GB",
+        "MB/s ratio",
+        "CPU ratio"
     );
     for &size in &o.sizes {
         let pair = linux::measure_size(size, o.max_bytes, o.max_secs)?;
@@ -158,7 +166,9 @@ mod linux {
         let mut calls = 0;
         while (off as usize) < size {
             // SAFETY: both descriptors are open for the duration of the call; `off` is ours.
-            let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, size - off as usize) };
+            let n = unsafe {
+                libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, size - off as usize)
+            };
             calls += 1;
             if n < 0 {
                 let e = std::io::Error::last_os_error();
@@ -191,10 +201,12 @@ mod linux {
 
     /// Both methods for one file size: sendfile first, then read+write.
     pub fn measure_size(size: usize, max_bytes: u64, max_secs: f64) -> Result<[HostRow; 2]> {
-        let path = std::env::temp_dir().join(format!("lab-host-zerocopy-{}-{size}.dat", std::process::id()));
+        let path = std::env::temp_dir()
+            .join(format!("lab-host-zerocopy-{}-{size}.dat", std::process::id()));
         let _guard = TempFile(path.clone());
         {
-            let mut f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            let mut f =
+                File::create(&path).with_context(|| format!("creating {}", path.display()))?;
             let chunk: Vec<u8> = (0..(1 << 16)).map(|i| (i % 251) as u8).collect();
             let mut left = size;
             while left > 0 {
@@ -219,7 +231,8 @@ mod linux {
         for _ in 0..ROUNDS {
             for row in rows.iter_mut() {
                 let (port, rx) = receiver()?;
-                let mut sock = TcpStream::connect(("127.0.0.1", port)).context("connecting to 127.0.0.1")?;
+                let mut sock =
+                    TcpStream::connect(("127.0.0.1", port)).context("connecting to 127.0.0.1")?;
                 let mut file = File::open(&path)?;
                 let (mut sent, mut calls) = (0u64, 0u64);
                 let cpu0 = thread_cpu();

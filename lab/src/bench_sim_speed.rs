@@ -57,7 +57,10 @@ fn cpu_time() -> Option<Duration> {
         if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
             return None;
         }
-        let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64);
+        let tv = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec.max(0) as u64)
+                + Duration::from_micros(t.tv_usec.max(0) as u64)
+        };
         Some(tv(u.ru_utime) + tv(u.ru_stime))
     }
     #[cfg(not(target_os = "linux"))]
@@ -114,7 +117,14 @@ pub fn run_cli(a: &SimSpeedArgs) -> Result<i32> {
     if a.memory_records > 100_000_000 {
         bail!("--memory-records must be at most 100000000");
     }
-    let base = Settings { profile: profile.clone(), seed: a.seed, rate: a.rate, record_size: a.record_size, consumers: a.consumers, ..Settings::default() };
+    let base = Settings {
+        profile: profile.clone(),
+        seed: a.seed,
+        rate: a.rate,
+        record_size: a.record_size,
+        consumers: a.consumers,
+        ..Settings::default()
+    };
     let before = rss();
     // The memory run goes first, in a fresh process, so the peak it reports is its own (memory a
     // finished run frees is not always reusable by the next one).
@@ -125,7 +135,8 @@ pub fn run_cli(a: &SimSpeedArgs) -> Result<i32> {
     } else {
         None
     };
-    let speed = timed(&Settings { duration: Duration::from_secs(a.seconds), ..base.clone() }).context("speed run")?;
+    let speed = timed(&Settings { duration: Duration::from_secs(a.seconds), ..base.clone() })
+        .context("speed run")?;
     let payload = a.memory_records as f64 * a.record_size as f64;
     let optimised = !cfg!(debug_assertions);
     if a.json {
@@ -161,7 +172,8 @@ pub fn run_cli(a: &SimSpeedArgs) -> Result<i32> {
             j["memory"] = run_json(m);
             j["memory"]["payload_bytes"] = serde_json::json!(payload as u64);
             j["memory"]["peak_rss_bytes"] = serde_json::json!(r.map(|r| r.0));
-            j["memory"]["peak_rss_per_payload"] = serde_json::json!(r.map(|r| r.0 as f64 / payload.max(1.0)));
+            j["memory"]["peak_rss_per_payload"] =
+                serde_json::json!(r.map(|r| r.0 as f64 / payload.max(1.0)));
         }
         println!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(0);
@@ -203,12 +215,24 @@ pub fn run_cli(a: &SimSpeedArgs) -> Result<i32> {
             o.consumed.iter().map(u64::to_string).collect::<Vec<_>>().join(" + "),
             t.messages_per_wall_sec()
         );
-        println!("  trace          {:>10}    events, streamed into hash {}", o.trace_events, &o.trace_hash[..16.min(o.trace_hash.len())]);
+        println!(
+            "  trace          {:>10}    events, streamed into hash {}",
+            o.trace_events,
+            &o.trace_hash[..16.min(o.trace_hash.len())]
+        );
     };
     show(&format!("Speed run: {} virtual seconds of producing", a.seconds), &speed);
     if let Some((m, r)) = &memory {
         println!();
-        show(&format!("Memory run: {} records of {} B ({:.0} MB of payload)", a.memory_records, a.record_size, payload / 1e6), m);
+        show(
+            &format!(
+                "Memory run: {} records of {} B ({:.0} MB of payload)",
+                a.memory_records,
+                a.record_size,
+                payload / 1e6
+            ),
+            m,
+        );
         match r {
             Some((hwm, _)) => {
                 let ratio = *hwm as f64 / payload.max(1.0);
@@ -219,7 +243,10 @@ pub fn run_cli(a: &SimSpeedArgs) -> Result<i32> {
                     if ratio < TARGET_RSS_PER_PAYLOAD { "met" } else { "MISSED" }
                 );
                 if let Some((_, rss0)) = before {
-                    println!("                              (resident before the runs: {:.0} MB)", rss0 as f64 / 1e6);
+                    println!(
+                        "                              (resident before the runs: {:.0} MB)",
+                        rss0 as f64 / 1e6
+                    );
                 }
             }
             None => println!("  peak RSS       unavailable (no /proc/self/status on this system)"),

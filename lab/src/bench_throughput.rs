@@ -44,15 +44,27 @@ pub fn producer_spec(a: &ThroughputArgs) -> Result<ProducerSpec> {
     if a.record_size == 0 || a.record_size > 1_000_000 {
         bail!("--record-size must be 1..=1000000 (message.max.bytes)");
     }
-    let mut p = ProducerSpec { num_records: a.num_records, record_size: a.record_size, ..ProducerSpec::default() };
+    let mut p = ProducerSpec {
+        num_records: a.num_records,
+        record_size: a.record_size,
+        ..ProducerSpec::default()
+    };
     if a.throughput > 0.0 {
         p.throughput = Some(a.throughput);
     } else if a.throughput != -1.0 {
         bail!("--throughput must be positive or -1");
     }
     for kv in &a.producer_props {
-        let Some((k, v)) = kv.split_once('=') else { bail!("--producer-props: expected KEY=VALUE, got `{kv}`") };
-        let num = |v: &str| v.trim().parse::<u64>().ok().filter(|&n| n > 0).with_context(|| format!("--producer-props: bad value `{v}` for {k}"));
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--producer-props: expected KEY=VALUE, got `{kv}`")
+        };
+        let num = |v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n > 0)
+                .with_context(|| format!("--producer-props: bad value `{v}` for {k}"))
+        };
         match k.trim() {
             "acks" => {
                 p.acks = match v.trim() {
@@ -74,7 +86,11 @@ pub fn producer_spec(a: &ThroughputArgs) -> Result<ProducerSpec> {
 pub fn run_cli(a: &ThroughputArgs) -> Result<i32> {
     let profile = HardwareProfile::named(&a.profile)?;
     let spec = producer_spec(a)?;
-    let sizes = if a.sizes.trim() == "none" { Vec::new() } else { crate::bench::parse_sizes(&a.sizes, false).context("--sizes")? };
+    let sizes = if a.sizes.trim() == "none" {
+        Vec::new()
+    } else {
+        crate::bench::parse_sizes(&a.sizes, false).context("--sizes")?
+    };
     let mut list = experiments(&spec, &sizes);
     if let Some(f) = &a.only {
         list.retain(|e| e.name.contains(f.as_str()));
@@ -96,16 +112,40 @@ pub fn run_cli(a: &ThroughputArgs) -> Result<i32> {
         spec.throughput.map_or(String::new(), |t| format!(", limited to {t:.0} records/s"))
     );
     println!();
-    println!("{:<32} {:>12} {:>9}  {:>12} {:>9}  {:>7}  {}", "experiment", "prod rec/s", "MB/s", "cons rec/s", "MB/s", "wall", "published 2014 (6 cores, 1 GbE, 6 SATA)");
+    println!(
+        "{:<32} {:>12} {:>9}  {:>12} {:>9}  {:>7}  {}",
+        "experiment",
+        "prod rec/s",
+        "MB/s",
+        "cons rec/s",
+        "MB/s",
+        "wall",
+        "published 2014 (6 cores, 1 GbE, 6 SATA)"
+    );
     for e in &list {
         let t = Instant::now();
-        let o = run(&profile, a.seed, e).map_err(anyhow::Error::msg).with_context(|| e.name.clone())?;
+        let o =
+            run(&profile, a.seed, e).map_err(anyhow::Error::msg).with_context(|| e.name.clone())?;
         let wall = t.elapsed().as_secs_f64();
-        let (pr, pm) = if e.latency { (String::new(), String::new()) } else { (format!("{:.0}", o.produce_rate()), format!("{:.1}", o.produce_mb())) };
-        let (cr, cm) = if e.consumers == 0 || e.latency { (String::new(), String::new()) } else { (format!("{:.0}", o.consume_rate()), format!("{:.1}", o.consume_rate() * e.producer.record_size as f64 / 1e6)) };
+        let (pr, pm) = if e.latency {
+            (String::new(), String::new())
+        } else {
+            (format!("{:.0}", o.produce_rate()), format!("{:.1}", o.produce_mb()))
+        };
+        let (cr, cm) = if e.consumers == 0 || e.latency {
+            (String::new(), String::new())
+        } else {
+            (
+                format!("{:.0}", o.consume_rate()),
+                format!("{:.1}", o.consume_rate() * e.producer.record_size as f64 / 1e6),
+            )
+        };
         let published = e.published.unwrap_or("");
         if e.latency {
-            let ms = |p: f64| o.percentile(p).map_or("-".to_string(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3));
+            let ms = |p: f64| {
+                o.percentile(p)
+                    .map_or("-".to_string(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+            };
             println!(
                 "{:<32} {:>44}  {:>6.2}s  {}",
                 e.name,
@@ -114,12 +154,17 @@ pub fn run_cli(a: &ThroughputArgs) -> Result<i32> {
                 published
             );
         } else {
-            println!("{:<32} {:>12} {:>9}  {:>12} {:>9}  {:>6.2}s  {}", e.name, pr, pm, cr, cm, wall, published);
+            println!(
+                "{:<32} {:>12} {:>9}  {:>12} {:>9}  {:>6.2}s  {}",
+                e.name, pr, pm, cr, cm, wall, published
+            );
         }
     }
     println!();
     println!("MB/s = 10^6 bytes of record values per second (as the post counts them). The model charges");
     println!("NICs, disks, page cache and the brokers' fetch path but no per-record CPU in clients or request handling: rates");
-    println!("with small records are upper bounds set by the network and round trips, not by a JVM.");
+    println!(
+        "with small records are upper bounds set by the network and round trips, not by a JVM."
+    );
     Ok(0)
 }

@@ -70,7 +70,13 @@ pub const EXERCISES: &[Exercise] = &[
 ];
 
 /// Grades one exercise or all of them; returns the exit code.
-pub fn grade(name: Option<&str>, json: bool, reference: bool, quick: bool, seeds: Option<usize>) -> Result<i32> {
+pub fn grade(
+    name: Option<&str>,
+    json: bool,
+    reference: bool,
+    quick: bool,
+    seeds: Option<usize>,
+) -> Result<i32> {
     let chosen: Vec<&Exercise> = match name {
         Some(n) => match EXERCISES.iter().find(|e| e.name == n) {
             Some(e) => vec![e],
@@ -119,6 +125,9 @@ fn print_human(e: &Exercise, o: &Outcome, secs: f64) {
         }
     }
     if !o.passed() {
-        println!("    edit {} (see exercises/{}/README.md; lesson: lab lesson run {})", e.file, e.name, e.lesson);
+        println!(
+            "    edit {} (see exercises/{}/README.md; lesson: lab lesson run {})",
+            e.file, e.name, e.lesson
+        );
     }
 }

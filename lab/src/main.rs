@@ -25,13 +25,13 @@ use sim::world::{Sim, WorldConfig};
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-mod plot;
 mod bench;
 mod bench_host;
 mod bench_sim_speed;
 mod bench_throughput;
 mod grade;
 mod lesson;
+mod plot;
 mod quickstart;
 mod report;
 mod run;
@@ -342,7 +342,9 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
-        Cmd::Grade { name, json, reference, quick, seeds } => grade::grade(name.as_deref(), json, reference, quick, seeds),
+        Cmd::Grade { name, json, reference, quick, seeds } => {
+            grade::grade(name.as_deref(), json, reference, quick, seeds)
+        }
         Cmd::Quickstart { seed, lang } => quickstart::run(seed, &lang),
         Cmd::Shell { seed, trace, strict, stopped, think } => {
             let think = sim::shell::lexer::parse_duration(&think).context("--think")?;
@@ -353,28 +355,64 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Run { file, seed, json, trace, svg } => run::run(&file, seed, json, trace, svg),
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
-        Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, view, profile, out } => match kind.as_str() {
-            "spacetime" => plot::spacetime(&src.source(), window.as_deref(), kinds.as_deref(), &out),
-            "groups" => plot::groups(&src.source(), &view, &out),
-            "zk" => plot::zk(&src.source(), &out),
-            "copy-path" => plot::copy_path(&profile, src.seed, &out),
-            "stream-batches" => plot::stream_batches(&src.source(), &out),
-            _ => plot::partition_log(&src.source(), topic.as_deref(), partition, offsets.as_deref(), &out),
-        },
-        Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => plot::export(&src.source(), &format, &out),
+        Cmd::Plot { kind, src, topic, partition, offsets, window, kinds, view, profile, out } => {
+            match kind.as_str() {
+                "spacetime" => {
+                    plot::spacetime(&src.source(), window.as_deref(), kinds.as_deref(), &out)
+                }
+                "groups" => plot::groups(&src.source(), &view, &out),
+                "zk" => plot::zk(&src.source(), &out),
+                "copy-path" => plot::copy_path(&profile, src.seed, &out),
+                "stream-batches" => plot::stream_batches(&src.source(), &out),
+                _ => plot::partition_log(
+                    &src.source(),
+                    topic.as_deref(),
+                    partition,
+                    offsets.as_deref(),
+                    &out,
+                ),
+            }
+        }
+        Cmd::Trace { cmd: TraceCmd::Export { src, format, out } } => {
+            plot::export(&src.source(), &format, &out)
+        }
         Cmd::Report { file, seed, dir } => report::report(&file, seed, &dir),
         Cmd::Stream { cmd: StreamCmd::Wordcount(args) } => stream::wordcount(&args),
         Cmd::Bench { bench } => match bench {
-            BenchCmd::Zerocopy { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json } => {
-                bench::zerocopy(&bench::ZeroCopyOpts { profile, quick, sizes, consumers, mib_per_partition, fast_nic_gbps, seed, svg, json })
-            }
+            BenchCmd::Zerocopy {
+                profile,
+                quick,
+                sizes,
+                consumers,
+                mib_per_partition,
+                fast_nic_gbps,
+                seed,
+                svg,
+                json,
+            } => bench::zerocopy(&bench::ZeroCopyOpts {
+                profile,
+                quick,
+                sizes,
+                consumers,
+                mib_per_partition,
+                fast_nic_gbps,
+                seed,
+                svg,
+                json,
+            }),
             BenchCmd::HostZerocopy { sizes, max_bytes, max_secs } => {
                 let sizes = bench::parse_sizes(&sizes, true).context("--sizes")?;
-                let max_bytes = bench::parse_sizes(&max_bytes, true).context("--max-bytes")?.first().copied().unwrap_or(1) as u64;
+                let max_bytes = bench::parse_sizes(&max_bytes, true)
+                    .context("--max-bytes")?
+                    .first()
+                    .copied()
+                    .unwrap_or(1) as u64;
                 bench_host::host_zerocopy(&bench_host::HostOpts { sizes, max_bytes, max_secs })
             }
             BenchCmd::Throughput(args) => bench_throughput::run_cli(&args),
-            BenchCmd::Render { scenario, seed, rounds } => plot::bench_render(&scenario, seed, rounds),
+            BenchCmd::Render { scenario, seed, rounds } => {
+                plot::bench_render(&scenario, seed, rounds)
+            }
             BenchCmd::SimSpeed(args) => bench_sim_speed::run_cli(&args),
         },
         Cmd::Lesson { cmd: LessonCmd::List { lang } } => lesson::list(&lang),
@@ -428,9 +466,8 @@ fn shell(
             write!(out, "{}", sh.take_output())?;
             for effect in sh.take_effects() {
                 match effect {
-                    Effect::WriteTrace(path) => {
-                        std::fs::write(&path, world.tracer().to_jsonl()).with_context(|| format!("writing {path}"))?
-                    }
+                    Effect::WriteTrace(path) => std::fs::write(&path, world.tracer().to_jsonl())
+                        .with_context(|| format!("writing {path}"))?,
                 }
             }
             if strict && c != 0 {
@@ -439,7 +476,8 @@ fn shell(
             }
         }
         if let Some(path) = trace {
-            std::fs::write(&path, world.tracer().to_jsonl()).with_context(|| format!("writing {path}"))?;
+            std::fs::write(&path, world.tracer().to_jsonl())
+                .with_context(|| format!("writing {path}"))?;
         }
         Ok(code)
     })

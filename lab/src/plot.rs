@@ -19,7 +19,9 @@ impl Source {
     fn events(&self) -> Result<Vec<viz::Event>> {
         let text = match (&self.scenario, &self.trace) {
             (Some(file), None) => sim::scenario::run_traced(&crate::run::load(file)?, self.seed).1,
-            (None, Some(t)) => std::fs::read_to_string(t).with_context(|| format!("reading {t}"))?,
+            (None, Some(t)) => {
+                std::fs::read_to_string(t).with_context(|| format!("reading {t}"))?
+            }
             _ => bail!("give either --scenario FILE [--seed N] or --trace FILE"),
         };
         Ok(viz::parse_jsonl(&text)?)
@@ -27,7 +29,13 @@ impl Source {
 }
 
 /// `lab plot partition-log`: one partition's log on every replica, with losses.
-pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets: Option<&str>, out: &str) -> Result<i32> {
+pub fn partition_log(
+    src: &Source,
+    topic: Option<&str>,
+    partition: i64,
+    offsets: Option<&str>,
+    out: &str,
+) -> Result<i32> {
     let events = src.events()?;
     let topic = match topic {
         Some(t) => t.to_string(),
@@ -36,7 +44,9 @@ pub fn partition_log(src: &Source, topic: Option<&str>, partition: i64, offsets:
             .find(|e| e.kind == "kafka.append")
             .and_then(|e| e.str("topic"))
             .map(str::to_string)
-            .ok_or_else(|| anyhow!("the trace has no appended records; name the topic with --topic"))?,
+            .ok_or_else(|| {
+                anyhow!("the trace has no appended records; name the topic with --topic")
+            })?,
     };
     let h = viz::partition_log::PartitionHistory::from_events(&events, &topic, partition)?;
     let windows = match offsets {
@@ -62,7 +72,13 @@ pub fn stream_batches(src: &Source, out: &str) -> Result<i32> {
     let svg = viz::stream_batches::render_svg(&s)?;
     std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
     let batches: std::collections::BTreeSet<i64> = s.ranges.iter().map(|r| r.batch_ms).collect();
-    println!("wrote {out}: {} batches of {}, {} driver crash(es), {} restart(s)", batches.len(), s.topic, s.crashes.len(), s.restarts.len());
+    println!(
+        "wrote {out}: {} batches of {}, {} driver crash(es), {} restart(s)",
+        batches.len(),
+        s.topic,
+        s.crashes.len(),
+        s.restarts.len()
+    );
     Ok(0)
 }
 
@@ -82,13 +98,23 @@ fn ranges(offsets: &std::collections::BTreeSet<i64>) -> String {
 }
 
 /// `lab plot spacetime`: a stretch of the run as a space-time diagram.
-pub fn spacetime(src: &Source, window: Option<&str>, kinds: Option<&str>, out: &str) -> Result<i32> {
+pub fn spacetime(
+    src: &Source,
+    window: Option<&str>,
+    kinds: Option<&str>,
+    out: &str,
+) -> Result<i32> {
     let events = src.events()?;
     let mut opts = viz::spacetime::Options::default();
     if let Some(w) = window {
-        let (a, b) = w.split_once("..").ok_or_else(|| anyhow!("--window: expected A..B in seconds, e.g. 8..20"))?;
+        let (a, b) = w
+            .split_once("..")
+            .ok_or_else(|| anyhow!("--window: expected A..B in seconds, e.g. 8..20"))?;
         let secs = |s: &str| -> Result<u64> {
-            let v: f64 = s.trim().parse().with_context(|| format!("--window: {s:?} is not a number of seconds"))?;
+            let v: f64 = s
+                .trim()
+                .parse()
+                .with_context(|| format!("--window: {s:?} is not a number of seconds"))?;
             if !(v.is_finite() && v >= 0.0) {
                 bail!("--window: {s:?} is not a time");
             }
@@ -114,14 +140,23 @@ pub fn groups(src: &Source, view: &str, out: &str) -> Result<i32> {
     let svg = match view {
         "ownership" => viz::groups::render_ownership_svg(&h)?,
         "rate" => viz::groups::render_rate_svg(&h)?,
-        "both" => stack(&[viz::groups::render_ownership_svg(&h)?, viz::groups::render_rate_svg(&h)?]),
+        "both" => {
+            stack(&[viz::groups::render_ownership_svg(&h)?, viz::groups::render_rate_svg(&h)?])
+        }
         v => bail!("--view must be both, ownership or rate, not {v:?}"),
     };
     std::fs::write(out, svg).with_context(|| format!("writing {out}"))?;
     let summary: Vec<String> = h
         .groups
         .iter()
-        .map(|(g, x)| format!("group {g}: {} members, {} generations, {} rebalances", x.members.len(), x.generations.len(), x.rebalances.len()))
+        .map(|(g, x)| {
+            format!(
+                "group {g}: {} members, {} generations, {} rebalances",
+                x.members.len(),
+                x.generations.len(),
+                x.rebalances.len()
+            )
+        })
         .collect();
     println!("wrote {out}: {}", summary.join("; "));
     Ok(0)
@@ -132,7 +167,12 @@ pub fn zk(src: &Source, out: &str) -> Result<i32> {
     let events = src.events()?;
     let h = viz::zk::ZkHistory::from_events(&events)?;
     std::fs::write(out, viz::zk::render_svg(&h)?).with_context(|| format!("writing {out}"))?;
-    let leaders: Vec<String> = h.elections.iter().filter_map(|e| e.leader()).map(|(l, r)| format!("{l} (round {r})")).collect();
+    let leaders: Vec<String> = h
+        .elections
+        .iter()
+        .filter_map(|e| e.leader())
+        .map(|(l, r)| format!("{l} (round {r})"))
+        .collect();
     println!(
         "wrote {out}: {} elections (leaders: {}), {} clients with sessions",
         h.elections.len(),
@@ -179,11 +219,20 @@ pub fn copy_path_data(profile: &str, seed: u64) -> Result<viz::copy_path::CopyPa
     for regime in [Regime::CpuBound, Regime::NetworkBound, Regime::DiskBound] {
         for path in [sim::hw::SendPath::Sendfile, sim::hw::SendPath::ReadWrite] {
             let case = Case { regime, path, tls: false, message_bytes: 1000, consumers: 4 };
-            let r = run_case(&s, &case).map_err(anyhow::Error::msg).with_context(|| format!("{} {} case", regime.name(), path.name()))?;
-            data.bars.push(viz::copy_path::Bar { regime: regime.name().into(), path: path_name(path).into(), mb_per_sec: r.mb_per_sec(), bottleneck: r.bottleneck().0.into() });
+            let r = run_case(&s, &case)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{} {} case", regime.name(), path.name()))?;
+            data.bars.push(viz::copy_path::Bar {
+                regime: regime.name().into(),
+                path: path_name(path).into(),
+                mb_per_sec: r.mb_per_sec(),
+                bottleneck: r.bottleneck().0.into(),
+            });
             if regime == Regime::DiskBound {
                 data.paths.push(path_counters(&r));
-                data.counted_run = format!("disk-bound (cold page cache, 4 consumers, 1000-byte messages, seed {seed})");
+                data.counted_run = format!(
+                    "disk-bound (cold page cache, 4 consumers, 1000-byte messages, seed {seed})"
+                );
             }
         }
     }
@@ -193,8 +242,20 @@ pub fn copy_path_data(profile: &str, seed: u64) -> Result<viz::copy_path::CopyPa
 /// `lab plot copy-path`: the zero-copy copy paths with the model's counters and the throughputs.
 pub fn copy_path(profile: &str, seed: u64, out: &str) -> Result<i32> {
     let data = copy_path_data(profile, seed)?;
-    std::fs::write(out, viz::copy_path::render_svg(&data)?).with_context(|| format!("writing {out}"))?;
-    let about: Vec<String> = data.paths.iter().map(|p| format!("{}: {} copies ({} by the CPU)", p.path, p.cpu_copies() + p.dma_copies(), p.cpu_copies())).collect();
+    std::fs::write(out, viz::copy_path::render_svg(&data)?)
+        .with_context(|| format!("writing {out}"))?;
+    let about: Vec<String> = data
+        .paths
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {} copies ({} by the CPU)",
+                p.path,
+                p.cpu_copies() + p.dma_copies(),
+                p.cpu_copies()
+            )
+        })
+        .collect();
     println!("wrote {out}: {}", about.join(", "));
     Ok(0)
 }
@@ -204,7 +265,11 @@ fn stack(svgs: &[String]) -> String {
     let size = |s: &str, attr: &str| -> u32 {
         let head = &s[s.find("<svg").unwrap_or(0)..];
         let head = &head[..head.find('>').unwrap_or(head.len())];
-        head.split(&format!("{attr}=\"")).nth(1).and_then(|r| r.split('"').next()).and_then(|v| v.parse().ok()).unwrap_or(0)
+        head.split(&format!("{attr}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     };
     let width = svgs.iter().map(|s| size(s, "width")).max().unwrap_or(0);
     let height: u32 = svgs.iter().map(|s| size(s, "height")).sum();
@@ -222,31 +287,54 @@ fn stack(svgs: &[String]) -> String {
 /// Every picture that applies to a scenario run, drawn from its trace: (title, file name, SVG).
 /// The space-time diagram around the first fault, each partition's log, the group views when
 /// the run has consumer groups and the ZooKeeper view when it has an ensemble.
-pub fn scenario_figures(sc: &sim::scenario::Scenario, events: &[viz::Event]) -> Vec<(String, String, String)> {
+pub fn scenario_figures(
+    sc: &sim::scenario::Scenario,
+    events: &[viz::Event],
+) -> Vec<(String, String, String)> {
     let mut figures = Vec::new();
     if let Ok(svg) = viz::spacetime::render_svg(events, &viz::spacetime::Options::default()) {
-        figures.push(("Space-time diagram around the first fault".to_string(), "spacetime.svg".to_string(), svg));
+        figures.push((
+            "Space-time diagram around the first fault".to_string(),
+            "spacetime.svg".to_string(),
+            svg,
+        ));
     }
     for t in &sc.topics {
         for p in 0..i64::from(t.partitions) {
             if let Ok(h) = viz::partition_log::PartitionHistory::from_events(events, &t.name, p) {
                 if let Ok(svg) = viz::partition_log::render_svg(&h, &h.default_windows()) {
-                    figures.push((format!("Partition log: {}-{p}", t.name), format!("partition-log-{}-{p}.svg", t.name), svg));
+                    figures.push((
+                        format!("Partition log: {}-{p}", t.name),
+                        format!("partition-log-{}-{p}.svg", t.name),
+                        svg,
+                    ));
                 }
             }
         }
     }
     if let Ok(h) = viz::groups::GroupsHistory::from_events(events) {
         if let Ok(svg) = viz::groups::render_ownership_svg(&h) {
-            figures.push(("Consumer groups: partition ownership".to_string(), "groups.svg".to_string(), svg));
+            figures.push((
+                "Consumer groups: partition ownership".to_string(),
+                "groups.svg".to_string(),
+                svg,
+            ));
         }
         if let Ok(svg) = viz::groups::render_rate_svg(&h) {
-            figures.push(("Consumer groups: records per member per second".to_string(), "groups-rate.svg".to_string(), svg));
+            figures.push((
+                "Consumer groups: records per member per second".to_string(),
+                "groups-rate.svg".to_string(),
+                svg,
+            ));
         }
     }
     if let Ok(h) = viz::zk::ZkHistory::from_events(events) {
         if let Ok(svg) = viz::zk::render_svg(&h) {
-            figures.push(("ZooKeeper: elections, zxids, sessions and ephemerals".to_string(), "zk.svg".to_string(), svg));
+            figures.push((
+                "ZooKeeper: elections, zxids, sessions and ephemerals".to_string(),
+                "zk.svg".to_string(),
+                svg,
+            ));
         }
     }
     figures
@@ -304,7 +392,11 @@ pub fn bench_render(file: &str, seed: u64, rounds: usize) -> Result<i32> {
         }
         let t0 = Instant::now();
         let perfetto = serde_json::to_string(&viz::perfetto::export(&events))?;
-        times.push(("(apart) Perfetto export, JSON text".to_string(), t0.elapsed(), perfetto.len()));
+        times.push((
+            "(apart) Perfetto export, JSON text".to_string(),
+            t0.elapsed(),
+            perfetto.len(),
+        ));
         if best.is_empty() {
             best = times;
         } else {
@@ -328,11 +420,23 @@ pub fn bench_render(file: &str, seed: u64, rounds: usize) -> Result<i32> {
 }
 
 /// One figure of [`scenario_figures`] by file name, drawn alone.
-fn scenario_figures_one(sc: &sim::scenario::Scenario, events: &[viz::Event], name: &str) -> Option<String> {
+fn scenario_figures_one(
+    sc: &sim::scenario::Scenario,
+    events: &[viz::Event],
+    name: &str,
+) -> Option<String> {
     let svg = match name {
-        "spacetime.svg" => viz::spacetime::render_svg(events, &viz::spacetime::Options::default()).ok()?,
-        "groups.svg" => viz::groups::render_ownership_svg(&viz::groups::GroupsHistory::from_events(events).ok()?).ok()?,
-        "groups-rate.svg" => viz::groups::render_rate_svg(&viz::groups::GroupsHistory::from_events(events).ok()?).ok()?,
+        "spacetime.svg" => {
+            viz::spacetime::render_svg(events, &viz::spacetime::Options::default()).ok()?
+        }
+        "groups.svg" => viz::groups::render_ownership_svg(
+            &viz::groups::GroupsHistory::from_events(events).ok()?,
+        )
+        .ok()?,
+        "groups-rate.svg" => {
+            viz::groups::render_rate_svg(&viz::groups::GroupsHistory::from_events(events).ok()?)
+                .ok()?
+        }
         "zk.svg" => viz::zk::render_svg(&viz::zk::ZkHistory::from_events(events).ok()?).ok()?,
         n => {
             let rest = n.strip_prefix("partition-log-")?.strip_suffix(".svg")?;

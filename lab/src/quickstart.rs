@@ -79,7 +79,14 @@ pub fn run(seed: u64, lang: &str) -> Result<i32> {
                 }
             }
         }
-        text.push_str(&format!("\n## {}\n\n", if zh { "内部发生了什么（来自 trace）" } else { "What happened inside (from the trace)" }));
+        text.push_str(&format!(
+            "\n## {}\n\n",
+            if zh {
+                "内部发生了什么（来自 trace）"
+            } else {
+                "What happened inside (from the trace)"
+            }
+        ));
         text.push_str(&sim::report::zk_summary(&world));
         text.push_str(&sim::report::kafka_summary(&world));
         text

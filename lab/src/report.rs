@@ -16,9 +16,13 @@ pub fn report(file: &str, seed: u64, dir: &str) -> Result<i32> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {dir}"))?;
     let path = |name: &str| std::path::Path::new(dir).join(name);
     std::fs::write(path("trace.jsonl"), &trace).context("writing trace.jsonl")?;
-    std::fs::write(path("perfetto.json"), serde_json::to_string(&viz::perfetto::export(&events))?).context("writing perfetto.json")?;
+    std::fs::write(path("perfetto.json"), serde_json::to_string(&viz::perfetto::export(&events))?)
+        .context("writing perfetto.json")?;
 
-    let figures: Vec<(String, String)> = crate::plot::scenario_figures(&sc, &events).into_iter().map(|(title, _, svg)| (title, svg)).collect();
+    let figures: Vec<(String, String)> = crate::plot::scenario_figures(&sc, &events)
+        .into_iter()
+        .map(|(title, _, svg)| (title, svg))
+        .collect();
 
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let mut html = String::new();

@@ -11,7 +11,13 @@ pub fn load(file: &str) -> Result<Scenario> {
 }
 
 /// Runs the scenario and prints the report; the exit code is 0 iff every check met its expect.
-pub fn run(file: &str, seed: u64, json: bool, trace: Option<String>, svg: Option<String>) -> Result<i32> {
+pub fn run(
+    file: &str,
+    seed: u64,
+    json: bool,
+    trace: Option<String>,
+    svg: Option<String>,
+) -> Result<i32> {
     let sc = load(file)?;
     let started = std::time::Instant::now();
     let (mut report, jsonl) = if trace.is_some() || svg.is_some() {

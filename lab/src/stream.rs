@@ -57,7 +57,10 @@ pub fn scenario_text(a: &WordcountArgs) -> Result<String> {
         bail!("--batch-interval must be between 1 and 600000 ms, not {}", a.batch_interval);
     }
     if a.max_rate_per_partition > 10_000_000 {
-        bail!("--max-rate-per-partition must be at most 10000000 records/s, not {}", a.max_rate_per_partition);
+        bail!(
+            "--max-rate-per-partition must be at most 10000000 records/s, not {}",
+            a.max_rate_per_partition
+        );
     }
     if a.window == 0 || a.window > 1000 {
         bail!("--window must be between 1 and 1000 batches, not {}", a.window);
@@ -68,7 +71,13 @@ pub fn scenario_text(a: &WordcountArgs) -> Result<String> {
     if a.wal && a.style == "direct" {
         bail!("--wal is for --style receiver: the direct stream has no receiver (its offsets are in the checkpoint)");
     }
-    let commit = a.commit.clone().unwrap_or_else(|| if a.style == "direct" { "transactional".into() } else { "at-least-once".into() });
+    let commit = a.commit.clone().unwrap_or_else(|| {
+        if a.style == "direct" {
+            "transactional".into()
+        } else {
+            "at-least-once".into()
+        }
+    });
     if commit != "transactional" && commit != "at-least-once" {
         bail!("--commit must be transactional or at-least-once, not {commit:?}");
     }
@@ -87,14 +96,18 @@ pub fn scenario_text(a: &WordcountArgs) -> Result<String> {
     let produce_stop = 1 + a.duration;
     // Time to drain: a capped stream needs (records per partition) / cap seconds to catch up.
     let per_partition = (u64::from(a.rate) * a.duration).div_ceil(u64::from(a.partitions));
-    let catch_up = if a.max_rate_per_partition == 0 { 0 } else { per_partition / a.max_rate_per_partition };
+    let catch_up =
+        if a.max_rate_per_partition == 0 { 0 } else { per_partition / a.max_rate_per_partition };
     let stream_stop = produce_stop + 5 + (a.batch_interval / 1000) * 2;
     let run = stream_stop + 5;
     let settle = 20 + catch_up + (a.batch_interval / 1000) * 3;
     let crash = match a.crash_at {
         None => String::new(),
         Some(s) if !(s.is_finite() && s >= 2.0 && s < stream_stop as f64) => {
-            bail!("--crash-at must be between 2 and {} seconds (while the stream runs), not {s}", stream_stop)
+            bail!(
+                "--crash-at must be between 2 and {} seconds (while the stream runs), not {s}",
+                stream_stop
+            )
         }
         Some(s) => format!("crash_at = \"{}ms\"\nrestart_after = \"3s\"\n", (s * 1000.0) as u64),
     };
@@ -154,7 +167,8 @@ settle = "{settle}s"
 /// `lab stream wordcount`.
 pub fn wordcount(a: &WordcountArgs) -> Result<i32> {
     let text = scenario_text(a)?;
-    let sc = sim::scenario::Scenario::parse_named(&text, "stream-wordcount").map_err(|e| anyhow::anyhow!("internal scenario: {e}"))?;
+    let sc = sim::scenario::Scenario::parse_named(&text, "stream-wordcount")
+        .map_err(|e| anyhow::anyhow!("internal scenario: {e}"))?;
     let (report, trace) = sim::scenario::run_traced(&sc, a.seed);
     if let Some(path) = &a.trace {
         std::fs::write(path, &trace).with_context(|| format!("writing {path}"))?;
@@ -162,8 +176,16 @@ pub fn wordcount(a: &WordcountArgs) -> Result<i32> {
     let events = viz::parse_jsonl(&trace)?;
     print!("{}", render(a, &events));
     let produced = words_produced(&events);
-    let counted: i64 = events.iter().filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed")).filter_map(|e| e.i64("words")).sum();
-    let messages: usize = events.iter().filter(|e| e.kind == "kafka.client.acked" && e.str("topic") == Some("words")).map(|e| e.i64("records").unwrap_or(0) as usize).sum();
+    let counted: i64 = events
+        .iter()
+        .filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed"))
+        .filter_map(|e| e.i64("words"))
+        .sum();
+    let messages: usize = events
+        .iter()
+        .filter(|e| e.kind == "kafka.client.acked" && e.str("topic") == Some("words"))
+        .map(|e| e.i64("records").unwrap_or(0) as usize)
+        .sum();
     println!();
     println!("messages produced (acknowledged): {messages}, words in them: {produced}");
     println!("words counted over the committed batches: {counted}");
@@ -175,7 +197,11 @@ pub fn wordcount(a: &WordcountArgs) -> Result<i32> {
         println!("the counts sum to the words produced");
         Ok(0)
     } else {
-        println!("the counts do NOT sum to the words produced ({} {})", (counted - produced).abs(), if counted < produced { "missing" } else { "too many" });
+        println!(
+            "the counts do NOT sum to the words produced ({} {})",
+            (counted - produced).abs(),
+            if counted < produced { "missing" } else { "too many" }
+        );
         Ok(1)
     }
 }
@@ -194,7 +220,11 @@ fn words_produced(events: &[viz::Event]) -> i64 {
 /// The per-batch report, Spark's `print()` header style.
 pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
     let mut out = String::new();
-    let cap = if a.max_rate_per_partition == 0 { "no cap".to_string() } else { format!("{} records/s per partition", a.max_rate_per_partition) };
+    let cap = if a.max_rate_per_partition == 0 {
+        "no cap".to_string()
+    } else {
+        format!("{} records/s per partition", a.max_rate_per_partition)
+    };
     out.push_str(&format!(
         "lab stream wordcount (seed {}): {} stream{}, batch interval {} ms, maxRatePerPartition: {}, window {} batch{}\n",
         a.seed,
@@ -210,12 +240,25 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
             "stream.context.start" => out.push_str(&format!(
                 "[{:>8.3}s] driver {} on {}{}\n",
                 e.t_us as f64 / 1e6,
-                if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) { "restarted from checkpoint" } else { "started" },
+                if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) {
+                    "restarted from checkpoint"
+                } else {
+                    "started"
+                },
                 e.host,
-                e.str("checkpoint").filter(|c| !c.is_empty()).map(|c| format!(" ({c})")).unwrap_or_default()
+                e.str("checkpoint")
+                    .filter(|c| !c.is_empty())
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
             )),
-            "stream.driver.crash" => out.push_str(&format!("[{:>8.3}s] driver killed (kill -9)\n", e.t_us as f64 / 1e6)),
-            "stream.output.skipped" => out.push_str(&format!("[{:>8.3}s] batch {} ms: already in the result table, not applied again\n", e.t_us as f64 / 1e6, e.i64("batch").unwrap_or(0))),
+            "stream.driver.crash" => {
+                out.push_str(&format!("[{:>8.3}s] driver killed (kill -9)\n", e.t_us as f64 / 1e6))
+            }
+            "stream.output.skipped" => out.push_str(&format!(
+                "[{:>8.3}s] batch {} ms: already in the result table, not applied again\n",
+                e.t_us as f64 / 1e6,
+                e.i64("batch").unwrap_or(0)
+            )),
             "stream.blocks.lost" => out.push_str(&format!(
                 "[{:>8.3}s] batch {} ms: {} blocks ({} records) died with the driver\n",
                 e.t_us as f64 / 1e6,
@@ -230,9 +273,18 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
                 let ranges = sim::stream::offset_range::ranges_from_json(e.fields.get("ranges"));
                 let mut by_p: BTreeMap<i32, Vec<String>> = BTreeMap::new();
                 for r in &ranges {
-                    by_p.entry(r.partition).or_default().push(format!("[{}, {})", r.from_offset, r.until_offset));
+                    by_p.entry(r.partition)
+                        .or_default()
+                        .push(format!("[{}, {})", r.from_offset, r.until_offset));
                 }
-                let shown = if by_p.is_empty() { "none".to_string() } else { by_p.iter().map(|(p, v)| format!("{}-{p} {}", "words", v.join(" "))).collect::<Vec<_>>().join("  ") };
+                let shown = if by_p.is_empty() {
+                    "none".to_string()
+                } else {
+                    by_p.iter()
+                        .map(|(p, v)| format!("{}-{p} {}", "words", v.join(" ")))
+                        .collect::<Vec<_>>()
+                        .join("  ")
+                };
                 out.push_str(&format!("offset ranges: {shown}\n"));
                 out.push_str(&format!(
                     "records {}, scheduling delay {} ms, processing time {} ms, lag {}, output: {}\n",
@@ -243,7 +295,10 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
                     e.str("output").unwrap_or("")
                 ));
                 if let Some(c) = e.fields.get("counts").and_then(|v| v.as_object()) {
-                    let words: Vec<String> = c.iter().map(|(w, n)| format!("({w},{})", n.as_i64().unwrap_or(0))).collect();
+                    let words: Vec<String> = c
+                        .iter()
+                        .map(|(w, n)| format!("({w},{})", n.as_i64().unwrap_or(0)))
+                        .collect();
                     if !words.is_empty() {
                         out.push_str(&words.join(" "));
                         out.push('\n');
@@ -276,27 +331,42 @@ mod tests {
     #[test]
     fn bad_flag_values_get_clear_errors() {
         let e = |extra: &[&str]| scenario_text(&args(extra)).unwrap_err().to_string();
-        assert!(e(&["--batch-interval", "0"]).contains("--batch-interval must be between 1 and 600000 ms"));
+        assert!(e(&["--batch-interval", "0"])
+            .contains("--batch-interval must be between 1 and 600000 ms"));
         assert!(e(&["--window", "0"]).contains("--window must be between 1 and 1000"));
         assert!(e(&["--style", "spark"]).contains("--style must be direct or receiver"));
         assert!(e(&["--wal"]).contains("--wal is for --style receiver"));
         assert!(e(&["--style", "receiver", "--commit", "transactional"]).contains("ZooKeeper"));
         assert!(e(&["--crash-at", "1"]).contains("--crash-at must be between 2"));
-        assert!(Cli::try_parse_from(["wordcount", "--batch-interval", "abc"]).is_err(), "not a number");
-        assert!(Cli::try_parse_from(["wordcount", "--max-rate-per-partition", "-3"]).is_err(), "not negative");
+        assert!(
+            Cli::try_parse_from(["wordcount", "--batch-interval", "abc"]).is_err(),
+            "not a number"
+        );
+        assert!(
+            Cli::try_parse_from(["wordcount", "--max-rate-per-partition", "-3"]).is_err(),
+            "not negative"
+        );
     }
 
     #[test]
     fn the_counts_of_seed_1_sum_to_the_words_produced() {
         let a = args(&["--seed", "1"]);
-        let sc = sim::scenario::Scenario::parse(&scenario_text(&a).expect("valid flags")).expect("valid scenario");
+        let sc = sim::scenario::Scenario::parse(&scenario_text(&a).expect("valid flags"))
+            .expect("valid scenario");
         let (r, trace) = sim::scenario::run_traced(&sc, 1);
         let events = viz::parse_jsonl(&trace).expect("trace");
-        let counted: i64 = events.iter().filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed")).filter_map(|e| e.i64("words")).sum();
+        let counted: i64 = events
+            .iter()
+            .filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed"))
+            .filter_map(|e| e.i64("words"))
+            .sum();
         assert!(counted > 1000, "{counted} words");
         assert_eq!(counted, words_produced(&events));
         assert!(r.passed(), "{:?}", r.checks);
         let out = render(&a, &events);
-        assert!(out.contains("offset ranges: words-0 [0, ") && out.contains("scheduling delay"), "{out}");
+        assert!(
+            out.contains("offset ranges: words-0 [0, ") && out.contains("scheduling delay"),
+            "{out}"
+        );
     }
 }

@@ -36,13 +36,23 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>> {
 type Outcome = std::result::Result<Report, String>;
 
 fn run_one(sc: &Scenario, seed: u64) -> Outcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim::scenario::run(sc, seed))).map_err(|p| {
-        p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "panic".into())
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim::scenario::run(sc, seed))).map_err(
+        |p| {
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panic".into())
+        },
+    )
 }
 
 /// Runs every seed on `jobs` threads; results in seed order.
-pub fn run_seeds(sc: &Scenario, seeds: &[u64], jobs: usize, bar: &ProgressBar) -> Vec<(u64, Outcome)> {
+pub fn run_seeds(
+    sc: &Scenario,
+    seeds: &[u64],
+    jobs: usize,
+    bar: &ProgressBar,
+) -> Vec<(u64, Outcome)> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(u64, Outcome)>> = Mutex::new(Vec::with_capacity(seeds.len()));
     let sc = Arc::new(sc.clone());
@@ -66,8 +76,12 @@ pub fn run_seeds(sc: &Scenario, seeds: &[u64], jobs: usize, bar: &ProgressBar) -
 
 /// Per check: how many seeds did not meet its expect, and the smallest such seed. A seed whose
 /// simulation panicked counts under `panic`.
-pub fn summarize(sc: &Scenario, results: &[(u64, Outcome)]) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
-    let mut failures: BTreeMap<String, u64> = sc.checks.iter().map(|c| (c.name.clone(), 0)).collect();
+pub fn summarize(
+    sc: &Scenario,
+    results: &[(u64, Outcome)],
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let mut failures: BTreeMap<String, u64> =
+        sc.checks.iter().map(|c| (c.name.clone(), 0)).collect();
     let mut first: BTreeMap<String, u64> = BTreeMap::new();
     for (seed, outcome) in results {
         let unmet: Vec<String> = match outcome {
@@ -86,13 +100,20 @@ pub fn summarize(sc: &Scenario, results: &[(u64, Outcome)]) -> (BTreeMap<String,
 pub fn sweep(file: &str, seeds: &str, jobs: Option<usize>, json: bool) -> Result<i32> {
     let sc = crate::run::load(file)?;
     let seeds = parse_seeds(seeds)?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     if jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
     let bar = ProgressBar::with_draw_target(Some(seeds.len() as u64), target);
-    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} seeds, {elapsed} (eta {eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} seeds, {elapsed} (eta {eta})")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(sc.name.clone());
@@ -120,7 +141,8 @@ pub fn sweep(file: &str, seeds: &str, jobs: Option<usize>, json: bool) -> Result
             started.elapsed().as_secs_f64(),
             seeds.len() - failed_seeds
         );
-        let expects: BTreeMap<&str, String> = sc.checks.iter().map(|c| (c.name.as_str(), c.expect.to_string())).collect();
+        let expects: BTreeMap<&str, String> =
+            sc.checks.iter().map(|c| (c.name.as_str(), c.expect.to_string())).collect();
         for (name, n) in &failures {
             let expect = expects.get(name.as_str()).map(String::as_str).unwrap_or("-");
             let met = seeds.len() as u64 - n;

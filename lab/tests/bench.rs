@@ -19,7 +19,9 @@ fn ratio(out: &str, regime: &str, consumers: u32) -> f64 {
         .iter()
         .position(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
-            w.first() == Some(&regime) && w.get(1) == Some(&consumers.to_string().as_str()) && w.get(3) == Some(&"-")
+            w.first() == Some(&regime)
+                && w.get(1) == Some(&consumers.to_string().as_str())
+                && w.get(3) == Some(&"-")
         })
         .unwrap_or_else(|| panic!("no {regime} row with {consumers} consumers in\n{out}"));
     let rw = lines[i + 1];
@@ -44,8 +46,15 @@ fn zerocopy_quick_shows_when_zero_copy_matters() {
     let disk = ratio(&out, "disk-bound", 4);
     assert!((0.95..1.05).contains(&disk), "disk-bound ratio {disk}\n{out}");
     // TLS takes the advantage away.
-    let tls_row = out.lines().position(|l| l.starts_with("cpu-bound") && l.split_whitespace().nth(3) == Some("yes")).expect("tls row");
-    let tls: f64 = out.lines().nth(tls_row + 1).and_then(|l| l.split_whitespace().find_map(|w| w.strip_suffix('x')?.parse().ok())).expect("tls ratio");
+    let tls_row = out
+        .lines()
+        .position(|l| l.starts_with("cpu-bound") && l.split_whitespace().nth(3) == Some("yes"))
+        .expect("tls row");
+    let tls: f64 = out
+        .lines()
+        .nth(tls_row + 1)
+        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_suffix('x')?.parse().ok()))
+        .expect("tls ratio");
     assert!((0.99..1.01).contains(&tls), "tls ratio {tls}");
     let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(words.contains("not \"tens of thousands of times\" faster"), "{out}");
@@ -57,15 +66,30 @@ fn zerocopy_is_deterministic_and_writes_a_chart() {
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let svg = dir.join("zc.svg");
     let svg_s = svg.to_string_lossy().into_owned();
-    let args = ["bench", "zerocopy", "--quick", "--consumers", "2", "--profile", "laptop-2024", "--svg", svg_s.as_str()];
+    let args = [
+        "bench",
+        "zerocopy",
+        "--quick",
+        "--consumers",
+        "2",
+        "--profile",
+        "laptop-2024",
+        "--svg",
+        svg_s.as_str(),
+    ];
     let (code, a, err) = lab(&args);
     assert_eq!(code, 0, "{err}");
     let (_, b, _) = lab(&args);
     // Everything but the wall-time column is virtual and must repeat exactly.
-    let strip = |s: &str| s.lines().map(|l| l.rsplit_once(' ').map_or(l, |x| x.0).to_string()).collect::<Vec<_>>();
+    let strip = |s: &str| {
+        s.lines().map(|l| l.rsplit_once(' ').map_or(l, |x| x.0).to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(strip(&a), strip(&b));
     let text = std::fs::read_to_string(&svg).expect("svg written");
-    assert!(text.starts_with("<svg") && text.contains("sendfile") && text.contains("read+write"), "{text}");
+    assert!(
+        text.starts_with("<svg") && text.contains("sendfile") && text.contains("read+write"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -91,10 +115,23 @@ fn bad_flags_exit_2_with_a_clear_error() {
 #[test]
 fn host_zerocopy_smoke() {
     let t = std::time::Instant::now();
-    let (code, out, err) = lab(&["bench", "host-zerocopy", "--sizes", "4K,64K", "--max-bytes", "1M", "--max-secs", "0.05"]);
+    let (code, out, err) = lab(&[
+        "bench",
+        "host-zerocopy",
+        "--sizes",
+        "4K,64K",
+        "--max-bytes",
+        "1M",
+        "--max-secs",
+        "0.05",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("REAL measurement"), "{out}");
-    let rows = |method: &str| out.lines().filter(|l| l.split_whitespace().any(|w| w == method) && !l.contains('=')).count();
+    let rows = |method: &str| {
+        out.lines()
+            .filter(|l| l.split_whitespace().any(|w| w == method) && !l.contains('='))
+            .count()
+    };
     assert_eq!(rows("sendfile"), 2, "{out}");
     assert_eq!(rows("read+write"), 2, "{out}");
     assert!(t.elapsed().as_secs_f64() < 5.0);
@@ -102,13 +139,29 @@ fn host_zerocopy_smoke() {
 
 /// Producer records/s of the row named `name`.
 fn produce_rate(out: &str, name: &str) -> f64 {
-    let line = out.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name} in\n{out}"));
-    line[name.len()..].split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or_else(|| panic!("no rate in {line}"))
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no row {name} in\n{out}"));
+    line[name.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {line}"))
 }
 
 #[test]
 fn throughput_small_run_orders_the_replication_modes() {
-    let (code, out, err) = lab(&["bench", "throughput", "--num-records", "5000", "--sizes", "none", "--only", "1 producer"]);
+    let (code, out, err) = lab(&[
+        "bench",
+        "throughput",
+        "--num-records",
+        "5000",
+        "--sizes",
+        "none",
+        "--only",
+        "1 producer",
+    ]);
     assert_eq!(code, 0, "{err}");
     let none = produce_rate(&out, "1 producer, no replication");
     let async3 = produce_rate(&out, "1 producer, 3x async (acks=1)");
@@ -130,34 +183,62 @@ fn throughput_small_run_orders_the_replication_modes() {
 fn without_wall(line: &str) -> String {
     let t = line.trim_end();
     match t.rsplit_once(char::is_whitespace) {
-        Some((head, last)) if last == "wall" || (last.ends_with('s') && last[..last.len() - 1].parse::<f64>().is_ok()) => head.trim_end().to_string(),
+        Some((head, last))
+            if last == "wall"
+                || (last.ends_with('s') && last[..last.len() - 1].parse::<f64>().is_ok()) =>
+        {
+            head.trim_end().to_string()
+        }
         _ => t.to_string(),
     }
 }
 
 #[test]
 fn the_book_shows_what_the_quick_bench_prints() {
-    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/zero-copy.md")).expect("book page");
-    let start = book.find("$ lab bench zerocopy --quick\n").expect("the quick run is in the book") + "$ lab bench zerocopy --quick\n".len();
+    let book =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/zero-copy.md"))
+            .expect("book page");
+    let start = book.find("$ lab bench zerocopy --quick\n").expect("the quick run is in the book")
+        + "$ lab bench zerocopy --quick\n".len();
     let block = &book[start..start + book[start..].find("```").expect("block end")];
     let svg = std::env::temp_dir().join(format!("lab-book-zc-{}.svg", std::process::id()));
     let svg_s = svg.to_string_lossy().into_owned();
     let (code, out, err) = lab(&["bench", "zerocopy", "--quick", "--svg", svg_s.as_str()]);
     assert_eq!(code, 0, "{err}");
-    let trimmed = |s: &str| s.lines().filter(|l| !l.starts_with("Chart written to")).map(without_wall).collect::<Vec<_>>().join("\n").trim_end().to_string();
+    let trimmed = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("Chart written to"))
+            .map(without_wall)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim_end()
+            .to_string()
+    };
     let (printed, shown) = (trimmed(&out), trimmed(block));
     let drawn = std::fs::read_to_string(&svg).expect("chart");
     if std::env::var_os("UPDATE_BOOK").is_some() {
         // As the book's other checks do: rewrite the block and the chart from this run.
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/zero-copy.md");
-        std::fs::write(path, format!("{}{printed}\n{}", &book[..start], &book[start + block.len()..])).expect("write book page");
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/img/zero-copy-quick.svg"), &drawn).expect("write chart");
+        std::fs::write(
+            path,
+            format!("{}{printed}\n{}", &book[..start], &book[start + block.len()..]),
+        )
+        .expect("write book page");
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/img/zero-copy-quick.svg"),
+            &drawn,
+        )
+        .expect("write chart");
         let _ = std::fs::remove_file(&svg);
         return;
     }
     assert_eq!(shown, printed, "book/src/zero-copy.md is out of date: paste `lab bench zerocopy --quick` without the wall column");
     let _ = std::fs::remove_file(&svg);
-    let in_book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/img/zero-copy-quick.svg")).expect("book chart");
+    let in_book = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book/src/img/zero-copy-quick.svg"
+    ))
+    .expect("book chart");
     assert!(drawn == in_book, "book/src/img/zero-copy-quick.svg is out of date: lab bench zerocopy --quick --svg book/src/img/zero-copy-quick.svg");
 }
 
@@ -171,7 +252,10 @@ fn zerocopy_json_is_machine_readable() {
     assert!(cases.len() >= 8 && cases.len() % 2 == 0, "{out}");
     let comparisons = j["comparisons"].as_array().expect("comparisons");
     assert_eq!(comparisons.len(), cases.len() / 2);
-    let cpu = comparisons.iter().find(|c| c["regime"] == "cpu-bound" && c["consumers"] == 8 && c["tls"] == false).expect("cpu-bound pair");
+    let cpu = comparisons
+        .iter()
+        .find(|c| c["regime"] == "cpu-bound" && c["consumers"] == 8 && c["tls"] == false)
+        .expect("cpu-bound pair");
     assert!((cpu["copies_per_byte_saved"].as_f64().expect("number") - 2.0).abs() < 0.01, "{cpu}");
     assert!(cpu["throughput_ratio"].as_f64().expect("number") > 1.5, "{cpu}");
     assert!(cpu["predicted_throughput_ratio"].as_f64().expect("number") > 2.0, "{cpu}");
@@ -183,7 +267,17 @@ fn zerocopy_json_is_machine_readable() {
 fn sim_speed_reports_counts_memory_and_a_repeatable_hash() {
     // The same settings twice (the speed run and the memory run): the hashes must agree. Wall
     // time is printed but not asserted: performance is measured by the bench, not by tests.
-    let (code, out, err) = lab(&["bench", "sim-speed", "--seconds", "1", "--rate", "1000", "--memory-records", "1000", "--json"]);
+    let (code, out, err) = lab(&[
+        "bench",
+        "sim-speed",
+        "--seconds",
+        "1",
+        "--rate",
+        "1000",
+        "--memory-records",
+        "1000",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let j: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
     for run in ["speed", "memory"] {
@@ -204,20 +298,41 @@ fn sim_speed_reports_counts_memory_and_a_repeatable_hash() {
 #[test]
 fn the_why_kafka_is_fast_chapter_shows_what_the_bench_prints() {
     let cmd = "$ lab bench throughput --num-records 20000 --only size --sizes 10,100,10K\n";
-    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/why-kafka-is-fast.md")).expect("book page");
+    let book = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book/src/why-kafka-is-fast.md"
+    ))
+    .expect("book page");
     let start = book.find(cmd).expect("the size sweep is in the book") + cmd.len();
     let block = &book[start..start + book[start..].find("```").expect("block end")];
-    let (code, out, err) = lab(&["bench", "throughput", "--num-records", "20000", "--only", "size", "--sizes", "10,100,10K"]);
+    let (code, out, err) = lab(&[
+        "bench",
+        "throughput",
+        "--num-records",
+        "20000",
+        "--only",
+        "size",
+        "--sizes",
+        "10,100,10K",
+    ]);
     assert_eq!(code, 0, "{err}");
-    let trimmed = |s: &str| s.lines().map(without_wall).collect::<Vec<_>>().join("\n").trim_end().to_string();
+    let trimmed =
+        |s: &str| s.lines().map(without_wall).collect::<Vec<_>>().join("\n").trim_end().to_string();
     if std::env::var_os("UPDATE_BOOK").is_some() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/why-kafka-is-fast.md");
-        std::fs::write(path, format!("{}{}\n{}", &book[..start], trimmed(&out), &book[start + block.len()..])).expect("write book page");
+        std::fs::write(
+            path,
+            format!("{}{}\n{}", &book[..start], trimmed(&out), &book[start + block.len()..]),
+        )
+        .expect("write book page");
         return;
     }
     assert_eq!(trimmed(block), trimmed(&out), "book/src/why-kafka-is-fast.md is out of date: paste the command's output without the wall column");
     // The acceptance of the issue, on the same run: batching multiplies small-record rates.
     let rate = |name: &str| produce_rate(&out, name);
     assert!(rate("size 100 B, batch 50") > 5.0 * rate("size 100 B, batch 1"), "{out}");
-    assert!(rate("size 100 B, batch 50") > 100_000.0 && rate("size 100 B, batch 50") < 1_000_000.0, "{out}");
+    assert!(
+        rate("size 100 B, batch 50") > 100_000.0 && rate("size 100 B, batch 50") < 1_000_000.0,
+        "{out}"
+    );
 }

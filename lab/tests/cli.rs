@@ -13,7 +13,10 @@ fn lab(args: &[&str], stdin: &str) -> (String, i32) {
         .expect("lab runs");
     child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
     let out = child.wait_with_output().expect("lab ends");
-    (String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 #[test]
@@ -38,13 +41,21 @@ fn trace_file_is_written_and_stable() {
     let a = dir.join(format!("lab-trace-a-{}.jsonl", std::process::id()));
     let b = dir.join(format!("lab-trace-b-{}.jsonl", std::process::id()));
     for p in [&a, &b] {
-        let (_, code) = lab(&["shell", "--seed", "3", "--trace", p.to_str().expect("path")], "zkCli.sh -server slave1:2181 create /t x\n");
+        let (_, code) = lab(
+            &["shell", "--seed", "3", "--trace", p.to_str().expect("path")],
+            "zkCli.sh -server slave1:2181 create /t x\n",
+        );
         assert_eq!(code, 0);
     }
     let (ta, tb) = (std::fs::read(&a).expect("trace a"), std::fs::read(&b).expect("trace b"));
     assert_eq!(ta, tb);
     let first = String::from_utf8_lossy(&ta).lines().next().unwrap_or("").to_string();
-    assert!(first.starts_with("{\"t_us\":0,\"host\":\"lab\",\"proc\":\"world\",\"kind\":\"world.start\""), "{first}");
+    assert!(
+        first.starts_with(
+            "{\"t_us\":0,\"host\":\"lab\",\"proc\":\"world\",\"kind\":\"world.start\""
+        ),
+        "{first}"
+    );
     let _ = (std::fs::remove_file(a), std::fs::remove_file(b));
 }
 
@@ -60,7 +71,9 @@ fn quickstart_shows_the_seed_walkthrough() {
     // The Kafka half, as the seed prints it.
     assert!(out.contains("\nCreated topic \"HelloKafka\".\n"), "{out}");
     assert!(out.contains("--from-beginning --topic HelloKafka\nThis is DT_Spark!\nI'm Rocky!\nLife is short, you need Spark!\nProcessed a total of 3 messages\n"), "{out}");
-    assert!(out.contains("kafka-topics.sh --list --zookeeper master:2181,slave1:2181,slave2:2181\nHelloKafka\n"));
+    assert!(out.contains(
+        "kafka-topics.sh --list --zookeeper master:2181,slave1:2181,slave2:2181\nHelloKafka\n"
+    ));
     assert!(out.contains("Topic:HelloKafka\tPartitionCount:1\tReplicationFactor:3\tConfigs:\n\tTopic: HelloKafka\tPartition: 0\tLeader: "));
     assert!(out.contains("Kafka controller: broker "));
 }
@@ -69,9 +82,14 @@ fn quickstart_shows_the_seed_walkthrough() {
 fn quickstart_is_deterministic_and_fast() {
     let (a, _) = lab(&["quickstart", "--seed", "4"], "");
     let (b, _) = lab(&["quickstart", "--seed", "4"], "");
-    let strip = |s: &str| s.lines().filter(|l| !l.starts_with("Wall time")).collect::<Vec<_>>().join("\n");
+    let strip =
+        |s: &str| s.lines().filter(|l| !l.starts_with("Wall time")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&a), strip(&b));
-    let ms: u64 = a.lines().find_map(|l| l.strip_prefix("Wall time: ")).and_then(|l| l.trim_end_matches(" ms").parse().ok()).expect("wall time");
+    let ms: u64 = a
+        .lines()
+        .find_map(|l| l.strip_prefix("Wall time: "))
+        .and_then(|l| l.trim_end_matches(" ms").parse().ok())
+        .expect("wall time");
     assert!(ms < 1000, "the whole walkthrough simulates in well under a second, took {ms} ms");
 }
 

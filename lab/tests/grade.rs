@@ -12,12 +12,22 @@ fn lab(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const NAMES: [&str; 6] = ["fle-vote-order", "zk-lock-recipe", "murmur2-partitioner", "high-watermark", "controller-leader-election", "range-assignor"];
+const NAMES: [&str; 6] = [
+    "fle-vote-order",
+    "zk-lock-recipe",
+    "murmur2-partitioner",
+    "high-watermark",
+    "controller-leader-election",
+    "range-assignor",
+];
 
 #[test]
 fn starters_fail_with_a_clear_message_as_json_lines() {
     let (code, out, err) = lab(&["grade", "--json", "--quick"]);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
     let names: Vec<&str> = lines.iter().filter_map(|v| v["name"].as_str()).collect();
     assert_eq!(names, NAMES, "{out}\n{err}");
     // A fork where someone solved an exercise may pass it; a fresh checkout fails all six.
@@ -47,5 +57,8 @@ fn reference_solutions_pass() {
 fn unknown_exercise_is_an_error() {
     let (code, out, err) = lab(&["grade", "nope"]);
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("no exercise named 'nope'; the exercises are: fle-vote-order, zk-lock-recipe"), "{err}");
+    assert!(
+        err.contains("no exercise named 'nope'; the exercises are: fle-vote-order, zk-lock-recipe"),
+        "{err}"
+    );
 }

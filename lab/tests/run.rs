@@ -4,7 +4,11 @@ use std::process::Command;
 
 fn lab(args: &[&str]) -> (String, String, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_lab")).args(args).output().expect("lab runs");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 fn write(name: &str, text: &str) -> String {
@@ -97,12 +101,21 @@ fn plot_export_and_report_write_their_files_and_reject_bad_input() {
     let (out, err, code) = lab(&["report", &f, "--seed", "1", "-o", &d]);
     assert_eq!(code, 0, "{out}{err}");
     let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
-    assert!(html.contains("<svg") && html.contains("single_leader_per_epoch") && html.contains("--seed 1"), "figures, checks, replay line");
-    assert!(!html.contains("<script") && !html.contains("src=\"http"), "self-contained: nothing fetched");
+    assert!(
+        html.contains("<svg")
+            && html.contains("single_leader_per_epoch")
+            && html.contains("--seed 1"),
+        "figures, checks, replay line"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http"),
+        "self-contained: nothing fetched"
+    );
     assert!(dir.join("trace.jsonl").exists() && dir.join("perfetto.json").exists());
 
     let svg = dir.join("log.svg").to_string_lossy().into_owned();
-    let (_, err, code) = lab(&["plot", "partition-log", "--scenario", &f, "--topic", "t", "-o", &svg]);
+    let (_, err, code) =
+        lab(&["plot", "partition-log", "--scenario", &f, "--topic", "t", "-o", &svg]);
     assert_eq!(code, 0, "{err}");
     assert!(std::fs::read_to_string(&svg).expect("svg").starts_with("<svg"));
     let st = dir.join("st.svg").to_string_lossy().into_owned();

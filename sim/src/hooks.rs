@@ -85,7 +85,13 @@ pub struct LeaderAndIsr {
 pub trait OfflinePartitionLeaderSelector: Send + Sync {
     /// `assigned`: the replica assignment in order; `isr`: the ISR as last written; `live`:
     /// the live brokers; `unclean_leader_election_enable`: the broker config of that name.
-    fn select_leader(&self, assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean_leader_election_enable: bool) -> Option<LeaderAndIsr>;
+    fn select_leader(
+        &self,
+        assigned: &[i32],
+        isr: &[i32],
+        live: &BTreeSet<i32>,
+        unclean_leader_election_enable: bool,
+    ) -> Option<LeaderAndIsr>;
 }
 
 /// The simulator's own implementations of every hook.
@@ -110,14 +116,26 @@ impl VoteOrder for Builtin {
 
 impl HighWatermark for Builtin {
     fn maybe_increment_hw(&self, current_hw: i64, replicas: &[ReplicaLeo]) -> i64 {
-        let min = replicas.iter().filter(|r| r.in_isr || r.is_leader).map(|r| r.leo).min().unwrap_or(current_hw);
+        let min = replicas
+            .iter()
+            .filter(|r| r.in_isr || r.is_leader)
+            .map(|r| r.leo)
+            .min()
+            .unwrap_or(current_hw);
         current_hw.max(min)
     }
 }
 
 impl OfflinePartitionLeaderSelector for Builtin {
-    fn select_leader(&self, assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean: bool) -> Option<LeaderAndIsr> {
-        let live_isr: Vec<i32> = assigned.iter().copied().filter(|r| isr.contains(r) && live.contains(r)).collect();
+    fn select_leader(
+        &self,
+        assigned: &[i32],
+        isr: &[i32],
+        live: &BTreeSet<i32>,
+        unclean: bool,
+    ) -> Option<LeaderAndIsr> {
+        let live_isr: Vec<i32> =
+            assigned.iter().copied().filter(|r| isr.contains(r) && live.contains(r)).collect();
         if let Some(&leader) = live_isr.first() {
             return Some(LeaderAndIsr { leader, isr: live_isr });
         }
@@ -167,16 +185,25 @@ mod tests {
     fn builtin_selector_follows_kafka() {
         let live: BTreeSet<i32> = [1, 2].into_iter().collect();
         let s = Builtin;
-        assert_eq!(s.select_leader(&[0, 1, 2], &[0, 2, 1], &live, false), Some(LeaderAndIsr { leader: 1, isr: vec![1, 2] }));
+        assert_eq!(
+            s.select_leader(&[0, 1, 2], &[0, 2, 1], &live, false),
+            Some(LeaderAndIsr { leader: 1, isr: vec![1, 2] })
+        );
         assert_eq!(s.select_leader(&[0, 1, 2], &[0], &live, false), None);
-        assert_eq!(s.select_leader(&[0, 1, 2], &[0], &live, true), Some(LeaderAndIsr { leader: 1, isr: vec![1] }));
+        assert_eq!(
+            s.select_leader(&[0, 1, 2], &[0], &live, true),
+            Some(LeaderAndIsr { leader: 1, isr: vec![1] })
+        );
         assert_eq!(s.select_leader(&[0], &[0], &live, true), None);
     }
 
     #[test]
     fn builtin_hw_is_min_isr_leo_and_never_moves_back() {
         let r = |broker, leo, in_isr| ReplicaLeo { broker, leo, in_isr, is_leader: broker == 0 };
-        assert_eq!(Builtin.maybe_increment_hw(3, &[r(0, 10, true), r(1, 7, true), r(2, 1, false)]), 7);
+        assert_eq!(
+            Builtin.maybe_increment_hw(3, &[r(0, 10, true), r(1, 7, true), r(2, 1, false)]),
+            7
+        );
         assert_eq!(Builtin.maybe_increment_hw(8, &[r(0, 10, true), r(1, 7, true)]), 8);
         assert!(Builtin.contains_quorum(&[1, 2].into_iter().collect(), 3));
         assert!(!Builtin.contains_quorum(&[1, 2].into_iter().collect(), 4));

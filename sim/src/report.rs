@@ -21,8 +21,11 @@ pub fn zk_summary(world: &World) -> String {
             events.iter().filter(|e| e.kind == "fle.vote" && e.t_us <= lead.t_us).count()
         );
     }
-    let mut followers: Vec<&str> =
-        settled.iter().filter(|e| e.str("state") == Some("FOLLOWING")).map(|e| e.host.as_str()).collect();
+    let mut followers: Vec<&str> = settled
+        .iter()
+        .filter(|e| e.str("state") == Some("FOLLOWING"))
+        .map(|e| e.host.as_str())
+        .collect();
     followers.sort();
     followers.dedup();
     if !followers.is_empty() {
@@ -62,7 +65,13 @@ pub fn kafka_summary(world: &World) -> String {
     let events = world.tracer().events();
     let mut out = String::new();
     if let Some(c) = events.iter().rev().find(|e| e.kind == "kafka.controller_elected") {
-        let _ = writeln!(out, "Kafka controller: broker {} on {} (controller epoch {})", c.i64("broker").unwrap_or(-1), c.host, c.i64("epoch").unwrap_or(0));
+        let _ = writeln!(
+            out,
+            "Kafka controller: broker {} on {} (controller epoch {})",
+            c.i64("broker").unwrap_or(-1),
+            c.host,
+            c.i64("epoch").unwrap_or(0)
+        );
     }
     let mut leaders: BTreeMap<String, (String, i64)> = BTreeMap::new();
     for e in events.iter().filter(|e| e.kind == "kafka.become_leader") {
@@ -73,12 +82,26 @@ pub fn kafka_summary(world: &World) -> String {
         let _ = writeln!(out, "Partition {tp}: leader on {host} (leader epoch {epoch})");
     }
     let count = |kind: &str| -> i64 {
-        events.iter().filter(|e| e.kind == kind).map(|e| e.i64("last").unwrap_or(0) - e.i64("first").unwrap_or(0) + 1).sum()
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.i64("last").unwrap_or(0) - e.i64("first").unwrap_or(0) + 1)
+            .sum()
     };
     if !leaders.is_empty() {
-        let _ = writeln!(out, "Records appended by leaders: {}; copied by followers: {}", count("kafka.append"), count("kafka.replicate"));
+        let _ = writeln!(
+            out,
+            "Records appended by leaders: {}; copied by followers: {}",
+            count("kafka.append"),
+            count("kafka.replicate")
+        );
     }
-    let created = events.iter().filter(|e| e.kind == "zk.apply" && e.str("op") == Some("create") && e.i64("err") == Some(0)).count();
+    let created = events
+        .iter()
+        .filter(|e| {
+            e.kind == "zk.apply" && e.str("op") == Some("create") && e.i64("err") == Some(0)
+        })
+        .count();
     let _ = writeln!(out, "Znodes created in ZooKeeper: {created}");
     out
 }

@@ -21,7 +21,12 @@ pub struct Run {
 impl Run {
     /// Output of the n-th line that equals `line` (0-based among equal lines).
     pub fn output_of(&self, line: &str, nth: usize) -> &str {
-        self.steps.iter().filter(|(l, _, _)| l == line).nth(nth).map(|(_, o, _)| o.as_str()).unwrap_or("")
+        self.steps
+            .iter()
+            .filter(|(l, _, _)| l == line)
+            .nth(nth)
+            .map(|(_, o, _)| o.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -65,7 +70,10 @@ pub fn zk_servers() -> Vec<(String, u16)> {
 }
 
 /// Runs `f` as a process on the `client` host (which the caller adds) and waits for its result.
-pub async fn in_process<T: Send + 'static, F>(world: &World, f: impl FnOnce(ProcCtx) -> F) -> Option<T>
+pub async fn in_process<T: Send + 'static, F>(
+    world: &World,
+    f: impl FnOnce(ProcCtx) -> F,
+) -> Option<T>
 where
     F: std::future::Future<Output = T> + Send + 'static,
 {
@@ -101,7 +109,10 @@ pub async fn dump_tree(ctx: &ProcCtx, server: &str) -> Result<Vec<(String, Vec<u
 /// Every Markdown file under `dir`, depth first in path order, appended to `found` (for the
 /// book's checks).
 pub fn markdown_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).flatten().collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .flatten()
+        .collect();
     entries.sort_by_key(|e| e.path());
     for e in entries {
         let p = e.path();

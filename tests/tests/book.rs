@@ -72,7 +72,8 @@ fn parse_prompt(line: &str) -> Option<(String, String)> {
     let rest = line.strip_prefix("root@")?;
     let (host, rest) = rest.split_once(':')?;
     let (_dir, cmd) = rest.split_once("# ")?;
-    let valid_host = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
+    let valid_host = !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
     valid_host.then(|| (host.to_string(), cmd.to_string()))
 }
 
@@ -108,10 +109,16 @@ fn parse_attrs(info: &str, at: usize) -> Result<(u64, bool, Duration), String> {
     let (mut seed, mut stopped, mut think) = (1, false, Duration::from_secs(1));
     for attr in info.split_whitespace().skip(1) {
         match attr.split_once('=') {
-            Some(("seed", v)) => seed = v.parse().map_err(|e| format!("line {at}: bad seed {v:?}: {e}"))?,
-            Some(("think", v)) => think = parse_duration(v).map_err(|e| format!("line {at}: bad think {v:?}: {e}"))?,
+            Some(("seed", v)) => {
+                seed = v.parse().map_err(|e| format!("line {at}: bad seed {v:?}: {e}"))?
+            }
+            Some(("think", v)) => {
+                think = parse_duration(v).map_err(|e| format!("line {at}: bad think {v:?}: {e}"))?
+            }
             None if attr == "stopped" => stopped = true,
-            _ => return Err(format!("line {at}: unknown attribute {attr:?} (known: seed=N, stopped, think=DURATION)")),
+            _ => return Err(format!(
+                "line {at}: unknown attribute {attr:?} (known: seed=N, stopped, think=DURATION)"
+            )),
         }
     }
     Ok((seed, stopped, think))
@@ -131,17 +138,34 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
                 let line = lines[j];
                 if let Some((host, cmd)) = parse_prompt(line) {
                     // (In the background, `… &`, it gets no terminal input.)
-                    let reads_terminal = cmd.split_whitespace().next().is_some_and(|w| w.trim_start_matches("./") == "kafka-console-producer.sh")
-                        && !cmd.trim_end().ends_with('&');
-                    steps.push(Step { line: j + 1, host: host.clone(), cmd, expected: String::new(), out: j + 1..j + 1, input: false });
+                    let reads_terminal =
+                        cmd.split_whitespace().next().is_some_and(|w| {
+                            w.trim_start_matches("./") == "kafka-console-producer.sh"
+                        }) && !cmd.trim_end().ends_with('&');
+                    steps.push(Step {
+                        line: j + 1,
+                        host: host.clone(),
+                        cmd,
+                        expected: String::new(),
+                        out: j + 1..j + 1,
+                        input: false,
+                    });
                     j += 1;
                     // Input typed into the program: the prompt-less lines up to `^D`, if one comes
                     // before the next prompt.
-                    let end = (j..close).find(|&k| parse_prompt(lines[k]).is_some()).unwrap_or(close);
+                    let end =
+                        (j..close).find(|&k| parse_prompt(lines[k]).is_some()).unwrap_or(close);
                     if reads_terminal {
                         if let Some(eof) = (j..end).find(|&k| lines[k].trim() == "^D") {
                             for (k, typed) in lines.iter().enumerate().take(eof + 1).skip(j) {
-                                steps.push(Step { line: k + 1, host: host.clone(), cmd: typed.to_string(), expected: String::new(), out: k + 1..k + 1, input: true });
+                                steps.push(Step {
+                                    line: k + 1,
+                                    host: host.clone(),
+                                    cmd: typed.to_string(),
+                                    expected: String::new(),
+                                    out: k + 1..k + 1,
+                                    input: true,
+                                });
                             }
                             j = eof + 1;
                         }
@@ -152,7 +176,10 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
                     step.out.end = j + 1;
                     j += 1;
                 } else {
-                    return Err(format!("line {}: output before the first `root@HOST:DIR# ` prompt: {line:?}", j + 1));
+                    return Err(format!(
+                        "line {}: output before the first `root@HOST:DIR# ` prompt: {line:?}",
+                        j + 1
+                    ));
                 }
             }
             if steps.is_empty() {
@@ -177,7 +204,12 @@ fn replay(block: &Block) -> Vec<String> {
             if !step.input && step.host != host {
                 sh.exec_line(&format!("ssh {}", step.host)).await;
                 let switched = sh.take_output();
-                assert!(switched.is_empty(), "line {}: `ssh {}` printed {switched:?}", step.line, step.host);
+                assert!(
+                    switched.is_empty(),
+                    "line {}: `ssh {}` printed {switched:?}",
+                    step.line,
+                    step.host
+                );
                 host = step.host.clone();
             }
             sh.exec_line(&step.cmd).await;
@@ -206,7 +238,9 @@ fn diff(expected: &str, actual: &str) -> String {
         }
     }
     if !actual.is_empty() && !actual.ends_with('\n') {
-        out.push_str("  (the lab's output does not end with a newline, which a transcript cannot show)\n");
+        out.push_str(
+            "  (the lab's output does not end with a newline, which a transcript cannot show)\n",
+        );
     }
     out
 }
@@ -273,10 +307,15 @@ fn every_book_transcript_replays_exactly() {
                 let new: Vec<String> = got.lines().map(str::to_string).collect();
                 lines.splice(range, new);
             }
-            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+            std::fs::write(file, lines.join("\n") + "\n")
+                .unwrap_or_else(|e| panic!("writing {name}: {e}"));
         }
     }
-    assert!(blocks_seen > 0, "no ```lab blocks found under {} — the book check would prove nothing", root.join("book").display());
+    assert!(
+        blocks_seen > 0,
+        "no ```lab blocks found under {} — the book check would prove nothing",
+        root.join("book").display()
+    );
     if update {
         eprintln!("UPDATE_BOOK: rewrote {} of {steps_seen} outputs", failures.len());
         return;
@@ -309,12 +348,23 @@ fn parse_run_blocks(text: &str) -> Result<Vec<RunBlock>, String> {
     for (i, close, info) in fenced_blocks(&lines)? {
         let mut words = info.split_whitespace();
         if words.next() == Some("lab-run") {
-            let file = words.next().ok_or_else(|| format!("line {}: lab-run needs a scenario file", i + 1))?.to_string();
+            let file = words
+                .next()
+                .ok_or_else(|| format!("line {}: lab-run needs a scenario file", i + 1))?
+                .to_string();
             let mut seed = 1;
             for attr in words {
                 match attr.split_once('=') {
-                    Some(("seed", v)) => seed = v.parse().map_err(|e| format!("line {}: bad seed {v:?}: {e}", i + 1))?,
-                    _ => return Err(format!("line {}: unknown attribute {attr:?} (known: seed=N)", i + 1)),
+                    Some(("seed", v)) => {
+                        seed =
+                            v.parse().map_err(|e| format!("line {}: bad seed {v:?}: {e}", i + 1))?
+                    }
+                    _ => {
+                        return Err(format!(
+                            "line {}: unknown attribute {attr:?} (known: seed=N)",
+                            i + 1
+                        ))
+                    }
                 }
             }
             let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
@@ -339,11 +389,19 @@ fn every_scenario_report_in_the_book_matches_a_fresh_run() {
         let mut edits = Vec::new();
         for b in &blocks {
             seen += 1;
-            let scenario_text = std::fs::read_to_string(root.join(&b.file)).unwrap_or_else(|e| panic!("book/{name}:{}: {}: {e}", b.line, b.file));
-            let sc = sim::scenario::Scenario::parse_named(&scenario_text, &b.file).unwrap_or_else(|e| panic!("{}:{e}", b.file));
+            let scenario_text = std::fs::read_to_string(root.join(&b.file))
+                .unwrap_or_else(|e| panic!("book/{name}:{}: {}: {e}", b.line, b.file));
+            let sc = sim::scenario::Scenario::parse_named(&scenario_text, &b.file)
+                .unwrap_or_else(|e| panic!("{}:{e}", b.file));
             let got = sim::scenario::run(&sc, b.seed).human(&b.file);
             if got != b.expected {
-                failures.push(format!("book/{name}:{} (lab run {} --seed {}):\n{}", b.line, b.file, b.seed, diff(&b.expected, &got)));
+                failures.push(format!(
+                    "book/{name}:{} (lab run {} --seed {}):\n{}",
+                    b.line,
+                    b.file,
+                    b.seed,
+                    diff(&b.expected, &got)
+                ));
                 edits.push((b.out.clone(), got));
             }
         }
@@ -351,20 +409,37 @@ fn every_scenario_report_in_the_book_matches_a_fresh_run() {
             for (range, got) in edits.into_iter().rev() {
                 lines.splice(range, got.lines().map(str::to_string));
             }
-            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+            std::fs::write(file, lines.join("\n") + "\n")
+                .unwrap_or_else(|e| panic!("writing {name}: {e}"));
         }
     }
     assert!(seen > 0, "no ```lab-run blocks in the book");
-    assert!(update || failures.is_empty(), "{} scenario reports in the book differ (- book, + lab):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        update || failures.is_empty(),
+        "{} scenario reports in the book differ (- book, + lab):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn run_blocks_name_a_file_and_a_seed() {
     let md = "```lab-run scenarios/x.toml seed=4\nscenario x (seed 4)\n```\n\n```lab\nroot@master:/# jps\n```\n";
     let b = parse_run_blocks(md).expect("parses");
-    assert_eq!(b, vec![RunBlock { line: 1, file: "scenarios/x.toml".into(), seed: 4, expected: "scenario x (seed 4)\n".into(), out: 1..2 }]);
+    assert_eq!(
+        b,
+        vec![RunBlock {
+            line: 1,
+            file: "scenarios/x.toml".into(),
+            seed: 4,
+            expected: "scenario x (seed 4)\n".into(),
+            out: 1..2
+        }]
+    );
     assert!(parse_run_blocks("```lab-run\n```\n").unwrap_err().contains("needs a scenario file"));
-    assert!(parse_run_blocks("```lab-run f.toml sed=2\n```\n").unwrap_err().contains("unknown attribute"));
+    assert!(parse_run_blocks("```lab-run f.toml sed=2\n```\n")
+        .unwrap_err()
+        .contains("unknown attribute"));
 }
 
 #[test]
@@ -401,8 +476,11 @@ root@slave1:~# jps
     assert_eq!(blocks.len(), 2, "{blocks:#?}");
     let b = &blocks[0];
     assert_eq!((b.line, b.seed, b.stopped, b.think), (13, 7, true, Duration::from_millis(250)));
-    let summary: Vec<(usize, &str, &str, &str)> =
-        b.steps.iter().map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.expected.as_str())).collect();
+    let summary: Vec<(usize, &str, &str, &str)> = b
+        .steps
+        .iter()
+        .map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.expected.as_str()))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -422,8 +500,12 @@ root@slave1:~# jps
     assert_eq!((c.seed, c.stopped, c.think), (1, false, Duration::from_secs(1)));
     assert_eq!((c.steps[0].host.as_str(), c.steps[0].cmd.as_str()), ("slave1", "jps"));
 
-    assert!(parse_blocks("```lab\nstray output\nroot@master:/# jps\n```\n").unwrap_err().contains("before the first"));
-    assert!(parse_blocks("```lab sed=1\nroot@master:/# jps\n```\n").unwrap_err().contains("unknown attribute"));
+    assert!(parse_blocks("```lab\nstray output\nroot@master:/# jps\n```\n")
+        .unwrap_err()
+        .contains("before the first"));
+    assert!(parse_blocks("```lab sed=1\nroot@master:/# jps\n```\n")
+        .unwrap_err()
+        .contains("unknown attribute"));
     assert!(parse_blocks("```lab\n```\n").unwrap_err().contains("no commands"));
 }
 
@@ -449,17 +531,32 @@ root@slave1:/x# jps
 ```
 ";
     let blocks = parse_blocks(md).expect("parses");
-    let summary: Vec<(usize, &str, &str, bool, &str)> =
-        blocks[0].steps.iter().map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.input, s.expected.as_str())).collect();
+    let summary: Vec<(usize, &str, &str, bool, &str)> = blocks[0]
+        .steps
+        .iter()
+        .map(|s| (s.line, s.host.as_str(), s.cmd.as_str(), s.input, s.expected.as_str()))
+        .collect();
     assert_eq!(
         summary,
         vec![
-            (2, "master", "kafka-console-producer.sh --broker-list master:9092 --topic t", false, ""),
+            (
+                2,
+                "master",
+                "kafka-console-producer.sh --broker-list master:9092 --topic t",
+                false,
+                ""
+            ),
             (3, "master", "This is DT_Spark!", true, ""),
             (4, "master", "I'm Rocky!", true, ""),
             (5, "master", "^D", true, "an error printed at exit\n"),
             // No `^D` before the next prompt: the lines after the command are its output.
-            (7, "slave1", "./kafka-console-producer.sh --topic t", false, "Missing required argument \"[broker-list]\"\n"),
+            (
+                7,
+                "slave1",
+                "./kafka-console-producer.sh --topic t",
+                false,
+                "Missing required argument \"[broker-list]\"\n"
+            ),
             (9, "slave1", "jps", false, "1 Jps\n"),
         ]
     );
@@ -483,27 +580,65 @@ fn chinese_chapters_show_the_english_transcripts() {
     for file in &files {
         let rel = file.strip_prefix(&zh).unwrap_or(file);
         let en = root.join("book/src").join(rel);
-        let zh_text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        let zh_text = std::fs::read_to_string(file)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
         let Ok(en_text) = std::fs::read_to_string(&en) else {
-            assert!(parse_blocks(&zh_text).unwrap_or_default().is_empty(), "book/zh/src/{} has transcripts but no English chapter", rel.display());
+            assert!(
+                parse_blocks(&zh_text).unwrap_or_default().is_empty(),
+                "book/zh/src/{} has transcripts but no English chapter",
+                rel.display()
+            );
             continue;
         };
-        let key = |b: &Block| (b.seed, b.stopped, b.think, b.steps.iter().map(|s| (s.host.clone(), s.cmd.clone(), s.expected.clone())).collect::<Vec<_>>());
-        let en_blocks: Vec<_> = parse_blocks(&en_text).unwrap_or_default().iter().map(key).collect();
-        let zh_blocks: Vec<_> = parse_blocks(&zh_text).unwrap_or_else(|e| panic!("book/zh/src/{}: {e}", rel.display())).iter().map(key).collect();
-        assert!(is_subsequence(&zh_blocks, &en_blocks), "book/zh/src/{}: its transcripts are not the English chapter's (in order)", rel.display());
+        let key = |b: &Block| {
+            (
+                b.seed,
+                b.stopped,
+                b.think,
+                b.steps
+                    .iter()
+                    .map(|s| (s.host.clone(), s.cmd.clone(), s.expected.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let en_blocks: Vec<_> =
+            parse_blocks(&en_text).unwrap_or_default().iter().map(key).collect();
+        let zh_blocks: Vec<_> = parse_blocks(&zh_text)
+            .unwrap_or_else(|e| panic!("book/zh/src/{}: {e}", rel.display()))
+            .iter()
+            .map(key)
+            .collect();
+        assert!(
+            is_subsequence(&zh_blocks, &en_blocks),
+            "book/zh/src/{}: its transcripts are not the English chapter's (in order)",
+            rel.display()
+        );
         let run_key = |b: &RunBlock| (b.file.clone(), b.seed, b.expected.clone());
-        let en_runs: Vec<_> = parse_run_blocks(&en_text).unwrap_or_default().iter().map(run_key).collect();
-        let zh_runs: Vec<_> = parse_run_blocks(&zh_text).unwrap_or_default().iter().map(run_key).collect();
-        assert!(is_subsequence(&zh_runs, &en_runs), "book/zh/src/{}: its scenario reports are not the English chapter's (in order)", rel.display());
+        let en_runs: Vec<_> =
+            parse_run_blocks(&en_text).unwrap_or_default().iter().map(run_key).collect();
+        let zh_runs: Vec<_> =
+            parse_run_blocks(&zh_text).unwrap_or_default().iter().map(run_key).collect();
+        assert!(
+            is_subsequence(&zh_runs, &en_runs),
+            "book/zh/src/{}: its scenario reports are not the English chapter's (in order)",
+            rel.display()
+        );
         // Other fenced blocks that show a tool's output (```text) are copied, not translated.
         let text_blocks = |t: &str| -> Vec<String> {
             let lines: Vec<&str> = t.lines().collect();
             let blocks = fenced_blocks(&lines).unwrap_or_default();
-            blocks.into_iter().filter(|b| b.2 == "text").map(|(open, close, _)| lines[open + 1..close].join("\n")).collect()
+            blocks
+                .into_iter()
+                .filter(|b| b.2 == "text")
+                .map(|(open, close, _)| lines[open + 1..close].join("\n"))
+                .collect()
         };
         let (en_text_blocks, zh_text_blocks) = (text_blocks(&en_text), text_blocks(&zh_text));
-        assert!(is_subsequence(&zh_text_blocks, &en_text_blocks), "book/zh/src/{}: its ```text blocks are not the English chapter's (in order)", rel.display());
+        assert!(
+            is_subsequence(&zh_text_blocks, &en_text_blocks),
+            "book/zh/src/{}: its ```text blocks are not the English chapter's (in order)",
+            rel.display()
+        );
         compared += zh_blocks.len() + zh_runs.len() + zh_text_blocks.len();
     }
     eprintln!("{compared} translated sessions match the English chapters");
@@ -541,7 +676,12 @@ fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
         let mut words = info.split_whitespace();
         if words.next() == Some("lab-assign") {
             let at = i + 1;
-            let strategy = words.next().ok_or_else(|| format!("line {at}: lab-assign needs a strategy (range, roundrobin)"))?.to_string();
+            let strategy = words
+                .next()
+                .ok_or_else(|| {
+                    format!("line {at}: lab-assign needs a strategy (range, roundrobin)")
+                })?
+                .to_string();
             let (mut topics, mut members) = (Vec::new(), Vec::new());
             for attr in words {
                 match attr.split_once('=') {
@@ -560,7 +700,14 @@ fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
                 return Err(format!("line {at}: lab-assign needs topics= and members="));
             }
             let expected: String = lines[i + 1..close].iter().map(|l| format!("{l}\n")).collect();
-            out.push(AssignBlock { line: at, strategy, topics, members, expected, out: i + 1..close });
+            out.push(AssignBlock {
+                line: at,
+                strategy,
+                topics,
+                members,
+                expected,
+                out: i + 1..close,
+            });
         }
     }
     Ok(out)
@@ -570,15 +717,23 @@ fn parse_assign_blocks(text: &str) -> Result<Vec<AssignBlock>, String> {
 fn assignment_text(b: &AssignBlock) -> Result<String, String> {
     use sim::kafka::coordinator::assignor::assignor_named;
     use std::collections::BTreeMap;
-    let assignor = assignor_named(&b.strategy).ok_or_else(|| format!("unknown assignor {:?} (range, roundrobin)", b.strategy))?;
+    let assignor = assignor_named(&b.strategy)
+        .ok_or_else(|| format!("unknown assignor {:?} (range, roundrobin)", b.strategy))?;
     let per_topic: BTreeMap<String, i32> = b.topics.iter().cloned().collect();
     let all: Vec<String> = b.topics.iter().map(|(t, _)| t.clone()).collect();
-    let subs: BTreeMap<String, Vec<String>> = b.members.iter().map(|m| (m.clone(), all.clone())).collect();
+    let subs: BTreeMap<String, Vec<String>> =
+        b.members.iter().map(|m| (m.clone(), all.clone())).collect();
     let got = assignor.assign(&per_topic, &subs);
     let mut text = String::new();
     for m in &b.members {
-        let parts: Vec<String> = got.get(m).map(|v| v.iter().map(|(t, p)| format!("{t}-{p}")).collect()).unwrap_or_default();
-        text.push_str(&format!("{m}: {}\n", if parts.is_empty() { "(nothing)".to_string() } else { parts.join(" ") }));
+        let parts: Vec<String> = got
+            .get(m)
+            .map(|v| v.iter().map(|(t, p)| format!("{t}-{p}")).collect())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{m}: {}\n",
+            if parts.is_empty() { "(nothing)".to_string() } else { parts.join(" ") }
+        ));
     }
     Ok(text)
 }
@@ -599,7 +754,12 @@ fn every_assignment_table_in_the_book_is_what_the_assignors_compute() {
             seen += 1;
             let got = assignment_text(b).unwrap_or_else(|e| panic!("book/{name}:{}: {e}", b.line));
             if got != b.expected {
-                failures.push(format!("book/{name}:{} ({} assignor):\n{}", b.line, b.strategy, diff(&b.expected, &got)));
+                failures.push(format!(
+                    "book/{name}:{} ({} assignor):\n{}",
+                    b.line,
+                    b.strategy,
+                    diff(&b.expected, &got)
+                ));
                 edits.push((b.out.clone(), got));
             }
         }
@@ -607,11 +767,17 @@ fn every_assignment_table_in_the_book_is_what_the_assignors_compute() {
             for (range, got) in edits.into_iter().rev() {
                 lines.splice(range, got.lines().map(str::to_string));
             }
-            std::fs::write(file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("writing {name}: {e}"));
+            std::fs::write(file, lines.join("\n") + "\n")
+                .unwrap_or_else(|e| panic!("writing {name}: {e}"));
         }
     }
     assert!(seen > 0, "no ```lab-assign blocks in the book");
-    assert!(update || failures.is_empty(), "{} assignment tables in the book differ (- book, + lab):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        update || failures.is_empty(),
+        "{} assignment tables in the book differ (- book, + lab):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -625,6 +791,12 @@ fn assign_blocks_compute_kafkas_reference_example() {
     let w = parse_assign_blocks(&wrong).expect("parses");
     assert_ne!(assignment_text(&w[0]).expect("assigns"), w[0].expected);
     assert!(parse_assign_blocks("```lab-assign\n```\n").unwrap_err().contains("needs a strategy"));
-    assert!(parse_assign_blocks("```lab-assign range topics=t members=a\n```\n").unwrap_err().contains("NAME:PARTITIONS"));
-    assert!(assignment_text(&parse_assign_blocks("```lab-assign sticky topics=t:1 members=a\n```\n").expect("parses")[0]).is_err());
+    assert!(parse_assign_blocks("```lab-assign range topics=t members=a\n```\n")
+        .unwrap_err()
+        .contains("NAME:PARTITIONS"));
+    assert!(assignment_text(
+        &parse_assign_blocks("```lab-assign sticky topics=t:1 members=a\n```\n").expect("parses")
+            [0]
+    )
+    .is_err());
 }

@@ -166,7 +166,11 @@ fn resolve_inside(root: &Path, page_dir: &Path, rel: &str) -> Option<PathBuf> {
 
 /// The broken links of one page, as `file:line: target: why`.
 fn check_page(src: &Path, page: &Path, text: &str) -> Vec<String> {
-    let name = page.strip_prefix(src.parent().and_then(Path::parent).unwrap_or(src)).unwrap_or(page).display().to_string();
+    let name = page
+        .strip_prefix(src.parent().and_then(Path::parent).unwrap_or(src))
+        .unwrap_or(page)
+        .display()
+        .to_string();
     let page_dir = page.parent().unwrap_or(src);
     let mut broken = Vec::new();
     for link in links(text) {
@@ -188,7 +192,10 @@ fn check_page(src: &Path, page: &Path, text: &str) -> Vec<String> {
             match resolve_inside(src, page_dir, path_part) {
                 Some(p) => p,
                 None => {
-                    broken.push(format!("{name}:{}: {t}: points outside the book's src (mdBook does not copy it)", link.line));
+                    broken.push(format!(
+                        "{name}:{}: {t}: points outside the book's src (mdBook does not copy it)",
+                        link.line
+                    ));
                     continue;
                 }
             }
@@ -201,7 +208,8 @@ fn check_page(src: &Path, page: &Path, text: &str) -> Vec<String> {
             if target_file.extension().is_some_and(|e| e == "md") {
                 let target_text = std::fs::read_to_string(&target_file).unwrap_or_default();
                 if !heading_ids(&target_text).contains(fragment) {
-                    broken.push(format!("{name}:{}: {t}: no heading with id #{fragment}", link.line));
+                    broken
+                        .push(format!("{name}:{}: {t}: no heading with id #{fragment}", link.line));
                 }
             }
         }
@@ -222,7 +230,8 @@ fn every_relative_link_and_image_in_the_book_exists() {
         let mut files = Vec::new();
         lab_tests::markdown_files(&src, &mut files);
         for page in &files {
-            let text = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("reading {}: {e}", page.display()));
+            let text = std::fs::read_to_string(page)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", page.display()));
             checked += links(&text).len();
             broken.extend(check_page(&src, page, &text));
         }
@@ -239,7 +248,8 @@ fn every_chapter_in_each_summary_exists_and_every_chapter_is_in_it() {
         if !src.is_dir() {
             continue;
         }
-        let summary = std::fs::read_to_string(src.join("SUMMARY.md")).unwrap_or_else(|e| panic!("{}/SUMMARY.md: {e}", src.display()));
+        let summary = std::fs::read_to_string(src.join("SUMMARY.md"))
+            .unwrap_or_else(|e| panic!("{}/SUMMARY.md: {e}", src.display()));
         let listed: BTreeSet<String> = links(&summary).into_iter().map(|l| l.target).collect();
         let mut files = Vec::new();
         lab_tests::markdown_files(&src, &mut files);
@@ -249,7 +259,11 @@ fn every_chapter_in_each_summary_exists_and_every_chapter_is_in_it() {
                 continue;
             }
             // With `create-missing = false` mdBook silently leaves an unlisted page out of the book.
-            assert!(listed.contains(&rel), "{}/{rel} is not in SUMMARY.md, so it is not in the built book", src.display());
+            assert!(
+                listed.contains(&rel),
+                "{}/{rel} is not in SUMMARY.md, so it is not in the built book",
+                src.display()
+            );
         }
     }
 }
@@ -299,8 +313,14 @@ Broken: [missing](missing.md), ![gone](img/gone.svg), [out](../../scenarios/x.to
 
 #[test]
 fn heading_ids_follow_mdbook() {
-    assert_eq!(heading_id("2. The post's mistake: a `myid` that matches no `server.N`"), "2-the-posts-mistake-a-myid-that-matches-no-servern");
-    assert_eq!(heading_id("One group is a queue, many groups are a broadcast"), "one-group-is-a-queue-many-groups-are-a-broadcast");
+    assert_eq!(
+        heading_id("2. The post's mistake: a `myid` that matches no `server.N`"),
+        "2-the-posts-mistake-a-myid-that-matches-no-servern"
+    );
+    assert_eq!(
+        heading_id("One group is a queue, many groups are a broadcast"),
+        "one-group-is-a-queue-many-groups-are-a-broadcast"
+    );
     assert_eq!(heading_id("勘误：零拷贝"), "勘误零拷贝");
     assert_eq!(heading_id("See [Kafka](https://kafka.apache.org)"), "see-kafka");
 }
@@ -324,20 +344,41 @@ fn every_lesson_chapter_has_try_it_and_its_exercise() {
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book");
     let summary = std::fs::read_to_string(root.join("src/SUMMARY.md")).expect("SUMMARY.md");
-    let order: Vec<String> = links(&summary).into_iter().map(|l| l.target).filter(|t| LESSONS.iter().any(|(f, _, _)| f == t)).collect();
-    assert_eq!(order, LESSONS.iter().map(|(f, _, _)| f.to_string()).collect::<Vec<_>>(), "lesson chapters out of the seed's order in SUMMARY.md");
-    for (src, try_it, exercise) in [("src", "## Try it", "## Exercise"), ("zh/src", "## 动手试试", "## 练习")] {
+    let order: Vec<String> = links(&summary)
+        .into_iter()
+        .map(|l| l.target)
+        .filter(|t| LESSONS.iter().any(|(f, _, _)| f == t))
+        .collect();
+    assert_eq!(
+        order,
+        LESSONS.iter().map(|(f, _, _)| f.to_string()).collect::<Vec<_>>(),
+        "lesson chapters out of the seed's order in SUMMARY.md"
+    );
+    for (src, try_it, exercise) in
+        [("src", "## Try it", "## Exercise"), ("zh/src", "## 动手试试", "## 练习")]
+    {
         for (file, lesson, graded) in LESSONS {
             let Ok(text) = std::fs::read_to_string(root.join(src).join(file)) else {
                 assert_eq!(src, "zh/src", "book/src/{file} is missing");
                 continue;
             };
-            let t = text.find(try_it).unwrap_or_else(|| panic!("book/{src}/{file}: no {try_it:?} section"));
-            assert!(text[t..].contains(&format!("lab lesson run {lesson}")), "book/{src}/{file}: its {try_it:?} does not run `lab lesson run {lesson}`");
-            let e = text.rfind(exercise).unwrap_or_else(|| panic!("book/{src}/{file}: no {exercise:?} section"));
+            let t = text
+                .find(try_it)
+                .unwrap_or_else(|| panic!("book/{src}/{file}: no {try_it:?} section"));
+            assert!(
+                text[t..].contains(&format!("lab lesson run {lesson}")),
+                "book/{src}/{file}: its {try_it:?} does not run `lab lesson run {lesson}`"
+            );
+            let e = text
+                .rfind(exercise)
+                .unwrap_or_else(|| panic!("book/{src}/{file}: no {exercise:?} section"));
             assert!(e > t, "book/{src}/{file}: the exercise comes after \"Try it\"");
             if let Some(name) = graded {
-                assert!(text[e..].contains(&format!("lab grade {name}")) && text[e..].contains(&format!("exercises/{name}/")), "book/{src}/{file}: its exercise section does not name `{name}`");
+                assert!(
+                    text[e..].contains(&format!("lab grade {name}"))
+                        && text[e..].contains(&format!("exercises/{name}/")),
+                    "book/{src}/{file}: its exercise section does not name `{name}`"
+                );
             }
         }
     }
@@ -362,12 +403,24 @@ fn chinese_figures_are_copies_of_the_english_ones() {
             if !(t.ends_with(".svg") || t.ends_with(".png")) || t.contains("://") {
                 continue;
             }
-            let rel = page.parent().unwrap_or(&zh).strip_prefix(&zh).unwrap_or(Path::new("")).join(t);
+            let rel =
+                page.parent().unwrap_or(&zh).strip_prefix(&zh).unwrap_or(Path::new("")).join(t);
             let (copy, original) = (zh.join(&rel), root.join("src").join(&rel));
             let (Ok(a), Ok(b)) = (std::fs::read(&copy), std::fs::read(&original)) else {
-                panic!("{}:{}: {t}: needs both {} and {}", page.display(), link.line, copy.display(), original.display());
+                panic!(
+                    "{}:{}: {t}: needs both {} and {}",
+                    page.display(),
+                    link.line,
+                    copy.display(),
+                    original.display()
+                );
             };
-            assert!(a == b, "{} differs from {}: copy the English figure again", copy.display(), original.display());
+            assert!(
+                a == b,
+                "{} differs from {}: copy the English figure again",
+                copy.display(),
+                original.display()
+            );
         }
     }
 }

@@ -55,19 +55,27 @@ fn idle_consumers_seed_1() {
     let r = run(&load("idle-consumers.toml"), 1);
     assert!(r.passed(), "{}", r.human("idle-consumers.toml"));
     let by_member = metric(&r, "processed_by_member");
-    let working = (1..=4).filter(|k| by_member[format!("workers/Idle{k}")].as_u64().unwrap_or(0) > 0).count();
+    let working =
+        (1..=4).filter(|k| by_member[format!("workers/Idle{k}")].as_u64().unwrap_or(0) > 0).count();
     // Two partitions: two members work once the whole group has joined, a standby takes over
     // after the kill; members that joined first may have worked briefly before the rest came.
     assert!((2..=4).contains(&working), "{by_member}");
     let generations = metric(&r, "generations_by_group");
-    assert!(generations["workers"].as_u64().unwrap_or(0) >= 2, "the kill caused a rebalance: {generations}");
+    assert!(
+        generations["workers"].as_u64().unwrap_or(0) >= 2,
+        "the kill caused a rebalance: {generations}"
+    );
 }
 
 #[test]
 fn rebalance_storm_seed_1() {
     let r = run(&load("rebalance-storm.toml"), 1);
     assert!(r.passed(), "{}", r.human("rebalance-storm.toml"));
-    assert!(metric(&r, "generations_by_group")["storm"].as_u64().unwrap_or(0) >= 5, "{:?}", r.metrics);
+    assert!(
+        metric(&r, "generations_by_group")["storm"].as_u64().unwrap_or(0) >= 5,
+        "{:?}",
+        r.metrics
+    );
 }
 
 #[test]
@@ -80,5 +88,9 @@ fn commit_timing_seed_2() {
     let least = run(&load("commit-timing-at-least-once.toml"), 2);
     assert!(least.passed(), "{}", least.human("commit-timing-at-least-once.toml"));
     assert_eq!(metric(&least, "acked_not_processed_by_group")["billing"].as_u64(), Some(0));
-    assert!(metric(&least, "redelivered_by_group")["billing"].as_u64().unwrap_or(0) > 0, "{:?}", least.metrics);
+    assert!(
+        metric(&least, "redelivered_by_group")["billing"].as_u64().unwrap_or(0) > 0,
+        "{:?}",
+        least.metrics
+    );
 }

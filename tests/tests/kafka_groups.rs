@@ -18,7 +18,10 @@ const HOSTS: [&str; 3] = ["master", "slave1", "slave2"];
 /// Starts the three brokers and waits for them to register.
 async fn start_brokers(sh: &mut Shell) {
     for h in HOSTS {
-        sh.exec_line(&format!("ssh {h} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties")).await;
+        sh.exec_line(&format!(
+            "ssh {h} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties"
+        ))
+        .await;
     }
     madsim::time::sleep(Duration::from_secs(3)).await;
     sh.take_output();
@@ -51,11 +54,19 @@ struct Seen {
 
 /// A consumer process on `client`: subscribes `group` to `topic` and polls until killed (or,
 /// with `commit_after`, commits synchronously once it has that many records and stops).
-fn spawn_consumer(world: &World, group: &str, topic: &str, props: &[(&str, &str)]) -> (u32, Arc<Mutex<Seen>>) {
+fn spawn_consumer(
+    world: &World,
+    group: &str,
+    topic: &str,
+    props: &[(&str, &str)],
+) -> (u32, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let s = seen.clone();
     let mut p: std::collections::BTreeMap<String, String> =
-        [("bootstrap.servers", "master:9092,slave1:9092,slave2:9092"), ("group.id", group)].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        [("bootstrap.servers", "master:9092,slave1:9092,slave2:9092"), ("group.id", group)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     for (k, v) in props {
         p.insert(k.to_string(), v.to_string());
     }
@@ -321,7 +332,11 @@ fn current_offsets(describe: &str) -> Vec<(String, i64, i64)> {
         .skip(2)
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            Some((format!("{}-{}", f.first()?, f.get(1)?), f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+            Some((
+                format!("{}-{}", f.first()?, f.get(1)?),
+                f.get(2)?.parse().ok()?,
+                f.get(3)?.parse().ok()?,
+            ))
         })
         .collect()
 }
@@ -402,13 +417,20 @@ fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() 
          kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092 --topic c --consumer.config /root/short.properties"
     );
     let run = run_script(25, true, &script);
-    let out = |l: &str| run.steps.iter().find(|s| s.0.starts_with(l)).map(|s| s.1.clone()).unwrap_or_default();
+    let out = |l: &str| {
+        run.steps.iter().find(|s| s.0.starts_with(l)).map(|s| s.1.clone()).unwrap_or_default()
+    };
     let first = out("kafka-console-consumer.sh --new-consumer --bootstrap-server master:9092");
     let mut got: Vec<&str> = first.lines().collect();
     assert_eq!(got.pop(), Some("Processed a total of 3 messages"), "{}", run.output);
     got.sort();
     assert_eq!(got, ["one", "three", "two"]);
-    let joins: Vec<String> = run.trace.lines().filter(|l| l.contains("\"kind\":\"kafka.group.join\"")).map(String::from).collect();
+    let joins: Vec<String> = run
+        .trace
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"kafka.group.join\""))
+        .map(String::from)
+        .collect();
     assert!(joins[0].contains("\"group\":\"console-consumer-"), "a made-up group: {}", joins[0]);
     let second = out("kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --max-messages 2");
     assert!(second.ends_with("Processed a total of 2 messages\n"), "{second}");
@@ -416,18 +438,28 @@ fn the_console_consumer_joins_a_group_and_the_old_groups_show_up_in_zookeeper() 
     // The group committed its position on close: the same group goes on from there (with at
     // most one record left).
     let third = out("kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic c --from-beginning --consumer.config /root/consumer.properties --timeout-ms 2000");
-    assert!(third.contains("ERROR Error processing message, terminating consumer process:"), "{third}");
+    assert!(
+        third.contains("ERROR Error processing message, terminating consumer process:"),
+        "{third}"
+    );
     assert!(third.contains("kafka.consumer.ConsumerTimeoutException"));
     assert!(third.lines().filter(|l| ["one", "two", "three"].contains(l)).count() <= 1, "{third}");
     let offsets = out("kafka-console-consumer.sh --new-consumer --bootstrap-server slave1:9092 --topic __consumer_offsets");
-    assert!(offsets.lines().any(|l| l.starts_with("[mine,c,") && l.contains("]::[OffsetMetadata[")), "{offsets}");
+    assert!(
+        offsets.lines().any(|l| l.starts_with("[mine,c,") && l.contains("]::[OffsetMetadata[")),
+        "{offsets}"
+    );
     let zk = out(&format!("kafka-consumer-groups.sh --zookeeper {ZK} --describe --group nobody"));
     assert_eq!(zk, "No topic available for consumer group provided\nGROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END OFFSET, LAG, OWNER\n");
     // group.min.session.timeout.ms is 6000: the broker refuses the join, the tool exits 1.
     let short = run.steps.last().expect("last step");
     assert_eq!(short.2, 1);
     assert!(short.1.ends_with("ERROR Unknown error when running consumer:  (kafka.tools.ConsoleConsumer$)\norg.apache.kafka.common.errors.ApiException: The session timeout is not within an acceptable range.\n"), "{}", short.1);
-    assert_eq!(run.trace_hash, run_script(25, true, &script).trace_hash, "the same seed and lines give the same trace");
+    assert_eq!(
+        run.trace_hash,
+        run_script(25, true, &script).trace_hash,
+        "the same seed and lines give the same trace"
+    );
 }
 
 #[test]

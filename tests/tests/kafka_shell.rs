@@ -40,12 +40,19 @@ fn the_seed_walkthrough_works_end_to_end() {
         assert_eq!(out(6), "This is DT_Spark!\nI'm Rocky!\nLife is short, you need Spark!\nProcessed a total of 3 messages\n", "seed {seed}");
         assert_eq!(out(7), "HelloKafka\n");
         let describe: Vec<&str> = out(8).lines().collect();
-        assert_eq!(describe[0], "Topic:HelloKafka\tPartitionCount:1\tReplicationFactor:3\tConfigs:");
+        assert_eq!(
+            describe[0],
+            "Topic:HelloKafka\tPartitionCount:1\tReplicationFactor:3\tConfigs:"
+        );
         let fields: Vec<&str> = describe[1].split('\t').collect();
         assert_eq!(&fields[..3], ["", "Topic: HelloKafka", "Partition: 0"]);
         let leader: i32 = fields[3].trim_start_matches("Leader: ").parse().expect("a leader");
         assert!((0..3).contains(&leader));
-        let mut replicas: Vec<i32> = fields[4].trim_start_matches("Replicas: ").split(',').map(|x| x.parse().unwrap_or(-1)).collect();
+        let mut replicas: Vec<i32> = fields[4]
+            .trim_start_matches("Replicas: ")
+            .split(',')
+            .map(|x| x.parse().unwrap_or(-1))
+            .collect();
         let isr = fields[5].trim_start_matches("Isr: ");
         assert_eq!(isr.split(',').count(), 3, "all three in sync: {}", describe[1]);
         assert_eq!(replicas[0], leader, "the first replica leads a new topic");
@@ -77,7 +84,10 @@ fn znodes_have_the_shapes_kafka_writes() {
     assert!(b.ends_with("\",\"endpoints\":[\"PLAINTEXT://master:9092\"],\"host\":\"master\",\"version\":2,\"port\":9092}"), "{b}");
     assert!(run.steps[6].1.contains("ephemeralOwner = 0x1"), "a broker registration is ephemeral");
     let c = out(2);
-    assert!(c.starts_with("{\"version\":1,\"brokerid\":") && c.contains(",\"timestamp\":\""), "{c}");
+    assert!(
+        c.starts_with("{\"version\":1,\"brokerid\":") && c.contains(",\"timestamp\":\""),
+        "{c}"
+    );
     let state = out(5);
     let v: serde_json::Value = serde_json::from_str(&state).expect("json");
     assert_eq!(v["controller_epoch"], 1);
@@ -124,12 +134,18 @@ fn keyed_records_land_in_the_partition_murmur2_picks() {
         keys.len()
     );
     let run = run_script(4, true, &script(&body));
-    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let trace: Vec<serde_json::Value> =
+        run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     // Each acknowledged batch names its partition; every key's batch must be murmur2's choice.
     let acked: Vec<(i64, i64)> = trace
         .iter()
         .filter(|e| e["kind"] == "kafka.append" && e["topic"] == "keyed")
-        .map(|e| (e["partition"].as_i64().unwrap_or(-1), e["last"].as_i64().unwrap_or(-1) - e["first"].as_i64().unwrap_or(0) + 1))
+        .map(|e| {
+            (
+                e["partition"].as_i64().unwrap_or(-1),
+                e["last"].as_i64().unwrap_or(-1) - e["first"].as_i64().unwrap_or(0) + 1,
+            )
+        })
         .collect();
     let mut expected = [0i64; 4];
     for k in keys {
@@ -141,7 +157,10 @@ fn keyed_records_land_in_the_partition_murmur2_picks() {
     }
     assert_eq!(got, expected, "records per partition");
     let consumed = &run.steps.last().expect("consumer").1;
-    assert!(consumed.ends_with(&format!("Processed a total of {} messages\n", keys.len())), "{consumed}");
+    assert!(
+        consumed.ends_with(&format!("Processed a total of {} messages\n", keys.len())),
+        "{consumed}"
+    );
     // The reference vectors, once more, through the crate the broker uses.
     assert_eq!(murmur2(b"21"), -973932308);
     assert_eq!(murmur2(b"a-little-bit-long-string"), -985981536);
@@ -157,7 +176,8 @@ fn losing_the_controller_moves_it_and_bumps_the_epoch() {
              lab status",
         ),
     );
-    let first: serde_json::Value = serde_json::from_str(stat_free(&run.steps[5].1)[0]).expect("json");
+    let first: serde_json::Value =
+        serde_json::from_str(stat_free(&run.steps[5].1)[0]).expect("json");
     let controller = first["brokerid"].as_i64().expect("id");
     let host = ["master", "slave1", "slave2"][controller as usize];
     let other = if host == "slave1" { "slave2" } else { "slave1" };
@@ -173,12 +193,15 @@ fn losing_the_controller_moves_it_and_bumps_the_epoch() {
              zkCli.sh -server {other}:2181 ls /brokers/ids"
         )),
     );
-    let now: serde_json::Value = serde_json::from_str(stat_free(&after.steps[8].1).first().copied().unwrap_or("null")).unwrap_or_default();
+    let now: serde_json::Value =
+        serde_json::from_str(stat_free(&after.steps[8].1).first().copied().unwrap_or("null"))
+            .unwrap_or_default();
     let new_controller = now["brokerid"].as_i64();
     assert!(new_controller.is_some() && new_controller != Some(controller), "{}", after.output);
     assert!(after.steps[9].1.contains("\n2\ncZxid"), "epoch bumped: {}", after.steps[9].1);
     assert_eq!(stat_free(&after.steps[10].1).join(""), {
-        let mut ids: Vec<String> = (0..3).filter(|i| *i != controller).map(|i| i.to_string()).collect();
+        let mut ids: Vec<String> =
+            (0..3).filter(|i| *i != controller).map(|i| i.to_string()).collect();
         ids.sort();
         format!("[{}]", ids.join(", "))
     });
@@ -189,7 +212,11 @@ fn segments_roll_by_size_and_retention_deletes_the_oldest() {
     let set = |k: &str, v: &str| -> String {
         ["master", "slave1", "slave2"]
             .iter()
-            .map(|h| format!("lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"))
+            .map(|h| {
+                format!(
+                    "lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -215,7 +242,10 @@ fn segments_roll_by_size_and_retention_deletes_the_oldest() {
     );
     let run = run_script(6, true, &body.replace("\n\n", "\n"));
     // The topic is created as asked (one partition on broker 0), not auto-created by the producer.
-    let created = run.output_of(&format!("kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic roll"), 0);
+    let created = run.output_of(
+        &format!("kafka-topics.sh --create --zookeeper {ZK} --replica-assignment 0 --topic roll"),
+        0,
+    );
     assert!(created.contains("Created topic \"roll\"."), "{created}");
     let listing = |nth: usize| run.output_of("ls /tmp/kafka-logs/roll-0", nth).to_string();
     let before = listing(0);
@@ -265,7 +295,8 @@ fn a_restarted_broker_keeps_its_records_and_high_watermark() {
          kafka-console-consumer.sh --bootstrap-server slave2:9092 --new-consumer --topic solo --from-beginning --max-messages 2"
     );
     let run = run_script(7, true, &script(&body));
-    let describe = run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic solo"), 0);
+    let describe =
+        run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic solo"), 0);
     assert!(describe.contains("Leader: none"), "its only replica stopped: {describe}");
     let consumed = &run.steps.last().expect("consumer").1;
     assert_eq!(consumed, "one\ntwo\nProcessed a total of 2 messages\n", "{}", run.output);
@@ -283,11 +314,21 @@ fn a_controlled_shutdown_moves_leadership_before_the_broker_leaves() {
          ssh slave1 kafka-console-consumer.sh --bootstrap-server slave1:9092 --new-consumer --topic cs --from-beginning --max-messages 2"
     );
     let run = run_script(8, true, &script(&body));
-    let describe = run.output_of("kafka-topics.sh --describe --zookeeper slave1:2181 --topic cs", 0);
+    let describe =
+        run.output_of("kafka-topics.sh --describe --zookeeper slave1:2181 --topic cs", 0);
     assert!(describe.ends_with("Leader: 1\tReplicas: 0,1,2\tIsr: 1,2\n"), "{describe}");
-    assert!(run.trace.contains("\"reason\":\"controlled shutdown\""), "the controller moved the leadership");
-    assert!(run.output.contains("Controlled shutdown succeeded") || run.trace.contains("\"kind\":\"kafka.controlled_shutdown\""));
-    assert_eq!(run.steps.last().map(|s| s.1.as_str()), Some("a\nb\nProcessed a total of 2 messages\n"));
+    assert!(
+        run.trace.contains("\"reason\":\"controlled shutdown\""),
+        "the controller moved the leadership"
+    );
+    assert!(
+        run.output.contains("Controlled shutdown succeeded")
+            || run.trace.contains("\"kind\":\"kafka.controlled_shutdown\"")
+    );
+    assert_eq!(
+        run.steps.last().map(|s| s.1.as_str()),
+        Some("a\nb\nProcessed a total of 2 messages\n")
+    );
 }
 
 #[test]
@@ -305,18 +346,41 @@ fn preferred_replica_election_gives_the_leadership_back() {
          zkCli.sh -server master:2181 ls /admin"
     );
     let run = run_script(10, true, &script(&body));
-    let describe = |n| run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic pr"), n).to_string();
-    assert!(describe(0).contains("Leader: 2\tReplicas: 1,2,0"), "broker 1 handed its leadership over: {}", describe(0));
-    let election = run.output_of(&format!("kafka-preferred-replica-election.sh --zookeeper {ZK}"), 0);
-    assert!(election.ends_with("Successfully started preferred replica election for partitions Set([pr,0])\n"), "{election}");
-    assert!(describe(1).contains("Leader: 1\tReplicas: 1,2,0"), "the preferred replica leads again: {}", describe(1));
-    assert!(run.steps.last().is_some_and(|s| s.1.ends_with("[delete_topics]\n")), "the admin path is gone after the election");
+    let describe = |n| {
+        run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic pr"), n)
+            .to_string()
+    };
+    assert!(
+        describe(0).contains("Leader: 2\tReplicas: 1,2,0"),
+        "broker 1 handed its leadership over: {}",
+        describe(0)
+    );
+    let election =
+        run.output_of(&format!("kafka-preferred-replica-election.sh --zookeeper {ZK}"), 0);
+    assert!(
+        election.ends_with(
+            "Successfully started preferred replica election for partitions Set([pr,0])\n"
+        ),
+        "{election}"
+    );
+    assert!(
+        describe(1).contains("Leader: 1\tReplicas: 1,2,0"),
+        "the preferred replica leads again: {}",
+        describe(1)
+    );
+    assert!(
+        run.steps.last().is_some_and(|s| s.1.ends_with("[delete_topics]\n")),
+        "the admin path is gone after the election"
+    );
 }
 
 #[test]
 fn alter_partitions_adds_partitions_the_controller_brings_online() {
     // A key murmur2 sends to partition 3 of 4, a partition that only exists since --alter.
-    let key = (0..100).map(|i| format!("k{i}")).find(|k| to_positive(murmur2(k.as_bytes())) % 4 == 3).expect("a key");
+    let key = (0..100)
+        .map(|i| format!("k{i}"))
+        .find(|k| to_positive(murmur2(k.as_bytes())) % 4 == 3)
+        .expect("a key");
     let body = format!(
         "kafka-topics.sh --create --zookeeper {ZK} --replication-factor 2 --partitions 2 --topic grow\n\
          kafka-topics.sh --alter --zookeeper {ZK} --topic grow --partitions 2\n\
@@ -339,7 +403,11 @@ fn alter_partitions_adds_partitions_the_controller_brings_online() {
         "WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected\nAdding partitions succeeded!\n"
     );
     let describe: Vec<&str> = out(4).lines().collect();
-    assert!(describe[0].starts_with("Topic:grow\tPartitionCount:4\tReplicationFactor:2"), "{}", out(4));
+    assert!(
+        describe[0].starts_with("Topic:grow\tPartitionCount:4\tReplicationFactor:2"),
+        "{}",
+        out(4)
+    );
     assert_eq!(describe.len(), 5, "{}", out(4));
     for (p, line) in describe[1..].iter().enumerate() {
         assert!(line.contains(&format!("Partition: {p}\t")), "{line}");
@@ -347,9 +415,18 @@ fn alter_partitions_adds_partitions_the_controller_brings_online() {
         let isr = line.rsplit("Isr: ").next().unwrap_or("");
         assert_eq!(isr.split(',').count(), 2, "{line}");
     }
-    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-    assert!(trace.iter().any(|e| e["kind"] == "kafka.append" && e["topic"] == "grow" && e["partition"] == 3), "the record lands in the new partition");
-    assert_eq!(run.steps.last().expect("consumer").1, "to-three\nProcessed a total of 1 messages\n");
+    let trace: Vec<serde_json::Value> =
+        run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(
+        trace
+            .iter()
+            .any(|e| e["kind"] == "kafka.append" && e["topic"] == "grow" && e["partition"] == 3),
+        "the record lands in the new partition"
+    );
+    assert_eq!(
+        run.steps.last().expect("consumer").1,
+        "to-three\nProcessed a total of 1 messages\n"
+    );
 }
 
 #[test]
@@ -373,7 +450,11 @@ fn a_background_new_consumer_runs_until_killed_and_sigterm_closes_it_cleanly() {
     let run = run_script(7, true, &script(&body));
     // No idle second ends a background consumer: it is still running 11 s later.
     // Jobs 1 and 2 are the brokers START put in the background.
-    assert!(run.output_of("jobs", 0).contains(&format!("[3]+  Running                 {cc} &\n")), "{}", run.output);
+    assert!(
+        run.output_of("jobs", 0).contains(&format!("[3]+  Running                 {cc} &\n")),
+        "{}",
+        run.output
+    );
     // SIGTERM: the shutdown hook ends the loop, the count is printed, the JVM exits 143.
     let after_term = format!("{}{}", run.output_of("kill %3", 0), run.output_of("sleep 2", 0));
     assert!(after_term.contains("Processed a total of 3 messages\n"), "{after_term}");
@@ -383,10 +464,20 @@ fn a_background_new_consumer_runs_until_killed_and_sigterm_closes_it_cleanly() {
     assert!(!after_kill.contains("Processed a total"), "{after_kill}");
     assert!(after_kill.contains(&format!("[3]+  Killed                  {cc}\n")), "{after_kill}");
     // close(): a synchronous commit of offset 3, then LeaveGroup; only the SIGTERM'd member leaves.
-    let trace: Vec<serde_json::Value> = run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-    let leaves: Vec<usize> = trace.iter().enumerate().filter(|(_, e)| e["kind"] == "kafka.group.leave").map(|(i, _)| i).collect();
+    let trace: Vec<serde_json::Value> =
+        run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let leaves: Vec<usize> = trace
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["kind"] == "kafka.group.leave")
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(leaves.len(), 1, "one LeaveGroup");
-    let last_commit = trace[..leaves[0]].iter().rev().find(|e| e["kind"] == "kafka.group.committed").expect("a commit before leaving");
+    let last_commit = trace[..leaves[0]]
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "kafka.group.committed")
+        .expect("a commit before leaving");
     assert!(last_commit["offsets"].to_string().contains('3'), "{last_commit}");
 }
 
@@ -395,7 +486,11 @@ fn topic_config_overrides_reach_the_log_at_creation_and_on_alter() {
     let set = |k: &str, v: &str| -> String {
         ["master", "slave1", "slave2"]
             .iter()
-            .map(|h| format!("lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"))
+            .map(|h| {
+                format!(
+                    "lab set {h} /usr/local/kafka_2.10-0.9.0.1/config/server.properties {k}={v}"
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -435,6 +530,11 @@ fn topic_config_overrides_reach_the_log_at_creation_and_on_alter() {
         "WARNING: Altering topic configuration from this script has been deprecated and may be removed in future releases.\n         Going forward, please use kafka-configs.sh for this functionality\nUpdated config for topic \"long\".\n"
     );
     let altered = run.output_of("ls /tmp/kafka-logs/long-0", 1);
-    assert!(!altered.contains(first), "the change notification reaches the broker's log: {altered}");
-    assert!(run.output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic long"), 0).contains("Configs:retention.ms=60000"));
+    assert!(
+        !altered.contains(first),
+        "the change notification reaches the broker's log: {altered}"
+    );
+    assert!(run
+        .output_of(&format!("kafka-topics.sh --describe --zookeeper {ZK} --topic long"), 0)
+        .contains("Configs:retention.ms=60000"));
 }

@@ -34,7 +34,11 @@ fn catalog() -> Catalog {
         let p = e.expect("dir entry").path();
         if p.extension().is_some_and(|x| x == "toml") {
             let name = p.file_name().expect("file name").to_string_lossy().into_owned();
-            files.push((name, std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))));
+            files.push((
+                name,
+                std::fs::read_to_string(&p)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", p.display())),
+            ));
         }
     }
     let read = |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| e.to_string());
@@ -49,11 +53,18 @@ fn the_list_shows_the_ten_lessons_in_order_in_both_languages() {
     assert_eq!(&ids[..10], &IDS);
     for lang in [Lang::En, Lang::Zh] {
         let list = c.list(lang);
-        let rows: Vec<&str> = list.lines().filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())).collect();
+        let rows: Vec<&str> = list
+            .lines()
+            .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .collect();
         assert!(rows.len() >= 10, "{list}");
         for (i, id) in IDS.iter().enumerate() {
             let title = c.lessons[i].title.get(lang);
-            assert!(rows[i].starts_with(&format!("{:>2}. {id}", i + 1)) && rows[i].ends_with(title), "{lang:?}: {}", rows[i]);
+            assert!(
+                rows[i].starts_with(&format!("{:>2}. {id}", i + 1)) && rows[i].ends_with(title),
+                "{lang:?}: {}",
+                rows[i]
+            );
         }
     }
     // The Chinese titles are Chinese, not copies of the English ones.
@@ -71,7 +82,12 @@ fn diff(expected: &str, actual: &str, max: usize) -> String {
     let mut shown = 0;
     for k in 0..e.len().max(a.len()) {
         if e.get(k) != a.get(k) {
-            out.push_str(&format!("  line {}:\n    - {}\n    + {}\n", k + 1, e.get(k).unwrap_or(&"<none>"), a.get(k).unwrap_or(&"<none>")));
+            out.push_str(&format!(
+                "  line {}:\n    - {}\n    + {}\n",
+                k + 1,
+                e.get(k).unwrap_or(&"<none>"),
+                a.get(k).unwrap_or(&"<none>")
+            ));
             shown += 1;
             if shown == max {
                 out.push_str("  …\n");
@@ -86,7 +102,8 @@ fn diff(expected: &str, actual: &str, max: usize) -> String {
 fn every_lesson_runs_non_interactively_and_matches_its_golden_transcript() {
     let c = catalog();
     let update = std::env::var_os("UPDATE_BOOK").is_some_and(|v| v != "0" && !v.is_empty());
-    let jobs: Vec<(usize, Lang)> = (0..c.lessons.len()).flat_map(|i| [(i, Lang::En), (i, Lang::Zh)]).collect();
+    let jobs: Vec<(usize, Lang)> =
+        (0..c.lessons.len()).flat_map(|i| [(i, Lang::En), (i, Lang::Zh)]).collect();
     // Two lessons at a time: each run is its own simulation on its own thread.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
@@ -97,8 +114,13 @@ fn every_lesson_runs_non_interactively_and_matches_its_golden_transcript() {
                 let Some(&(i, lang)) = jobs.get(k) else { break };
                 let lesson = &c.lessons[i];
                 let mut t = Transcript::default();
-                let r = sim::lesson::run(lesson, &RunOptions { lang, seed: None }, &mut t).map(|()| t.text);
-                results.lock().unwrap_or_else(|e| e.into_inner()).push((lesson.id.clone(), lang, r));
+                let r = sim::lesson::run(lesson, &RunOptions { lang, seed: None }, &mut t)
+                    .map(|()| t.text);
+                results.lock().unwrap_or_else(|e| e.into_inner()).push((
+                    lesson.id.clone(),
+                    lang,
+                    r,
+                ));
             });
         }
     });
@@ -116,12 +138,19 @@ fn every_lesson_runs_non_interactively_and_matches_its_golden_transcript() {
         let path = golden_path(&id, lang);
         if update {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("golden dir");
-            std::fs::write(&path, &text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+            std::fs::write(&path, &text)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
             continue;
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_BOOK=1 writes it)", path.display()));
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_BOOK=1 writes it)", path.display()));
         if want != text {
-            failures.push(format!("{id} ({}): differs from {} (- golden, + now):\n{}", lang.code(), path.display(), diff(&want, &text, 12)));
+            failures.push(format!(
+                "{id} ({}): differs from {} (- golden, + now):\n{}",
+                lang.code(),
+                path.display(),
+                diff(&want, &text, 12)
+            ));
         }
     }
     assert!(
@@ -139,7 +168,13 @@ fn golden_transcripts_answer_every_question_from_the_run() {
     for l in &c.lessons {
         let questions = l.steps.iter().filter(|s| s.question.is_some()).count();
         assert!(questions >= 1, "{}: a lesson with no question", l.id);
-        let markers = [(Lang::En, ["= Observed (from the trace): ", "= Measured (from the simulated counters): "]), (Lang::Zh, ["= 观察结果（来自 trace）：", "= 测量结果（来自模拟计数器）："])];
+        let markers = [
+            (
+                Lang::En,
+                ["= Observed (from the trace): ", "= Measured (from the simulated counters): "],
+            ),
+            (Lang::Zh, ["= 观察结果（来自 trace）：", "= 测量结果（来自模拟计数器）："]),
+        ];
         for (lang, marker) in markers {
             let Ok(text) = std::fs::read_to_string(golden_path(&l.id, lang)) else { continue };
             let answered: usize = marker.iter().map(|m| text.matches(m).count()).sum();

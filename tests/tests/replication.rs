@@ -12,11 +12,17 @@ fn load(name: &str) -> Scenario {
 }
 
 fn check<'a>(r: &'a sim::scenario::Report, name: &str) -> &'a sim::scenario::CheckOutcome {
-    r.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("check {name} in {:?}", r.checks))
+    r.checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("check {name} in {:?}", r.checks))
 }
 
 fn metric(r: &sim::scenario::Report, k: &str) -> u64 {
-    r.metrics.get(k).and_then(|v| v.as_u64()).unwrap_or_else(|| panic!("metric {k} in {:?}", r.metrics))
+    r.metrics
+        .get(k)
+        .and_then(|v| v.as_u64())
+        .unwrap_or_else(|| panic!("metric {k} in {:?}", r.metrics))
 }
 
 #[test]
@@ -26,18 +32,35 @@ fn hw_truncation_loses_an_acked_record_and_leader_epochs_keep_it() {
     let lost = check(&loss, "no_acked_loss");
     assert_eq!(lost.expect, Expect::Fail);
     assert!(!lost.ok, "0.9 truncation loses the record");
-    assert!(lost.detail.contains("offset 199"), "the detail names the lost offset: {}", lost.detail);
-    assert!(!check(&loss, "offsets_consistent").ok, "slave2 wrote a different record at a committed offset");
+    assert!(
+        lost.detail.contains("offset 199"),
+        "the detail names the lost offset: {}",
+        lost.detail
+    );
+    assert!(
+        !check(&loss, "offsets_consistent").ok,
+        "slave2 wrote a different record at a committed offset"
+    );
     assert_eq!(metric(&loss, "acked_missing_from_final_read"), 1);
 
     let (kept, trace) = run_traced(&load("hw-truncation-kip101.toml"), 1);
     assert!(kept.passed(), "{:?}", kept.checks);
-    assert!(check(&kept, "no_acked_loss").ok && check(&kept, "offsets_consistent").ok, "{:?}", kept.checks);
+    assert!(
+        check(&kept, "no_acked_loss").ok && check(&kept, "offsets_consistent").ok,
+        "{:?}",
+        kept.checks
+    );
     assert_eq!(metric(&kept, "acked_missing_from_final_read"), 0);
     // Same faults, same acknowledgements: only the truncation rule differs.
     assert_eq!(metric(&kept, "messages_acked"), metric(&loss, "messages_acked"));
-    assert!(trace.contains("\"msg\":\"kafka.offsets_for_leader_epoch\""), "followers asked their new leader");
-    assert!(!trace.contains("\"by\":\"high_watermark\",\"partition\":0,\"to\":199"), "no HW cut at the acked record");
+    assert!(
+        trace.contains("\"msg\":\"kafka.offsets_for_leader_epoch\""),
+        "followers asked their new leader"
+    );
+    assert!(
+        !trace.contains("\"by\":\"high_watermark\",\"partition\":0,\"to\":199"),
+        "no HW cut at the acked record"
+    );
 }
 
 #[test]
@@ -59,7 +82,11 @@ fn broker_failover_survives_its_nemesis_on_several_seeds() {
     for seed in 1..=4 {
         let r = run(&sc, seed);
         assert!(r.passed(), "seed {seed}: {:?}", r.checks);
-        assert!(r.transcript.contains("lab "), "seed {seed}: the nemesis ran lab commands:\n{}", r.transcript);
+        assert!(
+            r.transcript.contains("lab "),
+            "seed {seed}: the nemesis ran lab commands:\n{}",
+            r.transcript
+        );
     }
 }
 
@@ -83,7 +110,10 @@ fn a_broker_halts_and_its_zookeeper_server_exits_when_the_disk_is_full() {
     let run = run_script(1, true, script);
     let jps = run.output_of("jps", 0);
     assert!(!jps.contains(" Kafka"), "the broker halted on ENOSPC:\n{jps}");
-    assert!(run.trace.contains("\"kind\":\"kafka.fatal\"") && run.trace.contains("No space left on device"));
+    assert!(
+        run.trace.contains("\"kind\":\"kafka.fatal\"")
+            && run.trace.contains("No space left on device")
+    );
     // Its ZooKeeper session expires 6 s later; logging that closeSession is the ZooKeeper
     // server's first write on the full disk, and it exits too (SyncRequestProcessor, status 11).
     assert!(!jps.contains("QuorumPeerMain"), "the ZooKeeper server exited on ENOSPC:\n{jps}");
@@ -126,7 +156,8 @@ fn nemesis_duration_must_fit_its_interval() {
 fn a_broker_makes_itself_leader_once_per_leader_epoch() {
     let (report, trace) = run_traced(&load("broker-failover.toml"), 2);
     assert!(report.passed(), "{:?}", report.checks);
-    let mut became: std::collections::BTreeMap<(String, String, i64, i64), usize> = std::collections::BTreeMap::new();
+    let mut became: std::collections::BTreeMap<(String, String, i64, i64), usize> =
+        std::collections::BTreeMap::new();
     let mut stale = 0;
     for line in trace.lines() {
         let e: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
@@ -135,7 +166,12 @@ fn a_broker_makes_itself_leader_once_per_leader_epoch() {
             // A restarted broker starts with no leader epochs.
             "proc.start" if e["proc"] == "Kafka" => became.retain(|k, _| k.0 != host),
             "kafka.become_leader" => {
-                let key = (host, e["topic"].as_str().unwrap_or_default().to_string(), e["partition"].as_i64().unwrap_or(-1), e["leader_epoch"].as_i64().unwrap_or(-1));
+                let key = (
+                    host,
+                    e["topic"].as_str().unwrap_or_default().to_string(),
+                    e["partition"].as_i64().unwrap_or(-1),
+                    e["leader_epoch"].as_i64().unwrap_or(-1),
+                );
                 *became.entry(key).or_default() += 1;
             }
             "kafka.leader_and_isr_stale" => stale += 1,

@@ -9,7 +9,6 @@ use sim::zk::txn::{CreateMode, ZkError};
 use sim::zk::watch_manager::EventType;
 use std::time::Duration;
 
-
 fn with_cluster<F, Fut>(seed: u64, f: F)
 where
     F: FnOnce(World, Shell, ProcCtx) -> Fut,
@@ -32,7 +31,10 @@ where
 
 async fn next_node_event(zk: &mut ZooKeeper) -> (EventType, String) {
     loop {
-        let ev = madsim::time::timeout(Duration::from_secs(5), zk.next_event()).await.expect("an event in time").expect("open");
+        let ev = madsim::time::timeout(Duration::from_secs(5), zk.next_event())
+            .await
+            .expect("an event in time")
+            .expect("open");
         if ev.kind != EventType::None {
             return (ev.kind, ev.path.unwrap_or_default());
         }
@@ -75,7 +77,9 @@ fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
         madsim::time::sleep(Duration::from_secs(10)).await;
         sh.exec_line("lab heal").await;
         let mut states = Vec::new();
-        while let Ok(Some(ev)) = madsim::time::timeout(Duration::from_secs(10), zk.next_event()).await {
+        while let Ok(Some(ev)) =
+            madsim::time::timeout(Duration::from_secs(10), zk.next_event()).await
+        {
             states.push(ev.state);
             if ev.state == KeeperState::Expired {
                 break;
@@ -85,7 +89,11 @@ fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
         assert_eq!(states.last(), Some(&KeeperState::Expired), "{states:?}");
         assert_eq!(zk.get_data("/mine", false).await.err(), Some(ZkError::SessionExpired));
         let other = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(4));
-        assert_eq!(other.exists("/mine", false).await, Ok(None), "the ephemeral died with the session");
+        assert_eq!(
+            other.exists("/mine", false).await,
+            Ok(None),
+            "the ephemeral died with the session"
+        );
     });
 }
 

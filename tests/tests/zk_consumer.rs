@@ -27,7 +27,11 @@ fn consumer(extra: &str) -> String {
 
 /// `n` keys that murmur2 sends to partition `p` of two.
 fn keys_for(p: i32, n: usize) -> Vec<String> {
-    (0..).map(|i| format!("k{i}")).filter(|k| to_positive(murmur2(k.as_bytes())) % 2 == p).take(n).collect()
+    (0..)
+        .map(|i| format!("k{i}"))
+        .filter(|k| to_positive(murmur2(k.as_bytes())) % 2 == p)
+        .take(n)
+        .collect()
 }
 
 /// A producer line and its records `key:value`, values `p<partition>-<i>`.
@@ -40,13 +44,22 @@ fn produce(p0: &[String], p1: &[String], tag: &str) -> String {
 }
 
 fn events(run: &Run, kind: &str) -> Vec<serde_json::Value> {
-    run.trace.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["kind"] == kind).collect()
+    run.trace
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["kind"] == kind)
+        .collect()
 }
 
 /// The data line of a `zkCli.sh get` (the line before `cZxid = …`).
 fn znode_data(out: &str) -> String {
     let lines: Vec<&str> = out.lines().collect();
-    lines.iter().position(|l| l.starts_with("cZxid")).and_then(|i| i.checked_sub(1)).map(|i| lines[i].to_string()).unwrap_or_default()
+    lines
+        .iter()
+        .position(|l| l.starts_with("cZxid"))
+        .and_then(|i| i.checked_sub(1))
+        .map(|i| lines[i].to_string())
+        .unwrap_or_default()
 }
 
 /// The list a `zkCli.sh ls` printed.
@@ -86,12 +99,27 @@ fn two_background_consumers_in_one_group_own_one_partition_each() {
     );
     let run = run_script(21, true, &script);
     let c = consumer("");
-    let started: Vec<&str> = run.steps.iter().filter(|(l, _, _)| l == &format!("{c} &")).map(|(_, o, _)| o.as_str()).collect();
+    let started: Vec<&str> = run
+        .steps
+        .iter()
+        .filter(|(l, _, _)| l == &format!("{c} &"))
+        .map(|(_, o, _)| o.as_str())
+        .collect();
     assert!(started[0].starts_with("[1] ") && started[1].starts_with("[2] "), "{started:?}");
-    let ids = znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0));
+    let ids =
+        znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0));
     assert_eq!(ids.len(), 2, "{}", run.output);
-    assert!(ids.iter().all(|i| i.starts_with("workers_master-1461657") && i.len() == "workers_master-1461657612345-abcdef12".len()), "{ids:?}");
-    let owner = |p: i32| znode_data(run.output_of(&format!("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/{p}"), 0));
+    assert!(
+        ids.iter().all(|i| i.starts_with("workers_master-1461657")
+            && i.len() == "workers_master-1461657612345-abcdef12".len()),
+        "{ids:?}"
+    );
+    let owner = |p: i32| {
+        znode_data(run.output_of(
+            &format!("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/{p}"),
+            0,
+        ))
+    };
     let (o0, o1) = (owner(0), owner(1));
     // Range assignment over the sorted thread ids: the first consumer (earlier timestamp) gets p0.
     let mut sorted = ids.clone();
@@ -114,7 +142,10 @@ fn two_background_consumers_in_one_group_own_one_partition_each() {
         let p = e["partition"].as_i64().unwrap_or(-1);
         let who = e["consumer"].as_str().unwrap_or("");
         assert_eq!(format!("{who}-0"), if p == 0 { o0.clone() } else { o1.clone() }, "{e}");
-        assert_eq!(e["records"], 1, "the old consumer's iterator hands out one record at a time: {e}");
+        assert_eq!(
+            e["records"], 1,
+            "the old consumer's iterator hands out one record at a time: {e}"
+        );
         assert!(run.output.contains(&format!("{}\n", e["values"][0].as_str().unwrap_or("?"))));
     }
     ownership_ok(&run);
@@ -140,14 +171,24 @@ fn a_killed_consumer_loses_its_partitions_when_its_session_expires() {
     let kill = run.output_of("kill -9 %1", 0);
     assert_eq!(kill, format!("[1]-  Killed                  {c}\n"));
     // Its ephemeral owner node outlives it until ZooKeeper expires the session (6 s).
-    let get0 = |n| znode_data(run.output_of("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/0", n));
+    let get0 = |n| {
+        znode_data(
+            run.output_of("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/0", n),
+        )
+    };
     let dead_owner = get0(0);
-    let ids = znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0));
+    let ids =
+        znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0));
     assert_eq!(ids.len(), 1, "only the survivor is registered: {ids:?}");
     let survivor = format!("{}-0", ids[0]);
     assert_ne!(dead_owner, survivor, "p0 belonged to the killed consumer");
     assert_eq!(get0(1), survivor);
-    assert_eq!(znode_data(run.output_of("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/1", 0)), survivor);
+    assert_eq!(
+        znode_data(
+            run.output_of("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/1", 0)
+        ),
+        survivor
+    );
     // The survivor consumed what the dead one would have: every record, p0's included.
     let end = run.output_of("sleep 1", 0);
     assert!(end.contains("Processed a total of 5 messages"), "{end}");
@@ -157,7 +198,10 @@ fn a_killed_consumer_loses_its_partitions_when_its_session_expires() {
     let owned = events(&run, "kafka.zkconsumer.owned");
     let last = owned.last().expect("owned events");
     assert_eq!(last["partitions"], serde_json::json!([["shared", 0], ["shared", 1]]));
-    assert!(last["generation"].as_i64().unwrap_or(0) >= 3, "the ids node changed three times: {last}");
+    assert!(
+        last["generation"].as_i64().unwrap_or(0) >= 3,
+        "the ids node changed three times: {last}"
+    );
     ownership_ok(&run);
 }
 
@@ -179,21 +223,40 @@ fn offsets_are_committed_on_a_clean_exit_and_a_restart_resumes_there() {
         produce(&p0[..1], &p1[..1], "late-")
     );
     let run = run_script(23, true, &script);
-    let off = |p: i32| znode_data(run.output_of(&format!("zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/{p}"), 0));
+    let off = |p: i32| {
+        znode_data(run.output_of(
+            &format!("zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/{p}"),
+            0,
+        ))
+    };
     assert_eq!((off(0), off(1)), ("3".to_string(), "2".to_string()), "{}", run.output);
-    assert_eq!(znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0)), Vec::<String>::new());
-    let refused = run.steps.iter().find(|(l, _, _)| l == &format!("{c} --from-beginning")).expect("step");
+    assert_eq!(
+        znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/ids", 0)),
+        Vec::<String>::new()
+    );
+    let refused =
+        run.steps.iter().find(|(l, _, _)| l == &format!("{c} --from-beginning")).expect("step");
     assert_eq!(refused.1, "Found previous offset information for this group workers. Please use --delete-consumer-offsets to delete previous offsets metadata\n");
     assert_eq!(refused.2, 1);
     // Restarted, the group starts at its committed offsets: only the two late records.
     let resumed = run.steps.iter().find(|(l, _, _)| l == &c).expect("step").1.clone();
     let mut lines: Vec<&str> = resumed.lines().collect();
     lines.sort();
-    assert_eq!(lines, vec!["Processed a total of 2 messages", &format!("late-p0-{}", p0[0]), &format!("late-p1-{}", p1[0])]);
+    assert_eq!(
+        lines,
+        vec![
+            "Processed a total of 2 messages",
+            &format!("late-p0-{}", p0[0]),
+            &format!("late-p1-{}", p1[0])
+        ]
+    );
     // Without a group.id the tool makes one up, reads everything, and deletes it on exit.
     let all = run.output_of(&format!("kafka-console-consumer.sh --zookeeper {ZK} --topic shared --from-beginning --max-messages 7"), 0);
     assert!(all.ends_with("Processed a total of 7 messages\n"), "{all}");
-    assert_eq!(znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers", 0)), vec!["workers".to_string()]);
+    assert_eq!(
+        znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers", 0)),
+        vec!["workers".to_string()]
+    );
 }
 
 #[test]
@@ -215,7 +278,10 @@ fn jobs_kill_and_notifications_print_what_bash_prints() {
     assert_eq!(run.output_of(&format!("{cc} &"), 0), format!("[1] {p1}\n"));
     assert_eq!(run.output_of("sleep 100 &", 0), format!("[2] {p2}\n"));
     // A background program that reads the terminal is stopped by SIGTTIN.
-    assert_eq!(run.output_of(&format!("{cp} &"), 0), format!("[3] {p3}\n[3]+  Stopped                 {cp}\n"));
+    assert_eq!(
+        run.output_of(&format!("{cp} &"), 0),
+        format!("[3] {p3}\n[3]+  Stopped                 {cp}\n")
+    );
     assert_eq!(
         run.output_of("jobs", 0),
         format!(
@@ -245,17 +311,34 @@ fn jobs_kill_and_notifications_print_what_bash_prints() {
     let s = run.output_of("sleep 5 &", 0);
     assert!(s.starts_with("[1] "), "{s}");
     let e = run.output_of("echo hi &", 0);
-    assert!(e.starts_with("[2] ") && e.contains("\nhi\n[2]+  Done                    echo hi\n"), "{e}");
+    assert!(
+        e.starts_with("[2] ") && e.contains("\nhi\n[2]+  Done                    echo hi\n"),
+        "{e}"
+    );
     assert_eq!(run.output_of("wait", 0), "[1]+  Done                    sleep 5\n");
     // A relative --consumer.config is read from the shell's directory: /tmp has no such file.
     let missing = run.output_of("sleep 1", 0);
     assert!(missing.contains("Exception in thread \"main\" java.io.FileNotFoundException: workers.properties (No such file or directory)"), "{missing}");
-    assert!(missing.contains("[1]+  Exit 1                  kafka-console-consumer.sh"), "{missing}");
+    assert!(
+        missing.contains("[1]+  Exit 1                  kafka-console-consumer.sh"),
+        "{missing}"
+    );
     // A job on another host; the working directory shows when it differs.
-    assert_eq!(run.output_of("jobs", 2), format!("[1]+  Running                 ssh slave1 {cc} &\n"));
-    assert_eq!(run.output_of("jobs", 3), format!("[1]+  Running                 ssh slave1 {cc} &  (wd: /tmp)\n"));
+    assert_eq!(
+        run.output_of("jobs", 2),
+        format!("[1]+  Running                 ssh slave1 {cc} &\n")
+    );
+    assert_eq!(
+        run.output_of("jobs", 3),
+        format!("[1]+  Running                 ssh slave1 {cc} &  (wd: /tmp)\n")
+    );
     let end = run.output_of("sleep 1", 1);
-    assert!(end.contains("Processed a total of 0 messages\n") && end.contains(&format!("[1]+  Exit 143                ssh slave1 {cc}  (wd: /tmp)\n")), "{end}");
+    assert!(
+        end.contains("Processed a total of 0 messages\n")
+            && end
+                .contains(&format!("[1]+  Exit 143                ssh slave1 {cc}  (wd: /tmp)\n")),
+        "{end}"
+    );
     // The console consumer made its group up, so it deleted it on the way out.
     assert!(events(&run, "kafka.zkconsumer.shutdown").iter().any(|e| e["host"] == "slave1"));
 }
@@ -313,13 +396,24 @@ fn a_consumer_cut_off_from_zookeeper_registers_again_after_its_session_expired()
         sh.exec_line("sleep 10").await;
         sh.exec_line("zkCli.sh -server master:2181 ls /consumers/workers/ids").await;
         let out = sh.take_output();
-        let ids = znode_list(out.lines().rfind(|l| l.starts_with('[') && !l.starts_with("[1]")).unwrap_or("[]"));
+        let ids = znode_list(
+            out.lines().rfind(|l| l.starts_with('[') && !l.starts_with("[1]")).unwrap_or("[]"),
+        );
         assert_eq!(ids.len(), 1, "registered again: {out}");
         assert!(ids[0].starts_with("workers_client-"));
         let trace = world.tracer().events();
-        let expired = trace.iter().position(|e| e.kind == "kafka.zkconsumer.session_expired").expect("the consumer saw its session expire");
-        let owned_after = trace[expired..].iter().rfind(|e| e.kind == "kafka.zkconsumer.owned").expect("owned again");
-        assert_eq!(owned_after.fields["partitions"], serde_json::json!([["shared", 0], ["shared", 1]]));
+        let expired = trace
+            .iter()
+            .position(|e| e.kind == "kafka.zkconsumer.session_expired")
+            .expect("the consumer saw its session expire");
+        let owned_after = trace[expired..]
+            .iter()
+            .rfind(|e| e.kind == "kafka.zkconsumer.owned")
+            .expect("owned again");
+        assert_eq!(
+            owned_after.fields["partitions"],
+            serde_json::json!([["shared", 0], ["shared", 1]])
+        );
         sh.exec_line("zkCli.sh -server master:2181 get /consumers/workers/owners/shared/1").await;
         assert_eq!(znode_data(&sh.take_output()), format!("{}-0", ids[0]));
     });
@@ -337,18 +431,38 @@ fn group_flags_and_config_errors_say_what_0_9_says() {
          zkCli.sh -server master:2181 ls /consumers"
     );
     let run = run_script(27, true, &script);
-    let g2 = run.output_of(&format!("kafka-console-consumer.sh --zookeeper {ZK} --topic shared --group g2 --timeout-ms 500"), 0);
+    let g2 = run.output_of(
+        &format!(
+            "kafka-console-consumer.sh --zookeeper {ZK} --topic shared --group g2 --timeout-ms 500"
+        ),
+        0,
+    );
     let lines: Vec<&str> = g2.lines().collect();
-    assert_eq!(lines[0], "--group is a Kafka 1.0+ option; 0.9 takes group.id from --consumer.config");
+    assert_eq!(
+        lines[0],
+        "--group is a Kafka 1.0+ option; 0.9 takes group.id from --consumer.config"
+    );
     assert!(lines[1].ends_with("ERROR Error processing message, terminating consumer process:  (kafka.tools.ConsoleConsumer$)"), "{g2}");
-    assert_eq!(&lines[2..], ["kafka.consumer.ConsumerTimeoutException", "Processed a total of 0 messages"]);
+    assert_eq!(
+        &lines[2..],
+        ["kafka.consumer.ConsumerTimeoutException", "Processed a total of 0 messages"]
+    );
     let conflict = run.output_of(&format!("{c} --group other"), 0);
-    assert!(conflict.ends_with("do not match. Detected group ids: 'other', 'workers'\n"), "{conflict}");
+    assert!(
+        conflict.ends_with("do not match. Detected group ids: 'other', 'workers'\n"),
+        "{conflict}"
+    );
     let bad = run.output_of(&c, 0);
-    assert!(bad.contains("ERROR Unknown error when running consumer:  (kafka.tools.ConsoleConsumer$)"), "{bad}");
+    assert!(
+        bad.contains("ERROR Unknown error when running consumer:  (kafka.tools.ConsoleConsumer$)"),
+        "{bad}"
+    );
     assert!(bad.ends_with("boolean values must be either 'true' or 'false\n"), "{bad}");
     // --group names a real group: it stays (with its offsets) after the consumer exits.
-    assert_eq!(znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers", 0)), vec!["g2".to_string()]);
+    assert_eq!(
+        znode_list(run.output_of("zkCli.sh -server master:2181 ls /consumers", 0)),
+        vec!["g2".to_string()]
+    );
 }
 
 #[test]
@@ -370,9 +484,18 @@ fn the_fetcher_follows_a_partition_to_its_new_leader() {
         assert_eq!(run.output.lines().filter(|l| *l == v).count(), 1, "{v}: {}", run.output);
     }
     let lost = events(&run, "kafka.zkconsumer.leader_lost");
-    assert!(lost.iter().any(|e| e["broker"] == 0 && e["partitions"] == serde_json::json!([["shared", 0]])), "{lost:?}");
+    assert!(
+        lost.iter()
+            .any(|e| e["broker"] == 0 && e["partitions"] == serde_json::json!([["shared", 0]])),
+        "{lost:?}"
+    );
     let added = events(&run, "kafka.zkconsumer.fetcher_added");
-    assert!(added.last().is_some_and(|e| e["broker"] == 1 && e["partitions"] == serde_json::json!([["shared", 0]])), "{added:?}");
+    assert!(
+        added.last().is_some_and(
+            |e| e["broker"] == 1 && e["partitions"] == serde_json::json!([["shared", 0]])
+        ),
+        "{added:?}"
+    );
 }
 
 #[test]
@@ -402,9 +525,18 @@ fn offsets_are_committed_every_auto_commit_interval_while_running() {
     );
     let run = run_script(30, true, &script);
     // The first commit comes 20 s after the start, not at once.
-    let early = run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/offsets/shared", 0);
+    let early =
+        run.output_of("zkCli.sh -server master:2181 ls /consumers/workers/offsets/shared", 0);
     assert!(early.contains("Node does not exist: /consumers/workers/offsets/shared"), "{early}");
-    assert_eq!(znode_data(run.output_of("zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/0", 0)), "3");
+    assert_eq!(
+        znode_data(
+            run.output_of(
+                "zkCli.sh -server master:2181 get /consumers/workers/offsets/shared/0",
+                0
+            )
+        ),
+        "3"
+    );
     assert!(run.output_of("jobs", 0).contains("Running"), "still running");
     let commits = events(&run, "kafka.zkconsumer.commit");
     assert!(!commits.is_empty(), "{}", run.output);

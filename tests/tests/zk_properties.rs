@@ -8,11 +8,11 @@
 //!
 //! A failure prints the seed; `ZK_SEEDS=a..b` reruns a range.
 
+use lab_tests::{booted_shell, client_world, dump_tree as dump, in_process, zk_servers};
 use madsim::rand::Rng;
 use sim::check;
 use sim::shell::Shell;
 use sim::trace::lock;
-use lab_tests::{booted_shell, client_world, dump_tree as dump, in_process, zk_servers};
 use sim::world::{ProcCtx, Sim};
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::{CreateMode, ZkError};
@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SERVERS: [&str; 3] = ["master", "slave1", "slave2"];
-
 
 /// Creates `/w-N` znodes one after another, recording those acknowledged.
 async fn writer(ctx: ProcCtx, acked: Arc<Mutex<Vec<String>>>, stop_at: Duration) {
@@ -34,7 +33,9 @@ async fn writer(ctx: ProcCtx, acked: Arc<Mutex<Vec<String>>>, stop_at: Duration)
                 lock(&acked).push(path);
                 i += 1;
             }
-            Err(ZkError::SessionExpired) => zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(6)),
+            Err(ZkError::SessionExpired) => {
+                zk = ZooKeeper::new(&ctx, zk_servers(), Duration::from_secs(6))
+            }
             Err(_) => madsim::time::sleep(Duration::from_millis(200)).await,
         }
         let pause = madsim::rand::thread_rng().gen_range(20..200);
@@ -77,7 +78,9 @@ fn run_seed(seed: u64) -> Result<usize, String> {
         let acked = Arc::new(Mutex::new(Vec::new()));
         let faults_end = world.elapsed() + Duration::from_secs(40);
         let a = acked.clone();
-        world.spawn("client", "Writer", move |ctx| writer(ctx, a, faults_end)).map_err(|e| e.to_string())?;
+        world
+            .spawn("client", "Writer", move |ctx| writer(ctx, a, faults_end))
+            .map_err(|e| e.to_string())?;
         nemesis(&mut sh, faults_end).await;
         // Recovery: heal, power on, start every server.
         sh.exec_line("lab heal").await;
@@ -110,7 +113,11 @@ fn run_seed(seed: u64) -> Result<usize, String> {
         for (h, t) in SERVERS.iter().zip(&trees) {
             let t = t.as_ref().map_err(|e| format!("seed {seed}: reading {h}: {e}"))?;
             if t != first {
-                return Err(format!("seed {seed}: {h}'s tree differs from master's ({} vs {} nodes)", t.len(), first.len()));
+                return Err(format!(
+                    "seed {seed}: {h}'s tree differs from master's ({} vs {} nodes)",
+                    t.len(),
+                    first.len()
+                ));
             }
         }
         for p in &acked {

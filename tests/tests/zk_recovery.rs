@@ -22,8 +22,10 @@ fn a_crashed_follower_rejoins_and_matches_the_leader() {
             m
         };
         let hosts = ["master", "slave1", "slave2"];
-        let leader = hosts[modes.iter().position(|m| m.as_deref() == Some("leader")).expect("leader")];
-        let follower = hosts[modes.iter().position(|m| m.as_deref() == Some("follower")).expect("follower")];
+        let leader =
+            hosts[modes.iter().position(|m| m.as_deref() == Some("leader")).expect("leader")];
+        let follower =
+            hosts[modes.iter().position(|m| m.as_deref() == Some("follower")).expect("follower")];
         // Traffic through the leader while the follower loses power.
         let done = Arc::new(Mutex::new(0u32));
         let d = done.clone();
@@ -47,13 +49,19 @@ fn a_crashed_follower_rejoins_and_matches_the_leader() {
         madsim::time::sleep(Duration::from_secs(10)).await;
         assert!(*lock(&done) >= 250, "writes kept flowing: {}", *lock(&done));
         let events = world.tracer().events();
-        let syncs: Vec<_> = events.iter().filter(|e| e.kind == "zab.sync" && e.host == leader).collect();
+        let syncs: Vec<_> =
+            events.iter().filter(|e| e.kind == "zab.sync" && e.host == leader).collect();
         let last = syncs.last().expect("the leader synced the follower");
-        assert!(matches!(last.str("mode"), Some("DIFF") | Some("SNAP") | Some("TRUNC+DIFF")), "{last:?}");
+        assert!(
+            matches!(last.str("mode"), Some("DIFF") | Some("SNAP") | Some("TRUNC+DIFF")),
+            "{last:?}"
+        );
         let (l, f) = (leader.to_string(), follower.to_string());
-        let (a, b) = in_process(&world, move |ctx| async move { (dump_tree(&ctx, &l).await, dump_tree(&ctx, &f).await) })
-            .await
-            .expect("checker");
+        let (a, b) = in_process(&world, move |ctx| async move {
+            (dump_tree(&ctx, &l).await, dump_tree(&ctx, &f).await)
+        })
+        .await
+        .expect("checker");
         let (a, b) = (a.expect("leader tree"), b.expect("follower tree"));
         assert!(a.len() > 250, "{} nodes", a.len());
         assert_eq!(a, b, "the rejoined follower's tree differs from the leader's");
@@ -105,10 +113,18 @@ fn a_leader_that_cannot_log_exits_and_rejoins_with_the_same_history() {
         // the client's retries carry on there.
         assert_eq!(writes(10, 20).await, Some(10), "writes go on without the full disk");
         let events = world.tracer().events();
-        let halt = events.iter().find(|e| e.kind == "proc.halt" && e.host == leader && e.proc == "QuorumPeerMain");
-        assert_eq!(halt.and_then(|e| e.i64("status")), Some(11), "the leader exited with status 11");
+        let halt = events
+            .iter()
+            .find(|e| e.kind == "proc.halt" && e.host == leader && e.proc == "QuorumPeerMain");
+        assert_eq!(
+            halt.and_then(|e| e.i64("status")),
+            Some(11),
+            "the leader exited with status 11"
+        );
         assert!(
-            events.iter().any(|e| e.kind == "zk.fatal" && e.host == leader && e.str("error") == Some("No space left on device")),
+            events.iter().any(|e| e.kind == "zk.fatal"
+                && e.host == leader
+                && e.str("error") == Some("No space left on device")),
             "the reason is traced"
         );
         sh.exec_line(&format!("lab disk {leader} free")).await;

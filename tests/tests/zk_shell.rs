@@ -31,7 +31,8 @@ fn jps_lists_quorum_peer_main_with_a_pid() {
 fn leader_host(seed: u64) -> String {
     let run = run_script(seed, true, "ssh master zkServer.sh status\nssh slave1 zkServer.sh status\nssh slave2 zkServer.sh status");
     let hosts = ["master", "slave1", "slave2"];
-    let i = run.steps.iter().position(|(_, out, _)| out.contains("Mode: leader")).expect("a leader");
+    let i =
+        run.steps.iter().position(|(_, out, _)| out.contains("Mode: leader")).expect("a leader");
     hosts[i].to_string()
 }
 
@@ -53,7 +54,11 @@ fn stopping_the_leader_elects_a_new_one_and_keeps_the_data() {
     let run = run_script(seed, true, &script);
     let status: Vec<&str> = run.steps[3..6].iter().map(|(_, o, _)| o.as_str()).collect();
     let stopped = ["master", "slave1", "slave2"].iter().position(|h| *h == leader).expect("host");
-    assert!(status[stopped].contains("Error contacting service. It is probably not running."), "{}", run.output);
+    assert!(
+        status[stopped].contains("Error contacting service. It is probably not running."),
+        "{}",
+        run.output
+    );
     let joined = status.join("");
     assert_eq!(count(&joined, "Mode: leader"), 1, "{}", run.output);
     assert_eq!(count(&joined, "Mode: follower"), 1, "{}", run.output);
@@ -81,7 +86,11 @@ fn without_a_quorum_writes_fail_and_a_restart_brings_everything_back() {
                   ssh slave1 zkServer.sh status\n\
                   zkCli.sh -server slave1:2181 get /kept";
     let run = run_script(2, true, script);
-    assert!(run.steps[4].1.contains("Error contacting service. It is probably not running."), "{}", run.output);
+    assert!(
+        run.steps[4].1.contains("Error contacting service. It is probably not running."),
+        "{}",
+        run.output
+    );
     assert_eq!(run.steps[4].2, 1);
     assert!(
         run.steps[5].1.contains("Exception in thread \"main\" org.apache.zookeeper.KeeperException$ConnectionLossException: KeeperErrorCode = ConnectionLoss for /lab"),
@@ -109,13 +118,26 @@ fn zkcli_create_get_and_errors_print_like_3_4_6() {
                   zkCli.sh -server master:2181 stat /lab";
     let run = run_script(1, true, script);
     let get = &run.steps[1].1;
-    let after_banner = get.split("WatchedEvent state:SyncConnected type:None path:null\n").nth(1).expect("banner");
+    let after_banner =
+        get.split("WatchedEvent state:SyncConnected type:None path:null\n").nth(1).expect("banner");
     let lines: Vec<&str> = after_banner.lines().collect();
     assert_eq!(lines[0], "hello");
     let names: Vec<&str> = lines[1..].iter().map(|l| l.split(" = ").next().unwrap_or("")).collect();
     assert_eq!(
         names,
-        ["cZxid", "ctime", "mZxid", "mtime", "pZxid", "cversion", "dataVersion", "aclVersion", "ephemeralOwner", "dataLength", "numChildren"]
+        [
+            "cZxid",
+            "ctime",
+            "mZxid",
+            "mtime",
+            "pZxid",
+            "cversion",
+            "dataVersion",
+            "aclVersion",
+            "ephemeralOwner",
+            "dataLength",
+            "numChildren"
+        ]
     );
     assert!(lines[1].starts_with("cZxid = 0x1000000"), "{get}");
     assert!(lines[2].ends_with("UTC 2016"), "{get}");
@@ -146,14 +168,19 @@ fn ephemeral_nodes_vanish_when_the_session_expires_and_sequential_names_use_ten_
     assert!(run.steps[1].1.ends_with("Created /q/job-0000000000\n"), "{}", run.steps[1].1);
     assert!(run.steps[2].1.ends_with("Created /q/job-0000000001\n"), "{}", run.steps[2].1);
     assert!(run.steps[4].1.contains("\nme\n"));
-    assert!(!run.steps[4].1.contains("ephemeralOwner = 0x0\n"), "owner must be set: {}", run.steps[4].1);
+    assert!(
+        !run.steps[4].1.contains("ephemeralOwner = 0x0\n"),
+        "owner must be set: {}",
+        run.steps[4].1
+    );
     assert!(run.steps[6].1.ends_with("Node does not exist: /owner\n"), "{}", run.output);
     assert!(run.trace.contains("\"kind\":\"zk.session.expire\""));
 }
 
 #[test]
 fn ephemerals_cannot_have_children() {
-    let script = "zkCli.sh -server master:2181 create -e /e x\nzkCli.sh -server master:2181 create /e/c y";
+    let script =
+        "zkCli.sh -server master:2181 create -e /e x\nzkCli.sh -server master:2181 create /e/c y";
     let run = run_script(5, true, script);
     assert!(run.steps[1].1.ends_with("Ephemerals cannot have children: /e/c\n"), "{}", run.output);
 }
@@ -167,13 +194,27 @@ fn a_missing_or_mismatched_myid_is_a_clear_startup_error() {
                   cat zookeeper.out";
     let run = run_script(1, false, script);
     assert!(run.steps[1].1.contains("Starting zookeeper ... STARTED"));
-    assert!(!run.steps[3].1.contains("QuorumPeerMain"), "the server must have died: {}", run.output);
-    assert!(run.steps[4].1.contains("myid 0 in /usr/local/spark/zookeeper-3.4.6/data/myid matches no server.N line"), "{}", run.output);
+    assert!(
+        !run.steps[3].1.contains("QuorumPeerMain"),
+        "the server must have died: {}",
+        run.output
+    );
+    assert!(
+        run.steps[4].1.contains(
+            "myid 0 in /usr/local/spark/zookeeper-3.4.6/data/myid matches no server.N line"
+        ),
+        "{}",
+        run.output
+    );
 }
 
 #[test]
 fn unknown_commands_and_hosts_print_bash_errors_and_the_shell_goes_on() {
-    let run = run_script(1, true, "frobnicate\nssh nowhere jps\nsleep 5x\nkill -9 1\nssh master zkServer.sh status");
+    let run = run_script(
+        1,
+        true,
+        "frobnicate\nssh nowhere jps\nsleep 5x\nkill -9 1\nssh master zkServer.sh status",
+    );
     assert_eq!(run.steps[0].1, "frobnicate: command not found\n");
     assert_eq!(run.steps[0].2, 127);
     assert!(run.steps[1].1.contains("Could not resolve hostname nowhere"));

@@ -87,8 +87,18 @@ const PATH_COLOURS: [RGBColor; 2] = [RGBColor(0x2e, 0x7d, 0x32), RGBColor(0xc6, 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn text(s: impl Into<String>, (x, y): (i32, i32), size: i32, c: &RGBColor, h: HPos) -> Text<'static, (i32, i32), String> {
-    Text::new(s.into(), (x, y), ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)))
+fn text(
+    s: impl Into<String>,
+    (x, y): (i32, i32),
+    size: i32,
+    c: &RGBColor,
+    h: HPos,
+) -> Text<'static, (i32, i32), String> {
+    Text::new(
+        s.into(),
+        (x, y),
+        ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)),
+    )
 }
 
 /// Draws the diagram and the bar chart as SVG text.
@@ -111,10 +121,31 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
     let grey = RGBColor(0x88, 0x88, 0x88);
     let dma_c = RGBColor(0x15, 0x65, 0xc0);
     let cpu_c = RGBColor(0xd8, 0x43, 0x15);
-    root.draw(&text(format!("Fetch response copy paths on the broker host ({} profile)", c.profile), (10, 16), 14, &BLACK, HPos::Left))?;
-    root.draw(&text(format!("hop labels: bytes moved per byte sent, counted by the hardware model in the {} run", c.counted_run), (10, 34), 10, &grey, HPos::Left))?;
+    root.draw(&text(
+        format!("Fetch response copy paths on the broker host ({} profile)", c.profile),
+        (10, 16),
+        14,
+        &BLACK,
+        HPos::Left,
+    ))?;
+    root.draw(&text(
+        format!(
+            "hop labels: bytes moved per byte sent, counted by the hardware model in the {} run",
+            c.counted_run
+        ),
+        (10, 34),
+        10,
+        &grey,
+        HPos::Left,
+    ))?;
     // Boxes: (label, y, kernel?).
-    let stages = [("disk", 80), ("page cache (kernel)", 180), ("user buffer (JVM)", 280), ("socket buffer (kernel)", 380), ("NIC", 480)];
+    let stages = [
+        ("disk", 80),
+        ("page cache (kernel)", 180),
+        ("user buffer (JVM)", 280),
+        ("socket buffer (kernel)", 380),
+        ("NIC", 480),
+    ];
     for (k, p) in c.paths.iter().enumerate() {
         let x0 = 30 + k as i32 * 330;
         let cx = x0 + 80;
@@ -122,15 +153,28 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
         root.draw(&text(p.path.clone(), (x0, 58), 14, &PATH_COLOURS[k % 2], HPos::Left))?;
         for (label, y) in stages {
             let skipped = zero_copy && label.starts_with("user buffer");
-            let fill = if skipped { RGBColor(0xf4, 0xf4, 0xf4) } else { RGBColor(0xe3, 0xf2, 0xfd) };
+            let fill =
+                if skipped { RGBColor(0xf4, 0xf4, 0xf4) } else { RGBColor(0xe3, 0xf2, 0xfd) };
             root.draw(&Rectangle::new([(x0, y), (x0 + 160, y + 40)], fill.filled()))?;
-            root.draw(&Rectangle::new([(x0, y), (x0 + 160, y + 40)], if skipped { grey } else { BLACK }.stroke_width(1)))?;
+            root.draw(&Rectangle::new(
+                [(x0, y), (x0 + 160, y + 40)],
+                if skipped { grey } else { BLACK }.stroke_width(1),
+            ))?;
             let l = if skipped { format!("{label}: not touched") } else { label.to_string() };
-            root.draw(&text(l, (cx, y + 20), 10, if skipped { &grey } else { &BLACK }, HPos::Center))?;
+            root.draw(&text(
+                l,
+                (cx, y + 20),
+                10,
+                if skipped { &grey } else { &BLACK },
+                HPos::Center,
+            ))?;
         }
         let arrow = |from: i32, to: i32, x: i32, col: &RGBColor, label: String| -> DrawResult {
             root.draw(&PathElement::new(vec![(x, from), (x, to)], col.stroke_width(2)))?;
-            root.draw(&Polygon::new(vec![(x - 5, to - 8), (x + 5, to - 8), (x, to)], col.filled()))?;
+            root.draw(&Polygon::new(
+                vec![(x - 5, to - 8), (x + 5, to - 8), (x, to)],
+                col.filled(),
+            ))?;
             root.draw(&text(label, (x + 8, (from + to) / 2), 9, col, HPos::Left))?;
             Ok(())
         };
@@ -138,9 +182,21 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
         arrow(120, 180, cx, &dma_c, format!("DMA ×{:.2}", p.per_byte(p.disk_dma)))?;
         if zero_copy {
             // sendfile: page references to the socket, the NIC gathers from the page cache.
-            root.draw(&PathElement::new(vec![(x0 + 160, 200), (x0 + 185, 200), (x0 + 185, 480)], dma_c.stroke_width(2)))?;
-            root.draw(&Polygon::new(vec![(x0 + 180, 472), (x0 + 190, 472), (x0 + 185, 480)], dma_c.filled()))?;
-            root.draw(&text(format!("DMA gather ×{:.2}", p.per_byte(nic_dma)), (x0 + 190, 430), 9, &dma_c, HPos::Left))?;
+            root.draw(&PathElement::new(
+                vec![(x0 + 160, 200), (x0 + 185, 200), (x0 + 185, 480)],
+                dma_c.stroke_width(2),
+            ))?;
+            root.draw(&Polygon::new(
+                vec![(x0 + 180, 472), (x0 + 190, 472), (x0 + 185, 480)],
+                dma_c.filled(),
+            ))?;
+            root.draw(&text(
+                format!("DMA gather ×{:.2}", p.per_byte(nic_dma)),
+                (x0 + 190, 430),
+                9,
+                &dma_c,
+                HPos::Left,
+            ))?;
             root.draw(&text("(page references only", (x0 + 190, 390), 9, &grey, HPos::Left))?;
             root.draw(&text("through the socket)", (x0 + 190, 402), 9, &grey, HPos::Left))?;
         } else {
@@ -150,10 +206,23 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
             arrow(420, 480, cx, &dma_c, format!("DMA ×{:.2}", p.per_byte(nic_dma)))?;
         }
         let lines = [
-            format!("copies: {} ({} DMA, {} CPU)", p.dma_copies() + p.cpu_copies(), p.dma_copies(), p.cpu_copies()),
-            format!("per MiB sent: {:.1} syscalls, {:.1} mode switches,", p.per_mib(p.syscalls), p.per_mib(p.mode_switches)),
+            format!(
+                "copies: {} ({} DMA, {} CPU)",
+                p.dma_copies() + p.cpu_copies(),
+                p.dma_copies(),
+                p.cpu_copies()
+            ),
+            format!(
+                "per MiB sent: {:.1} syscalls, {:.1} mode switches,",
+                p.per_mib(p.syscalls),
+                p.per_mib(p.mode_switches)
+            ),
             format!("  {:.2} thread context switches", p.per_mib(p.context_switches)),
-            format!("CPU: {:.2} ns per byte; {:.1} MB/s in this run", p.busy_ns as f64 / p.bytes.max(1) as f64, p.mb_per_sec),
+            format!(
+                "CPU: {:.2} ns per byte; {:.1} MB/s in this run",
+                p.busy_ns as f64 / p.bytes.max(1) as f64,
+                p.mb_per_sec
+            ),
         ];
         for (i, l) in lines.iter().enumerate() {
             root.draw(&text(l.clone(), (x0, 545 + i as i32 * 16), 10, &BLACK, HPos::Left))?;
@@ -168,12 +237,24 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
         [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|v| *v >= max).unwrap_or(10.0 * mag)
     };
     let ty = |v: f64| bottom - ((v / nice) * f64::from(bottom - top)) as i32;
-    root.draw(&text("measured throughput, MB/s (consumers' payload)", (bx, 58), 12, &BLACK, HPos::Left))?;
-    root.draw(&PathElement::new(vec![(bx + 40, top), (bx + 40, bottom), (bx + 400, bottom)], BLACK.stroke_width(1)))?;
+    root.draw(&text(
+        "measured throughput, MB/s (consumers' payload)",
+        (bx, 58),
+        12,
+        &BLACK,
+        HPos::Left,
+    ))?;
+    root.draw(&PathElement::new(
+        vec![(bx + 40, top), (bx + 40, bottom), (bx + 400, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
     for k in 0..=4 {
         let v = nice * f64::from(k) / 4.0;
         root.draw(&text(format!("{v:.0}"), (bx + 36, ty(v)), 9, &BLACK, HPos::Right))?;
-        root.draw(&PathElement::new(vec![(bx + 40, ty(v)), (bx + 400, ty(v))], RGBColor(0xee, 0xee, 0xee).stroke_width(1)))?;
+        root.draw(&PathElement::new(
+            vec![(bx + 40, ty(v)), (bx + 400, ty(v))],
+            RGBColor(0xee, 0xee, 0xee).stroke_width(1),
+        ))?;
     }
     let mut regimes: Vec<&str> = Vec::new();
     for b in &c.bars {
@@ -189,18 +270,42 @@ fn draw(root: &Area<'_>, c: &CopyPath) -> DrawResult {
         for (i, b) in bars.iter().enumerate() {
             let k = c.paths.iter().position(|p| p.path == b.path).unwrap_or(i);
             let x = gx + 10 + i as i32 * w;
-            root.draw(&Rectangle::new([(x, ty(b.mb_per_sec)), (x + w - 4, bottom)], PATH_COLOURS[k % 2].filled()))?;
-            root.draw(&text(format!("{:.0}", b.mb_per_sec), (x + (w - 4) / 2, ty(b.mb_per_sec) - 8), 9, &BLACK, HPos::Center))?;
-            root.draw(&text(b.bottleneck.clone(), (x + (w - 4) / 2, bottom - 8), 8, &WHITE, HPos::Center))?;
+            root.draw(&Rectangle::new(
+                [(x, ty(b.mb_per_sec)), (x + w - 4, bottom)],
+                PATH_COLOURS[k % 2].filled(),
+            ))?;
+            root.draw(&text(
+                format!("{:.0}", b.mb_per_sec),
+                (x + (w - 4) / 2, ty(b.mb_per_sec) - 8),
+                9,
+                &BLACK,
+                HPos::Center,
+            ))?;
+            root.draw(&text(
+                b.bottleneck.clone(),
+                (x + (w - 4) / 2, bottom - 8),
+                8,
+                &WHITE,
+                HPos::Center,
+            ))?;
         }
         root.draw(&text(r.to_string(), (gx + group_w / 2, bottom + 12), 10, &BLACK, HPos::Center))?;
     }
     for (k, p) in c.paths.iter().enumerate() {
         let y = bottom + 32 + k as i32 * 16;
-        root.draw(&Rectangle::new([(bx + 40, y - 5), (bx + 52, y + 5)], PATH_COLOURS[k % 2].filled()))?;
+        root.draw(&Rectangle::new(
+            [(bx + 40, y - 5), (bx + 52, y + 5)],
+            PATH_COLOURS[k % 2].filled(),
+        ))?;
         root.draw(&text(p.path.clone(), (bx + 58, y), 10, &BLACK, HPos::Left))?;
     }
-    root.draw(&text("label in a bar: the busiest resource", (bx + 160, bottom + 32), 9, &grey, HPos::Left))?;
+    root.draw(&text(
+        "label in a bar: the busiest resource",
+        (bx + 160, bottom + 32),
+        9,
+        &grey,
+        HPos::Left,
+    ))?;
     Ok(())
 }
 
@@ -211,17 +316,50 @@ mod tests {
     #[test]
     fn copies_come_from_the_counters() {
         let mb = 1 << 20;
-        let zc = PathCounters { path: "sendfile".into(), bytes: mb, cpu_copied: 64, disk_dma: mb, dma: 2 * mb + 64, syscalls: 12, mode_switches: 24, ..Default::default() };
-        let rw = PathCounters { path: "read+write".into(), bytes: mb, cpu_copied: 2 * mb + 64, disk_dma: mb, dma: 2 * mb + 64, syscalls: 23, mode_switches: 46, ..Default::default() };
-        assert_eq!((zc.cpu_copies(), zc.dma_copies(), rw.cpu_copies(), rw.dma_copies()), (0, 2, 2, 2));
+        let zc = PathCounters {
+            path: "sendfile".into(),
+            bytes: mb,
+            cpu_copied: 64,
+            disk_dma: mb,
+            dma: 2 * mb + 64,
+            syscalls: 12,
+            mode_switches: 24,
+            ..Default::default()
+        };
+        let rw = PathCounters {
+            path: "read+write".into(),
+            bytes: mb,
+            cpu_copied: 2 * mb + 64,
+            disk_dma: mb,
+            dma: 2 * mb + 64,
+            syscalls: 23,
+            mode_switches: 46,
+            ..Default::default()
+        };
+        assert_eq!(
+            (zc.cpu_copies(), zc.dma_copies(), rw.cpu_copies(), rw.dma_copies()),
+            (0, 2, 2, 2)
+        );
         let c = CopyPath {
             profile: "p".into(),
             counted_run: "disk-bound".into(),
             paths: vec![zc, rw],
-            bars: vec![Bar { regime: "cpu-bound".into(), path: "sendfile".into(), mb_per_sec: 900.0, bottleneck: "cpu".into() }],
+            bars: vec![Bar {
+                regime: "cpu-bound".into(),
+                path: "sendfile".into(),
+                mb_per_sec: 900.0,
+                bottleneck: "cpu".into(),
+            }],
         };
         let svg = render_svg(&c).expect("svg");
-        for needle in ["copies: 2 (2 DMA, 0 CPU)", "copies: 4 (2 DMA, 2 CPU)", "user buffer (JVM): not touched", "24.0 mode switches", "46.0 mode switches", "cpu-bound"] {
+        for needle in [
+            "copies: 2 (2 DMA, 0 CPU)",
+            "copies: 4 (2 DMA, 2 CPU)",
+            "user buffer (JVM): not touched",
+            "24.0 mode switches",
+            "46.0 mode switches",
+            "cpu-bound",
+        ] {
             assert!(svg.contains(needle), "{needle}");
         }
         assert_eq!(render_svg(&c).expect("svg"), svg);

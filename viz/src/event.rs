@@ -51,7 +51,11 @@ impl Event {
     }
     /// A field as a list of integers.
     pub fn i64s(&self, k: &str) -> Vec<i64> {
-        self.fields.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
+        self.fields
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -64,7 +68,9 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Event>, VizError> {
             continue;
         }
         let bad = |why: String| VizError::BadLine { line: i + 1, why };
-        let Value::Object(mut m) = serde_json::from_str::<Value>(line).map_err(|e| bad(e.to_string()))? else {
+        let Value::Object(mut m) =
+            serde_json::from_str::<Value>(line).map_err(|e| bad(e.to_string()))?
+        else {
             return Err(bad("not a JSON object".into()));
         };
         let mut take_str = |k: &str| match m.remove(k) {
@@ -72,7 +78,8 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Event>, VizError> {
             _ => Err(bad(format!("missing string field {k:?}"))),
         };
         let (host, proc_name, kind) = (take_str("host")?, take_str("proc")?, take_str("kind")?);
-        let t_us = m.remove("t_us").and_then(|v| v.as_u64()).ok_or_else(|| bad("missing t_us".into()))?;
+        let t_us =
+            m.remove("t_us").and_then(|v| v.as_u64()).ok_or_else(|| bad("missing t_us".into()))?;
         let id = m.remove("id").and_then(|v| v.as_u64()).ok_or_else(|| bad("missing id".into()))?;
         let cause = m.remove("cause").and_then(|v| v.as_u64());
         out.push(Event { t_us, host, proc_name, kind, id, cause, fields: m });

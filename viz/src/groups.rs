@@ -92,9 +92,20 @@ impl GroupsHistory {
         // Rebalance start per group.
         let mut preparing: BTreeMap<String, u64> = BTreeMap::new();
         let mut partitions: BTreeMap<String, BTreeSet<(String, i64, String)>> = BTreeMap::new();
-        fn close(h: &mut GroupsHistory, open: &mut BTreeMap<(String, String), usize>, group: &str, pred: &dyn Fn(&Ownership) -> bool, t: u64, why: &str) {
+        fn close(
+            h: &mut GroupsHistory,
+            open: &mut BTreeMap<(String, String), usize>,
+            group: &str,
+            pred: &dyn Fn(&Ownership) -> bool,
+            t: u64,
+            why: &str,
+        ) {
             let Some(g) = h.groups.get_mut(group) else { return };
-            let keys: Vec<(String, String)> = open.iter().filter(|((gr, _), i)| gr == group && pred(&g.owned[**i])).map(|(k, _)| k.clone()).collect();
+            let keys: Vec<(String, String)> = open
+                .iter()
+                .filter(|((gr, _), i)| gr == group && pred(&g.owned[**i]))
+                .map(|(k, _)| k.clone())
+                .collect();
             for k in keys {
                 if let Some(i) = open.remove(&k) {
                     g.owned[i].to_us = t;
@@ -111,11 +122,26 @@ impl GroupsHistory {
                     let generation = e.i64("generation").unwrap_or(-1);
                     let g = h.groups.entry(group.clone()).or_default();
                     if !g.members.iter().any(|(m, _)| *m == member) {
-                        g.members.push((member.clone(), Member { host: e.host.clone(), proc_name: e.proc_name.clone() }));
+                        g.members.push((
+                            member.clone(),
+                            Member { host: e.host.clone(), proc_name: e.proc_name.clone() },
+                        ));
                     }
-                    let tps: Vec<String> = e.fields.get("partitions").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+                    let tps: Vec<String> = e
+                        .fields
+                        .get("partitions")
+                        .and_then(|v| v.as_array())
+                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default();
                     // A member assigned again without a revoke (same partitions kept) closes its old stretches.
-                    close(&mut h, &mut open, &group, &|o: &Ownership| o.member == member, e.t_us, "reassigned");
+                    close(
+                        &mut h,
+                        &mut open,
+                        &group,
+                        &|o: &Ownership| o.member == member,
+                        e.t_us,
+                        "reassigned",
+                    );
                     let g = h.groups.entry(group.clone()).or_default();
                     for tp in tps {
                         // Whoever still holds it in the trace's eyes loses it now.
@@ -126,13 +152,27 @@ impl GroupsHistory {
                         let (t, p) = tp_key(&tp);
                         partitions.entry(group.clone()).or_default().insert((t, p, tp.clone()));
                         open.insert((group.clone(), tp.clone()), g.owned.len());
-                        g.owned.push(Ownership { partition: tp, member: member.clone(), generation, from_us: e.t_us, to_us: e.t_us, ended_by: "end".into() });
+                        g.owned.push(Ownership {
+                            partition: tp,
+                            member: member.clone(),
+                            generation,
+                            from_us: e.t_us,
+                            to_us: e.t_us,
+                            ended_by: "end".into(),
+                        });
                     }
                 }
                 "kafka.group.revoked" | "kafka.group.leave" => {
                     let member = e.str("member").unwrap_or("").to_string();
                     let why = if e.kind.ends_with("revoked") { "revoked" } else { "leave" };
-                    close(&mut h, &mut open, &group, &|o: &Ownership| o.member == member, e.t_us, why);
+                    close(
+                        &mut h,
+                        &mut open,
+                        &group,
+                        &|o: &Ownership| o.member == member,
+                        e.t_us,
+                        why,
+                    );
                 }
                 "kafka.group.generation" => {
                     let g = h.groups.entry(group.clone()).or_default();
@@ -140,7 +180,11 @@ impl GroupsHistory {
                     let leader = e.str("leader").unwrap_or("");
                     // A reloaded coordinator may repeat a generation; keep the first.
                     if !g.generations.iter().any(|x| x.1 == gen && x.2 == leader) {
-                        g.generations.push((e.t_us, gen, e.str("leader").unwrap_or("").to_string()));
+                        g.generations.push((
+                            e.t_us,
+                            gen,
+                            e.str("leader").unwrap_or("").to_string(),
+                        ));
                     }
                 }
                 "kafka.group.state" => match e.str("to") {
@@ -163,7 +207,11 @@ impl GroupsHistory {
                     h.groups.entry(group.clone()).or_default().processed.push((e.t_us, member));
                 }
                 "proc.kill" | "proc.halt" | "proc.exit" | "host.crash" => {
-                    let host = if e.kind == "host.crash" { e.str("host").unwrap_or("").to_string() } else { e.host.clone() };
+                    let host = if e.kind == "host.crash" {
+                        e.str("host").unwrap_or("").to_string()
+                    } else {
+                        e.host.clone()
+                    };
                     let whole_host = e.kind == "host.crash";
                     let names: Vec<(String, String)> = h
                         .groups
@@ -171,13 +219,22 @@ impl GroupsHistory {
                         .flat_map(|(gid, g)| {
                             g.members
                                 .iter()
-                                .filter(|(_, m)| m.host == host && (whole_host || m.proc_name == e.proc_name))
+                                .filter(|(_, m)| {
+                                    m.host == host && (whole_host || m.proc_name == e.proc_name)
+                                })
                                 .map(|(mid, _)| (gid.clone(), mid.clone()))
                                 .collect::<Vec<_>>()
                         })
                         .collect();
                     for (gid, mid) in names {
-                        close(&mut h, &mut open, &gid, &|o: &Ownership| o.member == mid, e.t_us, &e.kind);
+                        close(
+                            &mut h,
+                            &mut open,
+                            &gid,
+                            &|o: &Ownership| o.member == mid,
+                            e.t_us,
+                            &e.kind,
+                        );
                     }
                 }
                 _ => {}
@@ -200,7 +257,9 @@ impl GroupsHistory {
         // Groups the coordinator knew but no member ever got partitions in are not drawn.
         h.groups.retain(|_, g| !g.owned.is_empty() || !g.processed.is_empty());
         if h.groups.is_empty() {
-            return Err(VizError::Nothing("no consumer group in the trace (no kafka.group.assigned events)".into()));
+            return Err(VizError::Nothing(
+                "no consumer group in the trace (no kafka.group.assigned events)".into(),
+            ));
         }
         Ok(h)
     }
@@ -243,7 +302,12 @@ fn colour(g: &Group, member: &str) -> RGBColor {
             procs.push((m.host.as_str(), m.proc_name.as_str()));
         }
     }
-    let k = g.members.iter().find(|(id, _)| id == member).and_then(|(_, m)| procs.iter().position(|p| *p == (m.host.as_str(), m.proc_name.as_str()))).unwrap_or(0);
+    let k = g
+        .members
+        .iter()
+        .find(|(id, _)| id == member)
+        .and_then(|(_, m)| procs.iter().position(|p| *p == (m.host.as_str(), m.proc_name.as_str())))
+        .unwrap_or(0);
     PALETTE[k % PALETTE.len()]
 }
 
@@ -254,17 +318,29 @@ const WIDTH: i32 = 1100;
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn text(s: impl Into<String>, (x, y): (i32, i32), size: i32, c: &RGBColor, h: HPos) -> Text<'static, (i32, i32), String> {
-    Text::new(s.into(), (x, y), ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)))
+fn text(
+    s: impl Into<String>,
+    (x, y): (i32, i32),
+    size: i32,
+    c: &RGBColor,
+    h: HPos,
+) -> Text<'static, (i32, i32), String> {
+    Text::new(
+        s.into(),
+        (x, y),
+        ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)),
+    )
 }
 
 /// Draws the ownership chart as SVG text.
 pub fn render_ownership_svg(h: &GroupsHistory) -> Result<String, VizError> {
-    let rows: i32 = h.groups.values().map(|g| g.partitions.len() as i32 + 4 + g.members.len() as i32).sum();
+    let rows: i32 =
+        h.groups.values().map(|g| g.partitions.len() as i32 + 4 + g.members.len() as i32).sum();
     let height = 60 + rows * ROW + 40;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
         draw_ownership(&root, h).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
@@ -278,7 +354,13 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
     let grey = RGBColor(0x90, 0x90, 0x90);
     let shade = RGBColor(0xee, 0xee, 0xee);
     root.fill(&WHITE)?;
-    root.draw(&text("Consumer groups: partitions over time, coloured by owning member (white: nobody consumes)", (10, 16), 14, &BLACK, HPos::Left))?;
+    root.draw(&text(
+        "Consumer groups: partitions over time, coloured by owning member (white: nobody consumes)",
+        (10, 16),
+        14,
+        &BLACK,
+        HPos::Left,
+    ))?;
     let mut y = 34;
     for (gid, g) in &h.groups {
         y += 2 * ROW / 2;
@@ -287,22 +369,32 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
         root.draw(&text(format!("group {gid}"), (10, y), 13, &BLACK, HPos::Left))?;
         // Rebalances, shaded behind the rows.
         for (a, b) in &g.rebalances {
-            root.draw(&Rectangle::new([(tx(*a), top + 8), (tx(*b).max(tx(*a) + 1), bottom)], shade.filled()))?;
+            root.draw(&Rectangle::new(
+                [(tx(*a), top + 8), (tx(*b).max(tx(*a) + 1), bottom)],
+                shade.filled(),
+            ))?;
         }
         for (i, tp) in g.partitions.iter().enumerate() {
             let ry = top + 10 + i as i32 * ROW;
             root.draw(&text(tp.clone(), (LEFT - 8, ry + ROW / 2), 11, &BLACK, HPos::Right))?;
-            root.draw(&PathElement::new(vec![(LEFT, ry + ROW - 1), (right, ry + ROW - 1)], RGBColor(0xdd, 0xdd, 0xdd).stroke_width(1)))?;
+            root.draw(&PathElement::new(
+                vec![(LEFT, ry + ROW - 1), (right, ry + ROW - 1)],
+                RGBColor(0xdd, 0xdd, 0xdd).stroke_width(1),
+            ))?;
             for o in g.owned.iter().filter(|o| o.partition == *tp) {
                 let c = colour(g, &o.member);
                 let (x0, x1) = (tx(o.from_us), tx(o.to_us).max(tx(o.from_us) + 1));
                 root.draw(&Rectangle::new([(x0, ry + 2), (x1, ry + ROW - 3)], c.filled()))?;
                 // A thin white edge where a stretch starts, so a new member id of the same
                 // process (a rejoin) shows.
-                root.draw(&PathElement::new(vec![(x0, ry + 2), (x0, ry + ROW - 3)], WHITE.stroke_width(1)))?;
+                root.draw(&PathElement::new(
+                    vec![(x0, ry + 2), (x0, ry + ROW - 3)],
+                    WHITE.stroke_width(1),
+                ))?;
             }
         }
-        let mut marks: Vec<(u64, String, RGBColor)> = g.generations.iter().map(|(t, gen, _)| (*t, format!("gen {gen}"), BLACK)).collect();
+        let mut marks: Vec<(u64, String, RGBColor)> =
+            g.generations.iter().map(|(t, gen, _)| (*t, format!("gen {gen}"), BLACK)).collect();
         marks.extend(g.deaths.iter().map(|t| (*t, "Dead".to_string(), RGBColor(0xc6, 0x28, 0x28))));
         marks.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut last_label: Option<i32> = None;
@@ -311,7 +403,10 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
             let x = tx(*t);
             let mut yy = top + 8;
             while yy < bottom {
-                root.draw(&PathElement::new(vec![(x, yy), (x, (yy + 4).min(bottom))], c.stroke_width(1)))?;
+                root.draw(&PathElement::new(
+                    vec![(x, yy), (x, (yy + 4).min(bottom))],
+                    c.stroke_width(1),
+                ))?;
                 yy += 7;
             }
             // Labels closer than 40 px step down a line so they stay readable.
@@ -323,7 +418,13 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
         for (mid, m) in &g.members {
             let c = colour(g, mid);
             root.draw(&Rectangle::new([(LEFT, y - 5), (LEFT + 12, y + 5)], c.filled()))?;
-            root.draw(&text(format!("{mid} ({} on {})", m.proc_name, m.host), (LEFT + 18, y), 10, &BLACK, HPos::Left))?;
+            root.draw(&text(
+                format!("{mid} ({} on {})", m.proc_name, m.host),
+                (LEFT + 18, y),
+                10,
+                &BLACK,
+                HPos::Left,
+            ))?;
             y += ROW;
         }
         y += ROW;
@@ -345,9 +446,17 @@ fn draw_ownership(root: &Area<'_>, h: &GroupsHistory) -> DrawResult {
 pub fn render_rate_svg(h: &GroupsHistory) -> Result<String, VizError> {
     // A queue: more than one consumer process shares the group (one process that rejoined under
     // a new member id is still one consumer).
-    let procs = |g: &Group| g.members.iter().map(|(_, m)| (m.host.as_str(), m.proc_name.as_str())).collect::<BTreeSet<_>>().len();
-    let queue: Vec<&String> = h.groups.iter().filter(|(_, g)| procs(g) > 1).map(|(k, _)| k).collect();
-    let broadcast: Vec<&String> = h.groups.iter().filter(|(_, g)| procs(g) <= 1).map(|(k, _)| k).collect();
+    let procs = |g: &Group| {
+        g.members
+            .iter()
+            .map(|(_, m)| (m.host.as_str(), m.proc_name.as_str()))
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    let queue: Vec<&String> =
+        h.groups.iter().filter(|(_, g)| procs(g) > 1).map(|(k, _)| k).collect();
+    let broadcast: Vec<&String> =
+        h.groups.iter().filter(|(_, g)| procs(g) <= 1).map(|(k, _)| k).collect();
     let secs = (h.end_us / 1_000_000 + 1) as usize;
     // Lines: (panel, label, colour index, dashed, counts).
     let mut lines: Vec<(usize, String, usize, bool, Vec<u64>)> = Vec::new();
@@ -380,30 +489,70 @@ pub fn render_rate_svg(h: &GroupsHistory) -> Result<String, VizError> {
                 *t += n;
             }
         }
-        let who = h.groups[*gid].members.first().map(|(_, m)| format!("{} on {}", m.proc_name, m.host)).unwrap_or_default();
+        let who = h.groups[*gid]
+            .members
+            .first()
+            .map(|(_, m)| format!("{} on {}", m.proc_name, m.host))
+            .unwrap_or_default();
         lines.push((1, format!("group {gid}: {who}"), k + 2, false, total));
     }
     let ymax = lines.iter().flat_map(|l| l.4.iter().copied()).max().unwrap_or(1).max(1);
-    let panels = [(0, format!("queue: members of group {} share the partitions", queue.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))),
-        (1, format!("broadcast: group {} each receive every record", broadcast.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))];
-    let panels: Vec<_> = panels.into_iter().filter(|(p, _)| lines.iter().any(|l| l.0 == *p)).collect();
+    let panels = [
+        (
+            0,
+            format!(
+                "queue: members of group {} share the partitions",
+                queue.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        (
+            1,
+            format!(
+                "broadcast: group {} each receive every record",
+                broadcast.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+    ];
+    let panels: Vec<_> =
+        panels.into_iter().filter(|(p, _)| lines.iter().any(|l| l.0 == *p)).collect();
     if panels.is_empty() {
         return Err(VizError::Nothing("no records processed by any group member".into()));
     }
     let (pw, ph) = (560, 380);
-    let legend = panels.iter().map(|(p, _)| lines.iter().filter(|l| l.0 == *p).count()).max().unwrap_or(0) as i32 * 13;
+    let legend =
+        panels.iter().map(|(p, _)| lines.iter().filter(|l| l.0 == *p).count()).max().unwrap_or(0)
+            as i32
+            * 13;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, ((pw * panels.len() as i32 + 20) as u32, (ph + 20 + legend) as u32)).into_drawing_area();
-        draw_rates(&root, &panels, &lines, ymax, secs, (pw, ph)).map_err(|e| VizError::Draw(e.to_string()))?;
+        let root = SVGBackend::with_string(
+            &mut svg,
+            ((pw * panels.len() as i32 + 20) as u32, (ph + 20 + legend) as u32),
+        )
+        .into_drawing_area();
+        draw_rates(&root, &panels, &lines, ymax, secs, (pw, ph))
+            .map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
     Ok(svg)
 }
 
-fn draw_rates(root: &Area<'_>, panels: &[(usize, String)], lines: &[(usize, String, usize, bool, Vec<u64>)], ymax: u64, secs: usize, (pw, ph): (i32, i32)) -> DrawResult {
+fn draw_rates(
+    root: &Area<'_>,
+    panels: &[(usize, String)],
+    lines: &[(usize, String, usize, bool, Vec<u64>)],
+    ymax: u64,
+    secs: usize,
+    (pw, ph): (i32, i32),
+) -> DrawResult {
     root.fill(&WHITE)?;
-    root.draw(&text("Records received per member per second (kafka.client.processed)", (10, 14), 14, &BLACK, HPos::Left))?;
+    root.draw(&text(
+        "Records received per member per second (kafka.client.processed)",
+        (10, 14),
+        14,
+        &BLACK,
+        HPos::Left,
+    ))?;
     let ymax = ymax.div_ceil(10) * 10;
     for (n, (panel, title)) in panels.iter().enumerate() {
         let x0 = 10 + n as i32 * pw + 50;
@@ -414,7 +563,10 @@ fn draw_rates(root: &Area<'_>, panels: &[(usize, String)], lines: &[(usize, Stri
         root.draw(&PathElement::new(vec![(x0, y0), (x0, y1), (x1, y1)], BLACK.stroke_width(1)))?;
         for k in 0..=5 {
             let v = ymax * k / 5;
-            root.draw(&PathElement::new(vec![(x0, ty(v)), (x1, ty(v))], RGBColor(0xee, 0xee, 0xee).stroke_width(1)))?;
+            root.draw(&PathElement::new(
+                vec![(x0, ty(v)), (x1, ty(v))],
+                RGBColor(0xee, 0xee, 0xee).stroke_width(1),
+            ))?;
             root.draw(&text(v.to_string(), (x0 - 4, ty(v)), 9, &BLACK, HPos::Right))?;
         }
         for s in (0..secs).step_by(10) {
@@ -453,24 +605,74 @@ mod tests {
     #[test]
     fn ownership_ends_at_revoke_and_at_a_kill_and_rates_add_up() {
         let mut s = String::new();
-        s += &ev(1, "master", "Kafka", "kafka.group.generation", ",\"group\":\"A\",\"generation\":1,\"leader\":\"a1-x\"");
+        s += &ev(
+            1,
+            "master",
+            "Kafka",
+            "kafka.group.generation",
+            ",\"group\":\"A\",\"generation\":1,\"leader\":\"a1-x\"",
+        );
         s += &ev(2, "c1", "A1", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a1-x\",\"generation\":1,\"partitions\":[\"t-0\",\"t-1\"]");
         s += &ev(3, "c2", "A2", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
-        s += &ev(1_500_000, "c1", "A1", "kafka.client.processed", ",\"group\":\"A\",\"member\":\"a1-x\"");
-        s += &ev(1_600_000, "c2", "A2", "kafka.client.processed", ",\"group\":\"A\",\"member\":\"a2-y\"");
+        s += &ev(
+            1_500_000,
+            "c1",
+            "A1",
+            "kafka.client.processed",
+            ",\"group\":\"A\",\"member\":\"a1-x\"",
+        );
+        s += &ev(
+            1_600_000,
+            "c2",
+            "A2",
+            "kafka.client.processed",
+            ",\"group\":\"A\",\"member\":\"a2-y\"",
+        );
         s += &ev(2_000_000, "c1", "A1", "proc.kill", ",\"pid\":7");
-        s += &ev(5_000_000, "master", "Kafka", "kafka.group.state", ",\"group\":\"A\",\"from\":\"Stable\",\"to\":\"PreparingRebalance\",\"generation\":1");
+        s += &ev(
+            5_000_000,
+            "master",
+            "Kafka",
+            "kafka.group.state",
+            ",\"group\":\"A\",\"from\":\"Stable\",\"to\":\"PreparingRebalance\",\"generation\":1",
+        );
         s += &ev(5_100_000, "c2", "A2", "kafka.group.revoked", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
-        s += &ev(5_200_000, "master", "Kafka", "kafka.group.generation", ",\"group\":\"A\",\"generation\":2,\"leader\":\"a2-y\"");
-        s += &ev(5_300_000, "master", "Kafka", "kafka.group.state", ",\"group\":\"A\",\"from\":\"AwaitingSync\",\"to\":\"Stable\",\"generation\":2");
+        s += &ev(
+            5_200_000,
+            "master",
+            "Kafka",
+            "kafka.group.generation",
+            ",\"group\":\"A\",\"generation\":2,\"leader\":\"a2-y\"",
+        );
+        s += &ev(
+            5_300_000,
+            "master",
+            "Kafka",
+            "kafka.group.state",
+            ",\"group\":\"A\",\"from\":\"AwaitingSync\",\"to\":\"Stable\",\"generation\":2",
+        );
         s += &ev(5_400_000, "c2", "A2", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":2,\"partitions\":[\"t-0\",\"t-1\",\"t-10\",\"t-2\"]");
-        s += &ev(9_000_000, "c2", "A2", "kafka.client.processed", ",\"group\":\"A\",\"member\":\"a2-y\"");
+        s += &ev(
+            9_000_000,
+            "c2",
+            "A2",
+            "kafka.client.processed",
+            ",\"group\":\"A\",\"member\":\"a2-y\"",
+        );
         let h = GroupsHistory::from_events(&parse_jsonl(&s).expect("trace")).expect("groups");
         let g = &h.groups["A"];
         assert_eq!(g.partitions, ["t-0", "t-1", "t-2", "t-10"], "numeric partition order");
-        let a1: Vec<_> = g.owned.iter().filter(|o| o.member == "a1-x").map(|o| (o.to_us, o.ended_by.as_str())).collect();
+        let a1: Vec<_> = g
+            .owned
+            .iter()
+            .filter(|o| o.member == "a1-x")
+            .map(|o| (o.to_us, o.ended_by.as_str()))
+            .collect();
         assert_eq!(a1, [(2_000_000, "proc.kill"), (2_000_000, "proc.kill")]);
-        assert!(g.owned.iter().any(|o| o.member == "a2-y" && o.generation == 1 && o.to_us == 5_100_000 && o.ended_by == "revoked"));
+        assert!(g.owned.iter().any(|o| o.member == "a2-y"
+            && o.generation == 1
+            && o.to_us == 5_100_000
+            && o.ended_by == "revoked"));
         assert_eq!(g.owned.iter().filter(|o| o.generation == 2 && o.to_us == 9_000_000).count(), 4);
         assert_eq!(g.rebalances, [(5_000_000, 5_300_000)]);
         assert_eq!(g.generations.iter().map(|x| x.1).collect::<Vec<_>>(), [1, 2]);
@@ -482,7 +684,11 @@ mod tests {
         }
         assert_eq!(render_ownership_svg(&h).expect("svg"), svg);
         let rate = render_rate_svg(&h).expect("svg");
-        assert!(rate.contains("group A: total") && !rate.contains("broadcast"), "only a queue panel");
-        assert!(GroupsHistory::from_events(&parse_jsonl(&ev(1, "m", "K", "x", "")).expect("t")).is_err());
+        assert!(
+            rate.contains("group A: total") && !rate.contains("broadcast"),
+            "only a queue panel"
+        );
+        assert!(GroupsHistory::from_events(&parse_jsonl(&ev(1, "m", "K", "x", "")).expect("t"))
+            .is_err());
     }
 }

@@ -25,7 +25,7 @@ pub mod groups;
 pub mod partition_log;
 pub mod perfetto;
 pub mod spacetime;
-pub mod zk;
 pub mod stream_batches;
+pub mod zk;
 
 pub use event::{parse_jsonl, Event, VizError};

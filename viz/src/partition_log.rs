@@ -53,7 +53,8 @@ impl PartitionHistory {
     pub fn from_events(events: &[Event], topic: &str, partition: i64) -> Result<Self, VizError> {
         let mut h = PartitionHistory { topic: topic.into(), partition, ..Default::default() };
         let mut broker_of: BTreeMap<String, i64> = BTreeMap::new();
-        let ours = |e: &Event| e.str("topic") == Some(topic) && e.i64("partition") == Some(partition);
+        let ours =
+            |e: &Event| e.str("topic") == Some(topic) && e.i64("partition") == Some(partition);
         for e in events {
             h.end_us = h.end_us.max(e.t_us);
             if e.kind == "kafka.registered" {
@@ -71,7 +72,10 @@ impl PartitionHistory {
             if !ours(e) || e.proc_name != "Kafka" {
                 continue;
             }
-            let r = h.replicas.entry(b).or_insert_with(|| ReplicaLog { host: e.host.clone(), ..Default::default() });
+            let r = h
+                .replicas
+                .entry(b)
+                .or_insert_with(|| ReplicaLog { host: e.host.clone(), ..Default::default() });
             match e.kind.as_str() {
                 "kafka.append" | "kafka.replicate" => {
                     let first = e.i64("first").unwrap_or(0);
@@ -105,7 +109,9 @@ impl PartitionHistory {
             }
         }
         if h.replicas.is_empty() {
-            return Err(VizError::Nothing(format!("no replica of {topic}-{partition} in the trace")));
+            return Err(VizError::Nothing(format!(
+                "no replica of {topic}-{partition} in the trace"
+            )));
         }
         if let Some(&(_, l)) = h.leaders.last() {
             if l >= 0 {
@@ -122,10 +128,17 @@ impl PartitionHistory {
 
     /// Offsets where a replica holds a different record than the final leader.
     pub fn divergent_offsets(&self) -> BTreeSet<i64> {
-        let Some(leader) = self.final_leader.and_then(|l| self.replicas.get(&l)) else { return BTreeSet::new() };
+        let Some(leader) = self.final_leader.and_then(|l| self.replicas.get(&l)) else {
+            return BTreeSet::new();
+        };
         self.replicas
             .values()
-            .flat_map(|r| r.records.iter().filter(|(o, c)| leader.records.get(o).is_some_and(|lc| lc != *c)).map(|(o, _)| *o))
+            .flat_map(|r| {
+                r.records
+                    .iter()
+                    .filter(|(o, c)| leader.records.get(o).is_some_and(|lc| lc != *c))
+                    .map(|(o, _)| *o)
+            })
             .collect()
     }
 
@@ -133,7 +146,11 @@ impl PartitionHistory {
     /// (24 offsets each, merged when they overlap), else the last 40 offsets.
     pub fn default_windows(&self) -> Vec<(i64, i64)> {
         let end = self.replicas.values().map(|r| r.leo).max().unwrap_or(0).max(1);
-        let starts: BTreeSet<i64> = [self.divergent_offsets().first(), self.lost_offsets().first()].into_iter().flatten().copied().collect();
+        let starts: BTreeSet<i64> = [self.divergent_offsets().first(), self.lost_offsets().first()]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         if starts.is_empty() {
             return vec![((end - 40).max(0), end)];
         }
@@ -151,7 +168,10 @@ impl PartitionHistory {
 
 /// The column whose left edge marks `offset` (a LEO or HW: the first offset not included).
 fn mark_column(cols: &[Option<i64>], offset: i64) -> Option<i32> {
-    cols.iter().position(|c| *c == Some(offset)).or_else(|| cols.iter().position(|c| *c == Some(offset - 1)).map(|k| k + 1)).map(|k| k as i32)
+    cols.iter()
+        .position(|c| *c == Some(offset))
+        .or_else(|| cols.iter().position(|c| *c == Some(offset - 1)).map(|k| k + 1))
+        .map(|k| k as i32)
 }
 
 /// Removes records at and above `to` from a replica's log, remembering them as lost.
@@ -193,8 +213,10 @@ pub fn render_svg(h: &PartitionHistory, windows: &[(i64, i64)]) -> Result<String
     let width = (LEFT + n * CELL + 120).max(LEFT + 4 * 150 + 60);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
-        draw(&root, h, &brokers, &cols, isr_top, width).map_err(|e| VizError::Draw(e.to_string()))?;
+        let root =
+            SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
+        draw(&root, h, &brokers, &cols, isr_top, width)
+            .map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
     Ok(svg)
@@ -211,9 +233,22 @@ fn draw(
     width: i32,
 ) -> Result<(), Box<dyn std::error::Error + 'static>> {
     let text = |s: &str, x: i32, y: i32, size: i32, color: &RGBColor| {
-        Text::new(s.to_string(), (x, y), ("sans-serif", size).into_font().color(color).pos(Pos::new(HPos::Left, VPos::Center)))
+        Text::new(
+            s.to_string(),
+            (x, y),
+            ("sans-serif", size).into_font().color(color).pos(Pos::new(HPos::Left, VPos::Center)),
+        )
     };
-    let centered = |s: String, x: i32, y: i32, size: i32| Text::new(s, (x, y), ("sans-serif", size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center)));
+    let centered = |s: String, x: i32, y: i32, size: i32| {
+        Text::new(
+            s,
+            (x, y),
+            ("sans-serif", size)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center)),
+        )
+    };
     let green = RGBColor(0x8f, 0xd1, 0x8f);
     let yellow = RGBColor(0xf5, 0xde, 0x7a);
     let orange = RGBColor(0xf0, 0xa0, 0x50);
@@ -222,7 +257,13 @@ fn draw(
     root.fill(&WHITE)?;
     let leader = h.final_leader.and_then(|l| h.replicas.get(&l));
     root.draw(&text(
-        &format!("{}-{}: each replica's log, final leader {}, HW {}", h.topic, h.partition, h.final_leader.map_or("none".to_string(), |l| l.to_string()), h.hw),
+        &format!(
+            "{}-{}: each replica's log, final leader {}, HW {}",
+            h.topic,
+            h.partition,
+            h.final_leader.map_or("none".to_string(), |l| l.to_string()),
+            h.hw
+        ),
         10,
         16,
         14,
@@ -241,15 +282,27 @@ fn draw(
             };
             if let Some(crc) = r.records.get(&off) {
                 let same = leader.and_then(|l| l.records.get(&off)) == Some(crc);
-                let fill = if !same { orange } else if off < h.hw { green } else { yellow };
+                let fill = if !same {
+                    orange
+                } else if off < h.hw {
+                    green
+                } else {
+                    yellow
+                };
                 root.draw(&Rectangle::new([(x, y), (x + CELL - 2, y + ROW)], fill.filled()))?;
                 root.draw(&centered(off.to_string(), x + CELL / 2 - 1, y + ROW / 2, 10))?;
             }
             for (o, _, _) in r.lost.iter().filter(|l| l.0 == off).take(1) {
                 let yl = y + ROW + 2;
-                root.draw(&Rectangle::new([(x, yl), (x + CELL - 2, yl + ROW - 4)], red.mix(0.8).filled()))?;
+                root.draw(&Rectangle::new(
+                    [(x, yl), (x + CELL - 2, yl + ROW - 4)],
+                    red.mix(0.8).filled(),
+                ))?;
                 root.draw(&centered(o.to_string(), x + CELL / 2 - 1, yl + (ROW - 4) / 2, 10))?;
-                root.draw(&PathElement::new(vec![(x + 2, yl + (ROW - 4) / 2), (x + CELL - 4, yl + (ROW - 4) / 2)], BLACK.stroke_width(1)))?;
+                root.draw(&PathElement::new(
+                    vec![(x + 2, yl + (ROW - 4) / 2), (x + CELL - 4, yl + (ROW - 4) / 2)],
+                    BLACK.stroke_width(1),
+                ))?;
             }
         }
         // LEO mark: after the last offset the replica holds, when it is in the window.
@@ -268,7 +321,15 @@ fn draw(
     }
     // Legend.
     let ly = isr_top - 24;
-    for (i, (c, name)) in [(green, "committed"), (yellow, "uncommitted"), (orange, "differs from the final leader"), (red, "lost (truncated or not synced)")].iter().enumerate() {
+    for (i, (c, name)) in [
+        (green, "committed"),
+        (yellow, "uncommitted"),
+        (orange, "differs from the final leader"),
+        (red, "lost (truncated or not synced)"),
+    ]
+    .iter()
+    .enumerate()
+    {
         let x = LEFT + i as i32 * 150;
         root.draw(&Rectangle::new([(x, ly - 6), (x + 12, ly + 6)], c.filled()))?;
         root.draw(&text(name, x + 16, ly, 10, &BLACK))?;
@@ -297,7 +358,10 @@ fn draw(
             let end = changes.get(i + 1).map_or(h.end_us, |c| c.0);
             if *in_isr {
                 let c = if *leads { RGBColor(0x2e, 0x7d, 0x32) } else { green };
-                root.draw(&Rectangle::new([(tx(*t), y), (tx(end).max(tx(*t) + 1), y + ROW - 6)], c.filled()))?;
+                root.draw(&Rectangle::new(
+                    [(tx(*t), y), (tx(end).max(tx(*t) + 1), y + ROW - 6)],
+                    c.filled(),
+                ))?;
             }
         }
     }
@@ -332,7 +396,8 @@ mod tests {
         s += &ev(7, "slave1", "kafka.become_leader", &format!("{tp},\"leo\":2,\"isr\":[1]"));
         s += &ev(8, "slave1", "kafka.append", &format!("{tp},\"first\":2,\"crcs\":[99]"));
         s += &ev(9, "master", "kafka.truncate", &format!("{tp},\"to\":2"));
-        let h = PartitionHistory::from_events(&parse_jsonl(&s).expect("trace"), "t", 0).expect("history");
+        let h = PartitionHistory::from_events(&parse_jsonl(&s).expect("trace"), "t", 0)
+            .expect("history");
         assert_eq!(h.final_leader, Some(1));
         assert_eq!(h.replicas[&0].lost, vec![(2, 12, 9)]);
         assert_eq!(h.replicas[&1].records.get(&2), Some(&99));
@@ -342,7 +407,11 @@ mod tests {
         assert_eq!(render_svg(&h, &[(0, 4)]).expect("svg"), svg, "deterministic");
         assert!(render_svg(&h, &[(3, 3)]).is_err());
         assert!(render_svg(&h, &[]).is_err());
-        assert_eq!(h.divergent_offsets().into_iter().collect::<Vec<_>>(), Vec::<i64>::new(), "master's 12 is lost, not divergent");
+        assert_eq!(
+            h.divergent_offsets().into_iter().collect::<Vec<_>>(),
+            Vec::<i64>::new(),
+            "master's 12 is lost, not divergent"
+        );
         assert_eq!(h.default_windows(), vec![(0, 3)]);
         let two = render_svg(&h, &[(0, 1), (2, 3)]).expect("svg");
         assert!(two.contains("⋯"), "a gap column between windows");

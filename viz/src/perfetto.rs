@@ -11,7 +11,16 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// Event kinds drawn as global instants.
-const FAULTS: &[&str] = &["host.crash", "host.boot", "proc.kill", "proc.halt", "net.block", "net.heal", "disk.fill", "zk.session.expire"];
+const FAULTS: &[&str] = &[
+    "host.crash",
+    "host.boot",
+    "proc.kill",
+    "proc.halt",
+    "net.block",
+    "net.heal",
+    "disk.fill",
+    "zk.session.expire",
+];
 
 /// Converts events to the trace-event JSON object (`{"traceEvents": [...], ...}`).
 pub fn export(events: &[Event]) -> Value {
@@ -73,13 +82,24 @@ mod tests {
     fn tracks_flows_and_faults() {
         let v = export(&parse_jsonl(TRACE).expect("trace"));
         let evs = v["traceEvents"].as_array().expect("array");
-        let names: Vec<&str> = evs.iter().filter(|e| e["ph"] == "M").map(|e| e["args"]["name"].as_str().unwrap_or("")).collect();
+        let names: Vec<&str> = evs
+            .iter()
+            .filter(|e| e["ph"] == "M")
+            .map(|e| e["args"]["name"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(names, ["master", "Kafka", "slave1", "Kafka", "lab", "world"]);
-        let flow: Vec<(&str, u64)> = evs.iter().filter(|e| e["cat"] == "flow").map(|e| (e["ph"].as_str().unwrap_or(""), e["id"].as_u64().unwrap_or(0))).collect();
+        let flow: Vec<(&str, u64)> = evs
+            .iter()
+            .filter(|e| e["cat"] == "flow")
+            .map(|e| (e["ph"].as_str().unwrap_or(""), e["id"].as_u64().unwrap_or(0)))
+            .collect();
         assert_eq!(flow, [("s", 1), ("f", 1)], "the receive points back at its send");
         let crash = evs.iter().find(|e| e["name"] == "host.crash").expect("crash");
         assert_eq!((crash["ph"].as_str(), crash["s"].as_str()), (Some("i"), Some("g")));
-        assert_eq!(evs.iter().find(|e| e["name"] == "send kafka.fetch").map(|e| e["ts"].as_u64()), Some(Some(10)));
+        assert_eq!(
+            evs.iter().find(|e| e["name"] == "send kafka.fetch").map(|e| e["ts"].as_u64()),
+            Some(Some(10))
+        );
         assert_eq!(export(&parse_jsonl(TRACE).expect("trace")), v, "deterministic");
     }
 }

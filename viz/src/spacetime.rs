@@ -56,10 +56,15 @@ impl Default for Options {
 /// after it; without a fault, the whole run.
 pub fn default_window(events: &[Event]) -> (u64, u64) {
     let end = events.last().map_or(1, |e| e.t_us.max(1));
-    let Some(fault) = events.iter().find(|e| matches!(e.kind.as_str(), "host.crash" | "proc.kill" | "net.block" | "proc.halt")) else {
+    let Some(fault) = events.iter().find(|e| {
+        matches!(e.kind.as_str(), "host.crash" | "proc.kill" | "net.block" | "proc.halt")
+    }) else {
         return (0, end);
     };
-    let after = events.iter().find(|e| e.t_us > fault.t_us && e.kind == "kafka.leader_election").map_or(end, |e| e.t_us);
+    let after = events
+        .iter()
+        .find(|e| e.t_us > fault.t_us && e.kind == "kafka.leader_election")
+        .map_or(end, |e| e.t_us);
     (fault.t_us.saturating_sub(2_000_000), (after + 2_000_000).min(end))
 }
 
@@ -81,8 +86,11 @@ pub fn render_svg(events: &[Event], opts: &Options) -> Result<String, VizError> 
             host_order.push(&e.host);
         }
     }
-    let talks: BTreeMap<(&str, &str), ()> =
-        events.iter().filter(|e| e.kind == "net.send" && e.t_us >= from && e.t_us <= to).map(|e| ((e.host.as_str(), e.proc_name.as_str()), ())).collect();
+    let talks: BTreeMap<(&str, &str), ()> = events
+        .iter()
+        .filter(|e| e.kind == "net.send" && e.t_us >= from && e.t_us <= to)
+        .map(|e| ((e.host.as_str(), e.proc_name.as_str()), ()))
+        .collect();
     let mut lanes: Vec<(&str, &str)> = Vec::new();
     for server in ["QuorumPeerMain", "Kafka"] {
         for h in &host_order {
@@ -102,7 +110,8 @@ pub fn render_svg(events: &[Event], opts: &Options) -> Result<String, VizError> 
     let width = LEFT + lanes.len() as i32 * LANE + 200;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width as u32, (HEIGHT + TOP + 40) as u32)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width as u32, (HEIGHT + TOP + 40) as u32))
+            .into_drawing_area();
         draw(&root, events, opts, &lanes, (from, to)).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
@@ -111,16 +120,30 @@ pub fn render_svg(events: &[Event], opts: &Options) -> Result<String, VizError> 
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
-fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)], (from, to): (u64, u64)) -> Result<(), Box<dyn std::error::Error>> {
-    let y = |t: u64| TOP + ((t.saturating_sub(from)) as f64 / (to - from) as f64 * f64::from(HEIGHT)) as i32;
+fn draw(
+    root: &Area<'_>,
+    events: &[Event],
+    opts: &Options,
+    lanes: &[(&str, &str)],
+    (from, to): (u64, u64),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let y = |t: u64| {
+        TOP + ((t.saturating_sub(from)) as f64 / (to - from) as f64 * f64::from(HEIGHT)) as i32
+    };
     let x = |i: usize| LEFT + i as i32 * LANE + LANE / 2;
     let lane_of = |h: &str, p: &str| lanes.iter().position(|l| l.0 == h && l.1 == p);
-    let font = |size: i32, c: &RGBColor, h: HPos| ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center));
+    let font = |size: i32, c: &RGBColor, h: HPos| {
+        ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center))
+    };
     let red = RGBColor(0xd0, 0x30, 0x30);
     let band = RGBColor(0xc8, 0xe6, 0xc9);
     root.fill(&WHITE)?;
     root.draw(&Text::new(
-        format!("space-time diagram, {:.3} s to {:.3} s (time flows down)", from as f64 / 1e6, to as f64 / 1e6),
+        format!(
+            "space-time diagram, {:.3} s to {:.3} s (time flows down)",
+            from as f64 / 1e6,
+            to as f64 / 1e6
+        ),
         (10, 14),
         font(13, &BLACK, HPos::Left),
     ))?;
@@ -129,10 +152,12 @@ fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)
     let mut leading: BTreeMap<String, (usize, u64)> = BTreeMap::new();
     let mut bands: Vec<(usize, u64, u64, String)> = Vec::new();
     for e in events {
-        let ends_process = matches!(e.kind.as_str(), "proc.kill" | "proc.halt" | "proc.exit") && e.proc_name == "Kafka";
+        let ends_process = matches!(e.kind.as_str(), "proc.kill" | "proc.halt" | "proc.exit")
+            && e.proc_name == "Kafka";
         let crashed = e.kind == "host.crash";
         if e.kind == "kafka.become_leader" {
-            let tp = format!("{}-{}", e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0));
+            let tp =
+                format!("{}-{}", e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0));
             if let Some(l) = lane_of(&e.host, "Kafka") {
                 if let Some((old, since)) = leading.insert(tp.clone(), (l, e.t_us)) {
                     if old != l {
@@ -145,7 +170,11 @@ fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)
         } else if ends_process || crashed {
             // A crash event names the host that lost power (the trace line's `host` field).
             let host = e.str("host").unwrap_or(e.host.as_str());
-            let gone: Vec<String> = leading.iter().filter(|(_, (l, _))| lanes[*l].0 == host).map(|(k, _)| k.clone()).collect();
+            let gone: Vec<String> = leading
+                .iter()
+                .filter(|(_, (l, _))| lanes[*l].0 == host)
+                .map(|(k, _)| k.clone())
+                .collect();
             for tp in gone {
                 if let Some((l, since)) = leading.remove(&tp) {
                     bands.push((l, since, e.t_us, tp));
@@ -161,32 +190,60 @@ fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)
             continue;
         }
         let (ya, yb) = (y((*a).max(from)), y((*b).min(to)));
-        root.draw(&Rectangle::new([(x(*l) - 14, ya), (x(*l) + 14, yb.max(ya + 1))], band.filled()))?;
-        root.draw(&Text::new(format!("leader {tp}"), (x(*l) + 16, ya + 8), font(9, &RGBColor(0x1b, 0x5e, 0x20), HPos::Left)))?;
+        root.draw(&Rectangle::new(
+            [(x(*l) - 14, ya), (x(*l) + 14, yb.max(ya + 1))],
+            band.filled(),
+        ))?;
+        root.draw(&Text::new(
+            format!("leader {tp}"),
+            (x(*l) + 16, ya + 8),
+            font(9, &RGBColor(0x1b, 0x5e, 0x20), HPos::Left),
+        ))?;
     }
     // Lanes.
     for (i, (h, p)) in lanes.iter().enumerate() {
         root.draw(&Text::new(h.to_string(), (x(i), TOP - 36), font(11, &BLACK, HPos::Center)))?;
-        root.draw(&Text::new(p.to_string(), (x(i), TOP - 22), font(10, &RGBColor(0x55, 0x55, 0x55), HPos::Center)))?;
-        root.draw(&PathElement::new(vec![(x(i), TOP), (x(i), TOP + HEIGHT)], RGBColor(0xaa, 0xaa, 0xaa).stroke_width(1)))?;
+        root.draw(&Text::new(
+            p.to_string(),
+            (x(i), TOP - 22),
+            font(10, &RGBColor(0x55, 0x55, 0x55), HPos::Center),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(x(i), TOP), (x(i), TOP + HEIGHT)],
+            RGBColor(0xaa, 0xaa, 0xaa).stroke_width(1),
+        ))?;
     }
     // Time axis.
     let step = nice_step(to - from);
     let mut t = from.div_ceil(step) * step;
     while t <= to {
-        let digits = if step >= 100_000 { 1 } else if step >= 1_000 { 3 } else { 6 };
-        root.draw(&Text::new(format!("{:.*}s", digits, t as f64 / 1e6), (LEFT - 8, y(t)), font(9, &BLACK, HPos::Right)))?;
+        let digits = if step >= 100_000 {
+            1
+        } else if step >= 1_000 {
+            3
+        } else {
+            6
+        };
+        root.draw(&Text::new(
+            format!("{:.*}s", digits, t as f64 / 1e6),
+            (LEFT - 8, y(t)),
+            font(9, &BLACK, HPos::Right),
+        ))?;
         t += step;
     }
     // Messages.
-    let sends: BTreeMap<u64, &Event> = events.iter().filter(|e| e.kind == "net.send").map(|e| (e.id, e)).collect();
+    let sends: BTreeMap<u64, &Event> =
+        events.iter().filter(|e| e.kind == "net.send").map(|e| (e.id, e)).collect();
     for r in events.iter().filter(|e| e.kind == "net.recv" && e.t_us <= to) {
         let Some(s) = r.cause.and_then(|c| sends.get(&c)) else { continue };
         let msg = s.str("msg").unwrap_or("");
         if s.t_us < from || !opts.kinds.iter().any(|k| msg.starts_with(k.as_str())) {
             continue;
         }
-        let (Some(a), Some(b)) = (lane_of(&s.host, &s.proc_name), lane_of(&r.host, &r.proc_name)) else { continue };
+        let (Some(a), Some(b)) = (lane_of(&s.host, &s.proc_name), lane_of(&r.host, &r.proc_name))
+        else {
+            continue;
+        };
         let color = match msg.split('.').next() {
             Some("fle") => RGBColor(0x6a, 0x1b, 0x9a),
             Some("zab") | Some("zk") => RGBColor(0x15, 0x65, 0xc0),
@@ -201,20 +258,32 @@ fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)
             "zk.watch_event" => "watch",
             m => m,
         };
-        root.draw(&Text::new(label.to_string(), ((p0.0 + p1.0) / 2, (p0.1 + p1.1) / 2 - 5), font(8, &color, HPos::Center)))?;
+        root.draw(&Text::new(
+            label.to_string(),
+            ((p0.0 + p1.0) / 2, (p0.1 + p1.1) / 2 - 5),
+            font(8, &color, HPos::Center),
+        ))?;
     }
     // Faults, session expiries and elections.
     for e in events.iter().filter(|e| e.t_us >= from && e.t_us <= to) {
         if let Some((_, label)) = FAULTS.iter().find(|f| f.0 == e.kind) {
             let host = e.str("host").or(e.str("from")).unwrap_or(e.host.as_str());
-            let on: Vec<usize> = lanes.iter().enumerate().filter(|(_, l)| l.0 == host && (e.kind != "proc.kill" || l.1 == e.proc_name)).map(|(i, _)| i).collect();
+            let on: Vec<usize> = lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.0 == host && (e.kind != "proc.kill" || l.1 == e.proc_name))
+                .map(|(i, _)| i)
+                .collect();
             let text = format!("{label} {host} ({})", e.kind);
             if on.is_empty() {
                 root.draw(&Text::new(text, (LEFT, y(e.t_us)), font(9, &red, HPos::Left)))?;
                 continue;
             }
             for i in &on {
-                root.draw(&PathElement::new(vec![(x(*i) - 20, y(e.t_us)), (x(*i) + 20, y(e.t_us))], red.stroke_width(3)))?;
+                root.draw(&PathElement::new(
+                    vec![(x(*i) - 20, y(e.t_us)), (x(*i) + 20, y(e.t_us))],
+                    red.stroke_width(3),
+                ))?;
             }
             root.draw(&Text::new(text, (x(on[0]) + 22, y(e.t_us)), font(9, &red, HPos::Left)))?;
         } else if e.kind == "zk.session.expire" || e.kind == "kafka.leader_election" {
@@ -222,7 +291,13 @@ fn draw(root: &Area<'_>, events: &[Event], opts: &Options, lanes: &[(&str, &str)
             let text = if e.kind == "zk.session.expire" {
                 format!("session expire {}", e.str("session").unwrap_or(""))
             } else {
-                format!("elect {} for {}-{} (epoch {})", e.i64("leader").unwrap_or(-1), e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0), e.i64("leader_epoch").unwrap_or(0))
+                format!(
+                    "elect {} for {}-{} (epoch {})",
+                    e.i64("leader").unwrap_or(-1),
+                    e.str("topic").unwrap_or("?"),
+                    e.i64("partition").unwrap_or(0),
+                    e.i64("leader_epoch").unwrap_or(0)
+                )
             };
             root.draw(&Circle::new((x(i), y(e.t_us)), 5, BLACK.filled()))?;
             root.draw(&Text::new(text, (x(i) + 8, y(e.t_us) + 10), font(9, &BLACK, HPos::Left)))?;
@@ -256,7 +331,9 @@ mod tests {
         let ev = parse_jsonl(t).expect("trace");
         assert_eq!(default_window(&ev), (0, 4_000_000));
         let svg = render_svg(&ev, &Options::default()).expect("svg");
-        for needle in ["power loss master", "elect 1 for t-0 (epoch 1)", "LeaderAndIsr", "leader t-0"] {
+        for needle in
+            ["power loss master", "elect 1 for t-0 (epoch 1)", "LeaderAndIsr", "leader t-0"]
+        {
             assert!(svg.contains(needle), "{needle} in the diagram");
         }
         assert!(!svg.contains("kafka.fetch"), "filtered out");

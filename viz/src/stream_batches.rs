@@ -45,7 +45,9 @@ pub struct StreamBatches {
 impl StreamBatches {
     /// Reads the batches of the stream in `events`.
     pub fn from_events(events: &[Event]) -> Result<StreamBatches, VizError> {
-        let start = events.iter().find(|e| e.kind == "stream.context.start").ok_or_else(|| VizError::Nothing("no stream in this trace (no stream.context.start)".into()))?;
+        let start = events.iter().find(|e| e.kind == "stream.context.start").ok_or_else(|| {
+            VizError::Nothing("no stream in this trace (no stream.context.start)".into())
+        })?;
         let mut s = StreamBatches {
             topic: start.str("topic").unwrap_or("").to_string(),
             interval_ms: start.i64("batch_interval_ms").unwrap_or(1000).max(1),
@@ -55,20 +57,39 @@ impl StreamBatches {
         for e in events {
             match e.kind.as_str() {
                 "stream.driver.crash" => s.crashes.push((e.t_us / 1000) as i64),
-                "stream.context.start" if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) => s.restarts.push((e.t_us / 1000) as i64),
+                "stream.context.start"
+                    if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) =>
+                {
+                    s.restarts.push((e.t_us / 1000) as i64)
+                }
                 "stream.batch.completed" => {
                     let out = e.str("output").unwrap_or("").to_string();
-                    for r in e.fields.get("ranges").and_then(|v| v.as_array()).into_iter().flatten() {
-                        let (Some(p), Some(from), Some(until)) = (r.get(1).and_then(|v| v.as_i64()), r.get(2).and_then(|v| v.as_i64()), r.get(3).and_then(|v| v.as_i64())) else { continue };
+                    for r in e.fields.get("ranges").and_then(|v| v.as_array()).into_iter().flatten()
+                    {
+                        let (Some(p), Some(from), Some(until)) = (
+                            r.get(1).and_then(|v| v.as_i64()),
+                            r.get(2).and_then(|v| v.as_i64()),
+                            r.get(3).and_then(|v| v.as_i64()),
+                        ) else {
+                            continue;
+                        };
                         if until <= from {
                             continue;
                         }
                         let seen = output.entry(p).or_default();
-                        let repeated = out == "committed" && (from..until).any(|o| seen.contains(&o));
+                        let repeated =
+                            out == "committed" && (from..until).any(|o| seen.contains(&o));
                         if out == "committed" {
                             seen.extend(from..until);
                         }
-                        s.ranges.push(BatchRange { batch_ms: e.i64("batch").unwrap_or(0), partition: p, from, until, output: out.clone(), repeated });
+                        s.ranges.push(BatchRange {
+                            batch_ms: e.i64("batch").unwrap_or(0),
+                            partition: p,
+                            from,
+                            until,
+                            output: out.clone(),
+                            repeated,
+                        });
                     }
                 }
                 _ => {}
@@ -92,15 +113,27 @@ pub fn render_svg(s: &StreamBatches) -> Result<String, VizError> {
     let height = TOP + partitions.len() as i32 * (LANE + 20) + 60;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
         draw(&root, s, &partitions, height).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
     Ok(svg)
 }
 
-fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, s: &StreamBatches, partitions: &BTreeSet<i64>, height: i32) -> Result<(), Box<dyn std::error::Error + 'static>> {
-    let text = |t: String, x: i32, y: i32, size: i32, color: &RGBColor, h: HPos| Text::new(t, (x, y), ("sans-serif", size).into_font().color(color).pos(Pos::new(h, VPos::Center)));
+fn draw(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    s: &StreamBatches,
+    partitions: &BTreeSet<i64>,
+    height: i32,
+) -> Result<(), Box<dyn std::error::Error + 'static>> {
+    let text = |t: String, x: i32, y: i32, size: i32, color: &RGBColor, h: HPos| {
+        Text::new(
+            t,
+            (x, y),
+            ("sans-serif", size).into_font().color(color).pos(Pos::new(h, VPos::Center)),
+        )
+    };
     let green = RGBColor(0x4c, 0xaf, 0x50);
     let grey = RGBColor(0xb0, 0xb0, 0xb0);
     let orange = RGBColor(0xf0, 0x90, 0x30);
@@ -113,7 +146,17 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, s: &StreamBa
     let span = (t1 - t0).max(1) as f64;
     let tx = |ms: i64| LEFT + (((ms - t0) as f64 / span) * f64::from(WIDTH - LEFT - 30)) as i32;
     let bar = ((s.interval_ms as f64 / span) * f64::from(WIDTH - LEFT - 30) * 0.6).max(2.0) as i32;
-    root.draw(&text(format!("{}: offset ranges per batch and partition (batch interval {} ms)", s.topic, s.interval_ms), 10, 16, 14, &BLACK, HPos::Left))?;
+    root.draw(&text(
+        format!(
+            "{}: offset ranges per batch and partition (batch interval {} ms)",
+            s.topic, s.interval_ms
+        ),
+        10,
+        16,
+        14,
+        &BLACK,
+        HPos::Left,
+    ))?;
     for (lane, p) in partitions.iter().enumerate() {
         let top = TOP + lane as i32 * (LANE + 20);
         let bottom = top + LANE;
@@ -121,13 +164,25 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, s: &StreamBa
         let max = rs.iter().map(|r| r.until).max().unwrap_or(1).max(1);
         let ty = |o: i64| bottom - ((o as f64 / max as f64) * f64::from(LANE)) as i32;
         root.draw(&text(format!("{}-{p}", s.topic), 8, top + LANE / 2, 12, &BLACK, HPos::Left))?;
-        root.draw(&PathElement::new(vec![(LEFT - 4, top), (LEFT - 4, bottom), (WIDTH - 20, bottom)], BLACK.stroke_width(1)))?;
+        root.draw(&PathElement::new(
+            vec![(LEFT - 4, top), (LEFT - 4, bottom), (WIDTH - 20, bottom)],
+            BLACK.stroke_width(1),
+        ))?;
         root.draw(&text(format!("{max}"), LEFT - 8, top, 9, &BLACK, HPos::Right))?;
         root.draw(&text("0".into(), LEFT - 8, bottom, 9, &BLACK, HPos::Right))?;
         for r in rs {
             let x = tx(r.batch_ms) - bar / 2;
-            let c = if r.repeated { orange } else if r.output == "committed" { green } else { grey };
-            root.draw(&Rectangle::new([(x, ty(r.until)), (x + bar, ty(r.from).max(ty(r.until) + 1))], c.filled()))?;
+            let c = if r.repeated {
+                orange
+            } else if r.output == "committed" {
+                green
+            } else {
+                grey
+            };
+            root.draw(&Rectangle::new(
+                [(x, ty(r.until)), (x + bar, ty(r.from).max(ty(r.until) + 1))],
+                c.filled(),
+            ))?;
         }
     }
     let axis_y = TOP + partitions.len() as i32 * (LANE + 20) - 8;
@@ -137,12 +192,27 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, s: &StreamBa
         root.draw(&text(format!("{}s", t / 1000), tx(t), axis_y, 9, &BLACK, HPos::Center))?;
         t += step;
     }
-    for (ts, c, label) in s.crashes.iter().map(|t| (*t, red, "driver killed")).chain(s.restarts.iter().map(|t| (*t, blue, "restarted from checkpoint"))) {
-        root.draw(&PathElement::new(vec![(tx(ts), TOP - 6), (tx(ts), axis_y - 10)], c.stroke_width(2)))?;
+    for (ts, c, label) in s
+        .crashes
+        .iter()
+        .map(|t| (*t, red, "driver killed"))
+        .chain(s.restarts.iter().map(|t| (*t, blue, "restarted from checkpoint")))
+    {
+        root.draw(&PathElement::new(
+            vec![(tx(ts), TOP - 6), (tx(ts), axis_y - 10)],
+            c.stroke_width(2),
+        ))?;
         root.draw(&text(label.to_string(), tx(ts) + 3, TOP - 10, 10, &c, HPos::Left))?;
     }
     let ly = height - 24;
-    for (i, (c, name)) in [(green, "output committed"), (grey, "re-run, not applied again"), (orange, "output a second time")].iter().enumerate() {
+    for (i, (c, name)) in [
+        (green, "output committed"),
+        (grey, "re-run, not applied again"),
+        (orange, "output a second time"),
+    ]
+    .iter()
+    .enumerate()
+    {
         let x = LEFT + i as i32 * 220;
         root.draw(&Rectangle::new([(x, ly - 6), (x + 12, ly + 6)], c.filled()))?;
         root.draw(&text(name.to_string(), x + 16, ly, 10, &BLACK, HPos::Left))?;

@@ -121,11 +121,14 @@ impl ZkHistory {
                     if cur.as_ref().is_some_and(|c| e.t_us > c.to_us + BURST_GAP_US) {
                         h.elections.extend(cur.take());
                     }
-                    let c = cur.get_or_insert_with(|| Election { from_us: e.t_us, ..Default::default() });
+                    let c = cur
+                        .get_or_insert_with(|| Election { from_us: e.t_us, ..Default::default() });
                     c.to_us = e.t_us;
                     let round = e.i64("round").unwrap_or(0);
                     match e.kind.as_str() {
-                        "fle.start" => c.starts.entry(e.host.clone()).or_default().push((e.t_us, round)),
+                        "fle.start" => {
+                            c.starts.entry(e.host.clone()).or_default().push((e.t_us, round))
+                        }
                         "fle.vote" => c.votes.entry(e.host.clone()).or_default().push(VoteSeen {
                             t_us: e.t_us,
                             from: e.i64("from").unwrap_or(-1),
@@ -133,11 +136,23 @@ impl ZkHistory {
                             round,
                         }),
                         _ => {
-                            c.settled.insert(e.host.clone(), (e.t_us, e.i64("leader").unwrap_or(-1), round, e.str("state").unwrap_or("").to_string()));
+                            c.settled.insert(
+                                e.host.clone(),
+                                (
+                                    e.t_us,
+                                    e.i64("leader").unwrap_or(-1),
+                                    round,
+                                    e.str("state").unwrap_or("").to_string(),
+                                ),
+                            );
                         }
                     }
                 }
-                "zab.established" => h.epochs.push((e.t_us, e.i64("epoch").unwrap_or(0), e.i64("leader").unwrap_or(-1))),
+                "zab.established" => h.epochs.push((
+                    e.t_us,
+                    e.i64("epoch").unwrap_or(0),
+                    e.i64("leader").unwrap_or(-1),
+                )),
                 "zk.apply" => {
                     let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
                     h.zxids.entry(e.host.clone()).or_default().push((e.t_us, z));
@@ -148,7 +163,10 @@ impl ZkHistory {
                     let session = e.str("session").unwrap_or("").to_string();
                     let path = e.str("path").map(str::to_string);
                     match e.str("op") {
-                        Some("create") if e.fields.get("ephemeral").and_then(|v| v.as_bool()) == Some(true) => {
+                        Some("create")
+                            if e.fields.get("ephemeral").and_then(|v| v.as_bool())
+                                == Some(true) =>
+                        {
                             if let Some(p) = path {
                                 live.insert(p, (session, e.t_us));
                             }
@@ -174,10 +192,17 @@ impl ZkHistory {
                 }
                 "zk.session.connected" => {
                     let s = e.str("session").unwrap_or("").to_string();
-                    if let Some(send) = last_response.remove(&(e.host.clone(), e.proc_name.clone())) {
+                    if let Some(send) = last_response.remove(&(e.host.clone(), e.proc_name.clone()))
+                    {
                         response_of.insert(send, s.clone());
                     }
-                    sessions.entry(s.clone()).or_insert(Session { id: s, from_us: e.t_us, to_us: 0, end: "open".into(), ephemerals: Vec::new() });
+                    sessions.entry(s.clone()).or_insert(Session {
+                        id: s,
+                        from_us: e.t_us,
+                        to_us: 0,
+                        end: "open".into(),
+                        ephemerals: Vec::new(),
+                    });
                 }
                 "net.send" if e.str("msg") == Some("zk.connected") => {
                     last_response.insert((e.host.clone(), e.proc_name.clone()), e.id);
@@ -215,8 +240,15 @@ impl ZkHistory {
     }
 }
 
-fn end_session(sessions: &mut BTreeMap<String, Session>, live: &mut BTreeMap<String, (String, u64)>, s: &str, t: u64, how: &str) {
-    let gone: Vec<String> = live.iter().filter(|(_, (o, _))| o == s).map(|(p, _)| p.clone()).collect();
+fn end_session(
+    sessions: &mut BTreeMap<String, Session>,
+    live: &mut BTreeMap<String, (String, u64)>,
+    s: &str,
+    t: u64,
+    how: &str,
+) {
+    let gone: Vec<String> =
+        live.iter().filter(|(_, (o, _))| o == s).map(|(p, _)| p.clone()).collect();
     let x = sessions.get_mut(s);
     let mut eph = Vec::new();
     for p in gone {
@@ -253,8 +285,18 @@ const PALETTE: &[RGBColor] = &[
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn text(s: impl Into<String>, (x, y): (i32, i32), size: i32, c: &RGBColor, h: HPos) -> Text<'static, (i32, i32), String> {
-    Text::new(s.into(), (x, y), ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)))
+fn text(
+    s: impl Into<String>,
+    (x, y): (i32, i32),
+    size: i32,
+    c: &RGBColor,
+    h: HPos,
+) -> Text<'static, (i32, i32), String> {
+    Text::new(
+        s.into(),
+        (x, y),
+        ("sans-serif", size).into_font().color(c).pos(Pos::new(h, VPos::Center)),
+    )
 }
 
 fn secs(t: u64) -> String {
@@ -267,18 +309,30 @@ pub fn render_svg(h: &ZkHistory) -> Result<String, VizError> {
     let shown = h.elections.len().min(MAX_ELECTIONS) as i32;
     let elections_h = shown * (hosts.len() as i32 * LANE + 50) + 40;
     let zxid_h = 260;
-    let client_rows: i32 = h.clients.values().flat_map(|ss| ss.iter().map(|s| 1 + s.ephemerals.len().min(MAX_EPHEMERALS + 1) as i32)).sum();
-    let height = 40 + elections_h + zxid_h + 60 + client_rows * 16 + h.clients.len() as i32 * 8 + 40;
+    let client_rows: i32 = h
+        .clients
+        .values()
+        .flat_map(|ss| ss.iter().map(|s| 1 + s.ephemerals.len().min(MAX_EPHEMERALS + 1) as i32))
+        .sum();
+    let height =
+        40 + elections_h + zxid_h + 60 + client_rows * 16 + h.clients.len() as i32 * 8 + 40;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH as u32, height as u32)).into_drawing_area();
         draw(&root, h, &hosts, elections_h, zxid_h).map_err(|e| VizError::Draw(e.to_string()))?;
         root.present().map_err(|e| VizError::Draw(e.to_string()))?;
     }
     Ok(svg)
 }
 
-fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxid_h: i32) -> DrawResult {
+fn draw(
+    root: &Area<'_>,
+    h: &ZkHistory,
+    hosts: &[&String],
+    elections_h: i32,
+    zxid_h: i32,
+) -> DrawResult {
     root.fill(&WHITE)?;
     let right = WIDTH - 30;
     let grey = RGBColor(0x99, 0x99, 0x99);
@@ -287,14 +341,23 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
         Some(id) => format!("{host} (myid {id})"),
         None => host.to_string(),
     };
-    root.draw(&text("ZooKeeper: elections, zxids, sessions and ephemerals", (10, 16), 14, &BLACK, HPos::Left))?;
+    root.draw(&text(
+        "ZooKeeper: elections, zxids, sessions and ephemerals",
+        (10, 16),
+        14,
+        &BLACK,
+        HPos::Left,
+    ))?;
 
     // Elections.
     let mut y = 44;
     for el in h.elections.iter().take(MAX_ELECTIONS) {
         let span = (el.to_us - el.from_us).max(1_000);
         let (a, b) = (el.from_us.saturating_sub(span / 20), el.to_us + span / 20);
-        let tx = |t: u64| LEFT + ((t.saturating_sub(a)) as f64 / (b - a) as f64 * f64::from(right - LEFT - 150)) as i32;
+        let tx = |t: u64| {
+            LEFT + ((t.saturating_sub(a)) as f64 / (b - a) as f64 * f64::from(right - LEFT - 150))
+                as i32
+        };
         let votes: usize = el.votes.values().map(Vec::len).sum();
         let title = match el.leader() {
             Some((l, r)) => format!("election at {}: server {l} leads (round {r}), {votes} votes received, {:.1} ms", secs(el.from_us), (el.to_us - el.from_us) as f64 / 1e3),
@@ -309,9 +372,15 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
         for (i, host) in hosts.iter().enumerate() {
             let ly = y + i as i32 * LANE + LANE / 2;
             root.draw(&text(name(host), (LEFT - 8, ly), 10, &BLACK, HPos::Right))?;
-            root.draw(&PathElement::new(vec![(LEFT, ly), (right - 150, ly)], RGBColor(0xdd, 0xdd, 0xdd).stroke_width(1)))?;
+            root.draw(&PathElement::new(
+                vec![(LEFT, ly), (right - 150, ly)],
+                RGBColor(0xdd, 0xdd, 0xdd).stroke_width(1),
+            ))?;
             for (t, r) in el.starts.get(*host).into_iter().flatten() {
-                root.draw(&PathElement::new(vec![(tx(*t), ly - 8), (tx(*t), ly + 8)], BLACK.stroke_width(1)))?;
+                root.draw(&PathElement::new(
+                    vec![(tx(*t), ly - 8), (tx(*t), ly + 8)],
+                    BLACK.stroke_width(1),
+                ))?;
                 root.draw(&text(format!("r{r}"), (tx(*t) + 2, ly - 7), 8, &BLACK, HPos::Left))?;
             }
             for v in el.votes.get(*host).into_iter().flatten() {
@@ -321,18 +390,37 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
             }
             if let Some((t, l, r, state)) = el.settled.get(*host) {
                 let c = if state == "LEADING" { RGBColor(0x1b, 0x5e, 0x20) } else { BLACK };
-                root.draw(&Rectangle::new([(tx(*t) - 3, ly - 6), (tx(*t) + 3, ly + 6)], c.filled()))?;
-                let label = if state == "LEADING" { format!("LEADING (round {r})") } else { format!("{state} {l} (round {r})") };
+                root.draw(&Rectangle::new(
+                    [(tx(*t) - 3, ly - 6), (tx(*t) + 3, ly + 6)],
+                    c.filled(),
+                ))?;
+                let label = if state == "LEADING" {
+                    format!("LEADING (round {r})")
+                } else {
+                    format!("{state} {l} (round {r})")
+                };
                 root.draw(&text(label, (tx(*t) + 6, ly), 9, &c, HPos::Left))?;
             }
         }
         y += hosts.len() as i32 * LANE;
-        root.draw(&text(format!("+{:.1} ms", (b - a) as f64 / 1e3), (right - 150, y + 4), 8, &grey, HPos::Right))?;
+        root.draw(&text(
+            format!("+{:.1} ms", (b - a) as f64 / 1e3),
+            (right - 150, y + 4),
+            8,
+            &grey,
+            HPos::Right,
+        ))?;
         root.draw(&text(secs(a), (LEFT, y + 4), 8, &grey, HPos::Left))?;
         y += 22;
     }
     if h.elections.len() > MAX_ELECTIONS {
-        root.draw(&text(format!("… and {} later elections", h.elections.len() - MAX_ELECTIONS), (10, y), 10, &BLACK, HPos::Left))?;
+        root.draw(&text(
+            format!("… and {} later elections", h.elections.len() - MAX_ELECTIONS),
+            (10, y),
+            10,
+            &BLACK,
+            HPos::Left,
+        ))?;
     } else if h.elections.is_empty() {
         root.draw(&text("no election in the trace", (10, y), 10, &BLACK, HPos::Left))?;
     }
@@ -340,15 +428,26 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
 
     // zxid progression.
     let top = 44 + elections_h + 10;
-    root.draw(&text("zxid of the last transaction each server applied", (10, top), 12, &BLACK, HPos::Left))?;
+    root.draw(&text(
+        "zxid of the last transaction each server applied",
+        (10, top),
+        12,
+        &BLACK,
+        HPos::Left,
+    ))?;
     let all: BTreeSet<i64> = h.zxids.values().flatten().map(|x| x.1).collect();
     let rank: BTreeMap<i64, usize> = all.iter().enumerate().map(|(i, z)| (*z, i)).collect();
     let (y0, y1) = (top + 20, top + zxid_h - 30);
     let span = h.end_us.max(1) as f64;
     let tx = |t: u64| LEFT + ((t as f64 / span) * f64::from(right - LEFT - 150)) as i32;
     let n = all.len().max(2) - 1;
-    let ty = |z: i64| y1 - (rank.get(&z).copied().unwrap_or(0) as f64 / n as f64 * f64::from(y1 - y0)) as i32;
-    root.draw(&PathElement::new(vec![(LEFT, y0), (LEFT, y1), (right - 150, y1)], BLACK.stroke_width(1)))?;
+    let ty = |z: i64| {
+        y1 - (rank.get(&z).copied().unwrap_or(0) as f64 / n as f64 * f64::from(y1 - y0)) as i32
+    };
+    root.draw(&PathElement::new(
+        vec![(LEFT, y0), (LEFT, y1), (right - 150, y1)],
+        BLACK.stroke_width(1),
+    ))?;
     // Y ticks: the first zxid of every epoch and the last one.
     let mut ticks: Vec<i64> = Vec::new();
     for z in &all {
@@ -364,7 +463,10 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
         }
         last_y = ty(z);
         root.draw(&text(format!("0x{z:x}"), (LEFT - 6, ty(z)), 9, &BLACK, HPos::Right))?;
-        root.draw(&PathElement::new(vec![(LEFT, ty(z)), (right - 150, ty(z))], RGBColor(0xee, 0xee, 0xee).stroke_width(1)))?;
+        root.draw(&PathElement::new(
+            vec![(LEFT, ty(z)), (right - 150, ty(z))],
+            RGBColor(0xee, 0xee, 0xee).stroke_width(1),
+        ))?;
     }
     for (i, host) in hosts.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
@@ -381,7 +483,13 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
         let w = 2 + 3 * (hosts.len() - 1 - i) as u32;
         root.draw(&PathElement::new(line, c.stroke_width(w)))?;
         let last = pts.last().map_or(0, |p| p.1);
-        root.draw(&text(format!("{} 0x{last:x}", name(host)), (right - 140, y0 + 10 + i as i32 * 14), 10, &c, HPos::Left))?;
+        root.draw(&text(
+            format!("{} 0x{last:x}", name(host)),
+            (right - 140, y0 + 10 + i as i32 * 14),
+            10,
+            &c,
+            HPos::Left,
+        ))?;
     }
     let step = if h.end_us > 60_000_000 { 10 } else { 5 };
     for s in (0..=(h.end_us / 1_000_000)).step_by(step) {
@@ -390,8 +498,17 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
     // Each epoch a leader established, even one in which nothing was written.
     for (t, epoch, leader) in &h.epochs {
         let x = tx(*t);
-        root.draw(&PathElement::new(vec![(x, y0), (x, y1)], RGBColor(0x6a, 0x1b, 0x9a).stroke_width(1)))?;
-        root.draw(&text(format!("epoch {epoch}, leader {leader}"), (x + 3, y0 + 4), 9, &RGBColor(0x6a, 0x1b, 0x9a), HPos::Left))?;
+        root.draw(&PathElement::new(
+            vec![(x, y0), (x, y1)],
+            RGBColor(0x6a, 0x1b, 0x9a).stroke_width(1),
+        ))?;
+        root.draw(&text(
+            format!("epoch {epoch}, leader {leader}"),
+            (x + 3, y0 + 4),
+            9,
+            &RGBColor(0x6a, 0x1b, 0x9a),
+            HPos::Left,
+        ))?;
     }
 
     // Sessions and ephemerals.
@@ -409,16 +526,40 @@ fn draw(root: &Area<'_>, h: &ZkHistory, hosts: &[&String], elections_h: i32, zxi
                 "closed" => grey,
                 _ => RGBColor(0x1f, 0x77, 0xb4),
             };
-            root.draw(&Rectangle::new([(tx(s.from_us), y - 5), (tx(s.to_us).max(tx(s.from_us) + 1), y + 5)], c.filled()))?;
-            root.draw(&text(format!("session {} ({})", s.id, s.end), (tx(s.to_us).max(tx(s.from_us)) + 4, y), 9, &c, HPos::Left))?;
+            root.draw(&Rectangle::new(
+                [(tx(s.from_us), y - 5), (tx(s.to_us).max(tx(s.from_us) + 1), y + 5)],
+                c.filled(),
+            ))?;
+            root.draw(&text(
+                format!("session {} ({})", s.id, s.end),
+                (tx(s.to_us).max(tx(s.from_us)) + 4, y),
+                9,
+                &c,
+                HPos::Left,
+            ))?;
             y += 16;
             for (path, a, b) in s.ephemerals.iter().take(MAX_EPHEMERALS) {
-                root.draw(&Rectangle::new([(tx(*a), y - 3), (tx(*b).max(tx(*a) + 1), y + 3)], RGBColor(0x2c, 0xa0, 0x2c).filled()))?;
-                root.draw(&text(format!("ephemeral {path}"), (tx(*b).max(tx(*a)) + 4, y), 9, &RGBColor(0x1b, 0x5e, 0x20), HPos::Left))?;
+                root.draw(&Rectangle::new(
+                    [(tx(*a), y - 3), (tx(*b).max(tx(*a) + 1), y + 3)],
+                    RGBColor(0x2c, 0xa0, 0x2c).filled(),
+                ))?;
+                root.draw(&text(
+                    format!("ephemeral {path}"),
+                    (tx(*b).max(tx(*a)) + 4, y),
+                    9,
+                    &RGBColor(0x1b, 0x5e, 0x20),
+                    HPos::Left,
+                ))?;
                 y += 16;
             }
             if s.ephemerals.len() > MAX_EPHEMERALS {
-                root.draw(&text(format!("… {} more ephemerals", s.ephemerals.len() - MAX_EPHEMERALS), (LEFT, y), 9, &BLACK, HPos::Left))?;
+                root.draw(&text(
+                    format!("… {} more ephemerals", s.ephemerals.len() - MAX_EPHEMERALS),
+                    (LEFT, y),
+                    9,
+                    &BLACK,
+                    HPos::Left,
+                ))?;
                 y += 16;
             }
         }
@@ -444,7 +585,14 @@ mod tests {
         s += &ev(2, 2, "s", q, "zk.loaded", ",\"myid\":2");
         s += &ev(10, 3, "m", q, "fle.start", ",\"round\":1");
         s += &ev(11, 4, "s", q, "fle.start", ",\"round\":1");
-        s += &ev(20, 5, "m", q, "fle.vote", ",\"from\":2,\"leader\":2,\"round\":1,\"state\":\"LOOKING\"");
+        s += &ev(
+            20,
+            5,
+            "m",
+            q,
+            "fle.vote",
+            ",\"from\":2,\"leader\":2,\"round\":1,\"state\":\"LOOKING\"",
+        );
         s += &ev(30, 6, "s", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"LEADING\"");
         s += &ev(31, 7, "m", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"FOLLOWING\"");
         s += &ev(99, 9, "s", q, "net.send", ",\"msg\":\"zk.connected\"");
@@ -454,21 +602,51 @@ mod tests {
         s += &ev(201, 12, "m", q, "zk.apply", ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
         s += &ev(300, 13, "s", q, "zk.apply", ",\"zxid\":\"0x100000002\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/config\"");
         s += &ev(5_000_000, 14, "s", q, "zk.session.expire", ",\"session\":\"0x5\"");
-        s += &ev(5_000_001, 15, "s", q, "zk.apply", ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0");
-        s += &ev(6_000_000, 16, "m", q, "zk.apply", ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0");
+        s += &ev(
+            5_000_001,
+            15,
+            "s",
+            q,
+            "zk.apply",
+            ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0",
+        );
+        s += &ev(
+            6_000_000,
+            16,
+            "m",
+            q,
+            "zk.apply",
+            ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0",
+        );
         let h = ZkHistory::from_events(&parse_jsonl(&s).expect("trace")).expect("history");
         assert_eq!(h.elections.len(), 1);
         assert_eq!(h.elections[0].leader(), Some((2, 1)));
         assert_eq!(h.zxids["s"].len(), 3);
         assert_eq!(h.zxids["m"].last(), Some(&(6_000_000, 0x1_0000_0003)));
         let ss = &h.clients[&("m".to_string(), "Kafka".to_string())];
-        assert_eq!((ss[0].id.as_str(), ss[0].end.as_str(), ss[0].to_us), ("0x5", "expired", 5_000_001));
-        assert_eq!(ss[0].ephemerals, [("/brokers/ids/0".to_string(), 200, 5_000_001)], "/config is persistent");
+        assert_eq!(
+            (ss[0].id.as_str(), ss[0].end.as_str(), ss[0].to_us),
+            ("0x5", "expired", 5_000_001)
+        );
+        assert_eq!(
+            ss[0].ephemerals,
+            [("/brokers/ids/0".to_string(), 200, 5_000_001)],
+            "/config is persistent"
+        );
         let svg = render_svg(&h).expect("svg");
-        for needle in ["LEADING (round 1)", "FOLLOWING 2 (round 1)", "ephemeral /brokers/ids/0", "session 0x5 (expired)", "Kafka on m", "0x100000003"] {
+        for needle in [
+            "LEADING (round 1)",
+            "FOLLOWING 2 (round 1)",
+            "ephemeral /brokers/ids/0",
+            "session 0x5 (expired)",
+            "Kafka on m",
+            "0x100000003",
+        ] {
             assert!(svg.contains(needle), "{needle}");
         }
         assert_eq!(render_svg(&h).expect("svg"), svg);
-        assert!(ZkHistory::from_events(&parse_jsonl(&ev(1, 1, "m", "K", "x", "")).expect("t")).is_err());
+        assert!(
+            ZkHistory::from_events(&parse_jsonl(&ev(1, 1, "m", "K", "x", "")).expect("t")).is_err()
+        );
     }
 }

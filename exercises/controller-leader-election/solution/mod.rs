@@ -5,7 +5,12 @@ use sim::hooks::LeaderAndIsr;
 use std::collections::BTreeSet;
 
 /// Kafka 0.9's `OfflinePartitionLeaderSelector.selectLeader`.
-pub fn select_leader(assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean: bool) -> Option<LeaderAndIsr> {
+pub fn select_leader(
+    assigned: &[i32],
+    isr: &[i32],
+    live: &BTreeSet<i32>,
+    unclean: bool,
+) -> Option<LeaderAndIsr> {
     let live_isr: Vec<i32> = isr.iter().copied().filter(|r| live.contains(r)).collect();
     if live_isr.is_empty() {
         // No in-sync replica is alive: only an unclean election can bring the partition back,

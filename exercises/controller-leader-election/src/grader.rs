@@ -8,7 +8,9 @@
 //!   ISR and then cut off; the partition must come back online under a replica outside the ISR
 //!   (and, as in real Kafka, acknowledged records are lost — that is expected here).
 
-use exercise_grading::{call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
+use exercise_grading::{
+    call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness,
+};
 use sim::hooks::{Builtin, Hooks, LeaderAndIsr, OfflinePartitionLeaderSelector};
 use sim::scenario::{run_with_hooks, Scenario};
 use std::collections::BTreeSet;
@@ -34,13 +36,23 @@ fn show(s: &Option<LeaderAndIsr>) -> String {
 /// Leader equal, ISR equal as a set.
 fn same(a: &Option<LeaderAndIsr>, b: &Option<LeaderAndIsr>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => a.leader == b.leader && a.isr.iter().collect::<BTreeSet<_>>() == b.isr.iter().collect::<BTreeSet<_>>(),
+        (Some(a), Some(b)) => {
+            a.leader == b.leader
+                && a.isr.iter().collect::<BTreeSet<_>>() == b.isr.iter().collect::<BTreeSet<_>>()
+        }
         (None, None) => true,
         _ => false,
     }
 }
 
-fn hint(assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean: bool, got: &Option<LeaderAndIsr>, want: &Option<LeaderAndIsr>) -> String {
+fn hint(
+    assigned: &[i32],
+    isr: &[i32],
+    live: &BTreeSet<i32>,
+    unclean: bool,
+    got: &Option<LeaderAndIsr>,
+    want: &Option<LeaderAndIsr>,
+) -> String {
     let Some(g) = got else {
         return " — a live replica could lead: the partition need not stay offline".into();
     };
@@ -85,12 +97,26 @@ struct Graded {
 }
 
 impl OfflinePartitionLeaderSelector for Graded {
-    fn select_leader(&self, assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean: bool) -> Option<LeaderAndIsr> {
+    fn select_leader(
+        &self,
+        assigned: &[i32],
+        isr: &[i32],
+        live: &BTreeSet<i32>,
+        unclean: bool,
+    ) -> Option<LeaderAndIsr> {
         let f = self.f;
         let want = Builtin.select_leader(assigned, isr, live, unclean);
         let got = self.w.call(|| f(assigned, isr, live, unclean), || want.clone());
         if !same(&got, &want) {
-            self.w.mismatch(|| format!("{}: you chose {}, Kafka chooses {}{}", show_case(assigned, isr, live, unclean), show(&got), show(&want), hint(assigned, isr, live, unclean, &got, &want)));
+            self.w.mismatch(|| {
+                format!(
+                    "{}: you chose {}, Kafka chooses {}{}",
+                    show_case(assigned, isr, live, unclean),
+                    show(&got),
+                    show(&want),
+                    hint(assigned, isr, live, unclean, &got, &want)
+                )
+            });
         }
         got
     }
@@ -229,31 +255,53 @@ pub fn grade(f: SelectFn, effort: Effort) -> Outcome {
             ));
         }
     }
-    out.check(&format!("selectLeader on {} random partition states", effort.cases), bad.0 == 0, || {
-        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
-    });
+    out.check(
+        &format!("selectLeader on {} random partition states", effort.cases),
+        bad.0 == 0,
+        || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()),
+    );
 
     // 2. Failovers.
     let (clean, unclean) = match (Scenario::parse(CLEAN), Scenario::parse(UNCLEAN)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            out.check("failover scenarios", false, || format!("the grader's scenarios do not parse: {e}"));
+            out.check("failover scenarios", false, || {
+                format!("the grader's scenarios do not parse: {e}")
+            });
             return out;
         }
     };
     let n = effort.seeds.div_ceil(2).max(1);
-    let jobs: Vec<(bool, u64)> = hidden_seeds(NAME, "clean", n).into_iter().map(|s| (false, s)).chain(hidden_seeds(NAME, "unclean", n).into_iter().map(|s| (true, s))).collect();
-    let runs = per_seed(&(0..jobs.len() as u64).collect::<Vec<_>>(), exercise_grading::jobs(), |i| {
-        let (is_unclean, seed) = jobs[i as usize];
-        let w = Witness::new();
-        let hooks = Hooks { leader_selector: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
-        let (report, events) = run_with_hooks(if is_unclean { &unclean } else { &clean }, seed, hooks);
-        // Acknowledgements after the first election the grader provoked: the partition is back.
-        let first_election = events.iter().find(|e| e.kind == "kafka.leader_election" && e.i64("old_leader").is_some_and(|l| l >= 0)).map(|e| e.t_us);
-        let acked_after = first_election.map_or(0, |t| events.iter().filter(|e| e.t_us > t && e.kind == "kafka.client.acked").count());
-        let unclean_elected = events.iter().any(|e| e.kind == "kafka.leader_election" && e.fields.get("unclean").and_then(|v| v.as_bool()) == Some(true) && e.i64("leader").is_some_and(|l| l >= 0));
-        (is_unclean, seed, report, w, first_election.is_some(), acked_after, unclean_elected)
-    });
+    let jobs: Vec<(bool, u64)> = hidden_seeds(NAME, "clean", n)
+        .into_iter()
+        .map(|s| (false, s))
+        .chain(hidden_seeds(NAME, "unclean", n).into_iter().map(|s| (true, s)))
+        .collect();
+    let runs =
+        per_seed(&(0..jobs.len() as u64).collect::<Vec<_>>(), exercise_grading::jobs(), |i| {
+            let (is_unclean, seed) = jobs[i as usize];
+            let w = Witness::new();
+            let hooks =
+                Hooks { leader_selector: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
+            let (report, events) =
+                run_with_hooks(if is_unclean { &unclean } else { &clean }, seed, hooks);
+            // Acknowledgements after the first election the grader provoked: the partition is back.
+            let first_election = events
+                .iter()
+                .find(|e| {
+                    e.kind == "kafka.leader_election" && e.i64("old_leader").is_some_and(|l| l >= 0)
+                })
+                .map(|e| e.t_us);
+            let acked_after = first_election.map_or(0, |t| {
+                events.iter().filter(|e| e.t_us > t && e.kind == "kafka.client.acked").count()
+            });
+            let unclean_elected = events.iter().any(|e| {
+                e.kind == "kafka.leader_election"
+                    && e.fields.get("unclean").and_then(|v| v.as_bool()) == Some(true)
+                    && e.i64("leader").is_some_and(|l| l >= 0)
+            });
+            (is_unclean, seed, report, w, first_election.is_some(), acked_after, unclean_elected)
+        });
     let (mut mismatch, mut safety, mut live) = (None, Vec::new(), Vec::new());
     for (is_unclean, seed, report, w, elected, acked_after, unclean_elected) in &runs {
         if let Some(p) = w.panic() {
@@ -274,8 +322,21 @@ pub fn grade(f: SelectFn, effort: Effort) -> Outcome {
             live.push(format!("unclean failover seed {seed}: with unclean.leader.election.enable=true and no live ISR member, a live out-of-sync replica should have become leader"));
         }
     }
-    out.check("every leader choice matches Kafka's OfflinePartitionLeaderSelector", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
-    out.check(&format!("failovers keep acknowledged records and one leader per epoch ({} runs)", runs.len()), safety.is_empty(), || safety.join("; "));
-    out.check("the partition comes back online after each failover", live.is_empty(), || live.join("; "));
+    out.check(
+        "every leader choice matches Kafka's OfflinePartitionLeaderSelector",
+        mismatch.is_none(),
+        || mismatch.clone().unwrap_or_default(),
+    );
+    out.check(
+        &format!(
+            "failovers keep acknowledged records and one leader per epoch ({} runs)",
+            runs.len()
+        ),
+        safety.is_empty(),
+        || safety.join("; "),
+    );
+    out.check("the partition comes back online after each failover", live.is_empty(), || {
+        live.join("; ")
+    });
     out
 }

@@ -15,7 +15,12 @@ use std::collections::BTreeSet;
 ///
 /// Return the new leader and the new ISR, or `None` when no replica may lead
 /// (`NoReplicaOnlineException`: the partition stays offline).
-pub fn select_leader(assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean_leader_election_enable: bool) -> Option<LeaderAndIsr> {
+pub fn select_leader(
+    assigned: &[i32],
+    isr: &[i32],
+    live: &BTreeSet<i32>,
+    unclean_leader_election_enable: bool,
+) -> Option<LeaderAndIsr> {
     let _ = (assigned, isr, live, unclean_leader_election_enable);
     todo!("selectLeader: a live in-sync replica, first in assignment order; otherwise only if unclean election is enabled")
 }

@@ -17,22 +17,39 @@ fn starter_fails_with_its_todo() {
 }
 
 /// Mutant 1: any live replica, ISR or not (always unclean).
-fn any_live(assigned: &[i32], _isr: &[i32], live: &BTreeSet<i32>, _unclean: bool) -> Option<LeaderAndIsr> {
+fn any_live(
+    assigned: &[i32],
+    _isr: &[i32],
+    live: &BTreeSet<i32>,
+    _unclean: bool,
+) -> Option<LeaderAndIsr> {
     let leader = assigned.iter().copied().find(|r| live.contains(r))?;
     Some(LeaderAndIsr { leader, isr: vec![leader] })
 }
 
 /// Mutant 2: ignores unclean.leader.election.enable (never elects outside the ISR).
-fn never_unclean(assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, _unclean: bool) -> Option<LeaderAndIsr> {
+fn never_unclean(
+    assigned: &[i32],
+    isr: &[i32],
+    live: &BTreeSet<i32>,
+    _unclean: bool,
+) -> Option<LeaderAndIsr> {
     controller_leader_election::solution::select_leader(assigned, isr, live, false)
 }
 
 /// Mutant 3: the first live member in ISR order, not assignment order.
-fn isr_order(_assigned: &[i32], isr: &[i32], live: &BTreeSet<i32>, unclean: bool) -> Option<LeaderAndIsr> {
+fn isr_order(
+    _assigned: &[i32],
+    isr: &[i32],
+    live: &BTreeSet<i32>,
+    unclean: bool,
+) -> Option<LeaderAndIsr> {
     let live_isr: Vec<i32> = isr.iter().copied().filter(|r| live.contains(r)).collect();
     match live_isr.first() {
         Some(&leader) => Some(LeaderAndIsr { leader, isr: live_isr }),
-        None if unclean => controller_leader_election::solution::select_leader(_assigned, isr, live, true),
+        None if unclean => {
+            controller_leader_election::solution::select_leader(_assigned, isr, live, true)
+        }
         None => None,
     }
 }

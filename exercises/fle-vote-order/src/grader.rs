@@ -54,7 +54,14 @@ impl VoteOrder for Graded {
         let want = Builtin.total_order_predicate(new, cur);
         let got = self.w.call(|| f(new, cur), || want);
         if got != want {
-            self.w.mismatch(|| format!("totalOrderPredicate(new {}, cur {}) = {got}{}", show(new), show(cur), hint(new, cur)));
+            self.w.mismatch(|| {
+                format!(
+                    "totalOrderPredicate(new {}, cur {}) = {got}{}",
+                    show(new),
+                    show(cur),
+                    hint(new, cur)
+                )
+            });
         }
         got
     }
@@ -111,7 +118,9 @@ fn scenario() -> Result<Scenario, String> {
 }
 
 fn zxid(e: &Event) -> i64 {
-    e.str("zxid").and_then(|z| i64::from_str_radix(z.trim_start_matches("0x"), 16).ok()).unwrap_or(0)
+    e.str("zxid")
+        .and_then(|z| i64::from_str_radix(z.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0)
 }
 
 /// Elected leaders that lose to a server that followed them: (message) per violation.
@@ -136,7 +145,15 @@ pub fn weaker_leaders(events: &[Event], ids: &BTreeMap<String, u64>) -> Vec<Stri
     for e in events {
         match e.kind.as_str() {
             "fle.start" => {
-                last.insert(&e.host, Start { round: e.u64("round").unwrap_or(0), epoch: e.u64("epoch").unwrap_or(0), zxid: zxid(e), t: e.t_us });
+                last.insert(
+                    &e.host,
+                    Start {
+                        round: e.u64("round").unwrap_or(0),
+                        epoch: e.u64("epoch").unwrap_or(0),
+                        zxid: zxid(e),
+                        t: e.t_us,
+                    },
+                );
             }
             "fle.settled" => settles.push(Settle {
                 host: e.host.clone(),
@@ -153,7 +170,8 @@ pub fn weaker_leaders(events: &[Event], ids: &BTreeMap<String, u64>) -> Vec<Stri
     for l in settles.iter().filter(|s| s.leading) {
         let Some(ls) = l.start else { continue };
         let lv = (ls.epoch, ls.zxid, l.leader);
-        for f in settles.iter().filter(|f| !f.leading && f.leader == l.leader && f.round == l.round) {
+        for f in settles.iter().filter(|f| !f.leading && f.leader == l.leader && f.round == l.round)
+        {
             let Some(fs) = f.start else { continue };
             // Only servers that were looking in the same round well before the leader settled:
             // their own vote had time to reach it.
@@ -182,25 +200,37 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
     let mut c = Cases::new(hidden_seeds(NAME, "votes", 1)[0]);
     let mut bad = (0, None);
     for _ in 0..effort.cases {
-        let vote = |c: &mut Cases| Vote { leader: c.range(1, 6), zxid: ((c.range(0, 3) as i64) << 32) | c.range(0, 4) as i64, peer_epoch: c.range(0, 3) as u32 };
+        let vote = |c: &mut Cases| Vote {
+            leader: c.range(1, 6),
+            zxid: ((c.range(0, 3) as i64) << 32) | c.range(0, 4) as i64,
+            peer_epoch: c.range(0, 3) as u32,
+        };
         let new = vote(&mut c);
         let cur = if c.range(0, 8) == 0 { new } else { vote(&mut c) };
         let got = exercise_grading::learner!(out, (r.total_order_predicate)(&new, &cur));
         let want = Builtin.total_order_predicate(&new, &cur);
         if got != want {
             bad.0 += 1;
-            bad.1.get_or_insert(format!("totalOrderPredicate(new {}, cur {}) = {got}, expected {want}{}", show(&new), show(&cur), hint(&new, &cur)));
+            bad.1.get_or_insert(format!(
+                "totalOrderPredicate(new {}, cur {}) = {got}, expected {want}{}",
+                show(&new),
+                show(&cur),
+                hint(&new, &cur)
+            ));
         }
     }
-    out.check(&format!("totalOrderPredicate on {} random vote pairs", effort.cases), bad.0 == 0, || {
-        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
-    });
+    out.check(
+        &format!("totalOrderPredicate on {} random vote pairs", effort.cases),
+        bad.0 == 0,
+        || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()),
+    );
 
     // 2. The quorum check on every subset of ensembles of 1 to 7 servers.
     let mut bad = (0, None);
     for n in 1..=7usize {
         for mask in 0u32..(1 << n) {
-            let set: BTreeSet<u64> = (0..n as u64).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).collect();
+            let set: BTreeSet<u64> =
+                (0..n as u64).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).collect();
             let got = exercise_grading::learner!(out, (r.contains_quorum)(&set, n));
             let want = Builtin.contains_quorum(&set, n);
             if got != want {
@@ -209,27 +239,45 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
             }
         }
     }
-    out.check("containsQuorum on every subset of ensembles of 1-7 servers", bad.0 == 0, || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()));
+    out.check("containsQuorum on every subset of ensembles of 1-7 servers", bad.0 == 0, || {
+        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
+    });
 
     // 3. Ensembles under faults.
     let sc = match scenario() {
         Ok(sc) => sc,
         Err(e) => {
-            out.check("ensemble scenario", false, || format!("the grader's scenario does not parse: {e}"));
+            out.check("ensemble scenario", false, || {
+                format!("the grader's scenario does not parse: {e}")
+            });
             return out;
         }
     };
-    let ids: BTreeMap<String, u64> = sc.hosts.iter().enumerate().map(|(i, h)| (h.clone(), i as u64 + 1)).collect();
+    let ids: BTreeMap<String, u64> =
+        sc.hosts.iter().enumerate().map(|(i, h)| (h.clone(), i as u64 + 1)).collect();
     let seeds = hidden_seeds(NAME, "ensemble", effort.seeds * 4);
     let runs = per_seed(&seeds, exercise_grading::jobs(), |seed| {
         let w = Witness::new();
         let hooks = Hooks { vote_order: Arc::new(Graded { r, w: w.clone() }), ..Hooks::default() };
         let (report, events) = run_with_hooks(&sc, seed, hooks);
         let weaker = weaker_leaders(&events, &ids);
-        let leaders = events.iter().filter(|e| e.kind == "fle.settled" && e.str("state") == Some("LEADING")).count();
+        let leaders = events
+            .iter()
+            .filter(|e| e.kind == "fle.settled" && e.str("state") == Some("LEADING"))
+            .count();
         // The final create reached a server (zk.request) and a create was applied after it.
-        let asked = events.iter().find(|e| e.kind == "zk.request" && e.str("path") == Some("/final")).map(|e| e.t_us);
-        let final_write = asked.is_some_and(|t| events.iter().any(|e| e.t_us >= t && e.kind == "zk.apply" && e.str("op") == Some("create") && e.i64("err") == Some(0)));
+        let asked = events
+            .iter()
+            .find(|e| e.kind == "zk.request" && e.str("path") == Some("/final"))
+            .map(|e| e.t_us);
+        let final_write = asked.is_some_and(|t| {
+            events.iter().any(|e| {
+                e.t_us >= t
+                    && e.kind == "zk.apply"
+                    && e.str("op") == Some("create")
+                    && e.i64("err") == Some(0)
+            })
+        });
         (seed, report, w, weaker, leaders, final_write)
     });
     let (mut mismatch, mut safety, mut best, mut live) = (None, Vec::new(), Vec::new(), Vec::new());
@@ -243,7 +291,14 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
         }
         safety.extend(failed_checks(report));
         if let Some(first) = weaker.first() {
-            best.push(format!("seed {seed}: {first}{}", if weaker.len() > 1 { format!(" (and {} more)", weaker.len() - 1) } else { String::new() }));
+            best.push(format!(
+                "seed {seed}: {first}{}",
+                if weaker.len() > 1 {
+                    format!(" (and {} more)", weaker.len() - 1)
+                } else {
+                    String::new()
+                }
+            ));
         }
         if *leaders == 0 {
             live.push(format!("seed {seed}: no server ever became leader"));
@@ -251,9 +306,21 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
             live.push(format!("seed {seed}: after the last fault the ensemble did not commit the client's final write (no working quorum)"));
         }
     }
-    out.check("every election decision matches ZooKeeper's rules", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
-    out.check(&format!("one leader per epoch, committed logs agree ({} seeds)", seeds.len()), safety.is_empty(), || safety.join("; "));
-    out.check("each elected leader has the best (epoch, zxid, id) of its followers", best.is_empty(), || best.join("; "));
-    out.check("the ensemble keeps electing a leader and serving writes", live.is_empty(), || live.join("; "));
+    out.check("every election decision matches ZooKeeper's rules", mismatch.is_none(), || {
+        mismatch.clone().unwrap_or_default()
+    });
+    out.check(
+        &format!("one leader per epoch, committed logs agree ({} seeds)", seeds.len()),
+        safety.is_empty(),
+        || safety.join("; "),
+    );
+    out.check(
+        "each elected leader has the best (epoch, zxid, id) of its followers",
+        best.is_empty(),
+        || best.join("; "),
+    );
+    out.check("the ensemble keeps electing a leader and serving writes", live.is_empty(), || {
+        live.join("; ")
+    });
     out
 }

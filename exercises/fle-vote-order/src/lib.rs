@@ -17,10 +17,22 @@ pub use grader::{grade, Rules, NAME};
 
 /// Grades your code in `src/learner.rs`.
 pub fn grade_learner(effort: exercise_grading::Effort) -> exercise_grading::Outcome {
-    grade(Rules { total_order_predicate: learner::total_order_predicate, contains_quorum: learner::contains_quorum }, effort)
+    grade(
+        Rules {
+            total_order_predicate: learner::total_order_predicate,
+            contains_quorum: learner::contains_quorum,
+        },
+        effort,
+    )
 }
 
 /// Grades the reference solution.
 pub fn grade_reference(effort: exercise_grading::Effort) -> exercise_grading::Outcome {
-    grade(Rules { total_order_predicate: solution::total_order_predicate, contains_quorum: solution::contains_quorum }, effort)
+    grade(
+        Rules {
+            total_order_predicate: solution::total_order_predicate,
+            contains_quorum: solution::contains_quorum,
+        },
+        effort,
+    )
 }

@@ -92,7 +92,9 @@ impl Outcome {
 
     /// Passed: at least one check ran, every check held and nothing panicked.
     pub fn passed(&self) -> bool {
-        self.not_implemented.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
+        self.not_implemented.is_none()
+            && !self.checks.is_empty()
+            && self.checks.iter().all(|c| c.ok)
     }
 
     /// Percentage of checks that held (0 when the code panicked).
@@ -108,7 +110,9 @@ impl Outcome {
         self.not_implemented
             .iter()
             .cloned()
-            .chain(self.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.message)))
+            .chain(
+                self.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.message)),
+            )
             .collect()
     }
 
@@ -144,7 +148,12 @@ impl Outcome {
 pub fn hidden_seeds(exercise: &str, scenario: &str, n: usize) -> Vec<u64> {
     (0..n as u64)
         .map(|i| {
-            let d = Sha256::new().chain_update(exercise).chain_update([0]).chain_update(scenario).chain_update(i.to_le_bytes()).finalize();
+            let d = Sha256::new()
+                .chain_update(exercise)
+                .chain_update([0])
+                .chain_update(scenario)
+                .chain_update(i.to_le_bytes())
+                .finalize();
             // Small, readable seeds: the report names them so a learner can replay one.
             1 + u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]) % 1_000_000
         })
@@ -246,7 +255,9 @@ pub fn call<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Awaits the learner's future, turning a panic in any poll into its message.
-pub fn call_async<'a, T: 'a>(fut: impl Future<Output = T> + Send + 'a) -> impl Future<Output = Result<T, String>> + Send + 'a {
+pub fn call_async<'a, T: 'a>(
+    fut: impl Future<Output = T> + Send + 'a,
+) -> impl Future<Output = Result<T, String>> + Send + 'a {
     CatchPanic(Box::pin(fut))
 }
 
@@ -330,7 +341,12 @@ impl Witness {
     pub fn mismatches(&self) -> Option<String> {
         let st = self.state();
         (st.mismatch_count > 0).then(|| {
-            format!("{} of {} decisions differ from Kafka's/ZooKeeper's rule, e.g. {}", st.mismatch_count, st.calls, st.mismatches.join("; "))
+            format!(
+                "{} of {} decisions differ from Kafka's/ZooKeeper's rule, e.g. {}",
+                st.mismatch_count,
+                st.calls,
+                st.mismatches.join("; ")
+            )
         })
     }
 }
@@ -365,7 +381,16 @@ pub fn failed_checks(report: &sim::scenario::Report) -> Vec<String> {
         .checks
         .iter()
         .filter(|c| !c.met())
-        .map(|c| format!("seed {}: {} expected {}, got {}: {}", report.seed, c.name, c.expect, if c.ok { "pass" } else { "fail" }, first_line(&c.detail)))
+        .map(|c| {
+            format!(
+                "seed {}: {} expected {}, got {}: {}",
+                report.seed,
+                c.name,
+                c.expect,
+                if c.ok { "pass" } else { "fail" },
+                first_line(&c.detail)
+            )
+        })
         .collect()
 }
 

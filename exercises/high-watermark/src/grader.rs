@@ -3,7 +3,9 @@
 //! brokers. A run must lose no acknowledged record (`no_acked_loss`), never move an HW back
 //! (`monotonic_hw`), and still acknowledge records (an HW that never moves stalls acks=all).
 
-use exercise_grading::{call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
+use exercise_grading::{
+    call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness,
+};
 use sim::hooks::{Builtin, HighWatermark, Hooks, ReplicaLeo};
 use sim::scenario::{run_with_hooks, Scenario};
 use std::sync::Arc;
@@ -17,7 +19,15 @@ pub type HwFn = fn(i64, &[ReplicaLeo]) -> i64;
 fn show(hw: i64, rs: &[ReplicaLeo]) -> String {
     let list = rs
         .iter()
-        .map(|r| format!("{}{} LEO {}{}", if r.is_leader { "leader " } else { "" }, r.broker, r.leo, if r.in_isr { "" } else { " (not in ISR)" }))
+        .map(|r| {
+            format!(
+                "{}{} LEO {}{}",
+                if r.is_leader { "leader " } else { "" },
+                r.broker,
+                r.leo,
+                if r.in_isr { "" } else { " (not in ISR)" }
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     format!("HW {hw}, replicas [{list}]")
@@ -45,10 +55,19 @@ fn random_case(c: &mut Cases) -> (i64, Vec<ReplicaLeo>) {
     let leader_leo = c.range(0, 60) as i64;
     let mut rs = vec![ReplicaLeo { broker: 0, leo: leader_leo, in_isr: true, is_leader: true }];
     for b in 1..n {
-        rs.push(ReplicaLeo { broker: b, leo: c.range(0, leader_leo as u64 + 1) as i64, in_isr: c.range(0, 3) > 0, is_leader: false });
+        rs.push(ReplicaLeo {
+            broker: b,
+            leo: c.range(0, leader_leo as u64 + 1) as i64,
+            in_isr: c.range(0, 3) > 0,
+            is_leader: false,
+        });
     }
     let isr_min = rs.iter().filter(|r| r.in_isr).map(|r| r.leo).min().unwrap_or(0);
-    let hw = if c.range(0, 5) == 0 { c.range(0, leader_leo as u64 + 1) as i64 } else { c.range(0, isr_min as u64 + 1) as i64 };
+    let hw = if c.range(0, 5) == 0 {
+        c.range(0, leader_leo as u64 + 1) as i64
+    } else {
+        c.range(0, isr_min as u64 + 1) as i64
+    };
     (hw, rs)
 }
 
@@ -64,7 +83,13 @@ impl HighWatermark for Graded {
         let want = Builtin.maybe_increment_hw(hw, rs);
         let got = self.w.call(|| f(hw, rs), || want);
         if got != want {
-            self.w.mismatch(|| format!("{}: you said {got}, Kafka says {want}{}", show(hw, rs), hint(hw, rs, got, want)));
+            self.w.mismatch(|| {
+                format!(
+                    "{}: you said {got}, Kafka says {want}{}",
+                    show(hw, rs),
+                    hint(hw, rs, got, want)
+                )
+            });
         }
         got
     }
@@ -142,25 +167,34 @@ pub fn grade(f: HwFn, effort: Effort) -> Outcome {
         let want = Builtin.maybe_increment_hw(hw, &rs);
         if got != want {
             bad.0 += 1;
-            bad.1.get_or_insert(format!("{}: you said {got}, Kafka says {want}{}", show(hw, &rs), hint(hw, &rs, got, want)));
+            bad.1.get_or_insert(format!(
+                "{}: you said {got}, Kafka says {want}{}",
+                show(hw, &rs),
+                hint(hw, &rs, got, want)
+            ));
         }
     }
-    out.check(&format!("maybeIncrementLeaderHW on {} random replica states", effort.cases), bad.0 == 0, || {
-        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
-    });
+    out.check(
+        &format!("maybeIncrementLeaderHW on {} random replica states", effort.cases),
+        bad.0 == 0,
+        || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()),
+    );
 
     // 2. Under a nemesis.
     let sc = match Scenario::parse(NEMESIS_SCENARIO) {
         Ok(sc) => sc,
         Err(e) => {
-            out.check("nemesis scenario", false, || format!("the grader's scenario does not parse: {e}"));
+            out.check("nemesis scenario", false, || {
+                format!("the grader's scenario does not parse: {e}")
+            });
             return out;
         }
     };
     let seeds = hidden_seeds(NAME, "nemesis", effort.seeds * 2);
     let runs = per_seed(&seeds, exercise_grading::jobs(), |seed| {
         let w = Witness::new();
-        let hooks = Hooks { high_watermark: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
+        let hooks =
+            Hooks { high_watermark: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
         let (report, _) = run_with_hooks(&sc, seed, hooks);
         (seed, report, w)
     });
@@ -175,15 +209,25 @@ pub fn grade(f: HwFn, effort: Effort) -> Outcome {
         }
         safety.extend(failed_checks(report));
         let acked = report.metrics.get("messages_acked").and_then(|v| v.as_u64()).unwrap_or(0);
-        let attempted = report.metrics.get("messages_attempted").and_then(|v| v.as_u64()).unwrap_or(0);
+        let attempted =
+            report.metrics.get("messages_attempted").and_then(|v| v.as_u64()).unwrap_or(0);
         // Faults make many sends fail (NOT_ENOUGH_REPLICAS, timeouts); an HW that never moves
         // makes them all fail.
         if acked == 0 && attempted > 0 {
             live.push(format!("seed {seed}: none of {attempted} records was acknowledged — acks=all waits for the HW to pass a record"));
         }
     }
-    out.check("every HW decision matches Kafka's rule", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
-    out.check(&format!("no acknowledged record lost, no HW moved back ({} seeds with random faults)", seeds.len()), safety.is_empty(), || safety.join("; "));
+    out.check("every HW decision matches Kafka's rule", mismatch.is_none(), || {
+        mismatch.clone().unwrap_or_default()
+    });
+    out.check(
+        &format!(
+            "no acknowledged record lost, no HW moved back ({} seeds with random faults)",
+            seeds.len()
+        ),
+        safety.is_empty(),
+        || safety.join("; "),
+    );
     out.check("acks=all producers keep being acknowledged", live.is_empty(), || live.join("; "));
     out
 }

@@ -14,5 +14,7 @@ use sim::hooks::ReplicaLeo;
 /// Return the new high watermark. Whatever you return becomes the HW.
 pub fn maybe_increment_hw(current_hw: i64, replicas: &[ReplicaLeo]) -> i64 {
     let _ = (current_hw, replicas);
-    todo!("maybeIncrementLeaderHW: the offset every in-sync replica has reached, and never move back")
+    todo!(
+        "maybeIncrementLeaderHW: the offset every in-sync replica has reached, and never move back"
+    )
 }

@@ -12,7 +12,8 @@ fn reference_passes() {
 
 #[test]
 fn starter_fails_with_its_todo() {
-    grade_learner(Effort::QUICK).assert_starter_fails_with("not implemented yet: maybeIncrementLeaderHW");
+    grade_learner(Effort::QUICK)
+        .assert_starter_fails_with("not implemented yet: maybeIncrementLeaderHW");
 }
 
 /// Mutant 1: the HW follows the leader's own LEO (advances too early: acks=all means nothing).
@@ -43,7 +44,10 @@ fn an_hw_that_advances_too_early_loses_acknowledged_records() {
 #[test]
 fn other_mutants_fail_with_helpful_messages() {
     let text = grade(all_replicas, Effort::QUICK).failures().join("\n");
-    assert!(text.contains("a replica outside the ISR must not hold the high watermark back"), "{text}");
+    assert!(
+        text.contains("a replica outside the ISR must not hold the high watermark back"),
+        "{text}"
+    );
     let text = grade(may_move_back, Effort::QUICK).failures().join("\n");
     assert!(text.contains("the high watermark moved back"), "{text}");
 }

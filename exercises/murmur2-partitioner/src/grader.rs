@@ -21,7 +21,14 @@ pub struct Partitioner {
 }
 
 /// `Utils.murmur2` test vectors from Kafka's `UtilsTest` (signed 32-bit).
-const VECTORS: &[(&str, i32)] = &[("21", -973932308), ("foobar", -790332482), ("a-little-bit-long-string", -985981536), ("a-little-bit-longer-string", -1486304829), ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971), ("abc", 479470107)];
+const VECTORS: &[(&str, i32)] = &[
+    ("21", -973932308),
+    ("foobar", -790332482),
+    ("a-little-bit-long-string", -985981536),
+    ("a-little-bit-longer-string", -1486304829),
+    ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+    ("abc", 479470107),
+];
 
 fn hint_for(len: usize) -> &'static str {
     match len % 4 {
@@ -45,7 +52,12 @@ impl KeyPartitioner for Graded {
         let got = self.w.call(|| f(key, n), || to_positive(kafka_murmur2(key)) % n);
         let want = to_positive(kafka_murmur2(key)) % n;
         if got != want {
-            self.w.mismatch(|| format!("key {:?} over {n} partitions: expected {want}, got {got}", String::from_utf8_lossy(key)));
+            self.w.mismatch(|| {
+                format!(
+                    "key {:?} over {n} partitions: expected {want}, got {got}",
+                    String::from_utf8_lossy(key)
+                )
+            });
         }
         // A partition out of range would be a request for a partition that does not exist.
         if (0..n).contains(&got) {
@@ -97,7 +109,10 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
     for (key, want) in VECTORS {
         let got = exercise_grading::learner!(out, (p.murmur2)(key.as_bytes()));
         if got != *want {
-            wrong.push(format!("murmur2({key:?}) = {got}, Kafka says {want}{}", hint_for(key.len())));
+            wrong.push(format!(
+                "murmur2({key:?}) = {got}, Kafka says {want}{}",
+                hint_for(key.len())
+            ));
         }
     }
     out.check("murmur2 matches Kafka's UtilsTest vectors", wrong.is_empty(), || wrong.join("; "));
@@ -113,10 +128,15 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
         let want = kafka_murmur2(&key);
         if got != want {
             bad.0 += 1;
-            bad.1.get_or_insert(format!("murmur2({key:?}) = {got}, expected {want}{}", hint_for(len)));
+            bad.1.get_or_insert(format!(
+                "murmur2({key:?}) = {got}, expected {want}{}",
+                hint_for(len)
+            ));
         }
     }
-    out.check(&format!("murmur2 on {} random keys", effort.cases), bad.0 == 0, || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()));
+    out.check(&format!("murmur2 on {} random keys", effort.cases), bad.0 == 0, || {
+        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
+    });
 
     // 3. partition(): keys with negative hashes and hash i32::MIN's neighbours matter most.
     let mut bad = (0, None);
@@ -138,7 +158,10 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
             } else {
                 String::new()
             };
-            bad.1.get_or_insert(format!("partition({:?}, {n}) = {got}, expected {want}{why}", String::from_utf8_lossy(&key)));
+            bad.1.get_or_insert(format!(
+                "partition({:?}, {n}) = {got}, expected {want}{why}",
+                String::from_utf8_lossy(&key)
+            ));
         }
     }
     out.check(
@@ -151,14 +174,19 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
     let sc = match Scenario::parse(KEYED_SCENARIO) {
         Ok(sc) => sc,
         Err(e) => {
-            out.check("keyed producer scenario", false, || format!("the grader's scenario does not parse: {e}"));
+            out.check("keyed producer scenario", false, || {
+                format!("the grader's scenario does not parse: {e}")
+            });
             return out;
         }
     };
     let seeds = hidden_seeds(NAME, "producer", effort.seeds.min(2));
     let runs = per_seed(&seeds, exercise_grading::jobs(), |seed| {
         let w = Witness::new();
-        let hooks = Hooks { partitioner: Arc::new(Graded { f: p.partition, w: w.clone() }), ..Hooks::default() };
+        let hooks = Hooks {
+            partitioner: Arc::new(Graded { f: p.partition, w: w.clone() }),
+            ..Hooks::default()
+        };
         let (report, _) = run_with_hooks(&sc, seed, hooks);
         (seed, report, w)
     });
@@ -177,7 +205,13 @@ pub fn grade(p: Partitioner, effort: Effort) -> Outcome {
         }
         failures.extend(failed_checks(report));
     }
-    out.check("the producer's records land where Kafka would put them", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
-    out.check("keyed producer scenario (no_acked_loss, consumer_order_per_partition)", failures.is_empty(), || failures.join("; "));
+    out.check("the producer's records land where Kafka would put them", mismatch.is_none(), || {
+        mismatch.clone().unwrap_or_default()
+    });
+    out.check(
+        "keyed producer scenario (no_acked_loss, consumer_order_per_partition)",
+        failures.is_empty(),
+        || failures.join("; "),
+    );
     out
 }

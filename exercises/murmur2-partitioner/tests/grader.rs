@@ -68,15 +68,22 @@ fn no_fallthrough_murmur2(data: &[u8]) -> i32 {
 
 #[test]
 fn mutants_fail_with_helpful_messages() {
-    let o = grade(Partitioner { murmur2: solution::murmur2, partition: abs_partition }, Effort::QUICK);
+    let o =
+        grade(Partitioner { murmur2: solution::murmur2, partition: abs_partition }, Effort::QUICK);
     assert!(!o.passed());
     assert!(o.failures().join("\n").contains("not abs(x)"), "{:?}", o.failures());
 
-    let o = grade(Partitioner { murmur2: signed_shift_murmur2, partition: solution::partition }, Effort::QUICK);
+    let o = grade(
+        Partitioner { murmur2: signed_shift_murmur2, partition: solution::partition },
+        Effort::QUICK,
+    );
     assert!(!o.passed());
     assert!(o.failures().join("\n").contains("murmur2(\"21\")"), "{:?}", o.failures());
 
-    let o = grade(Partitioner { murmur2: no_fallthrough_murmur2, partition: solution::partition }, Effort::QUICK);
+    let o = grade(
+        Partitioner { murmur2: no_fallthrough_murmur2, partition: solution::partition },
+        Effort::QUICK,
+    );
     assert!(!o.passed());
     assert!(o.failures().join("\n").contains("falls through"), "{:?}", o.failures());
 }

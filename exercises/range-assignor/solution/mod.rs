@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 /// Kafka 0.9's `RangeAssignor.assign`.
-pub fn assign(partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<(String, i32)>> {
+pub fn assign(
+    partitions_per_topic: &BTreeMap<String, i32>,
+    subscriptions: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<(String, i32)>> {
     // consumersPerTopic: topic → its subscribers, sorted (BTreeMap keys already are).
     let mut consumers_per_topic: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (member, topics) in subscriptions {
@@ -15,7 +18,8 @@ pub fn assign(partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTre
             }
         }
     }
-    let mut assignment: BTreeMap<String, Vec<(String, i32)>> = subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
+    let mut assignment: BTreeMap<String, Vec<(String, i32)>> =
+        subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
     for (topic, mut consumers) in consumers_per_topic {
         let Some(&n) = partitions_per_topic.get(topic) else { continue };
         consumers.sort();

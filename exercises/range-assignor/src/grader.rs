@@ -1,7 +1,9 @@
 //! The grader: Kafka's own test cases, random groups against the rule, and consumer groups in
 //! the simulator with your assignor as the group leader's `range` assignor.
 
-use exercise_grading::{call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
+use exercise_grading::{
+    call, failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness,
+};
 use sim::hooks::{Hooks, PartitionAssignor, RangeAssignor};
 use sim::scenario::{run_with_hooks, Scenario};
 use std::collections::BTreeMap;
@@ -11,7 +13,10 @@ use std::sync::Arc;
 pub const NAME: &str = "range-assignor";
 
 /// The shape of `learner::assign`.
-pub type AssignFn = fn(&BTreeMap<String, i32>, &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<(String, i32)>>;
+pub type AssignFn = fn(
+    &BTreeMap<String, i32>,
+    &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<(String, i32)>>;
 
 type Counts = BTreeMap<String, i32>;
 type Subs = BTreeMap<String, Vec<String>>;
@@ -30,14 +35,20 @@ fn normalize(a: &Assignment, subs: &Subs) -> Assignment {
 
 fn show(a: &Assignment) -> String {
     a.iter()
-        .map(|(m, tps)| format!("{m}={}", tps.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>().join(",")))
+        .map(|(m, tps)| {
+            format!(
+                "{m}={}",
+                tps.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>().join(",")
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn describe(counts: &Counts, subs: &Subs) -> String {
     let topics = counts.iter().map(|(t, n)| format!("{t}:{n}")).collect::<Vec<_>>().join(", ");
-    let members = subs.iter().map(|(m, ts)| format!("{m}→[{}]", ts.join(","))).collect::<Vec<_>>().join(" ");
+    let members =
+        subs.iter().map(|(m, ts)| format!("{m}→[{}]", ts.join(","))).collect::<Vec<_>>().join(" ");
     format!("partitions {{{topics}}}, subscriptions {members}")
 }
 
@@ -51,7 +62,12 @@ fn compare(f: AssignFn, counts: &Counts, subs: &Subs) -> Result<Result<(), Strin
     }
     let (got, want) = (normalize(&got, subs), normalize(&want, subs));
     if got != want {
-        return Ok(Err(format!("{}: expected {}, got {}", describe(counts, subs), show(&want), show(&got))));
+        return Ok(Err(format!(
+            "{}: expected {}, got {}",
+            describe(counts, subs),
+            show(&want),
+            show(&got)
+        )));
     }
     Ok(Ok(()))
 }
@@ -69,8 +85,14 @@ fn kafka_cases() -> Vec<(Counts, Subs)> {
     let both: &[&str] = &["topic1", "topic2"];
     vec![
         (counts(&[("t", 7)]), subs(&[("c1", &["t"]), ("c2", &["t"]), ("c3", &["t"])])),
-        (counts(&[("topic1", 3), ("topic2", 3)]), subs(&[("consumer1", both), ("consumer2", both)])),
-        (counts(&[("topic1", 3), ("topic2", 2)]), subs(&[("consumer1", &["topic1"]), ("consumer2", both), ("consumer3", &["topic1"])])),
+        (
+            counts(&[("topic1", 3), ("topic2", 3)]),
+            subs(&[("consumer1", both), ("consumer2", both)]),
+        ),
+        (
+            counts(&[("topic1", 3), ("topic2", 2)]),
+            subs(&[("consumer1", &["topic1"]), ("consumer2", both), ("consumer3", &["topic1"])]),
+        ),
         (counts(&[("t", 1)]), subs(&[("a", &["t"]), ("b", &["t"])])),
         (counts(&[("t", 3)]), subs(&[("consumer", &["t"])])),
         (counts(&[]), subs(&[("consumer", &["nope"])])),
@@ -82,7 +104,8 @@ fn kafka_cases() -> Vec<(Counts, Subs)> {
 /// topics of 0–12 partitions (one sometimes without metadata), random subscriptions.
 fn random_case(r: &mut Cases) -> (Counts, Subs) {
     let n_topics = r.range(1, 4);
-    let topics: Vec<String> = (0..n_topics).map(|i| format!("topic{}", ["a", "b", "c"][i as usize])).collect();
+    let topics: Vec<String> =
+        (0..n_topics).map(|i| format!("topic{}", ["a", "b", "c"][i as usize])).collect();
     let mut c = Counts::new();
     for (i, t) in topics.iter().enumerate() {
         if i > 0 && r.range(0, 8) == 0 {
@@ -117,7 +140,9 @@ impl PartitionAssignor for Graded {
         let got = self.w.call(|| f(counts, subs), || RangeAssignor.assign(counts, subs));
         let want = RangeAssignor.assign(counts, subs);
         if normalize(&got, subs) != normalize(&want, subs) {
-            self.w.mismatch(|| format!("{}: expected {}, got {}", describe(counts, subs), show(&want), show(&got)));
+            self.w.mismatch(|| {
+                format!("{}: expected {}, got {}", describe(counts, subs), show(&want), show(&got))
+            });
         }
         got
     }
@@ -216,7 +241,9 @@ pub fn grade(f: AssignFn, effort: Effort) -> Outcome {
             _ => {}
         }
     }
-    out.check("kafka's RangeAssignorTest cases", first.is_none(), || first.clone().unwrap_or_default());
+    out.check("kafka's RangeAssignorTest cases", first.is_none(), || {
+        first.clone().unwrap_or_default()
+    });
 
     // 2. Random groups.
     let mut r = Cases::new(hidden_seeds(NAME, "random", 1)[0]);
@@ -235,20 +262,25 @@ pub fn grade(f: AssignFn, effort: Effort) -> Outcome {
             Ok(Ok(())) => {}
         }
     }
-    out.check(&format!("{} random groups", effort.cases), bad.0 == 0, || format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default()));
+    out.check(&format!("{} random groups", effort.cases), bad.0 == 0, || {
+        format!("{} wrong, the first: {}", bad.0, bad.1.clone().unwrap_or_default())
+    });
 
     // 3. Consumer groups in the simulator.
     let sc = match Scenario::parse(GROUP_SCENARIO) {
         Ok(sc) => sc,
         Err(e) => {
-            out.check("group scenario", false, || format!("the grader's scenario does not parse: {e}"));
+            out.check("group scenario", false, || {
+                format!("the grader's scenario does not parse: {e}")
+            });
             return out;
         }
     };
     let seeds = hidden_seeds(NAME, "group", effort.seeds);
     let runs = per_seed(&seeds, exercise_grading::jobs(), |seed| {
         let w = Witness::new();
-        let hooks = Hooks { range_assignor: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
+        let hooks =
+            Hooks { range_assignor: Arc::new(Graded { f, w: w.clone() }), ..Hooks::default() };
         let (report, _) = run_with_hooks(&sc, seed, hooks);
         (seed, report, w)
     });
@@ -267,7 +299,9 @@ pub fn grade(f: AssignFn, effort: Effort) -> Outcome {
         }
         failures.extend(failed_checks(report));
     }
-    out.check("the group leader's assignments follow the Range rule", mismatch.is_none(), || mismatch.clone().unwrap_or_default());
+    out.check("the group leader's assignments follow the Range rule", mismatch.is_none(), || {
+        mismatch.clone().unwrap_or_default()
+    });
     out.check(
         &format!("group scenario over {} seeds (no_partition_owned_twice, each_message_once_per_group, each_group_sees_all)", seeds.len()),
         failures.is_empty(),

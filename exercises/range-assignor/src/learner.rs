@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 ///
 /// Return member id → its `(topic, partition)` pairs. Every member must appear in the result,
 /// even with an empty list. The order inside a member's list does not matter.
-pub fn assign(partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<(String, i32)>> {
+pub fn assign(
+    partitions_per_topic: &BTreeMap<String, i32>,
+    subscriptions: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<(String, i32)>> {
     let _ = (partitions_per_topic, subscriptions);
     todo!("RangeAssignor.assign: for each topic, split its partitions into contiguous ranges over the members subscribed to it")
 }

@@ -26,10 +26,14 @@ fn starter_fails_with_its_todo() {
 }
 
 /// Mutant 1: the remainder goes to the last members instead of the first.
-fn extra_to_the_last(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<String>>) -> Assignment {
+fn extra_to_the_last(
+    counts: &BTreeMap<String, i32>,
+    subs: &BTreeMap<String, Vec<String>>,
+) -> Assignment {
     let mut out: Assignment = subs.keys().map(|m| (m.clone(), Vec::new())).collect();
     for (topic, &n) in counts {
-        let members: Vec<&String> = subs.iter().filter(|(_, ts)| ts.contains(topic)).map(|(m, _)| m).collect();
+        let members: Vec<&String> =
+            subs.iter().filter(|(_, ts)| ts.contains(topic)).map(|(m, _)| m).collect();
         if members.is_empty() {
             continue;
         }
@@ -67,7 +71,8 @@ fn all_members(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<Strin
 fn round_robin(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<String>>) -> Assignment {
     let mut out: Assignment = subs.keys().map(|m| (m.clone(), Vec::new())).collect();
     for (topic, &n) in counts {
-        let members: Vec<&String> = subs.iter().filter(|(_, ts)| ts.contains(topic)).map(|(m, _)| m).collect();
+        let members: Vec<&String> =
+            subs.iter().filter(|(_, ts)| ts.contains(topic)).map(|(m, _)| m).collect();
         for p in 0..n {
             if !members.is_empty() {
                 out.get_mut(members[p as usize % members.len()]).unwrap().push((topic.clone(), p));
@@ -78,7 +83,10 @@ fn round_robin(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<Strin
 }
 
 /// Mutant 4: leaves idle members out of the map.
-fn forgets_idle(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<String>>) -> Assignment {
+fn forgets_idle(
+    counts: &BTreeMap<String, i32>,
+    subs: &BTreeMap<String, Vec<String>>,
+) -> Assignment {
     let mut a = range_assignor::solution::assign(counts, subs);
     a.retain(|_, v| !v.is_empty());
     a
@@ -87,7 +95,11 @@ fn forgets_idle(counts: &BTreeMap<String, i32>, subs: &BTreeMap<String, Vec<Stri
 #[test]
 fn mutants_fail_with_helpful_messages() {
     for (name, f, expect) in [
-        ("extra partitions to the last members", extra_to_the_last as range_assignor::AssignFn, "expected c1=t-0,t-1,t-2 c2=t-3,t-4 c3=t-5,t-6"),
+        (
+            "extra partitions to the last members",
+            extra_to_the_last as range_assignor::AssignFn,
+            "expected c1=t-0,t-1,t-2 c2=t-3,t-4 c3=t-5,t-6",
+        ),
         ("divide by the whole group", all_members, "expected"),
         ("round robin", round_robin, "expected c1=t-0,t-1,t-2"),
         ("idle members missing", forgets_idle, "missing from your result"),

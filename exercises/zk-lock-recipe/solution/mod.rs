@@ -31,7 +31,8 @@ pub async fn lock(zk: &mut ZooKeeper, dir: &str) -> Result<String, ZkError> {
         }
         // Wait for that node's deletion (other events: look again, the recipe re-checks).
         while let Some(ev) = zk.next_event().await {
-            if ev.kind == EventType::NodeDeleted && ev.path.as_deref() == Some(predecessor.as_str()) {
+            if ev.kind == EventType::NodeDeleted && ev.path.as_deref() == Some(predecessor.as_str())
+            {
                 break;
             }
             if ev.kind == EventType::None {

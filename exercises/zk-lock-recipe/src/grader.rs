@@ -68,7 +68,11 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
                 return;
             }
             Ok(Err(e)) => {
-                ctx.trace("lock.error", None, fields! { "op" => "lock", "error" => format!("{e:?}") });
+                ctx.trace(
+                    "lock.error",
+                    None,
+                    fields! { "op" => "lock", "error" => format!("{e:?}") },
+                );
                 zk.close().await;
                 zk = ZooKeeper::new(&ctx, servers(), SESSION_TIMEOUT);
                 madsim::time::sleep(Duration::from_millis(200)).await;
@@ -104,20 +108,35 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
                 return;
             }
             Ok(Err(e)) => {
-                ctx.trace("lock.error", None, fields! { "op" => "unlock", "error" => format!("{e:?}") });
+                ctx.trace(
+                    "lock.error",
+                    None,
+                    fields! { "op" => "unlock", "error" => format!("{e:?}") },
+                );
                 zk.close().await;
                 zk = ZooKeeper::new(&ctx, servers(), SESSION_TIMEOUT);
             }
             Ok(Ok(())) => {}
         }
-        madsim::time::sleep(Duration::from_millis(madsim::rand::thread_rng().gen_range(0..60))).await;
+        madsim::time::sleep(Duration::from_millis(madsim::rand::thread_rng().gen_range(0..60)))
+            .await;
     }
     zk.close().await;
 }
 
-fn spawn_client(world: &World, i: usize, recipe: Recipe, w: &Witness, until: madsim::time::Instant) -> Option<u32> {
+fn spawn_client(
+    world: &World,
+    i: usize,
+    recipe: Recipe,
+    w: &Witness,
+    until: madsim::time::Instant,
+) -> Option<u32> {
     let w = w.clone();
-    world.spawn(host_of(i), &format!("LockClient-{}", i + 1), move |ctx| client(ctx, recipe, w, until)).ok()
+    world
+        .spawn(host_of(i), &format!("LockClient-{}", i + 1), move |ctx| {
+            client(ctx, recipe, w, until)
+        })
+        .ok()
 }
 
 /// One seeded run; returns the trace.
@@ -147,7 +166,8 @@ fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
         let t0 = madsim::time::Instant::now();
         let until = t0 + RUN;
         world.trace("lab", "grader", "lock.start", None, fields! {});
-        let mut pids: Vec<Option<u32>> = (0..CLIENTS).map(|i| spawn_client(&world, i, recipe, &w, until)).collect();
+        let mut pids: Vec<Option<u32>> =
+            (0..CLIENTS).map(|i| spawn_client(&world, i, recipe, &w, until)).collect();
         let (victim, kill_at, part_at) = {
             let mut r = madsim::rand::thread_rng();
             (r.gen_range(0..CLIENTS), r.gen_range(4_000..9_000u64), r.gen_range(18_000..24_000u64))
@@ -155,7 +175,13 @@ fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
         // kill -9 one client; restart it 8 s later.
         madsim::time::sleep_until(t0 + Duration::from_millis(kill_at)).await;
         if let Some(pid) = pids[victim] {
-            world.trace("lab", "grader", "lock.crash", None, fields! { "client" => format!("LockClient-{}", victim + 1) });
+            world.trace(
+                "lab",
+                "grader",
+                "lock.crash",
+                None,
+                fields! { "client" => format!("LockClient-{}", victim + 1) },
+            );
             world.kill(host_of(victim), pid);
         }
         madsim::time::sleep(Duration::from_secs(8)).await;
@@ -202,10 +228,27 @@ pub fn overlaps(events: &[Event]) -> Vec<String> {
 
 /// (wake-ups of lock clients by watch notifications, lock-node deletions).
 pub fn wakeups_and_deletions(events: &[Event]) -> (usize, usize) {
-    let wakeups = events.iter().filter(|e| e.kind == "net.recv" && e.proc.starts_with("LockClient-") && e.str("msg") == Some("zk.watch_event")).count();
-    let deletes = events.iter().filter(|e| e.kind == "zk.request" && e.str("op") == Some("delete") && e.str("path").is_some_and(|p| p.starts_with(DIR))).count();
+    let wakeups = events
+        .iter()
+        .filter(|e| {
+            e.kind == "net.recv"
+                && e.proc.starts_with("LockClient-")
+                && e.str("msg") == Some("zk.watch_event")
+        })
+        .count();
+    let deletes = events
+        .iter()
+        .filter(|e| {
+            e.kind == "zk.request"
+                && e.str("op") == Some("delete")
+                && e.str("path").is_some_and(|p| p.starts_with(DIR))
+        })
+        .count();
     let expired = events.iter().filter(|e| e.kind == "zk.session.expire").count();
-    let closed = events.iter().filter(|e| e.kind == "zk.request" && e.str("op") == Some("closeSession")).count();
+    let closed = events
+        .iter()
+        .filter(|e| e.kind == "zk.request" && e.str("op") == Some("closeSession"))
+        .count();
     (wakeups, deletes + expired + closed)
 }
 
@@ -227,7 +270,10 @@ pub fn grade(recipe: Recipe, effort: Effort) -> Outcome {
         }
         let o = overlaps(events);
         if let Some(first) = o.first() {
-            exclusion.push(format!("seed {seed}: {first}{}", if o.len() > 1 { format!(" ({} times in all)", o.len()) } else { String::new() }));
+            exclusion.push(format!(
+                "seed {seed}: {first}{}",
+                if o.len() > 1 { format!(" ({} times in all)", o.len()) } else { String::new() }
+            ));
         }
         let (wakeups, deletions) = wakeups_and_deletions(events);
         if wakeups > deletions + 2 {
@@ -242,7 +288,10 @@ pub fn grade(recipe: Recipe, effort: Effort) -> Outcome {
         for e in events.iter().filter(|e| e.kind == "lock.acquired" && e.t_us >= late) {
             *per.entry(e.proc.as_str()).or_default() += 1;
         }
-        let starved: Vec<String> = (1..=CLIENTS).map(|i| format!("LockClient-{i}")).filter(|c| !per.contains_key(c.as_str())).collect();
+        let starved: Vec<String> = (1..=CLIENTS)
+            .map(|i| format!("LockClient-{i}"))
+            .filter(|c| !per.contains_key(c.as_str()))
+            .collect();
         let total = events.iter().filter(|e| e.kind == "lock.acquired").count();
         if !starved.is_empty() {
             let errors = events.iter().filter(|e| e.kind == "lock.error").count();
@@ -252,8 +301,17 @@ pub fn grade(recipe: Recipe, effort: Effort) -> Outcome {
             ));
         }
     }
-    out.check(&format!("mutual exclusion ({} seeds with a client crash and a session expiry)", seeds.len()), exclusion.is_empty(), || exclusion.join("; "));
-    out.check("no herd effect: a release wakes only the next client", herd.is_empty(), || herd.join("; "));
+    out.check(
+        &format!(
+            "mutual exclusion ({} seeds with a client crash and a session expiry)",
+            seeds.len()
+        ),
+        exclusion.is_empty(),
+        || exclusion.join("; "),
+    );
+    out.check("no herd effect: a release wakes only the next client", herd.is_empty(), || {
+        herd.join("; ")
+    });
     out.check("every client keeps getting the lock", progress.is_empty(), || progress.join("; "));
     out
 }

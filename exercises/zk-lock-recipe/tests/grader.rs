@@ -17,7 +17,11 @@ fn starter_fails_with_its_todo() {
     grade_learner(Effort::QUICK).assert_starter_fails_with("not implemented yet: lock");
 }
 
-async fn my_node(zk: &mut ZooKeeper, dir: &str, mode: CreateMode) -> Result<(String, String), ZkError> {
+async fn my_node(
+    zk: &mut ZooKeeper,
+    dir: &str,
+    mode: CreateMode,
+) -> Result<(String, String), ZkError> {
     let me = zk.create(&format!("{dir}/lock-"), b"", mode).await?;
     let name = me.rsplit('/').next().unwrap_or_default().to_string();
     Ok((me, name))
@@ -101,7 +105,11 @@ fn persistent_lock<'a>(zk: &'a mut ZooKeeper, dir: &'a str) -> BoxFut<'a, String
 fn herd_effect_fails() {
     let o = grade(Recipe { lock: herd_lock, unlock }, Effort::QUICK);
     assert!(!o.passed());
-    assert!(o.failures().join("\n").contains("a release should wake only the next client"), "{:?}", o.failures());
+    assert!(
+        o.failures().join("\n").contains("a release should wake only the next client"),
+        "{:?}",
+        o.failures()
+    );
 }
 
 #[test]

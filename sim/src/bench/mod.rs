@@ -53,7 +53,8 @@ pub async fn start_cluster(
         for (k, v) in props {
             sh.exec_line(&format!("lab set {host} {} {k}={v}", server_properties())).await;
         }
-        sh.exec_line(&format!("ssh {host} kafka-server-start.sh -daemon {}", server_properties())).await;
+        sh.exec_line(&format!("ssh {host} kafka-server-start.sh -daemon {}", server_properties()))
+            .await;
     }
     madsim::time::sleep(Duration::from_secs(5)).await;
     let code = sh
@@ -89,10 +90,22 @@ pub async fn leaders(world: &World, via: &str, topic: &str) -> Option<BTreeMap<i
     world
         .spawn(via, "MetadataProbe", move |ctx: ProcCtx| async move {
             let mut out = None;
-            if let Ok(c) = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &via_s, 9092, Duration::from_secs(5)).await {
-                let req = KafkaPacket::Request { correlation_id: 0, client_id: "bench".into(), body: Request::Metadata { topics: vec![topic_s.clone()] } };
+            if let Ok(c) = ctx
+                .net()
+                .connect::<KafkaPacket>(&ctx.host, &ctx.name, &via_s, 9092, Duration::from_secs(5))
+                .await
+            {
+                let req = KafkaPacket::Request {
+                    correlation_id: 0,
+                    client_id: "bench".into(),
+                    body: Request::Metadata { topics: vec![topic_s.clone()] },
+                };
                 if c.send(req).is_ok() {
-                    if let Ok(KafkaPacket::Response { body: Response::Metadata { topics, .. }, .. }) = c.recv_timeout(Duration::from_secs(5)).await {
+                    if let Ok(KafkaPacket::Response {
+                        body: Response::Metadata { topics, .. },
+                        ..
+                    }) = c.recv_timeout(Duration::from_secs(5)).await
+                    {
                         let mut m = BTreeMap::new();
                         for (t, err, parts) in topics {
                             if t == topic_s && err == KafkaError::None {
@@ -128,7 +141,9 @@ pub async fn bulk_load(
     message_bytes: usize,
     bytes_per_partition: u64,
 ) -> Result<u64, String> {
-    let per_record = (message_bytes + crate::kafka::log::message::LOG_OVERHEAD + crate::kafka::log::message::MESSAGE_OVERHEAD_V0) as u64;
+    let per_record = (message_bytes
+        + crate::kafka::log::message::LOG_OVERHEAD
+        + crate::kafka::log::message::MESSAGE_OVERHEAD_V0) as u64;
     let per_partition = (bytes_per_partition / per_record).max(1);
     let batch = ((1 << 20) / per_record).clamp(1, per_partition);
     let (tx, rx) = futures::channel::oneshot::channel();
@@ -138,7 +153,17 @@ pub async fn bulk_load(
         .spawn(from, "BulkLoad", move |ctx: ProcCtx| async move {
             let mut result = Ok(per_partition);
             'parts: for (p, host) in &leaders {
-                let conn = match ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, host, 9092, Duration::from_secs(5)).await {
+                let conn = match ctx
+                    .net()
+                    .connect::<KafkaPacket>(
+                        &ctx.host,
+                        &ctx.name,
+                        host,
+                        9092,
+                        Duration::from_secs(5),
+                    )
+                    .await
+                {
                     Ok(c) => c,
                     Err(e) => {
                         result = Err(format!("connect {host}:9092: {e}"));
@@ -150,19 +175,28 @@ pub async fn bulk_load(
                 let mut corr = 0;
                 while sent < per_partition {
                     let n = batch.min(per_partition - sent);
-                    let bytes = if n == batch { set.clone() } else { encode_message_set(&records(n, message_bytes), 0) };
+                    let bytes = if n == batch {
+                        set.clone()
+                    } else {
+                        encode_message_set(&records(n, message_bytes), 0)
+                    };
                     corr += 1;
                     let req = KafkaPacket::Request {
                         correlation_id: corr,
                         client_id: "bench-load".into(),
-                        body: Request::Produce { acks: 1, timeout_ms: 30_000, data: vec![(topic.clone(), *p, bytes, n as usize)] },
+                        body: Request::Produce {
+                            acks: 1,
+                            timeout_ms: 30_000,
+                            data: vec![(topic.clone(), *p, bytes, n as usize)],
+                        },
                     };
                     if conn.send(req).is_err() {
                         result = Err("produce: connection lost".into());
                         break 'parts;
                     }
                     match conn.recv_timeout(Duration::from_secs(30)).await {
-                        Ok(KafkaPacket::Response { body: Response::Produce(r), .. }) if r.iter().all(|x| x.2 == KafkaError::None) => {}
+                        Ok(KafkaPacket::Response { body: Response::Produce(r), .. })
+                            if r.iter().all(|x| x.2 == KafkaError::None) => {}
                         other => {
                             result = Err(format!("produce failed: {other:?}"));
                             break 'parts;
@@ -199,7 +233,12 @@ pub async fn consume(
         let req = KafkaPacket::Request {
             correlation_id: corr,
             client_id: "bench-consumer".into(),
-            body: Request::Fetch { replica_id: -1, max_wait_ms: 100, min_bytes: 1, partitions: vec![(topic.to_string(), partition, offset, fetch_bytes)] },
+            body: Request::Fetch {
+                replica_id: -1,
+                max_wait_ms: 100,
+                min_bytes: 1,
+                partitions: vec![(topic.to_string(), partition, offset, fetch_bytes)],
+            },
         };
         conn.send(req).map_err(|e| format!("fetch: {e}"))?;
         match conn.recv_timeout(Duration::from_secs(30)).await {
@@ -235,7 +274,8 @@ mod profile_tests {
     /// commodity-2014 with one line of its file changed.
     fn edited(from: &str, to: &str) -> HardwareProfile {
         assert!(COMMODITY_2014.contains(from), "the profile file has `{from}`");
-        HardwareProfile::from_toml_str(&COMMODITY_2014.replace(from, to)).expect("edited profile parses")
+        HardwareProfile::from_toml_str(&COMMODITY_2014.replace(from, to))
+            .expect("edited profile parses")
     }
 
     #[test]
@@ -248,24 +288,36 @@ mod profile_tests {
             for h in world.host_names() {
                 assert_eq!(world.cpu(&h).expect("host").params(), p.cpu);
                 assert_eq!(world.cpu(&h).expect("host").cores(), 3);
-                assert_eq!(world.disk(&h).expect("host").with_disk(|d, _| d.params().clone()), p.disk);
+                assert_eq!(
+                    world.disk(&h).expect("host").with_disk(|d, _| d.params().clone()),
+                    p.disk
+                );
             }
         });
     }
 
     fn mb_per_sec(p: HardwareProfile, regime: Regime, path: SendPath, consumers: u32) -> f64 {
         let s = Settings::quick(p);
-        run_case(&s, &Case { regime, path, tls: false, message_bytes: 1000, consumers }).expect("case runs").mb_per_sec()
+        run_case(&s, &Case { regime, path, tls: false, message_bytes: 1000, consumers })
+            .expect("case runs")
+            .mb_per_sec()
     }
 
     #[test]
     fn slower_memcpy_slows_read_write_but_not_sendfile_when_the_cpu_limits() {
         let base = HardwareProfile::default();
-        let slow = edited("memcpy_bytes_per_sec = 5_000_000_000", "memcpy_bytes_per_sec = 1_000_000_000");
+        let slow =
+            edited("memcpy_bytes_per_sec = 5_000_000_000", "memcpy_bytes_per_sec = 1_000_000_000");
         // 16 consumers saturate the network threads (see zerocopy's tests), so throughput is
         // inversely proportional to CPU per byte.
-        let rw = (mb_per_sec(base.clone(), Regime::CpuBound, SendPath::ReadWrite, 16), mb_per_sec(slow.clone(), Regime::CpuBound, SendPath::ReadWrite, 16));
-        let sf = (mb_per_sec(base, Regime::CpuBound, SendPath::Sendfile, 16), mb_per_sec(slow, Regime::CpuBound, SendPath::Sendfile, 16));
+        let rw = (
+            mb_per_sec(base.clone(), Regime::CpuBound, SendPath::ReadWrite, 16),
+            mb_per_sec(slow.clone(), Regime::CpuBound, SendPath::ReadWrite, 16),
+        );
+        let sf = (
+            mb_per_sec(base, Regime::CpuBound, SendPath::Sendfile, 16),
+            mb_per_sec(slow, Regime::CpuBound, SendPath::Sendfile, 16),
+        );
         assert!(rw.1 < rw.0 * 0.6, "read+write {rw:?}");
         // Sendfile copies only response headers: it barely notices.
         assert!((sf.1 / sf.0 - 1.0).abs() < 0.1, "sendfile {sf:?}");
@@ -273,8 +325,14 @@ mod profile_tests {
 
     #[test]
     fn a_faster_nic_speeds_up_the_network_bound_case() {
-        let gbe = mb_per_sec(HardwareProfile::default(), Regime::NetworkBound, SendPath::Sendfile, 4);
-        let ten = mb_per_sec(edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"), Regime::NetworkBound, SendPath::Sendfile, 4);
+        let gbe =
+            mb_per_sec(HardwareProfile::default(), Regime::NetworkBound, SendPath::Sendfile, 4);
+        let ten = mb_per_sec(
+            edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"),
+            Regime::NetworkBound,
+            SendPath::Sendfile,
+            4,
+        );
         assert!(gbe > 100.0 && gbe < 125.0, "{gbe}");
         assert!(ten > 3.0 * gbe, "{gbe} -> {ten}");
     }
@@ -282,7 +340,12 @@ mod profile_tests {
     #[test]
     fn a_slower_disk_slows_the_disk_bound_case() {
         let base = mb_per_sec(HardwareProfile::default(), Regime::DiskBound, SendPath::Sendfile, 2);
-        let slow = mb_per_sec(edited("seq_read_bytes_per_sec = 140_000_000", "seq_read_bytes_per_sec = 50_000_000"), Regime::DiskBound, SendPath::Sendfile, 2);
+        let slow = mb_per_sec(
+            edited("seq_read_bytes_per_sec = 140_000_000", "seq_read_bytes_per_sec = 50_000_000"),
+            Regime::DiskBound,
+            SendPath::Sendfile,
+            2,
+        );
         // Seeks between the consumers' files still cost the same, so less than proportionally.
         assert!(slow < base * 0.8, "{base} -> {slow}");
     }
@@ -290,11 +353,15 @@ mod profile_tests {
     #[test]
     fn the_throughput_bench_follows_the_nic() {
         use super::throughput::{experiments, run, ProducerSpec};
-        let spec = ProducerSpec { num_records: 2_000, record_size: 10_000, ..ProducerSpec::default() };
+        let spec =
+            ProducerSpec { num_records: 2_000, record_size: 10_000, ..ProducerSpec::default() };
         let e = experiments(&spec, &[]).into_iter().next().expect("first experiment");
         assert_eq!(e.name, "1 producer, no replication");
         let gbe = run(&HardwareProfile::default(), 1, &e).expect("runs").produce_mb();
-        let ten = run(&edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"), 1, &e).expect("runs").produce_mb();
+        let ten =
+            run(&edited("bandwidth_bps = 1_000_000_000", "bandwidth_bps = 10_000_000_000"), 1, &e)
+                .expect("runs")
+                .produce_mb();
         // 10 KB records in batches of 50 fill a 1 GbE link; ten times the link moves far more.
         assert!(gbe < 125.0, "{gbe}");
         assert!(ten > 2.0 * gbe, "{gbe} -> {ten}");

@@ -169,7 +169,10 @@ pub fn run(s: &Settings) -> Result<Outcome, String> {
                     let mut got = 0u64;
                     let mut last = Instant::now();
                     while got < total && Instant::now() < deadline {
-                        let Ok(mut f) = bootstrap_consumer(&ctx, &b, TOPIC, OffsetReset::Earliest, &group).await else {
+                        let Ok(mut f) =
+                            bootstrap_consumer(&ctx, &b, TOPIC, OffsetReset::Earliest, &group)
+                                .await
+                        else {
                             madsim::time::sleep(Duration::from_secs(1)).await;
                             continue;
                         };
@@ -224,9 +227,18 @@ mod tests {
         // The producer runs for its duration (its last burst leaves up to MIN_SLEEP early);
         // consumers follow within a few fetch round trips (their latest offset is the high
         // watermark, one replication round behind the log end).
-        assert!(a.measured >= Duration::from_secs(2) - MIN_SLEEP && a.measured < Duration::from_millis(3500), "{:?}", a.measured);
+        assert!(
+            a.measured >= Duration::from_secs(2) - MIN_SLEEP
+                && a.measured < Duration::from_millis(3500),
+            "{:?}",
+            a.measured
+        );
         // A poll's records of a partition are one trace event, not one per record.
-        assert!(a.setup > Duration::ZERO && a.trace_events > 1_000 && a.trace_events < 12_000, "{}", a.trace_events);
+        assert!(
+            a.setup > Duration::ZERO && a.trace_events > 1_000 && a.trace_events < 12_000,
+            "{}",
+            a.trace_events
+        );
         let b = run(&s).expect("run");
         assert_eq!(a, b);
     }

@@ -13,7 +13,9 @@
 //! are upper bounds set by the network and the protocol's round trips.
 use super::{records, start_cluster};
 use crate::hw::HardwareProfile;
-use crate::kafka::log::{decode_message_set, encode_message_set, message::LOG_OVERHEAD, message::MESSAGE_OVERHEAD_V0};
+use crate::kafka::log::{
+    decode_message_set, encode_message_set, message::LOG_OVERHEAD, message::MESSAGE_OVERHEAD_V0,
+};
 use crate::kafka::proto::{KafkaError, KafkaPacket, Request, Response};
 use crate::world::{HostSpec, ProcCtx, Sim, WorldConfig};
 use madsim::time::Instant;
@@ -44,7 +46,14 @@ pub struct ProducerSpec {
 
 impl Default for ProducerSpec {
     fn default() -> Self {
-        ProducerSpec { num_records: 100_000, record_size: 100, batch: 50, acks: 1, max_in_flight: 5, throughput: None }
+        ProducerSpec {
+            num_records: 100_000,
+            record_size: 100,
+            batch: 50,
+            acks: 1,
+            max_in_flight: 5,
+            throughput: None,
+        }
     }
 }
 
@@ -135,11 +144,21 @@ pub fn experiments(p: &ProducerSpec, sizes: &[usize]) -> Vec<Experiment> {
         row("3 producers, 3x async", 3, 3, 0, 1, Some("2,024,032 rec/s (193.0 MB/s)")),
         row("1 consumer", 3, 1, 1, 1, Some("940,521 rec/s (89.7 MB/s)")),
         row("3 consumers", 3, 1, 3, 1, Some("2,615,968 rec/s (249.5 MB/s)")),
-        Experiment { consume_after: false, ..row("producer + consumer together", 3, 1, 1, 1, Some("795,064 rec/s (75.8 MB/s)")) },
+        Experiment {
+            consume_after: false,
+            ..row("producer + consumer together", 3, 1, 1, 1, Some("795,064 rec/s (75.8 MB/s)"))
+        },
         Experiment {
             consume_after: false,
             latency: true,
-            producer: ProducerSpec { num_records: p.num_records.min(5_000), batch: 1, max_in_flight: 1, throughput: Some(p.throughput.unwrap_or(1000.0)), acks: 1, ..p.clone() },
+            producer: ProducerSpec {
+                num_records: p.num_records.min(5_000),
+                batch: 1,
+                max_in_flight: 1,
+                throughput: Some(p.throughput.unwrap_or(1000.0)),
+                acks: 1,
+                ..p.clone()
+            },
             ..row("end-to-end latency", 3, 1, 1, 1, Some("2 ms median, 3 ms p99, 14 ms p99.9"))
         },
     ];
@@ -170,18 +189,30 @@ pub fn world_config(profile: &HardwareProfile, seed: u64) -> WorldConfig {
 pub fn run(profile: &HardwareProfile, seed: u64, e: &Experiment) -> Result<Outcome, String> {
     let e = e.clone();
     Sim::new(world_config(profile, seed)).run(|world| async move {
-        let leaders = start_cluster(&world, &["master", "slave1", "slave2"], &[], TOPIC, PARTITIONS, e.replication).await?;
+        let leaders = start_cluster(
+            &world,
+            &["master", "slave1", "slave2"],
+            &[],
+            TOPIC,
+            PARTITIONS,
+            e.replication,
+        )
+        .await?;
         let mut out = Outcome::default();
         let total = e.producer.num_records * u64::from(e.producers);
         let (ptx, mut prx) = futures::channel::mpsc::unbounded();
         let (ctx_tx, mut crx) = futures::channel::mpsc::unbounded();
-        let spawn_consumers = |tx: futures::channel::mpsc::UnboundedSender<Result<(u64, u64, Vec<Duration>, Instant), String>>| -> Result<(), String> {
+        let spawn_consumers = |tx: futures::channel::mpsc::UnboundedSender<
+            Result<(u64, u64, Vec<Duration>, Instant), String>,
+        >|
+         -> Result<(), String> {
             for i in 0..e.consumers {
                 let host = format!("worker{}", 1 + (i + 1) % 3);
                 let (leaders, tx, latency) = (leaders.clone(), tx.clone(), e.latency);
                 world
                     .spawn(&host, "ConsumerPerformance", move |ctx: ProcCtx| async move {
-                        let _ = tx.unbounded_send(consume_all(&ctx, &leaders, total, latency).await);
+                        let _ =
+                            tx.unbounded_send(consume_all(&ctx, &leaders, total, latency).await);
                     })
                     .map_err(|x| x.to_string())?;
             }
@@ -234,7 +265,12 @@ pub fn run(profile: &HardwareProfile, seed: u64, e: &Experiment) -> Result<Outco
 /// A perf-test producer: `spec.num_records` records round-robin over the partitions, one
 /// request per broker carrying a batch for each of its partitions, pipelined up to
 /// `max_in_flight`. Returns (records, value bytes) acknowledged.
-async fn produce(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, spec: &ProducerSpec, stamp: bool) -> Result<(u64, u64), String> {
+async fn produce(
+    ctx: &ProcCtx,
+    leaders: &BTreeMap<i32, String>,
+    spec: &ProducerSpec,
+    stamp: bool,
+) -> Result<(u64, u64), String> {
     // Partitions by leader host.
     let mut by_host: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for (p, h) in leaders {
@@ -242,7 +278,11 @@ async fn produce(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, spec: &Producer
     }
     let mut conns = Vec::new();
     for (h, parts) in by_host {
-        let c = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &h, 9092, Duration::from_secs(5)).await.map_err(|e| format!("connect {h}: {e}"))?;
+        let c = ctx
+            .net()
+            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &h, 9092, Duration::from_secs(5))
+            .await
+            .map_err(|e| format!("connect {h}: {e}"))?;
         conns.push((c, parts, VecDeque::<u64>::new()));
     }
     if conns.is_empty() {
@@ -288,7 +328,11 @@ async fn produce(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, spec: &Producer
             in_req += n;
         }
         corr += 1;
-        let req = KafkaPacket::Request { correlation_id: corr, client_id: "producer-performance".into(), body: Request::Produce { acks: spec.acks, timeout_ms: 30_000, data } };
+        let req = KafkaPacket::Request {
+            correlation_id: corr,
+            client_id: "producer-performance".into(),
+            body: Request::Produce { acks: spec.acks, timeout_ms: 30_000, data },
+        };
         conn.send(req).map_err(|e| format!("produce: {e}"))?;
         sent += in_req;
         if spec.acks == 0 {
@@ -305,7 +349,10 @@ async fn produce(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, spec: &Producer
     Ok((acked, acked * spec.record_size as u64))
 }
 
-async fn await_ack(conn: &crate::hw::Conn<KafkaPacket>, inflight: &mut VecDeque<u64>) -> Result<u64, String> {
+async fn await_ack(
+    conn: &crate::hw::Conn<KafkaPacket>,
+    inflight: &mut VecDeque<u64>,
+) -> Result<u64, String> {
     match conn.recv_timeout(Duration::from_secs(60)).await {
         Ok(KafkaPacket::Response { body: Response::Produce(r), .. }) => {
             if let Some(bad) = r.iter().find(|x| x.2 != KafkaError::None) {
@@ -320,27 +367,53 @@ async fn await_ack(conn: &crate::hw::Conn<KafkaPacket>, inflight: &mut VecDeque<
 /// A consumer reading every partition from offset 0 until `total` records arrived, one fetch per
 /// broker for all its partitions (1 MiB each). With `latency`, each record's first 8 bytes are
 /// its send time in µs of virtual time.
-async fn consume_all(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, total: u64, latency: bool) -> Result<(u64, u64, Vec<Duration>, Instant), String> {
+async fn consume_all(
+    ctx: &ProcCtx,
+    leaders: &BTreeMap<i32, String>,
+    total: u64,
+    latency: bool,
+) -> Result<(u64, u64, Vec<Duration>, Instant), String> {
     let mut by_host: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for (p, h) in leaders {
         by_host.entry(h.clone()).or_default().push(*p);
     }
-    let (tx, mut rx) = futures::channel::mpsc::unbounded::<Result<(u64, u64, Vec<Duration>, Instant), String>>();
+    let (tx, mut rx) =
+        futures::channel::mpsc::unbounded::<Result<(u64, u64, Vec<Duration>, Instant), String>>();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     for (h, parts) in by_host {
         let (ctx, tx, done) = (ctx.clone(), tx.clone(), done.clone());
         madsim::task::spawn(async move {
             let r = async {
-                let c = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &h, 9092, Duration::from_secs(5)).await.map_err(|e| format!("connect {h}: {e}"))?;
+                let c = ctx
+                    .net()
+                    .connect::<KafkaPacket>(&ctx.host, &ctx.name, &h, 9092, Duration::from_secs(5))
+                    .await
+                    .map_err(|e| format!("connect {h}: {e}"))?;
                 let mut offsets: BTreeMap<i32, i64> = parts.iter().map(|p| (*p, 0)).collect();
-                let (mut n, mut bytes, mut lat, mut corr, mut last) = (0u64, 0u64, Vec::new(), 0, Instant::now());
+                let (mut n, mut bytes, mut lat, mut corr, mut last) =
+                    (0u64, 0u64, Vec::new(), 0, Instant::now());
                 while done.load(std::sync::atomic::Ordering::Relaxed) < total {
                     corr += 1;
-                    let partitions = offsets.iter().map(|(p, o)| (TOPIC.to_string(), *p, *o, 1 << 20)).collect();
-                    let req = KafkaPacket::Request { correlation_id: corr, client_id: "consumer-performance".into(), body: Request::Fetch { replica_id: -1, max_wait_ms: 100, min_bytes: 1, partitions } };
+                    let partitions =
+                        offsets.iter().map(|(p, o)| (TOPIC.to_string(), *p, *o, 1 << 20)).collect();
+                    let req = KafkaPacket::Request {
+                        correlation_id: corr,
+                        client_id: "consumer-performance".into(),
+                        body: Request::Fetch {
+                            replica_id: -1,
+                            max_wait_ms: 100,
+                            min_bytes: 1,
+                            partitions,
+                        },
+                    };
                     c.send(req).map_err(|e| format!("fetch: {e}"))?;
-                    let resp = c.recv_timeout(Duration::from_secs(30)).await.map_err(|e| format!("fetch: {e}"))?;
-                    let KafkaPacket::Response { body: Response::Fetch(ps), .. } = resp else { return Err("unexpected response".to_string()) };
+                    let resp = c
+                        .recv_timeout(Duration::from_secs(30))
+                        .await
+                        .map_err(|e| format!("fetch: {e}"))?;
+                    let KafkaPacket::Response { body: Response::Fetch(ps), .. } = resp else {
+                        return Err("unexpected response".to_string());
+                    };
                     let now = madsim::time::TimeHandle::current().elapsed();
                     for (_, p, err, _, set) in ps {
                         if err != KafkaError::None {
@@ -353,8 +426,12 @@ async fn consume_all(ctx: &ProcCtx, leaders: &BTreeMap<i32, String>, total: u64,
                         if latency {
                             for m in &msgs {
                                 let v = m.record.value.as_deref().unwrap_or_default();
-                                if let Some(ts) = v.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                                    lat.push(now.saturating_sub(Duration::from_micros(u64::from_be_bytes(ts))));
+                                if let Some(ts) =
+                                    v.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok())
+                                {
+                                    lat.push(now.saturating_sub(Duration::from_micros(
+                                        u64::from_be_bytes(ts),
+                                    )));
                                 }
                             }
                         }

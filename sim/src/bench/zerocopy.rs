@@ -79,7 +79,13 @@ pub struct Settings {
 impl Settings {
     /// The default: 32 MiB per partition, 1 MiB fetches, a 400 Gb/s what-if NIC.
     pub fn new(profile: HardwareProfile) -> Self {
-        Settings { profile, bytes_per_partition: 32 << 20, fetch_bytes: 1 << 20, fast_nic_bps: 400_000_000_000, seed: 1 }
+        Settings {
+            profile,
+            bytes_per_partition: 32 << 20,
+            fetch_bytes: 1 << 20,
+            fast_nic_bps: 400_000_000_000,
+            seed: 1,
+        }
     }
 
     /// Small enough for a test: 4 MiB per partition.
@@ -159,11 +165,16 @@ impl CaseResult {
     /// Per fetch request: (system calls, user/kernel mode switches, thread context switches).
     pub fn per_request(&self) -> (f64, f64, f64) {
         let n = self.fetches.max(1) as f64;
-        (self.cpu.syscalls as f64 / n, self.cpu.mode_switches as f64 / n, self.cpu.context_switches as f64 / n)
+        (
+            self.cpu.syscalls as f64 / n,
+            self.cpu.mode_switches as f64 / n,
+            self.cpu.context_switches as f64 / n,
+        )
     }
     /// The busiest resource and its utilisation.
     pub fn bottleneck(&self) -> (&'static str, f64) {
-        let all = [("cpu", self.thread_util()), ("nic", self.nic_util()), ("disk", self.disk_util())];
+        let all =
+            [("cpu", self.thread_util()), ("nic", self.nic_util()), ("disk", self.disk_util())];
         all.into_iter().fold(("none", 0.0), |best, x| if x.1 > best.1 { x } else { best })
     }
 }
@@ -195,7 +206,15 @@ pub fn run_case(s: &Settings, case: &Case) -> Result<CaseResult, String> {
             ("lab.fetch.tls".to_string(), case.tls.to_string()),
         ];
         let leaders = start_cluster(&world, &["master"], &props, "bench", partitions, 1).await?;
-        let per_partition = bulk_load(&world, "slave1", "bench", &leaders, case.message_bytes, s.bytes_per_partition).await?;
+        let per_partition = bulk_load(
+            &world,
+            "slave1",
+            "bench",
+            &leaders,
+            case.message_bytes,
+            s.bytes_per_partition,
+        )
+        .await?;
         let disk = world.disk("master").map_err(|e| e.to_string())?;
         let cpu = world.cpu("master").map_err(|e| e.to_string())?;
         if case.regime == Regime::DiskBound {
@@ -208,7 +227,8 @@ pub fn run_case(s: &Settings, case: &Case) -> Result<CaseResult, String> {
         }
         // Let the follower-free broker settle (HW checkpoint etc.) before measuring.
         madsim::time::sleep(Duration::from_millis(100)).await;
-        let (cpu0, disk0, nic0) = (cpu.counters(), disk.counters(), world.net().nic_bytes("master").0);
+        let (cpu0, disk0, nic0) =
+            (cpu.counters(), disk.counters(), world.net().nic_bytes("master").0);
         let t0 = Instant::now();
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
         for i in 0..case.consumers {
@@ -274,7 +294,11 @@ pub fn plan(quick: bool, sizes: &[usize], consumers: &[u32]) -> Vec<Case> {
     for &c in consumers {
         push(Regime::NetworkBound, false, size0, c);
     }
-    let cold: Vec<u32> = if quick { vec![most.min(4)] } else { consumers.iter().copied().filter(|&c| c <= 8).collect() };
+    let cold: Vec<u32> = if quick {
+        vec![most.min(4)]
+    } else {
+        consumers.iter().copied().filter(|&c| c <= 8).collect()
+    };
     for c in cold {
         push(Regime::DiskBound, false, size0, c);
     }
@@ -290,12 +314,20 @@ const SOCKET_SEND_BUFFER: u64 = 102_400;
 /// read+write ÷ sendfile. When the network threads are saturated (the CPU-bound regime with
 /// enough consumers), throughput is inversely proportional to CPU time per byte, so this is the
 /// throughput ratio sendfile ÷ read+write the simulation should show.
-pub fn predicted_cpu_bound_ratio(profile: &HardwareProfile, fetch_bytes: u64) -> (Duration, Duration, f64) {
+pub fn predicted_cpu_bound_ratio(
+    profile: &HardwareProfile,
+    fetch_bytes: u64,
+) -> (Duration, Duration, f64) {
     use crate::hw::send::{send_cost, SendSpec};
     let cost = |path| {
         let mut cpu = crate::hw::Cpu::new(profile.cpu.clone());
         // FetchResponse header for one topic "bench" and one partition.
-        send_cost(&mut cpu, &SendSpec { path, chunk_bytes: SOCKET_SEND_BUFFER, ..SendSpec::default() }, 12 + 2 + 5 + 22, &[(fetch_bytes, false)])
+        send_cost(
+            &mut cpu,
+            &SendSpec { path, chunk_bytes: SOCKET_SEND_BUFFER, ..SendSpec::default() },
+            12 + 2 + 5 + 22,
+            &[(fetch_bytes, false)],
+        )
     };
     let (sf, rw) = (cost(SendPath::Sendfile), cost(SendPath::ReadWrite));
     (sf, rw, rw.as_secs_f64() / sf.as_secs_f64().max(1e-12))
@@ -347,7 +379,11 @@ pub fn report_json(s: &Settings, results: &[CaseResult]) -> serde_json::Value {
     let (sf_ns, rw_ns, predicted) = predicted_cpu_bound_ratio(p, s.fetch_bytes.max(0) as u64);
     let mut comparisons = Vec::new();
     for sf in results.iter().filter(|r| r.case.path == SendPath::Sendfile) {
-        let Some(rw) = results.iter().find(|r| r.case == Case { path: SendPath::ReadWrite, ..sf.case }) else { continue };
+        let Some(rw) =
+            results.iter().find(|r| r.case == Case { path: SendPath::ReadWrite, ..sf.case })
+        else {
+            continue;
+        };
         let (_, sf_mode, sf_ctx) = sf.per_request();
         let (_, rw_mode, rw_ctx) = rw.per_request();
         let mut c = serde_json::json!({
@@ -406,12 +442,18 @@ mod tests {
     fn pair(s: &Settings, regime: Regime, consumers: u32) -> Vec<CaseResult> {
         [SendPath::Sendfile, SendPath::ReadWrite]
             .into_iter()
-            .map(|path| run_case(s, &Case { regime, path, tls: false, message_bytes: 1000, consumers }).expect("case runs"))
+            .map(|path| {
+                run_case(s, &Case { regime, path, tls: false, message_bytes: 1000, consumers })
+                    .expect("case runs")
+            })
             .collect()
     }
 
     fn comparison(j: &serde_json::Value, regime: &str) -> serde_json::Value {
-        j["comparisons"].as_array().and_then(|v| v.iter().find(|c| c["regime"] == regime).cloned()).expect("comparison present")
+        j["comparisons"]
+            .as_array()
+            .and_then(|v| v.iter().find(|c| c["regime"] == regime).cloned())
+            .expect("comparison present")
     }
 
     fn f(v: &serde_json::Value) -> f64 {
@@ -432,13 +474,22 @@ mod tests {
         let modes = &cpu["mode_switches_per_request"];
         assert!(f(&modes[0]) < f(&modes[1]), "{cpu}");
         assert!((f(&cpu["mode_switch_ratio"]) - 0.5).abs() < 0.05, "{cpu}");
-        let (ratio, predicted) = (f(&cpu["throughput_ratio"]), f(&cpu["predicted_throughput_ratio"]));
+        let (ratio, predicted) =
+            (f(&cpu["throughput_ratio"]), f(&cpu["predicted_throughput_ratio"]));
         assert!(predicted > 2.0, "{predicted}");
         assert!((ratio / predicted - 1.0).abs() < 0.1, "measured {ratio} vs predicted {predicted}");
         let case = |path: &str| {
-            j["cases"].as_array().and_then(|v| v.iter().find(|c| c["regime"] == "cpu-bound" && c["path"] == path).cloned()).expect("case")
+            j["cases"]
+                .as_array()
+                .and_then(|v| {
+                    v.iter().find(|c| c["regime"] == "cpu-bound" && c["path"] == path).cloned()
+                })
+                .expect("case")
         };
-        assert!(f(&case("sendfile")["cpu_copied_bytes"]) < f(&case("readwrite")["cpu_copied_bytes"]) / 100.0);
+        assert!(
+            f(&case("sendfile")["cpu_copied_bytes"])
+                < f(&case("readwrite")["cpu_copied_bytes"]) / 100.0
+        );
         assert_eq!(case("sendfile")["bottleneck"], "cpu");
         let disk = comparison(&j, "disk-bound");
         assert!((f(&disk["throughput_ratio"]) - 1.0).abs() < 0.05, "{disk}");

@@ -37,7 +37,11 @@ fn parse_tp(s: &str) -> Option<Tp> {
 }
 
 fn partitions(e: &Event) -> Vec<Tp> {
-    e.fields.get("partitions").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|v| v.as_str().and_then(parse_tp)).collect()).unwrap_or_default()
+    e.fields
+        .get("partitions")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(parse_tp)).collect())
+        .unwrap_or_default()
 }
 
 fn capped(mut v: Vec<String>) -> Vec<String> {
@@ -62,7 +66,11 @@ struct Delivery {
 /// The deliveries of every group, in trace order, plus the group's commits interleaved as
 /// `Err((group, tp, offset))` so a reader can replay both in order.
 fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
-    let processed: BTreeSet<&str> = events.iter().filter(|e| e.kind == "kafka.client.processed").filter_map(|e| e.str("group")).collect();
+    let processed: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| e.kind == "kafka.client.processed")
+        .filter_map(|e| e.str("group"))
+        .collect();
     // (host, proc) → (member, generation) from the member's own group events.
     let mut who: BTreeMap<(String, String), (String, i64)> = BTreeMap::new();
     let mut out = Vec::new();
@@ -73,11 +81,20 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
         }
         match e.kind.as_str() {
             "kafka.group.join" | "kafka.group.assigned" => {
-                who.insert((e.host.clone(), e.proc.clone()), (e.str("member").unwrap_or("").to_string(), e.i64("generation").unwrap_or(-1)));
+                who.insert(
+                    (e.host.clone(), e.proc.clone()),
+                    (e.str("member").unwrap_or("").to_string(), e.i64("generation").unwrap_or(-1)),
+                );
             }
             "kafka.group.committed" => {
                 for o in e.fields.get("offsets").and_then(|v| v.as_array()).into_iter().flatten() {
-                    let (Some(t), Some(p), Some(off)) = (o.get(0).and_then(|v| v.as_str()), o.get(1).and_then(|v| v.as_i64()), o.get(2).and_then(|v| v.as_i64())) else { continue };
+                    let (Some(t), Some(p), Some(off)) = (
+                        o.get(0).and_then(|v| v.as_str()),
+                        o.get(1).and_then(|v| v.as_i64()),
+                        o.get(2).and_then(|v| v.as_i64()),
+                    ) else {
+                        continue;
+                    };
                     out.push(Err((group.to_string(), (t.to_string(), p), off)));
                 }
             }
@@ -88,7 +105,10 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
                 let (Some(t), Some(p)) = (e.str("topic"), e.i64("partition")) else { continue };
                 let (member, generation) = match (e.str("member"), e.i64("generation")) {
                     (Some(m), Some(g)) => (m.to_string(), g),
-                    _ => who.get(&(e.host.clone(), e.proc.clone())).cloned().unwrap_or_else(|| (format!("{}/{}", e.host, e.proc), -1)),
+                    _ => who
+                        .get(&(e.host.clone(), e.proc.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| (format!("{}/{}", e.host, e.proc), -1)),
                 };
                 // A processed event is one record; a consumed event is a poll's run of them.
                 let records: Vec<(i64, &str)> = if k == "kafka.client.processed" {
@@ -131,7 +151,8 @@ pub fn each_group_sees_all(events: &[Event]) -> CheckResult {
     let mut summary = Vec::new();
     for ((group, topic), got) in &seen {
         let want = acked.get(topic).map(BTreeSet::len).unwrap_or(0);
-        let missing: Vec<&String> = acked.get(topic).into_iter().flatten().filter(|v| !got.contains(*v)).collect();
+        let missing: Vec<&String> =
+            acked.get(topic).into_iter().flatten().filter(|v| !got.contains(*v)).collect();
         if missing.is_empty() {
             summary.push(format!("'{group}' {want}/{want}"));
         } else {
@@ -147,7 +168,11 @@ pub fn each_group_sees_all(events: &[Event]) -> CheckResult {
     CheckResult::new(
         "each_group_sees_all",
         capped(violations),
-        if seen.is_empty() { "no group read anything".into() } else { format!("every group got every acknowledged record: {}", summary.join(", ")) },
+        if seen.is_empty() {
+            "no group read anything".into()
+        } else {
+            format!("every group got every acknowledged record: {}", summary.join(", "))
+        },
     )
 }
 
@@ -202,11 +227,15 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
     let mut violations = Vec::new();
     let mut assignments = 0usize;
     let mut seen_gens: BTreeSet<(String, i64)> = BTreeSet::new();
-    let release = |holder: &mut BTreeMap<(String, Tp), (String, String, String)>, f: &dyn Fn(&(String, String, String)) -> bool| holder.retain(|_, h| !f(h));
+    let release =
+        |holder: &mut BTreeMap<(String, Tp), (String, String, String)>,
+         f: &dyn Fn(&(String, String, String)) -> bool| holder.retain(|_, h| !f(h));
     for e in events {
         match e.kind.as_str() {
             "kafka.group.assigned" => {
-                let (Some(group), Some(member)) = (e.str("group"), e.str("member")) else { continue };
+                let (Some(group), Some(member)) = (e.str("group"), e.str("member")) else {
+                    continue;
+                };
                 let gen = e.i64("generation").unwrap_or(-1);
                 // One process is one member: a new member id (after being dropped) replaces the old.
                 release(&mut holder, &|h| h.0 == member || (h.1 == e.host && h.2 == e.proc));
@@ -215,7 +244,10 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
                 for tp in partitions(e) {
                     assignments += 1;
                     if let Some(other) = owners.get(&tp).filter(|o| o.as_str() != member) {
-                        violations.push(format!("group '{group}' generation {gen}: {} assigned to {other} and {member}", tp_name(&tp)));
+                        violations.push(format!(
+                            "group '{group}' generation {gen}: {} assigned to {other} and {member}",
+                            tp_name(&tp)
+                        ));
                     }
                     owners.insert(tp.clone(), member.to_string());
                     let key = (group.to_string(), tp.clone());
@@ -241,7 +273,9 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
                 let Some(member) = e.str("member") else { continue };
                 release(&mut holder, &|h| h.0 == member);
             }
-            "proc.kill" | "proc.exit" | "proc.halt" => release(&mut holder, &|h| h.1 == e.host && h.2 == e.proc),
+            "proc.kill" | "proc.exit" | "proc.halt" => {
+                release(&mut holder, &|h| h.1 == e.host && h.2 == e.proc)
+            }
             "host.crash" => {
                 let host = e.str("host").unwrap_or(&e.host).to_string();
                 release(&mut holder, &|h| h.1 == host);
@@ -253,7 +287,10 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
     CheckResult::new(
         "no_partition_owned_twice",
         capped(violations),
-        format!("{assignments} partition assignments in {} group(s); never two owners at once", groups.len()),
+        format!(
+            "{assignments} partition assignments in {} group(s); never two owners at once",
+            groups.len()
+        ),
     )
 }
 
@@ -264,7 +301,14 @@ mod tests {
 
     fn assigned(t: &Tracer, at: u64, host: &str, m: &str, gen: i64, parts: &[&str]) {
         let parts: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
-        t.emit(at, host, &format!("C{m}"), "kafka.group.assigned", None, fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => parts });
+        t.emit(
+            at,
+            host,
+            &format!("C{m}"),
+            "kafka.group.assigned",
+            None,
+            fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => parts },
+        );
     }
     fn revoked(t: &Tracer, at: u64, host: &str, m: &str, gen: i64) {
         t.emit(at, host, &format!("C{m}"), "kafka.group.revoked", None, fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => Vec::<String>::new() });
@@ -274,7 +318,14 @@ mod tests {
     }
     fn acked(t: &Tracer, at: u64, values: &[&str]) {
         let v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-        t.emit(at, "slave2", "P", "kafka.client.acked", None, fields! { "topic" => "t", "partition" => 0, "acks" => -1, "values" => v });
+        t.emit(
+            at,
+            "slave2",
+            "P",
+            "kafka.client.acked",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "acks" => -1, "values" => v },
+        );
     }
 
     #[test]
@@ -301,7 +352,14 @@ mod tests {
         let t = Tracer::new();
         assigned(&t, 1, "master", "a", 1, &["t-0"]);
         t.emit(2, "master", "Ca", "proc.kill", None, fields! { "pid" => 7 });
-        t.emit(3, "slave2", "Kafka", "kafka.group.state", None, fields! { "group" => "g", "from" => "Stable", "to" => "Dead", "generation" => 1 });
+        t.emit(
+            3,
+            "slave2",
+            "Kafka",
+            "kafka.group.state",
+            None,
+            fields! { "group" => "g", "from" => "Stable", "to" => "Dead", "generation" => 1 },
+        );
         assigned(&t, 4, "slave1", "b", 1, &["t-0"]);
         let r = no_partition_owned_twice(&t.events());
         assert!(r.ok, "{}", r.detail);

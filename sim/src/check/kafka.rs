@@ -40,7 +40,11 @@ fn tp_name(tp: &Tp) -> String {
 
 /// The numeric values of an array field, keeping positions (a non-number becomes `None`).
 fn u64_array(e: &Event, name: &str) -> Vec<Option<u64>> {
-    e.fields.get(name).and_then(|v| v.as_array()).map(|a| a.iter().map(|v| v.as_u64()).collect()).unwrap_or_default()
+    e.fields
+        .get(name)
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().map(|v| v.as_u64()).collect())
+        .unwrap_or_default()
 }
 
 /// Joins at most [`MAX_LISTED`] items with ", ", ending with "…" if some were left out.
@@ -85,14 +89,21 @@ pub fn no_acked_loss(events: &[Event]) -> CheckResult {
             }
             "kafka.client.consumed" => {
                 let Some(tp) = tp(e) else { continue };
-                consumed.entry(tp).or_default().extend(super::consumed_records(e).map(|(_, v)| v.to_string()));
+                consumed
+                    .entry(tp)
+                    .or_default()
+                    .extend(super::consumed_records(e).map(|(_, v)| v.to_string()));
             }
             _ => {}
         }
     }
     let total: usize = acked.values().map(Vec::len).sum();
     if total == 0 {
-        return CheckResult::new("no_acked_loss", vec![], "no record was acknowledged, so none could be lost".into());
+        return CheckResult::new(
+            "no_acked_loss",
+            vec![],
+            "no record was acknowledged, so none could be lost".into(),
+        );
     }
     let mut lost = Vec::new();
     for (tp, list) in &acked {
@@ -120,7 +131,10 @@ pub fn no_acked_loss(events: &[Event]) -> CheckResult {
     CheckResult::new(
         "no_acked_loss",
         violations,
-        format!("all {total} acknowledged records in {parts} partition{} were consumed", if parts == 1 { "" } else { "s" }),
+        format!(
+            "all {total} acknowledged records in {parts} partition{} were consumed",
+            if parts == 1 { "" } else { "s" }
+        ),
     )
 }
 
@@ -144,14 +158,21 @@ pub fn no_duplicates(events: &[Event]) -> CheckResult {
     for ((group, tp), values) in &seen {
         for (v, offs) in values.iter().filter(|(_, o)| o.len() > 1) {
             let offs: Vec<String> = offs.iter().map(|o| o.to_string()).collect();
-            violations.push(format!("group '{group}' read '{v}' from {} at offsets {}", tp_name(tp), listed(&offs)));
+            violations.push(format!(
+                "group '{group}' read '{v}' from {} at offsets {}",
+                tp_name(tp),
+                listed(&offs)
+            ));
         }
     }
     let groups: BTreeSet<&String> = seen.keys().map(|(g, _)| g).collect();
     CheckResult::new(
         "no_duplicates",
         capped(violations),
-        format!("{reads} records consumed by {} group(s); no value sits at two offsets of a partition", groups.len()),
+        format!(
+            "{reads} records consumed by {} group(s); no value sits at two offsets of a partition",
+            groups.len()
+        ),
     )
 }
 
@@ -181,10 +202,11 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
                     let Some(crc) = crc else { continue };
                     let off = first + i as i64;
                     if off < hw_now {
-                        let before = committed.get(&tp).and_then(|c| c.get(&off)).cloned().or_else(|| {
-                            let h = history.get(&tp)?.get(&e.host)?.get(&off)?;
-                            Some((*h, e.host.clone()))
-                        });
+                        let before =
+                            committed.get(&tp).and_then(|c| c.get(&off)).cloned().or_else(|| {
+                                let h = history.get(&tp)?.get(&e.host)?.get(&off)?;
+                                Some((*h, e.host.clone()))
+                            });
                         if let Some((old, who)) = before {
                             if old != crc && flagged.insert((tp.clone(), off)) {
                                 violations.push(format!(
@@ -195,8 +217,17 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
                             }
                         }
                     }
-                    logs.entry(tp.clone()).or_default().entry(e.host.clone()).or_default().insert(off, crc);
-                    history.entry(tp.clone()).or_default().entry(e.host.clone()).or_default().insert(off, crc);
+                    logs.entry(tp.clone())
+                        .or_default()
+                        .entry(e.host.clone())
+                        .or_default()
+                        .insert(off, crc);
+                    history
+                        .entry(tp.clone())
+                        .or_default()
+                        .entry(e.host.clone())
+                        .or_default()
+                        .insert(off, crc);
                 }
             }
             "kafka.truncate" => {
@@ -216,7 +247,9 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
                             None => {
                                 c.insert(off, (crc, e.host.clone()));
                             }
-                            Some((old, who)) if *old != crc && flagged.insert((tp.clone(), off)) => {
+                            Some((old, who))
+                                if *old != crc && flagged.insert((tp.clone(), off)) =>
+                            {
                                 violations.push(format!(
                                     "offset {off} of {} was committed twice with different records: crc {old} (on {who}), then crc {crc} (on {})",
                                     tp_name(&tp),
@@ -248,7 +281,13 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
         for (off, crcs) in by_off.iter().filter(|(_, c)| c.len() > 1) {
             let holders: Vec<String> = crcs
                 .iter()
-                .map(|(crc, h)| format!("{} hold{} crc {crc}", h.join(" and "), if h.len() == 1 { "s" } else { "" }))
+                .map(|(crc, h)| {
+                    format!(
+                        "{} hold{} crc {crc}",
+                        h.join(" and "),
+                        if h.len() == 1 { "s" } else { "" }
+                    )
+                })
                 .collect();
             violations.push(format!(
                 "brokers disagree at committed offset {off} of {} (HW {limit}): {}",
@@ -260,7 +299,10 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
     CheckResult::new(
         "offsets_consistent",
         capped(violations),
-        format!("{checked} committed offsets in {} partition(s) hold the same record on every broker", hw.len()),
+        format!(
+            "{checked} committed offsets in {} partition(s) hold the same record on every broker",
+            hw.len()
+        ),
     )
 }
 
@@ -301,9 +343,9 @@ pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
             _ => {}
         }
     }
-    violations.extend(
-        leaders.iter().filter(|(_, h)| h.len() > 1).map(|((tp, ep), h)| format!("{} leader epoch {ep} led by {}", tp_name(tp), h.join(" and "))),
-    );
+    violations.extend(leaders.iter().filter(|(_, h)| h.len() > 1).map(|((tp, ep), h)| {
+        format!("{} leader epoch {ep} led by {}", tp_name(tp), h.join(" and "))
+    }));
     CheckResult::new(
         "kafka_single_leader_per_epoch",
         capped(violations),
@@ -331,7 +373,11 @@ pub fn monotonic_hw(events: &[Event]) -> CheckResult {
                 moves += 1;
                 if let Some(from) = e.i64("from") {
                     if to < from {
-                        violations.push(format!("{} moved the HW of {} back from {from} to {to}", e.host, tp_name(&tp)));
+                        violations.push(format!(
+                            "{} moved the HW of {} back from {from} to {to}",
+                            e.host,
+                            tp_name(&tp)
+                        ));
                     }
                 }
                 let key = (e.host.clone(), tp);
@@ -350,7 +396,11 @@ pub fn monotonic_hw(events: &[Event]) -> CheckResult {
             _ => {}
         }
     }
-    CheckResult::new("monotonic_hw", capped(violations), format!("{moves} high-watermark moves, none backwards"))
+    CheckResult::new(
+        "monotonic_hw",
+        capped(violations),
+        format!("{moves} high-watermark moves, none backwards"),
+    )
 }
 
 /// Consumers read in order: per (group, topic, partition), the offsets received strictly increase
@@ -404,7 +454,9 @@ pub fn consumer_order_per_partition(events: &[Event]) -> CheckResult {
     CheckResult::new(
         "consumer_order_per_partition",
         capped(violations),
-        format!("{reads} records consumed, in increasing offset order per partition and consumer run"),
+        format!(
+            "{reads} records consumed, in increasing offset order per partition and consumer run"
+        ),
     )
 }
 
@@ -454,11 +506,25 @@ mod tests {
     }
 
     fn hw(t: &Tracer, host: &str, from: i64, to: i64) {
-        t.emit(4, host, K, "kafka.hw", None, fields! { "topic" => "t", "partition" => 0, "from" => from, "to" => to });
+        t.emit(
+            4,
+            host,
+            K,
+            "kafka.hw",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "from" => from, "to" => to },
+        );
     }
 
     fn truncate(t: &Tracer, host: &str, to: i64) {
-        t.emit(5, host, K, "kafka.truncate", None, fields! { "topic" => "t", "partition" => 0, "to" => to });
+        t.emit(
+            5,
+            host,
+            K,
+            "kafka.truncate",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "to" => to },
+        );
     }
 
     #[test]
@@ -517,7 +583,13 @@ mod tests {
         acked(&t, 0, &refs, -1);
         let r = no_acked_loss(&t.events());
         assert!(!r.ok);
-        assert!(r.detail.contains("lost 25 of 25") && r.detail.contains("'m-9'") && !r.detail.contains("'m-10'"), "{}", r.detail);
+        assert!(
+            r.detail.contains("lost 25 of 25")
+                && r.detail.contains("'m-9'")
+                && !r.detail.contains("'m-10'"),
+            "{}",
+            r.detail
+        );
         assert!(r.detail.contains("…"), "{}", r.detail);
     }
 
@@ -533,7 +605,13 @@ mod tests {
         consumed(&t, "c", "consumer", "g", 2, "m-1");
         let r = no_duplicates(&t.events());
         assert!(!r.ok);
-        assert!(r.detail.contains("'m-1'") && r.detail.contains("offsets 1, 2") && r.detail.contains("t-0"), "{}", r.detail);
+        assert!(
+            r.detail.contains("'m-1'")
+                && r.detail.contains("offsets 1, 2")
+                && r.detail.contains("t-0"),
+            "{}",
+            r.detail
+        );
     }
 
     #[test]
@@ -553,7 +631,11 @@ mod tests {
         poll(3, &["m-1"]);
         poll(1, &["m-1", "m-2"]);
         let dup = no_duplicates(&t.events());
-        assert!(dup.detail.contains("'m-1'") && dup.detail.contains("offsets 1, 3"), "{}", dup.detail);
+        assert!(
+            dup.detail.contains("'m-1'") && dup.detail.contains("offsets 1, 3"),
+            "{}",
+            dup.detail
+        );
         let order = consumer_order_per_partition(&t.events());
         assert!(order.detail.contains("read offset 1 of t-0 after offset 3"), "{}", order.detail);
     }
@@ -576,7 +658,9 @@ mod tests {
         let r = offsets_consistent(&t.events());
         assert!(!r.ok);
         assert!(
-            r.detail.contains("offset 1 of t-0") && r.detail.contains("b1 holds crc 11") && r.detail.contains("b2 holds crc 77"),
+            r.detail.contains("offset 1 of t-0")
+                && r.detail.contains("b1 holds crc 11")
+                && r.detail.contains("b2 holds crc 77"),
             "{}",
             r.detail
         );
@@ -600,7 +684,11 @@ mod tests {
         write(&t, "b1", "kafka.append", 1, vec![21]);
         let r = offsets_consistent(&t.events());
         assert!(!r.ok);
-        assert!(r.detail.contains("b1 overwrote committed offset 1 of t-0 (below HW 2): crc 11"), "{}", r.detail);
+        assert!(
+            r.detail.contains("b1 overwrote committed offset 1 of t-0 (below HW 2): crc 11"),
+            "{}",
+            r.detail
+        );
     }
 
     #[test]
@@ -630,16 +718,45 @@ mod tests {
         // A restarted broker handed a stale LeaderAndIsr leads an epoch already superseded.
         let stale = Tracer::new();
         for (host, epoch) in [("b1", 0), ("b2", 1), ("b1", 0)] {
-            stale.emit(1, host, K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => epoch });
+            stale.emit(
+                1,
+                host,
+                K,
+                "kafka.become_leader",
+                None,
+                fields! { "topic" => "t", "partition" => 0, "leader_epoch" => epoch },
+            );
         }
         let r = single_leader_per_epoch(&stale.events());
-        assert!(r.detail.contains("b1 became leader of t-0 at leader epoch 0 after b2 had led epoch 1"), "{}", r.detail);
+        assert!(
+            r.detail.contains("b1 became leader of t-0 at leader epoch 0 after b2 had led epoch 1"),
+            "{}",
+            r.detail
+        );
         // The same topic created anew starts its epochs again.
         let t2 = Tracer::new();
-        t2.emit(0, "b2", K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 3 });
+        t2.emit(
+            0,
+            "b2",
+            K,
+            "kafka.become_leader",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 3 },
+        );
         t2.emit(1, "b2", K, "kafka.new_topic", None, fields! { "topic" => "t", "partitions" => 1 });
-        t2.emit(2, "b1", K, "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0 });
-        assert!(single_leader_per_epoch(&t2.events()).ok, "{:?}", single_leader_per_epoch(&t2.events()));
+        t2.emit(
+            2,
+            "b1",
+            K,
+            "kafka.become_leader",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0 },
+        );
+        assert!(
+            single_leader_per_epoch(&t2.events()).ok,
+            "{:?}",
+            single_leader_per_epoch(&t2.events())
+        );
     }
 
     #[test]
@@ -669,10 +786,18 @@ mod tests {
         consumed(&t, "c", "consumer", "g", 2, "m-2");
         // Another group has its own order.
         consumed(&t, "c", "consumer2", "h", 0, "m-0");
-        assert!(consumer_order_per_partition(&t.events()).ok, "{:?}", consumer_order_per_partition(&t.events()));
+        assert!(
+            consumer_order_per_partition(&t.events()).ok,
+            "{:?}",
+            consumer_order_per_partition(&t.events())
+        );
         consumed(&t, "c", "consumer", "g", 0, "m-0");
         let r = consumer_order_per_partition(&t.events());
         assert!(!r.ok);
-        assert!(r.detail.contains("group 'g' on c/consumer read offset 0 of t-0 after offset 2"), "{}", r.detail);
+        assert!(
+            r.detail.contains("group 'g' on c/consumer read offset 0 of t-0 after offset 2"),
+            "{}",
+            r.detail
+        );
     }
 }

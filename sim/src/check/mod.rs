@@ -30,7 +30,8 @@ pub(crate) fn str_array(e: &Event, name: &str) -> Vec<String> {
 /// `kafka.client.acked` does for a produce request, so a checker expands it here.
 pub fn consumed_records(e: &Event) -> impl Iterator<Item = (i64, &str)> {
     let first = e.i64("first").unwrap_or(0);
-    let values = e.fields.get("values").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+    let values =
+        e.fields.get("values").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
     values.iter().enumerate().map(move |(i, v)| (first + i as i64, v.as_str().unwrap_or("")))
 }
 
@@ -104,9 +105,16 @@ pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
             v.push(e.host.clone());
         }
     }
-    let violations =
-        leaders.iter().filter(|(_, h)| h.len() > 1).map(|(ep, h)| format!("epoch {ep} led by {}", h.join(" and "))).collect();
-    CheckResult::new("single_leader_per_epoch", violations, format!("{} epochs, one leader each", leaders.len()))
+    let violations = leaders
+        .iter()
+        .filter(|(_, h)| h.len() > 1)
+        .map(|(ep, h)| format!("epoch {ep} led by {}", h.join(" and ")))
+        .collect();
+    CheckResult::new(
+        "single_leader_per_epoch",
+        violations,
+        format!("{} epochs, one leader each", leaders.len()),
+    )
 }
 
 /// A txn result as a learner reads it: `OK` or the error's name (`BadVersion`).
@@ -142,7 +150,9 @@ pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
                 let crc = e.u64("crc").unwrap_or(0);
                 let err = e.i64("err").unwrap_or(0);
                 match by_zxid.get(&z) {
-                    Some((c, _, h)) if *c != crc => violations.push(format!("zxid 0x{z:x} differs between {h} and {}", e.host)),
+                    Some((c, _, h)) if *c != crc => {
+                        violations.push(format!("zxid 0x{z:x} differs between {h} and {}", e.host))
+                    }
                     Some((_, r, h)) if *r != err => violations.push(format!(
                         "zxid 0x{z:x} {} on {h} but {} on {}: their trees differ",
                         result_name(*r),
@@ -165,7 +175,11 @@ pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
         }
     }
     violations.truncate(10);
-    CheckResult::new("committed_logs_agree", violations, format!("{} committed transactions agree on every server", by_zxid.len()))
+    CheckResult::new(
+        "committed_logs_agree",
+        violations,
+        format!("{} committed transactions agree on every server", by_zxid.len()),
+    )
 }
 
 #[cfg(test)]
@@ -200,21 +214,59 @@ mod tests {
         assert!(!committed_logs_agree(&t.events()).ok);
         // A restart starts a new incarnation.
         let t2 = Tracer::new();
-        t2.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000002", "crc" => 1 });
+        t2.emit(
+            1,
+            "master",
+            "Q",
+            "zk.apply",
+            None,
+            fields! { "zxid" => "0x100000002", "crc" => 1 },
+        );
         t2.emit(2, "master", "Q", "zk.loaded", None, fields! {});
-        t2.emit(3, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 2 });
+        t2.emit(
+            3,
+            "master",
+            "Q",
+            "zk.apply",
+            None,
+            fields! { "zxid" => "0x100000001", "crc" => 2 },
+        );
         assert!(committed_logs_agree(&t2.events()).ok);
     }
 
     #[test]
     fn one_txn_with_two_results_fails() {
         let t = Tracer::new();
-        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 });
-        t.emit(2, "slave1", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 });
+        t.emit(
+            1,
+            "master",
+            "Q",
+            "zk.apply",
+            None,
+            fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 },
+        );
+        t.emit(
+            2,
+            "slave1",
+            "Q",
+            "zk.apply",
+            None,
+            fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 },
+        );
         assert!(committed_logs_agree(&t.events()).ok);
-        t.emit(3, "slave2", "Q", "zk.apply", None, fields! { "zxid" => "0x200000015", "crc" => 7, "err" => -103 });
+        t.emit(
+            3,
+            "slave2",
+            "Q",
+            "zk.apply",
+            None,
+            fields! { "zxid" => "0x200000015", "crc" => 7, "err" => -103 },
+        );
         let r = committed_logs_agree(&t.events());
         assert!(!r.ok);
-        assert_eq!(r.detail, "zxid 0x200000015 OK on master but BadVersion on slave2: their trees differ");
+        assert_eq!(
+            r.detail,
+            "zxid 0x200000015 OK on master but BadVersion on slave2: their trees differ"
+        );
     }
 }

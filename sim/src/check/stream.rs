@@ -43,11 +43,19 @@ impl OutputCount {
     }
 
     fn examples_lost(&self) -> String {
-        self.lost.iter().map(|((t, p), s)| format!("{t}-{p} offsets {}", spans(s))).collect::<Vec<_>>().join(", ")
+        self.lost
+            .iter()
+            .map(|((t, p), s)| format!("{t}-{p} offsets {}", spans(s)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn examples_dup(&self) -> String {
-        self.duplicated.iter().map(|((t, p), m)| format!("{t}-{p} offsets {}", spans(&m.keys().copied().collect()))).collect::<Vec<_>>().join(", ")
+        self.duplicated
+            .iter()
+            .map(|((t, p), m)| format!("{t}-{p} offsets {}", spans(&m.keys().copied().collect())))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -73,7 +81,11 @@ fn spans(s: &BTreeSet<i64>) -> String {
 
 /// Counts each acknowledged input record in the output commits.
 pub fn count(events: &[Event]) -> Option<OutputCount> {
-    let topics: BTreeSet<String> = events.iter().filter(|e| e.kind == "stream.context.start").filter_map(|e| e.str("topic").map(str::to_string)).collect();
+    let topics: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e.kind == "stream.context.start")
+        .filter_map(|e| e.str("topic").map(str::to_string))
+        .collect();
     if topics.is_empty() {
         return None;
     }
@@ -84,7 +96,11 @@ pub fn count(events: &[Event]) -> Option<OutputCount> {
         match e.kind.as_str() {
             "kafka.client.acked" => {
                 let Some(t) = e.str("topic").filter(|t| topics.contains(*t)) else { continue };
-                let (p, first, n) = (e.i64("partition").unwrap_or(-1), e.i64("first").unwrap_or(-1), e.i64("records").unwrap_or(0));
+                let (p, first, n) = (
+                    e.i64("partition").unwrap_or(-1),
+                    e.i64("first").unwrap_or(-1),
+                    e.i64("records").unwrap_or(0),
+                );
                 if first < 0 {
                     continue;
                 }
@@ -121,14 +137,27 @@ pub fn count(events: &[Event]) -> Option<OutputCount> {
 pub fn exactly_once_output(events: &[Event]) -> CheckResult {
     let name = "exactly_once_output";
     let Some(c) = count(events) else {
-        return CheckResult::new(name, vec!["no stream ran (no stream.context.start)".into()], String::new());
+        return CheckResult::new(
+            name,
+            vec!["no stream ran (no stream.context.start)".into()],
+            String::new(),
+        );
     };
     let mut v = Vec::new();
     if c.lost_total() > 0 {
-        v.push(format!("{} of {} acknowledged records lost: {}", c.lost_total(), c.acked, c.examples_lost()));
+        v.push(format!(
+            "{} of {} acknowledged records lost: {}",
+            c.lost_total(),
+            c.acked,
+            c.examples_lost()
+        ));
     }
     if c.duplicated_total() > 0 {
-        v.push(format!("{} records counted more than once: {}", c.duplicated_total(), c.examples_dup()));
+        v.push(format!(
+            "{} records counted more than once: {}",
+            c.duplicated_total(),
+            c.examples_dup()
+        ));
     }
     CheckResult::new(name, v, format!("{} acknowledged records, each counted once in {} output commits (0 lost, 0 duplicated)", c.acked, c.commits))
 }
@@ -137,10 +166,31 @@ pub fn exactly_once_output(events: &[Event]) -> CheckResult {
 pub fn at_least_once_output(events: &[Event]) -> CheckResult {
     let name = "at_least_once_output";
     let Some(c) = count(events) else {
-        return CheckResult::new(name, vec!["no stream ran (no stream.context.start)".into()], String::new());
+        return CheckResult::new(
+            name,
+            vec!["no stream ran (no stream.context.start)".into()],
+            String::new(),
+        );
     };
-    let v = if c.lost_total() > 0 { vec![format!("{} of {} acknowledged records lost: {}", c.lost_total(), c.acked, c.examples_lost())] } else { Vec::new() };
-    CheckResult::new(name, v, format!("{} acknowledged records all in the output ({} counted more than once)", c.acked, c.duplicated_total()))
+    let v = if c.lost_total() > 0 {
+        vec![format!(
+            "{} of {} acknowledged records lost: {}",
+            c.lost_total(),
+            c.acked,
+            c.examples_lost()
+        )]
+    } else {
+        Vec::new()
+    };
+    CheckResult::new(
+        name,
+        v,
+        format!(
+            "{} acknowledged records all in the output ({} counted more than once)",
+            c.acked,
+            c.duplicated_total()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -151,11 +201,39 @@ mod tests {
 
     fn trace(commits: &[serde_json::Value]) -> Vec<Event> {
         let t = Tracer::new();
-        t.emit(1, "client", "SparkSubmit", "stream.context.start", None, fields! { "topic" => "words" });
-        t.emit(2, "client", "P", "kafka.client.acked", None, fields! { "topic" => "words", "partition" => 0, "first" => 0, "records" => 10 });
-        t.emit(3, "client", "P", "kafka.client.acked", None, fields! { "topic" => "other", "partition" => 0, "first" => 0, "records" => 5 });
+        t.emit(
+            1,
+            "client",
+            "SparkSubmit",
+            "stream.context.start",
+            None,
+            fields! { "topic" => "words" },
+        );
+        t.emit(
+            2,
+            "client",
+            "P",
+            "kafka.client.acked",
+            None,
+            fields! { "topic" => "words", "partition" => 0, "first" => 0, "records" => 10 },
+        );
+        t.emit(
+            3,
+            "client",
+            "P",
+            "kafka.client.acked",
+            None,
+            fields! { "topic" => "other", "partition" => 0, "first" => 0, "records" => 5 },
+        );
         for (i, r) in commits.iter().enumerate() {
-            t.emit(10 + i as u64, "client", "SparkSubmit", "stream.output.commit", None, fields! { "ranges" => r.clone() });
+            t.emit(
+                10 + i as u64,
+                "client",
+                "SparkSubmit",
+                "stream.output.commit",
+                None,
+                fields! { "ranges" => r.clone() },
+            );
         }
         t.events()
     }
@@ -172,11 +250,19 @@ mod tests {
     fn a_gap_is_lost_and_an_overlap_is_duplicated() {
         let ev = trace(&[json!([["words", 0, 0, 4]]), json!([["words", 0, 6, 10]])]);
         let r = exactly_once_output(&ev);
-        assert!(!r.ok && r.detail.contains("2 of 10 acknowledged records lost: words-0 offsets 4-5"), "{}", r.detail);
+        assert!(
+            !r.ok && r.detail.contains("2 of 10 acknowledged records lost: words-0 offsets 4-5"),
+            "{}",
+            r.detail
+        );
         assert!(!at_least_once_output(&ev).ok);
         let ev = trace(&[json!([["words", 0, 0, 6]]), json!([["words", 0, 4, 10]])]);
         let r = exactly_once_output(&ev);
-        assert!(!r.ok && r.detail.contains("2 records counted more than once: words-0 offsets 4-5"), "{}", r.detail);
+        assert!(
+            !r.ok && r.detail.contains("2 records counted more than once: words-0 offsets 4-5"),
+            "{}",
+            r.detail
+        );
         let r = at_least_once_output(&ev);
         assert!(r.ok && r.detail.contains("2 counted more than once"), "{}", r.detail);
     }

@@ -33,21 +33,39 @@ pub fn exclusive_ownership(events: &[Event]) -> CheckResult {
                     procs.insert(consumer.clone(), (e.host.clone(), pid));
                 }
                 drop_consumer(&mut holder, &consumer);
-                let parts = e.fields.get("partitions").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+                let parts = e
+                    .fields
+                    .get("partitions")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default();
                 for p in parts {
-                    let (Some(t), Some(n)) = (p.get(0).and_then(|v| v.as_str()), p.get(1).and_then(|v| v.as_i64())) else { continue };
+                    let (Some(t), Some(n)) =
+                        (p.get(0).and_then(|v| v.as_str()), p.get(1).and_then(|v| v.as_i64()))
+                    else {
+                        continue;
+                    };
                     claims += 1;
                     let key = (group.clone(), t.to_string(), n);
                     if let Some(other) = holder.get(&key).filter(|o| **o != consumer) {
-                        violations.push(format!("group '{group}': {t}-{n} owned by {other} and {consumer} at {} µs", e.t_us));
+                        violations.push(format!(
+                            "group '{group}': {t}-{n} owned by {other} and {consumer} at {} µs",
+                            e.t_us
+                        ));
                     }
                     holder.insert(key, consumer.clone());
                 }
             }
-            "kafka.zkconsumer.released" | "kafka.zkconsumer.session_expired" | "kafka.zkconsumer.shutdown" => drop_consumer(&mut holder, &consumer),
+            "kafka.zkconsumer.released"
+            | "kafka.zkconsumer.session_expired"
+            | "kafka.zkconsumer.shutdown" => drop_consumer(&mut holder, &consumer),
             "proc.kill" | "proc.exit" => {
                 let pid = e.u64("pid");
-                let dead: Vec<String> = procs.iter().filter(|(_, (h, p))| *h == e.host && Some(*p) == pid).map(|(c, _)| c.clone()).collect();
+                let dead: Vec<String> = procs
+                    .iter()
+                    .filter(|(_, (h, p))| *h == e.host && Some(*p) == pid)
+                    .map(|(c, _)| c.clone())
+                    .collect();
                 for c in dead {
                     drop_consumer(&mut holder, &c);
                     procs.remove(&c);
@@ -55,7 +73,8 @@ pub fn exclusive_ownership(events: &[Event]) -> CheckResult {
             }
             "host.crash" => {
                 let host = e.str("host").unwrap_or("");
-                let dead: Vec<String> = procs.iter().filter(|(_, (h, _))| h == host).map(|(c, _)| c.clone()).collect();
+                let dead: Vec<String> =
+                    procs.iter().filter(|(_, (h, _))| h == host).map(|(c, _)| c.clone()).collect();
                 for c in dead {
                     drop_consumer(&mut holder, &c);
                     procs.remove(&c);
@@ -78,14 +97,28 @@ mod tests {
     use crate::trace::{fields, Tracer};
 
     fn owned(t: &Tracer, at: u64, host: &str, pid: u32, c: &str, parts: Vec<(&str, i32)>) {
-        t.emit(at, host, "ConsoleConsumer", "kafka.zkconsumer.owned", None, fields! { "group" => "g", "consumer" => c, "pid" => pid, "partitions" => parts });
+        t.emit(
+            at,
+            host,
+            "ConsoleConsumer",
+            "kafka.zkconsumer.owned",
+            None,
+            fields! { "group" => "g", "consumer" => c, "pid" => pid, "partitions" => parts },
+        );
     }
 
     #[test]
     fn a_handover_after_release_or_death_is_fine() {
         let t = Tracer::new();
         owned(&t, 1, "master", 10, "a", vec![("t", 0), ("t", 1)]);
-        t.emit(2, "master", "ConsoleConsumer", "kafka.zkconsumer.released", None, fields! { "group" => "g", "consumer" => "a", "pid" => 10 });
+        t.emit(
+            2,
+            "master",
+            "ConsoleConsumer",
+            "kafka.zkconsumer.released",
+            None,
+            fields! { "group" => "g", "consumer" => "a", "pid" => 10 },
+        );
         owned(&t, 3, "master", 10, "a", vec![("t", 0)]);
         owned(&t, 4, "slave1", 20, "b", vec![("t", 1)]);
         t.emit(5, "master", "ConsoleConsumer", "proc.kill", None, fields! { "pid" => 10 });

@@ -298,8 +298,10 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (0u64..300, proptest::collection::vec(any::<u8>(), 0..100)).prop_map(|(o, d)| Op::Write(o, d)),
-            (0u64..300, proptest::collection::vec(any::<u8>(), 0..100)).prop_map(|(o, d)| Op::Shared(o, d)),
+            (0u64..300, proptest::collection::vec(any::<u8>(), 0..100))
+                .prop_map(|(o, d)| Op::Write(o, d)),
+            (0u64..300, proptest::collection::vec(any::<u8>(), 0..100))
+                .prop_map(|(o, d)| Op::Shared(o, d)),
             (0u64..300).prop_map(Op::Resize),
             (0u64..300, 0u64..300).prop_map(|(a, b)| Op::CopyFrom(a.min(b), a.max(b))),
         ]

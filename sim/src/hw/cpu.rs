@@ -162,7 +162,11 @@ impl HostCpu {
     pub fn new(params: CpuParams) -> Self {
         let cores = vec![None; params.cores.max(1) as usize];
         HostCpu {
-            inner: Arc::new(Mutex::new(CpuState { cpu: Cpu::new(params), cores, lanes: BTreeMap::new() })),
+            inner: Arc::new(Mutex::new(CpuState {
+                cpu: Cpu::new(params),
+                cores,
+                lanes: BTreeMap::new(),
+            })),
             clock: super::Clock::current(),
         }
     }
@@ -315,7 +319,8 @@ mod tests {
             assert_eq!(done, [ms, ms, 2 * ms]);
             // A lane runs one job at a time even with free cores.
             let cpu = HostCpu::new(CpuParams { cores: 4, ..params() });
-            let done: Vec<Duration> = (0..3).map(|_| cpu.reserve(Some("net-0"), |_| ms) - t0).collect();
+            let done: Vec<Duration> =
+                (0..3).map(|_| cpu.reserve(Some("net-0"), |_| ms) - t0).collect();
             assert_eq!(done, [ms, 2 * ms, 3 * ms]);
             cpu.run(None, |_| ms).await;
             // madsim advances its clock by a few ns per poll, so "exactly" means within a µs.

@@ -305,7 +305,8 @@ impl PageCache {
 
     /// Forget pages of `ino` from page index `first` on.
     fn remove_from(&mut self, ino: u64, first: u64) {
-        let nodes: Vec<usize> = self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(_, &n)| n).collect();
+        let nodes: Vec<usize> =
+            self.by_key.range((ino, first)..=(ino, u64::MAX)).map(|(_, &n)| n).collect();
         for n in nodes {
             self.drop_node(n);
         }
@@ -354,7 +355,10 @@ impl Disk {
     /// An empty disk; copies run at [`DEFAULT_MEMCPY_BYTES_PER_SEC`] until [`Disk::set_memcpy_rate`].
     pub fn new(params: DiskParams) -> Self {
         let page = params.page_size.max(1);
-        let cache = PageCache { capacity_pages: (params.page_cache_bytes / page).max(1), ..PageCache::default() };
+        let cache = PageCache {
+            capacity_pages: (params.page_cache_bytes / page).max(1),
+            ..PageCache::default()
+        };
         Disk {
             params,
             memcpy_bytes_per_sec: DEFAULT_MEMCPY_BYTES_PER_SEC,
@@ -502,19 +506,36 @@ impl Disk {
 
     /// Write `data` at `offset` (like `pwrite`), creating the file if missing and filling any gap
     /// with zeros. Page cache only: costs a copy.
-    pub fn write_at(&mut self, now: Duration, path: &str, offset: u64, data: &[u8]) -> Result<IoCost, DiskError> {
+    pub fn write_at(
+        &mut self,
+        now: Duration,
+        path: &str,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<IoCost, DiskError> {
         self.write_piece(now, path, Some(offset), Piece::Copy(data))
     }
 
     /// [`Disk::append`] of a buffer the caller hands over: the file keeps it as it is (shared,
     /// see [`Content`]) instead of a copy. Costs exactly what `append` costs.
-    pub fn append_shared(&mut self, now: Duration, path: &str, data: bytes::Bytes) -> Result<IoCost, DiskError> {
+    pub fn append_shared(
+        &mut self,
+        now: Duration,
+        path: &str,
+        data: bytes::Bytes,
+    ) -> Result<IoCost, DiskError> {
         self.write_piece(now, path, None, Piece::Shared(data))
     }
 
     /// Writes `data` at `offset` (`None`: at the end of the file). Looks the path up twice for a
     /// file that exists and allocates no key: this runs for every log and index append.
-    fn write_piece(&mut self, now: Duration, path: &str, offset: Option<u64>, data: Piece<'_>) -> Result<IoCost, DiskError> {
+    fn write_piece(
+        &mut self,
+        now: Duration,
+        path: &str,
+        offset: Option<u64>,
+        data: Piece<'_>,
+    ) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
         let n = data.len() as u64;
         let (taken, capacity) = (self.used + self.filler, self.params.capacity_bytes);
@@ -552,7 +573,12 @@ impl Disk {
     }
 
     /// Replace a whole file's contents (created if missing). Page cache only: costs a copy.
-    pub fn write_all(&mut self, now: Duration, path: &str, data: &[u8]) -> Result<IoCost, DiskError> {
+    pub fn write_all(
+        &mut self,
+        now: Duration,
+        path: &str,
+        data: &[u8],
+    ) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
         let old = self.file_len(path);
         let new_len = data.len() as u64;
@@ -605,7 +631,13 @@ impl Disk {
     /// Cost of reading `[offset, offset + len)` (clipped to the file), updating the cache, head and
     /// counters, without copying the data out: for zero-copy paths (`sendfile`) that only need the
     /// time. `copy` is what a `read()` into a user buffer would add.
-    pub fn read_cost(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<IoCost, DiskError> {
+    pub fn read_cost(
+        &mut self,
+        now: Duration,
+        path: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<IoCost, DiskError> {
         let r = self.cache_read(now, path, offset, len)?;
         Ok(IoCost { device: r.device, copy: self.copy_time(r.hit_bytes + r.miss_bytes) })
     }
@@ -613,7 +645,13 @@ impl Disk {
     /// Brings `[offset, offset + len)` (clipped to the file) into the page cache: which bytes were
     /// already there, which the device had to load, and the device time (seeks and transfers of
     /// whole cache pages). Updates the cache, head and counters; copies nothing.
-    pub fn cache_read(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<CacheRead, DiskError> {
+    pub fn cache_read(
+        &mut self,
+        now: Duration,
+        path: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<CacheRead, DiskError> {
         self.advance(now);
         let ps = self.page_size();
         let f = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?;
@@ -645,7 +683,8 @@ impl Disk {
         self.counters.seeks += seeks;
         self.counters.reads_from_disk_bytes += disk_bytes;
         let seek_total = self.seek_time() * u32::try_from(seeks).unwrap_or(u32::MAX);
-        out.device = self.device(seek_total + transfer_time(disk_bytes, self.params.seq_read_bytes_per_sec));
+        out.device =
+            self.device(seek_total + transfer_time(disk_bytes, self.params.seq_read_bytes_per_sec));
         out.device_bytes = disk_bytes;
         Ok(out)
     }
@@ -680,7 +719,13 @@ impl Disk {
     }
 
     /// Read `[offset, offset + len)` (clipped at the end of the file, like `pread`) and its cost.
-    pub fn read_at(&mut self, now: Duration, path: &str, offset: u64, len: u64) -> Result<(Vec<u8>, IoCost), DiskError> {
+    pub fn read_at(
+        &mut self,
+        now: Duration,
+        path: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<(Vec<u8>, IoCost), DiskError> {
         let cost = self.read_cost(now, path, offset, len)?;
         let data = match self.files.get(path) {
             Some(f) => f.current.read(offset, offset.saturating_add(len)),
@@ -691,7 +736,12 @@ impl Disk {
 
     /// Read a whole file and its cost.
     pub fn read_all(&mut self, now: Duration, path: &str) -> Result<(Vec<u8>, IoCost), DiskError> {
-        let len = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?.current.len();
+        let len = self
+            .files
+            .get(path)
+            .ok_or_else(|| DiskError::NotFound(path.to_string()))?
+            .current
+            .len();
         self.read_at(now, path, 0, len)
     }
 
@@ -699,7 +749,12 @@ impl Disk {
     pub fn truncate(&mut self, now: Duration, path: &str, len: u64) -> Result<IoCost, DiskError> {
         let now = self.advance(now);
         let ps = self.page_size();
-        let old = self.files.get(path).ok_or_else(|| DiskError::NotFound(path.to_string()))?.current.len();
+        let old = self
+            .files
+            .get(path)
+            .ok_or_else(|| DiskError::NotFound(path.to_string()))?
+            .current
+            .len();
         self.check_space(old, len)?;
         usize::try_from(len).map_err(|_| DiskError::NoSpace)?;
         let Some(f) = self.files.get_mut(path) else {
@@ -924,7 +979,10 @@ impl HostDisk {
     }
 
     /// Run an operation on the model under the lock, then wait for its cost.
-    async fn op<T>(&self, f: impl FnOnce(&mut Disk, Duration) -> Result<(T, IoCost), DiskError>) -> Result<T, DiskError> {
+    async fn op<T>(
+        &self,
+        f: impl FnOnce(&mut Disk, Duration) -> Result<(T, IoCost), DiskError>,
+    ) -> Result<T, DiskError> {
         let (v, cost) = self.with_disk(f)?;
         self.occupy(cost).await;
         Ok(v)
@@ -1169,7 +1227,10 @@ mod tests {
         let page = params().page_size as usize;
         let mut d = Disk::new(params());
         d.append(T0, "/a", &vec![0u8; page]).expect("append");
-        assert!(d.read_all(T0, "/a").expect("read").1.device.is_zero(), "writes populate the cache");
+        assert!(
+            d.read_all(T0, "/a").expect("read").1.device.is_zero(),
+            "writes populate the cache"
+        );
         // Four more pages push /a's page out of a four-page cache.
         d.append(T0, "/b", &vec![0u8; 4 * page]).expect("append");
         assert!(d.read_all(T0, "/a").expect("read").1.device > Duration::ZERO);
@@ -1230,7 +1291,10 @@ mod tests {
         d.rename(T0, "/data/version-2/snapshot.tmp", "/data/version-2/snapshot.0").expect("rename");
         d.install("/data/myid", b"1");
         d.install("/database", b"not under /data");
-        assert_eq!(d.list("/data"), vec!["/data/myid".to_string(), "/data/version-2/snapshot.0".to_string()]);
+        assert_eq!(
+            d.list("/data"),
+            vec!["/data/myid".to_string(), "/data/version-2/snapshot.0".to_string()]
+        );
         d.crash(T0);
         assert_eq!(d.peek("/data/version-2/snapshot.0").as_deref(), Some(&b"new"[..]));
         d.delete(T0, "/data/myid").expect("delete");

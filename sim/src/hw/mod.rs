@@ -14,8 +14,8 @@ pub mod send;
 pub use cpu::{Cpu, CpuCounters, HostCpu};
 pub use disk::{CacheRead, Disk, DiskCounters, DiskError, HostDisk};
 pub use net::{Conn, Listener, Net, NetError, Wire};
-pub use send::{SendPath, SendSpec};
 pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileError};
+pub use send::{SendPath, SendSpec};
 
 use madsim::time::{Instant, TimeHandle};
 
@@ -122,7 +122,10 @@ fn floored_sleep(time: &TimeHandle, at: Instant) -> (Instant, madsim::time::Slee
 impl std::future::Future for Deadline {
     type Output = ();
 
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
         if self.sleep.is_elapsed() {
             return std::task::Poll::Ready(());
         }
@@ -182,7 +185,10 @@ pub struct TimeoutAt<'a> {
 impl std::future::Future for TimeoutAt<'_> {
     type Output = ();
 
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
         let now = self.clock.now();
         if now >= self.at {
             return std::task::Poll::Ready(());
@@ -209,7 +215,10 @@ impl std::future::Future for TimeoutAt<'_> {
 
 /// Runs `f` until `deadline`: `None` if the deadline came first (the future is checked first, as
 /// `madsim::time::timeout` does).
-pub async fn until<F: std::future::Future>(deadline: impl std::future::Future<Output = ()> + Unpin, f: F) -> Option<F::Output> {
+pub async fn until<F: std::future::Future>(
+    deadline: impl std::future::Future<Output = ()> + Unpin,
+    f: F,
+) -> Option<F::Output> {
     let f = std::pin::pin!(f);
     match futures::future::select(f, deadline).await {
         futures::future::Either::Left((v, _)) => Some(v),

@@ -36,11 +36,11 @@
 //! ```
 
 use super::profile::NetParams;
+use super::sleep_exact as sleep;
 use crate::trace::{fields, lock, EventId, Tracer};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use madsim::rand::Rng;
-use super::sleep_exact as sleep;
 use madsim::time::Instant;
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -133,7 +133,9 @@ impl NetState {
     /// Whether traffic from `from` to `to` on a connection to listening port `port` is dropped:
     /// the whole link is blocked, or that port on it.
     fn is_blocked_on(&self, from: &str, to: &str, port: u16) -> bool {
-        self.is_blocked(from, to) || (!self.blocked_ports.is_empty() && self.blocked_ports.contains(&(from.to_string(), to.to_string(), port)))
+        self.is_blocked(from, to)
+            || (!self.blocked_ports.is_empty()
+                && self.blocked_ports.contains(&(from.to_string(), to.to_string(), port)))
     }
 
     fn one_way_latency(&self, from: &str, to: &str) -> Duration {
@@ -144,7 +146,8 @@ impl NetState {
         let tail = self.params.latency_mean_us.saturating_sub(self.params.latency_min_us) as f64;
         let u: f64 = madsim::rand::thread_rng().gen_range(f64::EPSILON..1.0);
         let mut us = min + (-u.ln()) * tail;
-        if self.params.loss > 0.0 && madsim::rand::thread_rng().gen_bool(self.params.loss.min(1.0)) {
+        if self.params.loss > 0.0 && madsim::rand::thread_rng().gen_bool(self.params.loss.min(1.0))
+        {
             us += (self.params.rto_ms * 1000) as f64;
         }
         Duration::from_micros(us as u64)
@@ -220,7 +223,14 @@ impl Net {
         let now = self.now();
         lock(&self.state).hosts.insert(
             name.to_string(),
-            HostNic { up: true, epoch: 0, egress_free_at: now, ingress_free_at: now, bytes_sent: 0, bytes_received: 0 },
+            HostNic {
+                up: true,
+                epoch: 0,
+                egress_free_at: now,
+                ingress_free_at: now,
+                bytes_sent: 0,
+                bytes_received: 0,
+            },
         );
     }
 
@@ -266,7 +276,14 @@ impl Net {
         let mut st = lock(&self.state);
         if st.blocked.insert((from.to_string(), to.to_string())) {
             drop(st);
-            self.tracer.emit(self.now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to });
+            self.tracer.emit(
+                self.now_us(),
+                "lab",
+                "net",
+                "net.block",
+                None,
+                fields! { "from" => from, "to" => to },
+            );
             self.hold_in_flight(from, to, None);
         }
     }
@@ -288,7 +305,14 @@ impl Net {
         let mut st = lock(&self.state);
         if st.blocked_ports.insert((from.to_string(), to.to_string(), port)) {
             drop(st);
-            self.tracer.emit(self.now_us(), "lab", "net", "net.block", None, fields! { "from" => from, "to" => to, "port" => port });
+            self.tracer.emit(
+                self.now_us(),
+                "lab",
+                "net",
+                "net.block",
+                None,
+                fields! { "from" => from, "to" => to, "port" => port },
+            );
             self.hold_in_flight(from, to, Some(port));
         }
     }
@@ -327,7 +351,12 @@ impl Net {
     }
 
     /// Binds `host:port` for messages of type `T`.
-    pub fn listen<T: Wire>(&self, host: &str, proc: &str, port: u16) -> Result<Listener<T>, NetError> {
+    pub fn listen<T: Wire>(
+        &self,
+        host: &str,
+        proc: &str,
+        port: u16,
+    ) -> Result<Listener<T>, NetError> {
         let mut st = lock(&self.state);
         if !st.hosts.contains_key(host) {
             return Err(NetError::UnknownHost(host.to_string()));
@@ -340,7 +369,14 @@ impl Net {
         let id = st.next_conn;
         st.next_conn += 1;
         st.listeners.insert(key, (id, Box::new(tx)));
-        Ok(Listener { net: self.clone(), host: host.to_string(), proc: proc.to_string(), port, id, rx })
+        Ok(Listener {
+            net: self.clone(),
+            host: host.to_string(),
+            proc: proc.to_string(),
+            port,
+            id,
+            rx,
+        })
     }
 
     /// Opens a connection from a process on `from` to `to:port`: one round trip when something
@@ -360,10 +396,13 @@ impl Net {
         let (latency, from_epoch) = loop {
             let (reachable, latency, from_epoch) = {
                 let st = lock(&self.state);
-                let from_h = st.hosts.get(from).ok_or_else(|| NetError::UnknownHost(from.to_string()))?;
+                let from_h =
+                    st.hosts.get(from).ok_or_else(|| NetError::UnknownHost(from.to_string()))?;
                 let from_epoch = from_h.epoch;
                 let to_h = st.hosts.get(to).ok_or_else(|| NetError::UnknownHost(to.to_string()))?;
-                let reachable = to_h.up && !st.is_blocked_on(from, to, port) && !st.is_blocked_on(to, from, port);
+                let reachable = to_h.up
+                    && !st.is_blocked_on(from, to, port)
+                    && !st.is_blocked_on(to, from, port);
                 (reachable, st.one_way_latency(from, to), from_epoch)
             };
             if reachable {
@@ -390,13 +429,19 @@ impl Net {
                 None => Outcome::Down,
                 Some(to_epoch) => {
                     let key = (to.to_string(), port);
-                    match st.listeners.get(&key).map(|(_, l)| l.downcast_ref::<mpsc::UnboundedSender<Conn<T>>>()) {
+                    match st
+                        .listeners
+                        .get(&key)
+                        .map(|(_, l)| l.downcast_ref::<mpsc::UnboundedSender<Conn<T>>>())
+                    {
                         Some(Some(sender)) => {
                             let sender = sender.clone();
                             let id = st.next_conn;
                             st.next_conn += 1;
-                            let up: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(from, to, port)));
-                            let down: Arc<Mutex<Pipe<T>>> = Arc::new(Mutex::new(Pipe::new(to, from, port)));
+                            let up: Arc<Mutex<Pipe<T>>> =
+                                Arc::new(Mutex::new(Pipe::new(from, to, port)));
+                            let down: Arc<Mutex<Pipe<T>>> =
+                                Arc::new(Mutex::new(Pipe::new(to, from, port)));
                             st.pipes.push(Arc::downgrade(&(up.clone() as Arc<dyn Releasable>)));
                             st.pipes.push(Arc::downgrade(&(down.clone() as Arc<dyn Releasable>)));
                             drop(st);
@@ -478,8 +523,17 @@ impl<T: Wire> Drop for Listener<T> {
 }
 
 enum Packet<T> {
-    Data { msg: T, size: usize, deliver_at: Option<Instant>, held_since: Instant, send_id: Option<EventId> },
-    Fin { deliver_at: Option<Instant>, held_since: Instant },
+    Data {
+        msg: T,
+        size: usize,
+        deliver_at: Option<Instant>,
+        held_since: Instant,
+        send_id: Option<EventId>,
+    },
+    Fin {
+        deliver_at: Option<Instant>,
+        held_since: Instant,
+    },
 }
 
 impl<T> Packet<T> {
@@ -561,7 +615,8 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
         let now = super::now();
         for pkt in p.q.iter_mut() {
             match pkt {
-                Packet::Data { deliver_at, held_since, .. } | Packet::Fin { deliver_at, held_since } => {
+                Packet::Data { deliver_at, held_since, .. }
+                | Packet::Fin { deliver_at, held_since } => {
                     if deliver_at.is_some_and(|d| d > now) {
                         *deliver_at = None;
                         *held_since = now;
@@ -609,7 +664,9 @@ impl<T: Wire> Releasable for Mutex<Pipe<T>> {
             let at = last.map_or(at, |l: Instant| l.max(at));
             last = Some(at);
             match pkt {
-                Packet::Data { deliver_at, .. } | Packet::Fin { deliver_at, .. } => *deliver_at = Some(at),
+                Packet::Data { deliver_at, .. } | Packet::Fin { deliver_at, .. } => {
+                    *deliver_at = Some(at)
+                }
             }
         }
         p.last_deliver = last;
@@ -673,7 +730,8 @@ impl<T: Wire> Conn<T> {
             Some(true) => return Err(NetError::Reset),
             Some(false) => {
                 // A rebooted host answers with RST; a dark one swallows the segment.
-                let rebooted = st.hosts.get(&self.peer).is_some_and(|h| h.up && h.epoch != p.receiver_epoch);
+                let rebooted =
+                    st.hosts.get(&self.peer).is_some_and(|h| h.up && h.epoch != p.receiver_epoch);
                 if rebooted && !st.is_blocked_on(&self.local, &self.peer, self.port) {
                     p.break_with(NetError::Reset);
                     lock(&self.rx).break_with(NetError::Reset);
@@ -696,7 +754,9 @@ impl<T: Wire> Conn<T> {
             )
         });
         let now = self.net.now();
-        let deliver_at = if st.is_blocked_on(&self.local, &self.peer, self.port) || p.q.iter().any(|x| x.deliver_at().is_none()) {
+        let deliver_at = if st.is_blocked_on(&self.local, &self.peer, self.port)
+            || p.q.iter().any(|x| x.deliver_at().is_none())
+        {
             None
         } else {
             let at = st.schedule(now, &self.local, &self.peer, size);
@@ -727,9 +787,12 @@ impl<T: Wire> Conn<T> {
                 Some(at) => RecvStep::SleepUntil(at),
                 None => {
                     // Only held data needs the give-up time: no lock on the network otherwise.
-                    let give_up = Duration::from_millis(lock(&self.net.state).params.tcp_give_up_ms);
+                    let give_up =
+                        Duration::from_millis(lock(&self.net.state).params.tcp_give_up_ms);
                     let held_since = match pkt {
-                        Packet::Data { held_since, .. } | Packet::Fin { held_since, .. } => *held_since,
+                        Packet::Data { held_since, .. } | Packet::Fin { held_since, .. } => {
+                            *held_since
+                        }
                     };
                     if now.duration_since(held_since) >= give_up {
                         p.break_with(NetError::TimedOut);
@@ -767,7 +830,8 @@ impl<T: Wire> Conn<T> {
                 RecvStep::Wait(deadline) => {
                     let woken = poll_fn(|cx| {
                         let mut p = lock(&self.rx);
-                        let ready = p.broken.is_some() || p.q.front().is_some_and(|x| x.deliver_at().is_some());
+                        let ready = p.broken.is_some()
+                            || p.q.front().is_some_and(|x| x.deliver_at().is_some());
                         if ready {
                             Poll::Ready(())
                         } else {
@@ -900,7 +964,10 @@ mod tests {
             let (c, s, _l) = pair(&net).await;
             net.partition(&["a".into()], &["b".into()]);
             c.send(Msg(1, 100)).unwrap();
-            assert_eq!(s.recv_timeout(Duration::from_secs(5)).await.unwrap_err(), NetError::TimedOut);
+            assert_eq!(
+                s.recv_timeout(Duration::from_secs(5)).await.unwrap_err(),
+                NetError::TimedOut
+            );
             net.heal();
             assert_eq!(s.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 1);
         });
@@ -923,9 +990,11 @@ mod tests {
         run(|net| async move {
             let _l = net.listen::<Msg>("b", "srv", 9).unwrap();
             net.partition(&["a".into()], &["b".into(), "c".into()]);
-            let e = net.connect::<Msg>("a", "cli", "b", 9, Duration::from_secs(3)).await.unwrap_err();
+            let e =
+                net.connect::<Msg>("a", "cli", "b", 9, Duration::from_secs(3)).await.unwrap_err();
             assert_eq!(e, NetError::TimedOut);
-            let e = net.connect::<Msg>("c", "cli", "b", 8, Duration::from_secs(3)).await.unwrap_err();
+            let e =
+                net.connect::<Msg>("c", "cli", "b", 8, Duration::from_secs(3)).await.unwrap_err();
             assert_eq!(e, NetError::Refused);
         });
     }
@@ -943,9 +1012,16 @@ mod tests {
             // Port 9 is cut both ways, on the open connection and for new ones.
             c9.send(Msg(1, 10)).unwrap();
             s9.send(Msg(2, 10)).unwrap();
-            assert_eq!(s9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(), NetError::TimedOut);
-            assert_eq!(c9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(), NetError::TimedOut);
-            let e = net.connect::<Msg>("b", "cli", "a", 9, Duration::from_secs(2)).await.unwrap_err();
+            assert_eq!(
+                s9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(),
+                NetError::TimedOut
+            );
+            assert_eq!(
+                c9.recv_timeout(Duration::from_secs(2)).await.unwrap_err(),
+                NetError::TimedOut
+            );
+            let e =
+                net.connect::<Msg>("b", "cli", "a", 9, Duration::from_secs(2)).await.unwrap_err();
             assert_eq!(e, NetError::TimedOut, "a SYN to port 9 is dropped too");
             // Port 8 between the same hosts still works.
             c8.send(Msg(3, 10)).unwrap();
@@ -958,7 +1034,11 @@ mod tests {
             cc.send(Msg(5, 10)).unwrap();
             assert_eq!(lc.accept().await.unwrap().recv().await.unwrap().0, 5);
             net.heal();
-            assert_eq!(s9.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 1, "held data flows after heal");
+            assert_eq!(
+                s9.recv_timeout(Duration::from_secs(1)).await.unwrap().0,
+                1,
+                "held data flows after heal"
+            );
             assert_eq!(c9.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 2);
         });
     }
@@ -1009,7 +1089,10 @@ mod tests {
             drop(s);
             drop(l);
             c.send(Msg(2, 10)).unwrap(); // swallowed in silence
-            assert_eq!(c.recv_timeout(Duration::from_secs(2)).await.unwrap_err(), NetError::TimedOut);
+            assert_eq!(
+                c.recv_timeout(Duration::from_secs(2)).await.unwrap_err(),
+                NetError::TimedOut
+            );
             net.set_host_up("b", true);
             assert_eq!(c.send(Msg(3, 10)).unwrap_err(), NetError::Reset);
         });

@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn unknown_key_is_rejected() {
-        let text = include_str!("profiles/commodity-2014.toml").replace("[cpu]", "[cpu]\nturbo = true");
+        let text =
+            include_str!("profiles/commodity-2014.toml").replace("[cpu]", "[cpu]\nturbo = true");
         let err = HardwareProfile::from_toml_str(&text).expect_err("unknown key rejected");
         assert!(matches!(err, ProfileError::Toml(_)));
         assert!(err.to_string().contains("turbo"), "{err}");

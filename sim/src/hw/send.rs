@@ -119,11 +119,19 @@ impl SendSpec {
 /// The CPU cost of sending `header_bytes` from a user buffer and then file ranges given as
 /// `(bytes, missed)`, where `missed` says the page cache did not hold all of the range (the
 /// thread blocks while the device loads it). Every piece of work is counted on `cpu`.
-pub fn send_cost(cpu: &mut Cpu, spec: &SendSpec, header_bytes: u64, ranges: &[(u64, bool)]) -> Duration {
+pub fn send_cost(
+    cpu: &mut Cpu,
+    spec: &SendSpec,
+    header_bytes: u64,
+    ranges: &[(u64, bool)],
+) -> Duration {
     let mut d = Duration::ZERO;
     if header_bytes > 0 {
         // The response header: one write(2) from a user buffer (the same in every path).
-        d += cpu.syscall() + cpu.memcpy(header_bytes) + cpu.tcp_tx(header_bytes) + cpu.dma(header_bytes);
+        d += cpu.syscall()
+            + cpu.memcpy(header_bytes)
+            + cpu.tcp_tx(header_bytes)
+            + cpu.dma(header_bytes);
     }
     let chunk = spec.chunk_bytes.max(1);
     let path = spec.effective_path();
@@ -270,7 +278,10 @@ mod tests {
         assert_eq!(z, r);
         assert_eq!(z.tls_bytes, MB);
         // And it costs more than plain read+write.
-        let (plain, _) = counters(&SendSpec { path: SendPath::ReadWrite, ..SendSpec::default() }, &[(MB, false)]);
+        let (plain, _) = counters(
+            &SendSpec { path: SendPath::ReadWrite, ..SendSpec::default() },
+            &[(MB, false)],
+        );
         assert!(dr > plain);
     }
 

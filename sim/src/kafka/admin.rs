@@ -41,14 +41,10 @@ pub fn assign_replicas_to_brokers(
     rng_shift: i32,
 ) -> Result<BTreeMap<i32, Vec<i32>>, AdminError> {
     if n_partitions <= 0 {
-        return Err(AdminError::Operation(
-            "number of partitions must be larger than 0".into(),
-        ));
+        return Err(AdminError::Operation("number of partitions must be larger than 0".into()));
     }
     if replication_factor <= 0 {
-        return Err(AdminError::Operation(
-            "replication factor must be larger than 0".into(),
-        ));
+        return Err(AdminError::Operation("replication factor must be larger than 0".into()));
     }
     let n = brokers.len() as i64;
     if replication_factor as i64 > n {
@@ -62,16 +58,9 @@ pub fn assign_replicas_to_brokers(
     let (start_index, mut shift) = if fixed_start_index >= 0 {
         (fixed_start_index as i64, fixed_start_index as i64)
     } else {
-        (
-            (rng_start as i64).rem_euclid(n),
-            (rng_shift as i64).rem_euclid(n),
-        )
+        ((rng_start as i64).rem_euclid(n), (rng_shift as i64).rem_euclid(n))
     };
-    let first_id = if start_partition_id >= 0 {
-        start_partition_id as i64
-    } else {
-        0
-    };
+    let first_id = if start_partition_id >= 0 { start_partition_id as i64 } else { 0 };
     let mut ret = BTreeMap::new();
     for current in first_id..first_id + n_partitions as i64 {
         if current > 0 && current % n == 0 {
@@ -111,15 +100,12 @@ fn java_to_int(s: &str) -> Result<i32, AdminError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AdminError::NumberFormat(t.to_string()));
     }
-    t.parse()
-        .map_err(|_| AdminError::NumberFormat(t.to_string()))
+    t.parse().map_err(|_| AdminError::NumberFormat(t.to_string()))
 }
 
 /// A stand-in for how Java prints an `int[]` (`[I@` + identity hash): deterministic here.
 pub(crate) fn java_array_to_string(v: &[i32]) -> String {
-    let h = v.iter().fold(0x1b6d_3586u32, |h, &x| {
-        h.wrapping_mul(31).wrapping_add(x as u32)
-    });
+    let h = v.iter().fold(0x1b6d_3586u32, |h, &x| h.wrapping_mul(31).wrapping_add(x as u32));
     format!("[I@{:x}", h & 0x7fff_ffff)
 }
 
@@ -127,10 +113,8 @@ pub(crate) fn java_array_to_string(v: &[i32]) -> String {
 pub fn parse_replica_assignment(list: &str) -> Result<BTreeMap<i32, Vec<i32>>, AdminError> {
     let mut ret: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
     for (i, part) in java_split(list, ',').into_iter().enumerate() {
-        let brokers = java_split(part, ':')
-            .into_iter()
-            .map(java_to_int)
-            .collect::<Result<Vec<i32>, _>>()?;
+        let brokers =
+            java_split(part, ':').into_iter().map(java_to_int).collect::<Result<Vec<i32>, _>>()?;
         let mut dups: Vec<i32> = Vec::new();
         for (k, b) in brokers.iter().enumerate() {
             if brokers[..k].contains(b) && !dups.contains(b) {
@@ -164,24 +148,17 @@ pub const MAX_TOPIC_NAME_LENGTH: usize = 255;
 pub fn validate_topic(topic: &str) -> Result<(), AdminError> {
     let len = topic.encode_utf16().count();
     if len == 0 {
-        return Err(AdminError::InvalidTopic(
-            "topic name is illegal, can't be empty".into(),
-        ));
+        return Err(AdminError::InvalidTopic("topic name is illegal, can't be empty".into()));
     }
     if topic == "." || topic == ".." {
-        return Err(AdminError::InvalidTopic(
-            "topic name cannot be \".\" or \"..\"".into(),
-        ));
+        return Err(AdminError::InvalidTopic("topic name cannot be \".\" or \"..\"".into()));
     }
     if len > MAX_TOPIC_NAME_LENGTH {
         return Err(AdminError::InvalidTopic(format!(
             "topic name is illegal, can't be longer than {MAX_TOPIC_NAME_LENGTH} characters"
         )));
     }
-    if !topic
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
-    {
+    if !topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') {
         return Err(AdminError::InvalidTopic(format!(
             "topic name {topic} is illegal, contains a character other than ASCII alphanumerics, '.', '_' and '-'"
         )));
@@ -217,10 +194,7 @@ pub fn describe_topic_header(
 }
 
 fn join_ids(v: &[i32]) -> String {
-    v.iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// One partition line of `kafka-topics.sh --describe` (leader `None` prints `none`).
@@ -231,9 +205,7 @@ pub fn describe_partition_line(
     replicas: &[i32],
     isr: &[i32],
 ) -> String {
-    let l = leader
-        .map(|x| x.to_string())
-        .unwrap_or_else(|| "none".into());
+    let l = leader.map(|x| x.to_string()).unwrap_or_else(|| "none".into());
     format!(
         "\tTopic: {topic}\tPartition: {partition}\tLeader: {l}\tReplicas: {}\tIsr: {}",
         join_ids(replicas),
@@ -384,10 +356,7 @@ impl OptionSet {
             None => Ok(None),
             Some(v) => java_to_int(&v)
                 .map(Some)
-                .map_err(|_| ToolError::Conversion {
-                    option: name.into(),
-                    value: v,
-                }),
+                .map_err(|_| ToolError::Conversion { option: name.into(), value: v }),
         }
     }
     fn long_of(&self, name: &str) -> Result<Option<i64>, ToolError> {
@@ -397,15 +366,11 @@ impl OptionSet {
                 let t = v.trim();
                 let d = t.strip_prefix(['+', '-']).unwrap_or(t);
                 if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ToolError::Conversion {
-                        option: name.into(),
-                        value: v,
-                    });
+                    return Err(ToolError::Conversion { option: name.into(), value: v });
                 }
-                t.parse().map(Some).map_err(|_| ToolError::Conversion {
-                    option: name.into(),
-                    value: v,
-                })
+                t.parse()
+                    .map(Some)
+                    .map_err(|_| ToolError::Conversion { option: name.into(), value: v })
             }
         }
     }
@@ -415,10 +380,8 @@ fn lookup(specs: &[Spec], name: &str) -> Option<Spec> {
     if let Some(s) = specs.iter().find(|s| s.name == name) {
         return Some(*s);
     }
-    let matches: Vec<&Spec> = specs
-        .iter()
-        .filter(|s| !name.is_empty() && s.name.starts_with(name))
-        .collect();
+    let matches: Vec<&Spec> =
+        specs.iter().filter(|s| !name.is_empty() && s.name.starts_with(name)).collect();
     if matches.len() == 1 {
         Some(*matches[0])
     } else {
@@ -480,10 +443,7 @@ pub(crate) fn jopt_parse(specs: &[Spec], args: &[String]) -> Result<OptionSet, T
             }
             String::new()
         };
-        set.values
-            .entry(spec.name.to_string())
-            .or_default()
-            .push(value);
+        set.values.entry(spec.name.to_string()).or_default().push(value);
     }
     Ok(set)
 }
@@ -577,9 +537,7 @@ impl TopicCommandOptions {
     /// Parses `kafka-topics.sh` arguments with 0.9's checks, in 0.9's order.
     pub fn parse(args: &[String]) -> Result<Self, ToolError> {
         if args.is_empty() {
-            return Err(ToolError::Usage(
-                "Create, delete, describe, or change a topic.".into(),
-            ));
+            return Err(ToolError::Usage("Create, delete, describe, or change a topic.".into()));
         }
         let o = jopt_parse(TOPIC_SPECS, args)?;
         let actions: Vec<TopicAction> = [
@@ -755,9 +713,7 @@ impl ConsoleProducerOptions {
             message_send_max_retries: o.int_of("message-send-max-retries")?.unwrap_or(3),
             retry_backoff_ms: o.int_of("retry-backoff-ms")?.unwrap_or(100),
             request_timeout_ms: o.int_of("request-timeout-ms")?.unwrap_or(1500),
-            compression_codec: o
-                .value_of("compression-codec")
-                .unwrap_or_else(|| "none".into()),
+            compression_codec: o.value_of("compression-codec").unwrap_or_else(|| "none".into()),
             old_producer: o.has("old-producer"),
             notes,
         })
@@ -864,10 +820,7 @@ impl ConsoleConsumerOptions {
         } else {
             require(&o, &["zookeeper"])?;
         }
-        let n = ["topic", "whitelist", "blacklist"]
-            .iter()
-            .filter(|x| o.has(x))
-            .count();
+        let n = ["topic", "whitelist", "blacklist"].iter().filter(|x| o.has(x)).count();
         if n != 1 {
             return Err(ToolError::Usage(
                 "Exactly one of whitelist/blacklist/topic is required.".into(),
@@ -952,16 +905,11 @@ mod tests {
     #[test]
     fn assignment_errors() {
         let e = |p, r| {
-            assign_replicas_to_brokers(&[0, 1, 2], p, r, -1, -1, 0, 0)
-                .unwrap_err()
-                .to_string()
+            assign_replicas_to_brokers(&[0, 1, 2], p, r, -1, -1, 0, 0).unwrap_err().to_string()
         };
         assert_eq!(e(0, 1), "number of partitions must be larger than 0");
         assert_eq!(e(1, 0), "replication factor must be larger than 0");
-        assert_eq!(
-            e(1, 4),
-            "replication factor: 4 larger than available brokers: 3"
-        );
+        assert_eq!(e(1, 4), "replication factor: 4 larger than available brokers: 3");
         assert_eq!(
             topic_command_error(&e(1, 4)),
             "Error while executing topic command : replication factor: 4 larger than available brokers: 3"
@@ -1017,12 +965,7 @@ mod tests {
             "Topic:test\tPartitionCount:3\tReplicationFactor:3\tConfigs:"
         );
         assert_eq!(
-            describe_topic_header(
-                "t",
-                1,
-                1,
-                &[("a".into(), "1".into()), ("b".into(), "2".into())]
-            ),
+            describe_topic_header("t", 1, 1, &[("a".into(), "1".into()), ("b".into(), "2".into())]),
             "Topic:t\tPartitionCount:1\tReplicationFactor:1\tConfigs:a=1,b=2"
         );
         assert_eq!(
@@ -1088,11 +1031,7 @@ mod tests {
 
     #[test]
     fn tool_errors() {
-        let t = |s: &str| {
-            TopicCommandOptions::parse(&args(s))
-                .unwrap_err()
-                .to_string()
-        };
+        let t = |s: &str| TopicCommandOptions::parse(&args(s)).unwrap_err().to_string();
         assert_eq!(
             t("--create --topic x --partitions 1 --replication-factor 1"),
             "Missing required argument \"[zookeeper]\""
@@ -1129,24 +1068,11 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(o.partitions, Some(2));
-        assert_eq!(
-            o.configs,
-            vec![("a".into(), "b".into()), ("c".into(), "d".into())]
-        );
+        assert_eq!(o.configs, vec![("a".into(), "b".into()), ("c".into(), "d".into())]);
 
-        let p = |s: &str| {
-            ConsoleProducerOptions::parse(&args(s))
-                .unwrap_err()
-                .to_string()
-        };
-        assert_eq!(
-            p("--topic t"),
-            "Missing required argument \"[broker-list]\""
-        );
-        assert_eq!(
-            p("--broker-list a:1"),
-            "Missing required argument \"[topic]\""
-        );
+        let p = |s: &str| ConsoleProducerOptions::parse(&args(s)).unwrap_err().to_string();
+        assert_eq!(p("--topic t"), "Missing required argument \"[broker-list]\"");
+        assert_eq!(p("--broker-list a:1"), "Missing required argument \"[topic]\"");
         let pr = ConsoleProducerOptions::parse(&args(
             "--broker-list a:1 --topic t --producer-property acks=all",
         ))
@@ -1154,16 +1080,9 @@ mod tests {
         assert_eq!(pr.effective_acks(), "0");
         assert_eq!(pr.notes.len(), 1);
 
-        let c = |s: &str| {
-            ConsoleConsumerOptions::parse(&args(s))
-                .unwrap_err()
-                .to_string()
-        };
+        let c = |s: &str| ConsoleConsumerOptions::parse(&args(s)).unwrap_err().to_string();
         assert_eq!(c("--topic t"), "Missing required argument \"[zookeeper]\"");
-        assert_eq!(
-            c("--zookeeper z"),
-            "Exactly one of whitelist/blacklist/topic is required."
-        );
+        assert_eq!(c("--zookeeper z"), "Exactly one of whitelist/blacklist/topic is required.");
         let g = ConsoleConsumerOptions::parse(&args("--bootstrap-server a:1 --topic t --group g"))
             .unwrap();
         assert_eq!(g.group.as_deref(), Some("g"));

@@ -70,10 +70,22 @@ struct Client {
 }
 
 impl Client {
-    async fn call(&mut self, client_id: &str, body: Request, expect_response: bool, timeout: Duration) -> Option<Response> {
+    async fn call(
+        &mut self,
+        client_id: &str,
+        body: Request,
+        expect_response: bool,
+        timeout: Duration,
+    ) -> Option<Response> {
         self.next_id += 1;
         let id = self.next_id;
-        self.conn.send(KafkaPacket::Request { correlation_id: id, client_id: client_id.to_string(), body }).ok()?;
+        self.conn
+            .send(KafkaPacket::Request {
+                correlation_id: id,
+                client_id: client_id.to_string(),
+                body,
+            })
+            .ok()?;
         if !expect_response {
             return None;
         }
@@ -85,7 +97,11 @@ impl Client {
 }
 
 async fn connect(ctx: &ProcCtx, host: &str, port: u16) -> Option<Client> {
-    let conn = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, host, port, Duration::from_secs(5)).await.ok()?;
+    let conn = ctx
+        .net()
+        .connect::<KafkaPacket>(&ctx.host, &ctx.name, host, port, Duration::from_secs(5))
+        .await
+        .ok()?;
     Some(Client { conn, next_id: 0 })
 }
 
@@ -99,17 +115,38 @@ pub struct Cluster {
 }
 
 /// Asks the bootstrap brokers, one after another, for metadata of `topics`.
-pub async fn fetch_metadata(ctx: &ProcCtx, bootstrap: &[(String, u16)], topics: &[String], client_id: &str) -> Option<(Cluster, Vec<(String, KafkaError)>)> {
+pub async fn fetch_metadata(
+    ctx: &ProcCtx,
+    bootstrap: &[(String, u16)],
+    topics: &[String],
+    client_id: &str,
+) -> Option<(Cluster, Vec<(String, KafkaError)>)> {
     for (h, p) in bootstrap {
         let Some(mut c) = connect(ctx, h, *p).await else { continue };
-        if let Some(Response::Metadata { brokers, topics: ts }) =
-            c.call(client_id, Request::Metadata { topics: topics.to_vec() }, true, Duration::from_secs(5)).await
+        if let Some(Response::Metadata { brokers, topics: ts }) = c
+            .call(
+                client_id,
+                Request::Metadata { topics: topics.to_vec() },
+                true,
+                Duration::from_secs(5),
+            )
+            .await
         {
-            let mut cl = Cluster { brokers: brokers.into_iter().map(|b| (b.id, b)).collect(), ..Cluster::default() };
+            let mut cl = Cluster {
+                brokers: brokers.into_iter().map(|b| (b.id, b)).collect(),
+                ..Cluster::default()
+            };
             let mut errs = Vec::new();
             for (t, e, ps) in ts {
                 errs.push((t.clone(), e));
-                cl.leaders.insert(t, ps.into_iter().map(|p| (p.partition, if p.error == KafkaError::None { p.leader } else { -1 })).collect());
+                cl.leaders.insert(
+                    t,
+                    ps.into_iter()
+                        .map(|p| {
+                            (p.partition, if p.error == KafkaError::None { p.leader } else { -1 })
+                        })
+                        .collect(),
+                );
             }
             return Some((cl, errs));
         }
@@ -158,7 +195,14 @@ impl KafkaProducer {
         // The metadata request that creates a topic answers LEADER_NOT_AVAILABLE: ask again.
         let deadline = madsim::time::Instant::now() + Duration::from_millis(60_000);
         loop {
-            if let Some((cl, errs)) = fetch_metadata(&self.ctx, &self.cfg.bootstrap, &[topic.to_string()], &self.cfg.client_id).await {
+            if let Some((cl, errs)) = fetch_metadata(
+                &self.ctx,
+                &self.cfg.bootstrap,
+                &[topic.to_string()],
+                &self.cfg.client_id,
+            )
+            .await
+            {
                 let id = self.correlation;
                 self.correlation += 1;
                 for (t, _) in errs.iter().filter(|(_, e)| *e == KafkaError::LeaderNotAvailable) {
@@ -181,7 +225,12 @@ impl KafkaProducer {
     pub async fn send(&mut self, topic: &str, key: Option<Vec<u8>>, value: Vec<u8>) {
         if !self.cluster.leaders.contains_key(topic) {
             if let Err(message) = self.refresh(topic).await {
-                self.errors.push(SendError { topic: topic.into(), key_len: key.as_ref().map(Vec::len), value_len: value.len(), message });
+                self.errors.push(SendError {
+                    topic: topic.into(),
+                    key_len: key.as_ref().map(Vec::len),
+                    value_len: value.len(),
+                    message,
+                });
                 return;
             }
         }
@@ -189,12 +238,17 @@ impl KafkaProducer {
         let infos = &mut self.infos;
         infos.clear();
         if let Some(leaders) = self.cluster.leaders.get(topic) {
-            infos.extend(leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo { partition: *p, leader: (*l >= 0).then_some(*l) }));
+            infos.extend(leaders.iter().map(|(p, l)| super::partitioner::PartitionInfo {
+                partition: *p,
+                leader: (*l >= 0).then_some(*l),
+            }));
         }
         // A keyed record goes where the world's key partitioner says (crate::hooks: murmur2 by
         // default); round robin for null keys stays with DefaultPartitioner's counter.
         let partition = match key.as_deref() {
-            Some(k) if !infos.is_empty() => self.ctx.world().config().hooks.partitioner.partition(k, infos.len() as i32),
+            Some(k) if !infos.is_empty() => {
+                self.ctx.world().config().hooks.partitioner.partition(k, infos.len() as i32)
+            }
             _ => self.partitioner.partition(key.as_deref(), infos).unwrap_or(0),
         };
         let rec = Record { offset: 0, timestamp: None, key, value: Some(value) };
@@ -202,7 +256,14 @@ impl KafkaProducer {
         // Few batches are open at once: finding one by scanning spares a topic name per record.
         let open = |(t, p): &(String, i32)| t == topic && *p == partition;
         if !self.batches.keys().any(open) {
-            self.batches.insert((topic.to_string(), partition), Batch { records: Vec::new(), bytes: 0, due: crate::hw::now().checked_add(Duration::from_millis(self.cfg.linger_ms)) });
+            self.batches.insert(
+                (topic.to_string(), partition),
+                Batch {
+                    records: Vec::new(),
+                    bytes: 0,
+                    due: crate::hw::now().checked_add(Duration::from_millis(self.cfg.linger_ms)),
+                },
+            );
         }
         let Some((_, batch)) = self.batches.iter_mut().find(|(k, _)| open(k)) else { return };
         batch.records.push(rec);
@@ -216,7 +277,9 @@ impl KafkaProducer {
         let ready: Vec<(String, i32)> = self
             .batches
             .iter()
-            .filter(|(_, b)| force || b.bytes >= self.cfg.batch_size || b.due.is_some_and(|due| now >= due))
+            .filter(|(_, b)| {
+                force || b.bytes >= self.cfg.batch_size || b.due.is_some_and(|due| now >= due)
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for key in ready {
@@ -237,10 +300,21 @@ impl KafkaProducer {
         let n = records.len();
         // Checkers match what was acknowledged with what is consumed by value. The values move
         // into the trace's list (the records keep their keys for the error report).
-        let values = RecordTexts(records.iter_mut().map(|r| r.value.take().map(bytes::Bytes::from).unwrap_or_default()).collect());
+        let values = RecordTexts(
+            records
+                .iter_mut()
+                .map(|r| r.value.take().map(bytes::Bytes::from).unwrap_or_default())
+                .collect(),
+        );
         let mut attempt = 0;
         let failure = loop {
-            let leader = self.cluster.leaders.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(-1);
+            let leader = self
+                .cluster
+                .leaders
+                .get(topic)
+                .and_then(|p| p.get(&partition))
+                .copied()
+                .unwrap_or(-1);
             let addr = self.cluster.brokers.get(&leader).cloned();
             let mut err = KafkaError::LeaderNotAvailable;
             if let Some(addr) = addr {
@@ -256,7 +330,14 @@ impl KafkaProducer {
                         data: vec![(topic.to_string(), partition, bytes.clone(), n)],
                     };
                     let expect = self.cfg.acks != 0;
-                    let answer = c.call(&self.cfg.client_id, req, expect, Duration::from_millis(self.cfg.request_timeout_ms + 1000)).await;
+                    let answer = c
+                        .call(
+                            &self.cfg.client_id,
+                            req,
+                            expect,
+                            Duration::from_millis(self.cfg.request_timeout_ms + 1000),
+                        )
+                        .await;
                     if !expect {
                         self.completed += n as u64;
                         self.ctx.trace("kafka.client.sent", None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0, "values" => values });
@@ -264,7 +345,10 @@ impl KafkaProducer {
                     }
                     match answer {
                         Some(Response::Produce(rs)) => {
-                            let (e, base) = rs.first().map(|r| (r.2, r.3)).unwrap_or((KafkaError::RequestTimedOut, -1));
+                            let (e, base) = rs
+                                .first()
+                                .map(|r| (r.2, r.3))
+                                .unwrap_or((KafkaError::RequestTimedOut, -1));
                             if e == KafkaError::None {
                                 self.completed += n as u64;
                                 self.ctx.trace(
@@ -347,7 +431,14 @@ impl PartitionFetcher {
     /// A fetcher with no partitions yet that knows these brokers; `group` names the consumer in
     /// the trace's `kafka.client.consumed` events.
     pub fn for_group(ctx: &ProcCtx, group: &str, brokers: BTreeMap<i32, BrokerEndPoint>) -> Self {
-        PartitionFetcher { ctx: ctx.clone(), client_id: group.into(), positions: BTreeMap::new(), brokers, conns: BTreeMap::new(), errors: BTreeMap::new() }
+        PartitionFetcher {
+            ctx: ctx.clone(),
+            client_id: group.into(),
+            positions: BTreeMap::new(),
+            brokers,
+            conns: BTreeMap::new(),
+            errors: BTreeMap::new(),
+        }
     }
 
     /// Replaces the known brokers (after a metadata refresh).
@@ -357,7 +448,13 @@ impl PartitionFetcher {
     }
 
     /// The earliest or latest offset of a partition, asked of its leader (ListOffsets).
-    pub async fn list_offset(&mut self, leader: i32, topic: &str, p: i32, reset: OffsetReset) -> Option<i64> {
+    pub async fn list_offset(
+        &mut self,
+        leader: i32,
+        topic: &str,
+        p: i32,
+        reset: OffsetReset,
+    ) -> Option<i64> {
         let addr = self.brokers.get(&leader)?.clone();
         if !self.conns.contains_key(&leader) {
             let c = connect(&self.ctx, &addr.host, addr.port).await?;
@@ -365,7 +462,15 @@ impl PartitionFetcher {
         }
         let time = if reset == OffsetReset::Earliest { -2 } else { -1 };
         let c = self.conns.get_mut(&leader)?;
-        match c.call(&self.client_id, Request::ListOffsets { replica_id: -1, partitions: vec![(topic.into(), p, time)] }, true, Duration::from_secs(5)).await? {
+        match c
+            .call(
+                &self.client_id,
+                Request::ListOffsets { replica_id: -1, partitions: vec![(topic.into(), p, time)] },
+                true,
+                Duration::from_secs(5),
+            )
+            .await?
+        {
             Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
             _ => None,
         }
@@ -381,9 +486,11 @@ impl PartitionFetcher {
         self.errors.clear();
         let started = madsim::time::Instant::now();
         for (leader, parts) in by_leader {
-            let unreachable: Vec<(String, i32)> = parts.iter().map(|(t, p, ..)| (t.clone(), *p)).collect();
+            let unreachable: Vec<(String, i32)> =
+                parts.iter().map(|(t, p, ..)| (t.clone(), *p)).collect();
             let Some(addr) = self.brokers.get(&leader).cloned() else {
-                self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
+                self.errors
+                    .extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
                 continue;
             };
             if !self.conns.contains_key(&leader) {
@@ -392,14 +499,20 @@ impl PartitionFetcher {
                         self.conns.insert(leader, c);
                     }
                     None => {
-                        self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
+                        self.errors.extend(
+                            unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)),
+                        );
                         continue;
                     }
                 }
             }
             let Some(c) = self.conns.get_mut(&leader) else { continue };
-            let req = Request::Fetch { replica_id: -1, max_wait_ms, min_bytes: 1, partitions: parts };
-            match c.call(&self.client_id, req, true, Duration::from_millis(max_wait_ms as u64 + 5000)).await {
+            let req =
+                Request::Fetch { replica_id: -1, max_wait_ms, min_bytes: 1, partitions: parts };
+            match c
+                .call(&self.client_id, req, true, Duration::from_millis(max_wait_ms as u64 + 5000))
+                .await
+            {
                 Some(Response::Fetch(rs)) => {
                     for (t, p, err, _hw, bytes) in rs {
                         if err != KafkaError::None {
@@ -421,21 +534,36 @@ impl PartitionFetcher {
                             if m.offset < pos.1 {
                                 continue;
                             }
-                            if run.as_ref().is_some_and(|(first, vs)| first + vs.0.len() as i64 != m.offset) {
+                            if run
+                                .as_ref()
+                                .is_some_and(|(first, vs)| first + vs.0.len() as i64 != m.offset)
+                            {
                                 trace_consumed(&self.ctx, &t, p, &self.client_id, run.take());
                             }
                             pos.1 = m.offset + 1;
                             let share = |s: &[u8]| bytes.slice_ref(s);
                             let value = m.value.map(share);
-                            run.get_or_insert_with(|| (m.offset, RecordTexts(Vec::with_capacity(n)))).1 .0.push(value.clone().unwrap_or_default());
-                            out.push(ConsumerRecord { topic: topic.clone(), partition: p, offset: m.offset, key: m.key.map(share), value });
+                            run.get_or_insert_with(|| {
+                                (m.offset, RecordTexts(Vec::with_capacity(n)))
+                            })
+                            .1
+                             .0
+                            .push(value.clone().unwrap_or_default());
+                            out.push(ConsumerRecord {
+                                topic: topic.clone(),
+                                partition: p,
+                                offset: m.offset,
+                                key: m.key.map(share),
+                                value,
+                            });
                         }
                         trace_consumed(&self.ctx, &t, p, &self.client_id, run);
                     }
                 }
                 _ => {
                     self.conns.remove(&leader);
-                    self.errors.extend(unreachable.into_iter().map(|k| (k, KafkaError::RequestTimedOut)));
+                    self.errors
+                        .extend(unreachable.into_iter().map(|k| (k, KafkaError::RequestTimedOut)));
                 }
             }
         }
@@ -462,7 +590,13 @@ pub(crate) fn value_text(value: Option<&[u8]>) -> String {
 
 /// One `kafka.client.consumed` event: the run of records (`first` offset, their `values`) a poll
 /// returned from one partition to the consumer named `group`. Nothing for an empty run.
-fn trace_consumed(ctx: &ProcCtx, topic: &str, partition: i32, group: &str, run: Option<(i64, RecordTexts)>) {
+fn trace_consumed(
+    ctx: &ProcCtx,
+    topic: &str,
+    partition: i32,
+    group: &str,
+    run: Option<(i64, RecordTexts)>,
+) {
     let Some((first, values)) = run else { return };
     ctx.trace(
         "kafka.client.consumed",
@@ -472,8 +606,16 @@ fn trace_consumed(ctx: &ProcCtx, topic: &str, partition: i32, group: &str, run: 
 }
 
 /// The `--bootstrap-server` consumer: every partition of `topic`, from `reset`.
-pub async fn bootstrap_consumer(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, reset: OffsetReset, client_id: &str) -> Result<PartitionFetcher, String> {
-    let (cluster, errs) = fetch_metadata(ctx, bootstrap, &[topic.to_string()], client_id).await.ok_or("no broker answered")?;
+pub async fn bootstrap_consumer(
+    ctx: &ProcCtx,
+    bootstrap: &[(String, u16)],
+    topic: &str,
+    reset: OffsetReset,
+    client_id: &str,
+) -> Result<PartitionFetcher, String> {
+    let (cluster, errs) = fetch_metadata(ctx, bootstrap, &[topic.to_string()], client_id)
+        .await
+        .ok_or("no broker answered")?;
     if errs.iter().any(|(_, e)| *e == KafkaError::UnknownTopicOrPartition) {
         return Err(format!("Topic {topic} not present in metadata"));
     }

@@ -384,11 +384,7 @@ pub struct KafkaConfig {
 struct Props<'a>(&'a BTreeMap<String, String>);
 
 fn invalid(name: &str, value: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::InvalidValue {
-        name: name.into(),
-        value: value.into(),
-        message: message.into(),
-    }
+    ConfigError::InvalidValue { name: name.into(), value: value.into(), message: message.into() }
 }
 
 impl Props<'_> {
@@ -429,11 +425,7 @@ impl Props<'_> {
                 } else if t.eq_ignore_ascii_case("false") {
                     Ok(false)
                 } else {
-                    Err(invalid(
-                        name,
-                        v,
-                        "Expected value to be either true or false",
-                    ))
+                    Err(invalid(name, v, "Expected value to be either true or false"))
                 }
             }
         }
@@ -461,10 +453,7 @@ fn check_min(name: &str, raw: &str, n: i64, min: Option<i64>) -> Result<(), Conf
 
 /// `CoreUtils.parseCsvList`: split on commas with surrounding whitespace, drop empty items.
 pub fn parse_csv_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
+    s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
 }
 
 impl KafkaConfig {
@@ -497,9 +486,7 @@ impl KafkaConfig {
         let socket_receive_buffer_bytes = p.int("socket.receive.buffer.bytes", 102_400, None)?;
         let socket_request_max_bytes = p.int("socket.request.max.bytes", 104_857_600, Some(1))?;
         let num_partitions = p.int("num.partitions", 1, Some(1))?;
-        let log_dir = p
-            .string("log.dir")
-            .unwrap_or_else(|| "/tmp/kafka-logs".into());
+        let log_dir = p.string("log.dir").unwrap_or_else(|| "/tmp/kafka-logs".into());
         let log_dirs = parse_csv_list(&p.string("log.dirs").unwrap_or(log_dir));
         let log_segment_bytes = p.int("log.segment.bytes", 1_073_741_824, Some(14))?;
         let log_roll_hours = p.int("log.roll.hours", 168, Some(1))?;
@@ -530,12 +517,15 @@ impl KafkaConfig {
             None | Some("high-watermark") => Truncation::HighWatermark,
             Some("leader-epoch") => Truncation::LeaderEpoch,
             Some(other) => {
-                return Err(invalid("lab.replica.truncation", other, "String must be one of: high-watermark, leader-epoch"))
+                return Err(invalid(
+                    "lab.replica.truncation",
+                    other,
+                    "String must be one of: high-watermark, leader-epoch",
+                ))
             }
         };
-        let inter_broker_protocol_version = p
-            .string("inter.broker.protocol.version")
-            .unwrap_or_else(|| "0.9.0".into());
+        let inter_broker_protocol_version =
+            p.string("inter.broker.protocol.version").unwrap_or_else(|| "0.9.0".into());
         let controlled_shutdown_enable = p.boolean("controlled.shutdown.enable", true)?;
         let group_min_session_timeout_ms = p.int("group.min.session.timeout.ms", 6000, None)?;
         let group_max_session_timeout_ms = p.int("group.max.session.timeout.ms", 30_000, None)?;
@@ -545,18 +535,25 @@ impl KafkaConfig {
         let delete_topic_enable = p.boolean("delete.topic.enable", false)?;
         let lab_fetch_send_path = match p.string("lab.fetch.send.path") {
             None => crate::hw::SendPath::default(),
-            Some(v) => v
-                .parse()
-                .map_err(|_| invalid("lab.fetch.send.path", &v, "Expected sendfile or readwrite (a lab-only key)"))?,
+            Some(v) => v.parse().map_err(|_| {
+                invalid(
+                    "lab.fetch.send.path",
+                    &v,
+                    "Expected sendfile or readwrite (a lab-only key)",
+                )
+            })?,
         };
-        let ssl_listener = listeners.as_deref().is_some_and(|l| l.to_ascii_uppercase().contains("SSL://"));
+        let ssl_listener =
+            listeners.as_deref().is_some_and(|l| l.to_ascii_uppercase().contains("SSL://"));
         let lab_fetch_tls = p.boolean("lab.fetch.tls", false)? || ssl_listener;
         let lab_fetch_down_convert = p.boolean("lab.fetch.down.convert", false)?;
         let security_inter_broker_protocol = p
             .string("security.inter.broker.protocol")
             .unwrap_or_else(|| "PLAINTEXT".into())
             .to_ascii_uppercase();
-        if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&security_inter_broker_protocol.as_str()) {
+        if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+            .contains(&security_inter_broker_protocol.as_str())
+        {
             return Err(invalid(
                 "security.inter.broker.protocol",
                 &security_inter_broker_protocol,
@@ -657,10 +654,7 @@ impl KafkaConfig {
     /// WARN lines for unknown keys, in the wording of 0.8/0.9's `VerifiableProperties`:
     /// `Property <key> is not valid`.
     pub fn warnings(&self) -> Vec<String> {
-        self.unknown
-            .keys()
-            .map(|k| format!("Property {k} is not valid"))
-            .collect()
+        self.unknown.keys().map(|k| format!("Property {k} is not valid")).collect()
     }
 
     /// The port the broker binds: from `listeners` when set (`PLAINTEXT://host:port`), else `port`.
@@ -685,12 +679,16 @@ impl KafkaConfig {
 
     /// `zookeeper.connect` as (host, port) pairs (the chroot, if any, is not modelled).
     pub fn zookeeper_servers(&self) -> Vec<(String, u16)> {
-        crate::shell::lexer::parse_connect_string(&self.zookeeper_connect, 2181).map(|(s, _)| s).unwrap_or_default()
+        crate::shell::lexer::parse_connect_string(&self.zookeeper_connect, 2181)
+            .map(|(s, _)| s)
+            .unwrap_or_default()
     }
 
     /// `advertised.host.name`, else `host.name` when set.
     pub fn advertised_host(&self) -> Option<String> {
-        self.advertised_host_name.clone().or_else(|| (!self.host_name.is_empty()).then(|| self.host_name.clone()))
+        self.advertised_host_name
+            .clone()
+            .or_else(|| (!self.host_name.is_empty()).then(|| self.host_name.clone()))
     }
 
     /// `replica.fetch.backoff.ms` (0.9 default; not configurable in the lab yet).
@@ -894,10 +892,7 @@ mod tests {
             "Invalid value 0 for configuration num.partitions: Value must be at least 1"
         );
         assert_eq!(err(&format!("{ZK}port=70000\n")), "port out of range:70000");
-        assert_eq!(
-            err("zookeeper.connect=z:2181\n"),
-            ConfigError::BrokerIdNotSet.to_string()
-        );
+        assert_eq!(err("zookeeper.connect=z:2181\n"), ConfigError::BrokerIdNotSet.to_string());
         assert!(err("zookeeper.connect=z\nbroker.id=5000\n")
             .starts_with("requirement failed: broker.id"));
     }
@@ -906,10 +901,7 @@ mod tests {
     fn unknown_keys_warned() {
         let c = KafkaConfig::parse(&format!("{ZK}brokerid=3\n")).unwrap();
         assert_eq!(c.unknown.get("brokerid").map(String::as_str), Some("3"));
-        assert_eq!(
-            c.warnings(),
-            vec!["Property brokerid is not valid".to_string()]
-        );
+        assert_eq!(c.warnings(), vec!["Property brokerid is not valid".to_string()]);
     }
 
     #[test]
@@ -941,10 +933,9 @@ mod tests {
     fn retention_precedence() {
         let c = KafkaConfig::parse(&format!("{ZK}log.retention.hours=1\n")).unwrap();
         assert_eq!(c.log_retention_ms, 3_600_000);
-        let c = KafkaConfig::parse(&format!(
-            "{ZK}log.retention.hours=1\nlog.retention.minutes=2\n"
-        ))
-        .unwrap();
+        let c =
+            KafkaConfig::parse(&format!("{ZK}log.retention.hours=1\nlog.retention.minutes=2\n"))
+                .unwrap();
         assert_eq!(c.log_retention_ms, 120_000);
         let c = KafkaConfig::parse(&format!(
             "{ZK}log.retention.hours=1\nlog.retention.minutes=2\nlog.retention.ms=5\n"

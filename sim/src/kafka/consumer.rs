@@ -53,7 +53,9 @@ pub enum ConsumerError {
     #[error("Undefined offset with no reset policy for partition: {0}-{1}")]
     NoOffsetForPartition(String, i32),
     /// `OffsetOutOfRangeException` with auto.offset.reset=none.
-    #[error("Offsets out of range with no configured reset policy for partitions: {{{0}-{1}={2}}}")]
+    #[error(
+        "Offsets out of range with no configured reset policy for partitions: {{{0}-{1}={2}}}"
+    )]
     OffsetOutOfRange(String, i32, i64),
     /// `CommitFailedException`.
     #[error("Commit cannot be completed due to group rebalance")]
@@ -81,9 +83,15 @@ impl ConsumerError {
     /// The Java exception class 0.9 throws for this error.
     pub fn exception_class(&self) -> &'static str {
         match self {
-            ConsumerError::NoOffsetForPartition(..) => "org.apache.kafka.clients.consumer.NoOffsetForPartitionException",
-            ConsumerError::OffsetOutOfRange(..) => "org.apache.kafka.clients.consumer.OffsetOutOfRangeException",
-            ConsumerError::CommitFailed => "org.apache.kafka.clients.consumer.CommitFailedException",
+            ConsumerError::NoOffsetForPartition(..) => {
+                "org.apache.kafka.clients.consumer.NoOffsetForPartitionException"
+            }
+            ConsumerError::OffsetOutOfRange(..) => {
+                "org.apache.kafka.clients.consumer.OffsetOutOfRangeException"
+            }
+            ConsumerError::CommitFailed => {
+                "org.apache.kafka.clients.consumer.CommitFailedException"
+            }
             ConsumerError::Config(_) => "org.apache.kafka.common.config.ConfigException",
             ConsumerError::Fatal(_) => "org.apache.kafka.common.KafkaException",
             ConsumerError::Timeout => "org.apache.kafka.common.errors.TimeoutException",
@@ -145,29 +153,50 @@ impl ConsumerConfig {
     /// Reads `ConsumerConfig` properties, with `ConfigDef`'s error wording. Unknown keys are
     /// ignored (0.9 logs "The configuration X = Y was supplied but isn't a known config").
     pub fn from_properties(props: &BTreeMap<String, String>) -> Result<Self, ConsumerError> {
-        let bad = |k: &str, v: &str, why: &str| ConsumerError::Config(format!("Invalid value {v} for configuration {k}: {why}"));
+        let bad = |k: &str, v: &str, why: &str| {
+            ConsumerError::Config(format!("Invalid value {v} for configuration {k}: {why}"))
+        };
         let Some(servers) = props.get("bootstrap.servers") else {
-            return Err(ConsumerError::Config("Missing required configuration \"bootstrap.servers\" which has no default value.".into()));
+            return Err(ConsumerError::Config(
+                "Missing required configuration \"bootstrap.servers\" which has no default value."
+                    .into(),
+            ));
         };
         let mut bootstrap = Vec::new();
         for s in servers.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let parsed = s.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?))).filter(|(h, _)| !h.is_empty());
+            let parsed = s
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+                .filter(|(h, _)| !h.is_empty());
             match parsed {
                 Some(hp) => bootstrap.push(hp),
-                None => return Err(ConsumerError::Config(format!("Invalid url in bootstrap.servers: {s}"))),
+                None => {
+                    return Err(ConsumerError::Config(format!(
+                        "Invalid url in bootstrap.servers: {s}"
+                    )))
+                }
             }
         }
-        let mut c = ConsumerConfig::new(bootstrap, props.get("group.id").map(String::as_str).filter(|g| !g.is_empty()));
+        let mut c = ConsumerConfig::new(
+            bootstrap,
+            props.get("group.id").map(String::as_str).filter(|g| !g.is_empty()),
+        );
         let int = |k: &str, d: i64| -> Result<i64, ConsumerError> {
             match props.get(k) {
                 None => Ok(d),
-                Some(v) => v.trim().parse::<i32>().map(i64::from).map_err(|_| bad(k, v, "Not a number of type INT")),
+                Some(v) => v
+                    .trim()
+                    .parse::<i32>()
+                    .map(i64::from)
+                    .map_err(|_| bad(k, v, "Not a number of type INT")),
             }
         };
         let long = |k: &str, d: i64| -> Result<i64, ConsumerError> {
             match props.get(k) {
                 None => Ok(d),
-                Some(v) => v.trim().parse::<i64>().map_err(|_| bad(k, v, "Not a number of type LONG")),
+                Some(v) => {
+                    v.trim().parse::<i64>().map_err(|_| bad(k, v, "Not a number of type LONG"))
+                }
             }
         };
         if let Some(id) = props.get("client.id") {
@@ -177,7 +206,13 @@ impl ConsumerConfig {
             c.enable_auto_commit = match v.trim().to_ascii_lowercase().as_str() {
                 "true" => true,
                 "false" => false,
-                _ => return Err(bad("enable.auto.commit", v, "Expected value to be either true or false")),
+                _ => {
+                    return Err(bad(
+                        "enable.auto.commit",
+                        v,
+                        "Expected value to be either true or false",
+                    ))
+                }
             };
         }
         if let Some(v) = props.get("auto.offset.reset") {
@@ -185,7 +220,13 @@ impl ConsumerConfig {
                 "earliest" => AutoOffsetReset::Earliest,
                 "latest" => AutoOffsetReset::Latest,
                 "none" => AutoOffsetReset::None,
-                _ => return Err(bad("auto.offset.reset", v, "String must be one of: latest, earliest, none")),
+                _ => {
+                    return Err(bad(
+                        "auto.offset.reset",
+                        v,
+                        "String must be one of: latest, earliest, none",
+                    ))
+                }
             };
         }
         c.auto_commit_interval_ms = long("auto.commit.interval.ms", 5000)?.max(0) as u64;
@@ -200,15 +241,25 @@ impl ConsumerConfig {
             for class in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 match assignor::assignor_for_class(class) {
                     Some(a) => names.push(a.name().to_string()),
-                    None => return Err(bad("partition.assignment.strategy", v, &format!("Class {class} could not be found."))),
+                    None => {
+                        return Err(bad(
+                            "partition.assignment.strategy",
+                            v,
+                            &format!("Class {class} could not be found."),
+                        ))
+                    }
                 }
             }
             c.assignors = names;
         }
         if c.heartbeat_interval_ms as i64 >= c.session_timeout_ms as i64 {
-            return Err(ConsumerError::Config("Heartbeat must be set lower than the session timeout".into()));
+            return Err(ConsumerError::Config(
+                "Heartbeat must be set lower than the session timeout".into(),
+            ));
         }
-        if c.request_timeout_ms as i64 <= c.session_timeout_ms as i64 || c.request_timeout_ms <= c.fetch_max_wait_ms {
+        if c.request_timeout_ms as i64 <= c.session_timeout_ms as i64
+            || c.request_timeout_ms <= c.fetch_max_wait_ms
+        {
             return Err(ConsumerError::Config("request.timeout.ms should be greater than session.timeout.ms and fetch.max.wait.ms".into()));
         }
         Ok(c)
@@ -249,27 +300,45 @@ pub(crate) struct Channel {
 impl Channel {
     /// Connects to a broker.
     pub(crate) async fn open(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5)).await.ok()?;
+        let conn = ctx
+            .net()
+            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
+            .await
+            .ok()?;
         Some(Channel { conn, next_id: 0 })
     }
 
     /// Sends a request and waits up to `timeout` for its answer.
-    pub(crate) async fn request(&mut self, client_id: &str, body: Request, timeout: Duration) -> Option<Response> {
+    pub(crate) async fn request(
+        &mut self,
+        client_id: &str,
+        body: Request,
+        timeout: Duration,
+    ) -> Option<Response> {
         self.next_id += 1;
         let id = self.next_id;
-        self.conn.send(KafkaPacket::Request { correlation_id: id, client_id: client_id.into(), body }).ok()?;
+        self.conn
+            .send(KafkaPacket::Request { correlation_id: id, client_id: client_id.into(), body })
+            .ok()?;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.conn.recv_timeout(left).await.ok()? {
-                KafkaPacket::Response { correlation_id, body } if correlation_id == id => return Some(body),
+                KafkaPacket::Response { correlation_id, body } if correlation_id == id => {
+                    return Some(body)
+                }
                 _ => continue,
             }
         }
     }
 
     /// A group request.
-    pub(crate) async fn call(&mut self, client_id: &str, req: GroupRequest, timeout: Duration) -> Option<GroupResponse> {
+    pub(crate) async fn call(
+        &mut self,
+        client_id: &str,
+        req: GroupRequest,
+        timeout: Duration,
+    ) -> Option<GroupResponse> {
         match self.request(client_id, Request::Group(req), timeout).await? {
             Response::Group(g) => Some(g),
             _ => None,
@@ -311,7 +380,13 @@ impl KafkaConsumer {
     pub fn new(ctx: &ProcCtx, cfg: ConsumerConfig) -> Self {
         let group = cfg.group_id.clone().unwrap_or_default();
         let now = ctx.wall_ms();
-        let heartbeat = Heartbeat { timeout: cfg.session_timeout_ms as i64, interval: cfg.heartbeat_interval_ms as i64, last_send: 0, last_receive: 0, last_reset: now };
+        let heartbeat = Heartbeat {
+            timeout: cfg.session_timeout_ms as i64,
+            interval: cfg.heartbeat_interval_ms as i64,
+            last_send: 0,
+            last_receive: 0,
+            last_reset: now,
+        };
         KafkaConsumer {
             ctx: ctx.clone(),
             fetcher: PartitionFetcher::for_group(ctx, &group, BTreeMap::new()),
@@ -384,14 +459,21 @@ impl KafkaConsumer {
 
     fn coordinator_dead(&mut self, reason: &str) {
         if let Some((b, _)) = self.coordinator.take() {
-            self.trace("kafka.group.coordinator_dead", fields! { "coordinator" => b.id, "reason" => reason });
+            self.trace(
+                "kafka.group.coordinator_dead",
+                fields! { "coordinator" => b.id, "reason" => reason },
+            );
         }
     }
 
     /// Brokers to ask about the coordinator: the known cluster, else the bootstrap list.
     fn any_broker(&mut self) -> Option<BrokerEndPoint> {
         let known: Vec<BrokerEndPoint> = if self.cluster.brokers.is_empty() {
-            self.cfg.bootstrap_servers.iter().map(|(h, p)| BrokerEndPoint { id: -1, host: h.clone(), port: *p }).collect()
+            self.cfg
+                .bootstrap_servers
+                .iter()
+                .map(|(h, p)| BrokerEndPoint { id: -1, host: h.clone(), port: *p })
+                .collect()
         } else {
             self.cluster.brokers.values().cloned().collect()
         };
@@ -408,11 +490,22 @@ impl KafkaConsumer {
             if let Some(b) = self.any_broker() {
                 if let Some(mut ch) = Channel::open(&self.ctx, &b).await {
                     let req = GroupRequest::GroupCoordinator { group_id: self.group.clone() };
-                    if let Some(GroupResponse::GroupCoordinator { error, coordinator }) = ch.call(&self.cfg.client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await {
+                    if let Some(GroupResponse::GroupCoordinator { error, coordinator }) = ch
+                        .call(
+                            &self.cfg.client_id,
+                            req,
+                            Duration::from_millis(self.cfg.request_timeout_ms),
+                        )
+                        .await
+                    {
                         match (error, coordinator) {
                             (KafkaError::None, Some(c)) => {
                                 let same = c.host == b.host && c.port == b.port;
-                                let channel = if same { Some(ch) } else { Channel::open(&self.ctx, &c).await };
+                                let channel = if same {
+                                    Some(ch)
+                                } else {
+                                    Channel::open(&self.ctx, &c).await
+                                };
                                 if let Some(channel) = channel {
                                     self.trace("kafka.group.coordinator_found", fields! { "coordinator" => c.id, "host" => c.host.as_str() });
                                     self.coordinator = Some((c, channel));
@@ -422,7 +515,10 @@ impl KafkaConsumer {
                                     return;
                                 }
                             }
-                            (e, _) => self.trace("kafka.group.coordinator_lookup_failed", fields! { "error" => format!("{e:?}") }),
+                            (e, _) => self.trace(
+                                "kafka.group.coordinator_lookup_failed",
+                                fields! { "error" => format!("{e:?}") },
+                            ),
                         }
                     }
                 }
@@ -430,7 +526,9 @@ impl KafkaConsumer {
             if Instant::now() >= deadline {
                 return;
             }
-            let wait = Duration::from_millis(self.cfg.retry_backoff_ms.max(1)).min(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+            let wait = Duration::from_millis(self.cfg.retry_backoff_ms.max(1)).min(
+                deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)),
+            );
             madsim::time::sleep(wait).await;
         }
     }
@@ -439,9 +537,12 @@ impl KafkaConsumer {
         if self.subscription.is_empty() {
             return;
         }
-        let mut servers: Vec<(String, u16)> = self.cluster.brokers.values().map(|b| (b.host.clone(), b.port)).collect();
+        let mut servers: Vec<(String, u16)> =
+            self.cluster.brokers.values().map(|b| (b.host.clone(), b.port)).collect();
         servers.extend(self.cfg.bootstrap_servers.iter().cloned());
-        if let Some((cl, _)) = fetch_metadata(&self.ctx, &servers, &self.subscription, &self.cfg.client_id).await {
+        if let Some((cl, _)) =
+            fetch_metadata(&self.ctx, &servers, &self.subscription, &self.cfg.client_id).await
+        {
             self.cluster = cl;
             self.metadata_at = Some(Instant::now());
             self.metadata_stale = false;
@@ -454,7 +555,11 @@ impl KafkaConsumer {
             }
             // MetadataSnapshot: a subscribed topic's partition count changed → rebalance.
             if self.generation > 0 && !self.rejoin_needed {
-                let now: BTreeMap<String, usize> = self.subscription.iter().map(|t| (t.clone(), self.cluster.leaders.get(t).map_or(0, BTreeMap::len))).collect();
+                let now: BTreeMap<String, usize> = self
+                    .subscription
+                    .iter()
+                    .map(|t| (t.clone(), self.cluster.leaders.get(t).map_or(0, BTreeMap::len)))
+                    .collect();
                 if now != self.snapshot {
                     self.rejoin_needed = true;
                     self.trace("kafka.group.rejoin", fields! { "reason" => "metadata changed" });
@@ -464,7 +569,10 @@ impl KafkaConsumer {
     }
 
     fn metadata_due(&self) -> bool {
-        let missing = self.subscription.iter().any(|t| self.cluster.leaders.get(t).is_none_or(BTreeMap::is_empty));
+        let missing = self
+            .subscription
+            .iter()
+            .any(|t| self.cluster.leaders.get(t).is_none_or(BTreeMap::is_empty));
         let age = self.metadata_at.map(|t| Instant::now().duration_since(t));
         self.metadata_stale
             || age.is_none()
@@ -492,7 +600,10 @@ impl KafkaConsumer {
             return Ok(());
         }
         if self.group.is_empty() {
-            return Err(ConsumerError::Fatal("org.apache.kafka.common.errors.ApiException: The configured groupId is invalid".into()));
+            return Err(ConsumerError::Fatal(
+                "org.apache.kafka.common.errors.ApiException: The configured groupId is invalid"
+                    .into(),
+            ));
         }
         if self.needs_join_prepare {
             self.on_join_prepare().await;
@@ -517,7 +628,10 @@ impl KafkaConsumer {
                         return Ok(());
                     }
                     if backoff {
-                        madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms.max(1))).await;
+                        madsim::time::sleep(Duration::from_millis(
+                            self.cfg.retry_backoff_ms.max(1),
+                        ))
+                        .await;
                     }
                 }
                 Err(Err(e)) => return Err(e),
@@ -536,7 +650,12 @@ impl KafkaConsumer {
             session_timeout_ms: self.cfg.session_timeout_ms,
             member_id: self.member_id.clone(),
             protocol_type: PROTOCOL_TYPE.into(),
-            protocols: self.cfg.assignors.iter().map(|a| (a.clone(), subscription.clone())).collect(),
+            protocols: self
+                .cfg
+                .assignors
+                .iter()
+                .map(|a| (a.clone(), subscription.clone()))
+                .collect(),
         };
         let client_id = self.cfg.client_id.clone();
         let Some((_, ch)) = self.coordinator.as_mut() else { return Err(Ok(true)) };
@@ -544,7 +663,17 @@ impl KafkaConsumer {
             self.coordinator_dead("join group: no answer");
             return Err(Ok(true));
         };
-        let GroupResponse::JoinGroup { error, generation_id, protocol, leader_id, member_id, members } = resp else { return Err(Ok(true)) };
+        let GroupResponse::JoinGroup {
+            error,
+            generation_id,
+            protocol,
+            leader_id,
+            member_id,
+            members,
+        } = resp
+        else {
+            return Err(Ok(true));
+        };
         match error {
             KafkaError::None => {}
             KafkaError::GroupLoadInProgress => return Err(Ok(true)),
@@ -575,12 +704,19 @@ impl KafkaConsumer {
         } else {
             Vec::new()
         };
-        let req = GroupRequest::SyncGroup { group_id: self.group.clone(), generation_id, member_id: self.member_id.clone(), assignments };
+        let req = GroupRequest::SyncGroup {
+            group_id: self.group.clone(),
+            generation_id,
+            member_id: self.member_id.clone(),
+            assignments,
+        };
         let Some((_, ch)) = self.coordinator.as_mut() else {
             self.rejoin_needed = true;
             return Err(Ok(true));
         };
-        let Some(GroupResponse::SyncGroup { error, assignment }) = ch.call(&client_id, req, timeout).await else {
+        let Some(GroupResponse::SyncGroup { error, assignment }) =
+            ch.call(&client_id, req, timeout).await
+        else {
             self.rejoin_needed = true;
             self.coordinator_dead("sync group: no answer");
             return Err(Ok(true));
@@ -606,24 +742,37 @@ impl KafkaConsumer {
 
     /// `performAssignment` (the leader): the chosen assignor over every member's subscription
     /// and fresh metadata of all their topics.
-    async fn perform_assignment(&mut self, protocol: &str, members: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ConsumerError> {
-        let Some(mut assignor) = assignor::assignor_named(protocol).filter(|_| self.cfg.assignors.iter().any(|a| a == protocol)) else {
+    async fn perform_assignment(
+        &mut self,
+        protocol: &str,
+        members: &[(String, Vec<u8>)],
+    ) -> Result<Vec<(String, Vec<u8>)>, ConsumerError> {
+        let Some(mut assignor) = assignor::assignor_named(protocol)
+            .filter(|_| self.cfg.assignors.iter().any(|a| a == protocol))
+        else {
             return Err(ConsumerError::Fatal(format!("java.lang.IllegalStateException: Coordinator selected invalid assignment protocol: {protocol}")));
         };
         // `range` is a plug-in point (crate::hooks): the world's RangeAssignor, built in by default.
         if protocol == "range" {
-            assignor = Box::new(HookedAssignor(self.ctx.world().config().hooks.range_assignor.clone()));
+            assignor =
+                Box::new(HookedAssignor(self.ctx.world().config().hooks.range_assignor.clone()));
         }
         let mut subscriptions: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (m, bytes) in members {
-            subscriptions.insert(m.clone(), ConsumerProtocol::deserialize_subscription(bytes).unwrap_or_default());
+            subscriptions.insert(
+                m.clone(),
+                ConsumerProtocol::deserialize_subscription(bytes).unwrap_or_default(),
+            );
         }
         let topics: BTreeSet<String> = subscriptions.values().flatten().cloned().collect();
         let topics: Vec<String> = topics.into_iter().collect();
-        let mut servers: Vec<(String, u16)> = self.cluster.brokers.values().map(|b| (b.host.clone(), b.port)).collect();
+        let mut servers: Vec<(String, u16)> =
+            self.cluster.brokers.values().map(|b| (b.host.clone(), b.port)).collect();
         servers.extend(self.cfg.bootstrap_servers.iter().cloned());
         let mut counts: BTreeMap<String, i32> = BTreeMap::new();
-        if let Some((cl, _)) = fetch_metadata(&self.ctx, &servers, &topics, &self.cfg.client_id).await {
+        if let Some((cl, _)) =
+            fetch_metadata(&self.ctx, &servers, &topics, &self.cfg.client_id).await
+        {
             for (t, ps) in &cl.leaders {
                 if !ps.is_empty() {
                     counts.insert(t.clone(), ps.len() as i32);
@@ -637,38 +786,73 @@ impl KafkaConsumer {
             self.metadata_at = Some(Instant::now());
         }
         let raw = assignor.assign(&counts, &subscriptions);
-        let summary: Vec<String> = raw.iter().map(|(m, ps)| format!("{m}={}", ps.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>().join(","))).collect();
-        self.trace("kafka.group.assignment_computed", fields! { "assignor" => assignor.name(), "assignment" => summary });
-        Ok(raw.into_iter().map(|(m, ps)| (m, ConsumerProtocol::serialize_assignment(&ps))).collect())
+        let summary: Vec<String> = raw
+            .iter()
+            .map(|(m, ps)| {
+                format!(
+                    "{m}={}",
+                    ps.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>().join(",")
+                )
+            })
+            .collect();
+        self.trace(
+            "kafka.group.assignment_computed",
+            fields! { "assignor" => assignor.name(), "assignment" => summary },
+        );
+        Ok(raw
+            .into_iter()
+            .map(|(m, ps)| (m, ConsumerProtocol::serialize_assignment(&ps)))
+            .collect())
     }
 
     /// `onJoinComplete`: take the assignment; committed offsets will be fetched.
     fn on_join_complete(&mut self, assignment: &[u8]) {
-        self.assigned = ConsumerProtocol::deserialize_assignment(assignment).unwrap_or_default().into_iter().collect();
+        self.assigned = ConsumerProtocol::deserialize_assignment(assignment)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         self.fetcher.positions.retain(|k, _| self.assigned.contains(k));
         self.committed.clear();
         self.need_refresh_commits = true;
-        self.snapshot = self.subscription.iter().map(|t| (t.clone(), self.cluster.leaders.get(t).map_or(0, BTreeMap::len))).collect();
+        self.snapshot = self
+            .subscription
+            .iter()
+            .map(|t| (t.clone(), self.cluster.leaders.get(t).map_or(0, BTreeMap::len)))
+            .collect();
         self.trace("kafka.group.assigned", fields! { "partitions" => tp_names(&self.assigned) });
         if self.cfg.enable_auto_commit {
-            self.next_auto_commit = Some(Instant::now() + Duration::from_millis(self.cfg.auto_commit_interval_ms));
+            self.next_auto_commit =
+                Some(Instant::now() + Duration::from_millis(self.cfg.auto_commit_interval_ms));
         }
     }
 
     /// `updateFetchPositions`: committed offsets first, `auto.offset.reset` for the rest.
     async fn update_fetch_positions(&mut self) -> Result<(), ConsumerError> {
-        let missing: Vec<TopicPartition> = self.assigned.iter().filter(|tp| !self.fetcher.positions.contains_key(*tp)).cloned().collect();
+        let missing: Vec<TopicPartition> = self
+            .assigned
+            .iter()
+            .filter(|tp| !self.fetcher.positions.contains_key(*tp))
+            .cloned()
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
         if self.need_refresh_commits {
-            let req = GroupRequest::OffsetFetch { group_id: self.group.clone(), partitions: self.assigned.iter().cloned().collect() };
+            let req = GroupRequest::OffsetFetch {
+                group_id: self.group.clone(),
+                partitions: self.assigned.iter().cloned().collect(),
+            };
             let client_id = self.cfg.client_id.clone();
             let Some((_, ch)) = self.coordinator.as_mut() else { return Ok(()) };
-            match ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await {
+            match ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await
+            {
                 Some(GroupResponse::OffsetFetch(v)) => {
                     if let Some((.., e)) = v.iter().find(|r| r.4 != KafkaError::None) {
-                        if matches!(e, KafkaError::NotCoordinatorForGroup | KafkaError::GroupCoordinatorNotAvailable) {
+                        if matches!(
+                            e,
+                            KafkaError::NotCoordinatorForGroup
+                                | KafkaError::GroupCoordinatorNotAvailable
+                        ) {
                             self.coordinator_dead("offset fetch: not coordinator");
                         }
                         return Ok(());
@@ -686,19 +870,30 @@ impl KafkaConsumer {
                 }
             }
         }
-        if missing.iter().any(|(t, p)| self.cluster.leaders.get(t).and_then(|m| m.get(p)).is_none_or(|l| *l < 0)) {
+        if missing
+            .iter()
+            .any(|(t, p)| self.cluster.leaders.get(t).and_then(|m| m.get(p)).is_none_or(|l| *l < 0))
+        {
             self.refresh_metadata().await;
         }
         for (t, p) in missing {
-            let Some(&leader) = self.cluster.leaders.get(&t).and_then(|m| m.get(&p)).filter(|l| **l >= 0) else {
+            let Some(&leader) =
+                self.cluster.leaders.get(&t).and_then(|m| m.get(&p)).filter(|l| **l >= 0)
+            else {
                 self.metadata_stale = true;
                 continue;
             };
             let (offset, from) = match self.committed.get(&(t.clone(), p)) {
                 Some(o) => (Some(*o), "committed"),
                 None => match self.cfg.auto_offset_reset {
-                    AutoOffsetReset::Earliest => (self.fetcher.list_offset(leader, &t, p, OffsetReset::Earliest).await, "earliest"),
-                    AutoOffsetReset::Latest => (self.fetcher.list_offset(leader, &t, p, OffsetReset::Latest).await, "latest"),
+                    AutoOffsetReset::Earliest => (
+                        self.fetcher.list_offset(leader, &t, p, OffsetReset::Earliest).await,
+                        "earliest",
+                    ),
+                    AutoOffsetReset::Latest => (
+                        self.fetcher.list_offset(leader, &t, p, OffsetReset::Latest).await,
+                        "latest",
+                    ),
                     AutoOffsetReset::None => return Err(ConsumerError::NoOffsetForPartition(t, p)),
                 },
             };
@@ -727,23 +922,39 @@ impl KafkaConsumer {
             return;
         }
         self.heartbeat.last_send = now;
-        let req = GroupRequest::Heartbeat { group_id: self.group.clone(), generation_id: self.generation, member_id: self.member_id.clone() };
+        let req = GroupRequest::Heartbeat {
+            group_id: self.group.clone(),
+            generation_id: self.generation,
+            member_id: self.member_id.clone(),
+        };
         let client_id = self.cfg.client_id.clone();
         let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return };
         let answer = ch.call(&client_id, req, wait).await;
         match answer {
-            Some(GroupResponse::Heartbeat(KafkaError::None)) => self.heartbeat.last_receive = self.now_ms(),
-            Some(GroupResponse::Heartbeat(e @ (KafkaError::RebalanceInProgress | KafkaError::IllegalGeneration))) => {
+            Some(GroupResponse::Heartbeat(KafkaError::None)) => {
+                self.heartbeat.last_receive = self.now_ms()
+            }
+            Some(GroupResponse::Heartbeat(
+                e @ (KafkaError::RebalanceInProgress | KafkaError::IllegalGeneration),
+            )) => {
                 self.rejoin_needed = true;
-                self.trace("kafka.group.rejoin", fields! { "reason" => format!("heartbeat: {e:?}") });
+                self.trace(
+                    "kafka.group.rejoin",
+                    fields! { "reason" => format!("heartbeat: {e:?}") },
+                );
             }
             Some(GroupResponse::Heartbeat(KafkaError::UnknownMemberId)) => {
-                self.trace("kafka.group.rejoin", fields! { "reason" => "heartbeat: UnknownMemberId" });
+                self.trace(
+                    "kafka.group.rejoin",
+                    fields! { "reason" => "heartbeat: UnknownMemberId" },
+                );
                 self.member_id.clear();
                 self.rejoin_needed = true;
             }
-            Some(GroupResponse::Heartbeat(KafkaError::NotCoordinatorForGroup | KafkaError::GroupCoordinatorNotAvailable)) => {
+            Some(GroupResponse::Heartbeat(
+                KafkaError::NotCoordinatorForGroup | KafkaError::GroupCoordinatorNotAvailable,
+            )) => {
                 self.coordinator_dead("heartbeat: not coordinator");
             }
             Some(_) => {}
@@ -756,17 +967,26 @@ impl KafkaConsumer {
     /// answer; this client waits for each answer, so it waits no longer than the session left.
     fn coordinator_wait(&self) -> Duration {
         let now = self.now_ms();
-        let left = self.heartbeat.timeout - (now - self.heartbeat.last_reset.max(self.heartbeat.last_receive));
+        let left = self.heartbeat.timeout
+            - (now - self.heartbeat.last_reset.max(self.heartbeat.last_receive));
         Duration::from_millis((left.max(1) as u64).min(self.cfg.request_timeout_ms))
     }
 
     /// Current positions of the assigned partitions (`subscriptions.allConsumed()`).
     fn all_consumed(&self) -> Vec<(String, i32, i64, String)> {
-        self.fetcher.positions.iter().filter(|(k, _)| self.assigned.contains(*k)).map(|((t, p), (_, o))| (t.clone(), *p, *o, String::new())).collect()
+        self.fetcher
+            .positions
+            .iter()
+            .filter(|(k, _)| self.assigned.contains(*k))
+            .map(|((t, p), (_, o))| (t.clone(), *p, *o, String::new()))
+            .collect()
     }
 
     /// One OffsetCommit. `Ok(())`, `Err(Ok(()))` to retry, `Err(Err(e))` not to.
-    async fn send_commit(&mut self, offsets: &[(String, i32, i64, String)]) -> Result<(), Result<(), ConsumerError>> {
+    async fn send_commit(
+        &mut self,
+        offsets: &[(String, i32, i64, String)],
+    ) -> Result<(), Result<(), ConsumerError>> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -780,11 +1000,16 @@ impl KafkaConsumer {
         let client_id = self.cfg.client_id.clone();
         let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return Err(Ok(())) };
-        let Some(GroupResponse::OffsetCommit(results)) = ch.call(&client_id, req, wait).await else {
+        let Some(GroupResponse::OffsetCommit(results)) = ch.call(&client_id, req, wait).await
+        else {
             self.coordinator_dead("offset commit: no answer");
             return Err(Ok(()));
         };
-        let error = results.iter().map(|r| r.2).find(|e| *e != KafkaError::None).unwrap_or(KafkaError::None);
+        let error = results
+            .iter()
+            .map(|r| r.2)
+            .find(|e| *e != KafkaError::None)
+            .unwrap_or(KafkaError::None);
         match error {
             KafkaError::None => {
                 for (t, p, o, _) in offsets {
@@ -792,21 +1017,32 @@ impl KafkaConsumer {
                         self.committed.insert((t.clone(), *p), *o);
                     }
                 }
-                let list: Vec<(String, i32, i64)> = offsets.iter().map(|(t, p, o, _)| (t.clone(), *p, *o)).collect();
+                let list: Vec<(String, i32, i64)> =
+                    offsets.iter().map(|(t, p, o, _)| (t.clone(), *p, *o)).collect();
                 self.trace("kafka.group.committed", fields! { "offsets" => list });
                 Ok(())
             }
             KafkaError::GroupLoadInProgress => Err(Ok(())),
-            KafkaError::GroupCoordinatorNotAvailable | KafkaError::NotCoordinatorForGroup | KafkaError::RequestTimedOut => {
+            KafkaError::GroupCoordinatorNotAvailable
+            | KafkaError::NotCoordinatorForGroup
+            | KafkaError::RequestTimedOut => {
                 self.coordinator_dead("offset commit: not coordinator");
                 Err(Ok(()))
             }
-            KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::RebalanceInProgress => {
+            KafkaError::UnknownMemberId
+            | KafkaError::IllegalGeneration
+            | KafkaError::RebalanceInProgress => {
                 self.rejoin_needed = true;
-                self.trace("kafka.group.rejoin", fields! { "reason" => format!("offset commit: {error:?}") });
+                self.trace(
+                    "kafka.group.rejoin",
+                    fields! { "reason" => format!("offset commit: {error:?}") },
+                );
                 Err(Err(ConsumerError::CommitFailed))
             }
-            other => Err(Err(ConsumerError::Fatal(format!("org.apache.kafka.common.KafkaException: Unexpected error in commit: {}", other.exception())))),
+            other => Err(Err(ConsumerError::Fatal(format!(
+                "org.apache.kafka.common.KafkaException: Unexpected error in commit: {}",
+                other.exception()
+            )))),
         }
     }
 
@@ -827,7 +1063,8 @@ impl KafkaConsumer {
                     if Instant::now() >= deadline {
                         return Err(ConsumerError::Timeout);
                     }
-                    madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms.max(1))).await;
+                    madsim::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms.max(1)))
+                        .await;
                 }
             }
         }
@@ -839,7 +1076,9 @@ impl KafkaConsumer {
         match self.send_commit(&offsets).await {
             Ok(()) => Ok(()),
             Err(Err(e)) => Err(e),
-            Err(Ok(())) => Err(ConsumerError::Fatal("org.apache.kafka.clients.consumer.internals.SendFailedException".into())),
+            Err(Ok(())) => Err(ConsumerError::Fatal(
+                "org.apache.kafka.clients.consumer.internals.SendFailedException".into(),
+            )),
         }
     }
 
@@ -850,15 +1089,21 @@ impl KafkaConsumer {
             return;
         }
         if self.coordinator.is_none() {
-            self.next_auto_commit = Some(Instant::now() + Duration::from_millis(self.cfg.retry_backoff_ms.max(1)));
+            self.next_auto_commit =
+                Some(Instant::now() + Duration::from_millis(self.cfg.retry_backoff_ms.max(1)));
             return;
         }
         let _ = self.commit_async().await;
-        self.next_auto_commit = Some(Instant::now() + Duration::from_millis(self.cfg.auto_commit_interval_ms));
+        self.next_auto_commit =
+            Some(Instant::now() + Duration::from_millis(self.cfg.auto_commit_interval_ms));
     }
 
     /// `position(tp)`: the offset of the next record to fetch.
-    pub async fn position(&mut self, topic: &str, partition: i32) -> Result<Option<i64>, ConsumerError> {
+    pub async fn position(
+        &mut self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Option<i64>, ConsumerError> {
         let key = (topic.to_string(), partition);
         if !self.assigned.contains(&key) {
             return Ok(None);
@@ -873,11 +1118,15 @@ impl KafkaConsumer {
         let errors = std::mem::take(&mut self.fetcher.errors);
         for ((t, p), e) in errors {
             if e == KafkaError::OffsetOutOfRange {
-                let Some(&(leader, old)) = self.fetcher.positions.get(&(t.clone(), p)) else { continue };
+                let Some(&(leader, old)) = self.fetcher.positions.get(&(t.clone(), p)) else {
+                    continue;
+                };
                 let reset = match self.cfg.auto_offset_reset {
                     AutoOffsetReset::Earliest => OffsetReset::Earliest,
                     AutoOffsetReset::Latest => OffsetReset::Latest,
-                    AutoOffsetReset::None => return Err(ConsumerError::OffsetOutOfRange(t, p, old)),
+                    AutoOffsetReset::None => {
+                        return Err(ConsumerError::OffsetOutOfRange(t, p, old))
+                    }
                 };
                 if let Some(o) = self.fetcher.list_offset(leader, &t, p, reset).await {
                     self.trace("kafka.consumer.position", fields! { "topic" => t.as_str(), "partition" => p, "offset" => o, "from" => "offset out of range" });
@@ -912,7 +1161,9 @@ impl KafkaConsumer {
             let left = deadline.saturating_duration_since(now);
             let mut wait = left.min(Duration::from_millis(self.cfg.fetch_max_wait_ms));
             if self.generation > 0 && !self.rejoin_needed {
-                wait = wait.min(Duration::from_millis(self.heartbeat.time_to_next(self.now_ms()).max(0) as u64));
+                wait = wait.min(Duration::from_millis(
+                    self.heartbeat.time_to_next(self.now_ms()).max(0) as u64,
+                ));
             }
             let records = if self.rejoin_needed && self.coordinator.is_some() {
                 Vec::new()
@@ -933,7 +1184,10 @@ impl KafkaConsumer {
             let _ = self.commit_sync().await;
         }
         if self.generation > 0 {
-            let req = GroupRequest::LeaveGroup { group_id: self.group.clone(), member_id: self.member_id.clone() };
+            let req = GroupRequest::LeaveGroup {
+                group_id: self.group.clone(),
+                member_id: self.member_id.clone(),
+            };
             let client_id = self.cfg.client_id.clone();
             if let Some((_, ch)) = self.coordinator.as_mut() {
                 let answer = ch.call(&client_id, req, Duration::from_millis(1000)).await;
@@ -968,7 +1222,13 @@ const CONSOLE_JOIN_LIMIT: Duration = Duration::from_secs(60);
 /// and leaves the group, the count is printed, and the JVM exits with 128 + n. The signal is
 /// noticed between polls (0.9's `wakeup()` would also cut a blocked poll short); `kill -9` stays
 /// abrupt.
-pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsumerOptions, topic: &str, term: &crate::shell::term::Term, background: bool) -> i32 {
+pub async fn console_consumer(
+    ctx: &ProcCtx,
+    opts: &super::admin::ConsoleConsumerOptions,
+    topic: &str,
+    term: &crate::shell::term::Term,
+    background: bool,
+) -> i32 {
     let mut props: BTreeMap<String, String> = BTreeMap::new();
     if let Some(file) = &opts.consumer_config {
         let Some(bytes) = ctx.disk().peek(file) else {
@@ -984,7 +1244,10 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
         let n = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..100_000);
         props.insert("group.id".into(), format!("console-consumer-{n}"));
     }
-    props.insert("auto.offset.reset".into(), if opts.from_beginning { "earliest" } else { "latest" }.into());
+    props.insert(
+        "auto.offset.reset".into(),
+        if opts.from_beginning { "earliest" } else { "latest" }.into(),
+    );
     props.insert("bootstrap.servers".into(), opts.bootstrap_server.clone().unwrap_or_default());
     let cfg = match ConsumerConfig::from_properties(&props) {
         Ok(c) => c,
@@ -1004,7 +1267,8 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
     let started = Instant::now();
     let mut last: Option<Instant> = None;
     let mut count = 0u64;
-    let offsets_formatter = opts.formatter.as_deref().is_some_and(|f| f.replace('\\', "") == OFFSETS_FORMATTER);
+    let offsets_formatter =
+        opts.formatter.as_deref().is_some_and(|f| f.replace('\\', "") == OFFSETS_FORMATTER);
     let log_time = || crate::zk::cli::log_time(ctx.wall_ms());
     'outer: loop {
         if let Ok(sig) = signals.try_recv() {
@@ -1036,11 +1300,22 @@ pub async fn console_consumer(ctx: &ProcCtx, opts: &super::admin::ConsoleConsume
             // Every record counts, printed or not (a formatter may print nothing for it).
             count += 1;
             let line = if offsets_formatter {
-                super::coordinator::offsets::format_offsets_message(r.key.as_deref(), r.value.as_deref())
+                super::coordinator::offsets::format_offsets_message(
+                    r.key.as_deref(),
+                    r.value.as_deref(),
+                )
             } else {
-                let value = r.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+                let value = r
+                    .value
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_else(|| "null".into());
                 Some(if opts.print_key() {
-                    let key = r.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+                    let key = r
+                        .key
+                        .as_deref()
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_else(|| "null".into());
                     format!("{key}\t{value}")
                 } else {
                     value.into_owned()
@@ -1083,7 +1358,11 @@ impl assignor::PartitionAssignor for HookedAssignor {
         "range"
     }
 
-    fn assign(&self, partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<assignor::TopicPartition>> {
+    fn assign(
+        &self,
+        partitions_per_topic: &BTreeMap<String, i32>,
+        subscriptions: &BTreeMap<String, Vec<String>>,
+    ) -> BTreeMap<String, Vec<assignor::TopicPartition>> {
         self.0.assign(partitions_per_topic, subscriptions)
     }
 }
@@ -1098,9 +1377,19 @@ mod tests {
 
     #[test]
     fn config_has_0_9_defaults_and_wording() {
-        let c = ConsumerConfig::from_properties(&props(&[("bootstrap.servers", "master:9092, slave1:9092"), ("group.id", "g")])).expect("valid");
-        assert_eq!(c.bootstrap_servers, vec![("master".to_string(), 9092), ("slave1".to_string(), 9092)]);
-        assert_eq!((c.session_timeout_ms, c.heartbeat_interval_ms, c.auto_commit_interval_ms), (30_000, 3000, 5000));
+        let c = ConsumerConfig::from_properties(&props(&[
+            ("bootstrap.servers", "master:9092, slave1:9092"),
+            ("group.id", "g"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            c.bootstrap_servers,
+            vec![("master".to_string(), 9092), ("slave1".to_string(), 9092)]
+        );
+        assert_eq!(
+            (c.session_timeout_ms, c.heartbeat_interval_ms, c.auto_commit_interval_ms),
+            (30_000, 3000, 5000)
+        );
         assert!(c.enable_auto_commit);
         assert_eq!(c.auto_offset_reset, AutoOffsetReset::Latest);
         assert_eq!(c.assignors, vec!["range".to_string()]);
@@ -1114,7 +1403,9 @@ mod tests {
         assert_eq!(c.assignors, vec!["roundrobin".to_string(), "range".to_string()]);
         assert_eq!(c.auto_offset_reset, AutoOffsetReset::None);
         assert_eq!(c.group_id, None);
-        let e = |v: &[(&str, &str)]| ConsumerConfig::from_properties(&props(v)).unwrap_err().java_line();
+        let e = |v: &[(&str, &str)]| {
+            ConsumerConfig::from_properties(&props(v)).unwrap_err().java_line()
+        };
         assert_eq!(e(&[]), "org.apache.kafka.common.config.ConfigException: Missing required configuration \"bootstrap.servers\" which has no default value.");
         assert_eq!(
             e(&[("bootstrap.servers", "m:1"), ("auto.offset.reset", "smallest")]),
@@ -1128,15 +1419,30 @@ mod tests {
             e(&[("bootstrap.servers", "m:1"), ("enable.auto.commit", "yes")]),
             "org.apache.kafka.common.config.ConfigException: Invalid value yes for configuration enable.auto.commit: Expected value to be either true or false"
         );
-        assert!(e(&[("bootstrap.servers", "m:1"), ("partition.assignment.strategy", "com.Sticky")]).ends_with("Class com.Sticky could not be found."));
-        assert!(e(&[("bootstrap.servers", "nohostport")]).contains("Invalid url in bootstrap.servers: nohostport"));
-        assert!(e(&[("bootstrap.servers", "m:1"), ("session.timeout.ms", "50000")]).contains("request.timeout.ms should be greater than session.timeout.ms"));
-        assert_eq!(ConsumerError::NoOffsetForPartition("t".into(), 3).to_string(), "Undefined offset with no reset policy for partition: t-3");
+        assert!(e(&[
+            ("bootstrap.servers", "m:1"),
+            ("partition.assignment.strategy", "com.Sticky")
+        ])
+        .ends_with("Class com.Sticky could not be found."));
+        assert!(e(&[("bootstrap.servers", "nohostport")])
+            .contains("Invalid url in bootstrap.servers: nohostport"));
+        assert!(e(&[("bootstrap.servers", "m:1"), ("session.timeout.ms", "50000")])
+            .contains("request.timeout.ms should be greater than session.timeout.ms"));
+        assert_eq!(
+            ConsumerError::NoOffsetForPartition("t".into(), 3).to_string(),
+            "Undefined offset with no reset policy for partition: t-3"
+        );
     }
 
     #[test]
     fn heartbeats_are_due_every_interval_and_sessions_expire() {
-        let mut h = Heartbeat { timeout: 30_000, interval: 3000, last_send: 0, last_receive: 0, last_reset: 1000 };
+        let mut h = Heartbeat {
+            timeout: 30_000,
+            interval: 3000,
+            last_send: 0,
+            last_receive: 0,
+            last_reset: 1000,
+        };
         assert_eq!(h.time_to_next(1000), 3000);
         assert_eq!(h.time_to_next(4001), 0);
         h.last_send = 4001;
@@ -1147,4 +1453,3 @@ mod tests {
         assert!(!h.session_expired(31_001));
     }
 }
-

@@ -64,9 +64,17 @@ impl Drop for RequestSendThread {
 impl KafkaController {
     /// Takes office (`onControllerFailover`): bump the epoch, load the cluster state, watch,
     /// elect what needs electing, and tell every broker.
-    pub async fn on_controller_failover(ctx: ProcCtx, cfg: Arc<KafkaConfig>, zk: Arc<ZooKeeper>) -> Result<Arc<Self>, ZkError> {
+    pub async fn on_controller_failover(
+        ctx: ProcCtx,
+        cfg: Arc<KafkaConfig>,
+        zk: Arc<ZooKeeper>,
+    ) -> Result<Arc<Self>, ZkError> {
         let epoch = increment_controller_epoch(&zk).await?;
-        ctx.trace("kafka.controller_elected", None, fields! { "broker" => cfg.broker_id, "epoch" => epoch });
+        ctx.trace(
+            "kafka.controller_elected",
+            None,
+            fields! { "broker" => cfg.broker_id, "epoch" => epoch },
+        );
         let c = Arc::new(KafkaController {
             ctx,
             cfg,
@@ -85,7 +93,10 @@ impl KafkaController {
         // Read every existing state; elect where there is no state or no live leader.
         let parts: Vec<(String, i32, Vec<i32>)> = {
             let cx = lock(&c.context);
-            cx.assignments.iter().flat_map(|(t, a)| a.iter().map(move |(p, r)| (t.clone(), *p, r.clone()))).collect()
+            cx.assignments
+                .iter()
+                .flat_map(|(t, a)| a.iter().map(move |(p, r)| (t.clone(), *p, r.clone())))
+                .collect()
         };
         for (t, p, replicas) in parts {
             c.load_state(&t, p, &replicas).await;
@@ -109,11 +120,21 @@ impl KafkaController {
     }
 
     async fn load_state(&self, topic: &str, p: i32, replicas: &[i32]) {
-        if let Ok((data, stat)) = self.zk.get_data(&zku::partition_state_path(topic, p), false).await {
+        if let Ok((data, stat)) =
+            self.zk.get_data(&zku::partition_state_path(topic, p), false).await
+        {
             if let Some((_, leader, leader_epoch, isr)) = zku::parse_partition_state(&data) {
                 lock(&self.context).states.insert(
                     (topic.to_string(), p),
-                    PartitionState { topic: topic.into(), partition: p, leader, leader_epoch, isr, zk_version: stat.version, replicas: replicas.to_vec() },
+                    PartitionState {
+                        topic: topic.into(),
+                        partition: p,
+                        leader,
+                        leader_epoch,
+                        isr,
+                        zk_version: stat.version,
+                        replicas: replicas.to_vec(),
+                    },
                 );
             }
         }
@@ -132,7 +153,11 @@ impl KafkaController {
         if added.is_empty() && dead.is_empty() {
             return;
         }
-        self.ctx.trace("kafka.broker_change", None, fields! { "added" => added.clone(), "dead" => dead.clone() });
+        self.ctx.trace(
+            "kafka.broker_change",
+            None,
+            fields! { "added" => added.clone(), "dead" => dead.clone() },
+        );
         // ControllerChannelManager.removeBroker / addBroker: a fresh connection and queue per
         // incarnation, so nothing queued for a dead broker delays what its successor must hear.
         {
@@ -146,7 +171,12 @@ impl KafkaController {
             // onBrokerFailure: new leaders where the leader died, dead replicas out of the ISR.
             let parts: Vec<(String, i32)> = lock(&self.context).states.keys().cloned().collect();
             for (t, p) in &parts {
-                let replicas = lock(&self.context).assignments.get(t).and_then(|a| a.get(p)).cloned().unwrap_or_default();
+                let replicas = lock(&self.context)
+                    .assignments
+                    .get(t)
+                    .and_then(|a| a.get(p))
+                    .cloned()
+                    .unwrap_or_default();
                 self.load_state(t, *p, &replicas).await;
             }
             self.elect_offline(Some(&dead)).await;
@@ -154,8 +184,17 @@ impl KafkaController {
                 let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
                 if let Some(st) = st {
                     if st.isr.iter().any(|r| dead.contains(r)) && st.leader >= 0 {
-                        let isr: Vec<i32> = st.isr.iter().copied().filter(|r| !dead.contains(r)).collect();
-                        self.write_state(&t, p, st.leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+                        let isr: Vec<i32> =
+                            st.isr.iter().copied().filter(|r| !dead.contains(r)).collect();
+                        self.write_state(
+                            &t,
+                            p,
+                            st.leader,
+                            st.leader_epoch + 1,
+                            isr,
+                            st.replicas.clone(),
+                        )
+                        .await;
                         let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
                         if let Some(st) = st {
                             self.send_leader_and_isr(&st);
@@ -168,7 +207,12 @@ impl KafkaController {
         // leaders (onBrokerStartup).
         self.elect_offline(None).await;
         for b in &added {
-            let mine: Vec<PartitionState> = lock(&self.context).states.values().filter(|s| s.replicas.contains(b)).cloned().collect();
+            let mine: Vec<PartitionState> = lock(&self.context)
+                .states
+                .values()
+                .filter(|s| s.replicas.contains(b))
+                .cloned()
+                .collect();
             if !mine.is_empty() {
                 let req = leader_and_isr(&lock(&self.context), mine);
                 self.send(*b, req);
@@ -193,7 +237,12 @@ impl KafkaController {
         changed.sort();
         changed.dedup();
         for (t, p) in &changed {
-            let replicas = lock(&self.context).assignments.get(t).and_then(|a| a.get(p)).cloned().unwrap_or_default();
+            let replicas = lock(&self.context)
+                .assignments
+                .get(t)
+                .and_then(|a| a.get(p))
+                .cloned()
+                .unwrap_or_default();
             self.load_state(t, *p, &replicas).await;
         }
         if !changed.is_empty() {
@@ -208,7 +257,12 @@ impl KafkaController {
     /// returns the partitions it still leads (those with no other replica in sync).
     pub async fn shutdown_broker(&self, broker: i32) -> Vec<(String, i32)> {
         self.ctx.trace("kafka.controlled_shutdown", None, fields! { "broker" => broker });
-        let parts: Vec<PartitionState> = lock(&self.context).states.values().filter(|s| s.replicas.contains(&broker)).cloned().collect();
+        let parts: Vec<PartitionState> = lock(&self.context)
+            .states
+            .values()
+            .filter(|s| s.replicas.contains(&broker))
+            .cloned()
+            .collect();
         let mut remaining = Vec::new();
         let mut stop = Vec::new();
         for st in parts {
@@ -230,9 +284,25 @@ impl KafkaController {
                         "reason" => "controlled shutdown"
                     },
                 );
-                self.write_state(&st.topic, st.partition, new_leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+                self.write_state(
+                    &st.topic,
+                    st.partition,
+                    new_leader,
+                    st.leader_epoch + 1,
+                    isr,
+                    st.replicas.clone(),
+                )
+                .await;
             } else if st.isr.contains(&broker) && st.leader >= 0 {
-                self.write_state(&st.topic, st.partition, st.leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+                self.write_state(
+                    &st.topic,
+                    st.partition,
+                    st.leader,
+                    st.leader_epoch + 1,
+                    isr,
+                    st.replicas.clone(),
+                )
+                .await;
             } else {
                 continue;
             }
@@ -246,7 +316,10 @@ impl KafkaController {
         // The leaving broker stops fetching, so it does not slip back into the ISRs.
         if !stop.is_empty() {
             let epoch = lock(&self.context).epoch;
-            self.send(broker, Request::StopReplica { controller_epoch: epoch, delete: false, partitions: stop });
+            self.send(
+                broker,
+                Request::StopReplica { controller_epoch: epoch, delete: false, partitions: stop },
+            );
         }
         let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
         self.send_update_metadata(&all);
@@ -280,7 +353,15 @@ impl KafkaController {
                     "reason" => "preferred replica"
                 },
             );
-            self.write_state(&t, p, preferred, st.leader_epoch + 1, st.isr.clone(), st.replicas.clone()).await;
+            self.write_state(
+                &t,
+                p,
+                preferred,
+                st.leader_epoch + 1,
+                st.isr.clone(),
+                st.replicas.clone(),
+            )
+            .await;
             let st = lock(&self.context).states.get(&(t.clone(), p)).cloned();
             if let Some(st) = st {
                 self.send_leader_and_isr(&st);
@@ -304,7 +385,11 @@ impl KafkaController {
             return;
         }
         for (t, a) in &new {
-            self.ctx.trace("kafka.new_topic", None, fields! { "topic" => t.as_str(), "partitions" => a.len() });
+            self.ctx.trace(
+                "kafka.new_topic",
+                None,
+                fields! { "topic" => t.as_str(), "partitions" => a.len() },
+            );
             lock(&self.context).assignments.insert(t.clone(), a.clone());
             self.on_new_partition_creation(t, a).await;
         }
@@ -316,7 +401,11 @@ impl KafkaController {
     /// `kafka-topics.sh --alter --partitions`): partitions not yet known come online
     /// (`onNewPartitionCreation`); the read re-arms the watch.
     pub async fn on_partition_modification(&self, topic: &str) {
-        let Ok((data, _)) = self.zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), true).await else { return };
+        let Ok((data, _)) =
+            self.zk.get_data(&format!("{}/{topic}", zku::BROKER_TOPICS), true).await
+        else {
+            return;
+        };
         let Some(now) = zku::parse_topic_assignment(&data) else { return };
         let added: BTreeMap<i32, Vec<i32>> = {
             let cx = lock(&self.context);
@@ -356,7 +445,11 @@ impl KafkaController {
     async fn elect_offline(&self, dead: Option<&[i32]>) {
         let offline: Vec<PartitionState> = {
             let cx = lock(&self.context);
-            cx.states.values().filter(|s| s.leader < 0 || !cx.live.contains_key(&s.leader)).cloned().collect()
+            cx.states
+                .values()
+                .filter(|s| s.leader < 0 || !cx.live.contains_key(&s.leader))
+                .cloned()
+                .collect()
         };
         // The choice itself is a plug-in point (crate::hooks), built in by default.
         let selector = self.ctx.world().config().hooks.leader_selector.clone();
@@ -366,10 +459,11 @@ impl KafkaController {
             let no_live_isr = !st.isr.iter().any(|r| live.contains(r) && st.replicas.contains(r));
             let any_live = st.replicas.iter().any(|r| live.contains(r));
             let unclean_enabled = no_live_isr && any_live && self.unclean_enabled(&st.topic).await;
-            let (leader, isr, unclean) = match selector.select_leader(&st.replicas, &st.isr, &live, unclean_enabled) {
-                Some(sel) => (sel.leader, sel.isr, !st.isr.contains(&sel.leader)),
-                None => (-1, st.isr.clone(), false),
-            };
+            let (leader, isr, unclean) =
+                match selector.select_leader(&st.replicas, &st.isr, &live, unclean_enabled) {
+                    Some(sel) => (sel.leader, sel.isr, !st.isr.contains(&sel.leader)),
+                    None => (-1, st.isr.clone(), false),
+                };
             if leader == st.leader {
                 continue;
             }
@@ -382,7 +476,15 @@ impl KafkaController {
                     "dead" => dead.map(|d| d.to_vec()).unwrap_or_default()
                 },
             );
-            self.write_state(&st.topic, st.partition, leader, st.leader_epoch + 1, isr, st.replicas.clone()).await;
+            self.write_state(
+                &st.topic,
+                st.partition,
+                leader,
+                st.leader_epoch + 1,
+                isr,
+                st.replicas.clone(),
+            )
+            .await;
             let st = lock(&self.context).states.get(&(st.topic.clone(), st.partition)).cloned();
             if let Some(st) = st {
                 self.send_leader_and_isr(&st);
@@ -393,10 +495,11 @@ impl KafkaController {
     /// `unclean.leader.election.enable` for a topic: its `/config/topics/<t>` override, else the
     /// broker's setting.
     async fn unclean_enabled(&self, topic: &str) -> bool {
-        let overrides = match self.zk.get_data(&format!("{}/{topic}", zku::CONFIG_TOPICS), false).await {
-            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
-            Err(_) => Vec::new(),
-        };
+        let overrides =
+            match self.zk.get_data(&format!("{}/{topic}", zku::CONFIG_TOPICS), false).await {
+                Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
+                Err(_) => Vec::new(),
+            };
         overrides
             .iter()
             .find(|(k, _)| k == "unclean.leader.election.enable")
@@ -405,23 +508,48 @@ impl KafkaController {
     }
 
     /// Writes a state znode (create, or compare-and-set on its version) and records it.
-    async fn write_state(&self, topic: &str, p: i32, leader: i32, leader_epoch: i32, isr: Vec<i32>, replicas: Vec<i32>) {
+    async fn write_state(
+        &self,
+        topic: &str,
+        p: i32,
+        leader: i32,
+        leader_epoch: i32,
+        isr: Vec<i32>,
+        replicas: Vec<i32>,
+    ) {
         let epoch = lock(&self.context).epoch;
         let json = zku::partition_state_json(epoch, leader, leader_epoch, &isr);
         let path = zku::partition_state_path(topic, p);
         let known = lock(&self.context).states.get(&(topic.to_string(), p)).map(|s| s.zk_version);
         let version = match known {
             Some(v) => self.zk.set_data(&path, json.as_bytes(), v).await.map(|s| s.version),
-            None => match zku::create_with_parents(&self.zk, &path, json.as_bytes(), CreateMode::Persistent).await {
+            None => match zku::create_with_parents(
+                &self.zk,
+                &path,
+                json.as_bytes(),
+                CreateMode::Persistent,
+            )
+            .await
+            {
                 Ok(_) => Ok(0),
-                Err(ZkError::NodeExists) => self.zk.set_data(&path, json.as_bytes(), -1).await.map(|s| s.version),
+                Err(ZkError::NodeExists) => {
+                    self.zk.set_data(&path, json.as_bytes(), -1).await.map(|s| s.version)
+                }
                 Err(e) => Err(e),
             },
         };
         if let Ok(v) = version {
             lock(&self.context).states.insert(
                 (topic.to_string(), p),
-                PartitionState { topic: topic.into(), partition: p, leader, leader_epoch, isr, zk_version: v, replicas },
+                PartitionState {
+                    topic: topic.into(),
+                    partition: p,
+                    leader,
+                    leader_epoch,
+                    isr,
+                    zk_version: v,
+                    replicas,
+                },
             );
         }
     }
@@ -444,7 +572,12 @@ impl KafkaController {
 
     fn send_leader_and_isr_for_all(&self, brokers: &[i32]) {
         for b in brokers {
-            let mine: Vec<PartitionState> = lock(&self.context).states.values().filter(|s| s.replicas.contains(b)).cloned().collect();
+            let mine: Vec<PartitionState> = lock(&self.context)
+                .states
+                .values()
+                .filter(|s| s.replicas.contains(b))
+                .cloned()
+                .collect();
             if !mine.is_empty() {
                 let req = leader_and_isr(&lock(&self.context), mine);
                 self.send(*b, req);
@@ -473,7 +606,9 @@ impl KafkaController {
         let sender = ch.entry(broker).or_insert_with(|| {
             let (queue, rx) = mpsc::unbounded();
             let addr = lock(&self.context).live.get(&broker).cloned();
-            let thread = madsim::task::spawn(request_sender(self.ctx.clone(), self.cfg.clone(), addr, rx)).abort_handle();
+            let thread =
+                madsim::task::spawn(request_sender(self.ctx.clone(), self.cfg.clone(), addr, rx))
+                    .abort_handle();
             RequestSendThread { queue, thread }
         });
         let _ = sender.queue.unbounded_send(req);
@@ -486,12 +621,18 @@ impl KafkaController {
 }
 
 fn leader_and_isr(cx: &ControllerContext, partitions: Vec<PartitionState>) -> Request {
-    let leaders: Vec<BrokerEndPoint> = partitions.iter().filter_map(|p| cx.live.get(&p.leader).cloned()).collect();
+    let leaders: Vec<BrokerEndPoint> =
+        partitions.iter().filter_map(|p| cx.live.get(&p.leader).cloned()).collect();
     Request::LeaderAndIsr { controller_id: -1, controller_epoch: cx.epoch, partitions, leaders }
 }
 
 /// `RequestSendThread`: connects to one broker and sends its requests one by one.
-async fn request_sender(ctx: ProcCtx, cfg: Arc<KafkaConfig>, addr: Option<BrokerEndPoint>, mut rx: mpsc::UnboundedReceiver<Request>) {
+async fn request_sender(
+    ctx: ProcCtx,
+    cfg: Arc<KafkaConfig>,
+    addr: Option<BrokerEndPoint>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+) {
     let Some(addr) = addr else { return };
     let mut conn = None;
     let mut correlation = 0;
@@ -501,7 +642,17 @@ async fn request_sender(ctx: ProcCtx, cfg: Arc<KafkaConfig>, addr: Option<Broker
         }
         for _attempt in 0..5 {
             if conn.is_none() {
-                match ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &addr.host, addr.port, Duration::from_millis(cfg.controller_socket_timeout_ms as u64)).await {
+                match ctx
+                    .net()
+                    .connect::<KafkaPacket>(
+                        &ctx.host,
+                        &ctx.name,
+                        &addr.host,
+                        addr.port,
+                        Duration::from_millis(cfg.controller_socket_timeout_ms as u64),
+                    )
+                    .await
+                {
                     Ok(c) => conn = Some(c),
                     Err(_) => {
                         madsim::time::sleep(Duration::from_millis(100)).await;
@@ -511,13 +662,23 @@ async fn request_sender(ctx: ProcCtx, cfg: Arc<KafkaConfig>, addr: Option<Broker
             }
             let Some(c) = &conn else { continue };
             correlation += 1;
-            let sent = c.send(KafkaPacket::Request { correlation_id: correlation, client_id: format!("{}", cfg.broker_id), body: req.clone() });
+            let sent = c.send(KafkaPacket::Request {
+                correlation_id: correlation,
+                client_id: format!("{}", cfg.broker_id),
+                body: req.clone(),
+            });
             let answer = match sent {
-                Ok(()) => c.recv_timeout(Duration::from_millis(cfg.controller_socket_timeout_ms as u64)).await,
+                Ok(()) => {
+                    c.recv_timeout(Duration::from_millis(cfg.controller_socket_timeout_ms as u64))
+                        .await
+                }
                 Err(e) => Err(e),
             };
             match answer {
-                Ok(KafkaPacket::Response { body: Response::Ack(KafkaError::StaleControllerEpoch), .. }) => break,
+                Ok(KafkaPacket::Response {
+                    body: Response::Ack(KafkaError::StaleControllerEpoch),
+                    ..
+                }) => break,
                 Ok(_) => break,
                 Err(_) => {
                     conn = None;
@@ -534,17 +695,22 @@ async fn increment_controller_epoch(zk: &ZooKeeper) -> Result<i32, ZkError> {
         match zk.get_data(zku::CONTROLLER_EPOCH, false).await {
             Ok((data, stat)) => {
                 let cur: i32 = String::from_utf8_lossy(&data).trim().parse().unwrap_or(0);
-                match zk.set_data(zku::CONTROLLER_EPOCH, (cur + 1).to_string().as_bytes(), stat.version).await {
+                match zk
+                    .set_data(zku::CONTROLLER_EPOCH, (cur + 1).to_string().as_bytes(), stat.version)
+                    .await
+                {
                     Ok(_) => return Ok(cur + 1),
                     Err(ZkError::BadVersion) => continue,
                     Err(e) => return Err(e),
                 }
             }
-            Err(ZkError::NoNode) => match zk.create(zku::CONTROLLER_EPOCH, b"1", CreateMode::Persistent).await {
-                Ok(_) => return Ok(1),
-                Err(ZkError::NodeExists) => continue,
-                Err(e) => return Err(e),
-            },
+            Err(ZkError::NoNode) => {
+                match zk.create(zku::CONTROLLER_EPOCH, b"1", CreateMode::Persistent).await {
+                    Ok(_) => return Ok(1),
+                    Err(ZkError::NodeExists) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
             Err(e) => return Err(e),
         }
     }

@@ -133,7 +133,11 @@ mod tests {
     fn end_offset_is_the_start_of_the_next_epoch_or_the_log_end() {
         let c = cache(&[(0, 0), (2, 120), (5, 300)]);
         assert_eq!(c.end_offset_for(0, 400), 120);
-        assert_eq!(c.end_offset_for(1, 400), 120, "an unknown epoch between two ends where the next begins");
+        assert_eq!(
+            c.end_offset_for(1, 400),
+            120,
+            "an unknown epoch between two ends where the next begins"
+        );
         assert_eq!(c.end_offset_for(2, 400), 300);
         assert_eq!(c.end_offset_for(5, 400), 400);
         assert_eq!(c.end_offset_for(7, 400), UNDEFINED_EPOCH_OFFSET, "newer than the leader knows");

@@ -46,8 +46,7 @@ pub fn to_positive(n: i32) -> i32 {
 
 /// Java's `String.hashCode`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
 pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
+    s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
 }
 
 /// `Utils.abs(hash) % n` as Kafka 0.9's `GroupMetadataManager.partitionFor` computes it. In 0.9
@@ -175,25 +174,15 @@ mod tests {
     #[test]
     fn partitioner_keyed_and_round_robin() {
         let parts: Vec<PartitionInfo> = (0..3)
-            .map(|p| PartitionInfo {
-                partition: p,
-                leader: if p == 1 { None } else { Some(0) },
-            })
+            .map(|p| PartitionInfo { partition: p, leader: if p == 1 { None } else { Some(0) } })
             .collect();
         let mut dp = DefaultPartitioner::new(0);
-        assert_eq!(
-            dp.partition(Some(b"foobar"), &parts),
-            Some(to_positive(-790332482) % 3)
-        );
+        assert_eq!(dp.partition(Some(b"foobar"), &parts), Some(to_positive(-790332482) % 3));
         // Only partitions 0 and 2 are available.
         let seq: Vec<i32> = (0..4).filter_map(|_| dp.partition(None, &parts)).collect();
         assert_eq!(seq, vec![0, 2, 0, 2]);
-        let none: Vec<PartitionInfo> = (0..3)
-            .map(|p| PartitionInfo {
-                partition: p,
-                leader: None,
-            })
-            .collect();
+        let none: Vec<PartitionInfo> =
+            (0..3).map(|p| PartitionInfo { partition: p, leader: None }).collect();
         let mut dp = DefaultPartitioner::new(-1);
         assert_eq!(dp.partition(None, &none), Some(i32::MAX % 3));
         assert_eq!(dp.partition(None, &[]), None);

@@ -82,24 +82,48 @@ impl KafkaError {
     pub fn exception(self) -> &'static str {
         match self {
             KafkaError::None => "",
-            KafkaError::OffsetOutOfRange => "org.apache.kafka.common.errors.OffsetOutOfRangeException",
-            KafkaError::UnknownTopicOrPartition => "org.apache.kafka.common.errors.UnknownTopicOrPartitionException",
-            KafkaError::LeaderNotAvailable => "org.apache.kafka.common.errors.LeaderNotAvailableException",
-            KafkaError::NotLeaderForPartition => "org.apache.kafka.common.errors.NotLeaderForPartitionException",
+            KafkaError::OffsetOutOfRange => {
+                "org.apache.kafka.common.errors.OffsetOutOfRangeException"
+            }
+            KafkaError::UnknownTopicOrPartition => {
+                "org.apache.kafka.common.errors.UnknownTopicOrPartitionException"
+            }
+            KafkaError::LeaderNotAvailable => {
+                "org.apache.kafka.common.errors.LeaderNotAvailableException"
+            }
+            KafkaError::NotLeaderForPartition => {
+                "org.apache.kafka.common.errors.NotLeaderForPartitionException"
+            }
             KafkaError::RequestTimedOut => "org.apache.kafka.common.errors.TimeoutException",
             KafkaError::MessageTooLarge => "org.apache.kafka.common.errors.RecordTooLargeException",
             KafkaError::StaleControllerEpoch => "kafka.common.ControllerMovedException",
-            KafkaError::NotEnoughReplicas => "org.apache.kafka.common.errors.NotEnoughReplicasException",
-            KafkaError::NotEnoughReplicasAfterAppend => "org.apache.kafka.common.errors.NotEnoughReplicasAfterAppendException",
-            KafkaError::GroupLoadInProgress => "org.apache.kafka.common.errors.GroupLoadInProgressException",
-            KafkaError::GroupCoordinatorNotAvailable => "org.apache.kafka.common.errors.GroupCoordinatorNotAvailableException",
-            KafkaError::NotCoordinatorForGroup => "org.apache.kafka.common.errors.NotCoordinatorForGroupException",
-            KafkaError::IllegalGeneration => "org.apache.kafka.common.errors.IllegalGenerationException",
+            KafkaError::NotEnoughReplicas => {
+                "org.apache.kafka.common.errors.NotEnoughReplicasException"
+            }
+            KafkaError::NotEnoughReplicasAfterAppend => {
+                "org.apache.kafka.common.errors.NotEnoughReplicasAfterAppendException"
+            }
+            KafkaError::GroupLoadInProgress => {
+                "org.apache.kafka.common.errors.GroupLoadInProgressException"
+            }
+            KafkaError::GroupCoordinatorNotAvailable => {
+                "org.apache.kafka.common.errors.GroupCoordinatorNotAvailableException"
+            }
+            KafkaError::NotCoordinatorForGroup => {
+                "org.apache.kafka.common.errors.NotCoordinatorForGroupException"
+            }
+            KafkaError::IllegalGeneration => {
+                "org.apache.kafka.common.errors.IllegalGenerationException"
+            }
             KafkaError::InconsistentGroupProtocol => "org.apache.kafka.common.errors.ApiException",
             KafkaError::InvalidGroupId => "org.apache.kafka.common.errors.ApiException",
-            KafkaError::UnknownMemberId => "org.apache.kafka.common.errors.UnknownMemberIdException",
+            KafkaError::UnknownMemberId => {
+                "org.apache.kafka.common.errors.UnknownMemberIdException"
+            }
             KafkaError::InvalidSessionTimeout => "org.apache.kafka.common.errors.ApiException",
-            KafkaError::RebalanceInProgress => "org.apache.kafka.common.errors.RebalanceInProgressException",
+            KafkaError::RebalanceInProgress => {
+                "org.apache.kafka.common.errors.RebalanceInProgressException"
+            }
             KafkaError::Unknown => "org.apache.kafka.common.errors.UnknownServerException",
         }
     }
@@ -309,7 +333,10 @@ impl Wire for KafkaPacket {
                     + match body {
                         Request::Metadata { topics } => 4 + topics_size(topics.iter()),
                         Request::Produce { data, .. } => {
-                            10 + data.iter().map(|(t, _, b, _)| 2 + t.len() + 12 + b.len()).sum::<usize>()
+                            10 + data
+                                .iter()
+                                .map(|(t, _, b, _)| 2 + t.len() + 12 + b.len())
+                                .sum::<usize>()
                         }
                         Request::Fetch { partitions, .. } => {
                             16 + partitions.iter().map(|(t, ..)| 2 + t.len() + 20).sum::<usize>()
@@ -322,7 +349,12 @@ impl Wire for KafkaPacket {
                         }
                         Request::LeaderAndIsr { partitions, leaders, .. }
                         | Request::UpdateMetadata { partitions, brokers: leaders, .. } => {
-                            12 + partitions.iter().map(|p| 2 + p.topic.len() + 24 + 4 * (p.isr.len() + p.replicas.len())).sum::<usize>()
+                            12 + partitions
+                                .iter()
+                                .map(|p| {
+                                    2 + p.topic.len() + 24 + 4 * (p.isr.len() + p.replicas.len())
+                                })
+                                .sum::<usize>()
                                 + leaders.iter().map(|b| 10 + b.host.len()).sum::<usize>()
                         }
                         Request::StopReplica { partitions, .. } => {
@@ -338,14 +370,25 @@ impl Wire for KafkaPacket {
                         brokers.iter().map(|b| 10 + b.host.len()).sum::<usize>()
                             + topics
                                 .iter()
-                                .map(|(t, _, ps)| 6 + t.len() + ps.iter().map(|p| 18 + 4 * (p.replicas.len() + p.isr.len())).sum::<usize>())
+                                .map(|(t, _, ps)| {
+                                    6 + t.len()
+                                        + ps.iter()
+                                            .map(|p| 18 + 4 * (p.replicas.len() + p.isr.len()))
+                                            .sum::<usize>()
+                                })
                                 .sum::<usize>()
                     }
                     Response::Produce(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
-                    Response::Fetch(v) => v.iter().map(|(t, _, _, _, b)| 2 + t.len() + 18 + b.len()).sum(),
-                    Response::ListOffsets(v) | Response::OffsetsForLeaderEpoch(v) => v.iter().map(|(t, ..)| 2 + t.len() + 18).sum(),
+                    Response::Fetch(v) => {
+                        v.iter().map(|(t, _, _, _, b)| 2 + t.len() + 18 + b.len()).sum()
+                    }
+                    Response::ListOffsets(v) | Response::OffsetsForLeaderEpoch(v) => {
+                        v.iter().map(|(t, ..)| 2 + t.len() + 18).sum()
+                    }
                     Response::Ack(_) => 2,
-                    Response::ControlledShutdown(_, v) => 6 + v.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>(),
+                    Response::ControlledShutdown(_, v) => {
+                        6 + v.iter().map(|(t, _)| 2 + t.len() + 4).sum::<usize>()
+                    }
                     Response::Group(g) => g.wire_size(),
                 }
             }
@@ -384,7 +427,9 @@ impl Wire for KafkaPacket {
         // Empty long-poll fetches would flood the trace; data-carrying ones are traced.
         match self {
             KafkaPacket::Request { body: Request::Fetch { .. }, .. } => false,
-            KafkaPacket::Response { body: Response::Fetch(v), .. } => v.iter().any(|(.., b)| !b.is_empty()),
+            KafkaPacket::Response { body: Response::Fetch(v), .. } => {
+                v.iter().any(|(.., b)| !b.is_empty())
+            }
             _ => true,
         }
     }

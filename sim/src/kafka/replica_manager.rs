@@ -9,10 +9,12 @@
 use super::config::{KafkaConfig, Truncation};
 use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
 use super::log::{view_message_set, Log, LogConfig, LogError, MessageView, Record};
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response};
+use super::proto::{
+    BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response,
+};
 use super::zk_utils;
-use crate::hw::send::{send_file_ranges, FileRange, SendSpec};
 use crate::hooks::ReplicaLeo;
+use crate::hw::send::{send_file_ranges, FileRange, SendSpec};
 use crate::hw::NetError;
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
@@ -180,7 +182,9 @@ impl ReplicaManager {
     async fn fetch_topic_overrides(&self, topic: &str) -> BTreeMap<String, String> {
         let zk = self.zk();
         match zk.get_data(&format!("{}/{topic}", super::zk_utils::CONFIG_TOPICS), false).await {
-            Ok((d, _)) => super::zk_utils::topic_configs_in_describe_order(&d).into_iter().collect(),
+            Ok((d, _)) => {
+                super::zk_utils::topic_configs_in_describe_order(&d).into_iter().collect()
+            }
             Err(_) => BTreeMap::new(),
         }
     }
@@ -208,10 +212,15 @@ impl ReplicaManager {
     /// local logs (`log.config = …`). Re-arms the child watch.
     pub async fn process_config_changes(&self) {
         let zk = self.zk();
-        let Ok(mut notes) = zk.get_children(super::zk_utils::CONFIG_CHANGES, true).await else { return };
+        let Ok(mut notes) = zk.get_children(super::zk_utils::CONFIG_CHANGES, true).await else {
+            return;
+        };
         notes.sort();
         for n in notes {
-            let Some(seq) = n.strip_prefix("config_change_").and_then(|x| x.parse::<i64>().ok()) else { continue };
+            let Some(seq) = n.strip_prefix("config_change_").and_then(|x| x.parse::<i64>().ok())
+            else {
+                continue;
+            };
             if seq <= *lock(&self.last_config_change) {
                 continue;
             }
@@ -232,7 +241,8 @@ impl ReplicaManager {
     async fn apply_topic_config(&self, topic: &str) {
         let overrides = self.fetch_topic_overrides(topic).await;
         let config = self.topic_log_config(&overrides);
-        let parts: Vec<Arc<Partition>> = self.all_partitions().into_iter().filter(|p| p.topic == topic).collect();
+        let parts: Vec<Arc<Partition>> =
+            self.all_partitions().into_iter().filter(|p| p.topic == topic).collect();
         if parts.is_empty() {
             return;
         }
@@ -251,10 +261,12 @@ impl ReplicaManager {
         LogConfig {
             segment_bytes: self.cfg.log_segment_bytes as u64,
             retention_ms: (self.cfg.log_retention_ms >= 0).then_some(self.cfg.log_retention_ms),
-            retention_bytes: (self.cfg.log_retention_bytes >= 0).then_some(self.cfg.log_retention_bytes),
+            retention_bytes: (self.cfg.log_retention_bytes >= 0)
+                .then_some(self.cfg.log_retention_bytes),
             index_interval_bytes: self.cfg.log_index_interval_bytes as u32,
             // `log.flush.interval.messages` (Long.MaxValue by default: never).
-            flush_interval_messages: (self.cfg.log_flush_interval_messages < i64::MAX).then_some(self.cfg.log_flush_interval_messages as u64),
+            flush_interval_messages: (self.cfg.log_flush_interval_messages < i64::MAX)
+                .then_some(self.cfg.log_flush_interval_messages as u64),
             ..LogConfig::default()
         }
     }
@@ -289,7 +301,12 @@ impl ReplicaManager {
 
     /// High watermarks from `replication-offset-checkpoint` (`OffsetCheckpoint.read`).
     fn read_checkpoint(&self) -> BTreeMap<TopicPartition, i64> {
-        let text = self.ctx.disk().peek(&self.checkpoint_path()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let text = self
+            .ctx
+            .disk()
+            .peek(&self.checkpoint_path())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         text.lines()
             .skip(2)
             .filter_map(|l| {
@@ -320,13 +337,21 @@ impl ReplicaManager {
             }
             Err(e) => {
                 // 0.9: "Error writing to highwatermark file" is fatal.
-                self.ctx.trace("kafka.fatal", None, fields! { "file" => path.as_str(), "error" => e.to_string() });
+                self.ctx.trace(
+                    "kafka.fatal",
+                    None,
+                    fields! { "file" => path.as_str(), "error" => e.to_string() },
+                );
                 self.ctx.halt(1).await
             }
         }
     }
 
-    async fn get_or_create(&self, topic: &str, partition: i32) -> Result<Arc<Partition>, KafkaError> {
+    async fn get_or_create(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Arc<Partition>, KafkaError> {
         if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
             return Ok(p.clone());
         }
@@ -344,21 +369,34 @@ impl ReplicaManager {
             return Ok(p.clone());
         }
         lock(&self.topic_overrides).insert(topic.to_string(), overrides);
-        let log = Log::open(self.ctx.disk(), &self.log_dir(topic, partition), config, now_ms(&self.ctx))
-            .await
-            .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
+        let log =
+            Log::open(self.ctx.disk(), &self.log_dir(topic, partition), config, now_ms(&self.ctx))
+                .await
+                .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
         let leo = log.log_end_offset();
-        let hw = self.read_checkpoint().get(&(topic.to_string(), partition)).copied().unwrap_or(0).min(leo);
+        let hw = self
+            .read_checkpoint()
+            .get(&(topic.to_string(), partition))
+            .copied()
+            .unwrap_or(0)
+            .min(leo);
         let p = Arc::new(Partition {
             topic: topic.to_string(),
             partition,
             log: AsyncMutex::new(log),
             // No leader epoch yet: the first LeaderAndIsr, of any epoch, is newer (0.9's
             // `LeaderAndIsr.initialLeaderEpoch - 1`).
-            info: Mutex::new(PartitionInfo { leader: -1, leader_epoch: -1, hw, ..PartitionInfo::default() }),
+            info: Mutex::new(PartitionInfo {
+                leader: -1,
+                leader_epoch: -1,
+                hw,
+                ..PartitionInfo::default()
+            }),
             leo: Mutex::new(leo),
             epochs: Mutex::new(match self.cfg.replica_truncation {
-                Truncation::LeaderEpoch => LeaderEpochCache::load(&self.ctx.disk(), &self.log_dir(topic, partition)),
+                Truncation::LeaderEpoch => {
+                    LeaderEpochCache::load(&self.ctx.disk(), &self.log_dir(topic, partition))
+                }
                 Truncation::HighWatermark => LeaderEpochCache::default(),
             }),
             pending_epoch_truncation: Mutex::new(false),
@@ -389,7 +427,9 @@ impl ReplicaManager {
     pub async fn handle(self: &Arc<Self>, req: Request) -> Option<Response> {
         match req {
             Request::Metadata { topics } => Some(self.metadata_response(topics).await),
-            Request::Produce { acks, timeout_ms, data } => self.produce(acks, timeout_ms, data).await,
+            Request::Produce { acks, timeout_ms, data } => {
+                self.produce(acks, timeout_ms, data).await
+            }
             Request::Fetch { replica_id, max_wait_ms, min_bytes, partitions } => {
                 Some(self.fetch(replica_id, max_wait_ms, min_bytes, partitions).await)
             }
@@ -425,7 +465,12 @@ impl ReplicaManager {
                 let mut out = Vec::new();
                 for (t, p, epoch) in partitions {
                     let Some(part) = self.partition(&t, p) else {
-                        out.push((t, p, KafkaError::UnknownTopicOrPartition, UNDEFINED_EPOCH_OFFSET));
+                        out.push((
+                            t,
+                            p,
+                            KafkaError::UnknownTopicOrPartition,
+                            UNDEFINED_EPOCH_OFFSET,
+                        ));
                         continue;
                     };
                     if lock(&part.info).leader != self.broker_id {
@@ -457,7 +502,8 @@ impl ReplicaManager {
                     // re-sends every partition's state, and a leader that ran makeLeader again
                     // would give its followers a fresh lag window (a dead one would stay in the
                     // ISR another replica.lag.time.max.ms). 0.9 answers StaleLeaderEpochCode.
-                    let current = self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
+                    let current =
+                        self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
                     if let Some(current) = current.filter(|e| *e >= ps.leader_epoch) {
                         self.ctx.trace(
                             "kafka.leader_and_isr_stale",
@@ -482,7 +528,9 @@ impl ReplicaManager {
                 Some(Response::Ack(KafkaError::None))
             }
             // Only the controller answers this; the socket server routes it there.
-            Request::ControlledShutdown { .. } => Some(Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new())),
+            Request::ControlledShutdown { .. } => {
+                Some(Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new()))
+            }
             // The group coordinator answers these; the socket server routes them there.
             Request::Group(_) => None,
             Request::StopReplica { controller_epoch, delete, partitions } => {
@@ -510,14 +558,19 @@ impl ReplicaManager {
         let mut by_topic: BTreeMap<String, Vec<PartitionMetadata>> = BTreeMap::new();
         for ((t, _), ps) in &states {
             by_topic.entry(t.clone()).or_default().push(PartitionMetadata {
-                error: if ps.leader >= 0 && brokers.contains_key(&ps.leader) { KafkaError::None } else { KafkaError::LeaderNotAvailable },
+                error: if ps.leader >= 0 && brokers.contains_key(&ps.leader) {
+                    KafkaError::None
+                } else {
+                    KafkaError::LeaderNotAvailable
+                },
                 partition: ps.partition,
                 leader: ps.leader,
                 replicas: ps.replicas.clone(),
                 isr: ps.isr.clone(),
             });
         }
-        let wanted: Vec<String> = if topics.is_empty() { by_topic.keys().cloned().collect() } else { topics };
+        let wanted: Vec<String> =
+            if topics.is_empty() { by_topic.keys().cloned().collect() } else { topics };
         let mut out = Vec::new();
         for t in wanted {
             match by_topic.remove(&t) {
@@ -529,7 +582,14 @@ impl ReplicaManager {
                     let offsets_topic = t == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME;
                     let err = if offsets_topic {
                         let live: Vec<i32> = brokers.keys().copied().collect();
-                        if super::coordinator::offsets::create_offsets_topic(&self.ctx, &self.cfg, &self.zk(), &live).await {
+                        if super::coordinator::offsets::create_offsets_topic(
+                            &self.ctx,
+                            &self.cfg,
+                            &self.zk(),
+                            &live,
+                        )
+                        .await
+                        {
                             KafkaError::LeaderNotAvailable
                         } else {
                             KafkaError::UnknownTopicOrPartition
@@ -552,14 +612,31 @@ impl ReplicaManager {
             return false;
         }
         let rf = (self.cfg.default_replication_factor as usize).min(brokers.len()) as i32;
-        let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let Ok(assignment) = super::admin::assign_replicas_to_brokers(&brokers, self.cfg.num_partitions, rf, -1, -1, start, shift) else {
+        let start =
+            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
+        let shift =
+            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
+        let Ok(assignment) = super::admin::assign_replicas_to_brokers(
+            &brokers,
+            self.cfg.num_partitions,
+            rf,
+            -1,
+            -1,
+            start,
+            shift,
+        ) else {
             return false;
         };
         let path = format!("{}/{topic}", zk_utils::BROKER_TOPICS);
         let json = zk_utils::topic_assignment_json(&assignment);
-        let ok = zk_utils::create_with_parents(&self.zk(), &path, json.as_bytes(), crate::zk::txn::CreateMode::Persistent).await.is_ok();
+        let ok = zk_utils::create_with_parents(
+            &self.zk(),
+            &path,
+            json.as_bytes(),
+            crate::zk::txn::CreateMode::Persistent,
+        )
+        .await
+        .is_ok();
         if ok {
             self.ctx.trace("kafka.topic_auto_created", None, fields! { "topic" => topic });
         }
@@ -614,7 +691,9 @@ impl ReplicaManager {
             if leader_changed {
                 match self.cfg.replica_truncation {
                     // Kafka 0.9: a new follower truncates to its high watermark before fetching.
-                    Truncation::HighWatermark => self.truncate(&part, hw, "high_watermark", fields! {}).await,
+                    Truncation::HighWatermark => {
+                        self.truncate(&part, hw, "high_watermark", fields! {}).await
+                    }
                     // KIP-101: ask the new leader first (in the fetcher).
                     Truncation::LeaderEpoch => *lock(&part.pending_epoch_truncation) = true,
                 }
@@ -680,7 +759,9 @@ impl ReplicaManager {
 
     async fn save_epochs(&self, part: &Partition) {
         let cache = lock(&part.epochs).clone();
-        if let Err(e) = cache.save(&self.ctx.disk(), &self.log_dir(&part.topic, part.partition)).await {
+        if let Err(e) =
+            cache.save(&self.ctx.disk(), &self.log_dir(&part.topic, part.partition)).await
+        {
             self.ctx.trace("kafka.fatal", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "error" => e.to_string() });
             self.ctx.halt(1).await
         }
@@ -688,13 +769,22 @@ impl ReplicaManager {
 
     /// The follower half of KIP-101: for partitions whose leader changed, ask the leader where
     /// this replica's latest epoch ends and truncate there (to the HW if the leader cannot say).
-    async fn truncate_by_leader_epoch(&self, c: &crate::hw::Conn<KafkaPacket>, leader: i32, parts: &[Arc<Partition>], correlation: &mut i32) -> bool {
-        let pending: Vec<&Arc<Partition>> = parts.iter().filter(|p| *lock(&p.pending_epoch_truncation)).collect();
+    async fn truncate_by_leader_epoch(
+        &self,
+        c: &crate::hw::Conn<KafkaPacket>,
+        leader: i32,
+        parts: &[Arc<Partition>],
+        correlation: &mut i32,
+    ) -> bool {
+        let pending: Vec<&Arc<Partition>> =
+            parts.iter().filter(|p| *lock(&p.pending_epoch_truncation)).collect();
         if pending.is_empty() {
             return true;
         }
-        let asked: Vec<(String, i32, i32)> =
-            pending.iter().map(|p| (p.topic.clone(), p.partition, lock(&p.epochs).latest_epoch().unwrap_or(-1))).collect();
+        let asked: Vec<(String, i32, i32)> = pending
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition, lock(&p.epochs).latest_epoch().unwrap_or(-1)))
+            .collect();
         *correlation += 1;
         let req = KafkaPacket::Request {
             correlation_id: *correlation,
@@ -702,22 +792,41 @@ impl ReplicaManager {
             body: Request::OffsetsForLeaderEpoch { partitions: asked.clone() },
         };
         let answer = match c.send(req) {
-            Ok(()) => c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64)).await,
+            Ok(()) => {
+                c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
+                    .await
+            }
             Err(e) => Err(e),
         };
-        let Ok(KafkaPacket::Response { body: Response::OffsetsForLeaderEpoch(ends), .. }) = answer else {
+        let Ok(KafkaPacket::Response { body: Response::OffsetsForLeaderEpoch(ends), .. }) = answer
+        else {
             return false;
         };
         for (part, (_, _, epoch)) in pending.iter().zip(&asked) {
-            let end = ends.iter().find(|e| e.0 == part.topic && e.1 == part.partition).map(|e| (e.2, e.3));
+            let end = ends
+                .iter()
+                .find(|e| e.0 == part.topic && e.1 == part.partition)
+                .map(|e| (e.2, e.3));
             match end {
                 Some((KafkaError::None, end)) if end != UNDEFINED_EPOCH_OFFSET => {
                     let leo = *lock(&part.leo);
-                    self.truncate(part, end.min(leo), "leader_epoch", fields! { "epoch" => *epoch, "leader_end" => end }).await;
+                    self.truncate(
+                        part,
+                        end.min(leo),
+                        "leader_epoch",
+                        fields! { "epoch" => *epoch, "leader_end" => end },
+                    )
+                    .await;
                 }
                 Some((KafkaError::None, _)) => {
                     let hw = lock(&part.info).hw;
-                    self.truncate(part, hw, "high_watermark", fields! { "epoch" => *epoch, "leader_end" => UNDEFINED_EPOCH_OFFSET }).await;
+                    self.truncate(
+                        part,
+                        hw,
+                        "high_watermark",
+                        fields! { "epoch" => *epoch, "leader_end" => UNDEFINED_EPOCH_OFFSET },
+                    )
+                    .await;
                 }
                 // Not the leader (any more): the next LeaderAndIsr will say who is.
                 _ => continue,
@@ -742,10 +851,16 @@ impl ReplicaManager {
         for &r in info.replicas.iter().chain(info.isr.iter()) {
             if r != me && !replicas.iter().any(|x| x.broker == r) {
                 let leo = info.follower_leo.get(&r).copied().unwrap_or(0);
-                replicas.push(ReplicaLeo { broker: r, leo, in_isr: info.isr.contains(&r), is_leader: false });
+                replicas.push(ReplicaLeo {
+                    broker: r,
+                    leo,
+                    in_isr: info.isr.contains(&r),
+                    is_leader: false,
+                });
             }
         }
-        let hw = self.ctx.world().config().hooks.high_watermark.maybe_increment_hw(info.hw, &replicas);
+        let hw =
+            self.ctx.world().config().hooks.high_watermark.maybe_increment_hw(info.hw, &replicas);
         if hw != info.hw {
             let old = info.hw;
             info.hw = hw;
@@ -755,7 +870,12 @@ impl ReplicaManager {
         false
     }
 
-    async fn produce(&self, acks: i16, timeout_ms: i32, data: Vec<(String, i32, Vec<u8>, usize)>) -> Option<Response> {
+    async fn produce(
+        &self,
+        acks: i16,
+        timeout_ms: i32,
+        data: Vec<(String, i32, Vec<u8>, usize)>,
+    ) -> Option<Response> {
         let mut results = Vec::new();
         let mut wait_for: Vec<(Arc<Partition>, i64)> = Vec::new();
         for (t, p, bytes, _) in data {
@@ -781,9 +901,17 @@ impl ReplicaManager {
                     LeaderAppend::InPlace { positions, max_timestamp, end } => {
                         let mut bytes = bytes;
                         bytes.truncate(end);
-                        log.append_assigning_offsets(bytes, &positions, max_timestamp, now_ms(&self.ctx)).await
+                        log.append_assigning_offsets(
+                            bytes,
+                            &positions,
+                            max_timestamp,
+                            now_ms(&self.ctx),
+                        )
+                        .await
                     }
-                    LeaderAppend::Encode(records) => log.append(records, true, now_ms(&self.ctx)).await,
+                    LeaderAppend::Encode(records) => {
+                        log.append(records, true, now_ms(&self.ctx)).await
+                    }
                 };
                 *lock(&part.leo) = log.log_end_offset();
                 r
@@ -829,14 +957,20 @@ impl ReplicaManager {
                 if hw > last {
                     // The ISR may have shrunk below min.insync.replicas while we waited.
                     if (isr_len as i32) < self.min_insync_replicas(&part.topic) {
-                        if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
+                        if let Some(r) =
+                            results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition)
+                        {
                             r.2 = KafkaError::NotEnoughReplicasAfterAppend;
                         }
                     }
                     break;
                 }
-                if crate::hw::now() >= deadline || crate::hw::until(&mut timer, notified).await.is_none() {
-                    if let Some(r) = results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition) {
+                if crate::hw::now() >= deadline
+                    || crate::hw::until(&mut timer, notified).await.is_none()
+                {
+                    if let Some(r) =
+                        results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition)
+                    {
                         r.2 = KafkaError::RequestTimedOut;
                     }
                     break;
@@ -846,13 +980,23 @@ impl ReplicaManager {
         Some(Response::Produce(results))
     }
 
-    async fn read_once(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> (Vec<(String, i32, KafkaError, i64, bytes::Bytes)>, usize, Vec<FileRange>) {
+    async fn read_once(
+        &self,
+        replica_id: i32,
+        partitions: &[(String, i32, i64, i32)],
+    ) -> (Vec<(String, i32, KafkaError, i64, bytes::Bytes)>, usize, Vec<FileRange>) {
         let mut out = Vec::new();
         let mut total = 0;
         let mut files = Vec::new();
         for (t, p, offset, max_bytes) in partitions {
             let Some(part) = self.partition(t, *p) else {
-                out.push((t.clone(), *p, KafkaError::UnknownTopicOrPartition, -1, bytes::Bytes::new()));
+                out.push((
+                    t.clone(),
+                    *p,
+                    KafkaError::UnknownTopicOrPartition,
+                    -1,
+                    bytes::Bytes::new(),
+                ));
                 continue;
             };
             let (leader, hw) = {
@@ -860,19 +1004,32 @@ impl ReplicaManager {
                 (i.leader, i.hw)
             };
             if leader != self.broker_id {
-                out.push((t.clone(), *p, KafkaError::NotLeaderForPartition, -1, bytes::Bytes::new()));
+                out.push((
+                    t.clone(),
+                    *p,
+                    KafkaError::NotLeaderForPartition,
+                    -1,
+                    bytes::Bytes::new(),
+                ));
                 continue;
             }
             // Consumers see only what every in-sync replica has; followers read to the LEO.
             let max_offset = (replica_id < 0).then_some(hw);
-            let read = part.log.lock().await.read_slice(*offset, (*max_bytes).max(0) as u64, max_offset).await;
+            let read = part
+                .log
+                .lock()
+                .await
+                .read_slice(*offset, (*max_bytes).max(0) as u64, max_offset)
+                .await;
             match read {
                 Ok(data) => {
                     total += data.bytes.len();
                     files.extend(data.file);
                     out.push((t.clone(), *p, KafkaError::None, hw, data.bytes));
                 }
-                Err(_) => out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, bytes::Bytes::new())),
+                Err(_) => {
+                    out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, bytes::Bytes::new()))
+                }
             }
         }
         (out, total, files)
@@ -881,9 +1038,15 @@ impl ReplicaManager {
     /// Sends a fetch response's log slices to the socket the way this broker is configured to
     /// (`lab.fetch.send.path`, TLS, down-conversion) on one of its `num.network.threads` network
     /// threads; the hardware model charges the page cache, the copies and the system calls.
-    async fn send_fetch_response(&self, replica_id: i32, out: &[(String, i32, KafkaError, i64, bytes::Bytes)], files: &[FileRange]) {
+    async fn send_fetch_response(
+        &self,
+        replica_id: i32,
+        out: &[(String, i32, KafkaError, i64, bytes::Bytes)],
+        files: &[FileRange],
+    ) {
         // Replica fetches travel on the inter-broker listener.
-        let inter_broker_tls = replica_id >= 0 && self.cfg.security_inter_broker_protocol.ends_with("SSL");
+        let inter_broker_tls =
+            replica_id >= 0 && self.cfg.security_inter_broker_protocol.ends_with("SSL");
         let spec = SendSpec {
             path: self.cfg.lab_fetch_send_path,
             tls: self.cfg.lab_fetch_tls || inter_broker_tls,
@@ -896,10 +1059,18 @@ impl ReplicaManager {
         let n = self.next_send_thread.fetch_add(1, Ordering::Relaxed) % threads;
         let lane = format!("kafka-network-thread-{}-{n}", self.broker_id);
         // A segment deleted by retention meanwhile: nothing left to charge.
-        let _ = send_file_ranges(&self.ctx.disk(), &self.ctx.cpu(), Some(&lane), &spec, header, files).await;
+        let _ =
+            send_file_ranges(&self.ctx.disk(), &self.ctx.cpu(), Some(&lane), &spec, header, files)
+                .await;
     }
 
-    async fn fetch(&self, replica_id: i32, max_wait_ms: i32, min_bytes: i32, partitions: Vec<(String, i32, i64, i32)>) -> Response {
+    async fn fetch(
+        &self,
+        replica_id: i32,
+        max_wait_ms: i32,
+        min_bytes: i32,
+        partitions: Vec<(String, i32, i64, i32)>,
+    ) -> Response {
         if replica_id >= 0 {
             // A follower's fetch offset is its LEO: it may move the HW and let acks=all answer.
             for (t, p, offset, _) in &partitions {
@@ -914,7 +1085,9 @@ impl ReplicaManager {
                             info.caught_up_at.insert(replica_id, crate::hw::now());
                         }
                         // maybeExpandIsr: an assigned replica that has reached the HW is back in sync.
-                        !info.isr.contains(&replica_id) && info.replicas.contains(&replica_id) && *offset >= info.hw
+                        !info.isr.contains(&replica_id)
+                            && info.replicas.contains(&replica_id)
+                            && *offset >= info.hw
                     };
                     if expand {
                         self.expand_isr(&part, replica_id).await;
@@ -945,7 +1118,8 @@ impl ReplicaManager {
                     return Response::Fetch(out);
                 }
                 notified = self.changed.notified();
-                if self.fetch_may_complete(replica_id, &partitions) || crate::hw::now() >= deadline {
+                if self.fetch_may_complete(replica_id, &partitions) || crate::hw::now() >= deadline
+                {
                     break;
                 }
             }
@@ -985,8 +1159,12 @@ impl ReplicaManager {
                     .copied()
                     .filter(|r| *r != self.broker_id)
                     .filter(|r| {
-                        let slow = info.caught_up_at.get(r).is_none_or(|t| now.duration_since(*t) > lag_time);
-                        let behind = leo - info.follower_leo.get(r).copied().unwrap_or(0) > self.cfg.replica_lag_max_messages;
+                        let slow = info
+                            .caught_up_at
+                            .get(r)
+                            .is_none_or(|t| now.duration_since(*t) > lag_time);
+                        let behind = leo - info.follower_leo.get(r).copied().unwrap_or(0)
+                            > self.cfg.replica_lag_max_messages;
                         slow || behind
                     })
                     .collect()
@@ -994,7 +1172,8 @@ impl ReplicaManager {
             if out.is_empty() {
                 continue;
             }
-            let isr: Vec<i32> = lock(&part.info).isr.iter().copied().filter(|r| !out.contains(r)).collect();
+            let isr: Vec<i32> =
+                lock(&part.info).isr.iter().copied().filter(|r| !out.contains(r)).collect();
             if self.update_isr(&part, isr.clone()).await {
                 self.ctx.trace("kafka.isr_shrink", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "removed" => out, "isr" => isr });
                 // A smaller ISR may let the HW (and waiting acks=all requests) move on.
@@ -1024,7 +1203,11 @@ impl ReplicaManager {
         }
         let note = zk_utils::partition_list_json(&[(part.topic.clone(), part.partition)]);
         let _ = zk
-            .create(&format!("{}/isr_change_", zk_utils::ISR_CHANGE), note.as_bytes(), crate::zk::txn::CreateMode::PersistentSequential)
+            .create(
+                &format!("{}/isr_change_", zk_utils::ISR_CHANGE),
+                note.as_bytes(),
+                crate::zk::txn::CreateMode::PersistentSequential,
+            )
             .await;
         true
     }
@@ -1055,25 +1238,40 @@ impl ReplicaManager {
         let mut conn = None;
         let mut correlation = 0;
         loop {
-            let followed: Vec<Arc<Partition>> =
-                self.all_partitions().into_iter().filter(|p| lock(&p.info).leader == leader && leader != self.broker_id).collect();
+            let followed: Vec<Arc<Partition>> = self
+                .all_partitions()
+                .into_iter()
+                .filter(|p| lock(&p.info).leader == leader && leader != self.broker_id)
+                .collect();
             if followed.is_empty() {
                 return;
             }
             let Some(addr) = lock(&self.metadata).0.get(&leader).cloned() else {
-                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                madsim::time::sleep(Duration::from_millis(
+                    self.cfg.replica_fetch_backoff_ms() as u64
+                ))
+                .await;
                 continue;
             };
             if conn.is_none() {
                 match self
                     .ctx
                     .net()
-                    .connect::<KafkaPacket>(&self.ctx.host, &self.ctx.name, &addr.host, addr.port, Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
+                    .connect::<KafkaPacket>(
+                        &self.ctx.host,
+                        &self.ctx.name,
+                        &addr.host,
+                        addr.port,
+                        Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64),
+                    )
                     .await
                 {
                     Ok(c) => conn = Some(c),
                     Err(_) => {
-                        madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                        madsim::time::sleep(Duration::from_millis(
+                            self.cfg.replica_fetch_backoff_ms() as u64,
+                        ))
+                        .await;
                         continue;
                     }
                 }
@@ -1081,17 +1279,26 @@ impl ReplicaManager {
             let Some(c) = &conn else { continue };
             if !self.truncate_by_leader_epoch(c, leader, &followed, &mut correlation).await {
                 conn = None;
-                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                madsim::time::sleep(Duration::from_millis(
+                    self.cfg.replica_fetch_backoff_ms() as u64
+                ))
+                .await;
                 continue;
             }
-            let followed: Vec<Arc<Partition>> = followed.into_iter().filter(|p| !*lock(&p.pending_epoch_truncation)).collect();
+            let followed: Vec<Arc<Partition>> =
+                followed.into_iter().filter(|p| !*lock(&p.pending_epoch_truncation)).collect();
             if followed.is_empty() {
-                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                madsim::time::sleep(Duration::from_millis(
+                    self.cfg.replica_fetch_backoff_ms() as u64
+                ))
+                .await;
                 continue;
             }
             let wanted: Vec<(String, i32, i64, i32)> = followed
                 .iter()
-                .map(|p| (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes))
+                .map(|p| {
+                    (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes)
+                })
                 .collect();
             let fetch_offsets = wanted.clone();
             correlation += 1;
@@ -1106,12 +1313,18 @@ impl ReplicaManager {
                 },
             };
             let answer: Result<KafkaPacket, NetError> = match c.send(req) {
-                Ok(()) => c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64)).await,
+                Ok(()) => {
+                    c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
+                        .await
+                }
                 Err(e) => Err(e),
             };
             let Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) = answer else {
                 conn = None;
-                madsim::time::sleep(Duration::from_millis(self.cfg.replica_fetch_backoff_ms() as u64)).await;
+                madsim::time::sleep(Duration::from_millis(
+                    self.cfg.replica_fetch_backoff_ms() as u64
+                ))
+                .await;
                 continue;
             };
             for (t, p, err, leader_hw, bytes) in parts {
@@ -1133,11 +1346,19 @@ impl ReplicaManager {
                         if fetched_at != Some(log.log_end_offset()) {
                             continue;
                         }
-                        if let (Some(first), Some(last)) = (msgs.first().map(|m| m.offset), msgs.last().map(|m| m.offset)) {
+                        if let (Some(first), Some(last)) =
+                            (msgs.first().map(|m| m.offset), msgs.last().map(|m| m.offset))
+                        {
                             let appended = if intact {
-                                log.append_fetched(&msgs, bytes.slice(..end), now_ms(&self.ctx)).await
+                                log.append_fetched(&msgs, bytes.slice(..end), now_ms(&self.ctx))
+                                    .await
                             } else {
-                                log.append(msgs.iter().map(MessageView::to_record).collect(), false, now_ms(&self.ctx)).await
+                                log.append(
+                                    msgs.iter().map(MessageView::to_record).collect(),
+                                    false,
+                                    now_ms(&self.ctx),
+                                )
+                                .await
                             };
                             match appended {
                                 Ok(info) => {
@@ -1187,12 +1408,20 @@ impl ReplicaManager {
                                 "Halting because log truncation is not allowed for topic {topic}, Current leader {leader}'s latest offset {end} is less than replica {}'s latest offset {mine}",
                                 self.broker_id
                             );
-                            self.ctx.trace("kafka.fatal", None, fields! { "topic" => topic, "partition" => p, "error" => error });
+                            self.ctx.trace(
+                                "kafka.fatal",
+                                None,
+                                fields! { "topic" => topic, "partition" => p, "error" => error },
+                            );
                             self.ctx.halt(1).await
                         }
                         let cut = if log.log_end_offset() > end {
                             let _ = log.truncate_to(end).await;
-                            self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => end });
+                            self.ctx.trace(
+                                "kafka.truncate",
+                                None,
+                                fields! { "topic" => t.as_str(), "partition" => p, "to" => end },
+                            );
                             Some(Some(end))
                         } else if log.log_end_offset() < start {
                             let _ = log.truncate_fully_and_start_at(start).await;
@@ -1214,16 +1443,33 @@ impl ReplicaManager {
     }
 
     /// The leader's latest (−1) or earliest (−2) offset of a partition, over the fetcher's connection.
-    async fn leader_offset(&self, c: &crate::hw::Conn<KafkaPacket>, leader: i32, topic: &str, p: i32, time: i64, correlation: &mut i32) -> Option<i64> {
+    async fn leader_offset(
+        &self,
+        c: &crate::hw::Conn<KafkaPacket>,
+        leader: i32,
+        topic: &str,
+        p: i32,
+        time: i64,
+        correlation: &mut i32,
+    ) -> Option<i64> {
         *correlation += 1;
         let req = KafkaPacket::Request {
             correlation_id: *correlation,
             client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::ListOffsets { replica_id: self.broker_id, partitions: vec![(topic.to_string(), p, time)] },
+            body: Request::ListOffsets {
+                replica_id: self.broker_id,
+                partitions: vec![(topic.to_string(), p, time)],
+            },
         };
         c.send(req).ok()?;
-        match c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms.max(1) as u64)).await.ok()? {
-            KafkaPacket::Response { body: Response::ListOffsets(v), .. } => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+        match c
+            .recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms.max(1) as u64))
+            .await
+            .ok()?
+        {
+            KafkaPacket::Response { body: Response::ListOffsets(v), .. } => {
+                v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3)
+            }
             _ => None,
         }
     }

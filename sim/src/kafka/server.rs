@@ -48,15 +48,38 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     let text = match ctx.disk().read_all(&config_path).await {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(_) => {
-            log(&ctx, &console, "FATAL", &format!("java.io.FileNotFoundException: {config_path} (No such file or directory)"), "kafka.Kafka$").await;
+            log(
+                &ctx,
+                &console,
+                "FATAL",
+                &format!(
+                    "java.io.FileNotFoundException: {config_path} (No such file or directory)"
+                ),
+                "kafka.Kafka$",
+            )
+            .await;
             return;
         }
     };
     let cfg = match KafkaConfig::parse(&text) {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            log(&ctx, &console, "FATAL", "Fatal error during KafkaServerStartable startup. Prepare to shutdown", "kafka.server.KafkaServerStartable").await;
-            log(&ctx, &console, "FATAL", &format!("org.apache.kafka.common.config.ConfigException: {e}"), "kafka.server.KafkaServerStartable").await;
+            log(
+                &ctx,
+                &console,
+                "FATAL",
+                "Fatal error during KafkaServerStartable startup. Prepare to shutdown",
+                "kafka.server.KafkaServerStartable",
+            )
+            .await;
+            log(
+                &ctx,
+                &console,
+                "FATAL",
+                &format!("org.apache.kafka.common.config.ConfigException: {e}"),
+                "kafka.server.KafkaServerStartable",
+            )
+            .await;
             ctx.trace("kafka.startup_error", None, fields! { "error" => e.to_string() });
             return;
         }
@@ -65,9 +88,23 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         log(&ctx, &console, "WARN", &w, "kafka.utils.VerifiableProperties").await;
     }
     let id = cfg.broker_id;
-    log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], starting"), "kafka.server.KafkaServer").await;
+    log(
+        &ctx,
+        &console,
+        "INFO",
+        &format!("[Kafka Server {id}], starting"),
+        "kafka.server.KafkaServer",
+    )
+    .await;
     let Some((zk, events)) = connect_zookeeper(&ctx, &cfg).await else {
-        log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
+        log(
+            &ctx,
+            &console,
+            "FATAL",
+            "Fatal error during KafkaServer startup. Prepare to shutdown",
+            "kafka.server.KafkaServer",
+        )
+        .await;
         log(
             &ctx,
             &console,
@@ -88,7 +125,17 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     let listener = match ctx.net().listen::<KafkaPacket>(&ctx.host, &ctx.name, cfg.port_u16()) {
         Ok(l) => l,
         Err(e) => {
-            log(&ctx, &console, "FATAL", &format!("kafka.common.KafkaException: Socket server failed to bind to 0.0.0.0:{}: {e}.", cfg.port_u16()), "kafka.server.KafkaServer").await;
+            log(
+                &ctx,
+                &console,
+                "FATAL",
+                &format!(
+                    "kafka.common.KafkaException: Socket server failed to bind to 0.0.0.0:{}: {e}.",
+                    cfg.port_u16()
+                ),
+                "kafka.server.KafkaServer",
+            )
+            .await;
             return;
         }
     };
@@ -96,7 +143,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
     let coordinator = GroupCoordinator::new(ctx.clone(), cfg.clone(), rm.clone());
     madsim::task::spawn(socket_server(listener, rm.clone(), controller.clone(), coordinator));
     if let Err(msg) = register_broker(&ctx, &cfg, &zk).await {
-        log(&ctx, &console, "FATAL", "Fatal error during KafkaServer startup. Prepare to shutdown", "kafka.server.KafkaServer").await;
+        log(
+            &ctx,
+            &console,
+            "FATAL",
+            "Fatal error during KafkaServer startup. Prepare to shutdown",
+            "kafka.server.KafkaServer",
+        )
+        .await;
         log(&ctx, &console, "FATAL", &msg, "kafka.server.KafkaServer").await;
         return;
     }
@@ -109,7 +163,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         "kafka.utils.ZkUtils",
     )
     .await;
-    log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], started"), "kafka.server.KafkaServer").await;
+    log(
+        &ctx,
+        &console,
+        "INFO",
+        &format!("[Kafka Server {id}], started"),
+        "kafka.server.KafkaServer",
+    )
+    .await;
 
     elect(&ctx, &cfg, &zk, &controller).await;
     // TopicConfigManager.startup (watch /config/changes, apply what is there) runs at the first
@@ -143,7 +204,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
         };
         match step {
             Step::Sig => {
-                log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shutting down"), "kafka.server.KafkaServer").await;
+                log(
+                    &ctx,
+                    &console,
+                    "INFO",
+                    &format!("[Kafka Server {id}], shutting down"),
+                    "kafka.server.KafkaServer",
+                )
+                .await;
                 ctx.trace("kafka.shutdown", None, fields! { "broker" => id });
                 if cfg.controlled_shutdown_enable {
                     controlled_shutdown(&ctx, &cfg, &zk, &console).await;
@@ -153,7 +221,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                 }
                 rm.checkpoint_high_watermarks().await;
                 zk.close().await;
-                log(&ctx, &console, "INFO", &format!("[Kafka Server {id}], shut down completed"), "kafka.server.KafkaServer").await;
+                log(
+                    &ctx,
+                    &console,
+                    "INFO",
+                    &format!("[Kafka Server {id}], shut down completed"),
+                    "kafka.server.KafkaServer",
+                )
+                .await;
                 return;
             }
             Step::IsrCheck => {
@@ -177,7 +252,14 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                 if ev.state == KeeperState::Expired {
                     // handleNewSession: resign as controller, open a new session, register again
                     // and run for controller again.
-                    log(&ctx, &console, "INFO", "zookeeper state changed (Expired)", "org.I0Itec.zkclient.ZkClient").await;
+                    log(
+                        &ctx,
+                        &console,
+                        "INFO",
+                        "zookeeper state changed (Expired)",
+                        "org.I0Itec.zkclient.ZkClient",
+                    )
+                    .await;
                     ctx.trace("kafka.session_expired", None, fields! { "broker" => id });
                     if let Some(c) = lock(&controller).take() {
                         c.shutdown();
@@ -191,8 +273,20 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                     events = new_events;
                     rm.set_zk(zk.clone());
                     match register_broker(&ctx, &cfg, &zk).await {
-                        Ok(()) => log(&ctx, &console, "INFO", &format!("re-registering broker info in ZK for broker {id}"), "kafka.server.KafkaHealthcheck$SessionExpireListener").await,
-                        Err(msg) => log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck").await,
+                        Ok(()) => {
+                            log(
+                                &ctx,
+                                &console,
+                                "INFO",
+                                &format!("re-registering broker info in ZK for broker {id}"),
+                                "kafka.server.KafkaHealthcheck$SessionExpireListener",
+                            )
+                            .await
+                        }
+                        Err(msg) => {
+                            log(&ctx, &console, "ERROR", &msg, "kafka.server.KafkaHealthcheck")
+                                .await
+                        }
                     }
                     elect(&ctx, &cfg, &zk, &controller).await;
                     if config_manager_started {
@@ -203,19 +297,32 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
                 let path = ev.path.clone().unwrap_or_default();
                 let current = lock(&controller).clone();
                 match (ev.kind, path.as_str(), current) {
-                    (EventType::NodeDeleted, zku::CONTROLLER, _) | (EventType::NodeCreated, zku::CONTROLLER, None) => {
+                    (EventType::NodeDeleted, zku::CONTROLLER, _)
+                    | (EventType::NodeCreated, zku::CONTROLLER, None) => {
                         elect(&ctx, &cfg, &zk, &controller).await;
                     }
-                    (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => c.on_broker_change().await,
-                    (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => c.on_topic_change().await,
-                    (EventType::NodeChildrenChanged, zku::CONFIG_CHANGES, _) => rm.process_config_changes().await,
-                    (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => c.on_isr_change().await,
-                    (EventType::NodeDataChanged, p, Some(c)) if p.strip_prefix("/brokers/topics/").is_some_and(|t| !t.contains('/')) => {
+                    (EventType::NodeChildrenChanged, zku::BROKER_IDS, Some(c)) => {
+                        c.on_broker_change().await
+                    }
+                    (EventType::NodeChildrenChanged, zku::BROKER_TOPICS, Some(c)) => {
+                        c.on_topic_change().await
+                    }
+                    (EventType::NodeChildrenChanged, zku::CONFIG_CHANGES, _) => {
+                        rm.process_config_changes().await
+                    }
+                    (EventType::NodeChildrenChanged, zku::ISR_CHANGE, Some(c)) => {
+                        c.on_isr_change().await
+                    }
+                    (EventType::NodeDataChanged, p, Some(c))
+                        if p.strip_prefix("/brokers/topics/").is_some_and(|t| !t.contains('/')) =>
+                    {
                         c.on_partition_modification(&p["/brokers/topics/".len()..]).await
                     }
-                    (EventType::NodeCreated | EventType::NodeDataChanged, zku::PREFERRED_ELECTION, Some(c)) => {
-                        c.on_preferred_replica_election().await
-                    }
+                    (
+                        EventType::NodeCreated | EventType::NodeDataChanged,
+                        zku::PREFERRED_ELECTION,
+                        Some(c),
+                    ) => c.on_preferred_replica_election().await,
                     _ => {}
                 }
             }
@@ -224,10 +331,18 @@ pub async fn run(ctx: ProcCtx, config_path: String, console: Option<(String, Ter
 }
 
 /// Opens a ZooKeeper session, waiting up to `zookeeper.connection.timeout.ms` for it.
-async fn connect_zookeeper(ctx: &ProcCtx, cfg: &KafkaConfig) -> Option<(Arc<ZooKeeper>, futures::channel::mpsc::UnboundedReceiver<WatchedEvent>)> {
-    let mut zk = ZooKeeper::new(ctx, cfg.zookeeper_servers(), Duration::from_millis(cfg.zookeeper_session_timeout_ms.max(1) as u64));
+async fn connect_zookeeper(
+    ctx: &ProcCtx,
+    cfg: &KafkaConfig,
+) -> Option<(Arc<ZooKeeper>, futures::channel::mpsc::UnboundedReceiver<WatchedEvent>)> {
+    let mut zk = ZooKeeper::new(
+        ctx,
+        cfg.zookeeper_servers(),
+        Duration::from_millis(cfg.zookeeper_session_timeout_ms.max(1) as u64),
+    );
     let events = zk.take_events();
-    let deadline = madsim::time::Instant::now() + Duration::from_millis(cfg.zookeeper_connection_timeout_ms.max(1) as u64);
+    let deadline = madsim::time::Instant::now()
+        + Duration::from_millis(cfg.zookeeper_connection_timeout_ms.max(1) as u64);
     while !zk.is_connected() && madsim::time::Instant::now() < deadline {
         madsim::time::sleep(Duration::from_millis(50)).await;
     }
@@ -250,12 +365,20 @@ async fn register_broker(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper) -> Re
 }
 
 /// Runs for controller (`ZookeeperLeaderElector.elect`): whoever creates `/controller` first.
-async fn elect(ctx: &ProcCtx, cfg: &Arc<KafkaConfig>, zk: &Arc<ZooKeeper>, slot: &Arc<Mutex<Option<Arc<KafkaController>>>>) {
+async fn elect(
+    ctx: &ProcCtx,
+    cfg: &Arc<KafkaConfig>,
+    zk: &Arc<ZooKeeper>,
+    slot: &Arc<Mutex<Option<Arc<KafkaController>>>>,
+) {
     loop {
         let json = zku::controller_json(cfg.broker_id, ctx.wall_ms());
         match zk.create(zku::CONTROLLER, json.as_bytes(), CreateMode::Ephemeral).await {
             Ok(_) => {
-                if let Ok(c) = KafkaController::on_controller_failover(ctx.clone(), cfg.clone(), zk.clone()).await {
+                if let Ok(c) =
+                    KafkaController::on_controller_failover(ctx.clone(), cfg.clone(), zk.clone())
+                        .await
+                {
                     *lock(slot) = Some(c);
                 }
                 // Watch our own node too, as the real elector does.
@@ -275,26 +398,77 @@ async fn elect(ctx: &ProcCtx, cfg: &Arc<KafkaConfig>, zk: &Arc<ZooKeeper>, slot:
 /// `KafkaServer.controlledShutdown`: up to `controlled.shutdown.max.retries` (3) times, ask the
 /// controller to move this broker's leaderships away, `controlled.shutdown.retry.backoff.ms`
 /// (5 s) apart, before the process stops.
-async fn controlled_shutdown(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper, console: &Option<(String, Term)>) {
+async fn controlled_shutdown(
+    ctx: &ProcCtx,
+    cfg: &KafkaConfig,
+    zk: &ZooKeeper,
+    console: &Option<(String, Term)>,
+) {
     for attempt in 0..3 {
         let target = match zk.get_data(zku::CONTROLLER, false).await {
             Ok((d, _)) => zku::parse_controller(&d),
             Err(_) => None,
         };
         let addr = match target {
-            Some(c) => zk.get_data(&format!("{}/{c}", zku::BROKER_IDS), false).await.ok().and_then(|(d, _)| zku::parse_broker(c, &d)),
+            Some(c) => zk
+                .get_data(&format!("{}/{c}", zku::BROKER_IDS), false)
+                .await
+                .ok()
+                .and_then(|(d, _)| zku::parse_broker(c, &d)),
             None => None,
         };
         if let Some(addr) = addr {
-            if let Ok(conn) = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &addr.host, addr.port, Duration::from_secs(5)).await {
-                let req = KafkaPacket::Request { correlation_id: attempt, client_id: cfg.broker_id.to_string(), body: Request::ControlledShutdown { broker_id: cfg.broker_id } };
+            if let Ok(conn) = ctx
+                .net()
+                .connect::<KafkaPacket>(
+                    &ctx.host,
+                    &ctx.name,
+                    &addr.host,
+                    addr.port,
+                    Duration::from_secs(5),
+                )
+                .await
+            {
+                let req = KafkaPacket::Request {
+                    correlation_id: attempt,
+                    client_id: cfg.broker_id.to_string(),
+                    body: Request::ControlledShutdown { broker_id: cfg.broker_id },
+                };
                 if conn.send(req).is_ok() {
-                    if let Ok(KafkaPacket::Response { body: Response::ControlledShutdown(KafkaError::None, left), .. }) = conn.recv_timeout(Duration::from_secs(30)).await {
+                    if let Ok(KafkaPacket::Response {
+                        body: Response::ControlledShutdown(KafkaError::None, left),
+                        ..
+                    }) = conn.recv_timeout(Duration::from_secs(30)).await
+                    {
                         if left.is_empty() {
-                            log(ctx, console, "INFO", &format!("[Kafka Server {}], Controlled shutdown succeeded", cfg.broker_id), "kafka.server.KafkaServer").await;
+                            log(
+                                ctx,
+                                console,
+                                "INFO",
+                                &format!(
+                                    "[Kafka Server {}], Controlled shutdown succeeded",
+                                    cfg.broker_id
+                                ),
+                                "kafka.server.KafkaServer",
+                            )
+                            .await;
                             return;
                         }
-                        log(ctx, console, "INFO", &format!("[Kafka Server {}], Remaining partitions to move: {}", cfg.broker_id, left.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(",")), "kafka.server.KafkaServer").await;
+                        log(
+                            ctx,
+                            console,
+                            "INFO",
+                            &format!(
+                                "[Kafka Server {}], Remaining partitions to move: {}",
+                                cfg.broker_id,
+                                left.iter()
+                                    .map(|(t, p)| format!("[{t},{p}]"))
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            ),
+                            "kafka.server.KafkaServer",
+                        )
+                        .await;
                     }
                 }
             }
@@ -312,11 +486,21 @@ async fn socket_server(
     coordinator: Arc<GroupCoordinator>,
 ) {
     while let Some(conn) = listener.accept().await {
-        madsim::task::spawn(serve_connection(conn, rm.clone(), controller.clone(), coordinator.clone()));
+        madsim::task::spawn(serve_connection(
+            conn,
+            rm.clone(),
+            controller.clone(),
+            coordinator.clone(),
+        ));
     }
 }
 
-async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, controller: Arc<Mutex<Option<Arc<KafkaController>>>>, coordinator: Arc<GroupCoordinator>) {
+async fn serve_connection(
+    conn: Conn<KafkaPacket>,
+    rm: Arc<ReplicaManager>,
+    controller: Arc<Mutex<Option<Arc<KafkaController>>>>,
+    coordinator: Arc<GroupCoordinator>,
+) {
     while let Ok(pkt) = conn.recv().await {
         let KafkaPacket::Request { correlation_id, body, client_id } = pkt else { continue };
         if let Request::Group(req) = body {
@@ -344,7 +528,10 @@ async fn serve_connection(conn: Conn<KafkaPacket>, rm: Arc<ReplicaManager>, cont
         if let Request::ControlledShutdown { broker_id } = body {
             let current = lock(&controller).clone();
             let resp = match current {
-                Some(c) => Response::ControlledShutdown(KafkaError::None, c.shutdown_broker(broker_id).await),
+                Some(c) => Response::ControlledShutdown(
+                    KafkaError::None,
+                    c.shutdown_broker(broker_id).await,
+                ),
                 None => Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new()),
             };
             if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {

@@ -5,7 +5,9 @@
 //! Each tool is a JVM process on its host talking to ZooKeeper or the brokers through the same
 //! clients a program would use; output and error wording follow 0.9.
 
-use super::admin::{self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions};
+use super::admin::{
+    self, ConsoleConsumerOptions, ConsoleProducerOptions, TopicAction, TopicCommandOptions,
+};
 use super::clients::{KafkaProducer, ProducerConfig};
 use super::config::seed_server_properties;
 use super::server::KAFKA_HOME;
@@ -25,8 +27,14 @@ mod old_console_consumer;
 /// the distribution's `config/consumer.properties`.
 pub fn install_seed_brokers(world: &World) -> Result<(), WorldError> {
     for (i, host) in world.host_names().iter().enumerate().take(3) {
-        world.disk(host)?.install(&format!("{KAFKA_HOME}/config/server.properties"), seed_server_properties(i as u32).as_bytes());
-        world.disk(host)?.install(&format!("{KAFKA_HOME}/config/consumer.properties"), old_console_consumer::CONSUMER_PROPERTIES.as_bytes());
+        world.disk(host)?.install(
+            &format!("{KAFKA_HOME}/config/server.properties"),
+            seed_server_properties(i as u32).as_bytes(),
+        );
+        world.disk(host)?.install(
+            &format!("{KAFKA_HOME}/config/consumer.properties"),
+            old_console_consumer::CONSUMER_PROPERTIES.as_bytes(),
+        );
     }
     Ok(())
 }
@@ -69,7 +77,13 @@ pub async fn run_program(program: Program, ctx: ProcCtx, args: Vec<String>, term
 }
 
 /// Runs a tool as the shell started it; returns its exit code.
-pub async fn run_program_in(program: Program, ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invocation) -> i32 {
+pub async fn run_program_in(
+    program: Program,
+    ctx: ProcCtx,
+    args: Vec<String>,
+    term: Term,
+    inv: Invocation,
+) -> i32 {
     match program {
         Program::Topics => topics(ctx, args, term).await,
         Program::ConsoleConsumer => console_consumer(ctx, args, term, inv).await,
@@ -91,7 +105,9 @@ pub async fn kafka_server_start(
 ) -> Result<u32, i32> {
     let daemon = args.iter().any(|a| a == "-daemon");
     let Some(config) = args.iter().find(|a| !a.starts_with('-')) else {
-        term.err("USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*");
+        term.err(
+            "USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*",
+        );
         return Err(1);
     };
     let path = resolve(config);
@@ -110,7 +126,8 @@ pub async fn kafka_server_start(
 
 /// `kafka-server-stop.sh`: SIGTERM to every broker on the host.
 pub fn kafka_server_stop(world: &World, host: &str, term: &Term) -> i32 {
-    let pids: Vec<u32> = world.processes(host).into_iter().filter(|p| p.name == "Kafka").map(|p| p.pid).collect();
+    let pids: Vec<u32> =
+        world.processes(host).into_iter().filter(|p| p.name == "Kafka").map(|p| p.pid).collect();
     if pids.is_empty() {
         // `xargs kill -SIGTERM` with no pid prints kill's usage.
         term.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]");
@@ -178,12 +195,23 @@ async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
         };
         match zk.exists(&format!("{}/{t}", zku::BROKER_TOPICS), false).await {
             Ok(Some(_)) => {
-                let _ = zku::create_with_parents(&zk, &format!("{}/{t}", zku::DELETE_TOPICS), b"", CreateMode::Persistent).await;
+                let _ = zku::create_with_parents(
+                    &zk,
+                    &format!("{}/{t}", zku::DELETE_TOPICS),
+                    b"",
+                    CreateMode::Persistent,
+                )
+                .await;
                 term.out(&format!("Topic {t} is marked for deletion."));
-                term.out("Note: This will have no impact if delete.topic.enable is not set to true.");
+                term.out(
+                    "Note: This will have no impact if delete.topic.enable is not set to true.",
+                );
                 0
             }
-            _ => topic_error(&term, &format!("Topic {t} does not exist on ZK path {}", opts.zookeeper)),
+            _ => topic_error(
+                &term,
+                &format!("Topic {t} does not exist on ZK path {}", opts.zookeeper),
+            ),
         }
     } else {
         alter_topic(&zk, &opts, &term).await
@@ -192,7 +220,12 @@ async fn topics(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     code
 }
 
-async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i32 {
+async fn create_topic(
+    ctx: &ProcCtx,
+    zk: &ZooKeeper,
+    opts: &TopicCommandOptions,
+    term: &Term,
+) -> i32 {
     let Some(topic) = opts.topic.clone() else {
         return topic_error(term, "--topic is required");
     };
@@ -210,7 +243,15 @@ async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions,
         let n = brokers.len().max(1) as i32;
         let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
         let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-        match admin::assign_replicas_to_brokers(&brokers, opts.partitions.unwrap_or(1), opts.replication_factor.unwrap_or(1), -1, -1, start, shift) {
+        match admin::assign_replicas_to_brokers(
+            &brokers,
+            opts.partitions.unwrap_or(1),
+            opts.replication_factor.unwrap_or(1),
+            -1,
+            -1,
+            start,
+            shift,
+        ) {
             Ok(a) => a,
             Err(e) => return topic_error(term, &e.to_string()),
         }
@@ -223,14 +264,29 @@ async fn create_topic(ctx: &ProcCtx, zk: &ZooKeeper, opts: &TopicCommandOptions,
         return topic_error(term, &format!("Topic \"{topic}\" already exists."));
     }
     let configs: BTreeMap<String, String> = opts.configs.iter().cloned().collect();
-    let _ = zku::create_with_parents(zk, &format!("{}/{topic}", zku::CONFIG_TOPICS), zku::topic_config_json(&configs).as_bytes(), CreateMode::Persistent).await;
-    match zku::create_with_parents(zk, &path, zku::topic_assignment_json(&assignment).as_bytes(), CreateMode::Persistent).await {
+    let _ = zku::create_with_parents(
+        zk,
+        &format!("{}/{topic}", zku::CONFIG_TOPICS),
+        zku::topic_config_json(&configs).as_bytes(),
+        CreateMode::Persistent,
+    )
+    .await;
+    match zku::create_with_parents(
+        zk,
+        &path,
+        zku::topic_assignment_json(&assignment).as_bytes(),
+        CreateMode::Persistent,
+    )
+    .await
+    {
         Ok(_) => {
             ctx.trace("kafka.topic_created", None, crate::trace::fields! { "topic" => topic.as_str(), "assignment" => format!("{assignment:?}") });
             term.out(&format!("Created topic \"{topic}\"."));
             0
         }
-        Err(ZkError::NodeExists) => topic_error(term, &format!("Topic \"{topic}\" already exists.")),
+        Err(ZkError::NodeExists) => {
+            topic_error(term, &format!("Topic \"{topic}\" already exists."))
+        }
         Err(e) => topic_error(term, &format!("{e}")),
     }
 }
@@ -248,7 +304,12 @@ async fn alter_topic(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) ->
     let existing = match zk.get_data(&path, false).await {
         Ok((d, _)) => zku::parse_topic_assignment(&d).unwrap_or_default(),
         Err(_) if opts.if_exists => return 0,
-        Err(_) => return topic_error(term, &format!("Topic {topic} does not exist on ZK path {}", opts.zookeeper)),
+        Err(_) => {
+            return topic_error(
+                term,
+                &format!("Topic {topic} does not exist on ZK path {}", opts.zookeeper),
+            )
+        }
     };
     if !opts.configs.is_empty() || !opts.delete_configs.is_empty() {
         term.out("WARNING: Altering topic configuration from this script has been deprecated and may be removed in future releases.");
@@ -264,21 +325,35 @@ async fn alter_topic(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) ->
         }
         let json = zku::topic_config_json(&configs);
         let written = match zk.set_data(&config_path, json.as_bytes(), -1).await {
-            Err(ZkError::NoNode) => zku::create_with_parents(zk, &config_path, json.as_bytes(), CreateMode::Persistent).await.map(|_| ()),
+            Err(ZkError::NoNode) => {
+                zku::create_with_parents(zk, &config_path, json.as_bytes(), CreateMode::Persistent)
+                    .await
+                    .map(|_| ())
+            }
             other => other.map(|_| ()),
         };
         if let Err(e) = written {
             return topic_error(term, &e.to_string());
         }
         let note = zku::config_change_json(&topic);
-        if let Err(e) = zku::create_with_parents(zk, &format!("{}/config_change_", zku::CONFIG_CHANGES), note.as_bytes(), CreateMode::PersistentSequential).await {
+        if let Err(e) = zku::create_with_parents(
+            zk,
+            &format!("{}/config_change_", zku::CONFIG_CHANGES),
+            note.as_bytes(),
+            CreateMode::PersistentSequential,
+        )
+        .await
+        {
             return topic_error(term, &e.to_string());
         }
         term.out(&format!("Updated config for topic \"{topic}\"."));
     }
     if let Some(n) = opts.partitions {
         if topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME {
-            return topic_error(term, "The number of partitions for the offsets topic cannot be changed.");
+            return topic_error(
+                term,
+                "The number of partitions for the offsets topic cannot be changed.",
+            );
         }
         term.out("WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected");
         // AdminUtils.addPartitions
@@ -312,7 +387,15 @@ async fn alter_topic(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) ->
                 m
             }
             // The existing list's first broker id serves as the fixed start index (0.9).
-            None => match admin::assign_replicas_to_brokers(&brokers, to_add, first.len() as i32, first[0], have, 0, 0) {
+            None => match admin::assign_replicas_to_brokers(
+                &brokers,
+                to_add,
+                first.len() as i32,
+                first[0],
+                have,
+                0,
+                0,
+            ) {
                 Ok(a) => a,
                 Err(e) => return topic_error(term, &e.to_string()),
             },
@@ -338,20 +421,24 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
         Ok(a) => a,
         Err(e) => return topic_error(term, &e.to_string()),
     };
-    let live: Vec<i32> = zku::read_brokers(zk).await.map(|b| b.keys().copied().collect()).unwrap_or_default();
+    let live: Vec<i32> =
+        zku::read_brokers(zk).await.map(|b| b.keys().copied().collect()).unwrap_or_default();
     for (t, assignment) in &all {
         if opts.topic.as_ref().is_some_and(|w| w != t) {
             continue;
         }
-        let configs: Vec<(String, String)> = match zk.get_data(&format!("{}/{t}", zku::CONFIG_TOPICS), false).await {
-            Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
-            Err(_) => Vec::new(),
-        };
+        let configs: Vec<(String, String)> =
+            match zk.get_data(&format!("{}/{t}", zku::CONFIG_TOPICS), false).await {
+                Ok((d, _)) => zku::topic_configs_in_describe_order(&d),
+                Err(_) => Vec::new(),
+            };
         let rf = assignment.values().next().map_or(0, Vec::len) as i32;
         let mut lines = Vec::new();
         for (p, replicas) in assignment {
             let (leader, isr) = match zk.get_data(&zku::partition_state_path(t, *p), false).await {
-                Ok((d, _)) => zku::parse_partition_state(&d).map(|s| (s.1, s.3)).unwrap_or((-1, Vec::new())),
+                Ok((d, _)) => {
+                    zku::parse_partition_state(&d).map(|s| (s.1, s.3)).unwrap_or((-1, Vec::new()))
+                }
                 Err(_) => (-1, Vec::new()),
             };
             let leader = (leader >= 0 && live.contains(&leader)).then_some(leader);
@@ -374,7 +461,12 @@ async fn describe(zk: &ZooKeeper, opts: &TopicCommandOptions, term: &Term) -> i3
 }
 
 /// `kafka-console-producer.sh`: one record per line read until `^D`; prints nothing on success.
-pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::UnboundedReceiver<String>, term: Term) -> i32 {
+pub async fn console_producer(
+    ctx: ProcCtx,
+    args: Vec<String>,
+    mut stdin: mpsc::UnboundedReceiver<String>,
+    term: Term,
+) -> i32 {
     let opts = match ConsoleProducerOptions::parse(&args) {
         Ok(o) => o,
         // Lines typed after a failed start would go to bash; here they are read and dropped.
@@ -415,7 +507,10 @@ pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::
         }
         reported = report_errors(&ctx, &term, &producer.errors, reported);
         for w in producer.warnings.drain(..) {
-            term.err(&format!("[{}] WARN {w} (org.apache.kafka.clients.NetworkClient)", crate::zk::cli::log_time(ctx.wall_ms())));
+            term.err(&format!(
+                "[{}] WARN {w} (org.apache.kafka.clients.NetworkClient)",
+                crate::zk::cli::log_time(ctx.wall_ms())
+            ));
         }
     }
     let (_, errors) = producer.close().await;
@@ -423,7 +518,12 @@ pub async fn console_producer(ctx: ProcCtx, args: Vec<String>, mut stdin: mpsc::
     0
 }
 
-fn report_errors(ctx: &ProcCtx, term: &Term, errors: &[super::clients::SendError], from: usize) -> usize {
+fn report_errors(
+    ctx: &ProcCtx,
+    term: &Term,
+    errors: &[super::clients::SendError],
+    from: usize,
+) -> usize {
     for e in errors.iter().skip(from) {
         term.err(&format!(
             "[{}] ERROR Error when sending message to topic {} with key: {}, value: {} bytes with error: {} (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)",
@@ -463,7 +563,8 @@ async fn console_consumer(ctx: ProcCtx, args: Vec<String>, term: Term, inv: Invo
 /// (`PreferredReplicaLeaderElectionCommand`): writes `/admin/preferred_replica_election` with the
 /// listed partitions (all of them without a file) for the controller to act on.
 async fn preferred_election(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value =
+        |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let Some(connect) = value("--zookeeper") else {
         term.err("Missing required argument \"[zookeeper]\"");
         return 1;
@@ -477,14 +578,31 @@ async fn preferred_election(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 
             };
             zku::parse_partition_list(&bytes)
         }
-        None => zku::read_all_topics(&zk).await.unwrap_or_default().into_iter().flat_map(|(t, a)| a.into_keys().map(move |p| (t.clone(), p))).collect(),
+        None => zku::read_all_topics(&zk)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|(t, a)| a.into_keys().map(move |p| (t.clone(), p)))
+            .collect(),
     };
     let json = zku::partition_list_json(&partitions);
-    let set = format!("Set({})", partitions.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(", "));
-    let code = match zku::create_with_parents(&zk, zku::PREFERRED_ELECTION, json.as_bytes(), CreateMode::Persistent).await {
+    let set = format!(
+        "Set({})",
+        partitions.iter().map(|(t, p)| format!("[{t},{p}]")).collect::<Vec<_>>().join(", ")
+    );
+    let code = match zku::create_with_parents(
+        &zk,
+        zku::PREFERRED_ELECTION,
+        json.as_bytes(),
+        CreateMode::Persistent,
+    )
+    .await
+    {
         Ok(_) => {
             term.out(&format!("Created preferred replica election path with {json}"));
-            term.out(&format!("Successfully started preferred replica election for partitions {set}"));
+            term.out(&format!(
+                "Successfully started preferred replica election for partitions {set}"
+            ));
             0
         }
         Err(ZkError::NodeExists) => {
@@ -503,7 +621,9 @@ async fn preferred_election(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 
 /// `kafka-run-class.sh kafka.tools.DumpLogSegments --files F [--print-data-log]`.
 async fn run_class(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     let Some(class) = args.first() else {
-        term.err("USAGE: kafka-run-class.sh [-daemon] [-name servicename] [-loggc] classname [opts]");
+        term.err(
+            "USAGE: kafka-run-class.sh [-daemon] [-name servicename] [-loggc] classname [opts]",
+        );
         return 1;
     };
     if class != "kafka.tools.DumpLogSegments" {

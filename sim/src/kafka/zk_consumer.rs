@@ -37,7 +37,9 @@
 
 pub mod assignor;
 
-use self::assignor::{AssignmentContext, AssignmentStrategy, ConsumerThreadId, TopicCount, TopicFilter};
+use self::assignor::{
+    AssignmentContext, AssignmentStrategy, ConsumerThreadId, TopicCount, TopicFilter,
+};
 use super::config::parse_properties;
 use super::log::{decode_message_set, Record};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
@@ -127,7 +129,11 @@ impl ConsumerConfig {
         let int = |k: &str, default: i64| -> Result<i64, ConsumerError> {
             match props.get(k) {
                 None => Ok(default),
-                Some(v) => v.parse::<i32>().map(i64::from).map_err(|_| ConsumerError(format!("java.lang.NumberFormatException: For input string: \"{v}\""))),
+                Some(v) => v.parse::<i32>().map(i64::from).map_err(|_| {
+                    ConsumerError(format!(
+                        "java.lang.NumberFormatException: For input string: \"{v}\""
+                    ))
+                }),
             }
         };
         let boolean = |k: &str, default: bool| -> Result<bool, ConsumerError> {
@@ -180,7 +186,8 @@ impl ConsumerConfig {
         Ok(ConsumerConfig {
             consumer_id: props.get("consumer.id").cloned(),
             zk_session_timeout_ms: session.max(1) as u64,
-            zk_connection_timeout_ms: int("zookeeper.connection.timeout.ms", session)?.max(1) as u64,
+            zk_connection_timeout_ms: int("zookeeper.connection.timeout.ms", session)?.max(1)
+                as u64,
             auto_commit_enable: boolean("auto.commit.enable", true)?,
             auto_commit_interval_ms: int("auto.commit.interval.ms", 60_000)?.max(1) as u64,
             rebalance_max_retries: int("rebalance.max.retries", 4)?.max(0) as u32,
@@ -236,7 +243,12 @@ pub struct PartitionTopicInfo {
 
 impl PartitionTopicInfo {
     fn new(topic: &str, partition: i32, offset: i64) -> Arc<Self> {
-        Arc::new(PartitionTopicInfo { topic: topic.into(), partition, consumed: AtomicI64::new(offset), fetched: AtomicI64::new(offset) })
+        Arc::new(PartitionTopicInfo {
+            topic: topic.into(),
+            partition,
+            consumed: AtomicI64::new(offset),
+            fetched: AtomicI64::new(offset),
+        })
     }
 
     /// The next offset the application will be given.
@@ -254,7 +266,11 @@ impl PartitionTopicInfo {
 }
 
 enum Chunk {
-    Data { info: Arc<PartitionTopicInfo>, records: Vec<Record>, fetch_offset: i64 },
+    Data {
+        info: Arc<PartitionTopicInfo>,
+        records: Vec<Record>,
+        fetch_offset: i64,
+    },
     /// `ZookeeperConsumerConnector.shutdownCommand`.
     Shutdown,
 }
@@ -367,13 +383,21 @@ impl KafkaStream {
                             None,
                             fields! { "topic" => info.topic.as_str(), "partition" => info.partition, "first" => r.offset, "records" => 1, "values" => [value], "group" => self.group.as_str(), "consumer" => self.consumer.as_str() },
                         );
-                        return Ok(MessageAndMetadata { topic: info.topic.clone(), partition: info.partition, offset: r.offset, key: r.key, value: r.value });
+                        return Ok(MessageAndMetadata {
+                            topic: info.topic.clone(),
+                            partition: info.partition,
+                            offset: r.offset,
+                            key: r.key,
+                            value: r.value,
+                        });
                     }
                 }
                 self.current = None;
             }
             let chunk = match self.timeout {
-                Some(t) => madsim::time::timeout(t, self.queue.take()).await.map_err(|_| StreamError::Timeout)?,
+                Some(t) => madsim::time::timeout(t, self.queue.take())
+                    .await
+                    .map_err(|_| StreamError::Timeout)?,
                 None => self.queue.take().await,
             };
             match chunk {
@@ -383,7 +407,8 @@ impl KafkaStream {
                     if info.consumed() < fetch_offset {
                         info.consumed.store(fetch_offset, Ordering::SeqCst);
                     }
-                    self.current = Some((info, records.into(), self.queue.epoch.load(Ordering::SeqCst)));
+                    self.current =
+                        Some((info, records.into(), self.queue.epoch.load(Ordering::SeqCst)));
                 }
             }
         }
@@ -398,14 +423,29 @@ struct Channel {
 
 impl Channel {
     async fn connect(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5)).await.ok()?;
+        let conn = ctx
+            .net()
+            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
+            .await
+            .ok()?;
         Some(Channel { conn, next_id: 0 })
     }
 
-    async fn call(&mut self, client_id: &str, body: Request, timeout: Duration) -> Option<Response> {
+    async fn call(
+        &mut self,
+        client_id: &str,
+        body: Request,
+        timeout: Duration,
+    ) -> Option<Response> {
         self.next_id += 1;
         let id = self.next_id;
-        self.conn.send(KafkaPacket::Request { correlation_id: id, client_id: client_id.to_string(), body }).ok()?;
+        self.conn
+            .send(KafkaPacket::Request {
+                correlation_id: id,
+                client_id: client_id.to_string(),
+                body,
+            })
+            .ok()?;
         match self.conn.recv_timeout(timeout).await.ok()? {
             KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
             _ => None,
@@ -441,9 +481,27 @@ struct FetchCtx {
 
 impl ConsumerFetcherManager {
     /// `startConnections`: every partition starts leaderless; the finder places them.
-    fn start(ctx: &ProcCtx, config: &ConsumerConfig, consumer: &str, zk: Arc<ZooKeeper>, queue: Arc<ChunkQueue>, infos: Vec<Arc<PartitionTopicInfo>>) -> Self {
-        let state = Arc::new(Mutex::new(FetcherState { no_leader: infos.into_iter().map(|i| (i.key(), i)).collect(), ..FetcherState::default() }));
-        let fc = Arc::new(FetchCtx { ctx: ctx.clone(), config: config.clone(), consumer: consumer.into(), zk, queue, state: state.clone(), wake_finder: Notify::new() });
+    fn start(
+        ctx: &ProcCtx,
+        config: &ConsumerConfig,
+        consumer: &str,
+        zk: Arc<ZooKeeper>,
+        queue: Arc<ChunkQueue>,
+        infos: Vec<Arc<PartitionTopicInfo>>,
+    ) -> Self {
+        let state = Arc::new(Mutex::new(FetcherState {
+            no_leader: infos.into_iter().map(|i| (i.key(), i)).collect(),
+            ..FetcherState::default()
+        }));
+        let fc = Arc::new(FetchCtx {
+            ctx: ctx.clone(),
+            config: config.clone(),
+            consumer: consumer.into(),
+            zk,
+            queue,
+            state: state.clone(),
+            wake_finder: Notify::new(),
+        });
         let finder = madsim::task::spawn(leader_finder(fc));
         ConsumerFetcherManager { state, finder }
     }
@@ -462,21 +520,30 @@ impl ConsumerFetcherManager {
 async fn leader_finder(fc: Arc<FetchCtx>) {
     loop {
         let wake = fc.wake_finder.notified();
-        let wanted: BTreeSet<String> = lock(&fc.state).no_leader.keys().map(|(t, _)| t.clone()).collect();
+        let wanted: BTreeSet<String> =
+            lock(&fc.state).no_leader.keys().map(|(t, _)| t.clone()).collect();
         if wanted.is_empty() {
             wake.await;
             continue;
         }
-        let mut brokers: Vec<BrokerEndPoint> = zku::read_brokers(&fc.zk).await.map(|b| b.into_values().collect()).unwrap_or_default();
-        madsim::rand::seq::SliceRandom::shuffle(brokers.as_mut_slice(), &mut madsim::rand::thread_rng());
+        let mut brokers: Vec<BrokerEndPoint> =
+            zku::read_brokers(&fc.zk).await.map(|b| b.into_values().collect()).unwrap_or_default();
+        madsim::rand::seq::SliceRandom::shuffle(
+            brokers.as_mut_slice(),
+            &mut madsim::rand::thread_rng(),
+        );
         let mut leaders: BTreeMap<(String, i32), BrokerEndPoint> = BTreeMap::new();
         for b in &brokers {
             let Some(mut ch) = Channel::connect(&fc.ctx, b).await else { continue };
             let req = Request::Metadata { topics: wanted.iter().cloned().collect() };
-            if let Some(Response::Metadata { brokers: live, topics }) = ch.call(&fc.config.client_id, req, Duration::from_secs(30)).await {
-                let addr: BTreeMap<i32, BrokerEndPoint> = live.into_iter().map(|b| (b.id, b)).collect();
+            if let Some(Response::Metadata { brokers: live, topics }) =
+                ch.call(&fc.config.client_id, req, Duration::from_secs(30)).await
+            {
+                let addr: BTreeMap<i32, BrokerEndPoint> =
+                    live.into_iter().map(|b| (b.id, b)).collect();
                 for (t, _, ps) in topics {
-                    for p in ps.into_iter().filter(|p| p.error == KafkaError::None && p.leader >= 0) {
+                    for p in ps.into_iter().filter(|p| p.error == KafkaError::None && p.leader >= 0)
+                    {
                         if let Some(a) = addr.get(&p.leader) {
                             leaders.insert((t.clone(), p.partition), a.clone());
                         }
@@ -492,7 +559,9 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
                 let Some(info) = st.no_leader.remove(&key) else { continue };
                 added.entry(leader.id).or_default().push(key.clone());
                 st.by_broker.entry(leader.id).or_default().insert(key, info);
-                st.threads.entry(leader.id).or_insert_with(|| madsim::task::spawn(fetcher_thread(fc.clone(), leader.clone())));
+                st.threads.entry(leader.id).or_insert_with(|| {
+                    madsim::task::spawn(fetcher_thread(fc.clone(), leader.clone()))
+                });
             }
         }
         for (broker, partitions) in added {
@@ -530,7 +599,11 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
     let backoff = Duration::from_millis(fc.config.refresh_leader_backoff_ms);
     let mut channel: Option<Channel> = None;
     loop {
-        let infos: Vec<Arc<PartitionTopicInfo>> = lock(&fc.state).by_broker.get(&broker.id).map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let infos: Vec<Arc<PartitionTopicInfo>> = lock(&fc.state)
+            .by_broker
+            .get(&broker.id)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
         if infos.is_empty() {
             madsim::time::sleep(backoff).await;
             continue;
@@ -553,7 +626,11 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             };
             info.fetched.store(off, Ordering::SeqCst);
             info.consumed.store(off, Ordering::SeqCst);
-            let reset = if fc.config.auto_offset_reset == AutoOffsetReset::Smallest { "smallest" } else { "largest" };
+            let reset = if fc.config.auto_offset_reset == AutoOffsetReset::Smallest {
+                "smallest"
+            } else {
+                "largest"
+            };
             fc.ctx.trace(
                 "kafka.zkconsumer.offset_reset",
                 None,
@@ -563,7 +640,8 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
         if !unknown.is_empty() {
             lose_leader(&fc, broker.id, &unknown);
         }
-        let wanted: Vec<Arc<PartitionTopicInfo>> = infos.into_iter().filter(|i| i.fetched() >= 0).collect();
+        let wanted: Vec<Arc<PartitionTopicInfo>> =
+            infos.into_iter().filter(|i| i.fetched() >= 0).collect();
         if wanted.is_empty() {
             channel = None;
             madsim::time::sleep(backoff).await;
@@ -573,10 +651,16 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             replica_id: -1,
             max_wait_ms: fc.config.fetch_wait_max_ms,
             min_bytes: fc.config.fetch_min_bytes,
-            partitions: wanted.iter().map(|i| (i.topic.clone(), i.partition, i.fetched(), fc.config.fetch_message_max_bytes)).collect(),
+            partitions: wanted
+                .iter()
+                .map(|i| {
+                    (i.topic.clone(), i.partition, i.fetched(), fc.config.fetch_message_max_bytes)
+                })
+                .collect(),
         };
         let timeout = Duration::from_millis(fc.config.fetch_wait_max_ms.max(0) as u64 + 30_000);
-        let Some(Response::Fetch(results)) = ch.call(&fc.config.client_id, req, timeout).await else {
+        let Some(Response::Fetch(results)) = ch.call(&fc.config.client_id, req, timeout).await
+        else {
             channel = None;
             lose_leader(&fc, broker.id, &wanted.iter().map(|i| i.key()).collect::<Vec<_>>());
             madsim::time::sleep(backoff).await;
@@ -584,11 +668,19 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
         };
         let mut lost = Vec::new();
         for (t, p, err, _hw, bytes) in results {
-            let Some(info) = wanted.iter().find(|i| i.topic == t && i.partition == p).cloned() else { continue };
+            let Some(info) = wanted.iter().find(|i| i.topic == t && i.partition == p).cloned()
+            else {
+                continue;
+            };
             match err {
                 KafkaError::None => {
                     let fetch_offset = info.fetched();
-                    let records: Vec<Record> = decode_message_set(&bytes).0.into_iter().map(|m| m.record).filter(|r| r.offset >= fetch_offset).collect();
+                    let records: Vec<Record> = decode_message_set(&bytes)
+                        .0
+                        .into_iter()
+                        .map(|m| m.record)
+                        .filter(|r| r.offset >= fetch_offset)
+                        .collect();
                     if let Some(last) = records.last() {
                         info.fetched.store(last.offset + 1, Ordering::SeqCst);
                         fc.queue.put(Chunk::Data { info, records, fetch_offset }).await;
@@ -608,9 +700,16 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
 }
 
 /// `earliestOrLatestOffset` as `auto.offset.reset` says.
-async fn list_offset(ch: &mut Channel, config: &ConsumerConfig, info: &PartitionTopicInfo) -> Option<i64> {
+async fn list_offset(
+    ch: &mut Channel,
+    config: &ConsumerConfig,
+    info: &PartitionTopicInfo,
+) -> Option<i64> {
     let time = if config.auto_offset_reset == AutoOffsetReset::Smallest { -2 } else { -1 };
-    let req = Request::ListOffsets { replica_id: -1, partitions: vec![(info.topic.clone(), info.partition, time)] };
+    let req = Request::ListOffsets {
+        replica_id: -1,
+        partitions: vec![(info.topic.clone(), info.partition, time)],
+    };
     match ch.call(&config.client_id, req, Duration::from_secs(30)).await? {
         Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
         _ => None,
@@ -618,11 +717,17 @@ async fn list_offset(ch: &mut Channel, config: &ConsumerConfig, info: &Partition
 }
 
 /// Opens a session and waits for it as `ZkClient`'s constructor does.
-async fn connect_zk(ctx: &ProcCtx, config: &ConsumerConfig) -> Result<(Arc<ZooKeeper>, UnboundedReceiver<WatchedEvent>), ConsumerError> {
-    let servers = crate::shell::lexer::parse_connect_string(&config.zk_connect, 2181).map(|(s, _)| s).unwrap_or_default();
+async fn connect_zk(
+    ctx: &ProcCtx,
+    config: &ConsumerConfig,
+) -> Result<(Arc<ZooKeeper>, UnboundedReceiver<WatchedEvent>), ConsumerError> {
+    let servers = crate::shell::lexer::parse_connect_string(&config.zk_connect, 2181)
+        .map(|(s, _)| s)
+        .unwrap_or_default();
     let mut zk = ZooKeeper::new(ctx, servers, Duration::from_millis(config.zk_session_timeout_ms));
     let events = zk.take_events();
-    let deadline = madsim::time::Instant::now() + Duration::from_millis(config.zk_connection_timeout_ms);
+    let deadline =
+        madsim::time::Instant::now() + Duration::from_millis(config.zk_connection_timeout_ms);
     while !zk.is_connected() && madsim::time::Instant::now() < deadline {
         madsim::time::sleep(Duration::from_millis(50)).await;
     }
@@ -657,7 +762,9 @@ async fn children(zk: &ZooKeeper, path: &str, watch: bool) -> Result<Vec<String>
 /// `createEphemeralPathExpectConflict`: create, creating the parents when they are missing.
 async fn create_ephemeral(zk: &ZooKeeper, path: &str, data: &[u8]) -> Result<(), ZkError> {
     match zk.create(path, data, CreateMode::Ephemeral).await {
-        Err(ZkError::NoNode) => zku::create_with_parents(zk, path, data, CreateMode::Ephemeral).await.map(|_| ()),
+        Err(ZkError::NoNode) => {
+            zku::create_with_parents(zk, path, data, CreateMode::Ephemeral).await.map(|_| ())
+        }
         other => other.map(|_| ()),
     }
 }
@@ -665,10 +772,12 @@ async fn create_ephemeral(zk: &ZooKeeper, path: &str, data: &[u8]) -> Result<(),
 /// `updatePersistentPath`.
 async fn update_persistent(zk: &ZooKeeper, path: &str, data: &[u8]) -> Result<(), ZkError> {
     match zk.set_data(path, data, -1).await {
-        Err(ZkError::NoNode) => match zku::create_with_parents(zk, path, data, CreateMode::Persistent).await {
-            Err(ZkError::NodeExists) => zk.set_data(path, data, -1).await.map(|_| ()),
-            other => other.map(|_| ()),
-        },
+        Err(ZkError::NoNode) => {
+            match zku::create_with_parents(zk, path, data, CreateMode::Persistent).await {
+                Err(ZkError::NodeExists) => zk.set_data(path, data, -1).await.map(|_| ()),
+                other => other.map(|_| ()),
+            }
+        }
         other => other.map(|_| ()),
     }
 }
@@ -708,7 +817,13 @@ impl ZookeeperConsumerConnector {
                 // UUID.randomUUID().getMostSignificantBits().toHexString.substring(0, 8).
                 let msb: u64 = madsim::rand::Rng::gen(&mut madsim::rand::thread_rng());
                 let hex = format!("{msb:x}");
-                format!("{}_{}-{}-{}", config.group_id, ctx.host, ctx.wall_ms(), &hex[..hex.len().min(8)])
+                format!(
+                    "{}_{}-{}-{}",
+                    config.group_id,
+                    ctx.host,
+                    ctx.wall_ms(),
+                    &hex[..hex.len().min(8)]
+                )
             }
         };
         let (zk, events) = connect_zk(ctx, &config).await?;
@@ -756,12 +871,18 @@ impl ZookeeperConsumerConnector {
     }
 
     /// `createMessageStreamsByFilter(filter, 1)`: one stream over every topic the filter allows.
-    pub async fn create_message_streams_by_filter(&mut self, filter: TopicFilter) -> Result<KafkaStream, ConsumerError> {
+    pub async fn create_message_streams_by_filter(
+        &mut self,
+        filter: TopicFilter,
+    ) -> Result<KafkaStream, ConsumerError> {
         self.consume(TopicCount::Wildcard { filter, num_streams: 1 }).await
     }
 
     /// `createMessageStreams(Map(topic -> 1))`.
-    pub async fn create_message_streams(&mut self, topic: &str) -> Result<KafkaStream, ConsumerError> {
+    pub async fn create_message_streams(
+        &mut self,
+        topic: &str,
+    ) -> Result<KafkaStream, ConsumerError> {
         self.consume(TopicCount::Static([(topic.to_string(), 1)].into())).await
     }
 
@@ -772,12 +893,15 @@ impl ZookeeperConsumerConnector {
             return Err(ConsumerError(format!("kafka.common.MessageStreamsExistException: {} can create message streams at most once", "ZookeeperConsumerConnector")));
         };
         *lock(&self.inner.topic_count) = Some(tc);
-        self.inner.register().await.map_err(|e| ConsumerError(format!("org.I0Itec.zkclient.exception.ZkException: {e}")))?;
+        self.inner.register().await.map_err(|e| {
+            ConsumerError(format!("org.I0Itec.zkclient.exception.ZkException: {e}"))
+        })?;
         self.inner.subscribe().await;
         let i = self.inner.clone();
         self.tasks.push(madsim::task::spawn(watcher_executor(i, events)));
         self.inner.synced_rebalance().await?;
-        let timeout = (self.inner.config.consumer_timeout_ms >= 0).then(|| Duration::from_millis(self.inner.config.consumer_timeout_ms as u64));
+        let timeout = (self.inner.config.consumer_timeout_ms >= 0)
+            .then(|| Duration::from_millis(self.inner.config.consumer_timeout_ms as u64));
         Ok(KafkaStream {
             ctx: self.inner.ctx.clone(),
             queue: self.inner.queue.clone(),
@@ -906,7 +1030,12 @@ impl Inner {
 
     fn my_topics(&self, all: &[String]) -> Vec<String> {
         let tc = lock(&self.topic_count).clone();
-        tc.map(|tc| tc.thread_ids_per_topic(&self.consumer_id, all, self.config.exclude_internal_topics).into_keys().collect()).unwrap_or_default()
+        tc.map(|tc| {
+            tc.thread_ids_per_topic(&self.consumer_id, all, self.config.exclude_internal_topics)
+                .into_keys()
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     /// Whether an event asks for a rebalance; re-arms the one-shot watch it used, as ZkClient does.
@@ -928,7 +1057,8 @@ impl Inner {
         if let Some(topic) = path.strip_prefix(&format!("{}/", zku::BROKER_TOPICS)) {
             let _ = zk.exists(path, true).await;
             // ZKTopicPartitionChangeListener: data changes rebalance; a deletion is only logged.
-            return !topic.contains('/') && matches!(ev.kind, EventType::NodeDataChanged | EventType::NodeCreated);
+            return !topic.contains('/')
+                && matches!(ev.kind, EventType::NodeDataChanged | EventType::NodeCreated);
         }
         false
     }
@@ -955,7 +1085,10 @@ impl Inner {
             self.close_fetchers().await;
             madsim::time::sleep(Duration::from_millis(self.config.rebalance_backoff_ms)).await;
         }
-        self.trace("kafka.zkconsumer.rebalance_failed", fields! { "retries" => self.config.rebalance_max_retries });
+        self.trace(
+            "kafka.zkconsumer.rebalance_failed",
+            fields! { "retries" => self.config.rebalance_max_retries },
+        );
         Err(ConsumerError(format!(
             "kafka.common.ConsumerRebalanceFailedException: {} can't rebalance after {} retries",
             self.consumer_id, self.config.rebalance_max_retries
@@ -1003,13 +1136,27 @@ impl Inner {
         *lock(&self.registry) = infos.iter().map(|i| (i.key(), i.clone())).collect();
         let n = self.rebalances.fetch_add(1, Ordering::SeqCst) + 1;
         let owned: Vec<(String, i32)> = mine.keys().cloned().collect();
-        let threads: Vec<String> = ctx.consumers_for_topic.values().flatten().map(|t| t.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+        let threads: Vec<String> = ctx
+            .consumers_for_topic
+            .values()
+            .flatten()
+            .map(|t| t.to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         self.trace(
             "kafka.zkconsumer.owned",
             fields! { "partitions" => owned, "rebalance" => n, "generation" => generation, "threads" => threads, "strategy" => format!("{:?}", self.config.partition_assignment_strategy).to_lowercase() },
         );
         // updateFetcher.
-        let f = ConsumerFetcherManager::start(&self.ctx, &self.config, &self.consumer_id, zk.clone(), self.queue.clone(), infos);
+        let f = ConsumerFetcherManager::start(
+            &self.ctx,
+            &self.config,
+            &self.consumer_id,
+            zk.clone(),
+            self.queue.clone(),
+            infos,
+        );
         *lock(&self.fetcher) = Some(f);
         Ok(true)
     }
@@ -1017,25 +1164,36 @@ impl Inner {
     /// `AssignmentContext` read from ZooKeeper, with the `cversion` of the ids node.
     async fn assignment_context(&self, zk: &ZooKeeper) -> Result<(AssignmentContext, i32), String> {
         let group = self.group().to_string();
-        let mine = zk.get_data(&format!("{}/{}", ids_dir(&group), self.consumer_id), false).await.map_err(|e| e.to_string())?;
+        let mine = zk
+            .get_data(&format!("{}/{}", ids_dir(&group), self.consumer_id), false)
+            .await
+            .map_err(|e| e.to_string())?;
         let my_tc = TopicCount::parse(&mine.0)?;
-        let all_topics = children(zk, zku::BROKER_TOPICS, false).await.map_err(|e| e.to_string())?;
+        let all_topics =
+            children(zk, zku::BROKER_TOPICS, false).await.map_err(|e| e.to_string())?;
         let exclude = self.config.exclude_internal_topics;
-        let my_topic_thread_ids = my_tc.thread_ids_per_topic(&self.consumer_id, &all_topics, exclude);
+        let my_topic_thread_ids =
+            my_tc.thread_ids_per_topic(&self.consumer_id, &all_topics, exclude);
         let mut partitions_for_topic = BTreeMap::new();
         for t in my_topic_thread_ids.keys() {
             let parts = match zk.get_data(&format!("{}/{t}", zku::BROKER_TOPICS), false).await {
-                Ok((d, _)) => zku::parse_topic_assignment(&d).map(|a| a.into_keys().collect()).unwrap_or_default(),
+                Ok((d, _)) => zku::parse_topic_assignment(&d)
+                    .map(|a| a.into_keys().collect())
+                    .unwrap_or_default(),
                 Err(ZkError::NoNode) => Vec::new(),
                 Err(e) => return Err(e.to_string()),
             };
             partitions_for_topic.insert(t.clone(), parts);
         }
         let consumers = children(zk, &ids_dir(&group), true).await.map_err(|e| e.to_string())?;
-        let generation = zk.exists(&ids_dir(&group), false).await.ok().flatten().map_or(-1, |s| s.cversion);
+        let generation =
+            zk.exists(&ids_dir(&group), false).await.ok().flatten().map_or(-1, |s| s.cversion);
         let mut consumers_for_topic: BTreeMap<String, Vec<ConsumerThreadId>> = BTreeMap::new();
         for c in &consumers {
-            let (data, _) = zk.get_data(&format!("{}/{c}", ids_dir(&group)), false).await.map_err(|e| format!("{e} for {}/{c}", ids_dir(&group)))?;
+            let (data, _) = zk
+                .get_data(&format!("{}/{c}", ids_dir(&group)), false)
+                .await
+                .map_err(|e| format!("{e} for {}/{c}", ids_dir(&group)))?;
             let tc = TopicCount::parse(&data)?;
             for (t, threads) in tc.thread_ids_per_topic(c, &all_topics, exclude) {
                 consumers_for_topic.entry(t).or_default().extend(threads);
@@ -1044,20 +1202,43 @@ impl Inner {
         for v in consumers_for_topic.values_mut() {
             v.sort();
         }
-        Ok((AssignmentContext { consumer_id: self.consumer_id.clone(), my_topic_thread_ids, partitions_for_topic, consumers_for_topic, consumers }, generation))
+        Ok((
+            AssignmentContext {
+                consumer_id: self.consumer_id.clone(),
+                my_topic_thread_ids,
+                partitions_for_topic,
+                consumers_for_topic,
+                consumers,
+            },
+            generation,
+        ))
     }
 
     /// `reflectPartitionOwnershipDecision`: ephemeral owner nodes for every partition; if any
     /// exists already, delete the ones just made and report failure.
-    async fn reflect_partition_ownership_decision(&self, zk: &ZooKeeper, mine: &BTreeMap<(String, i32), ConsumerThreadId>) -> bool {
+    async fn reflect_partition_ownership_decision(
+        &self,
+        zk: &ZooKeeper,
+        mine: &BTreeMap<(String, i32), ConsumerThreadId>,
+    ) -> bool {
         let mut made = Vec::new();
         let mut ok = true;
         for ((t, p), thread) in mine {
-            match create_ephemeral(zk, &owner_path(self.group(), t, *p), thread.to_string().as_bytes()).await {
+            match create_ephemeral(
+                zk,
+                &owner_path(self.group(), t, *p),
+                thread.to_string().as_bytes(),
+            )
+            .await
+            {
                 Ok(()) => made.push((t.clone(), *p)),
                 Err(e) => {
                     ok = false;
-                    let kind = if e == ZkError::NodeExists { "kafka.zkconsumer.claim_conflict" } else { "kafka.zkconsumer.claim_error" };
+                    let kind = if e == ZkError::NodeExists {
+                        "kafka.zkconsumer.claim_conflict"
+                    } else {
+                        "kafka.zkconsumer.claim_error"
+                    };
                     self.trace(kind, fields! { "topic" => t.as_str(), "partition" => *p, "error" => e.to_string() });
                 }
             }
@@ -1072,7 +1253,8 @@ impl Inner {
 
     /// `releasePartitionOwnership`: delete this consumer's owner nodes, forget the partitions.
     async fn release_partition_ownership(&self, zk: &ZooKeeper) {
-        let owned: Vec<(String, i32)> = std::mem::take(&mut *lock(&self.registry)).into_keys().collect();
+        let owned: Vec<(String, i32)> =
+            std::mem::take(&mut *lock(&self.registry)).into_keys().collect();
         if owned.is_empty() {
             return;
         }
@@ -1105,7 +1287,14 @@ impl Inner {
             if lock(&self.checkpointed).get(&info.key()) == Some(&off) {
                 continue;
             }
-            if update_persistent(&zk, &offset_path(self.group(), &info.topic, info.partition), off.to_string().as_bytes()).await.is_ok() {
+            if update_persistent(
+                &zk,
+                &offset_path(self.group(), &info.topic, info.partition),
+                off.to_string().as_bytes(),
+            )
+            .await
+            .is_ok()
+            {
                 lock(&self.checkpointed).insert(info.key(), off);
                 written.push((info.topic.clone(), info.partition, off));
             }
@@ -1126,15 +1315,25 @@ mod tests {
 
     #[test]
     fn defaults_are_0_9s() {
-        let c = ConsumerConfig::new(&props(&[("group.id", "g"), ("zookeeper.connect", "master:2181")])).unwrap();
+        let c =
+            ConsumerConfig::new(&props(&[("group.id", "g"), ("zookeeper.connect", "master:2181")]))
+                .unwrap();
         assert_eq!((c.zk_session_timeout_ms, c.zk_connection_timeout_ms), (6000, 6000));
         assert_eq!((c.auto_commit_enable, c.auto_commit_interval_ms), (true, 60_000));
         assert_eq!((c.rebalance_max_retries, c.rebalance_backoff_ms), (4, 2000));
         assert_eq!(c.auto_offset_reset, AutoOffsetReset::Largest);
         assert_eq!(c.partition_assignment_strategy, AssignmentStrategy::Range);
         assert_eq!(c.client_id, "g");
-        let c = ConsumerConfig::new(&props(&[("group.id", "g"), ("zookeeper.connect", "m"), ("zookeeper.sync.time.ms", "500")])).unwrap();
-        assert_eq!(c.rebalance_backoff_ms, 500, "rebalance.backoff.ms defaults to zookeeper.sync.time.ms");
+        let c = ConsumerConfig::new(&props(&[
+            ("group.id", "g"),
+            ("zookeeper.connect", "m"),
+            ("zookeeper.sync.time.ms", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.rebalance_backoff_ms, 500,
+            "rebalance.backoff.ms defaults to zookeeper.sync.time.ms"
+        );
     }
 
     #[test]
@@ -1150,9 +1349,19 @@ mod tests {
             e(&[("zookeeper.connect", "m"), ("group.id", "a b")]),
             "kafka.common.InvalidConfigException: client.id a b is illegal, contains a character other than ASCII alphanumerics, '.', '_' and '-'"
         );
-        assert!(e(&[("zookeeper.connect", "m"), ("group.id", "a b"), ("client.id", "c")]).starts_with("kafka.common.InvalidConfigException: group.id a b"));
-        assert_eq!(e(&[("zookeeper.connect", "m"), ("group.id", "g"), ("rebalance.max.retries", "x")]), "java.lang.NumberFormatException: For input string: \"x\"");
-        assert!(e(&[("zookeeper.connect", "m"), ("group.id", "g"), ("partition.assignment.strategy", "sticky")]).contains("Valid values are 'range' and 'roundrobin'"));
-        assert!(e(&[("zookeeper.connect", "m"), ("group.id", "g"), ("auto.commit.enable", "yes")]).contains("boolean values must be either 'true' or 'false"));
+        assert!(e(&[("zookeeper.connect", "m"), ("group.id", "a b"), ("client.id", "c")])
+            .starts_with("kafka.common.InvalidConfigException: group.id a b"));
+        assert_eq!(
+            e(&[("zookeeper.connect", "m"), ("group.id", "g"), ("rebalance.max.retries", "x")]),
+            "java.lang.NumberFormatException: For input string: \"x\""
+        );
+        assert!(e(&[
+            ("zookeeper.connect", "m"),
+            ("group.id", "g"),
+            ("partition.assignment.strategy", "sticky")
+        ])
+        .contains("Valid values are 'range' and 'roundrobin'"));
+        assert!(e(&[("zookeeper.connect", "m"), ("group.id", "g"), ("auto.commit.enable", "yes")])
+            .contains("boolean values must be either 'true' or 'false"));
     }
 }

@@ -58,7 +58,11 @@ pub fn broker_json(host: &str, port: u16, timestamp_ms: i64) -> String {
 /// Parses a broker registration.
 pub fn parse_broker(id: i32, json: &[u8]) -> Option<BrokerEndPoint> {
     let v: Value = serde_json::from_slice(json).ok()?;
-    Some(BrokerEndPoint { id, host: v.get("host")?.as_str()?.to_string(), port: v.get("port")?.as_u64()? as u16 })
+    Some(BrokerEndPoint {
+        id,
+        host: v.get("host")?.as_str()?.to_string(),
+        port: v.get("port")?.as_u64()? as u16,
+    })
 }
 
 fn int_list(v: &[i32]) -> String {
@@ -67,7 +71,8 @@ fn int_list(v: &[i32]) -> String {
 
 /// `/brokers/topics/<t>`: `{"version":1,"partitions":{"0":[1,2,0]}}`.
 pub fn topic_assignment_json(assignment: &BTreeMap<i32, Vec<i32>>) -> String {
-    let parts: Vec<String> = assignment.iter().map(|(p, r)| format!("\"{p}\":[{}]", int_list(r))).collect();
+    let parts: Vec<String> =
+        assignment.iter().map(|(p, r)| format!("\"{p}\":[{}]", int_list(r))).collect();
     format!("{{\"version\":1,\"partitions\":{{{}}}}}", parts.join(","))
 }
 
@@ -83,7 +88,12 @@ pub fn parse_topic_assignment(json: &[u8]) -> Option<BTreeMap<i32, Vec<i32>>> {
 }
 
 /// A partition's state znode: `{"controller_epoch":1,"leader":1,"version":1,"leader_epoch":0,"isr":[1,2,0]}`.
-pub fn partition_state_json(controller_epoch: i32, leader: i32, leader_epoch: i32, isr: &[i32]) -> String {
+pub fn partition_state_json(
+    controller_epoch: i32,
+    leader: i32,
+    leader_epoch: i32,
+    isr: &[i32],
+) -> String {
     format!(
         "{{\"controller_epoch\":{controller_epoch},\"leader\":{leader},\"version\":1,\"leader_epoch\":{leader_epoch},\"isr\":[{}]}}",
         int_list(isr)
@@ -93,7 +103,8 @@ pub fn partition_state_json(controller_epoch: i32, leader: i32, leader_epoch: i3
 /// Parses a state znode into (controller_epoch, leader, leader_epoch, isr).
 pub fn parse_partition_state(json: &[u8]) -> Option<(i32, i32, i32, Vec<i32>)> {
     let v: Value = serde_json::from_slice(json).ok()?;
-    let isr = v.get("isr")?.as_array()?.iter().filter_map(|x| x.as_i64().map(|x| x as i32)).collect();
+    let isr =
+        v.get("isr")?.as_array()?.iter().filter_map(|x| x.as_i64().map(|x| x as i32)).collect();
     Some((
         v.get("controller_epoch")?.as_i64()? as i32,
         v.get("leader")?.as_i64()? as i32,
@@ -105,7 +116,10 @@ pub fn parse_partition_state(json: &[u8]) -> Option<(i32, i32, i32, Vec<i32>)> {
 /// A partition list, as `/isr_change_notification/*` and `/admin/preferred_replica_election`
 /// hold it: `{"version":1,"partitions":[{"topic":"t","partition":0}]}`.
 pub fn partition_list_json(partitions: &[(String, i32)]) -> String {
-    let items: Vec<String> = partitions.iter().map(|(t, p)| format!("{{\"topic\":\"{t}\",\"partition\":{p}}}")).collect();
+    let items: Vec<String> = partitions
+        .iter()
+        .map(|(t, p)| format!("{{\"topic\":\"{t}\",\"partition\":{p}}}"))
+        .collect();
     format!("{{\"version\":1,\"partitions\":[{}]}}", items.join(","))
 }
 
@@ -114,7 +128,16 @@ pub fn parse_partition_list(json: &[u8]) -> Vec<(String, i32)> {
     let v: Value = serde_json::from_slice(json).unwrap_or_default();
     v.get("partitions")
         .and_then(|p| p.as_array())
-        .map(|a| a.iter().filter_map(|p| Some((p.get("topic")?.as_str()?.to_string(), p.get("partition")?.as_i64()? as i32))).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("topic")?.as_str()?.to_string(),
+                        p.get("partition")?.as_i64()? as i32,
+                    ))
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -155,10 +178,16 @@ pub fn topic_configs_in_describe_order(json: &[u8]) -> Vec<(String, String)> {
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("a config object")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Ordered, A::Error> {
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Ordered, A::Error> {
                     let mut out = Vec::new();
                     while let Some((k, v)) = m.next_entry::<String, Value>()? {
-                        out.push((k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())));
+                        out.push((
+                            k,
+                            v.as_str().map(String::from).unwrap_or_else(|| v.to_string()),
+                        ));
                     }
                     Ok(Ordered(out))
                 }
@@ -213,7 +242,12 @@ pub async fn make_sure_persistent_path_exists(zk: &ZooKeeper, path: &str) -> Res
 
 /// Creates a znode, creating missing parents first (`createParentPath`). An existing node is fine
 /// for parents, and reported as `NodeExists` for the node itself.
-pub async fn create_with_parents(zk: &ZooKeeper, path: &str, data: &[u8], mode: CreateMode) -> Result<String, ZkError> {
+pub async fn create_with_parents(
+    zk: &ZooKeeper,
+    path: &str,
+    data: &[u8],
+    mode: CreateMode,
+) -> Result<String, ZkError> {
     let mut prefix = String::new();
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     for part in parts.iter().take(parts.len().saturating_sub(1)) {
@@ -225,19 +259,26 @@ pub async fn create_with_parents(zk: &ZooKeeper, path: &str, data: &[u8], mode: 
         }
     }
     match zk.create(path, data, mode).await {
-        Err(ZkError::NodeExists) if mode == CreateMode::Persistent && data.is_empty() => Ok(path.to_string()),
+        Err(ZkError::NodeExists) if mode == CreateMode::Persistent && data.is_empty() => {
+            Ok(path.to_string())
+        }
         other => other,
     }
 }
 
 /// All topics' assignments.
-pub async fn read_all_topics(zk: &ZooKeeper) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
+pub async fn read_all_topics(
+    zk: &ZooKeeper,
+) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
     read_all_topics_watched(zk, false).await
 }
 
 /// All topics' assignments, leaving a data watch on each `/brokers/topics/<t>` when `watch`
 /// (the controller's `PartitionModificationsListener`s).
-pub async fn read_all_topics_watched(zk: &ZooKeeper, watch: bool) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
+pub async fn read_all_topics_watched(
+    zk: &ZooKeeper,
+    watch: bool,
+) -> Result<BTreeMap<String, BTreeMap<i32, Vec<i32>>>, ZkError> {
     let mut out = BTreeMap::new();
     let topics = match zk.get_children(BROKER_TOPICS, false).await {
         Ok(t) => t,
@@ -290,27 +331,52 @@ mod tests {
             partition_state_json(1, 1, 0, &[1, 2, 0]),
             "{\"controller_epoch\":1,\"leader\":1,\"version\":1,\"leader_epoch\":0,\"isr\":[1,2,0]}"
         );
-        assert_eq!(parse_partition_state(partition_state_json(3, -1, 2, &[]).as_bytes()), Some((3, -1, 2, vec![])));
+        assert_eq!(
+            parse_partition_state(partition_state_json(3, -1, 2, &[]).as_bytes()),
+            Some((3, -1, 2, vec![]))
+        );
         assert_eq!(parse_controller(controller_json(2, 5).as_bytes()), Some(2));
         let list = vec![("t".to_string(), 0), ("u".to_string(), 3)];
         assert_eq!(partition_list_json(&list), "{\"version\":1,\"partitions\":[{\"topic\":\"t\",\"partition\":0},{\"topic\":\"u\",\"partition\":3}]}");
         assert_eq!(parse_partition_list(partition_list_json(&list).as_bytes()), list);
-        assert_eq!(parse_broker(0, broker_json("slave1", 9092, 1).as_bytes()).map(|b| b.host), Some("slave1".into()));
+        assert_eq!(
+            parse_broker(0, broker_json("slave1", 9092, 1).as_bytes()).map(|b| b.host),
+            Some("slave1".into())
+        );
     }
 
     #[test]
     fn topic_configs_print_in_hashtable_order() {
         // What 0.9 prints for the offsets topic (checked with java.util.Hashtable on OpenJDK).
         let json = super::super::coordinator::offsets::offsets_topic_config_json();
-        let got: Vec<String> = topic_configs_in_describe_order(json.as_bytes()).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(got.join(","), "segment.bytes=104857600,cleanup.policy=compact,compression.type=uncompressed");
-        let kv = |v: &[&str]| v.iter().map(|k| (k.to_string(), "1".to_string())).collect::<Vec<_>>();
+        let got: Vec<String> = topic_configs_in_describe_order(json.as_bytes())
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(
+            got.join(","),
+            "segment.bytes=104857600,cleanup.policy=compact,compression.type=uncompressed"
+        );
+        let kv =
+            |v: &[&str]| v.iter().map(|k| (k.to_string(), "1".to_string())).collect::<Vec<_>>();
         // Enough keys to rehash (printed by OpenJDK's Hashtable.keySet()).
-        let keys = |v: Vec<(String, String)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>().join(",");
-        assert_eq!(keys(java_hashtable_order(kv(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]))), "j,i,h,g,f,e,d,c,b,a");
+        let keys =
+            |v: Vec<(String, String)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>().join(",");
+        assert_eq!(
+            keys(java_hashtable_order(kv(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]))),
+            "j,i,h,g,f,e,d,c,b,a"
+        );
         let topic = kv(&[
-            "retention.ms", "segment.bytes", "cleanup.policy", "min.insync.replicas", "max.message.bytes",
-            "flush.ms", "segment.ms", "delete.retention.ms", "flush.messages", "index.interval.bytes",
+            "retention.ms",
+            "segment.bytes",
+            "cleanup.policy",
+            "min.insync.replicas",
+            "max.message.bytes",
+            "flush.ms",
+            "segment.ms",
+            "delete.retention.ms",
+            "flush.messages",
+            "index.interval.bytes",
         ]);
         assert_eq!(
             keys(java_hashtable_order(topic)),

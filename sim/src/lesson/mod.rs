@@ -162,7 +162,9 @@ impl BenchStep {
             "cpu-bound" => Ok(Regime::CpuBound),
             "network-bound" => Ok(Regime::NetworkBound),
             "disk-bound" => Ok(Regime::DiskBound),
-            other => Err(format!("unknown bench regime {other:?} (cpu-bound, network-bound, disk-bound)")),
+            other => Err(format!(
+                "unknown bench regime {other:?} (cpu-bound, network-bound, disk-bound)"
+            )),
         }
     }
 }
@@ -290,27 +292,39 @@ fn file_err(file: &str, message: impl Into<String>) -> LessonError {
 impl Lesson {
     /// Reads and validates a lesson file's text; `read` gives the text of a scenario file the
     /// lesson names (a path relative to the project's root).
-    pub fn parse(text: &str, file: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Lesson, LessonError> {
-        let raw: LessonFile = toml::from_str(text).map_err(|e| file_err(file, e.to_string().trim_end().to_string()))?;
+    pub fn parse(
+        text: &str,
+        file: &str,
+        read: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Result<Lesson, LessonError> {
+        let raw: LessonFile = toml::from_str(text)
+            .map_err(|e| file_err(file, e.to_string().trim_end().to_string()))?;
         let bad = |m: String| file_err(file, m);
-        if raw.id.is_empty() || !raw.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        if raw.id.is_empty()
+            || !raw.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
             return Err(bad(format!("id {:?} must be lower-case letters, digits and '-'", raw.id)));
         }
         raw.title.check("title").map_err(&bad)?;
         raw.intro.check("intro").map_err(&bad)?;
         raw.outro.check("outro").map_err(&bad)?;
         let think = match &raw.think {
-            Some(t) => crate::shell::lexer::parse_duration(t).map_err(|e| bad(format!("think: {e}")))?,
+            Some(t) => {
+                crate::shell::lexer::parse_duration(t).map_err(|e| bad(format!("think: {e}")))?
+            }
             None => Duration::from_secs(1),
         };
         if raw.steps.is_empty() {
             return Err(bad("a lesson needs at least one [[step]]".into()));
         }
-        let hosts: Vec<String> = WorldConfig::seeded(raw.seed).hosts.into_iter().map(|h| h.name).collect();
+        let hosts: Vec<String> =
+            WorldConfig::seeded(raw.seed).hosts.into_iter().map(|h| h.name).collect();
         let mut steps = Vec::new();
         for (i, s) in raw.steps.into_iter().enumerate() {
             let at = |m: String| bad(format!("step {}: {m}", i + 1));
-            let actions = usize::from(!s.run.is_empty()) + usize::from(s.scenario.is_some()) + usize::from(s.bench.is_some());
+            let actions = usize::from(!s.run.is_empty())
+                + usize::from(s.scenario.is_some())
+                + usize::from(s.bench.is_some());
             if actions > 1 {
                 return Err(at("a step runs one of `run`, `scenario` or `bench`".into()));
             }
@@ -337,11 +351,18 @@ impl Lesson {
                 Action::Shell { on: s.on, lines: s.run }
             } else if let Some(path) = s.scenario {
                 let text = read(&path).map_err(|e| at(format!("scenario {path}: {e}")))?;
-                let sc = Scenario::parse_named(&text, &path).map_err(|e| at(format!("scenario {path}:{e}")))?;
+                let sc = Scenario::parse_named(&text, &path)
+                    .map_err(|e| at(format!("scenario {path}:{e}")))?;
                 Action::Scenario { file: path, scenario: Box::new(sc), seed: s.scenario_seed }
             } else if let Some(b) = s.bench {
                 b.regime().map_err(&at)?;
-                if b.consumers == 0 || b.consumers > 64 || b.message_bytes == 0 || b.message_bytes > 1 << 20 || b.mib_per_partition == 0 || b.mib_per_partition > 64 {
+                if b.consumers == 0
+                    || b.consumers > 64
+                    || b.message_bytes == 0
+                    || b.message_bytes > 1 << 20
+                    || b.mib_per_partition == 0
+                    || b.mib_per_partition > 64
+                {
                     return Err(at("bench: consumers 1..=64, message_bytes 1..=1048576, mib_per_partition 1..=64".into()));
                 }
                 Action::Bench(b)
@@ -372,12 +393,31 @@ impl Lesson {
                     )));
                 }
             }
-            if s.say.is_none() && s.question.is_none() && action == Action::None && s.after.is_none() {
+            if s.say.is_none()
+                && s.question.is_none()
+                && action == Action::None
+                && s.after.is_none()
+            {
                 return Err(at("an empty step".into()));
             }
-            steps.push(Step { say: s.say, question: s.question, action, after: s.after, pause: s.pause });
+            steps.push(Step {
+                say: s.say,
+                question: s.question,
+                action,
+                after: s.after,
+                pause: s.pause,
+            });
         }
-        Ok(Lesson { id: raw.id, title: raw.title, intro: raw.intro, outro: raw.outro, seed: raw.seed, start: raw.start, think, steps })
+        Ok(Lesson {
+            id: raw.id,
+            title: raw.title,
+            intro: raw.intro,
+            outro: raw.outro,
+            seed: raw.seed,
+            start: raw.start,
+            think,
+            steps,
+        })
     }
 }
 
@@ -392,15 +432,27 @@ impl Catalog {
     /// Builds the catalog from `(file name, text)` pairs of the `lessons/` directory (sorted here
     /// by name; a name is `NN-ID.toml` and must agree with the file's `id`). `read` gives the text
     /// of the scenario files lessons name.
-    pub fn load(mut files: Vec<(String, String)>, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Catalog, LessonError> {
+    pub fn load(
+        mut files: Vec<(String, String)>,
+        read: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Result<Catalog, LessonError> {
         files.sort();
         let mut lessons: Vec<Lesson> = Vec::new();
         for (name, text) in &files {
             let lesson = Lesson::parse(text, name, read)?;
             let stem = name.strip_suffix(".toml").unwrap_or(name);
-            let named = stem.split_once('-').filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())).map(|(_, id)| id);
+            let named = stem
+                .split_once('-')
+                .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                .map(|(_, id)| id);
             if named != Some(lesson.id.as_str()) {
-                return Err(file_err(name, format!("the file of lesson {:?} must be named NN-{}.toml", lesson.id, lesson.id)));
+                return Err(file_err(
+                    name,
+                    format!(
+                        "the file of lesson {:?} must be named NN-{}.toml",
+                        lesson.id, lesson.id
+                    ),
+                ));
             }
             if lessons.iter().any(|l| l.id == lesson.id) {
                 return Err(file_err(name, format!("a second lesson with id {:?}", lesson.id)));
@@ -538,14 +590,21 @@ pub fn parse_jsonl(jsonl: &str) -> Result<Vec<Event>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let mut m: Map<String, Value> = serde_json::from_str(line).map_err(|e| format!("trace line {}: {e}", i + 1))?;
+        let mut m: Map<String, Value> =
+            serde_json::from_str(line).map_err(|e| format!("trace line {}: {e}", i + 1))?;
         let mut take_str = |k: &str| match m.remove(k) {
             Some(Value::String(s)) => Ok(s),
             _ => Err(format!("trace line {}: no {k:?}", i + 1)),
         };
         let (host, proc, kind) = (take_str("host")?, take_str("proc")?, take_str("kind")?);
-        let t_us = m.remove("t_us").and_then(|v| v.as_u64()).ok_or_else(|| format!("trace line {}: no t_us", i + 1))?;
-        let id = m.remove("id").and_then(|v| v.as_u64()).ok_or_else(|| format!("trace line {}: no id", i + 1))?;
+        let t_us = m
+            .remove("t_us")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("trace line {}: no t_us", i + 1))?;
+        let id = m
+            .remove("id")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("trace line {}: no id", i + 1))?;
         let cause = m.remove("cause").and_then(|v| v.as_u64());
         out.push(Event { t_us, host, proc, kind, id, cause, fields: m });
     }
@@ -577,7 +636,9 @@ fn precompute(action: &Action, seed: u64) -> Option<Pending> {
         }
         Action::Bench(b) => {
             let b = b.clone();
-            Some(std::thread::spawn(move || run_bench(&b, seed).map(|(rows, figures)| Precomputed::Bench { rows, figures })))
+            Some(std::thread::spawn(move || {
+                run_bench(&b, seed).map(|(rows, figures)| Precomputed::Bench { rows, figures })
+            }))
         }
         Action::None | Action::Shell { .. } => None,
     }
@@ -602,8 +663,15 @@ fn run_bench(b: &BenchStep, seed: u64) -> Result<(String, BenchFigures), LessonE
     ));
     let mut res = Vec::new();
     for path in [SendPath::Sendfile, SendPath::ReadWrite] {
-        let case = Case { regime, path, tls: false, message_bytes: b.message_bytes, consumers: b.consumers };
-        let r = zerocopy::run_case(&s, &case).map_err(|e| LessonError::Invalid(format!("bench: {e}")))?;
+        let case = Case {
+            regime,
+            path,
+            tls: false,
+            message_bytes: b.message_bytes,
+            consumers: b.consumers,
+        };
+        let r = zerocopy::run_case(&s, &case)
+            .map_err(|e| LessonError::Invalid(format!("bench: {e}")))?;
         rows.push_str(&format!(
             "{:<13} {:>4} {:>6}  {:<9} {:>8.1} {:>10.0} {:>9} {:>8} {:>5.0}%\n",
             regime.name(),
@@ -630,18 +698,35 @@ fn run_bench(b: &BenchStep, seed: u64) -> Result<(String, BenchFigures), LessonE
 /// Plays a lesson. Shell steps share one simulated world (started as the lesson says, with the
 /// seed); a scenario or bench step runs its own. Errors only for a question whose answer the run
 /// did not record (a lesson that no longer matches the simulator) or a failed bench.
-pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Result<(), LessonError> {
+pub fn run(
+    lesson: &Lesson,
+    opts: &RunOptions,
+    learner: &mut dyn Learner,
+) -> Result<(), LessonError> {
     let seed = opts.seed.unwrap_or(lesson.seed);
     let lang = opts.lang;
     let w = words(lang);
-    let mut pending: Vec<Option<Pending>> = lesson.steps.iter().map(|s| precompute(&s.action, seed)).collect();
+    let mut pending: Vec<Option<Pending>> =
+        lesson.steps.iter().map(|s| precompute(&s.action, seed)).collect();
     Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.think_time = lesson.think;
         sh.boot_cluster(lesson.start == Start::Zookeeper).await;
         let heading = match lang {
-            Lang::En => format!("{} {}: {}  ({} {seed})\n", w.lesson, lesson.id, lesson.title.get(lang), w.seed),
-            Lang::Zh => format!("{} {}：{}（{} {seed}）\n", w.lesson, lesson.id, lesson.title.get(lang), w.seed),
+            Lang::En => format!(
+                "{} {}: {}  ({} {seed})\n",
+                w.lesson,
+                lesson.id,
+                lesson.title.get(lang),
+                w.seed
+            ),
+            Lang::Zh => format!(
+                "{} {}：{}（{} {seed}）\n",
+                w.lesson,
+                lesson.id,
+                lesson.title.get(lang),
+                w.seed
+            ),
         };
         learner.write(&heading);
         learner.write(&format!("{}\n\n{}\n", "=".repeat(60), lesson.intro.get(lang).trim_end()));
@@ -687,7 +772,11 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                     }
                 }
                 Action::Scenario { file, seed: sseed, .. } => {
-                    learner.write(&format!("\n{} {file} --seed {}\n", w.scenario, sseed.unwrap_or(seed)));
+                    learner.write(&format!(
+                        "\n{} {file} --seed {}\n",
+                        w.scenario,
+                        sseed.unwrap_or(seed)
+                    ));
                     // Blocking here stops the lesson's simulation, not its virtual time.
                     if let Precomputed::Scenario { report: r, events } = wait(pending[i].take())? {
                         learner.write(&r.human(file));
@@ -712,9 +801,14 @@ pub fn run(lesson: &Lesson, opts: &RunOptions, learner: &mut dyn Learner) -> Res
                         (&shell_events, step_start)
                     }
                 };
-                let observed = Observed { events, report: report.as_ref(), bench: bench.as_ref(), step_start };
+                let observed =
+                    Observed { events, report: report.as_ref(), bench: bench.as_ref(), step_start };
                 let answer = q.query.eval(&observed).map_err(|e| {
-                    LessonError::Invalid(format!("lesson {}, step {}: the question has no answer in this run: {e}", lesson.id, i + 1))
+                    LessonError::Invalid(format!(
+                        "lesson {}, step {}: the question has no answer in this run: {e}",
+                        lesson.id,
+                        i + 1
+                    ))
                 })?;
                 let verdict = match &prediction {
                     Some(p) if answer.matches(p) => format!(" — {}", w.matched),

@@ -184,7 +184,9 @@ impl Answer {
     /// do not matter).
     pub fn matches(&self, prediction: &str) -> bool {
         let p = norm(prediction);
-        if let (Some((value, within)), Ok(x)) = (self.tolerance, p.trim_end_matches(['s', '秒']).trim().parse::<f64>()) {
+        if let (Some((value, within)), Ok(x)) =
+            (self.tolerance, p.trim_end_matches(['s', '秒']).trim().parse::<f64>())
+        {
             return (x - value).abs() <= within;
         }
         !p.is_empty() && self.accepted.iter().any(|a| *a == p)
@@ -214,8 +216,14 @@ fn field_matches(e: &Event, name: &str, want: &Value) -> bool {
     }
 }
 
-fn matching<'e>(events: &'e [Event], kind: &'e str, filter: &'e BTreeMap<String, Value>) -> impl Iterator<Item = &'e Event> + 'e {
-    events.iter().filter(move |e| e.kind == kind && filter.iter().all(|(k, v)| field_matches(e, k, v)))
+fn matching<'e>(
+    events: &'e [Event],
+    kind: &'e str,
+    filter: &'e BTreeMap<String, Value>,
+) -> impl Iterator<Item = &'e Event> + 'e {
+    events
+        .iter()
+        .filter(move |e| e.kind == kind && filter.iter().all(|(k, v)| field_matches(e, k, v)))
 }
 
 fn show_value(v: &Value) -> String {
@@ -228,7 +236,11 @@ fn show_value(v: &Value) -> String {
 
 /// Broker id of each host, from the brokers' registrations.
 fn broker_of_host(events: &[Event]) -> BTreeMap<String, i64> {
-    events.iter().filter(|e| e.kind == "kafka.registered").filter_map(|e| Some((e.host.clone(), e.i64("broker")?))).collect()
+    events
+        .iter()
+        .filter(|e| e.kind == "kafka.registered")
+        .filter_map(|e| Some((e.host.clone(), e.i64("broker")?)))
+        .collect()
 }
 
 fn host_of_broker(events: &[Event], id: i64) -> Option<String> {
@@ -237,10 +249,15 @@ fn host_of_broker(events: &[Event], id: i64) -> Option<String> {
 
 fn broker_answer(events: &[Event], id: i64) -> Answer {
     if id < 0 {
-        return Answer::new("none", ["-1".to_string(), "no leader".into(), "offline".into(), "无".into()]);
+        return Answer::new(
+            "none",
+            ["-1".to_string(), "no leader".into(), "offline".into(), "无".into()],
+        );
     }
     match host_of_broker(events, id) {
-        Some(h) => Answer::new(format!("broker {id} ({h})"), [id.to_string(), format!("broker {id}"), h]),
+        Some(h) => {
+            Answer::new(format!("broker {id} ({h})"), [id.to_string(), format!("broker {id}"), h])
+        }
         None => Answer::new(format!("broker {id}"), [id.to_string()]),
     }
 }
@@ -267,10 +284,17 @@ impl Query {
                     .find(|e| e.kind == "fle.settled" && e.str("state") == Some("LEADING"))
                     .ok_or_else(|| none("ZooKeeper leader (fle.settled LEADING)"))?;
                 let id = e.u64("leader").unwrap_or(0);
-                Ok(Answer::new(format!("{} (myid {id})", e.host), [e.host.clone(), id.to_string(), format!("myid {id}"), format!("server.{id}")]))
+                Ok(Answer::new(
+                    format!("{} (myid {id})", e.host),
+                    [e.host.clone(), id.to_string(), format!("myid {id}"), format!("server.{id}")],
+                ))
             }
             Query::Controller => {
-                let e = events.iter().rev().find(|e| e.kind == "kafka.controller_elected").ok_or_else(|| none("controller election"))?;
+                let e = events
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == "kafka.controller_elected")
+                    .ok_or_else(|| none("controller election"))?;
                 Ok(broker_answer(events, e.i64("broker").unwrap_or(-1)))
             }
             Query::PartitionLeader { topic, partition } => {
@@ -280,10 +304,16 @@ impl Query {
                     .rev()
                     .find(|e| {
                         is_partition(e, topic, *partition)
-                            && (e.kind == "kafka.become_leader" || (e.kind == "kafka.leader_election" && e.i64("leader") == Some(-1)))
+                            && (e.kind == "kafka.become_leader"
+                                || (e.kind == "kafka.leader_election"
+                                    && e.i64("leader") == Some(-1)))
                     })
                     .ok_or_else(|| none(&format!("leader of {topic}-{partition}")))?;
-                let id = if e.kind == "kafka.become_leader" { hosts.get(&e.host).copied().unwrap_or(-1) } else { -1 };
+                let id = if e.kind == "kafka.become_leader" {
+                    hosts.get(&e.host).copied().unwrap_or(-1)
+                } else {
+                    -1
+                };
                 Ok(broker_answer(events, id))
             }
             Query::Isr { topic, partition } => {
@@ -292,11 +322,19 @@ impl Query {
                     .rev()
                     .find(|e| {
                         is_partition(e, topic, *partition)
-                            && matches!(e.kind.as_str(), "kafka.become_leader" | "kafka.leader_election" | "kafka.isr_shrink" | "kafka.isr_expand")
+                            && matches!(
+                                e.kind.as_str(),
+                                "kafka.become_leader"
+                                    | "kafka.leader_election"
+                                    | "kafka.isr_shrink"
+                                    | "kafka.isr_expand"
+                            )
                             && e.fields.get("isr").is_some()
                     })
                     .ok_or_else(|| none(&format!("ISR of {topic}-{partition}")))?;
-                let mut isr = int_list(e.fields.get("isr")).ok_or_else(|| QueryError(format!("{} has no list of brokers in `isr`", e.kind)))?;
+                let mut isr = int_list(e.fields.get("isr")).ok_or_else(|| {
+                    QueryError(format!("{} has no list of brokers in `isr`", e.kind))
+                })?;
                 isr.sort_unstable();
                 let shown = isr.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
                 let spaced = isr.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
@@ -309,7 +347,10 @@ impl Query {
                     .find(|e| {
                         matches!(e.kind.as_str(), "kafka.client.acked" | "kafka.client.sent")
                             && e.str("topic") == Some(topic)
-                            && e.fields.get("values").and_then(Value::as_array).is_some_and(|vs| vs.iter().any(|v| v.as_str() == Some(value)))
+                            && e.fields
+                                .get("values")
+                                .and_then(Value::as_array)
+                                .is_some_and(|vs| vs.iter().any(|v| v.as_str() == Some(value)))
                     })
                     .ok_or_else(|| none(&format!("record {value:?} sent to {topic}")))?;
                 let p = e.i64("partition").unwrap_or(-1);
@@ -318,28 +359,42 @@ impl Query {
             Query::Count { event, filter, sum } => {
                 let n: f64 = match sum {
                     None => matching(step, event, filter).count() as f64,
-                    Some(f) => matching(step, event, filter).filter_map(|e| e.fields.get(f).and_then(Value::as_f64)).sum(),
+                    Some(f) => matching(step, event, filter)
+                        .filter_map(|e| e.fields.get(f).and_then(Value::as_f64))
+                        .sum(),
                 };
                 Ok(Answer::new(fmt_num(n), []))
             }
             Query::Distinct { event, field, filter } => {
-                let set: BTreeSet<String> = matching(step, event, filter).filter_map(|e| e.fields.get(field).map(show_value)).collect();
+                let set: BTreeSet<String> = matching(step, event, filter)
+                    .filter_map(|e| e.fields.get(field).map(show_value))
+                    .collect();
                 Ok(Answer::new(set.len().to_string(), []))
             }
             Query::Last { event, field, filter, pointer } => {
-                let e = matching(events, event, filter).last().ok_or_else(|| none(&format!("{event} event")))?;
+                let e = matching(events, event, filter)
+                    .last()
+                    .ok_or_else(|| none(&format!("{event} event")))?;
                 let mut v = match field.as_str() {
                     "host" => Value::String(e.host.clone()),
                     "proc" => Value::String(e.proc.clone()),
-                    f => e.fields.get(f).cloned().ok_or_else(|| QueryError(format!("{event} has no field {f:?}")))?,
+                    f => e
+                        .fields
+                        .get(f)
+                        .cloned()
+                        .ok_or_else(|| QueryError(format!("{event} has no field {f:?}")))?,
                 };
                 if let Some(p) = pointer {
-                    v = v.pointer(p).cloned().ok_or_else(|| QueryError(format!("{event}.{field} has nothing at {p:?}: {v}")))?;
+                    v = v.pointer(p).cloned().ok_or_else(|| {
+                        QueryError(format!("{event}.{field} has nothing at {p:?}: {v}"))
+                    })?;
                 }
                 Ok(Answer::new(show_value(&v), []))
             }
             Query::Elapsed { from, from_where, to, to_where } => {
-                let start = matching(events, from, from_where).last().ok_or_else(|| none(&format!("{from} event")))?;
+                let start = matching(events, from, from_where)
+                    .last()
+                    .ok_or_else(|| none(&format!("{from} event")))?;
                 let end = matching(events, to, to_where)
                     .find(|e| e.id > start.id)
                     .ok_or_else(|| none(&format!("{to} event after the {from}")))?;
@@ -349,8 +404,12 @@ impl Query {
                 Ok(a)
             }
             Query::Metric { name, key } => {
-                let r = o.report.ok_or_else(|| QueryError("a metric question needs a scenario step".into()))?;
-                let mut v = r.metrics.get(name).ok_or_else(|| QueryError(format!("the scenario's report has no metric {name:?}")))?;
+                let r = o
+                    .report
+                    .ok_or_else(|| QueryError("a metric question needs a scenario step".into()))?;
+                let mut v = r.metrics.get(name).ok_or_else(|| {
+                    QueryError(format!("the scenario's report has no metric {name:?}"))
+                })?;
                 if let Some(k) = key {
                     // A map without the entry counts zero: the runner lists only groups with some.
                     v = v.get(k).unwrap_or(&Value::Null);
@@ -361,19 +420,42 @@ impl Query {
                 Ok(Answer::new(show_value(v), []))
             }
             Query::Check { name } => {
-                let r = o.report.ok_or_else(|| QueryError("a check question needs a scenario step".into()))?;
-                let c = r.checks.iter().find(|c| c.name == *name).ok_or_else(|| QueryError(format!("the scenario has no check {name:?}")))?;
+                let r = o
+                    .report
+                    .ok_or_else(|| QueryError("a check question needs a scenario step".into()))?;
+                let c = r
+                    .checks
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .ok_or_else(|| QueryError(format!("the scenario has no check {name:?}")))?;
                 Ok(if c.ok {
-                    Answer::new("pass", ["holds".to_string(), "yes".into(), "通过".into(), "成立".into()])
+                    Answer::new(
+                        "pass",
+                        ["holds".to_string(), "yes".into(), "通过".into(), "成立".into()],
+                    )
                 } else {
-                    Answer::new("fail", ["violated".to_string(), "no".into(), "失败".into(), "不成立".into()])
+                    Answer::new(
+                        "fail",
+                        ["violated".to_string(), "no".into(), "失败".into(), "不成立".into()],
+                    )
                 })
             }
             Query::FasterPath => {
-                let b = o.bench.ok_or_else(|| QueryError("a send-path question needs a bench step".into()))?;
+                let b = o
+                    .bench
+                    .ok_or_else(|| QueryError("a send-path question needs a bench step".into()))?;
                 let (s, r) = (b.sendfile_mb_s, b.readwrite_mb_s);
                 Ok(if (s - r).abs() <= 0.05 * s.max(r) {
-                    Answer::new("same", ["equal".to_string(), "both".into(), "neither".into(), "一样".into(), "相同".into()])
+                    Answer::new(
+                        "same",
+                        [
+                            "equal".to_string(),
+                            "both".into(),
+                            "neither".into(),
+                            "一样".into(),
+                            "相同".into(),
+                        ],
+                    )
                 } else if s > r {
                     Answer::new("sendfile", ["zero-copy".to_string(), "transferto".into()])
                 } else {
@@ -381,11 +463,17 @@ impl Query {
                 })
             }
             Query::CopiedPerMessage { path } => {
-                let b = o.bench.ok_or_else(|| QueryError("a send-path question needs a bench step".into()))?;
+                let b = o
+                    .bench
+                    .ok_or_else(|| QueryError("a send-path question needs a bench step".into()))?;
                 let v = match path.as_str() {
                     "sendfile" => b.sendfile_copied,
                     "readwrite" => b.readwrite_copied,
-                    other => return Err(QueryError(format!("unknown send path {other:?} (sendfile, readwrite)"))),
+                    other => {
+                        return Err(QueryError(format!(
+                            "unknown send path {other:?} (sendfile, readwrite)"
+                        )))
+                    }
                 };
                 Ok(Answer::new(fmt_num(v.round()), []))
             }
@@ -401,7 +489,11 @@ impl Query {
             Query::CopiedPerMessage { path } if path != "sendfile" && path != "readwrite" => {
                 Err(format!("unknown send path {path:?} (sendfile, readwrite)"))
             }
-            Query::Count { event, .. } | Query::Distinct { event, .. } | Query::Last { event, .. } | Query::Elapsed { from: event, .. } | Query::Elapsed { to: event, .. }
+            Query::Count { event, .. }
+            | Query::Distinct { event, .. }
+            | Query::Last { event, .. }
+            | Query::Elapsed { from: event, .. }
+            | Query::Elapsed { to: event, .. }
                 if event.trim().is_empty() =>
             {
                 Err("`event` must name an event kind".into())
@@ -447,19 +539,65 @@ mod tests {
     fn kafka_trace() -> Vec<Event> {
         let t = Tracer::new();
         for (h, id) in [("master", 0), ("slave1", 1), ("slave2", 2)] {
-            t.emit(1, h, "Kafka", "kafka.registered", None, fields! { "broker" => id, "host" => h, "port" => 9092 });
+            t.emit(
+                1,
+                h,
+                "Kafka",
+                "kafka.registered",
+                None,
+                fields! { "broker" => id, "host" => h, "port" => 9092 },
+            );
         }
-        t.emit(2, "master", "Kafka", "kafka.controller_elected", None, fields! { "broker" => 0, "epoch" => 1 });
-        t.emit(3, "slave1", "Kafka", "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0, "isr" => [1, 2, 0] });
-        t.emit(4, "slave2", "Kafka", "kafka.become_leader", None, fields! { "topic" => "t", "partition" => 1, "leader_epoch" => 0, "isr" => [2, 0, 1] });
-        t.emit(5, "slave1", "Kafka", "kafka.isr_shrink", None, fields! { "topic" => "t", "partition" => 0, "removed" => [0], "isr" => [2, 1] });
+        t.emit(
+            2,
+            "master",
+            "Kafka",
+            "kafka.controller_elected",
+            None,
+            fields! { "broker" => 0, "epoch" => 1 },
+        );
+        t.emit(
+            3,
+            "slave1",
+            "Kafka",
+            "kafka.become_leader",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0, "isr" => [1, 2, 0] },
+        );
+        t.emit(
+            4,
+            "slave2",
+            "Kafka",
+            "kafka.become_leader",
+            None,
+            fields! { "topic" => "t", "partition" => 1, "leader_epoch" => 0, "isr" => [2, 0, 1] },
+        );
+        t.emit(
+            5,
+            "slave1",
+            "Kafka",
+            "kafka.isr_shrink",
+            None,
+            fields! { "topic" => "t", "partition" => 0, "removed" => [0], "isr" => [2, 1] },
+        );
         t.emit(6, "master", "ConsoleProducer", "kafka.client.acked", None, fields! { "topic" => "t", "partition" => 1, "first" => 0, "records" => 2, "values" => ["a", "b"] });
         // Each poll's records of a partition are one event: group A reads two then one, B two.
-        for (i, (g, first, values)) in [("A", 0, vec!["a", "b"]), ("A", 2, vec!["c"]), ("B", 0, vec!["a", "b"])].into_iter().enumerate() {
+        for (i, (g, first, values)) in
+            [("A", 0, vec!["a", "b"]), ("A", 2, vec!["c"]), ("B", 0, vec!["a", "b"])]
+                .into_iter()
+                .enumerate()
+        {
             let records = values.len();
             t.emit(7 + i as u64, "master", "ConsoleConsumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 1, "first" => first, "records" => records, "values" => values, "group" => g });
         }
-        t.emit(10, "master", "Kafka", "kafka.leader_election", None, fields! { "topic" => "t", "partition" => 1, "leader" => -1, "isr" => [2] });
+        t.emit(
+            10,
+            "master",
+            "Kafka",
+            "kafka.leader_election",
+            None,
+            fields! { "topic" => "t", "partition" => 1, "leader" => -1, "isr" => [2] },
+        );
         t.events()
     }
 
@@ -472,7 +610,13 @@ mod tests {
         assert_eq!(eval(Query::Controller).shown, "broker 0 (master)");
         let l = eval(Query::PartitionLeader { topic: "t".into(), partition: 0 });
         assert_eq!(l.shown, "broker 1 (slave1)");
-        assert!(l.matches("1") && l.matches("Broker 1") && l.matches("slave1") && !l.matches("2") && !l.matches(""));
+        assert!(
+            l.matches("1")
+                && l.matches("Broker 1")
+                && l.matches("slave1")
+                && !l.matches("2")
+                && !l.matches("")
+        );
         // The election that found no live in-sync replica comes after slave2 became leader.
         assert_eq!(eval(Query::PartitionLeader { topic: "t".into(), partition: 1 }).shown, "none");
         assert_eq!(eval(Query::Isr { topic: "t".into(), partition: 0 }).shown, "1,2");
@@ -493,16 +637,36 @@ mod tests {
         assert_eq!(count(&[], None), "3");
         assert_eq!(count(&[("group", Value::from("A"))], None), "2");
         assert_eq!(count(&[("group", Value::from("C"))], None), "0");
-        assert_eq!(count(&[("host", Value::from("master")), ("partition", Value::from(1))], Some("records")), "5");
+        assert_eq!(
+            count(
+                &[("host", Value::from("master")), ("partition", Value::from(1))],
+                Some("records")
+            ),
+            "5"
+        );
         assert_eq!(count(&[("group", Value::from("A"))], Some("records")), "3");
-        let d = eval(Query::Distinct { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new() });
+        let d = eval(Query::Distinct {
+            event: "kafka.client.consumed".into(),
+            field: "group".into(),
+            filter: BTreeMap::new(),
+        });
         assert_eq!(d.shown, "2");
-        let last = eval(Query::Last { event: "kafka.client.consumed".into(), field: "group".into(), filter: BTreeMap::new(), pointer: None });
+        let last = eval(Query::Last {
+            event: "kafka.client.consumed".into(),
+            field: "group".into(),
+            filter: BTreeMap::new(),
+            pointer: None,
+        });
         assert_eq!(last.shown, "B");
         let values = |pointer: &str| {
-            Query::Last { event: "kafka.client.acked".into(), field: "values".into(), filter: BTreeMap::new(), pointer: Some(pointer.into()) }
-                .eval(&Observed::trace(&kafka_trace()))
-                .map(|a| a.shown)
+            Query::Last {
+                event: "kafka.client.acked".into(),
+                field: "values".into(),
+                filter: BTreeMap::new(),
+                pointer: Some(pointer.into()),
+            }
+            .eval(&Observed::trace(&kafka_trace()))
+            .map(|a| a.shown)
         };
         assert_eq!(values("/1"), Ok("b".into()));
         assert!(values("/7").is_err());
@@ -512,7 +676,9 @@ mod tests {
     fn missing_events_are_errors_not_guesses() {
         let empty: Vec<Event> = Vec::new();
         assert!(Query::ZkLeader.eval(&Observed::trace(&empty)).is_err());
-        assert!(Query::Metric { name: "x".into(), key: None }.eval(&Observed::trace(&empty)).is_err());
+        assert!(Query::Metric { name: "x".into(), key: None }
+            .eval(&Observed::trace(&empty))
+            .is_err());
         assert!(Query::FasterPath.eval(&Observed::trace(&empty)).is_err());
         assert!(Query::Check { name: "nope".into() }.validate().is_err());
         assert!(Query::Check { name: "no_acked_loss".into() }.validate().is_ok());
@@ -533,15 +699,28 @@ mod tests {
         assert_eq!(a.shown, "3 s");
         assert!(a.matches("3") && a.matches("4 s") && a.matches("2.5") && !a.matches("5"));
         // Counting reads only the step's events.
-        let count = Query::Count { event: "kafka.client.consumed".into(), filter: BTreeMap::new(), sum: None };
+        let count = Query::Count {
+            event: "kafka.client.consumed".into(),
+            filter: BTreeMap::new(),
+            sum: None,
+        };
         let step = Observed { events: &events, report: None, bench: None, step_start: 10 };
         assert_eq!(count.eval(&step).map(|a| a.shown), Ok("1".into()));
     }
 
     #[test]
     fn the_faster_path_is_computed_from_the_figures() {
-        let b = |s: f64, r: f64| BenchFigures { sendfile_mb_s: s, readwrite_mb_s: r, sendfile_copied: 0.0, readwrite_copied: 1000.0 };
-        let ask = |f: BenchFigures| Query::FasterPath.eval(&Observed { events: &[], report: None, bench: Some(&f), step_start: 0 }).map(|a| a.shown);
+        let b = |s: f64, r: f64| BenchFigures {
+            sendfile_mb_s: s,
+            readwrite_mb_s: r,
+            sendfile_copied: 0.0,
+            readwrite_copied: 1000.0,
+        };
+        let ask = |f: BenchFigures| {
+            Query::FasterPath
+                .eval(&Observed { events: &[], report: None, bench: Some(&f), step_start: 0 })
+                .map(|a| a.shown)
+        };
         assert_eq!(ask(b(300.0, 100.0)), Ok("sendfile".into()));
         assert_eq!(ask(b(117.0, 116.0)), Ok("same".into()));
         assert_eq!(ask(b(10.0, 100.0)), Ok("readwrite".into()));

@@ -24,7 +24,10 @@ fn a_minimal_lesson_parses() {
     assert_eq!(l.id, "t");
     assert_eq!((l.seed, l.start, l.think), (1, Start::Zookeeper, Duration::from_secs(1)));
     assert_eq!(l.steps.len(), 2);
-    assert_eq!(l.steps[1].action, Action::Shell { on: Some("slave1".into()), lines: vec!["jps".into()] });
+    assert_eq!(
+        l.steps[1].action,
+        Action::Shell { on: Some("slave1".into()), lines: vec!["jps".into()] }
+    );
     assert!(l.steps[1].pause);
 }
 
@@ -77,28 +80,53 @@ fn a_scenario_step_parses_the_file_it_names() {
     let l = Lesson::parse(&format!("{HEAD}{body}"), "01-t.toml", &read).unwrap();
     match &l.steps[0].action {
         Action::Scenario { file, scenario, seed } => {
-            assert_eq!((file.as_str(), scenario.name.as_str(), *seed), ("scenarios/s.toml", "s", Some(4)));
+            assert_eq!(
+                (file.as_str(), scenario.name.as_str(), *seed),
+                ("scenarios/s.toml", "s", Some(4))
+            );
         }
         other => panic!("{other:?}"),
     }
-    let bad = |p: &str| -> Result<String, String> { read(p).map(|t| t.replace("duration", "durashun")) };
+    let bad =
+        |p: &str| -> Result<String, String> { read(p).map(|t| t.replace("duration", "durashun")) };
     let e = Lesson::parse(&format!("{HEAD}{body}"), "01-t.toml", &bad).unwrap_err().to_string();
     assert!(e.contains("scenario scenarios/s.toml:"), "{e}");
-    let e = Lesson::parse(&format!("{HEAD}{}", body.replace("\"no_acked_loss\" }", "\"no_such_check\" }")), "01-t.toml", &read).unwrap_err().to_string();
+    let e = Lesson::parse(
+        &format!("{HEAD}{}", body.replace("\"no_acked_loss\" }", "\"no_such_check\" }")),
+        "01-t.toml",
+        &read,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("step 1: question: unknown check \"no_such_check\""), "{e}");
 }
 
 #[test]
 fn the_catalog_orders_by_file_name_and_checks_names() {
-    let file = |id: &str| format!("id = \"{id}\"\ntitle = {{ en = \"{id}\", zh = \"{id}\" }}\nintro = {{ en = \"i\", zh = \"i\" }}\noutro = {{ en = \"o\", zh = \"o\" }}\n[[step]]\nsay = {{ en = \"s\", zh = \"s\" }}\n");
-    let c = Catalog::load(vec![("02-b.toml".into(), file("b")), ("01-a.toml".into(), file("a"))], &no_files).unwrap();
+    let file = |id: &str| {
+        format!("id = \"{id}\"\ntitle = {{ en = \"{id}\", zh = \"{id}\" }}\nintro = {{ en = \"i\", zh = \"i\" }}\noutro = {{ en = \"o\", zh = \"o\" }}\n[[step]]\nsay = {{ en = \"s\", zh = \"s\" }}\n")
+    };
+    let c = Catalog::load(
+        vec![("02-b.toml".into(), file("b")), ("01-a.toml".into(), file("a"))],
+        &no_files,
+    )
+    .unwrap();
     assert_eq!(c.lessons.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(c.list(Lang::En).lines().take(2).collect::<Vec<_>>(), [" 1. a  a", " 2. b  b"]);
     assert!(c.get("b").is_ok());
-    assert_eq!(c.get("zz").unwrap_err().to_string(), "no lesson \"zz\"; `lab lesson list` shows them");
-    let e = Catalog::load(vec![("01-x.toml".into(), file("a"))], &no_files).unwrap_err().to_string();
+    assert_eq!(
+        c.get("zz").unwrap_err().to_string(),
+        "no lesson \"zz\"; `lab lesson list` shows them"
+    );
+    let e =
+        Catalog::load(vec![("01-x.toml".into(), file("a"))], &no_files).unwrap_err().to_string();
     assert!(e.contains("must be named NN-a.toml"), "{e}");
-    let e = Catalog::load(vec![("01-a.toml".into(), file("a")), ("02-a.toml".into(), file("a"))], &no_files).unwrap_err().to_string();
+    let e = Catalog::load(
+        vec![("01-a.toml".into(), file("a")), ("02-a.toml".into(), file("a"))],
+        &no_files,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("must be named") || e.contains("second lesson"), "{e}");
     assert!(Catalog::load(vec![], &no_files).is_err());
 }
@@ -106,7 +134,14 @@ fn the_catalog_orders_by_file_name_and_checks_names() {
 #[test]
 fn jsonl_round_trips_into_events() {
     let t = crate::trace::Tracer::new();
-    let a = t.emit(5, "master", "Kafka", "kafka.hw", None, crate::trace::fields! { "to" => 3, "topic" => "x" });
+    let a = t.emit(
+        5,
+        "master",
+        "Kafka",
+        "kafka.hw",
+        None,
+        crate::trace::fields! { "to" => 3, "topic" => "x" },
+    );
     t.emit(6, "slave1", "Kafka", "net.recv", Some(a), crate::trace::fields! {});
     assert_eq!(parse_jsonl(&t.to_jsonl()).unwrap(), t.events());
     assert!(parse_jsonl("{\"t_us\":1}\n").is_err());
@@ -129,7 +164,8 @@ fn the_answer_changes_with_what_happened() {
         t.text.lines().find(|l| l.starts_with("= Observed")).map(str::to_string).unwrap_or_default()
     };
     let before = observe(&lesson("\"zkServer.sh status\""));
-    let after = observe(&lesson("\"zkServer.sh stop\", \"sleep 5\", \"ssh slave1 zkServer.sh status\""));
+    let after =
+        observe(&lesson("\"zkServer.sh stop\", \"sleep 5\", \"ssh slave1 zkServer.sh status\""));
     assert_eq!(before, "= Observed (from the trace): slave2 (myid 3)");
     assert_eq!(after, "= Observed (from the trace): slave1 (myid 2)");
 }

@@ -414,13 +414,24 @@ impl Report {
     /// The report as `lab run` prints it for a person; `file` goes into the replay line. The
     /// wall time appears only when the caller measured it (the book's copies leave it out).
     pub fn human(&self, file: &str) -> String {
-        let mut out = format!("scenario {} (seed {}): {:.1} s of virtual time", self.scenario, self.seed, self.virtual_ms as f64 / 1000.0);
+        let mut out = format!(
+            "scenario {} (seed {}): {:.1} s of virtual time",
+            self.scenario,
+            self.seed,
+            self.virtual_ms as f64 / 1000.0
+        );
         match self.wall_ms {
             Some(ms) => out.push_str(&format!(" in {ms} ms\n")),
             None => out.push('\n'),
         }
         for c in &self.checks {
-            out.push_str(&format!("{} (expected {}) {}: {}\n", if c.ok { "PASS" } else { "FAIL" }, c.expect, c.name, c.detail));
+            out.push_str(&format!(
+                "{} (expected {}) {}: {}\n",
+                if c.ok { "PASS" } else { "FAIL" },
+                c.expect,
+                c.name,
+                c.detail
+            ));
         }
         out.push_str("metrics:\n");
         for (k, v) in &self.metrics {

@@ -2,7 +2,10 @@
 //! carrying their spans), then validation into [`Scenario`] with a line and column for every
 //! error.
 
-use super::{Check, CommitMode, Consumer, DriverCrash, Expect, KeyPattern, Nemesis, NemesisKind, Producer, Scenario, ScenarioError, Step, StreamSpec, Topic, ValuePattern, Workload};
+use super::{
+    Check, CommitMode, Consumer, DriverCrash, Expect, KeyPattern, Nemesis, NemesisKind, Producer,
+    Scenario, ScenarioError, Step, StreamSpec, Topic, ValuePattern, Workload,
+};
 use crate::check;
 use crate::shell::lexer::{parse_duration, parse_line};
 use serde::Deserialize;
@@ -145,11 +148,19 @@ impl Cx<'_> {
 
     fn duration(&self, v: &S<String>, what: &str) -> Result<Duration, ScenarioError> {
         parse_duration(v.get_ref()).map_err(|_| {
-            self.err(v.span(), format!("{what}: '{}' is not a duration (e.g. 500ms, 10s, 2m)", v.get_ref()))
+            self.err(
+                v.span(),
+                format!("{what}: '{}' is not a duration (e.g. 500ms, 10s, 2m)", v.get_ref()),
+            )
         })
     }
 
-    fn opt_duration(&self, v: &Option<S<String>>, what: &str, default: Duration) -> Result<Duration, ScenarioError> {
+    fn opt_duration(
+        &self,
+        v: &Option<S<String>>,
+        what: &str,
+        default: Duration,
+    ) -> Result<Duration, ScenarioError> {
         match v {
             Some(v) => self.duration(v, what),
             None => Ok(default),
@@ -160,11 +171,19 @@ impl Cx<'_> {
         if hosts.iter().any(|h| h == v.get_ref()) {
             Ok(v.get_ref().clone())
         } else {
-            Err(self.err(v.span(), format!("{what}: unknown host '{}' (hosts: {})", v.get_ref(), hosts.join(", "))))
+            Err(self.err(
+                v.span(),
+                format!("{what}: unknown host '{}' (hosts: {})", v.get_ref(), hosts.join(", ")),
+            ))
         }
     }
 
-    fn hosts(&self, hosts: &[String], v: &S<Vec<S<String>>>, what: &str) -> Result<Vec<String>, ScenarioError> {
+    fn hosts(
+        &self,
+        hosts: &[String],
+        v: &S<Vec<S<String>>>,
+        what: &str,
+    ) -> Result<Vec<String>, ScenarioError> {
         let mut out: Vec<String> = Vec::new();
         for h in v.get_ref() {
             let name = self.host(hosts, h, what)?;
@@ -179,7 +198,9 @@ impl Cx<'_> {
     fn count(&self, v: &S<i64>, what: &str, min: i64, max: i64) -> Result<i64, ScenarioError> {
         let n = *v.get_ref();
         if n < min || n > max {
-            return Err(self.err(v.span(), format!("{what} must be between {min} and {max}, not {n}")));
+            return Err(
+                self.err(v.span(), format!("{what} must be between {min} and {max}, not {n}"))
+            );
         }
         Ok(n)
     }
@@ -208,7 +229,11 @@ fn prop_value(cx: &Cx, v: &S<toml::Value>) -> Result<String, ScenarioError> {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Boolean(b) => b.to_string(),
         toml::Value::Float(f) => f.to_string(),
-        _ => return Err(cx.err(v.span(), "a broker_config value must be a string, number or boolean")),
+        _ => {
+            return Err(
+                cx.err(v.span(), "a broker_config value must be a string, number or boolean")
+            )
+        }
     })
 }
 
@@ -221,9 +246,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
     // [run] first: other defaults depend on the duration.
     let (duration, settle) = match &raw.run {
-        Some(r) => {
-            (cx.opt_duration(&r.duration, "run.duration", Duration::from_secs(30))?, cx.opt_duration(&r.settle, "run.settle", Duration::from_secs(10))?)
-        }
+        Some(r) => (
+            cx.opt_duration(&r.duration, "run.duration", Duration::from_secs(30))?,
+            cx.opt_duration(&r.settle, "run.settle", Duration::from_secs(10))?,
+        ),
         None => (Duration::from_secs(30), Duration::from_secs(10)),
     };
     if duration.is_zero() {
@@ -263,7 +289,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     && !name.starts_with('-')
                     && name != "lab";
                 if !valid {
-                    return Err(cx.err(h.span(), format!("'{name}' is not a host name (letters, digits and '-')")));
+                    return Err(cx.err(
+                        h.span(),
+                        format!("'{name}' is not a host name (letters, digits and '-')"),
+                    ));
                 }
                 if hosts.contains(name) {
                     return Err(cx.err(h.span(), format!("host '{name}' is listed twice")));
@@ -284,16 +313,29 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         if let Some(z) = &c.zookeepers {
             sc.zookeepers = cx.hosts(&sc.hosts, z, "cluster.zookeepers")?;
             // zoo.cfg lists the seed's three and every further host that runs ZooKeeper.
-            sc.ensemble = sc.hosts.iter().filter(|h| seed.contains(h) || sc.zookeepers.contains(h)).cloned().collect();
+            sc.ensemble = sc
+                .hosts
+                .iter()
+                .filter(|h| seed.contains(h) || sc.zookeepers.contains(h))
+                .cloned()
+                .collect();
         }
         if let Some(b) = &c.brokers {
-            sc.brokers = cx.hosts(&seed, b, "cluster.brokers (server.properties is installed on master, slave1, slave2)")?;
+            sc.brokers = cx.hosts(
+                &seed,
+                b,
+                "cluster.brokers (server.properties is installed on master, slave1, slave2)",
+            )?;
         }
         if let Some(p) = &c.profile {
             if crate::hw::HardwareProfile::named(p.get_ref()).is_err() {
                 return Err(cx.err(
                     p.span(),
-                    format!("unknown hardware profile '{}' (known: {})", p.get_ref(), crate::hw::HardwareProfile::names().join(", ")),
+                    format!(
+                        "unknown hardware profile '{}' (known: {})",
+                        p.get_ref(),
+                        crate::hw::HardwareProfile::names().join(", ")
+                    ),
                 ));
             }
             sc.profile = p.get_ref().clone();
@@ -301,11 +343,17 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         if let Some(cfg) = &c.broker_config {
             for (k, v) in cfg {
                 let key = k.get_ref();
-                if key.is_empty() || key.chars().any(|ch| ch == '=' || ch.is_whitespace() || ch.is_control() || ch == '#') {
+                if key.is_empty()
+                    || key
+                        .chars()
+                        .any(|ch| ch == '=' || ch.is_whitespace() || ch.is_control() || ch == '#')
+                {
                     return Err(cx.err(k.span(), format!("'{key}' is not a properties key")));
                 }
                 if key == "broker.id" || key == "port" || key == "zookeeper.connect" {
-                    return Err(cx.err(k.span(), format!("'{key}' is set by the lab for each host")));
+                    return Err(
+                        cx.err(k.span(), format!("'{key}' is set by the lab for each host"))
+                    );
                 }
                 let value = prop_value(&cx, v)?;
                 if value.chars().any(|ch| ch.is_control()) {
@@ -315,14 +363,28 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             }
         }
     }
-    let broker_ids: Vec<i32> = sc.brokers.iter().filter_map(|b| sc.hosts.iter().position(|h| h == b)).map(|i| i as i32).collect();
+    let broker_ids: Vec<i32> = sc
+        .brokers
+        .iter()
+        .filter_map(|b| sc.hosts.iter().position(|h| h == b))
+        .map(|i| i as i32)
+        .collect();
 
     // [[topic]]
     for t in &raw.topic {
         let name = t.name.get_ref();
-        let legal = !name.is_empty() && name.len() <= 249 && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_' || ch == '-');
+        let legal = !name.is_empty()
+            && name.len() <= 249
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_' || ch == '-');
         if !legal || name == "." || name == ".." {
-            return Err(cx.err(t.name.span(), format!("'{name}' is not a legal topic name (ASCII letters, digits, '.', '_', '-')")));
+            return Err(cx.err(
+                t.name.span(),
+                format!(
+                    "'{name}' is not a legal topic name (ASCII letters, digits, '.', '_', '-')"
+                ),
+            ));
         }
         if sc.topics.iter().any(|x: &Topic| &x.name == name) {
             return Err(cx.err(t.name.span(), format!("topic '{name}' is declared twice")));
@@ -341,7 +403,12 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 if let Some(bad) = parsed.values().flatten().find(|b| !broker_ids.contains(b)) {
                     return Err(cx.err(a.span(), format!("replica_assignment: broker {bad} is not one of the brokers ({broker_ids:?})")));
                 }
-                Topic { name: name.clone(), partitions: parsed.len() as u32, replication_factor: rf as u32, replica_assignment: Some(a.get_ref().clone()) }
+                Topic {
+                    name: name.clone(),
+                    partitions: parsed.len() as u32,
+                    replication_factor: rf as u32,
+                    replica_assignment: Some(a.get_ref().clone()),
+                }
             }
             None => {
                 let partitions = match &t.partitions {
@@ -352,13 +419,24 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     Some(r) => {
                         let n = cx.count(r, "replication_factor", 1, 16)?;
                         if n as usize > sc.brokers.len() {
-                            return Err(cx.err(r.span(), format!("replication factor: {n} larger than available brokers: {}", sc.brokers.len())));
+                            return Err(cx.err(
+                                r.span(),
+                                format!(
+                                    "replication factor: {n} larger than available brokers: {}",
+                                    sc.brokers.len()
+                                ),
+                            ));
                         }
                         n as u32
                     }
                     None => 1,
                 };
-                Topic { name: name.clone(), partitions, replication_factor: rf, replica_assignment: None }
+                Topic {
+                    name: name.clone(),
+                    partitions,
+                    replication_factor: rf,
+                    replica_assignment: None,
+                }
             }
         };
         sc.topics.push(topic);
@@ -371,7 +449,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let w = w.get_ref();
         let topic = w.topic.get_ref();
         if !sc.topics.iter().any(|t| &t.name == topic) {
-            return Err(cx.err(w.topic.span(), format!("unknown topic '{topic}': declare it in a [[topic]] table")));
+            return Err(cx.err(
+                w.topic.span(),
+                format!("unknown topic '{topic}': declare it in a [[topic]] table"),
+            ));
         }
         let host = match &w.host {
             Some(h) => cx.host(&sc.hosts, h, "workload.host")?,
@@ -387,7 +468,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             Some(c) => Some(cx.count(c, "count", 1, 100_000_000)? as u64),
             None => None,
         };
-        let reject = |name: &str, present: Option<Range<usize>>, kind: &str| -> Result<(), ScenarioError> {
+        let reject = |name: &str,
+                      present: Option<Range<usize>>,
+                      kind: &str|
+         -> Result<(), ScenarioError> {
             match present {
                 Some(s) => Err(cx.err(s, format!("'{name}' does not apply to a {kind} workload"))),
                 None => Ok(()),
@@ -407,7 +491,9 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     reject(name, s, "producer")?;
                 }
                 let Some(rate) = &w.rate else {
-                    return Err(cx.err(span, "a producer workload needs a rate (records per second)"));
+                    return Err(
+                        cx.err(span, "a producer workload needs a rate (records per second)")
+                    );
                 };
                 let rate = cx.count(rate, "rate", 1, 100_000)? as u32;
                 let acks = match &w.acks {
@@ -416,7 +502,12 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                         "all" | "-1" => -1,
                         "1" => 1,
                         "0" => 0,
-                        other => return Err(cx.err(a.span(), format!("acks must be \"all\", \"1\" or \"0\", not \"{other}\""))),
+                        other => {
+                            return Err(cx.err(
+                                a.span(),
+                                format!("acks must be \"all\", \"1\" or \"0\", not \"{other}\""),
+                            ))
+                        }
                     },
                 };
                 let key = match &w.key {
@@ -424,14 +515,23 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     Some(k) => match k.get_ref().as_str() {
                         "none" => KeyPattern::None,
                         "seq" => KeyPattern::Seq,
-                        other => return Err(cx.err(k.span(), format!("key must be \"none\" or \"seq\", not \"{other}\""))),
+                        other => {
+                            return Err(cx.err(
+                                k.span(),
+                                format!("key must be \"none\" or \"seq\", not \"{other}\""),
+                            ))
+                        }
                     },
                 };
                 let retries = match &w.retries {
                     Some(r) => cx.count(r, "retries", 0, 1000)? as u32,
                     None => 0,
                 };
-                let request_timeout = cx.opt_duration(&w.request_timeout, "request_timeout", Duration::from_secs(30))?;
+                let request_timeout = cx.opt_duration(
+                    &w.request_timeout,
+                    "request_timeout",
+                    Duration::from_secs(30),
+                )?;
                 if request_timeout < Duration::from_millis(1) {
                     if let Some(r) = &w.request_timeout {
                         return Err(cx.err(r.span(), "request_timeout must be at least 1ms"));
@@ -442,7 +542,12 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     Some(v) => match v.get_ref().as_str() {
                         "seq" => ValuePattern::Seq,
                         "sentences" => ValuePattern::Sentences,
-                        other => return Err(cx.err(v.span(), format!("value must be \"seq\" or \"sentences\", not \"{other}\""))),
+                        other => {
+                            return Err(cx.err(
+                                v.span(),
+                                format!("value must be \"seq\" or \"sentences\", not \"{other}\""),
+                            ))
+                        }
                     },
                 };
                 sc.workloads.push(Workload::Producer(Producer {
@@ -475,7 +580,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 let group = match &w.group {
                     Some(g) => {
                         if g.get_ref().is_empty() || g.get_ref() == "lab-checker" {
-                            return Err(cx.err(g.span(), "group must be non-empty and not the final reader's 'lab-checker'"));
+                            return Err(cx.err(
+                                g.span(),
+                                "group must be non-empty and not the final reader's 'lab-checker'",
+                            ));
                         }
                         g.get_ref().clone()
                     }
@@ -510,22 +618,36 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                         }
                     },
                 };
-                let process_time = cx.opt_duration(&w.process_time, "process_time", Duration::ZERO)?;
+                let process_time =
+                    cx.opt_duration(&w.process_time, "process_time", Duration::ZERO)?;
                 if process_time > Duration::from_secs(10) {
                     if let Some(p) = &w.process_time {
                         return Err(cx.err(p.span(), "process_time must be at most 10s per record"));
                     }
                 }
-                let session_timeout = cx.opt_duration(&w.session_timeout, "session_timeout", Duration::from_secs(30))?;
-                if session_timeout < Duration::from_millis(600) || session_timeout > Duration::from_secs(300) {
+                let session_timeout = cx.opt_duration(
+                    &w.session_timeout,
+                    "session_timeout",
+                    Duration::from_secs(30),
+                )?;
+                if session_timeout < Duration::from_millis(600)
+                    || session_timeout > Duration::from_secs(300)
+                {
                     if let Some(s) = &w.session_timeout {
-                        return Err(cx.err(s.span(), "session_timeout must be between 600ms and 300s"));
+                        return Err(
+                            cx.err(s.span(), "session_timeout must be between 600ms and 300s")
+                        );
                     }
                 }
                 let base = match &w.name {
                     Some(n) => {
                         let v = n.get_ref();
-                        if v.is_empty() || v.len() > 64 || !v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.') {
+                        if v.is_empty()
+                            || v.len() > 64
+                            || !v.chars().all(|ch| {
+                                ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'
+                            })
+                        {
                             return Err(cx.err(n.span(), format!("'{v}' is not a process name (ASCII letters, digits, '_', '-', '.')")));
                         }
                         Some(v.clone())
@@ -560,12 +682,21 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                         host: host.clone(),
                         start,
                         stop,
-                        from_beginning: w.from_beginning.as_ref().map(|b| *b.get_ref()).unwrap_or(false),
+                        from_beginning: w
+                            .from_beginning
+                            .as_ref()
+                            .map(|b| *b.get_ref())
+                            .unwrap_or(false),
                         count,
                     }));
                 }
             }
-            other => return Err(cx.err(w.kind.span(), format!("workload kind must be \"producer\" or \"consumer\", not \"{other}\""))),
+            other => {
+                return Err(cx.err(
+                    w.kind.span(),
+                    format!("workload kind must be \"producer\" or \"consumer\", not \"{other}\""),
+                ))
+            }
         }
     }
 
@@ -573,7 +704,9 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     for s in &raw.step {
         let at = cx.duration(&s.at, "step.at")?;
         if at > duration {
-            return Err(cx.err(s.at.span(), format!("step.at {} is after run.duration", s.at.get_ref())));
+            return Err(
+                cx.err(s.at.span(), format!("step.at {} is after run.duration", s.at.get_ref()))
+            );
         }
         let line = s.run.get_ref();
         if line.contains('\n') || line.contains('\r') {
@@ -585,7 +718,13 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             Ok(Some(p)) => {
                 if let Some(h) = &p.host {
                     if !sc.hosts.contains(h) {
-                        return Err(cx.err(s.run.span(), format!("step.run: unknown host '{h}' (hosts: {})", sc.hosts.join(", "))));
+                        return Err(cx.err(
+                            s.run.span(),
+                            format!(
+                                "step.run: unknown host '{h}' (hosts: {})",
+                                sc.hosts.join(", ")
+                            ),
+                        ));
                     }
                 }
                 if p.words.first().map(String::as_str) == Some("kafka-console-producer.sh") {
@@ -653,7 +792,10 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     for c in &raw.check {
         let name = c.name.get_ref();
         if !check::NAMES.contains(&name.as_str()) {
-            return Err(cx.err(c.name.span(), format!("unknown check '{name}' (known: {})", check::NAMES.join(", "))));
+            return Err(cx.err(
+                c.name.span(),
+                format!("unknown check '{name}' (known: {})", check::NAMES.join(", ")),
+            ));
         }
         if sc.checks.iter().any(|x: &Check| &x.name == name) {
             return Err(cx.err(c.name.span(), format!("check '{name}' is listed twice")));
@@ -663,7 +805,12 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             Some(e) => match e.get_ref().as_str() {
                 "pass" => Expect::Pass,
                 "fail" => Expect::Fail,
-                other => return Err(cx.err(e.span(), format!("expect must be \"pass\" or \"fail\", not \"{other}\""))),
+                other => {
+                    return Err(cx.err(
+                        e.span(),
+                        format!("expect must be \"pass\" or \"fail\", not \"{other}\""),
+                    ))
+                }
             },
         };
         sc.checks.push(Check { name: name.clone(), expect });
@@ -682,14 +829,22 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
     let st = st.get_ref();
     let topic = st.topic.get_ref();
     if !sc.topics.iter().any(|t| &t.name == topic) {
-        return Err(cx.err(st.topic.span(), format!("stream.topic: unknown topic '{topic}': declare it in a [[topic]] table")));
+        return Err(cx.err(
+            st.topic.span(),
+            format!("stream.topic: unknown topic '{topic}': declare it in a [[topic]] table"),
+        ));
     }
     let style = match &st.style {
         None => Style::Direct,
         Some(s) => match s.get_ref().as_str() {
             "direct" => Style::Direct,
             "receiver" => Style::Receiver,
-            other => return Err(cx.err(s.span(), format!("stream.style must be \"direct\" or \"receiver\", not \"{other}\""))),
+            other => {
+                return Err(cx.err(
+                    s.span(),
+                    format!("stream.style must be \"direct\" or \"receiver\", not \"{other}\""),
+                ))
+            }
         },
     };
     let host = match &st.host {
@@ -699,23 +854,34 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
     let start = cx.opt_duration(&st.start, "stream.start", Duration::ZERO)?;
     let stop = cx.opt_duration(&st.stop, "stream.stop", sc.duration)?;
     if stop <= start {
-        return Err(cx.err(st.stop.as_ref().map(|s| s.span()).unwrap_or(span), "stream.stop must come after stream.start"));
+        return Err(cx.err(
+            st.stop.as_ref().map(|s| s.span()).unwrap_or(span),
+            "stream.stop must come after stream.start",
+        ));
     }
     if stop > sc.duration {
         if let Some(s) = &st.stop {
             return Err(cx.err(s.span(), "stream.stop is after run.duration"));
         }
     }
-    let batch_interval = cx.opt_duration(&st.batch_interval, "stream.batch_interval", Duration::from_secs(2))?;
+    let batch_interval =
+        cx.opt_duration(&st.batch_interval, "stream.batch_interval", Duration::from_secs(2))?;
     if batch_interval < Duration::from_millis(1) || batch_interval > Duration::from_secs(600) {
         if let Some(b) = &st.batch_interval {
             return Err(cx.err(b.span(), "stream.batch_interval must be between 1ms and 10m"));
         }
     }
-    let block_interval = cx.opt_duration(&st.block_interval, "stream.block_interval", Duration::from_millis(200).min(batch_interval))?;
+    let block_interval = cx.opt_duration(
+        &st.block_interval,
+        "stream.block_interval",
+        Duration::from_millis(200).min(batch_interval),
+    )?;
     if block_interval.is_zero() || block_interval > batch_interval {
         if let Some(b) = &st.block_interval {
-            return Err(cx.err(b.span(), "stream.block_interval must be more than 0 and at most the batch interval"));
+            return Err(cx.err(
+                b.span(),
+                "stream.block_interval must be more than 0 and at most the batch interval",
+            ));
         }
     }
     let max_rate_per_partition = match &st.max_rate_per_partition {
@@ -731,24 +897,47 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
         let s = st.wal.as_ref().map(|w| w.span()).unwrap_or(span.clone());
         return Err(cx.err(s, "stream.wal is for the receiver-based stream: the direct stream has no receiver (its offsets are in the checkpoint)"));
     }
-    let sink = match &st.output {
-        None => Sink::Table,
-        Some(o) => match o.get_ref().as_str() {
-            "table" => Sink::Table,
-            other => match other.strip_prefix("topic:") {
-                Some(t) if sc.topics.iter().any(|x| x.name == t) && t != topic => Sink::Topic(t.to_string()),
-                Some(t) if t == topic => return Err(cx.err(o.span(), "stream.output: the output topic must not be the input topic")),
-                Some(t) => return Err(cx.err(o.span(), format!("stream.output: unknown topic '{t}': declare it in a [[topic]] table"))),
-                None => return Err(cx.err(o.span(), format!("stream.output must be \"table\" or \"topic:NAME\", not \"{other}\""))),
+    let sink =
+        match &st.output {
+            None => Sink::Table,
+            Some(o) => match o.get_ref().as_str() {
+                "table" => Sink::Table,
+                other => match other.strip_prefix("topic:") {
+                    Some(t) if sc.topics.iter().any(|x| x.name == t) && t != topic => {
+                        Sink::Topic(t.to_string())
+                    }
+                    Some(t) if t == topic => {
+                        return Err(cx.err(
+                            o.span(),
+                            "stream.output: the output topic must not be the input topic",
+                        ))
+                    }
+                    Some(t) => return Err(cx.err(
+                        o.span(),
+                        format!(
+                            "stream.output: unknown topic '{t}': declare it in a [[topic]] table"
+                        ),
+                    )),
+                    None => return Err(cx.err(
+                        o.span(),
+                        format!(
+                            "stream.output must be \"table\" or \"topic:NAME\", not \"{other}\""
+                        ),
+                    )),
+                },
             },
-        },
-    };
+        };
     let commit = match &st.commit {
         None => Out::AtLeastOnce,
         Some(c) => match c.get_ref().as_str() {
             "transactional" => Out::Transactional,
             "at-least-once" => Out::AtLeastOnce,
-            other => return Err(cx.err(c.span(), format!("stream.commit must be \"transactional\" or \"at-least-once\", not \"{other}\""))),
+            other => return Err(cx.err(
+                c.span(),
+                format!(
+                    "stream.commit must be \"transactional\" or \"at-least-once\", not \"{other}\""
+                ),
+            )),
         },
     };
     if commit == Out::Transactional {
@@ -760,40 +949,65 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
             return Err(cx.err(s, "stream.commit = \"transactional\" needs output = \"table\": Kafka 0.9 has no transactions"));
         }
     }
-    let auto_commit_interval = cx.opt_duration(&st.auto_commit_interval, "stream.auto_commit_interval", Duration::from_secs(60))?;
+    let auto_commit_interval = cx.opt_duration(
+        &st.auto_commit_interval,
+        "stream.auto_commit_interval",
+        Duration::from_secs(60),
+    )?;
     if auto_commit_interval < Duration::from_millis(1) {
         if let Some(a) = &st.auto_commit_interval {
             return Err(cx.err(a.span(), "stream.auto_commit_interval must be at least 1ms"));
         }
     }
     if style == Style::Direct {
-        for (name, s) in [("auto_commit_interval", st.auto_commit_interval.as_ref().map(|x| x.span())), ("block_interval", st.block_interval.as_ref().map(|x| x.span()))] {
+        for (name, s) in [
+            ("auto_commit_interval", st.auto_commit_interval.as_ref().map(|x| x.span())),
+            ("block_interval", st.block_interval.as_ref().map(|x| x.span())),
+        ] {
             if let Some(s) = s {
-                return Err(cx.err(s, format!("stream.{name} applies to the receiver-based stream")));
+                return Err(
+                    cx.err(s, format!("stream.{name} applies to the receiver-based stream"))
+                );
             }
         }
     }
     let group = match &st.group {
         Some(g) => {
             let v = g.get_ref();
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-                return Err(cx.err(g.span(), format!("stream.group '{v}' is illegal (ASCII letters, digits, '.', '_', '-')")));
+            if v.is_empty()
+                || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(cx.err(
+                    g.span(),
+                    format!("stream.group '{v}' is illegal (ASCII letters, digits, '.', '_', '-')"),
+                ));
             }
             v.clone()
         }
         None => "wordcount".to_string(),
     };
     let crash = match (&st.crash_at, &st.crash_between) {
-        (Some(a), Some(_)) => return Err(cx.err(a.span(), "give stream.crash_at or stream.crash_between, not both")),
+        (Some(a), Some(_)) => {
+            return Err(cx.err(a.span(), "give stream.crash_at or stream.crash_between, not both"))
+        }
         (Some(a), None) => Some(DriverCrash::At(cx.duration(a, "stream.crash_at")?)),
         (None, Some(b)) => {
             let v = b.get_ref();
             if v.len() != 2 {
-                return Err(cx.err(b.span(), "stream.crash_between takes two times, e.g. [\"10s\", \"30s\"]"));
+                return Err(cx.err(
+                    b.span(),
+                    "stream.crash_between takes two times, e.g. [\"10s\", \"30s\"]",
+                ));
             }
-            let (x, y) = (cx.duration(&v[0], "stream.crash_between")?, cx.duration(&v[1], "stream.crash_between")?);
+            let (x, y) = (
+                cx.duration(&v[0], "stream.crash_between")?,
+                cx.duration(&v[1], "stream.crash_between")?,
+            );
             if y <= x {
-                return Err(cx.err(b.span(), "stream.crash_between: the second time must come after the first"));
+                return Err(cx.err(
+                    b.span(),
+                    "stream.crash_between: the second time must come after the first",
+                ));
             }
             Some(DriverCrash::Between(x, y))
         }
@@ -805,11 +1019,19 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
             DriverCrash::Between(a, b) => (a, b),
         };
         if x < start || y > stop {
-            let s = st.crash_at.as_ref().map(|a| a.span()).or(st.crash_between.as_ref().map(|b| b.span())).unwrap_or(span.clone());
-            return Err(cx.err(s, "the driver crash must fall between stream.start and stream.stop"));
+            let s = st
+                .crash_at
+                .as_ref()
+                .map(|a| a.span())
+                .or(st.crash_between.as_ref().map(|b| b.span()))
+                .unwrap_or(span.clone());
+            return Err(
+                cx.err(s, "the driver crash must fall between stream.start and stream.stop")
+            );
         }
     }
-    let restart_after = cx.opt_duration(&st.restart_after, "stream.restart_after", Duration::from_secs(3))?;
+    let restart_after =
+        cx.opt_duration(&st.restart_after, "stream.restart_after", Duration::from_secs(3))?;
     let task_max_failures = match &st.task_max_failures {
         Some(t) => cx.count(t, "stream.task_max_failures", 1, 100)? as u32,
         None => 4,

@@ -1,9 +1,14 @@
 //! Playing a scenario inside one simulation.
 
-use super::{CheckOutcome, CommitMode, Consumer, DriverCrash, KeyPattern, NemesisKind, Producer, Report, Scenario, ValuePattern, Workload};
+use super::{
+    CheckOutcome, CommitMode, Consumer, DriverCrash, KeyPattern, NemesisKind, Producer, Report,
+    Scenario, ValuePattern, Workload,
+};
 use crate::check;
+use crate::kafka::clients::{
+    bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig,
+};
 use crate::kafka::consumer::{AutoOffsetReset, ConsumerConfig, KafkaConsumer};
-use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig};
 use crate::kafka::server::KAFKA_HOME;
 use crate::shell::Shell;
 use crate::trace::{fields, Event};
@@ -33,7 +38,11 @@ pub fn run_traced(sc: &Scenario, seed: u64) -> (Report, String) {
 
 /// Like [`run`] in a world whose protocol decisions come from `hooks` (a graded exercise's
 /// code), also returning the trace's events for the grader's own checks.
-pub fn run_with_hooks(sc: &Scenario, seed: u64, hooks: crate::hooks::Hooks) -> (Report, Vec<Event>) {
+pub fn run_with_hooks(
+    sc: &Scenario,
+    seed: u64,
+    hooks: crate::hooks::Hooks,
+) -> (Report, Vec<Event>) {
     let mut cfg = world_config(sc, seed);
     cfg.hooks = hooks;
     let (report, _, events) = run_in(sc, cfg, false);
@@ -55,7 +64,11 @@ fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<Stri
     (report, trace)
 }
 
-fn run_in(sc: &Scenario, cfg: WorldConfig, keep_trace: bool) -> (Report, Option<String>, Vec<Event>) {
+fn run_in(
+    sc: &Scenario,
+    cfg: WorldConfig,
+    keep_trace: bool,
+) -> (Report, Option<String>, Vec<Event>) {
     let sc = Arc::new(sc.clone());
     let seed = cfg.seed;
     Sim::new(cfg).run(|world| async move {
@@ -66,14 +79,24 @@ fn run_in(sc: &Scenario, cfg: WorldConfig, keep_trace: bool) -> (Report, Option<
             .checks
             .iter()
             .map(|c| {
-                let res = check::run(&c.name, &events).unwrap_or_else(|| check::CheckResult::new(&c.name, vec!["unknown check".into()], String::new()));
-                CheckOutcome { name: c.name.clone(), ok: res.ok, expect: c.expect, detail: res.detail }
+                let res = check::run(&c.name, &events).unwrap_or_else(|| {
+                    check::CheckResult::new(&c.name, vec!["unknown check".into()], String::new())
+                });
+                CheckOutcome {
+                    name: c.name.clone(),
+                    ok: res.ok,
+                    expect: c.expect,
+                    detail: res.detail,
+                }
             })
             .collect();
         let mut metrics = metrics(&events, r.t0_us);
         // From the hardware model rather than the trace: fsync calls on every host's disk since
         // the scenario proper began (ZooKeeper's transaction log, Kafka's flushes and checkpoints).
-        metrics.insert("disk_fsyncs".into(), json!(total_fsyncs(&world).saturating_sub(r.fsyncs_at_t0)));
+        metrics.insert(
+            "disk_fsyncs".into(),
+            json!(total_fsyncs(&world).saturating_sub(r.fsyncs_at_t0)),
+        );
         let report = Report {
             scenario: sc.name.clone(),
             seed,
@@ -135,7 +158,16 @@ impl Runner {
         let mut sh = Shell::new(world.clone());
         sh.think_time = Duration::ZERO;
         let net = world.net().params();
-        Runner { world, sc, sh, transcript: String::new(), t0: Instant::now(), t0_us: 0, fsyncs_at_t0: 0, net }
+        Runner {
+            world,
+            sc,
+            sh,
+            transcript: String::new(),
+            t0: Instant::now(),
+            t0_us: 0,
+            fsyncs_at_t0: 0,
+            net,
+        }
     }
 
     fn bootstrap(&self) -> Vec<(String, u16)> {
@@ -184,7 +216,10 @@ impl Runner {
             self.exec(&format!("ssh {host} zkServer.sh start")).await;
         }
         if self.sc.brokers.iter().any(|b| b == host) && !self.running(host, "Kafka") {
-            self.exec(&format!("ssh {host} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties")).await;
+            self.exec(&format!(
+                "ssh {host} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties"
+            ))
+            .await;
         }
     }
 
@@ -197,14 +232,28 @@ impl Runner {
             // brokers told about all of it.
             match crate::zk::install::install_ensemble(&self.world, &sc.ensemble) {
                 Ok(()) => {
-                    self.world.trace("lab", "scenario", "scenario.zk_installed", None, fields! { "ensemble" => sc.ensemble.clone() });
-                    self.transcript.push_str(&format!("(zoo.cfg installed on every host with {} servers: {})\n", sc.ensemble.len(), sc.ensemble.join(", ")));
+                    self.world.trace(
+                        "lab",
+                        "scenario",
+                        "scenario.zk_installed",
+                        None,
+                        fields! { "ensemble" => sc.ensemble.clone() },
+                    );
+                    self.transcript.push_str(&format!(
+                        "(zoo.cfg installed on every host with {} servers: {})\n",
+                        sc.ensemble.len(),
+                        sc.ensemble.join(", ")
+                    ));
                 }
                 Err(e) => self.transcript.push_str(&format!("zoo.cfg not installed: {e}\n")),
             }
-            let connect = sc.ensemble.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+            let connect =
+                sc.ensemble.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
             for b in &sc.brokers {
-                self.exec(&format!("lab set {b} {KAFKA_HOME}/config/server.properties zookeeper.connect={connect}")).await;
+                self.exec(&format!(
+                    "lab set {b} {KAFKA_HOME}/config/server.properties zookeeper.connect={connect}"
+                ))
+                .await;
             }
         }
         for z in &sc.zookeepers {
@@ -215,15 +264,23 @@ impl Runner {
         }
         for b in &sc.brokers {
             for (k, v) in &sc.broker_config {
-                self.exec(&format!("lab set {b} {KAFKA_HOME}/config/server.properties {}", quote(&format!("{k}={v}")))).await;
+                self.exec(&format!(
+                    "lab set {b} {KAFKA_HOME}/config/server.properties {}",
+                    quote(&format!("{k}={v}"))
+                ))
+                .await;
             }
         }
         for b in &sc.brokers {
-            self.exec(&format!("ssh {b} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties")).await;
+            self.exec(&format!(
+                "ssh {b} kafka-server-start.sh -daemon $KAFKA_HOME/config/server.properties"
+            ))
+            .await;
         }
         let want: BTreeSet<String> = sc.brokers.iter().cloned().collect();
         self.wait_until(Duration::from_secs(30), |r| {
-            let got: BTreeSet<String> = r.events_of("kafka.registered").into_iter().map(|e| e.host).collect();
+            let got: BTreeSet<String> =
+                r.events_of("kafka.registered").into_iter().map(|e| e.host).collect();
             want.is_subset(&got) && !r.events_of("kafka.controller_elected").is_empty()
         })
         .await;
@@ -231,16 +288,25 @@ impl Runner {
         for t in &sc.topics {
             let shape = match &t.replica_assignment {
                 Some(a) => format!("--replica-assignment {a}"),
-                None => format!("--partitions {} --replication-factor {}", t.partitions, t.replication_factor),
+                None => format!(
+                    "--partitions {} --replication-factor {}",
+                    t.partitions, t.replication_factor
+                ),
             };
-            self.exec(&format!("kafka-topics.sh --create --zookeeper {zk} --topic {} {shape}", t.name)).await;
+            self.exec(&format!(
+                "kafka-topics.sh --create --zookeeper {zk} --topic {} {shape}",
+                t.name
+            ))
+            .await;
         }
         let total: usize = sc.topics.iter().map(|t| t.partitions as usize).sum();
         self.wait_until(Duration::from_secs(30), |r| {
             let led: BTreeSet<(String, i64)> = r
                 .events_of("kafka.become_leader")
                 .into_iter()
-                .map(|e| (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1)))
+                .map(|e| {
+                    (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1))
+                })
                 .collect();
             led.len() >= total
         })
@@ -254,7 +320,13 @@ impl Runner {
         self.t0 = Instant::now();
         self.t0_us = self.world.elapsed().as_micros() as u64;
         self.fsyncs_at_t0 = total_fsyncs(&self.world);
-        self.world.trace("lab", "scenario", "scenario.start", None, fields! { "name" => self.sc.name.as_str() });
+        self.world.trace(
+            "lab",
+            "scenario",
+            "scenario.start",
+            None,
+            fields! { "name" => self.sc.name.as_str() },
+        );
         let sc = self.sc.clone();
 
         let mut timeline: Vec<(Duration, Action)> = Vec::new();
@@ -340,15 +412,28 @@ impl Runner {
         });
         if let Err(e) = spawned {
             self.transcript.push_str(&format!("workload {i} on {host} did not start: {e}\n"));
-            self.world.trace("lab", "scenario", "scenario.workload_not_started", None, fields! { "workload" => i, "host" => host.as_str() });
+            self.world.trace(
+                "lab",
+                "scenario",
+                "scenario.workload_not_started",
+                None,
+                fields! { "workload" => i, "host" => host.as_str() },
+            );
         }
     }
 
     /// The `[stream]` application: a word count whose driver a supervisor keeps running.
     fn start_stream(&mut self) {
         let Some(st) = self.sc.stream.clone() else { return };
-        let zk = self.sc.zookeepers.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
-        let mut cfg = crate::stream::StreamConfig::new("wordcount", st.style, &st.topic, self.bootstrap(), &zk);
+        let zk =
+            self.sc.zookeepers.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
+        let mut cfg = crate::stream::StreamConfig::new(
+            "wordcount",
+            st.style,
+            &st.topic,
+            self.bootstrap(),
+            &zk,
+        );
         cfg.group = st.group.clone();
         cfg.batch_interval_ms = st.batch_interval.as_millis() as u64;
         cfg.block_interval_ms = st.block_interval.as_millis() as u64;
@@ -361,24 +446,60 @@ impl Runner {
         cfg.task_max_failures = st.task_max_failures;
         let t0_ms = (self.t0_us / 1000) as u64;
         cfg.stop_at_ms = t0_ms + st.stop.as_millis() as u64;
-        cfg.drain_limit_ms = (self.sc.duration.saturating_sub(st.stop) + self.sc.settle / 2).as_millis() as u64;
+        cfg.drain_limit_ms =
+            (self.sc.duration.saturating_sub(st.stop) + self.sc.settle / 2).as_millis() as u64;
         let give_up = t0_ms + (self.sc.duration + self.sc.settle).as_millis() as u64;
-        self.world.trace("lab", "scenario", "scenario.stream_start", None, fields! { "host" => st.host.as_str(), "style" => st.style.name() });
-        self.transcript.push_str(&format!("(spark-submit --supervise: {} word count of {} on {})\n", st.style.name(), st.topic, st.host));
-        madsim::task::spawn(crate::stream::supervise(self.world.clone(), st.host.clone(), cfg, crate::stream::Pipeline::word_count(), st.restart_after, give_up));
+        self.world.trace(
+            "lab",
+            "scenario",
+            "scenario.stream_start",
+            None,
+            fields! { "host" => st.host.as_str(), "style" => st.style.name() },
+        );
+        self.transcript.push_str(&format!(
+            "(spark-submit --supervise: {} word count of {} on {})\n",
+            st.style.name(),
+            st.topic,
+            st.host
+        ));
+        madsim::task::spawn(crate::stream::supervise(
+            self.world.clone(),
+            st.host.clone(),
+            cfg,
+            crate::stream::Pipeline::word_count(),
+            st.restart_after,
+            give_up,
+        ));
     }
 
     /// `kill -9` of the driver, typed through the shell so the transcript shows it.
     async fn crash_driver(&mut self) {
         let Some(st) = self.sc.stream.clone() else { return };
-        let pid = self.world.processes(&st.host).iter().find(|p| p.name == crate::stream::DRIVER).map(|p| p.pid);
+        let pid = self
+            .world
+            .processes(&st.host)
+            .iter()
+            .find(|p| p.name == crate::stream::DRIVER)
+            .map(|p| p.pid);
         match pid {
             Some(pid) => {
-                self.world.trace("lab", "scenario", "stream.driver.crash", None, fields! { "host" => st.host.as_str(), "pid" => pid });
+                self.world.trace(
+                    "lab",
+                    "scenario",
+                    "stream.driver.crash",
+                    None,
+                    fields! { "host" => st.host.as_str(), "pid" => pid },
+                );
                 self.exec(&format!("ssh {} kill -9 {pid}", st.host)).await;
             }
             None => {
-                self.world.trace("lab", "scenario", "stream.driver.crash_skipped", None, fields! { "host" => st.host.as_str() });
+                self.world.trace(
+                    "lab",
+                    "scenario",
+                    "stream.driver.crash_skipped",
+                    None,
+                    fields! { "host" => st.host.as_str() },
+                );
                 self.transcript.push_str("(no driver running to crash)\n");
             }
         }
@@ -399,7 +520,10 @@ impl Runner {
             }
             NemesisKind::Kill => {
                 let procs = self.world.processes(&host);
-                let target = procs.iter().find(|p| p.name == "Kafka").or_else(|| procs.iter().find(|p| p.name == "QuorumPeerMain"));
+                let target = procs
+                    .iter()
+                    .find(|p| p.name == "Kafka")
+                    .or_else(|| procs.iter().find(|p| p.name == "QuorumPeerMain"));
                 match target {
                     Some(p) if self.world.is_up(&host) => {
                         let pid = p.pid;
@@ -410,7 +534,8 @@ impl Runner {
                 }
             }
             NemesisKind::Partition => {
-                let rest: Vec<String> = self.sc.hosts.iter().filter(|h| **h != host).cloned().collect();
+                let rest: Vec<String> =
+                    self.sc.hosts.iter().filter(|h| **h != host).cloned().collect();
                 self.exec(&format!("lab partition {host} | {}", rest.join(" "))).await;
                 Some(Fault::Partition)
             }
@@ -481,7 +606,9 @@ impl Runner {
                     let n = rx.await.unwrap_or(0);
                     self.transcript.push_str(&format!("(final read of {}: {n} records)\n", t.name));
                 }
-                Err(e) => self.transcript.push_str(&format!("final read of {} did not start: {e}\n", t.name)),
+                Err(e) => self
+                    .transcript
+                    .push_str(&format!("final read of {} did not start: {e}\n", t.name)),
             }
         }
     }
@@ -546,7 +673,20 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
 }
 
 /// Words of the lesson's sentences.
-const WORDS: [&str; 12] = ["hello", "kafka", "spark", "zookeeper", "stream", "batch", "offset", "broker", "topic", "partition", "leader", "replica"];
+const WORDS: [&str; 12] = [
+    "hello",
+    "kafka",
+    "spark",
+    "zookeeper",
+    "stream",
+    "batch",
+    "offset",
+    "broker",
+    "topic",
+    "partition",
+    "leader",
+    "replica",
+];
 
 /// Two to six words drawn by the seeded RNG.
 fn sentence() -> String {
@@ -565,7 +705,15 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
     while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
         let Some(f) = fetcher.as_mut() else {
             attempt += 1;
-            match bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt - 1), &c.topic, reset, &c.group).await {
+            match bootstrap_consumer(
+                &ctx,
+                &rotated(&bootstrap, attempt - 1),
+                &c.topic,
+                reset,
+                &c.group,
+            )
+            .await
+            {
                 Ok(f) => fetcher = Some(f),
                 Err(_) => sleep(Duration::from_secs(1)).await,
             }
@@ -583,7 +731,10 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
             empty = 0;
             let old = f.positions.clone();
             attempt += 1;
-            if let Ok(mut nf) = bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt), &c.topic, reset, &c.group).await {
+            if let Ok(mut nf) =
+                bootstrap_consumer(&ctx, &rotated(&bootstrap, attempt), &c.topic, reset, &c.group)
+                    .await
+            {
                 for (k, (_, off)) in nf.positions.iter_mut() {
                     if let Some((_, o)) = old.get(k) {
                         *off = *o;
@@ -603,7 +754,8 @@ async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, 
     let stop = t0 + c.stop;
     let mut cfg = ConsumerConfig::new(bootstrap, Some(&c.group));
     cfg.client_id = c.process.clone();
-    cfg.auto_offset_reset = if c.from_beginning { AutoOffsetReset::Earliest } else { AutoOffsetReset::Latest };
+    cfg.auto_offset_reset =
+        if c.from_beginning { AutoOffsetReset::Earliest } else { AutoOffsetReset::Latest };
     cfg.enable_auto_commit = c.commit == CommitMode::Auto;
     cfg.session_timeout_ms = c.session_timeout.as_millis().min(i32::MAX as u128) as i32;
     cfg.heartbeat_interval_ms = (c.session_timeout.as_millis() as u64 / 3).clamp(1, 3000);
@@ -660,14 +812,28 @@ fn rotated(bootstrap: &[(String, u16)], i: usize) -> Vec<(String, u16)> {
 /// Reads a topic from the beginning until three polls in a row bring nothing. Waits (up to a
 /// minute) for metadata naming a leader for each of the topic's `partitions`, asking each broker
 /// in turn: a broker that just restarted may not know the leaders yet.
-async fn final_read(ctx: &ProcCtx, bootstrap: &[(String, u16)], topic: &str, partitions: usize) -> u64 {
+async fn final_read(
+    ctx: &ProcCtx,
+    bootstrap: &[(String, u16)],
+    topic: &str,
+    partitions: usize,
+) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut best: Option<PartitionFetcher> = None;
     let mut attempt = 0;
     while Instant::now() < deadline {
-        if let Ok(f) = bootstrap_consumer(ctx, &rotated(bootstrap, attempt), topic, OffsetReset::Earliest, CHECKER).await {
+        if let Ok(f) = bootstrap_consumer(
+            ctx,
+            &rotated(bootstrap, attempt),
+            topic,
+            OffsetReset::Earliest,
+            CHECKER,
+        )
+        .await
+        {
             let complete = f.positions.len() >= partitions;
-            if best.as_ref().map_or(0, |b| b.positions.len()) < f.positions.len() || best.is_none() {
+            if best.as_ref().map_or(0, |b| b.positions.len()) < f.positions.len() || best.is_none()
+            {
                 best = Some(f);
             }
             if complete {
@@ -707,7 +873,11 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
                 let g = e.str("group").unwrap_or("").to_string();
                 *by_group.entry(g.clone()).or_default() += 1;
                 *by_member.entry(format!("{g}/{}", e.proc)).or_default() += 1;
-                let key = (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1), e.i64("offset").unwrap_or(-1));
+                let key = (
+                    e.str("topic").unwrap_or("").to_string(),
+                    e.i64("partition").unwrap_or(-1),
+                    e.i64("offset").unwrap_or(-1),
+                );
                 *seen.entry(g.clone()).or_default().entry(key).or_default() += 1;
                 values.entry(g).or_default().insert(e.str("value").unwrap_or("").to_string());
             }
@@ -722,8 +892,10 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
     if by_group.is_empty() {
         return;
     }
-    let redelivered: BTreeMap<&String, u64> = seen.iter().map(|(g, s)| (g, s.values().map(|n| n - 1).sum())).collect();
-    let missing: BTreeMap<&String, usize> = values.iter().map(|(g, v)| (g, acked.iter().filter(|a| !v.contains(*a)).count())).collect();
+    let redelivered: BTreeMap<&String, u64> =
+        seen.iter().map(|(g, s)| (g, s.values().map(|n| n - 1).sum())).collect();
+    let missing: BTreeMap<&String, usize> =
+        values.iter().map(|(g, v)| (g, acked.iter().filter(|a| !v.contains(*a)).count())).collect();
     let gens: BTreeMap<&String, usize> = generations.iter().map(|(g, v)| (g, v.len())).collect();
     m.insert("processed_by_group".into(), json!(by_group));
     m.insert("processed_by_member".into(), json!(by_member));
@@ -736,17 +908,38 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
 /// lost with a crashed driver's blocks, and the output's lost and duplicated input records.
 fn stream_metrics(events: &[Event], m: &mut BTreeMap<String, Value>) {
     let Some(c) = check::stream::count(events) else { return };
-    let completed: Vec<&Event> = events.iter().filter(|e| e.kind == "stream.batch.completed").collect();
+    let completed: Vec<&Event> =
+        events.iter().filter(|e| e.kind == "stream.batch.completed").collect();
     let max = |k: &str| completed.iter().filter_map(|e| e.u64(k)).max().unwrap_or(0);
-    let committed_words: i64 = completed.iter().filter(|e| e.str("output") == Some("committed")).filter_map(|e| e.i64("words")).sum();
+    let committed_words: i64 = completed
+        .iter()
+        .filter(|e| e.str("output") == Some("committed"))
+        .filter_map(|e| e.i64("words"))
+        .sum();
     m.insert("stream_batches".into(), json!(completed.len()));
-    m.insert("stream_records".into(), json!(completed.iter().filter_map(|e| e.u64("records")).sum::<u64>()));
+    m.insert(
+        "stream_records".into(),
+        json!(completed.iter().filter_map(|e| e.u64("records")).sum::<u64>()),
+    );
     m.insert("stream_words_committed".into(), json!(committed_words));
     m.insert("stream_max_scheduling_delay_ms".into(), json!(max("scheduling_delay_ms")));
     m.insert("stream_max_processing_ms".into(), json!(max("processing_ms")));
-    m.insert("stream_driver_restarts".into(), json!(events.iter().filter(|e| e.kind == "stream.driver.restart").count()));
-    m.insert("stream_task_fetch_failures".into(), json!(events.iter().filter(|e| e.kind == "stream.task.fetch_failed").count()));
-    m.insert("stream_block_records_lost".into(), json!(events.iter().filter(|e| e.kind == "stream.blocks.lost").filter_map(|e| e.u64("records")).sum::<u64>()));
+    m.insert(
+        "stream_driver_restarts".into(),
+        json!(events.iter().filter(|e| e.kind == "stream.driver.restart").count()),
+    );
+    m.insert(
+        "stream_task_fetch_failures".into(),
+        json!(events.iter().filter(|e| e.kind == "stream.task.fetch_failed").count()),
+    );
+    m.insert(
+        "stream_block_records_lost".into(),
+        json!(events
+            .iter()
+            .filter(|e| e.kind == "stream.blocks.lost")
+            .filter_map(|e| e.u64("records"))
+            .sum::<u64>()),
+    );
     m.insert("stream_output_commits".into(), json!(c.commits));
     m.insert("output_lost".into(), json!(c.lost_total()));
     m.insert("output_duplicated".into(), json!(c.duplicated_total()));
@@ -800,7 +993,11 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     m.insert("acked_missing_from_final_read".into(), json!(lost_acked));
     m.insert("sent_missing_from_final_read".into(), json!(lost_sent));
     // The longest wait between two acknowledgements: how long producers saw the cluster stall.
-    let acked_at: Vec<u64> = events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.client.acked").map(|e| e.t_us).collect();
+    let acked_at: Vec<u64> = events
+        .iter()
+        .filter(|e| e.t_us >= t0_us && e.kind == "kafka.client.acked")
+        .map(|e| e.t_us)
+        .collect();
     if let Some(gap) = acked_at.windows(2).map(|w| w[1] - w[0]).max() {
         m.insert("max_ack_gap_ms".into(), json!(gap / 1000));
     }
@@ -813,7 +1010,9 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
             ("zk.session.expire", Some(s)) => {
                 expiring.insert(s.to_string());
             }
-            ("zk.apply", Some(s)) if e.str("op") == Some("closeSession") && expiring.contains(s) => {
+            ("zk.apply", Some(s))
+                if e.str("op") == Some("closeSession") && expiring.contains(s) =>
+            {
                 expired.insert(s.to_string());
             }
             _ => {}
@@ -822,14 +1021,22 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     m.insert("zk_sessions_expired".into(), json!(expired.len()));
     m.insert(
         "kafka_sessions_expired".into(),
-        json!(events.iter().filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired").count()),
+        json!(events
+            .iter()
+            .filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired")
+            .count()),
     );
     group_metrics(events, &acked, &mut m);
     stream_metrics(events, &mut m);
-    m.insert("leader_changes".into(), json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()));
+    m.insert(
+        "leader_changes".into(),
+        json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()),
+    );
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us
-            && (e.kind == "host.crash" || e.kind == "kafka.shutdown" || (e.kind == "proc.kill" && e.proc == "Kafka"))
+            && (e.kind == "host.crash"
+                || e.kind == "kafka.shutdown"
+                || (e.kind == "proc.kill" && e.proc == "Kafka"))
     });
     if let Some(f) = fault {
         if let Some(l) = events.iter().find(|e| e.id > f.id && e.kind == "kafka.become_leader") {

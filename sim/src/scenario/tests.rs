@@ -63,11 +63,28 @@ fn a_valid_file_parses_into_its_parts() {
     let sc = Scenario::parse(VALID).expect("valid");
     assert_eq!(sc.about, "Teaches: a tiny scenario.\nSecond line.");
     assert_eq!(sc.hosts.len(), 4);
-    assert_eq!(sc.broker_config, vec![("min.insync.replicas".into(), "2".into()), ("unclean.leader.election.enable".into(), "false".into())]);
-    assert_eq!(sc.topics[0], Topic { name: "events".into(), partitions: 1, replication_factor: 3, replica_assignment: Some("0:1:2".into()) });
+    assert_eq!(
+        sc.broker_config,
+        vec![
+            ("min.insync.replicas".into(), "2".into()),
+            ("unclean.leader.election.enable".into(), "false".into())
+        ]
+    );
+    assert_eq!(
+        sc.topics[0],
+        Topic {
+            name: "events".into(),
+            partitions: 1,
+            replication_factor: 3,
+            replica_assignment: Some("0:1:2".into())
+        }
+    );
     assert_eq!(sc.topics[1].partitions, 2);
     let Workload::Producer(p) = &sc.workloads[0] else { panic!("producer") };
-    assert_eq!((p.acks, p.key, p.retries, p.rate, p.host.as_str()), (-1, KeyPattern::Seq, 3, 50, "client"));
+    assert_eq!(
+        (p.acks, p.key, p.retries, p.rate, p.host.as_str()),
+        (-1, KeyPattern::Seq, 3, 50, "client")
+    );
     assert_eq!(p.stop, Duration::from_secs(20));
     let Workload::Consumer(c) = &sc.workloads[1] else { panic!("consumer") };
     assert_eq!(c.stop, Duration::from_secs(40), "defaults to run.duration");
@@ -106,7 +123,9 @@ fn errors_name_line_and_column() {
     let e = err("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"t\"\nrate = 5\ngroup = \"g\"\n");
     assert_eq!((e.line, e.column), (7, 9), "{e}");
 
-    let e = err("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"u\"\nrate = 5\n");
+    let e = err(
+        "[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"producer\"\ntopic = \"u\"\nrate = 5\n",
+    );
     assert!(e.message.contains("unknown topic"), "{e}");
 
     let e = err("[[step]]\nat = \"1s\"\nrun = \"ssh nowhere jps\"\n");
@@ -122,14 +141,23 @@ fn errors_name_line_and_column() {
 
 #[test]
 fn group_member_keys_are_checked_with_line_and_column() {
-    let consumer = |extra: &str| format!("[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\n{extra}");
+    let consumer = |extra: &str| {
+        format!(
+            "[[topic]]\nname = \"t\"\n[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\n{extra}"
+        )
+    };
     let at = |extra: &str, line: usize, column: usize, msg: &str| {
         let e = err(&consumer(extra));
         assert_eq!((e.line, e.column), (line, column), "{extra}: {e}");
         assert!(e.message.contains(msg), "{extra}: {e}");
     };
     // Member keys need a group.
-    at("members = 2\n", 6, 11, "'members' applies to a consumer group member: give the workload a group");
+    at(
+        "members = 2\n",
+        6,
+        11,
+        "'members' applies to a consumer group member: give the workload a group",
+    );
     at("commit = \"auto\"\n", 6, 10, "'commit' applies to a consumer group member");
     at("process_time = \"1ms\"\n", 6, 16, "'process_time' applies");
     at("session_timeout = \"6s\"\n", 6, 19, "'session_timeout' applies");
@@ -139,21 +167,51 @@ fn group_member_keys_are_checked_with_line_and_column() {
     at("group = \"lab-checker\"\n", 6, 9, "not the final reader's 'lab-checker'");
     at("group = \"g\"\nmembers = 0\n", 7, 11, "members");
     at("group = \"g\"\nmembers = 65\n", 7, 11, "members");
-    at("group = \"g\"\ncommit = \"sometimes\"\n", 7, 10, "commit must be \"auto\", \"before-process\" or \"after-process\", not \"sometimes\"");
-    at("group = \"g\"\nprocess_time = \"11s\"\n", 7, 16, "process_time must be at most 10s per record");
+    at(
+        "group = \"g\"\ncommit = \"sometimes\"\n",
+        7,
+        10,
+        "commit must be \"auto\", \"before-process\" or \"after-process\", not \"sometimes\"",
+    );
+    at(
+        "group = \"g\"\nprocess_time = \"11s\"\n",
+        7,
+        16,
+        "process_time must be at most 10s per record",
+    );
     at("group = \"g\"\nprocess_time = \"soon\"\n", 7, 16, "not a duration");
-    at("group = \"g\"\nsession_timeout = \"100ms\"\n", 7, 19, "session_timeout must be between 600ms and 300s");
-    at("group = \"g\"\nsession_timeout = \"301s\"\n", 7, 19, "session_timeout must be between 600ms and 300s");
+    at(
+        "group = \"g\"\nsession_timeout = \"100ms\"\n",
+        7,
+        19,
+        "session_timeout must be between 600ms and 300s",
+    );
+    at(
+        "group = \"g\"\nsession_timeout = \"301s\"\n",
+        7,
+        19,
+        "session_timeout must be between 600ms and 300s",
+    );
     at("group = \"g\"\nname = \"two words\"\n", 7, 8, "'two words' is not a process name");
     // Producer keys on a consumer, and a name two workloads would share.
     at("group = \"g\"\nacks = \"all\"\n", 7, 8, "acks");
-    let twice = format!("{}[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\ngroup = \"g\"\nname = \"C\"\n", consumer("group = \"g\"\nname = \"C\"\n"));
+    let twice = format!(
+        "{}[[workload]]\nkind = \"consumer\"\ntopic = \"t\"\ngroup = \"g\"\nname = \"C\"\n",
+        consumer("group = \"g\"\nname = \"C\"\n")
+    );
     let e = err(&twice);
     assert_eq!((e.line, e.column), (12, 8), "{e}");
     assert!(e.message.contains("two consumer workloads would both be named 'C'"), "{e}");
     // And the good forms parse into members.
     let sc = Scenario::parse(&consumer("group = \"g\"\nname = \"W\"\nmembers = 3\ncommit = \"after-process\"\nprocess_time = \"5ms\"\nsession_timeout = \"6s\"\n")).expect("valid");
-    let names: Vec<String> = sc.workloads.iter().filter_map(|w| match w { Workload::Consumer(c) => Some(c.process.clone()), _ => None }).collect();
+    let names: Vec<String> = sc
+        .workloads
+        .iter()
+        .filter_map(|w| match w {
+            Workload::Consumer(c) => Some(c.process.clone()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(names, ["W1", "W2", "W3"]);
 }
 
@@ -216,7 +274,11 @@ fn implicit_tables_parse() {
 fn zookeeper_may_run_on_further_hosts() {
     let five = "[cluster]\nhosts = [\"master\", \"slave1\", \"slave2\", \"slave3\", \"client\", \"slave4\"]\nzookeepers = [\"master\", \"slave1\", \"slave2\", \"slave3\", \"slave4\"]\n";
     let sc = Scenario::parse(five).expect("valid");
-    assert_eq!(sc.ensemble, vec!["master", "slave1", "slave2", "slave3", "slave4"], "host order, without the client");
+    assert_eq!(
+        sc.ensemble,
+        vec!["master", "slave1", "slave2", "slave3", "slave4"],
+        "host order, without the client"
+    );
     assert_eq!(sc.brokers, vec!["master", "slave1", "slave2"], "brokers stay on the seed's hosts");
     // A subset of the seed's hosts runs on the seed's zoo.cfg.
     let sc = Scenario::parse("[cluster]\nzookeepers = [\"slave1\"]\n").expect("valid");
@@ -236,11 +298,20 @@ fn a_stream_section_parses_with_spark_defaults() {
     let Workload::Producer(p) = &sc.workloads[0] else { panic!("producer") };
     assert_eq!(p.value, ValuePattern::Sentences);
     let st = sc.stream.expect("stream");
-    assert_eq!((st.style, st.batch_interval, st.window, st.max_rate_per_partition), (crate::stream::Style::Direct, Duration::from_secs(2), 1, 0));
-    assert_eq!((st.host.as_str(), st.stop, st.crash, st.task_max_failures), ("master", Duration::from_secs(30), None, 4));
+    assert_eq!(
+        (st.style, st.batch_interval, st.window, st.max_rate_per_partition),
+        (crate::stream::Style::Direct, Duration::from_secs(2), 1, 0)
+    );
+    assert_eq!(
+        (st.host.as_str(), st.stop, st.crash, st.task_max_failures),
+        ("master", Duration::from_secs(30), None, 4)
+    );
     let sc = Scenario::parse(&format!("{STREAM}style = \"receiver\"\nwal = true\ncrash_between = [\"5s\", \"20s\"]\noutput = \"topic:out\"\n")).expect("valid");
     let st = sc.stream.expect("stream");
-    assert_eq!(st.crash, Some(DriverCrash::Between(Duration::from_secs(5), Duration::from_secs(20))));
+    assert_eq!(
+        st.crash,
+        Some(DriverCrash::Between(Duration::from_secs(5), Duration::from_secs(20)))
+    );
     assert_eq!(st.sink, crate::stream::Sink::Topic("out".into()));
 }
 

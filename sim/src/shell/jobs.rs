@@ -43,7 +43,9 @@ impl JobStatus {
             JobStatus::Stopped => "Stopped".into(),
             JobStatus::Ended(Ended::Status(ExitStatus::Exited(0))) => "Done".into(),
             JobStatus::Ended(Ended::Status(ExitStatus::Exited(n))) => format!("Exit {n}"),
-            JobStatus::Ended(Ended::Status(ExitStatus::Signaled(n))) => signal_description(n).into(),
+            JobStatus::Ended(Ended::Status(ExitStatus::Signaled(n))) => {
+                signal_description(n).into()
+            }
             JobStatus::Ended(Ended::Lost) => "Exit 255".into(),
         }
     }
@@ -145,7 +147,11 @@ impl JobTable {
     pub fn by_pid(&self, host: Option<&str>, pid: u32) -> Option<u32> {
         self.jobs
             .values()
-            .find(|j| j.pid == pid && host.is_none_or(|h| matches!(&j.kind, JobKind::Process { host: jh } if jh == h)))
+            .find(|j| {
+                j.pid == pid
+                    && host
+                        .is_none_or(|h| matches!(&j.kind, JobKind::Process { host: jh } if jh == h))
+            })
             .map(|j| j.id)
     }
 
@@ -166,10 +172,16 @@ impl JobTable {
                     if world.processes(host).iter().any(|p| p.pid == job.pid) {
                         None
                     } else {
-                        Some(world.take_exit_status(host, job.pid).map_or(Ended::Lost, Ended::Status))
+                        Some(
+                            world
+                                .take_exit_status(host, job.pid)
+                                .map_or(Ended::Lost, Ended::Status),
+                        )
                     }
                 }
-                JobKind::Sleep { until } => (now >= *until).then_some(Ended::Status(ExitStatus::Exited(0))),
+                JobKind::Sleep { until } => {
+                    (now >= *until).then_some(Ended::Status(ExitStatus::Exited(0)))
+                }
                 JobKind::Immediate => None,
             };
             if let Some(e) = ended {
@@ -192,7 +204,8 @@ impl JobTable {
 
     /// The current (`+`) and previous (`-`) jobs: the most recent, stopped jobs first.
     fn current_and_previous(&self) -> (Option<u32>, Option<u32>) {
-        let mut order: Vec<u32> = self.recency.iter().rev().copied().filter(|id| self.jobs.contains_key(id)).collect();
+        let mut order: Vec<u32> =
+            self.recency.iter().rev().copied().filter(|id| self.jobs.contains_key(id)).collect();
         order.sort_by_key(|id| self.jobs.get(id).is_none_or(|j| j.status != JobStatus::Stopped));
         (order.first().copied(), order.get(1).copied())
     }
@@ -205,14 +218,26 @@ impl JobTable {
         match body {
             "" | "%" | "+" => cur.ok_or_else(none),
             "-" => prev.or(cur).ok_or_else(none),
-            n if n.chars().all(|c| c.is_ascii_digit()) => n.parse::<u32>().ok().filter(|id| self.jobs.contains_key(id)).ok_or_else(none),
+            n if n.chars().all(|c| c.is_ascii_digit()) => {
+                n.parse::<u32>().ok().filter(|id| self.jobs.contains_key(id)).ok_or_else(none)
+            }
             text => {
                 let (needle, anywhere) = match text.strip_prefix('?') {
                     Some(t) => (t, true),
                     None => (text, false),
                 };
-                let hits: Vec<u32> =
-                    self.jobs.values().filter(|j| if anywhere { j.command.contains(needle) } else { j.command.starts_with(needle) }).map(|j| j.id).collect();
+                let hits: Vec<u32> = self
+                    .jobs
+                    .values()
+                    .filter(|j| {
+                        if anywhere {
+                            j.command.contains(needle)
+                        } else {
+                            j.command.starts_with(needle)
+                        }
+                    })
+                    .map(|j| j.id)
+                    .collect();
                 match hits.as_slice() {
                     [one] => Ok(*one),
                     [] => Err(none()),
@@ -269,7 +294,12 @@ impl JobTable {
 
     /// Forgets finished jobs once `jobs` has shown them.
     pub fn drop_reported(&mut self) {
-        let done: Vec<u32> = self.jobs.values().filter(|j| matches!(j.status, JobStatus::Ended(_))).map(|j| j.id).collect();
+        let done: Vec<u32> = self
+            .jobs
+            .values()
+            .filter(|j| matches!(j.status, JobStatus::Ended(_)))
+            .map(|j| j.id)
+            .collect();
         for id in done {
             self.remove(id);
         }
@@ -284,17 +314,36 @@ mod tests {
     use super::*;
 
     fn job(id: u32, command: &str, status: JobStatus) -> Job {
-        Job { id, pid: 4000 + id, kind: JobKind::Immediate, command: command.into(), wd: "/root".into(), status, notified: false, stdin: None }
+        Job {
+            id,
+            pid: 4000 + id,
+            kind: JobKind::Immediate,
+            command: command.into(),
+            wd: "/root".into(),
+            status,
+            notified: false,
+            stdin: None,
+        }
     }
 
     #[test]
     fn lines_look_like_bash() {
         let mut t = JobTable::default();
-        t.add(job(1, "kafka-console-consumer.sh --zookeeper master:2181 --topic t", JobStatus::Running));
+        t.add(job(
+            1,
+            "kafka-console-consumer.sh --zookeeper master:2181 --topic t",
+            JobStatus::Running,
+        ));
         t.add(job(2, "sleep 100", JobStatus::Running));
         assert_eq!(t.line(1, false, "/root").as_deref(), Some("[1]-  Running                 kafka-console-consumer.sh --zookeeper master:2181 --topic t &"));
-        assert_eq!(t.line(2, true, "/root").as_deref(), Some("[2]+  4002 Running                 sleep 100 &"));
-        assert_eq!(t.line(2, false, "/root/x").as_deref(), Some("[2]+  Running                 sleep 100 &  (wd: ~)"));
+        assert_eq!(
+            t.line(2, true, "/root").as_deref(),
+            Some("[2]+  4002 Running                 sleep 100 &")
+        );
+        assert_eq!(
+            t.line(2, false, "/root/x").as_deref(),
+            Some("[2]+  Running                 sleep 100 &  (wd: ~)")
+        );
         if let Some(j) = t.get_mut(2) {
             j.status = JobStatus::Ended(Ended::Status(ExitStatus::Signaled(15)));
         }

@@ -135,11 +135,7 @@ fn lex(line: &str) -> Result<Vec<Word>, LexError> {
         }
     }
     if in_word {
-        words.push(Word {
-            text: cur,
-            column: start,
-            ends_with_bare_amp: bare_amp,
-        });
+        words.push(Word { text: cur, column: start, ends_with_bare_amp: bare_amp });
     }
     Ok(words)
 }
@@ -239,12 +235,7 @@ pub fn parse_line(line: &str) -> Result<Option<ParsedLine>, LexError> {
             }
         }
     }
-    Ok(Some(ParsedLine {
-        host,
-        words,
-        background,
-        nohup,
-    }))
+    Ok(Some(ParsedLine { host, words, background, nohup }))
 }
 
 /// Parse a duration as `sleep` does, plus sub-second units: a non-negative decimal number with
@@ -252,9 +243,7 @@ pub fn parse_line(line: &str) -> Result<Option<ParsedLine>, LexError> {
 /// Precision is one nanosecond (extra digits are truncated).
 pub fn parse_duration(s: &str) -> Result<Duration, LexError> {
     let bad = || LexError::BadDuration(s.to_string());
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     let unit_ns: u128 = match unit {
         "ns" => 1,
@@ -318,9 +307,8 @@ fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), String> 
     if host.is_empty() {
         return Err("the host name is empty".to_string());
     }
-    if let Some(c) = host
-        .chars()
-        .find(|&c| c.is_whitespace() || c.is_control() || c == '/' || c == ',')
+    if let Some(c) =
+        host.chars().find(|&c| c.is_whitespace() || c.is_control() || c == '/' || c == ',')
     {
         return Err(format!("the host name '{host}' contains {c:?}"));
     }
@@ -330,10 +318,8 @@ fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), String> 
 /// Parse `host` or `host:port` (e.g. `master:2181`); `default_port` applies when the port is
 /// absent or empty.
 pub fn parse_host_port(s: &str, default_port: u16) -> Result<(String, u16), LexError> {
-    split_host_port(s, default_port).map_err(|reason| LexError::BadHostPort {
-        input: s.to_string(),
-        reason,
-    })
+    split_host_port(s, default_port)
+        .map_err(|reason| LexError::BadHostPort { input: s.to_string(), reason })
 }
 
 /// `(host, port)` pairs in the order given, as returned by [`parse_connect_string`].
@@ -348,10 +334,7 @@ pub fn parse_connect_string(
     s: &str,
     default_port: u16,
 ) -> Result<(ServerList, Option<String>), LexError> {
-    let bad = |reason: String| LexError::BadConnectString {
-        input: s.to_string(),
-        reason,
-    };
+    let bad = |reason: String| LexError::BadConnectString { input: s.to_string(), reason };
     let (hosts, chroot) = match s.find('/') {
         Some(i) => (s.get(..i).unwrap_or(""), s.get(i..)),
         None => (s, None),
@@ -360,9 +343,7 @@ pub fn parse_connect_string(
         None | Some("/") => None,
         Some(path) => {
             if path.ends_with('/') {
-                return Err(bad(format!(
-                    "chroot {path}: Path must not end with / character"
-                )));
+                return Err(bad(format!("chroot {path}: Path must not end with / character")));
             }
             for seg in path.split('/').skip(1) {
                 match seg {
@@ -371,9 +352,7 @@ pub fn parse_connect_string(
                         return Err(bad(format!("chroot {path}: relative paths not allowed")))
                     }
                     _ if seg.chars().any(char::is_control) => {
-                        return Err(bad(format!(
-                            "chroot {path}: invalid character in node name"
-                        )))
+                        return Err(bad(format!("chroot {path}: invalid character in node name")))
                     }
                     _ => {}
                 }
@@ -382,9 +361,7 @@ pub fn parse_connect_string(
         }
     };
     if hosts.is_empty() {
-        return Err(bad(
-            "no host given (expected host:port[,host:port...])".to_string()
-        ));
+        return Err(bad("no host given (expected host:port[,host:port...])".to_string()));
     }
     let mut servers = Vec::new();
     for (i, part) in hosts.split(',').enumerate() {
@@ -418,14 +395,7 @@ mod tests {
         );
         assert_eq!(
             tokenize("zkCli.sh -server master:2181 create /lab \"hello world\"").unwrap(),
-            words(&[
-                "zkCli.sh",
-                "-server",
-                "master:2181",
-                "create",
-                "/lab",
-                "hello world"
-            ])
+            words(&["zkCli.sh", "-server", "master:2181", "create", "/lab", "hello world"])
         );
         assert_eq!(
             tokenize("lab partition master slave1 | slave2").unwrap(),
@@ -433,10 +403,7 @@ mod tests {
         );
         assert_eq!(tokenize("# a comment").unwrap(), Vec::<String>::new());
         assert_eq!(tokenize("   ").unwrap(), Vec::<String>::new());
-        assert_eq!(
-            tokenize("kill -9 3844").unwrap(),
-            words(&["kill", "-9", "3844"])
-        );
+        assert_eq!(tokenize("kill -9 3844").unwrap(), words(&["kill", "-9", "3844"]));
     }
 
     #[test]
@@ -445,33 +412,13 @@ mod tests {
             tokenize(r#"a 'b c' "d \"e\" \\ \n" f\ g"#).unwrap(),
             words(&["a", "b c", "d \"e\" \\ \\n", "f g"])
         );
-        assert_eq!(
-            tokenize("'it'\\''s' '' x\"y\"z").unwrap(),
-            words(&["it's", "", "xyz"])
-        );
-        assert_eq!(
-            tokenize(r"'a\b' \#x a#b '#'").unwrap(),
-            words(&[r"a\b", "#x", "a#b", "#"])
-        );
-        assert_eq!(
-            tokenize("echo hi # trailing 'unclosed").unwrap(),
-            words(&["echo", "hi"])
-        );
-        assert_eq!(
-            tokenize("echo 'oops").unwrap_err(),
-            LexError::UnterminatedQuote { column: 6 }
-        );
-        assert_eq!(
-            tokenize("a \"b\\\"").unwrap_err(),
-            LexError::UnterminatedQuote { column: 3 }
-        );
-        assert_eq!(
-            tokenize("a\\").unwrap_err(),
-            LexError::TrailingBackslash { column: 2 }
-        );
-        assert!(LexError::UnterminatedQuote { column: 6 }
-            .to_string()
-            .contains("column 6"));
+        assert_eq!(tokenize("'it'\\''s' '' x\"y\"z").unwrap(), words(&["it's", "", "xyz"]));
+        assert_eq!(tokenize(r"'a\b' \#x a#b '#'").unwrap(), words(&[r"a\b", "#x", "a#b", "#"]));
+        assert_eq!(tokenize("echo hi # trailing 'unclosed").unwrap(), words(&["echo", "hi"]));
+        assert_eq!(tokenize("echo 'oops").unwrap_err(), LexError::UnterminatedQuote { column: 6 });
+        assert_eq!(tokenize("a \"b\\\"").unwrap_err(), LexError::UnterminatedQuote { column: 3 });
+        assert_eq!(tokenize("a\\").unwrap_err(), LexError::TrailingBackslash { column: 2 });
+        assert!(LexError::UnterminatedQuote { column: 6 }.to_string().contains("column 6"));
     }
 
     #[test]
@@ -506,16 +453,10 @@ mod tests {
             }
         );
         let p = pl("/usr/local/kafka/bin/kafka-server-start.sh config/server.properties&");
-        assert_eq!(
-            p.words,
-            words(&["kafka-server-start.sh", "config/server.properties"])
-        );
+        assert_eq!(p.words, words(&["kafka-server-start.sh", "config/server.properties"]));
         assert!(p.background && !p.nohup);
         let p = pl("ssh slave1 nohup kafka-server-start.sh x &");
-        assert_eq!(
-            (p.host.as_deref(), p.nohup, p.background),
-            (Some("slave1"), true, true)
-        );
+        assert_eq!((p.host.as_deref(), p.nohup, p.background), (Some("slave1"), true, true));
         let p = pl("ssh slave1 'nohup ./zkServer.sh start &'");
         assert_eq!(p.words, words(&["zkServer.sh", "start"]));
         assert!(p.nohup && p.background);
@@ -525,19 +466,10 @@ mod tests {
         assert_eq!(p.words, words(&["sleep", "250ms"]));
         let p = pl("kafka-topics.sh --create --zookeeper master:2181,slave1:2181,slave2:2181 --replication-factor 3 --partitions 1 --topic HelloKafka");
         assert_eq!(p.words.len(), 10);
-        assert_eq!(
-            parse_line("&").unwrap_err(),
-            LexError::UnexpectedAmpersand { column: 1 }
-        );
-        assert_eq!(
-            parse_line("a & b").unwrap_err(),
-            LexError::UnexpectedAmpersand { column: 3 }
-        );
+        assert_eq!(parse_line("&").unwrap_err(), LexError::UnexpectedAmpersand { column: 1 });
+        assert_eq!(parse_line("a & b").unwrap_err(), LexError::UnexpectedAmpersand { column: 3 });
         assert_eq!(parse_line("ssh").unwrap_err(), LexError::MissingSshHost);
-        assert_eq!(
-            parse_line("ssh root@").unwrap_err(),
-            LexError::MissingSshHost
-        );
+        assert_eq!(parse_line("ssh root@").unwrap_err(), LexError::MissingSshHost);
         assert_eq!(parse_line("nohup").unwrap_err(), LexError::MissingCommand);
     }
 
@@ -552,17 +484,7 @@ mod tests {
         assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("100us").unwrap(), Duration::from_micros(100));
-        for bad in [
-            "",
-            "-1",
-            "5x",
-            "s",
-            ".",
-            "1.2.3",
-            "1e3",
-            "99999999999999999999999h",
-            "١",
-        ] {
+        for bad in ["", "-1", "5x", "s", ".", "1.2.3", "1e3", "99999999999999999999999h", "١"] {
             assert_eq!(
                 parse_duration(bad).unwrap_err(),
                 LexError::BadDuration(bad.to_string()),
@@ -577,44 +499,23 @@ mod tests {
 
     #[test]
     fn host_ports_and_connect_strings() {
-        assert_eq!(
-            parse_host_port("master:2181", 1).unwrap(),
-            ("master".to_string(), 2181)
-        );
-        assert_eq!(
-            parse_host_port("master", 2181).unwrap(),
-            ("master".to_string(), 2181)
-        );
-        assert_eq!(
-            parse_host_port("master:", 2181).unwrap(),
-            ("master".to_string(), 2181)
-        );
+        assert_eq!(parse_host_port("master:2181", 1).unwrap(), ("master".to_string(), 2181));
+        assert_eq!(parse_host_port("master", 2181).unwrap(), ("master".to_string(), 2181));
+        assert_eq!(parse_host_port("master:", 2181).unwrap(), ("master".to_string(), 2181));
         assert!(parse_host_port(":2181", 1).is_err());
         assert!(parse_host_port("m:abc", 1).is_err());
         assert!(parse_host_port("m:70000", 1).is_err());
         let (s, c) = parse_connect_string("master:2181,slave1:2181,slave2:2181", 2181).unwrap();
         assert_eq!(
             s,
-            vec![
-                ("master".into(), 2181),
-                ("slave1".into(), 2181),
-                ("slave2".into(), 2181)
-            ]
+            vec![("master".into(), 2181), ("slave1".into(), 2181), ("slave2".into(), 2181)]
         );
         assert_eq!(c, None);
         let (s, c) = parse_connect_string("master,slave1:2182/kafka", 2181).unwrap();
         assert_eq!(s, vec![("master".into(), 2181), ("slave1".into(), 2182)]);
         assert_eq!(c.as_deref(), Some("/kafka"));
         assert_eq!(parse_connect_string("master:2181/", 2181).unwrap().1, None);
-        for bad in [
-            "",
-            "/kafka",
-            "a,,b",
-            "a:2181/kafka/",
-            "a/b//c",
-            "a/./b",
-            "a:x",
-        ] {
+        for bad in ["", "/kafka", "a,,b", "a:2181/kafka/", "a/b//c", "a/./b", "a:x"] {
             assert!(parse_connect_string(bad, 2181).is_err(), "{bad}");
         }
     }

@@ -33,8 +33,8 @@ pub mod term;
 use crate::trace::fields;
 use crate::world::World;
 use crate::zk;
-use std::time::Duration;
 use partition::{PartitionSpec, PARTITION_USAGE};
+use std::time::Duration;
 use term::Term;
 
 /// What `help` prints: the lines the lab understands.
@@ -72,7 +72,11 @@ Simulator
 
 /// `path` made absolute against the working directory `cwd`, with `.` and `..` folded away.
 pub fn resolve_path(cwd: &str, path: &str) -> String {
-    let joined = if path.starts_with('/') || cwd.is_empty() { path.to_string() } else { format!("{cwd}/{path}") };
+    let joined = if path.starts_with('/') || cwd.is_empty() {
+        path.to_string()
+    } else {
+        format!("{cwd}/{path}")
+    };
     let mut parts: Vec<&str> = Vec::new();
     for p in joined.split('/') {
         match p {
@@ -201,7 +205,11 @@ impl Shell {
     /// The environment the seed's `.bashrc` sets up.
     fn expand(line: &str) -> String {
         let mut out = line.to_string();
-        for (k, v) in [("ZOOKEEPER_HOME", zk::quorum_peer::ZK_HOME), ("KAFKA_HOME", crate::kafka::server::KAFKA_HOME), ("HOME", "/root")] {
+        for (k, v) in [
+            ("ZOOKEEPER_HOME", zk::quorum_peer::ZK_HOME),
+            ("KAFKA_HOME", crate::kafka::server::KAFKA_HOME),
+            ("HOME", "/root"),
+        ] {
             out = out.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v);
         }
         out
@@ -241,7 +249,9 @@ impl Shell {
             (Some(h), true) => {
                 match self.world.host(h) {
                     Ok(_) if self.world.is_up(h) => self.host = h.to_string(),
-                    Ok(_) => self.term.err(&format!("ssh: connect to host {h} port 22: No route to host")),
+                    Ok(_) => self
+                        .term
+                        .err(&format!("ssh: connect to host {h} port 22: No route to host")),
                     Err(e) => self.term.err(&e.to_string()),
                 }
                 0
@@ -251,8 +261,11 @@ impl Shell {
                 if let Err(e) = self.world.host(&host) {
                     self.term.err(&e.to_string());
                     255
-                } else if !self.world.is_up(&host) && parsed.words.first().map(String::as_str) != Some("lab") {
-                    self.term.err(&format!("ssh: connect to host {host} port 22: No route to host"));
+                } else if !self.world.is_up(&host)
+                    && parsed.words.first().map(String::as_str) != Some("lab")
+                {
+                    self.term
+                        .err(&format!("ssh: connect to host {host} port 22: No route to host"));
                     255
                 } else {
                     self.run(&host, &parsed.words, parsed.background, parsed.nohup).await
@@ -282,7 +295,11 @@ impl Shell {
     }
 
     /// Starts a program that reads the following lines until `^D`.
-    fn attach_stdin(&mut self, tx: futures::channel::mpsc::UnboundedSender<String>, done: futures::channel::oneshot::Receiver<i32>) {
+    fn attach_stdin(
+        &mut self,
+        tx: futures::channel::mpsc::UnboundedSender<String>,
+        done: futures::channel::oneshot::Receiver<i32>,
+    ) {
         self.stdin = Some(StdinSink { tx, done });
     }
 
@@ -292,11 +309,26 @@ impl Shell {
     }
 
     /// Registers a job for a command started with `&` and prints bash's `[N] PID` line.
-    fn start_job(&mut self, kind: jobs::JobKind, pid: u32, status: jobs::JobStatus, stdin: Option<StdinSink>) -> u32 {
+    fn start_job(
+        &mut self,
+        kind: jobs::JobKind,
+        pid: u32,
+        status: jobs::JobStatus,
+        stdin: Option<StdinSink>,
+    ) -> u32 {
         let id = self.jobs.next_id();
         self.term.out(&format!("[{id}] {pid}"));
         let notified = status == jobs::JobStatus::Running;
-        self.jobs.add(jobs::Job { id, pid, kind, command: self.typed.clone(), wd: self.cwd.clone(), status, notified, stdin });
+        self.jobs.add(jobs::Job {
+            id,
+            pid,
+            kind,
+            command: self.typed.clone(),
+            wd: self.cwd.clone(),
+            status,
+            notified,
+            stdin,
+        });
         if status == jobs::JobStatus::Stopped {
             self.jobs.set_stopped(id);
         }
@@ -352,58 +384,103 @@ impl Shell {
         // `cd` in a subshell changes nothing here.
         let code = if cmd == "cd" { 0 } else { self.run_command(host, words, false, nohup).await };
         if let Some(j) = self.jobs.get_mut(id) {
-            j.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Exited(code)));
+            j.status =
+                jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Exited(code)));
             j.notified = false;
         }
         0
     }
 
-    async fn run_command(&mut self, host: &str, words: &[String], background: bool, nohup: bool) -> i32 {
+    async fn run_command(
+        &mut self,
+        host: &str,
+        words: &[String],
+        background: bool,
+        nohup: bool,
+    ) -> i32 {
         let Some(cmd) = words.first() else { return 0 };
         let args = &words[1..];
         match cmd.as_str() {
             "kafka-server-start.sh" => {
                 let cwd = self.cwd.clone();
                 let resolve = |p: &str| self.resolve(p);
-                let r = crate::kafka::tools::kafka_server_start(&self.world, host, args, nohup, &cwd, resolve, &self.term).await;
+                let r = crate::kafka::tools::kafka_server_start(
+                    &self.world,
+                    host,
+                    args,
+                    nohup,
+                    &cwd,
+                    resolve,
+                    &self.term,
+                )
+                .await;
                 match r {
                     Ok(pid) => {
                         if background && args.iter().any(|a| a == "-daemon") {
                             // The script starts the daemon and exits: its job is done at once.
                             let script = self.world.alloc_pid(host).unwrap_or(pid);
-                            let id = self.start_job(jobs::JobKind::Immediate, script, jobs::JobStatus::Running, None);
+                            let id = self.start_job(
+                                jobs::JobKind::Immediate,
+                                script,
+                                jobs::JobStatus::Running,
+                                None,
+                            );
                             if let Some(j) = self.jobs.get_mut(id) {
-                                j.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Exited(0)));
+                                j.status = jobs::JobStatus::Ended(jobs::Ended::Status(
+                                    crate::world::ExitStatus::Exited(0),
+                                ));
                                 j.notified = false;
                             }
                         } else if background {
-                            self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Running, None);
+                            self.start_job(
+                                jobs::JobKind::Process { host: host.to_string() },
+                                pid,
+                                jobs::JobStatus::Running,
+                                None,
+                            );
                         }
                         if nohup {
-                            self.term.err("nohup: ignoring input and appending output to ‘nohup.out’");
+                            self.term
+                                .err("nohup: ignoring input and appending output to ‘nohup.out’");
                         }
                         0
                     }
                     Err(code) => code,
                 }
             }
-            "kafka-server-stop.sh" => crate::kafka::tools::kafka_server_stop(&self.world, host, &self.term),
-            "kafka-topics.sh" | "kafka-console-consumer.sh" | "kafka-run-class.sh" | "kafka-preferred-replica-election.sh" | "kafka-consumer-groups.sh" => {
+            "kafka-server-stop.sh" => {
+                crate::kafka::tools::kafka_server_stop(&self.world, host, &self.term)
+            }
+            "kafka-topics.sh"
+            | "kafka-console-consumer.sh"
+            | "kafka-run-class.sh"
+            | "kafka-preferred-replica-election.sh"
+            | "kafka-consumer-groups.sh" => {
                 let (program, name) = match cmd.as_str() {
                     "kafka-topics.sh" => (crate::kafka::tools::Program::Topics, "TopicCommand"),
-                    "kafka-console-consumer.sh" => (crate::kafka::tools::Program::ConsoleConsumer, "ConsoleConsumer"),
-                    "kafka-preferred-replica-election.sh" => {
-                        (crate::kafka::tools::Program::PreferredElection, "PreferredReplicaLeaderElectionCommand")
+                    "kafka-console-consumer.sh" => {
+                        (crate::kafka::tools::Program::ConsoleConsumer, "ConsoleConsumer")
                     }
-                    "kafka-consumer-groups.sh" => (crate::kafka::tools::Program::ConsumerGroups, "ConsumerGroupCommand"),
+                    "kafka-preferred-replica-election.sh" => (
+                        crate::kafka::tools::Program::PreferredElection,
+                        "PreferredReplicaLeaderElectionCommand",
+                    ),
+                    "kafka-consumer-groups.sh" => {
+                        (crate::kafka::tools::Program::ConsumerGroups, "ConsumerGroupCommand")
+                    }
                     _ => (crate::kafka::tools::Program::RunClass, "DumpLogSegments"),
                 };
                 let args = args.to_vec();
                 let inv = crate::kafka::tools::Invocation { background, cwd: self.cwd.clone() };
                 if background {
-                    return self.background(host, name, move |ctx, term| crate::kafka::tools::run_program_in(program, ctx, args, term, inv));
+                    return self.background(host, name, move |ctx, term| {
+                        crate::kafka::tools::run_program_in(program, ctx, args, term, inv)
+                    });
                 }
-                self.foreground(host, name, move |ctx, term| crate::kafka::tools::run_program_in(program, ctx, args, term, inv)).await
+                self.foreground(host, name, move |ctx, term| {
+                    crate::kafka::tools::run_program_in(program, ctx, args, term, inv)
+                })
+                .await
             }
             "kafka-console-producer.sh" => {
                 let (tx, rx) = futures::channel::mpsc::unbounded();
@@ -419,7 +496,12 @@ impl Shell {
                     // (SIGTTIN): `fg` gives it the terminal.
                     Ok(pid) if background => {
                         let sink = StdinSink { tx, done: done_rx };
-                        self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Stopped, Some(sink));
+                        self.start_job(
+                            jobs::JobKind::Process { host: host.to_string() },
+                            pid,
+                            jobs::JobStatus::Stopped,
+                            Some(sink),
+                        );
                         0
                     }
                     Ok(_) => {
@@ -439,9 +521,14 @@ impl Shell {
             "zkCli.sh" => {
                 let args = args.to_vec();
                 if background {
-                    return self.background(host, "ZooKeeperMain", move |ctx, term| zk::cli::zk_cli(ctx, args, term));
+                    return self.background(host, "ZooKeeperMain", move |ctx, term| {
+                        zk::cli::zk_cli(ctx, args, term)
+                    });
                 }
-                self.foreground(host, "ZooKeeperMain", move |ctx, term| zk::cli::zk_cli(ctx, args, term)).await
+                self.foreground(host, "ZooKeeperMain", move |ctx, term| {
+                    zk::cli::zk_cli(ctx, args, term)
+                })
+                .await
             }
             "jps" => {
                 for p in self.world.processes(host) {
@@ -500,12 +587,18 @@ impl Shell {
                     let mut names: Vec<String> = disk
                         .list(&dir)
                         .into_iter()
-                        .filter_map(|p| p.strip_prefix(&format!("{dir}/")).map(|r| r.split('/').next().unwrap_or("").to_string()))
+                        .filter_map(|p| {
+                            p.strip_prefix(&format!("{dir}/"))
+                                .map(|r| r.split('/').next().unwrap_or("").to_string())
+                        })
                         .collect();
                     names.dedup();
                     if names.is_empty() {
                         // The lab's disk has files, not directories: nothing below means no directory.
-                        self.term.err(&format!("ls: cannot access {}: No such file or directory", args.first().map(String::as_str).unwrap_or(".")));
+                        self.term.err(&format!(
+                            "ls: cannot access {}: No such file or directory",
+                            args.first().map(String::as_str).unwrap_or(".")
+                        ));
                         return 2;
                     }
                     self.term.out(&names.join("  "));
@@ -556,7 +649,11 @@ impl Shell {
                 let path = self.resolve(file);
                 let Ok(disk) = self.world.disk(host) else { return 1 };
                 let line = format!("{text}\n");
-                let res = if args[i] == ">>" { disk.append(&path, line.as_bytes()).await } else { disk.write_all(&path, line.as_bytes()).await };
+                let res = if args[i] == ">>" {
+                    disk.append(&path, line.as_bytes()).await
+                } else {
+                    disk.write_all(&path, line.as_bytes()).await
+                };
                 match res {
                     Ok(()) => 0,
                     Err(e) => {
@@ -590,7 +687,9 @@ impl Shell {
                     return 0;
                 }
                 "--" => targets.extend(it.by_ref()),
-                s if s.starts_with('-') && targets.is_empty() && spec.is_none() => spec = Some(s[1..].to_string()),
+                s if s.starts_with('-') && targets.is_empty() && spec.is_none() => {
+                    spec = Some(s[1..].to_string())
+                }
                 _ => targets.push(a),
             }
         }
@@ -601,12 +700,16 @@ impl Shell {
                 "15" | "TERM" => Some(crate::world::Signal::Term),
                 "2" | "INT" => Some(crate::world::Signal::Int),
                 "9" | "KILL" => None,
-                "1" | "HUP" | "3" | "QUIT" | "10" | "USR1" | "12" | "USR2" | "18" | "CONT" | "19" | "STOP" | "20" | "TSTP" => {
+                "1" | "HUP" | "3" | "QUIT" | "10" | "USR1" | "12" | "USR2" | "18" | "CONT"
+                | "19" | "STOP" | "20" | "TSTP" => {
                     self.term.err(&format!("lab: kill: SIG{} is not modelled; the lab sends TERM (15), INT (2) and KILL (9)", s.trim_start_matches("SIG")));
                     return 1;
                 }
                 _ => {
-                    self.term.err(&format!("bash: kill: {}: invalid signal specification", spec.as_deref().unwrap_or("")));
+                    self.term.err(&format!(
+                        "bash: kill: {}: invalid signal specification",
+                        spec.as_deref().unwrap_or("")
+                    ));
                     return 1;
                 }
             },
@@ -629,23 +732,31 @@ impl Shell {
                 }
             } else {
                 match t.parse::<u32>() {
-                    Ok(pid) if self.world.processes(host).iter().any(|p| p.pid == pid) => {
-                        signal.map_or_else(|| self.world.kill(host, pid), |sig| self.world.signal(host, pid, sig))
-                    }
+                    Ok(pid) if self.world.processes(host).iter().any(|p| p.pid == pid) => signal
+                        .map_or_else(
+                            || self.world.kill(host, pid),
+                            |sig| self.world.signal(host, pid, sig),
+                        ),
                     Ok(pid) => match self.jobs.by_pid(None, pid) {
                         Some(id) => self.signal_job(id, signal),
                         None => false,
                     },
                     Err(_) => {
-                        self.term.err(&format!("bash: kill: {t}: arguments must be process or job IDs"));
+                        self.term
+                            .err(&format!("bash: kill: {t}: arguments must be process or job IDs"));
                         code = 1;
                         continue;
                     }
                 }
             };
             if !ok {
-                let pid = t.parse::<u32>().ok().or_else(|| self.jobs.resolve(t).ok().and_then(|id| self.jobs.get_mut(id).map(|j| j.pid)));
-                self.term.err(&format!("bash: kill: ({}) - No such process", pid.map_or_else(|| t.to_string(), |p| p.to_string())));
+                let pid = t.parse::<u32>().ok().or_else(|| {
+                    self.jobs.resolve(t).ok().and_then(|id| self.jobs.get_mut(id).map(|j| j.pid))
+                });
+                self.term.err(&format!(
+                    "bash: kill: ({}) - No such process",
+                    pid.map_or_else(|| t.to_string(), |p| p.to_string())
+                ));
                 code = 1;
             }
         }
@@ -665,7 +776,8 @@ impl Shell {
                 "-15" | "-TERM" | "-SIGTERM" => signal = Some(crate::world::Signal::Term),
                 "-2" | "-INT" | "-SIGINT" => signal = Some(crate::world::Signal::Int),
                 s if s.starts_with('-') => {
-                    self.term.err(&format!("pkill: invalid option -- '{}'", s.trim_start_matches('-')));
+                    self.term
+                        .err(&format!("pkill: invalid option -- '{}'", s.trim_start_matches('-')));
                     return 2;
                 }
                 s => pattern = Some(s.to_string()),
@@ -707,12 +819,17 @@ impl Shell {
             jobs::JobKind::Process { host } => {
                 let pid = job.pid;
                 // A stopped job gets SIGCONT after the signal, as bash's kill does.
-                signal.map_or_else(|| self.world.kill(&host, pid), |sig| self.world.signal(&host, pid, sig))
+                signal.map_or_else(
+                    || self.world.kill(&host, pid),
+                    |sig| self.world.signal(&host, pid, sig),
+                )
             }
             jobs::JobKind::Sleep { .. } => {
                 // `sleep` is no JVM: the signal's default action ends it.
                 let n = signal.map_or(9, |s| s.number());
-                job.status = jobs::JobStatus::Ended(jobs::Ended::Status(crate::world::ExitStatus::Signaled(n)));
+                job.status = jobs::JobStatus::Ended(jobs::Ended::Status(
+                    crate::world::ExitStatus::Signaled(n),
+                ));
                 job.notified = false;
                 true
             }
@@ -761,7 +878,9 @@ impl Shell {
         }
         for id in ids {
             let Some(job) = self.jobs.get_mut(id) else { continue };
-            if (running && job.status != jobs::JobStatus::Running) || (stopped && job.status != jobs::JobStatus::Stopped) {
+            if (running && job.status != jobs::JobStatus::Running)
+                || (stopped && job.status != jobs::JobStatus::Stopped)
+            {
                 continue;
             }
             if pids {
@@ -924,7 +1043,12 @@ impl Shell {
         });
         match spawned {
             Ok(pid) => {
-                self.start_job(jobs::JobKind::Process { host: host.to_string() }, pid, jobs::JobStatus::Running, None);
+                self.start_job(
+                    jobs::JobKind::Process { host: host.to_string() },
+                    pid,
+                    jobs::JobStatus::Running,
+                    None,
+                );
                 0
             }
             Err(e) => {
@@ -1017,9 +1141,20 @@ impl Shell {
         self.term.out(&format!("{:<8} {:<5} {:<10} {}", "HOST", "POWER", "ZK MODE", "PROCESSES"));
         for h in self.world.host_names() {
             let up = self.world.is_up(&h);
-            let mode = if up { zk::cli::status(&self.world, &h).await.unwrap_or_else(|| "-".into()) } else { "-".into() };
-            let procs: Vec<String> = self.world.processes(&h).iter().map(|p| format!("{} {}", p.pid, p.name)).collect();
-            let row = format!("{:<8} {:<5} {:<10} {}", h, if up { "on" } else { "off" }, mode, procs.join(", "));
+            let mode = if up {
+                zk::cli::status(&self.world, &h).await.unwrap_or_else(|| "-".into())
+            } else {
+                "-".into()
+            };
+            let procs: Vec<String> =
+                self.world.processes(&h).iter().map(|p| format!("{} {}", p.pid, p.name)).collect();
+            let row = format!(
+                "{:<8} {:<5} {:<10} {}",
+                h,
+                if up { "on" } else { "off" },
+                mode,
+                procs.join(", ")
+            );
             self.term.out(row.trim_end());
         }
     }
@@ -1040,7 +1175,8 @@ impl Shell {
             return 2;
         };
         let path = self.resolve(file);
-        let old = disk.peek(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let old =
+            disk.peek(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let mut found = false;
         let mut lines: Vec<String> = old
             .lines()
@@ -1091,7 +1227,13 @@ impl Shell {
                 return 2;
             }
         }
-        self.world.trace("lab", "disk", "disk.fill", None, fields! { "host" => host.as_str(), "state" => what.as_str() });
+        self.world.trace(
+            "lab",
+            "disk",
+            "disk.fill",
+            None,
+            fields! { "host" => host.as_str(), "state" => what.as_str() },
+        );
         0
     }
 
@@ -1099,16 +1241,29 @@ impl Shell {
         let mut p = self.world.net().params();
         let value = rest.get(1).map(String::as_str).unwrap_or("");
         let ok = match rest.first().map(String::as_str) {
-            Some("latency") => lexer::parse_duration(value).map(|d| {
-                p.latency_min_us = d.as_micros() as u64;
-                p.latency_mean_us = d.as_micros() as u64;
-            }).is_ok(),
-            Some("loss") => value.parse::<f64>().ok().filter(|x| (0.0..=1.0).contains(x)).map(|x| p.loss = x).is_some(),
-            Some("bandwidth") => value.parse::<u64>().ok().filter(|x| *x > 0).map(|mbit| p.bandwidth_bps = mbit * 1_000_000).is_some(),
+            Some("latency") => lexer::parse_duration(value)
+                .map(|d| {
+                    p.latency_min_us = d.as_micros() as u64;
+                    p.latency_mean_us = d.as_micros() as u64;
+                })
+                .is_ok(),
+            Some("loss") => value
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .map(|x| p.loss = x)
+                .is_some(),
+            Some("bandwidth") => value
+                .parse::<u64>()
+                .ok()
+                .filter(|x| *x > 0)
+                .map(|mbit| p.bandwidth_bps = mbit * 1_000_000)
+                .is_some(),
             _ => false,
         };
         if !ok {
-            self.term.err("lab: usage: lab net latency DURATION | loss PROBABILITY | bandwidth MBIT");
+            self.term
+                .err("lab: usage: lab net latency DURATION | loss PROBABILITY | bandwidth MBIT");
             return 2;
         }
         self.world.net().set_params(p);

@@ -47,13 +47,24 @@ impl PartitionSpec {
                         _ => return Err(format!("'{v}' is not a port number (1-65535)")),
                     }
                 }
-                None if w.starts_with('-') && w != "->" => return Err(format!("unknown option {w}")),
+                None if w.starts_with('-') && w != "->" => {
+                    return Err(format!("unknown option {w}"))
+                }
                 None => rest.push(w),
             }
         }
-        let seps: Vec<usize> = rest.iter().enumerate().filter(|(_, w)| w.as_str() == "|" || w.as_str() == "->").map(|(i, _)| i).collect();
+        let seps: Vec<usize> = rest
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.as_str() == "|" || w.as_str() == "->")
+            .map(|(i, _)| i)
+            .collect();
         let [sep] = seps[..] else {
-            return Err(if seps.is_empty() { "missing '|' or '->' between the two sides".into() } else { "one '|' or '->' only".into() });
+            return Err(if seps.is_empty() {
+                "missing '|' or '->' between the two sides".into()
+            } else {
+                "one '|' or '->' only".into()
+            });
         };
         let a: Vec<String> = rest[..sep].iter().map(|w| w.to_string()).collect();
         let b: Vec<String> = rest[sep + 1..].iter().map(|w| w.to_string()).collect();
@@ -81,10 +92,24 @@ mod tests {
 
     #[test]
     fn two_way_one_way_and_port_scoped() {
-        assert_eq!(parse("master | slave1 slave2"), Ok(PartitionSpec { a: v(&["master"]), b: v(&["slave1", "slave2"]), one_way: false, port: None }));
-        assert_eq!(parse("master -> slave1"), Ok(PartitionSpec { a: v(&["master"]), b: v(&["slave1"]), one_way: true, port: None }));
+        assert_eq!(
+            parse("master | slave1 slave2"),
+            Ok(PartitionSpec {
+                a: v(&["master"]),
+                b: v(&["slave1", "slave2"]),
+                one_way: false,
+                port: None
+            })
+        );
+        assert_eq!(
+            parse("master -> slave1"),
+            Ok(PartitionSpec { a: v(&["master"]), b: v(&["slave1"]), one_way: true, port: None })
+        );
         assert_eq!(parse("master | slave1 slave2 --port 9092").map(|s| s.port), Ok(Some(9092)));
-        assert_eq!(parse("--port=2181 master -> slave1").map(|s| (s.one_way, s.port)), Ok((true, Some(2181))));
+        assert_eq!(
+            parse("--port=2181 master -> slave1").map(|s| (s.one_way, s.port)),
+            Ok((true, Some(2181)))
+        );
     }
 
     #[test]

@@ -15,13 +15,22 @@ use serde_json::Value;
 const KEEP: usize = 10;
 
 /// Writes a checkpoint for batch time `time_ms`: temp file, fsync, rename, old files deleted.
-pub async fn write(disk: &HostDisk, dir: &str, time_ms: u64, body: &Value) -> Result<String, DiskError> {
+pub async fn write(
+    disk: &HostDisk,
+    dir: &str,
+    time_ms: u64,
+    body: &Value,
+) -> Result<String, DiskError> {
     let path = format!("{dir}/checkpoint-{time_ms:012}");
     let tmp = format!("{dir}/temp");
     disk.write_all(&tmp, &encode_record(body)).await?;
     disk.fsync(&tmp).await?;
     disk.rename(&tmp, &path).await?;
-    let files: Vec<String> = disk.list(dir).into_iter().filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with("checkpoint-"))).collect();
+    let files: Vec<String> = disk
+        .list(dir)
+        .into_iter()
+        .filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with("checkpoint-")))
+        .collect();
     if files.len() > KEEP {
         for f in &files[..files.len() - KEEP] {
             let _ = disk.delete(f).await;
@@ -32,7 +41,11 @@ pub async fn write(disk: &HostDisk, dir: &str, time_ms: u64, body: &Value) -> Re
 
 /// The newest checkpoint that reads back whole, with its file name.
 pub async fn read_latest(disk: &HostDisk, dir: &str) -> Option<(String, Value)> {
-    let files: Vec<String> = disk.list(dir).into_iter().filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with("checkpoint-"))).collect();
+    let files: Vec<String> = disk
+        .list(dir)
+        .into_iter()
+        .filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with("checkpoint-")))
+        .collect();
     for f in files.iter().rev() {
         if let Ok(bytes) = disk.read_all(f).await {
             if let Some(v) = decode_records(&bytes).into_iter().next() {

@@ -35,7 +35,9 @@ impl Input {
     fn to_json(&self) -> Value {
         match self {
             Input::Ranges(r) => json!({ "ranges": ranges_json(r) }),
-            Input::Blocks(b) => json!({ "blocks": b.iter().map(BlockInfo::to_json).collect::<Vec<_>>() }),
+            Input::Blocks(b) => {
+                json!({ "blocks": b.iter().map(BlockInfo::to_json).collect::<Vec<_>>() })
+            }
         }
     }
 
@@ -115,18 +117,31 @@ impl Driver {
                 self.ctx.trace("stream.checkpoint.write", None, fields! { "batch" => time, "file" => path, "pending" => pending, "offsets" => body["offsets"].clone() });
             }
             Err(e) => {
-                self.ctx.trace("stream.checkpoint.error", None, fields! { "batch" => time, "error" => e.to_string() });
+                self.ctx.trace(
+                    "stream.checkpoint.error",
+                    None,
+                    fields! { "batch" => time, "error" => e.to_string() },
+                );
             }
         }
     }
 }
 
 /// Runs a streaming application's driver until it stops gracefully (`Ok`) or fails.
-pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> Result<(), StreamError> {
+pub async fn run_driver(
+    ctx: ProcCtx,
+    cfg: StreamConfig,
+    pipeline: Pipeline,
+) -> Result<(), StreamError> {
     cfg.validate()?;
     let cfg = Arc::new(cfg);
     let disk = ctx.disk();
-    let d = Arc::new(Driver { ctx: ctx.clone(), cfg: cfg.clone(), shared: Arc::new(Mutex::new(Shared::default())), writer: Arc::new(futures::lock::Mutex::new(())) });
+    let d = Arc::new(Driver {
+        ctx: ctx.clone(),
+        cfg: cfg.clone(),
+        shared: Arc::new(Mutex::new(Shared::default())),
+        writer: Arc::new(futures::lock::Mutex::new(())),
+    });
     let ckpt = checkpoint::read_latest(&disk, &cfg.checkpoint_dir).await;
     let table_path = format!("/usr/local/spark/results/{}/table.log", cfg.app);
     let mut table = match cfg.sink {
@@ -159,13 +174,19 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
             }
         }
         for o in v.get("offsets").and_then(Value::as_array).into_iter().flatten() {
-            if let (Some(p), Some(off)) = (o.get(0).and_then(Value::as_i64), o.get(1).and_then(Value::as_i64)) {
+            if let (Some(p), Some(off)) =
+                (o.get(0).and_then(Value::as_i64), o.get(1).and_then(Value::as_i64))
+            {
                 s.offsets.insert(p as i32, off);
             }
         }
         for w in v.get("window").and_then(Value::as_array).into_iter().flatten() {
             let t = w.get(0).and_then(Value::as_u64).unwrap_or(0);
-            let c: BTreeMap<String, i64> = w.get(1).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0))).collect()).unwrap_or_default();
+            let c: BTreeMap<String, i64> = w
+                .get(1)
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0))).collect())
+                .unwrap_or_default();
             s.window.push_back((t, c));
         }
     }
@@ -180,7 +201,16 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
             let mut from = lock(&d.shared).offsets.clone();
             if ckpt.is_none() {
                 // No checkpoint: the offsets stored with the results, else the log start.
-                let stored: BTreeMap<i32, i64> = table.as_ref().map(|t| t.offsets().iter().filter(|((tp, _), _)| *tp == cfg.topic).map(|((_, p), o)| (*p, *o)).collect()).unwrap_or_default();
+                let stored: BTreeMap<i32, i64> = table
+                    .as_ref()
+                    .map(|t| {
+                        t.offsets()
+                            .iter()
+                            .filter(|((tp, _), _)| *tp == cfg.topic)
+                            .map(|((_, p), o)| (*p, *o))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let mut ds = DirectKafkaInputDStream::new(&ctx, &cfg, BTreeMap::new());
                 if !stored.is_empty() && cfg.commit == CommitMode::Transactional {
                     from = stored;
@@ -208,7 +238,9 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
             // Batches the tracker's log allocated after the newest checkpoint never completed.
             let mut s = lock(&d.shared);
             for (t, blocks) in rec.allocated {
-                if ckpt_time.is_some_and(|c| t > c) || (ckpt_time.is_none() && !s.pending.contains_key(&t)) {
+                if ckpt_time.is_some_and(|c| t > c)
+                    || (ckpt_time.is_none() && !s.pending.contains_key(&t))
+                {
                     s.pending.entry(t).or_insert(Input::Blocks(blocks));
                 }
             }
@@ -220,7 +252,11 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
         queue.push(Batch { time: t, input, lag: 0 });
     }
     if !queue.is_empty() {
-        ctx.trace("stream.batch.rescheduled", None, fields! { "batches" => queue.iter().map(|b| b.time).collect::<Vec<_>>() });
+        ctx.trace(
+            "stream.batch.rescheduled",
+            None,
+            fields! { "batches" => queue.iter().map(|b| b.time).collect::<Vec<_>>() },
+        );
     }
 
     // The JobGenerator.
@@ -242,7 +278,8 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
             let mut ds = dstream;
             loop {
                 if t >= first {
-                    let at = madsim::time::Instant::now() + Duration::from_millis(t.saturating_sub(d.now_ms()));
+                    let at = madsim::time::Instant::now()
+                        + Duration::from_millis(t.saturating_sub(d.now_ms()));
                     madsim::time::sleep_until(at).await;
                 }
                 let stopping = d.now_ms() >= d.cfg.stop_at_ms;
@@ -253,7 +290,9 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
                             (Input::Ranges(r), lag)
                         }
                         Err(e) => {
-                            let _ = tx.unbounded_send(Generated::Failed(format!("Couldn't find leader offsets: {e}")));
+                            let _ = tx.unbounded_send(Generated::Failed(format!(
+                                "Couldn't find leader offsets: {e}"
+                            )));
                             return;
                         }
                     },
@@ -281,7 +320,9 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
                     Some(tr) => tr.drained(),
                     None => true,
                 };
-                if (stopping && empty && drained) || d.now_ms() >= d.cfg.stop_at_ms.saturating_add(d.cfg.drain_limit_ms) {
+                if (stopping && empty && drained)
+                    || d.now_ms() >= d.cfg.stop_at_ms.saturating_add(d.cfg.drain_limit_ms)
+                {
                     let _ = tx.unbounded_send(Generated::Done);
                     return;
                 }
@@ -309,24 +350,44 @@ pub async fn run_driver(ctx: ProcCtx, cfg: StreamConfig, pipeline: Pipeline) -> 
 }
 
 /// One batch's job: read, transform, reduce, window, output, complete, checkpoint.
-async fn run_batch(d: &Driver, pipeline: &Pipeline, tracker: Option<&ReceiverTracker>, table: Option<&mut ResultTable>, mut b: Batch) -> Result<(), StreamError> {
+async fn run_batch(
+    d: &Driver,
+    pipeline: &Pipeline,
+    tracker: Option<&ReceiverTracker>,
+    table: Option<&mut ResultTable>,
+    mut b: Batch,
+) -> Result<(), StreamError> {
     let ctx = &d.ctx;
     let cfg = &d.cfg;
     let started = madsim::time::Instant::now();
     let start_ms = d.now_ms();
     let delay = start_ms.saturating_sub(b.time);
-    ctx.trace("stream.batch.started", None, fields! { "batch" => b.time, "scheduling_delay_ms" => delay });
+    ctx.trace(
+        "stream.batch.started",
+        None,
+        fields! { "batch" => b.time, "scheduling_delay_ms" => delay },
+    );
     // Offsets stored with the results are the truth (Koeninger's exactly-once recipe): a batch
     // recomputed after a restart - from the checkpoint's older offsets, up to a newer latest
     // offset - reads only what the table does not hold yet.
     let mut resumed_all = false;
-    if let (Some(t), Input::Ranges(rs), CommitMode::Transactional) = (table.as_deref(), &b.input, cfg.commit) {
+    if let (Some(t), Input::Ranges(rs), CommitMode::Transactional) =
+        (table.as_deref(), &b.input, cfg.commit)
+    {
         let clamped: Vec<OffsetRange> = rs
             .iter()
             .map(|r| {
-                let stored = t.offsets().get(&(r.topic.clone(), r.partition)).copied().unwrap_or(r.from_offset);
+                let stored = t
+                    .offsets()
+                    .get(&(r.topic.clone(), r.partition))
+                    .copied()
+                    .unwrap_or(r.from_offset);
                 let from = r.from_offset.max(stored);
-                OffsetRange { from_offset: from, until_offset: r.until_offset.max(from), ..r.clone() }
+                OffsetRange {
+                    from_offset: from,
+                    until_offset: r.until_offset.max(from),
+                    ..r.clone()
+                }
             })
             .collect();
         if &clamped != rs {
@@ -347,7 +408,11 @@ async fn run_batch(d: &Driver, pipeline: &Pipeline, tracker: Option<&ReceiverTra
                 match res {
                     Ok(v) => out.extend(v),
                     Err(e) => {
-                        ctx.trace("stream.job.failed", None, fields! { "batch" => b.time, "error" => e.as_str() });
+                        ctx.trace(
+                            "stream.job.failed",
+                            None,
+                            fields! { "batch" => b.time, "error" => e.as_str() },
+                        );
                         return Err(StreamError::Job(e));
                     }
                 }
@@ -378,7 +443,8 @@ async fn run_batch(d: &Driver, pipeline: &Pipeline, tracker: Option<&ReceiverTra
         bytes += r.value.len() as u64;
         by_partition.entry(r.partition).or_default().push(r.value.clone());
     }
-    let parts: Vec<BTreeMap<String, i64>> = by_partition.values().map(|v| pipeline.apply(v)).collect();
+    let parts: Vec<BTreeMap<String, i64>> =
+        by_partition.values().map(|v| pipeline.apply(v)).collect();
     let tasks = by_partition.len().max(1) as u64;
     // Deserialising, transforming and shuffling copy each record a few times; each task is a
     // thread hand-off on the executor.
@@ -404,8 +470,15 @@ async fn run_batch(d: &Driver, pipeline: &Pipeline, tracker: Option<&ReceiverTra
     };
     let n = records.len() as u64;
     let committed = match (&cfg.sink, table) {
-        (Sink::Table, Some(t)) => t.commit(ctx, b.time, &windowed, &ranges, n).await.map_err(|e| StreamError::Job(format!("result table: {e}")))?,
-        (Sink::Topic(topic), _) => commit_to_topic(ctx, &cfg.bootstrap, topic, b.time, &windowed, &ranges, n).await.map_err(StreamError::Job)?,
+        (Sink::Table, Some(t)) => t
+            .commit(ctx, b.time, &windowed, &ranges, n)
+            .await
+            .map_err(|e| StreamError::Job(format!("result table: {e}")))?,
+        (Sink::Topic(topic), _) => {
+            commit_to_topic(ctx, &cfg.bootstrap, topic, b.time, &windowed, &ranges, n)
+                .await
+                .map_err(StreamError::Job)?
+        }
         (Sink::Table, None) => Committed::Empty,
     };
     let committed = if resumed_all { Committed::AlreadyApplied } else { committed };
@@ -432,7 +505,14 @@ async fn run_batch(d: &Driver, pipeline: &Pipeline, tracker: Option<&ReceiverTra
 /// `spark-submit --supervise`: runs the driver on `host`, and while the application has not
 /// stopped gracefully starts it again `restart_after` after it died. Returns when it stopped
 /// gracefully or `give_up_at_ms` (virtual time) passed.
-pub async fn supervise(world: World, host: String, cfg: StreamConfig, pipeline: Pipeline, restart_after: Duration, give_up_at_ms: u64) {
+pub async fn supervise(
+    world: World,
+    host: String,
+    cfg: StreamConfig,
+    pipeline: Pipeline,
+    restart_after: Duration,
+    give_up_at_ms: u64,
+) {
     let mut incarnation = 0u32;
     loop {
         incarnation += 1;
@@ -441,7 +521,11 @@ pub async fn supervise(world: World, host: String, cfg: StreamConfig, pipeline: 
             let code = match run_driver(ctx.clone(), c, p).await {
                 Ok(()) => 0,
                 Err(e) => {
-                    ctx.trace("stream.driver.exit", None, fields! { "code" => 1, "error" => e.to_string() });
+                    ctx.trace(
+                        "stream.driver.exit",
+                        None,
+                        fields! { "code" => 1, "error" => e.to_string() },
+                    );
                     1
                 }
             };
@@ -456,10 +540,22 @@ pub async fn supervise(world: World, host: String, cfg: StreamConfig, pipeline: 
             }
         }
         if world.elapsed().as_millis() as u64 >= give_up_at_ms {
-            world.trace("lab", "supervisor", "stream.driver.gave_up", None, fields! { "incarnations" => incarnation });
+            world.trace(
+                "lab",
+                "supervisor",
+                "stream.driver.gave_up",
+                None,
+                fields! { "incarnations" => incarnation },
+            );
             return;
         }
         madsim::time::sleep(restart_after).await;
-        world.trace("lab", "supervisor", "stream.driver.restart", None, fields! { "host" => host.as_str(), "incarnation" => incarnation + 1 });
+        world.trace(
+            "lab",
+            "supervisor",
+            "stream.driver.restart",
+            None,
+            fields! { "host" => host.as_str(), "incarnation" => incarnation + 1 },
+        );
     }
 }

@@ -39,14 +39,20 @@ struct Channel {
 
 impl Channel {
     async fn connect(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx.net().connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5)).await.ok()?;
+        let conn = ctx
+            .net()
+            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
+            .await
+            .ok()?;
         Some(Channel { conn, next_id: 0 })
     }
 
     async fn call(&mut self, body: Request, timeout: Duration) -> Option<Response> {
         self.next_id += 1;
         let id = self.next_id;
-        self.conn.send(KafkaPacket::Request { correlation_id: id, client_id: CLIENT_ID.into(), body }).ok()?;
+        self.conn
+            .send(KafkaPacket::Request { correlation_id: id, client_id: CLIENT_ID.into(), body })
+            .ok()?;
         match self.conn.recv_timeout(timeout).await.ok()? {
             KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
             _ => None,
@@ -66,7 +72,13 @@ pub struct KafkaCluster {
 impl KafkaCluster {
     /// A cluster view for this process.
     pub fn new(ctx: &ProcCtx, bootstrap: Vec<(String, u16)>) -> Self {
-        KafkaCluster { ctx: ctx.clone(), bootstrap, brokers: BTreeMap::new(), conns: BTreeMap::new(), attempt: 0 }
+        KafkaCluster {
+            ctx: ctx.clone(),
+            bootstrap,
+            brokers: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            attempt: 0,
+        }
     }
 
     /// `findLeaders`: partition → leader, for partitions that have one.
@@ -78,7 +90,9 @@ impl KafkaCluster {
             order.rotate_left(n);
         }
         self.attempt += 1;
-        let (cluster, errs) = fetch_metadata(&self.ctx, &order, &[topic.to_string()], CLIENT_ID).await.ok_or("Couldn't connect to any broker in metadata.broker.list")?;
+        let (cluster, errs) = fetch_metadata(&self.ctx, &order, &[topic.to_string()], CLIENT_ID)
+            .await
+            .ok_or("Couldn't connect to any broker in metadata.broker.list")?;
         if errs.iter().any(|(_, e)| *e == KafkaError::UnknownTopicOrPartition) {
             return Err(format!("Couldn't find leaders for Set({topic}): unknown topic"));
         }
@@ -86,7 +100,8 @@ impl KafkaCluster {
         self.brokers = cluster.brokers;
         let all = cluster.leaders.get(topic).cloned().unwrap_or_default();
         // Like KafkaCluster.findLeaders, a partition without a leader fails the whole lookup.
-        let leaderless: Vec<String> = all.iter().filter(|(_, l)| **l < 0).map(|(p, _)| format!("[{topic},{p}]")).collect();
+        let leaderless: Vec<String> =
+            all.iter().filter(|(_, l)| **l < 0).map(|(p, _)| format!("[{topic},{p}]")).collect();
         if !leaderless.is_empty() {
             return Err(format!("Couldn't find leaders for Set({})", leaderless.join(", ")));
         }
@@ -103,20 +118,43 @@ impl KafkaCluster {
     }
 
     /// A Fetch of at most `max_bytes` at `offset` from `leader`: (error, high watermark, records).
-    async fn fetch(&mut self, leader: i32, topic: &str, p: i32, offset: i64, max_bytes: i32, max_wait_ms: i32) -> Result<(i64, Vec<StreamRecord>), KafkaError> {
-        let Some(c) = self.channel(leader).await else { return Err(KafkaError::LeaderNotAvailable) };
-        let req = Request::Fetch { replica_id: -1, max_wait_ms, min_bytes: 1, partitions: vec![(topic.to_string(), p, offset, max_bytes)] };
+    async fn fetch(
+        &mut self,
+        leader: i32,
+        topic: &str,
+        p: i32,
+        offset: i64,
+        max_bytes: i32,
+        max_wait_ms: i32,
+    ) -> Result<(i64, Vec<StreamRecord>), KafkaError> {
+        let Some(c) = self.channel(leader).await else {
+            return Err(KafkaError::LeaderNotAvailable);
+        };
+        let req = Request::Fetch {
+            replica_id: -1,
+            max_wait_ms,
+            min_bytes: 1,
+            partitions: vec![(topic.to_string(), p, offset, max_bytes)],
+        };
         match c.call(req, Duration::from_millis(max_wait_ms.max(0) as u64 + 5000)).await {
             Some(Response::Fetch(rs)) => {
-                let Some((_, _, err, hw, bytes)) = rs.into_iter().next() else { return Err(KafkaError::RequestTimedOut) };
-                if err != KafkaError::None && !(max_bytes == 0 && err == KafkaError::OffsetOutOfRange && hw >= 0) {
+                let Some((_, _, err, hw, bytes)) = rs.into_iter().next() else {
+                    return Err(KafkaError::RequestTimedOut);
+                };
+                if err != KafkaError::None
+                    && !(max_bytes == 0 && err == KafkaError::OffsetOutOfRange && hw >= 0)
+                {
                     return Err(err);
                 }
                 let recs = decode_message_set(&bytes)
                     .0
                     .into_iter()
                     .map(|m| m.record)
-                    .map(|r| StreamRecord { partition: p, offset: r.offset, value: crate::kafka::clients::value_text(r.value.as_deref()) })
+                    .map(|r| StreamRecord {
+                        partition: p,
+                        offset: r.offset,
+                        value: crate::kafka::clients::value_text(r.value.as_deref()),
+                    })
                     .collect();
                 Ok((hw, recs))
             }
@@ -128,7 +166,11 @@ impl KafkaCluster {
     }
 
     /// `getLatestLeaderOffsets`: each partition's high watermark, from its leader.
-    pub async fn latest_leader_offsets(&mut self, topic: &str, partitions_hint: &BTreeMap<i32, i64>) -> Result<BTreeMap<i32, i64>, String> {
+    pub async fn latest_leader_offsets(
+        &mut self,
+        topic: &str,
+        partitions_hint: &BTreeMap<i32, i64>,
+    ) -> Result<BTreeMap<i32, i64>, String> {
         let leaders = self.find_leaders(topic).await?;
         let mut out = BTreeMap::new();
         for (&p, &leader) in &leaders {
@@ -147,12 +189,26 @@ impl KafkaCluster {
     }
 
     /// `getEarliestLeaderOffsets` (ListOffsets −2).
-    pub async fn earliest_leader_offsets(&mut self, topic: &str) -> Result<BTreeMap<i32, i64>, String> {
+    pub async fn earliest_leader_offsets(
+        &mut self,
+        topic: &str,
+    ) -> Result<BTreeMap<i32, i64>, String> {
         let leaders = self.find_leaders(topic).await?;
         let mut out = BTreeMap::new();
         for (&p, &leader) in &leaders {
-            let Some(c) = self.channel(leader).await else { return Err(format!("{topic}-{p}: no connection to broker {leader}")) };
-            match c.call(Request::ListOffsets { replica_id: -1, partitions: vec![(topic.to_string(), p, -2)] }, Duration::from_secs(5)).await {
+            let Some(c) = self.channel(leader).await else {
+                return Err(format!("{topic}-{p}: no connection to broker {leader}"));
+            };
+            match c
+                .call(
+                    Request::ListOffsets {
+                        replica_id: -1,
+                        partitions: vec![(topic.to_string(), p, -2)],
+                    },
+                    Duration::from_secs(5),
+                )
+                .await
+            {
                 Some(Response::ListOffsets(v)) => match v.first() {
                     Some(r) if r.2 == KafkaError::None => {
                         out.insert(p, r.3);
@@ -210,7 +266,11 @@ impl DirectKafkaInputDStream {
             }
         };
         let ranges = compute_offset_ranges(&self.topic, &self.current_offsets, &latest, self.cap);
-        let lag = ranges.iter().map(|r| latest.get(&r.partition).copied().unwrap_or(r.until_offset) - r.until_offset).sum::<i64>().max(0);
+        let lag = ranges
+            .iter()
+            .map(|r| latest.get(&r.partition).copied().unwrap_or(r.until_offset) - r.until_offset)
+            .sum::<i64>()
+            .max(0);
         for r in &ranges {
             self.current_offsets.insert(r.partition, r.until_offset);
         }
@@ -227,7 +287,12 @@ impl DirectKafkaInputDStream {
 /// `KafkaRDD.compute` for one range: a task that fetches `[from, until)` from the partition's
 /// leader, retried up to `spark.task.maxFailures` times; each attempt finds the leader again, so
 /// a task whose leader failed fetches from the new one.
-pub async fn compute_range(ctx: &ProcCtx, cfg: &StreamConfig, batch_ms: u64, range: &OffsetRange) -> Result<Vec<StreamRecord>, String> {
+pub async fn compute_range(
+    ctx: &ProcCtx,
+    cfg: &StreamConfig,
+    batch_ms: u64,
+    range: &OffsetRange,
+) -> Result<Vec<StreamRecord>, String> {
     if range.count() == 0 {
         return Ok(Vec::new());
     }
@@ -258,7 +323,10 @@ pub async fn compute_range(ctx: &ProcCtx, cfg: &StreamConfig, batch_ms: u64, ran
 }
 
 /// One attempt: leader lookup, then Fetch until the range is read.
-async fn fetch_range(kc: &mut KafkaCluster, range: &OffsetRange) -> Result<Vec<StreamRecord>, (i32, String)> {
+async fn fetch_range(
+    kc: &mut KafkaCluster,
+    range: &OffsetRange,
+) -> Result<Vec<StreamRecord>, (i32, String)> {
     let leaders = kc.find_leaders(&range.topic).await.map_err(|e| (-1, e))?;
     let Some(&leader) = leaders.get(&range.partition) else {
         return Err((-1, format!("Couldn't find leader for {}-{}", range.topic, range.partition)));
@@ -267,7 +335,10 @@ async fn fetch_range(kc: &mut KafkaCluster, range: &OffsetRange) -> Result<Vec<S
     let mut at = range.from_offset;
     let mut empty = 0;
     while at < range.until_offset {
-        let (_, recs) = kc.fetch(leader, &range.topic, range.partition, at, 1024 * 1024, 100).await.map_err(|e| (leader, e.exception().rsplit('.').next().unwrap_or("").to_string()))?;
+        let (_, recs) = kc
+            .fetch(leader, &range.topic, range.partition, at, 1024 * 1024, 100)
+            .await
+            .map_err(|e| (leader, e.exception().rsplit('.').next().unwrap_or("").to_string()))?;
         let before = at;
         for r in recs {
             if r.offset < at || r.offset >= range.until_offset {

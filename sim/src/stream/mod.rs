@@ -141,7 +141,13 @@ pub struct StreamConfig {
 
 impl StreamConfig {
     /// Defaults for an application reading `topic` (Spark 1.6 and Kafka 0.9 defaults).
-    pub fn new(app: &str, style: Style, topic: &str, bootstrap: Vec<(String, u16)>, zk_connect: &str) -> Self {
+    pub fn new(
+        app: &str,
+        style: Style,
+        topic: &str,
+        bootstrap: Vec<(String, u16)>,
+        zk_connect: &str,
+    ) -> Self {
         StreamConfig {
             app: app.to_string(),
             style,
@@ -173,7 +179,9 @@ impl StreamConfig {
             return bad("the batch interval must be between 1 ms and 10 minutes");
         }
         if self.block_interval_ms == 0 || self.block_interval_ms > self.batch_interval_ms {
-            return bad("spark.streaming.blockInterval must be more than 0 and at most the batch interval");
+            return bad(
+                "spark.streaming.blockInterval must be more than 0 and at most the batch interval",
+            );
         }
         if self.window_batches == 0 || self.window_batches > 1000 {
             return bad("the window must be between 1 and 1000 batches");
@@ -241,7 +249,11 @@ impl Default for Pipeline {
 impl Pipeline {
     /// Values counted as they are.
     pub fn new() -> Self {
-        Pipeline { transforms: Vec::new(), pair: Arc::new(|s| (s.to_string(), 1)), reduce: Arc::new(|a, b| a + b) }
+        Pipeline {
+            transforms: Vec::new(),
+            pair: Arc::new(|s| (s.to_string(), 1)),
+            reduce: Arc::new(|a, b| a + b),
+        }
     }
 
     /// `map`.
@@ -263,7 +275,10 @@ impl Pipeline {
     }
 
     /// `mapToPair`: the key and value each remaining item contributes.
-    pub fn map_to_pair(mut self, f: impl Fn(&str) -> (String, i64) + Send + Sync + 'static) -> Self {
+    pub fn map_to_pair(
+        mut self,
+        f: impl Fn(&str) -> (String, i64) + Send + Sync + 'static,
+    ) -> Self {
         self.pair = Arc::new(f);
         self
     }
@@ -335,7 +350,10 @@ mod tests {
             .reduce_by_key(|a, b| a.max(b) + 1);
         let out = p.apply(&["The, Kafka, kafka".to_string(), "spark".to_string()]);
         assert_eq!(out, BTreeMap::from([("kafka".to_string(), 3), ("spark".to_string(), 2)]));
-        let merged = Pipeline::word_count().merge(&[BTreeMap::from([("a".to_string(), 2)]), BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)])]);
+        let merged = Pipeline::word_count().merge(&[
+            BTreeMap::from([("a".to_string(), 2)]),
+            BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)]),
+        ]);
         assert_eq!(merged, BTreeMap::from([("a".to_string(), 5), ("b".to_string(), 1)]));
     }
 

@@ -68,13 +68,18 @@ pub fn ranges_json(ranges: &[OffsetRange]) -> Value {
 
 /// Reads a JSON array of ranges; malformed entries are skipped.
 pub fn ranges_from_json(v: Option<&Value>) -> Vec<OffsetRange> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(OffsetRange::from_json).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(OffsetRange::from_json).collect())
+        .unwrap_or_default()
 }
 
 /// `maxMessagesPerPartition`: `maxRatePerPartition` records per second over one batch interval;
 /// `None` (no cap) when the rate is 0, Spark's default. A positive rate always allows at least one
 /// record, so a tiny rate cannot stall the stream.
-pub fn max_messages_per_partition(max_rate_per_partition: u64, batch_interval_ms: u64) -> Option<i64> {
+pub fn max_messages_per_partition(
+    max_rate_per_partition: u64,
+    batch_interval_ms: u64,
+) -> Option<i64> {
     if max_rate_per_partition == 0 {
         return None;
     }
@@ -86,7 +91,12 @@ pub fn max_messages_per_partition(max_rate_per_partition: u64, batch_interval_ms
 /// offset to read) to `latest`, at most `cap` records long. A partition whose latest offset is
 /// below where the stream stands (a leader that lost records) gets an empty range rather than a
 /// negative one. Partitions in `latest` without a position start at their latest offset.
-pub fn compute_offset_ranges(topic: &str, from: &BTreeMap<i32, i64>, latest: &BTreeMap<i32, i64>, cap: Option<i64>) -> Vec<OffsetRange> {
+pub fn compute_offset_ranges(
+    topic: &str,
+    from: &BTreeMap<i32, i64>,
+    latest: &BTreeMap<i32, i64>,
+    cap: Option<i64>,
+) -> Vec<OffsetRange> {
     latest
         .iter()
         .map(|(&p, &end)| {
@@ -95,7 +105,12 @@ pub fn compute_offset_ranges(topic: &str, from: &BTreeMap<i32, i64>, latest: &BT
             if let Some(c) = cap {
                 until = until.min(start.saturating_add(c));
             }
-            OffsetRange { topic: topic.to_string(), partition: p, from_offset: start, until_offset: until }
+            OffsetRange {
+                topic: topic.to_string(),
+                partition: p,
+                from_offset: start,
+                until_offset: until,
+            }
         })
         .collect()
 }
@@ -112,7 +127,12 @@ pub fn runs(topic: &str, offsets: &BTreeMap<i32, BTreeSet<i64>>) -> Vec<OffsetRa
                 b += 1;
                 it.next();
             }
-            out.push(OffsetRange { topic: topic.to_string(), partition: p, from_offset: a, until_offset: b + 1 });
+            out.push(OffsetRange {
+                topic: topic.to_string(),
+                partition: p,
+                from_offset: a,
+                until_offset: b + 1,
+            });
         }
     }
     out
@@ -135,7 +155,8 @@ mod tests {
         let from = BTreeMap::from([(0, 10), (1, 0), (2, 7)]);
         let latest = BTreeMap::from([(0, 500), (1, 3), (2, 7), (3, 9)]);
         let r = compute_offset_ranges("t", &from, &latest, Some(100));
-        let got: Vec<(i32, i64, i64)> = r.iter().map(|x| (x.partition, x.from_offset, x.until_offset)).collect();
+        let got: Vec<(i32, i64, i64)> =
+            r.iter().map(|x| (x.partition, x.from_offset, x.until_offset)).collect();
         assert_eq!(got, vec![(0, 10, 110), (1, 0, 3), (2, 7, 7), (3, 9, 9)]);
         assert_eq!(r.iter().map(OffsetRange::count).sum::<i64>(), 103);
         let uncapped = compute_offset_ranges("t", &from, &latest, None);
@@ -144,7 +165,12 @@ mod tests {
 
     #[test]
     fn a_latest_offset_below_the_position_gives_an_empty_range() {
-        let r = compute_offset_ranges("t", &BTreeMap::from([(0, 50)]), &BTreeMap::from([(0, 40)]), None);
+        let r = compute_offset_ranges(
+            "t",
+            &BTreeMap::from([(0, 50)]),
+            &BTreeMap::from([(0, 40)]),
+            None,
+        );
         assert_eq!((r[0].from_offset, r[0].until_offset, r[0].count()), (50, 50, 0));
     }
 
@@ -171,7 +197,10 @@ mod tests {
     fn runs_group_offsets_and_json_round_trips() {
         let offs = BTreeMap::from([(0, BTreeSet::from([3, 4, 5, 9])), (2, BTreeSet::from([1]))]);
         let r = runs("t", &offs);
-        assert_eq!(r.iter().map(|x| (x.partition, x.from_offset, x.until_offset)).collect::<Vec<_>>(), vec![(0, 3, 6), (0, 9, 10), (2, 1, 2)]);
+        assert_eq!(
+            r.iter().map(|x| (x.partition, x.from_offset, x.until_offset)).collect::<Vec<_>>(),
+            vec![(0, 3, 6), (0, 9, 10), (2, 1, 2)]
+        );
         assert_eq!(ranges_from_json(Some(&ranges_json(&r))), r);
         assert_eq!(r[0].to_string(), "t-0 [3, 6)");
     }

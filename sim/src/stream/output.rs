@@ -74,8 +74,18 @@ pub struct ResultTable {
 impl ResultTable {
     /// Opens the table (recovery: replays the file up to a torn tail).
     pub async fn open(disk: HostDisk, path: &str, mode: CommitMode) -> ResultTable {
-        let mut t = ResultTable { disk, path: path.to_string(), mode, offsets: BTreeMap::new(), totals: BTreeMap::new() };
-        let bytes = if t.disk.len(path).is_some() { t.disk.read_all(path).await.unwrap_or_default() } else { Vec::new() };
+        let mut t = ResultTable {
+            disk,
+            path: path.to_string(),
+            mode,
+            offsets: BTreeMap::new(),
+            totals: BTreeMap::new(),
+        };
+        let bytes = if t.disk.len(path).is_some() {
+            t.disk.read_all(path).await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         for rec in decode_records(&bytes) {
             t.apply(&rec);
         }
@@ -100,13 +110,24 @@ impl ResultTable {
     }
 
     /// Commits a batch's rows computed from `ranges`.
-    pub async fn commit(&mut self, ctx: &ProcCtx, batch_ms: u64, rows: &BTreeMap<String, i64>, ranges: &[OffsetRange], records: u64) -> Result<Committed, DiskError> {
+    pub async fn commit(
+        &mut self,
+        ctx: &ProcCtx,
+        batch_ms: u64,
+        rows: &BTreeMap<String, i64>,
+        ranges: &[OffsetRange],
+        records: u64,
+    ) -> Result<Committed, DiskError> {
         if records == 0 {
             return Ok(Committed::Empty);
         }
         if self.mode == CommitMode::Transactional {
             // The transaction's guard: the table must stand where these ranges start.
-            let applied = ranges.iter().filter(|r| r.count() > 0).any(|r| self.offsets.get(&(r.topic.clone(), r.partition)).is_some_and(|&o| o > r.from_offset));
+            let applied = ranges.iter().filter(|r| r.count() > 0).any(|r| {
+                self.offsets
+                    .get(&(r.topic.clone(), r.partition))
+                    .is_some_and(|&o| o > r.from_offset)
+            });
             if applied {
                 ctx.trace(
                     "stream.output.skipped",
@@ -165,7 +186,12 @@ pub async fn commit_to_topic(
     }
     let (_, errors) = p.close().await;
     if let Some(e) = errors.first() {
-        return Err(format!("{} of {} rows not acknowledged ({})", errors.len(), rows.len(), e.message));
+        return Err(format!(
+            "{} of {} rows not acknowledged ({})",
+            errors.len(),
+            rows.len(),
+            e.message
+        ));
     }
     ctx.trace(
         "stream.output.commit",

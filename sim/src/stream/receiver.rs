@@ -20,7 +20,9 @@ use super::direct::StreamRecord;
 use super::offset_range::{ranges_json, runs, OffsetRange};
 use super::wal::WriteAheadLog;
 use super::StreamConfig;
-use crate::kafka::zk_consumer::{ConsumerConfig, StreamError as ZkStreamError, ZookeeperConsumerConnector};
+use crate::kafka::zk_consumer::{
+    ConsumerConfig, StreamError as ZkStreamError, ZookeeperConsumerConnector,
+};
 use crate::trace::{fields, lock};
 use crate::world::ProcCtx;
 use crate::zk::client::ZooKeeper;
@@ -97,31 +99,55 @@ impl ReceiverTracker {
         let (tracker_wal, data_wal) = if cfg.wal {
             let disk = ctx.disk();
             (
-                Some(Arc::new(WriteAheadLog::open(disk.clone(), &format!("{}/receivedBlockMetadata", cfg.checkpoint_dir), now_ms))),
-                Some(Arc::new(WriteAheadLog::open(disk, &format!("{}/receivedData/0", cfg.checkpoint_dir), now_ms))),
+                Some(Arc::new(WriteAheadLog::open(
+                    disk.clone(),
+                    &format!("{}/receivedBlockMetadata", cfg.checkpoint_dir),
+                    now_ms,
+                ))),
+                Some(Arc::new(WriteAheadLog::open(
+                    disk,
+                    &format!("{}/receivedData/0", cfg.checkpoint_dir),
+                    now_ms,
+                ))),
             )
         } else {
             (None, None)
         };
-        ReceiverTracker { ctx: ctx.clone(), cfg, st: Arc::new(Mutex::new(State::default())), stop: Arc::new(AtomicBool::new(false)), tracker_wal, data_wal }
+        ReceiverTracker {
+            ctx: ctx.clone(),
+            cfg,
+            st: Arc::new(Mutex::new(State::default())),
+            stop: Arc::new(AtomicBool::new(false)),
+            tracker_wal,
+            data_wal,
+        }
     }
 
     /// Recovery from the write-ahead logs (`ReceivedBlockTracker` replaying its log,
     /// `WriteAheadLogBackedBlockRDD` reading block data): blocks never allocated go back to the
     /// queue, block data back to the store; returns the allocations.
     pub async fn recover(&self) -> Recovered {
-        let (Some(tw), Some(dw)) = (&self.tracker_wal, &self.data_wal) else { return Recovered::default() };
+        let (Some(tw), Some(dw)) = (&self.tracker_wal, &self.data_wal) else {
+            return Recovered::default();
+        };
         let mut added: Vec<BlockInfo> = Vec::new();
         let mut rec = Recovered::default();
         for ev in tw.read_all().await {
             if let Some(b) = ev.get("add").and_then(BlockInfo::from_json) {
                 added.push(b);
-            } else if let (Some(t), Some(ids)) = (ev.get("alloc").and_then(Value::as_u64), ev.get("blocks").and_then(Value::as_array)) {
+            } else if let (Some(t), Some(ids)) = (
+                ev.get("alloc").and_then(Value::as_u64),
+                ev.get("blocks").and_then(Value::as_array),
+            ) {
                 let ids: BTreeSet<&str> = ids.iter().filter_map(Value::as_str).collect();
-                rec.allocated.insert(t, added.iter().filter(|b| ids.contains(b.id.as_str())).cloned().collect());
+                rec.allocated.insert(
+                    t,
+                    added.iter().filter(|b| ids.contains(b.id.as_str())).cloned().collect(),
+                );
             }
         }
-        let allocated: BTreeSet<String> = rec.allocated.values().flatten().map(|b| b.id.clone()).collect();
+        let allocated: BTreeSet<String> =
+            rec.allocated.values().flatten().map(|b| b.id.clone()).collect();
         let mut data: BTreeMap<String, Vec<StreamRecord>> = BTreeMap::new();
         for ev in dw.read_all().await {
             let Some(id) = ev.get("block").and_then(Value::as_str) else { continue };
@@ -132,7 +158,11 @@ impl ReceiverTracker {
                     a.iter()
                         .filter_map(|r| {
                             let r = r.as_array()?;
-                            Some(StreamRecord { partition: r.first()?.as_i64()? as i32, offset: r.get(1)?.as_i64()?, value: r.get(2)?.as_str()?.to_string() })
+                            Some(StreamRecord {
+                                partition: r.first()?.as_i64()? as i32,
+                                offset: r.get(1)?.as_i64()?,
+                                value: r.get(2)?.as_str()?.to_string(),
+                            })
                         })
                         .collect()
                 })
@@ -152,7 +182,8 @@ impl ReceiverTracker {
 
     /// Starts the receiver and its block generator.
     pub fn start(&self) {
-        let (ctx, cfg, st, stop) = (self.ctx.clone(), self.cfg.clone(), self.st.clone(), self.stop.clone());
+        let (ctx, cfg, st, stop) =
+            (self.ctx.clone(), self.cfg.clone(), self.st.clone(), self.stop.clone());
         madsim::task::spawn(receive(ctx, cfg, st, stop));
         let (ctx, cfg, st) = (self.ctx.clone(), self.cfg.clone(), self.st.clone());
         let (tw, dw) = (self.tracker_wal.clone(), self.data_wal.clone());
@@ -183,7 +214,11 @@ impl ReceiverTracker {
             }
         }
         let records: u64 = blocks.iter().map(|b| b.records).sum();
-        self.ctx.trace("stream.blocks.allocated", None, fields! { "batch" => t, "blocks" => blocks.len(), "records" => records });
+        self.ctx.trace(
+            "stream.blocks.allocated",
+            None,
+            fields! { "batch" => t, "blocks" => blocks.len(), "records" => records },
+        );
         blocks
     }
 
@@ -211,7 +246,12 @@ impl ReceiverTracker {
 }
 
 /// The receiver's thread: the old consumer's stream into the block generator's buffer.
-async fn receive(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
+async fn receive(
+    ctx: ProcCtx,
+    cfg: Arc<StreamConfig>,
+    st: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+) {
     let mut props: BTreeMap<String, String> = BTreeMap::new();
     props.insert("group.id".into(), cfg.group.clone());
     props.insert("zookeeper.connect".into(), cfg.zk_connect.clone());
@@ -249,7 +289,8 @@ async fn receive(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<State>>, st
     loop {
         if stop.load(Ordering::SeqCst) {
             // Stop once caught up: partitions owned and nothing new for a while.
-            let quiet = lock(&st).last_record.is_none_or(|t| Instant::now().duration_since(t) >= idle);
+            let quiet =
+                lock(&st).last_record.is_none_or(|t| Instant::now().duration_since(t) >= idle);
             if quiet && !connector.owned_partitions().is_empty() {
                 break;
             }
@@ -272,9 +313,17 @@ async fn receive(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<State>>, st
 
 /// The `BlockGenerator`: every block interval the buffer becomes a block, pushed to the store
 /// (and with the WAL: logged, tracked, then its offsets committed).
-async fn generate_blocks(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<State>>, tracker_wal: Option<Arc<WriteAheadLog>>, data_wal: Option<Arc<WriteAheadLog>>) {
+async fn generate_blocks(
+    ctx: ProcCtx,
+    cfg: Arc<StreamConfig>,
+    st: Arc<Mutex<State>>,
+    tracker_wal: Option<Arc<WriteAheadLog>>,
+    data_wal: Option<Arc<WriteAheadLog>>,
+) {
     let zk = if cfg.wal {
-        let servers = crate::shell::lexer::parse_connect_string(&cfg.zk_connect, 2181).map(|(s, _)| s).unwrap_or_default();
+        let servers = crate::shell::lexer::parse_connect_string(&cfg.zk_connect, 2181)
+            .map(|(s, _)| s)
+            .unwrap_or_default();
         Some(ZooKeeper::new(&ctx, servers, Duration::from_millis(6000)))
     } else {
         None
@@ -305,14 +354,25 @@ async fn generate_blocks(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<Sta
         for r in &records {
             offsets.entry(r.partition).or_default().insert(r.offset);
         }
-        let info = BlockInfo { id: id.clone(), records: records.len() as u64, ranges: runs(&cfg.topic, &offsets) };
+        let info = BlockInfo {
+            id: id.clone(),
+            records: records.len() as u64,
+            ranges: runs(&cfg.topic, &offsets),
+        };
         if let (Some(dw), Some(tw)) = (&data_wal, &tracker_wal) {
-            let recs: Vec<Value> = records.iter().map(|r| json!([r.partition, r.offset, r.value])).collect();
-            if dw.write(&json!({ "block": id, "records": recs })).await.is_err() || tw.write(&json!({ "add": info.to_json() })).await.is_err() {
+            let recs: Vec<Value> =
+                records.iter().map(|r| json!([r.partition, r.offset, r.value])).collect();
+            if dw.write(&json!({ "block": id, "records": recs })).await.is_err()
+                || tw.write(&json!({ "add": info.to_json() })).await.is_err()
+            {
                 ctx.trace("stream.wal.error", None, fields! { "block" => id.as_str() });
                 continue;
             }
-            ctx.trace("stream.wal.write", None, fields! { "block" => id.as_str(), "records" => records.len() });
+            ctx.trace(
+                "stream.wal.write",
+                None,
+                fields! { "block" => id.as_str(), "records" => records.len() },
+            );
         }
         {
             let mut s = lock(&st);
@@ -332,14 +392,25 @@ async fn generate_blocks(ctx: ProcCtx, cfg: Arc<StreamConfig>, st: Arc<Mutex<Sta
                 let path = format!("/consumers/{}/offsets/{}/{p}", cfg.group, cfg.topic);
                 let data = (last + 1).to_string();
                 let ok = match zk.set_data(&path, data.as_bytes(), -1).await {
-                    Err(ZkError::NoNode) => crate::kafka::zk_utils::create_with_parents(zk, &path, data.as_bytes(), CreateMode::Persistent).await.is_ok(),
+                    Err(ZkError::NoNode) => crate::kafka::zk_utils::create_with_parents(
+                        zk,
+                        &path,
+                        data.as_bytes(),
+                        CreateMode::Persistent,
+                    )
+                    .await
+                    .is_ok(),
                     r => r.is_ok(),
                 };
                 if ok {
                     written.push((cfg.topic.clone(), *p, last + 1));
                 }
             }
-            ctx.trace("stream.receiver.commit", None, fields! { "block" => id.as_str(), "offsets" => written });
+            ctx.trace(
+                "stream.receiver.commit",
+                None,
+                fields! { "block" => id.as_str(), "offsets" => written },
+            );
         }
     }
     if let Some(zk) = zk {

@@ -26,7 +26,9 @@ pub struct RecordTexts(pub Vec<Bytes>);
 impl RecordTexts {
     /// The JSON value the list stands for: an array of strings.
     pub fn to_value(&self) -> Value {
-        Value::Array(self.0.iter().map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).collect())
+        Value::Array(
+            self.0.iter().map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).collect(),
+        )
     }
 }
 
@@ -265,7 +267,10 @@ impl<K: Into<FieldName>> FromIterator<(K, Value)> for Fields {
 
 impl IntoIterator for Fields {
     type Item = (FieldName, Value);
-    type IntoIter = std::iter::Map<std::vec::IntoIter<(FieldName, FieldData)>, fn((FieldName, FieldData)) -> (FieldName, Value)>;
+    type IntoIter = std::iter::Map<
+        std::vec::IntoIter<(FieldName, FieldData)>,
+        fn((FieldName, FieldData)) -> (FieldName, Value),
+    >;
     /// The pairs in the order given (duplicates included); [`Fields::into_map`] for map order.
     fn into_iter(self) -> Self::IntoIter {
         self.pairs.into_iter().map(|(k, v)| (k, v.into_value()))

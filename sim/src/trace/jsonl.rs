@@ -12,7 +12,16 @@ use serde_json::Value;
 
 /// Appends a kept [`Event`](super::Event) as one line (its map is already in order).
 pub(super) fn write_kept_event(out: &mut Vec<u8>, e: &super::Event) {
-    write_event(out, e.t_us, &e.host, &e.proc, &e.kind, e.id, e.cause, e.fields.iter().map(|(k, v)| (k.as_str(), v)));
+    write_event(
+        out,
+        e.t_us,
+        &e.host,
+        &e.proc,
+        &e.kind,
+        e.id,
+        e.cause,
+        e.fields.iter().map(|(k, v)| (k.as_str(), v)),
+    );
 }
 
 /// Appends one event as a JSON object and a newline: the fixed fields in `Event`'s order, `cause`
@@ -356,8 +365,15 @@ mod tests {
             for background in [b'a', b' ', b'!', b'#', b'[', b']', 0x1f, 0x80, 0xff] {
                 let plain = vec![background; len];
                 let escaped = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
-                assert_eq!(needs_escaping::<false>(&plain), escaped(background), "len {len} background {background:#x}");
-                assert_eq!(needs_escaping::<true>(&plain), escaped(background) || background >= 0x80);
+                assert_eq!(
+                    needs_escaping::<false>(&plain),
+                    escaped(background),
+                    "len {len} background {background:#x}"
+                );
+                assert_eq!(
+                    needs_escaping::<true>(&plain),
+                    escaped(background) || background >= 0x80
+                );
                 for at in 0..len {
                     for b in 0..=255u8 {
                         let mut bytes = plain.clone();

@@ -16,8 +16,8 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use xxhash_rust::xxh3::Xxh3;
 use std::sync::{Arc, Mutex};
+use xxhash_rust::xxh3::Xxh3;
 
 mod field_list;
 mod jsonl;
@@ -111,7 +111,8 @@ impl FieldValueByMove for FieldValue<String> {
 
 impl FieldValueByMove for FieldValue<Vec<String>> {
     fn field_value(&self) -> FieldData {
-        Value::Array(self.0.take().unwrap_or_default().into_iter().map(Value::String).collect()).into()
+        Value::Array(self.0.take().unwrap_or_default().into_iter().map(Value::String).collect())
+            .into()
     }
 }
 
@@ -143,7 +144,9 @@ impl<T: Serialize> FieldValueBySerialize for &FieldValue<T> {
     fn field_value(&self) -> FieldData {
         // `json!(v)` is `to_value(&v).unwrap()`: a value that cannot be a JSON value (a map with
         // non-string keys) is a bug at the call site, reported the same way.
-        FieldData::Json(self.0.take().map(|v| serde_json::to_value(&v).unwrap()).unwrap_or_default())
+        FieldData::Json(
+            self.0.take().map(|v| serde_json::to_value(&v).unwrap()).unwrap_or_default(),
+        )
     }
 }
 
@@ -174,7 +177,11 @@ struct TraceLog {
 
 impl std::fmt::Debug for TraceLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TraceLog").field("kept", &self.kept.len()).field("count", &self.count).field("streaming", &self.streamed.is_some()).finish()
+        f.debug_struct("TraceLog")
+            .field("kept", &self.kept.len())
+            .field("count", &self.count)
+            .field("streaming", &self.streamed.is_some())
+            .finish()
     }
 }
 
@@ -214,7 +221,15 @@ impl Tracer {
     }
 
     /// [`Tracer::emit`], compiled once rather than per argument type.
-    fn emit_fields(&self, t_us: u64, host: &str, proc: &str, kind: &str, cause: Option<EventId>, fields: Fields) -> EventId {
+    fn emit_fields(
+        &self,
+        t_us: u64,
+        host: &str,
+        proc: &str,
+        kind: &str,
+        cause: Option<EventId>,
+        fields: Fields,
+    ) -> EventId {
         let mut log = lock(&self.events);
         let id = log.count;
         log.count += 1;
@@ -228,7 +243,15 @@ impl Tracer {
             }
             None => {
                 let fields = fields.into_map();
-                let e = Event { t_us, host: host.to_string(), proc: proc.to_string(), kind: kind.to_string(), id, cause, fields };
+                let e = Event {
+                    t_us,
+                    host: host.to_string(),
+                    proc: proc.to_string(),
+                    kind: kind.to_string(),
+                    id,
+                    cause,
+                    fields,
+                };
                 kept.push(e);
             }
         }
@@ -280,7 +303,8 @@ impl Tracer {
             jsonl::write_kept_event(&mut out, e);
         }
         // The writer copies whole `&str`s and ASCII punctuation, so the bytes are UTF-8.
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// XXH3-128 of the JSONL bytes, as 32 lowercase hex digits: equal hashes mean identical runs.
@@ -295,7 +319,8 @@ impl Tracer {
                 h.digest128()
             })
         };
-        let digest = streamed.unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(self.to_jsonl().as_bytes()));
+        let digest =
+            streamed.unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(self.to_jsonl().as_bytes()));
         format!("{digest:032x}")
     }
 }
@@ -313,7 +338,14 @@ mod tests {
     #[test]
     fn field_order_is_stable() {
         let t = Tracer::new();
-        t.emit(5, "master", "QuorumPeer", "zab.commit", Some(0), fields! { "zxid" => 7, "a" => "x" });
+        t.emit(
+            5,
+            "master",
+            "QuorumPeer",
+            "zab.commit",
+            Some(0),
+            fields! { "zxid" => 7, "a" => "x" },
+        );
         assert_eq!(
             t.to_jsonl(),
             "{\"t_us\":5,\"host\":\"master\",\"proc\":\"QuorumPeer\",\"kind\":\"zab.commit\",\"id\":0,\"cause\":0,\"a\":\"x\",\"zxid\":7}\n"
@@ -325,11 +357,19 @@ mod tests {
         let kept = Tracer::new();
         let streamed = Tracer::new();
         for (i, t) in [&kept, &streamed].into_iter().enumerate() {
-            t.emit(1, "master", "Kafka", "kafka.append", None, fields! { "first" => 0, "crcs" => vec![1u32, 2] });
+            t.emit(
+                1,
+                "master",
+                "Kafka",
+                "kafka.append",
+                None,
+                fields! { "first" => 0, "crcs" => vec![1u32, 2] },
+            );
             if i == 1 {
                 t.stream_into_hash();
             }
-            let id = t.emit(2, "slave1", "Kafka", "kafka.replicate", Some(0), fields! { "first" => 0 });
+            let id =
+                t.emit(2, "slave1", "Kafka", "kafka.replicate", Some(0), fields! { "first" => 0 });
             assert_eq!(id, 1);
         }
         assert_eq!(kept.hash(), streamed.hash());
@@ -374,7 +414,10 @@ mod tests {
         assert_eq!(got.into_map(), expected);
         // A repeated name keeps the last value, as `Map::insert` does.
         assert_eq!(fields! { "a" => 1, "a" => String::from("b") }, fields! { "a" => "b" });
-        assert_eq!(fields! { "a" => 1, "a" => String::from("b") }.into_map(), fields! { "a" => "b" }.into_map());
+        assert_eq!(
+            fields! { "a" => 1, "a" => String::from("b") }.into_map(),
+            fields! { "a" => "b" }.into_map()
+        );
     }
 
     /// Streaming writes `Fields` without a map: names out of order, a repeated name (its last
@@ -383,8 +426,22 @@ mod tests {
     #[test]
     fn streamed_fields_give_the_kept_maps_lines() {
         let emit_all = |t: &Tracer| {
-            t.emit(1, "h", "p", "k", None, fields! { "zxid" => 1, "b" => "x", "a" => 2, "b" => vec!["y"], "ab" => 3 });
-            t.emit(2, "h", "p", "k", Some(0), fields! { "z" => String::from("q\"uote"), "" => 0, "Z" => -1, "é" => 0.5 });
+            t.emit(
+                1,
+                "h",
+                "p",
+                "k",
+                None,
+                fields! { "zxid" => 1, "b" => "x", "a" => 2, "b" => vec!["y"], "ab" => 3 },
+            );
+            t.emit(
+                2,
+                "h",
+                "p",
+                "k",
+                Some(0),
+                fields! { "z" => String::from("q\"uote"), "" => 0, "Z" => -1, "é" => 0.5 },
+            );
             let mut m = Map::new();
             m.insert("to".into(), 2.into());
             m.insert("from".into(), 1.into());
@@ -403,8 +460,14 @@ mod tests {
         emit_all(&streamed);
         assert_eq!(kept.hash(), streamed.hash());
         let lines: Vec<String> = kept.to_jsonl().lines().map(str::to_string).collect();
-        assert_eq!(lines[0], r#"{"t_us":1,"host":"h","proc":"p","kind":"k","id":0,"a":2,"ab":3,"b":["y"],"zxid":1}"#);
-        assert_eq!(lines[3], r#"{"t_us":4,"host":"h","proc":"p","kind":"k","id":3,"crcs":[1,2],"first":5,"last":9,"partition":1,"topic":"u"}"#);
+        assert_eq!(
+            lines[0],
+            r#"{"t_us":1,"host":"h","proc":"p","kind":"k","id":0,"a":2,"ab":3,"b":["y"],"zxid":1}"#
+        );
+        assert_eq!(
+            lines[3],
+            r#"{"t_us":4,"host":"h","proc":"p","kind":"k","id":3,"crcs":[1,2],"first":5,"last":9,"partition":1,"topic":"u"}"#
+        );
     }
 
     /// Cost of one streamed emit of a typical consumer event, against the old path (`json!` into

@@ -58,10 +58,14 @@ impl WorldConfig {
     pub fn seeded(seed: u64) -> Self {
         WorldConfig {
             seed,
-            hosts: [("master", "192.168.1.100"), ("slave1", "192.168.1.101"), ("slave2", "192.168.1.102")]
-                .iter()
-                .map(|(n, ip)| HostSpec { name: n.to_string(), ip: ip.to_string() })
-                .collect(),
+            hosts: [
+                ("master", "192.168.1.100"),
+                ("slave1", "192.168.1.101"),
+                ("slave2", "192.168.1.102"),
+            ]
+            .iter()
+            .map(|(n, ip)| HostSpec { name: n.to_string(), ip: ip.to_string() })
+            .collect(),
             profile: HardwareProfile::default(),
             epoch_ms: 1_461_657_600_000,
             hooks: crate::hooks::Hooks::default(),
@@ -205,7 +209,12 @@ impl World {
                 },
             );
         }
-        let world = World { state: Arc::new(Mutex::new(WorldState { hosts })), net, tracer, cfg: Arc::new(cfg) };
+        let world = World {
+            state: Arc::new(Mutex::new(WorldState { hosts })),
+            net,
+            tracer,
+            cfg: Arc::new(cfg),
+        };
         world.trace("lab", "world", "world.start", None, fields! { "seed" => world.cfg.seed });
         world
     }
@@ -236,7 +245,14 @@ impl World {
     }
 
     /// Records a trace event at the current virtual time.
-    pub fn trace(&self, host: &str, proc: &str, kind: &str, cause: Option<EventId>, f: impl Into<Fields>) -> EventId {
+    pub fn trace(
+        &self,
+        host: &str,
+        proc: &str,
+        kind: &str,
+        cause: Option<EventId>,
+        f: impl Into<Fields>,
+    ) -> EventId {
         self.tracer.emit(self.elapsed().as_micros() as u64, host, proc, kind, cause, f)
     }
 
@@ -247,7 +263,11 @@ impl World {
 
     /// The spec of a host.
     pub fn host(&self, host: &str) -> Result<HostSpec, WorldError> {
-        lock(&self.state).hosts.get(host).map(|h| h.spec.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+        lock(&self.state)
+            .hosts
+            .get(host)
+            .map(|h| h.spec.clone())
+            .ok_or_else(|| WorldError::UnknownHost(host.into()))
     }
 
     /// Whether a host is powered on.
@@ -257,12 +277,20 @@ impl World {
 
     /// A host's disk.
     pub fn disk(&self, host: &str) -> Result<HostDisk, WorldError> {
-        lock(&self.state).hosts.get(host).map(|h| h.disk.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+        lock(&self.state)
+            .hosts
+            .get(host)
+            .map(|h| h.disk.clone())
+            .ok_or_else(|| WorldError::UnknownHost(host.into()))
     }
 
     /// A host's CPU model.
     pub fn cpu(&self, host: &str) -> Result<HostCpu, WorldError> {
-        lock(&self.state).hosts.get(host).map(|h| h.cpu.clone()).ok_or_else(|| WorldError::UnknownHost(host.into()))
+        lock(&self.state)
+            .hosts
+            .get(host)
+            .map(|h| h.cpu.clone())
+            .ok_or_else(|| WorldError::UnknownHost(host.into()))
     }
 
     /// Allocates a pid on a host, as the kernel would for any new process.
@@ -286,13 +314,23 @@ impl World {
         }
         let pid = self.alloc_pid(host)?;
         let node = Handle::current().create_node().name(format!("{host}/{name}/{pid}")).build();
-        let ctx = ProcCtx { world: self.clone(), host: host.to_string(), name: name.to_string(), pid };
+        let ctx =
+            ProcCtx { world: self.clone(), host: host.to_string(), name: name.to_string(), pid };
         lock(&self.state)
             .hosts
             .get_mut(host)
             .ok_or_else(|| WorldError::UnknownHost(host.into()))?
             .procs
-            .insert(pid, ProcEntry { name: name.to_string(), node: node.id(), signals: None, exit_code: None, handled: None });
+            .insert(
+                pid,
+                ProcEntry {
+                    name: name.to_string(),
+                    node: node.id(),
+                    signals: None,
+                    exit_code: None,
+                    handled: None,
+                },
+            );
         self.trace(host, name, "proc.start", None, fields! { "pid" => pid });
         let fut = f(ctx);
         let world = self.clone();
@@ -325,7 +363,12 @@ impl World {
         lock(&self.state)
             .hosts
             .get(host)
-            .map(|h| h.procs.iter().map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone() }).collect())
+            .map(|h| {
+                h.procs
+                    .iter()
+                    .map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone() })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -358,10 +401,18 @@ impl World {
             None => return false,
             Some(p) => p.signals.clone(),
         };
-        self.trace(host, "kernel", "proc.signal", None, fields! { "pid" => pid, "signal" => format!("{sig:?}") });
+        self.trace(
+            host,
+            "kernel",
+            "proc.signal",
+            None,
+            fields! { "pid" => pid, "signal" => format!("{sig:?}") },
+        );
         match handler {
             Some(tx) if tx.unbounded_send(sig).is_ok() => {
-                if let Some(p) = lock(&self.state).hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid)) {
+                if let Some(p) =
+                    lock(&self.state).hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid))
+                {
                     p.handled = Some(sig);
                 }
                 true
@@ -444,13 +495,17 @@ impl ProcCtx {
     /// This host's disk.
     pub fn disk(&self) -> HostDisk {
         // A running process's host exists.
-        self.world.disk(&self.host).unwrap_or_else(|_| HostDisk::new(self.world.cfg.profile.disk.clone()))
+        self.world
+            .disk(&self.host)
+            .unwrap_or_else(|_| HostDisk::new(self.world.cfg.profile.disk.clone()))
     }
 
     /// This host's CPU.
     pub fn cpu(&self) -> HostCpu {
         // A running process's host exists.
-        self.world.cpu(&self.host).unwrap_or_else(|_| HostCpu::new(self.world.cfg.profile.cpu.clone()))
+        self.world
+            .cpu(&self.host)
+            .unwrap_or_else(|_| HostCpu::new(self.world.cfg.profile.cpu.clone()))
     }
 
     /// Records a trace event from this process.
@@ -466,7 +521,11 @@ impl ProcCtx {
     /// Sets the code the process exits with when its `main` returns (0 by default; a handled
     /// SIGTERM or SIGINT overrides it with 128 + n, as the JVM does).
     pub fn set_exit_code(&self, code: i32) {
-        if let Some(p) = lock(&self.world.state).hosts.get_mut(&self.host).and_then(|h| h.procs.get_mut(&self.pid)) {
+        if let Some(p) = lock(&self.world.state)
+            .hosts
+            .get_mut(&self.host)
+            .and_then(|h| h.procs.get_mut(&self.pid))
+        {
             p.exit_code = Some(code);
         }
     }
@@ -474,7 +533,11 @@ impl ProcCtx {
     /// Installs a signal handler: signals sent to this process arrive here instead of killing it.
     pub fn signals(&self) -> futures::channel::mpsc::UnboundedReceiver<Signal> {
         let (tx, rx) = futures::channel::mpsc::unbounded();
-        if let Some(p) = lock(&self.world.state).hosts.get_mut(&self.host).and_then(|h| h.procs.get_mut(&self.pid)) {
+        if let Some(p) = lock(&self.world.state)
+            .hosts
+            .get_mut(&self.host)
+            .and_then(|h| h.procs.get_mut(&self.pid))
+        {
             p.signals = Some(tx);
         }
         rx

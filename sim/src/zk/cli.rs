@@ -16,12 +16,16 @@ use std::time::Duration;
 
 /// Java's `Date.toString()` in UTC: `Tue Apr 26 08:00:05 UTC 2016`.
 pub fn java_date(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map(|d| d.format("%a %b %d %H:%M:%S UTC %Y").to_string()).unwrap_or_default()
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|d| d.format("%a %b %d %H:%M:%S UTC %Y").to_string())
+        .unwrap_or_default()
 }
 
 /// log4j's time stamp: `2016-04-26 08:00:05,123`.
 pub fn log_time(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%d %H:%M:%S,%3f").to_string()).unwrap_or_default()
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S,%3f").to_string())
+        .unwrap_or_default()
 }
 
 /// The stat block zkCli prints after `get`, `stat` and `set`.
@@ -82,7 +86,13 @@ pub async fn zk_cli(ctx: ProcCtx, args: Vec<String>, term: Term) -> i32 {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-server" => server = it.next().unwrap_or(server),
-            "-timeout" => timeout = it.next().and_then(|t| t.parse().ok()).map(Duration::from_millis).unwrap_or(timeout),
+            "-timeout" => {
+                timeout = it
+                    .next()
+                    .and_then(|t| t.parse().ok())
+                    .map(Duration::from_millis)
+                    .unwrap_or(timeout)
+            }
             _ => rest.push(a),
         }
     }
@@ -117,7 +127,11 @@ fn drain_events(zk: &mut ZooKeeper, term: &Term) {
 }
 
 fn uncaught(term: &Term, e: ZkError, path: &str) -> i32 {
-    term.err(&format!("Exception in thread \"main\" {}: {}", e.exception_class_fqn(), e.message_for_path(path)));
+    term.err(&format!(
+        "Exception in thread \"main\" {}: {}",
+        e.exception_class_fqn(),
+        e.message_for_path(path)
+    ));
     term.err("\tat org.apache.zookeeper.KeeperException.create(KeeperException.java:99)");
     term.err("\tat org.apache.zookeeper.KeeperException.create(KeeperException.java:51)");
     1
@@ -129,7 +143,9 @@ fn report(term: &Term, e: ZkError, path: &str) -> i32 {
         ZkError::NoNode => term.err(&format!("Node does not exist: {path}")),
         ZkError::NodeExists => term.err(&format!("Node already exists: {path}")),
         ZkError::NotEmpty => term.err(&format!("Node not empty: {path}")),
-        ZkError::NoChildrenForEphemerals => term.err(&format!("Ephemerals cannot have children: {path}")),
+        ZkError::NoChildrenForEphemerals => {
+            term.err(&format!("Ephemerals cannot have children: {path}"))
+        }
         ZkError::BadVersion => term.err(&format!("version No is not valid : {path}")),
         ZkError::BadArguments => term.err(&format!("bad arguments: {path}")),
         other => return uncaught(term, other, path),
@@ -324,8 +340,13 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
         .unwrap_or_else(|| format!("{ZK_HOME}/data"));
     let pidf = pid_file(&data_dir);
     let running = |world: &World| -> Option<u32> {
-        let pid: u32 = disk.peek(&pidf).and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok())?;
-        world.processes(host).iter().any(|p| p.pid == pid && p.name == "QuorumPeerMain").then_some(pid)
+        let pid: u32 =
+            disk.peek(&pidf).and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok())?;
+        world
+            .processes(host)
+            .iter()
+            .any(|p| p.pid == pid && p.name == "QuorumPeerMain")
+            .then_some(pid)
     };
     header(term);
     match action {
@@ -337,7 +358,9 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
                 return 0;
             }
             let cfg_path = zoo_cfg_path();
-            match world.spawn(host, "QuorumPeerMain", move |ctx| super::quorum_peer::run(ctx, cfg_path)) {
+            match world
+                .spawn(host, "QuorumPeerMain", move |ctx| super::quorum_peer::run(ctx, cfg_path))
+            {
                 Ok(pid) => {
                     // `> zookeeper.out`: each start begins a fresh console log.
                     let _ = disk.write_all(&super::quorum_peer::zookeeper_out_path(), b"").await;
@@ -354,11 +377,16 @@ pub async fn zk_server_sh(world: &World, host: &str, action: &str, term: &Term) 
         }
         "stop" => {
             if disk.len(&pidf).is_none() {
-                term.out(&format!("Stopping zookeeper ... no zookeeper to stop (could not find file {pidf})"));
+                term.out(&format!(
+                    "Stopping zookeeper ... no zookeeper to stop (could not find file {pidf})"
+                ));
                 return 0;
             }
             term.raw("Stopping zookeeper ... ");
-            if let Some(pid) = disk.peek(&pidf).and_then(|b| String::from_utf8_lossy(&b).trim().parse::<u32>().ok()) {
+            if let Some(pid) = disk
+                .peek(&pidf)
+                .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<u32>().ok())
+            {
                 // zkServer.sh 3.4.6 stops with kill -9.
                 world.kill(host, pid);
             }
@@ -394,7 +422,11 @@ pub async fn status(world: &World, host: &str) -> Option<String> {
     let disk = world.disk(host).ok()?;
     let cfg_text = String::from_utf8_lossy(&disk.peek(&zoo_cfg_path())?).into_owned();
     let port = super::config::QuorumPeerConfig::parse(&cfg_text).ok()?.client_port;
-    let conn = world.net().connect::<ClientPacket>(host, "zkServer.sh", host, port, Duration::from_secs(1)).await.ok()?;
+    let conn = world
+        .net()
+        .connect::<ClientPacket>(host, "zkServer.sh", host, port, Duration::from_secs(1))
+        .await
+        .ok()?;
     conn.send(ClientPacket::FourLetter("srvr".into())).ok()?;
     match conn.recv_timeout(Duration::from_secs(2)).await.ok()? {
         ClientPacket::FourLetterReply(text) => {

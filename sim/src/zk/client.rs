@@ -61,7 +61,13 @@ pub struct WatchedEvent {
 
 impl std::fmt::Display for WatchedEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WatchedEvent state:{} type:{} path:{}", self.state.name(), self.kind.name(), self.path.as_deref().unwrap_or("null"))
+        write!(
+            f,
+            "WatchedEvent state:{} type:{} path:{}",
+            self.state.name(),
+            self.kind.name(),
+            self.path.as_deref().unwrap_or("null")
+        )
     }
 }
 
@@ -101,7 +107,12 @@ impl ZooKeeper {
     pub fn new(ctx: &ProcCtx, servers: Vec<(String, u16)>, session_timeout: Duration) -> Self {
         let mut servers = servers;
         servers.shuffle(&mut madsim::rand::thread_rng());
-        let state = Arc::new(Mutex::new(ClientState { session_id: 0, negotiated_ms: 0, life: Life::Connecting, server: None }));
+        let state = Arc::new(Mutex::new(ClientState {
+            session_id: 0,
+            negotiated_ms: 0,
+            life: Life::Connecting,
+            server: None,
+        }));
         let (req_tx, req_rx) = mpsc::unbounded();
         let (ev_tx, events) = mpsc::unbounded();
         let task = madsim::task::spawn(event_loop(
@@ -165,8 +176,16 @@ impl ZooKeeper {
     }
 
     /// Creates a node; returns its actual path (with the sequence suffix for sequential nodes).
-    pub async fn create(&self, path: &str, data: &[u8], mode: CreateMode) -> Result<String, ZkError> {
-        match self.call(Op::Write(Txn::Create { path: path.into(), data: data.to_vec(), mode })).await? {
+    pub async fn create(
+        &self,
+        path: &str,
+        data: &[u8],
+        mode: CreateMode,
+    ) -> Result<String, ZkError> {
+        match self
+            .call(Op::Write(Txn::Create { path: path.into(), data: data.to_vec(), mode }))
+            .await?
+        {
             ReplyBody::Created(p) => Ok(p),
             _ => Ok(path.to_string()),
         }
@@ -197,7 +216,10 @@ impl ZooKeeper {
 
     /// Replaces a node's data if its version matches (−1: any); returns the new stat.
     pub async fn set_data(&self, path: &str, data: &[u8], version: i32) -> Result<Stat, ZkError> {
-        match self.call(Op::Write(Txn::SetData { path: path.into(), data: data.to_vec(), version })).await? {
+        match self
+            .call(Op::Write(Txn::SetData { path: path.into(), data: data.to_vec(), version }))
+            .await?
+        {
             ReplyBody::Stat(s) => Ok(s),
             _ => Err(ZkError::MarshallingError),
         }
@@ -215,7 +237,11 @@ impl ZooKeeper {
     pub async fn close(&self) {
         let connected = lock(&self.state).life == Life::Connected;
         if connected {
-            let _ = madsim::time::timeout(Duration::from_secs(2), self.call(Op::Write(Txn::CloseSession))).await;
+            let _ = madsim::time::timeout(
+                Duration::from_secs(2),
+                self.call(Op::Write(Txn::CloseSession)),
+            )
+            .await;
         }
         lock(&self.state).life = Life::Closed;
         self.task.abort();
@@ -265,10 +291,14 @@ async fn event_loop(
             (st.session_id, st.negotiated_ms)
         };
         let requested = if negotiated > 0 { negotiated } else { timeout_ms };
-        let connect_timeout = Duration::from_millis((requested as u64 / servers.len() as u64).max(1));
+        let connect_timeout =
+            Duration::from_millis((requested as u64 / servers.len() as u64).max(1));
         let mut queued: Vec<Outgoing> = Vec::new();
         let mut pending: BTreeMap<i32, Outgoing> = BTreeMap::new();
-        let conn = ctx.net().connect::<ClientPacket>(&ctx.host, &ctx.name, &host, port, connect_timeout).await;
+        let conn = ctx
+            .net()
+            .connect::<ClientPacket>(&ctx.host, &ctx.name, &host, port, connect_timeout)
+            .await;
         let conn = match conn {
             Ok(c) => c,
             Err(_) => {
@@ -279,7 +309,11 @@ async fn event_loop(
                 continue;
             }
         };
-        let _ = conn.send(ClientPacket::ConnectRequest { last_zxid_seen: last_zxid, timeout_ms: requested, session_id });
+        let _ = conn.send(ClientPacket::ConnectRequest {
+            last_zxid_seen: last_zxid,
+            timeout_ms: requested,
+            session_id,
+        });
         let answer = conn.recv_timeout(connect_timeout.max(Duration::from_millis(500))).await;
         match answer {
             Ok(ClientPacket::ConnectResponse { timeout_ms: t, session_id: s }) if t > 0 => {
@@ -292,8 +326,16 @@ async fn event_loop(
             }
             Ok(ClientPacket::ConnectResponse { .. }) => {
                 lock(&state).life = Life::Expired;
-                ctx.trace("zk.client.expired", None, fields! { "session" => format!("0x{session_id:x}") });
-                let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::Expired, kind: EventType::None, path: None });
+                ctx.trace(
+                    "zk.client.expired",
+                    None,
+                    fields! { "session" => format!("0x{session_id:x}") },
+                );
+                let _ = ev_tx.unbounded_send(WatchedEvent {
+                    state: KeeperState::Expired,
+                    kind: EventType::None,
+                    path: None,
+                });
                 while let Ok(o) = req_rx.try_recv() {
                     queued.push(o);
                 }
@@ -309,7 +351,11 @@ async fn event_loop(
             }
         }
         was_connected = true;
-        let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::SyncConnected, kind: EventType::None, path: None });
+        let _ = ev_tx.unbounded_send(WatchedEvent {
+            state: KeeperState::SyncConnected,
+            kind: EventType::None,
+            path: None,
+        });
         if !(data_w.is_empty() && exist_w.is_empty() && child_w.is_empty()) {
             let op = Op::SetWatches {
                 relative_zxid: last_zxid,
@@ -376,7 +422,9 @@ async fn event_loop(
                                     (Op::Exists { path, watch: true }, 0) => {
                                         data_w.insert(path.clone());
                                     }
-                                    (Op::Exists { path, watch: true }, e) if e == ZkError::NoNode.code() => {
+                                    (Op::Exists { path, watch: true }, e)
+                                        if e == ZkError::NoNode.code() =>
+                                    {
                                         exist_w.insert(path.clone());
                                     }
                                     (Op::GetChildren { path, watch: true }, 0) => {
@@ -384,7 +432,11 @@ async fn event_loop(
                                     }
                                     _ => {}
                                 }
-                                let res = if err == 0 { Ok(body) } else { Err(ZkError::from_code(err).unwrap_or(ZkError::SystemError)) };
+                                let res = if err == 0 {
+                                    Ok(body)
+                                } else {
+                                    Err(ZkError::from_code(err).unwrap_or(ZkError::SystemError))
+                                };
                                 let _ = o.done.send(res);
                             }
                         }
@@ -405,7 +457,11 @@ async fn event_loop(
                                     exist_w.remove(&path);
                                 }
                             }
-                            let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::SyncConnected, kind, path: Some(path) });
+                            let _ = ev_tx.unbounded_send(WatchedEvent {
+                                state: KeeperState::SyncConnected,
+                                kind,
+                                path: Some(path),
+                            });
                         }
                         _ => {}
                     }
@@ -424,7 +480,11 @@ async fn event_loop(
             lock(&state).life = Life::Connecting;
             lock(&state).server = None;
             if was_connected {
-                let _ = ev_tx.unbounded_send(WatchedEvent { state: KeeperState::Disconnected, kind: EventType::None, path: None });
+                let _ = ev_tx.unbounded_send(WatchedEvent {
+                    state: KeeperState::Disconnected,
+                    kind: EventType::None,
+                    path: None,
+                });
             }
         }
     }

@@ -249,15 +249,9 @@ pub fn parse_myid(text: &str) -> Result<u64, ConfigError> {
     let t = text.trim();
     let digits = t.strip_prefix('+').unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConfigError::MyidNotANumber {
-            text: t.to_string(),
-        });
+        return Err(ConfigError::MyidNotANumber { text: t.to_string() });
     }
-    digits
-        .parse::<u64>()
-        .map_err(|_| ConfigError::MyidNotANumber {
-            text: t.to_string(),
-        })
+    digits.parse::<u64>().map_err(|_| ConfigError::MyidNotANumber { text: t.to_string() })
 }
 
 /// Java `String.trim`: drops leading and trailing characters `<= ' '`.
@@ -278,24 +272,18 @@ fn java_parse_long(s: &str) -> Option<i64> {
     for b in digits.bytes() {
         let d = i64::from(b - b'0');
         v = v.checked_mul(10)?;
-        v = if neg {
-            v.checked_sub(d)?
-        } else {
-            v.checked_add(d)?
-        };
+        v = if neg { v.checked_sub(d)? } else { v.checked_add(d)? };
     }
     Some(v)
 }
 
 /// `Integer.parseInt`, with the line and key for the error.
 fn parse_int(line: usize, key: &str, s: &str) -> Result<i32, ConfigError> {
-    java_parse_long(s)
-        .and_then(|v| i32::try_from(v).ok())
-        .ok_or_else(|| ConfigError::BadNumber {
-            line,
-            key: key.to_string(),
-            input: s.to_string(),
-        })
+    java_parse_long(s).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| ConfigError::BadNumber {
+        line,
+        key: key.to_string(),
+        input: s.to_string(),
+    })
 }
 
 /// `Integer.parseInt` then a non-negativity check.
@@ -322,11 +310,7 @@ fn parse_port(line: usize, key: &str, s: &str) -> Result<u16, ConfigError> {
 fn parse_timeout(line: usize, key: &str, s: &str) -> Result<i32, ConfigError> {
     let v = parse_int(line, key, s)?;
     if v < -1 {
-        return Err(ConfigError::Negative {
-            line,
-            key: key.to_string(),
-            value: v.into(),
-        });
+        return Err(ConfigError::Negative { line, key: key.to_string(), value: v.into() });
     }
     Ok(v)
 }
@@ -356,10 +340,7 @@ fn natural_lines(text: &str) -> Vec<&str> {
             Some(i) => {
                 out.push(&rest[..i]);
                 let after = &rest[i..];
-                rest = after
-                    .strip_prefix("\r\n")
-                    .or_else(|| after.get(1..))
-                    .unwrap_or("");
+                rest = after.strip_prefix("\r\n").or_else(|| after.get(1..)).unwrap_or("");
             }
             None => {
                 out.push(rest);
@@ -410,11 +391,7 @@ fn load_properties(text: &str) -> Result<Vec<Entry>, ConfigError> {
     let mut i = 0;
     while i < lines.len() {
         let start_line = i + 1;
-        let first = lines
-            .get(i)
-            .copied()
-            .unwrap_or("")
-            .trim_start_matches(is_prop_ws);
+        let first = lines.get(i).copied().unwrap_or("").trim_start_matches(is_prop_ws);
         i += 1;
         if first.is_empty() || first.starts_with('#') || first.starts_with('!') {
             continue;
@@ -570,11 +547,7 @@ impl QuorumPeerConfig {
                             id: id_text.to_string(),
                         })?;
                     if let Some(&first_line) = server_lines.get(&id) {
-                        return Err(ConfigError::DuplicateServerId {
-                            line,
-                            id,
-                            first_line,
-                        });
+                        return Err(ConfigError::DuplicateServerId { line, id, first_line });
                     }
                     server_lines.insert(id, line);
                     let (server, has_election) = parse_server(line, key, id, value)?;
@@ -672,17 +645,11 @@ impl QuorumPeerConfig {
             let id = myid_text.and_then(|t| parse_myid(t).ok());
             return Ok((cfg, id));
         }
-        let text = myid_text.ok_or_else(|| ConfigError::MyidMissing {
-            path: myid_path.to_string(),
-        })?;
+        let text =
+            myid_text.ok_or_else(|| ConfigError::MyidMissing { path: myid_path.to_string() })?;
         let id = parse_myid(text)?;
         if !cfg.servers.contains_key(&id) {
-            let servers = cfg
-                .servers
-                .keys()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let servers = cfg.servers.keys().map(u64::to_string).collect::<Vec<_>>().join(", ");
             return Err(ConfigError::MyidMatchesNoServer {
                 id,
                 path: myid_path.to_string(),
@@ -747,26 +714,12 @@ impl QuorumPeerConfig {
             let _ = writeln!(out, "maxSessionTimeout={}", self.max_session_timeout);
         }
         let _ = writeln!(out, "electionAlg={}", self.election_alg);
-        let _ = writeln!(
-            out,
-            "autopurge.snapRetainCount={}",
-            self.autopurge_snap_retain_count
-        );
-        let _ = writeln!(
-            out,
-            "autopurge.purgeInterval={}",
-            self.autopurge_purge_interval
-        );
+        let _ = writeln!(out, "autopurge.snapRetainCount={}", self.autopurge_snap_retain_count);
+        let _ = writeln!(out, "autopurge.purgeInterval={}", self.autopurge_purge_interval);
         let _ = writeln!(out, "snapCount={}", self.snap_count);
         for s in self.servers.values() {
-            let _ = write!(
-                out,
-                "server.{}={}:{}:{}",
-                s.id,
-                v(&s.host),
-                s.quorum_port,
-                s.election_port
-            );
+            let _ =
+                write!(out, "server.{}={}:{}:{}", s.id, v(&s.host), s.quorum_port, s.election_port);
             out.push_str(if s.observer { ":observer\n" } else { "\n" });
         }
         for (k, val) in &self.unknown {
@@ -788,10 +741,7 @@ fn parse_server(
     while parts.last() == Some(&"") {
         parts.pop();
     }
-    let bad = || ConfigError::BadServerAddress {
-        line,
-        value: value.to_string(),
-    };
+    let bad = || ConfigError::BadServerAddress { line, value: value.to_string() };
     if !(2..=4).contains(&parts.len()) {
         return Err(bad());
     }
@@ -808,12 +758,7 @@ fn parse_server(
         None => false,
         Some(t) if t.eq_ignore_ascii_case("observer") => true,
         Some(t) if t.eq_ignore_ascii_case("participant") => false,
-        Some(_) => {
-            return Err(ConfigError::BadPeerType {
-                line,
-                value: value.to_string(),
-            })
-        }
+        Some(_) => return Err(ConfigError::BadPeerType { line, value: value.to_string() }),
     };
     let server = QuorumServer {
         id,
@@ -904,11 +849,7 @@ mod tests {
         let e = QuorumPeerConfig::parse("dataDir=/d\nclientPort=2181\ntickTime=abc\n").unwrap_err();
         assert_eq!(
             e,
-            ConfigError::BadNumber {
-                line: 3,
-                key: "tickTime".into(),
-                input: "abc".into()
-            }
+            ConfigError::BadNumber { line: 3, key: "tickTime".into(), input: "abc".into() }
         );
         assert_eq!(e.to_string(), "line 3: tickTime: For input string: \"abc\"");
         let e = QuorumPeerConfig::parse("dataDir=/d\nclientPort=99999999999\n").unwrap_err();
@@ -916,28 +857,14 @@ mod tests {
         let e = QuorumPeerConfig::parse("dataDir=/d\nclientPort=70000\n").unwrap_err();
         assert_eq!(e.to_string(), "line 2: clientPort: port out of range:70000");
         let e = QuorumPeerConfig::parse("dataDir=/d\nclientPort=2181\ninitLimit=-3\n").unwrap_err();
-        assert!(matches!(
-            e,
-            ConfigError::Negative {
-                line: 3,
-                value: -3,
-                ..
-            }
-        ));
+        assert!(matches!(e, ConfigError::Negative { line: 3, value: -3, .. }));
     }
 
     #[test]
     fn error_server_lines() {
         let cfg = base() + "initLimit=5\nsyncLimit=2\nserver.x=a:1:2\n";
         let e = QuorumPeerConfig::parse(&cfg).unwrap_err();
-        assert_eq!(
-            e,
-            ConfigError::BadServerId {
-                line: 6,
-                key: "server.x".into(),
-                id: "x".into()
-            }
-        );
+        assert_eq!(e, ConfigError::BadServerId { line: 6, key: "server.x".into(), id: "x".into() });
 
         let cfg = base() + "server.1=master\n";
         let e = QuorumPeerConfig::parse(&cfg).unwrap_err();
@@ -946,32 +873,19 @@ mod tests {
             "line 4: master does not have the form host:port or host:port:port  or host:port:port:type"
         );
         let cfg = base() + "server.1=a:1:2:3:4\n";
-        assert!(matches!(
-            QuorumPeerConfig::parse(&cfg),
-            Err(ConfigError::BadServerAddress { .. })
-        ));
+        assert!(matches!(QuorumPeerConfig::parse(&cfg), Err(ConfigError::BadServerAddress { .. })));
         let cfg = base() + "server.1=a:x:2\n";
         assert!(matches!(
             QuorumPeerConfig::parse(&cfg),
             Err(ConfigError::BadNumber { line: 4, .. })
         ));
         let cfg = base() + "server.1=a:1:2:boss\n";
-        assert!(matches!(
-            QuorumPeerConfig::parse(&cfg),
-            Err(ConfigError::BadPeerType { .. })
-        ));
+        assert!(matches!(QuorumPeerConfig::parse(&cfg), Err(ConfigError::BadPeerType { .. })));
 
         let cfg =
             base() + "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\nserver.01=c:1:2\n";
         let e = QuorumPeerConfig::parse(&cfg).unwrap_err();
-        assert_eq!(
-            e,
-            ConfigError::DuplicateServerId {
-                line: 8,
-                id: 1,
-                first_line: 6
-            }
-        );
+        assert_eq!(e, ConfigError::DuplicateServerId { line: 8, id: 1, first_line: 6 });
 
         let cfg = base() + "initLimit=5\nsyncLimit=2\nserver.1=a:1\nserver.2=b:1:2\n";
         assert_eq!(
@@ -1022,10 +936,7 @@ mod tests {
         assert_eq!(e.to_string(), "serverid two is not a number");
         let seed = QuorumPeerConfig::seed_default();
         let e = QuorumPeerConfig::parse_with_myid(seed, None, DATA_MYID).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "/usr/local/spark/zookeeper-3.4.6/data/myid file is missing"
-        );
+        assert_eq!(e.to_string(), "/usr/local/spark/zookeeper-3.4.6/data/myid file is missing");
         let e = QuorumPeerConfig::parse_with_myid(seed, Some("0\n"), DATA_MYID).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -1047,12 +958,7 @@ mod tests {
     }
 
     fn arb_server() -> impl Strategy<Value = (String, u16, u16, bool)> {
-        (
-            "[a-z][a-z0-9.-]{0,12}",
-            any::<u16>(),
-            any::<u16>(),
-            prop::bool::weighted(0.2),
-        )
+        ("[a-z][a-z0-9.-]{0,12}", any::<u16>(), any::<u16>(), prop::bool::weighted(0.2))
     }
 
     fn arb_config() -> impl Strategy<Value = QuorumPeerConfig> {

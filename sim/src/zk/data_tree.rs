@@ -83,10 +83,7 @@ impl From<DataTreeSnapshot> for DataTree {
         let mut ephemerals: BTreeMap<SessionId, BTreeSet<String>> = BTreeMap::new();
         for (path, node) in &s.nodes {
             if node.stat.ephemeral_owner != 0 {
-                ephemerals
-                    .entry(node.stat.ephemeral_owner)
-                    .or_default()
-                    .insert(path.clone());
+                ephemerals.entry(node.stat.ephemeral_owner).or_default().insert(path.clone());
             }
         }
         DataTree {
@@ -149,10 +146,7 @@ impl DataTree {
         let mut nodes = BTreeMap::new();
         let with_child = |name: &str| DataNode {
             data: Vec::new(),
-            stat: Stat {
-                num_children: 1,
-                ..Stat::default()
-            },
+            stat: Stat { num_children: 1, ..Stat::default() },
             children: BTreeSet::from([name.to_string()]),
         };
         nodes.insert(ROOT_PATH.to_string(), with_child("zookeeper"));
@@ -192,18 +186,14 @@ impl DataTree {
                 self.kill_session(hdr.session_id, hdr.zxid, &mut rc.events);
                 Ok(())
             }
-            Txn::Create { path, data, mode } => self
-                .create(hdr, path, data, *mode, &mut rc.events)
-                .map(|(created, stat)| {
+            Txn::Create { path, data, mode } => {
+                self.create(hdr, path, data, *mode, &mut rc.events).map(|(created, stat)| {
                     rc.path = created;
                     rc.stat = Some(stat);
-                }),
+                })
+            }
             Txn::Delete { path, version } => self.delete(hdr, path, *version, &mut rc.events),
-            Txn::SetData {
-                path,
-                data,
-                version,
-            } => self
+            Txn::SetData { path, data, version } => self
                 .set_data(hdr, path, data, *version, &mut rc.events)
                 .map(|stat| rc.stat = Some(stat)),
         };
@@ -245,11 +235,7 @@ impl DataTree {
         if parent.stat.ephemeral_owner != 0 {
             return Err(ZkError::NoChildrenForEphemerals);
         }
-        let owner = if mode.is_ephemeral() {
-            hdr.session_id
-        } else {
-            0
-        };
+        let owner = if mode.is_ephemeral() { hdr.session_id } else { 0 };
         let stat = Stat {
             czxid: hdr.zxid,
             mzxid: hdr.zxid,
@@ -271,17 +257,10 @@ impl DataTree {
         }
         self.nodes.insert(
             created.clone(),
-            DataNode {
-                data: data.to_vec(),
-                stat: stat.clone(),
-                children: BTreeSet::new(),
-            },
+            DataNode { data: data.to_vec(), stat: stat.clone(), children: BTreeSet::new() },
         );
         if owner != 0 {
-            self.ephemerals
-                .entry(owner)
-                .or_default()
-                .insert(created.clone());
+            self.ephemerals.entry(owner).or_default().insert(created.clone());
         }
         events.push(WatchEvent::new(created.clone(), EventType::NodeCreated));
         events.push(WatchEvent::new(parent_path, EventType::NodeChildrenChanged));
@@ -371,10 +350,7 @@ impl DataTree {
 
     /// Data and stat of a node (`getData`).
     pub fn get_data(&self, path: &str) -> Result<(Vec<u8>, Stat), ZkError> {
-        self.nodes
-            .get(path)
-            .map(|n| (n.data.clone(), n.stat.clone()))
-            .ok_or(ZkError::NoNode)
+        self.nodes.get(path).map(|n| (n.data.clone(), n.stat.clone())).ok_or(ZkError::NoNode)
     }
 
     /// Stat of a node, `None` if absent (`exists` / `statNode`).
@@ -397,10 +373,7 @@ impl DataTree {
 
     /// The ephemeral paths owned by a session, sorted (`getEphemerals(sessionId)`).
     pub fn ephemerals(&self, session: SessionId) -> Vec<String> {
-        self.ephemerals
-            .get(&session)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        self.ephemerals.get(&session).map(|s| s.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// All ephemerals by owning session (the `dump` four-letter word).
@@ -432,10 +405,7 @@ impl DataTree {
     /// `DataTree.approximateDataSize()`: sum of path lengths and data lengths
     /// (`zk_approximate_data_size`).
     pub fn approximate_data_size(&self) -> u64 {
-        self.nodes
-            .iter()
-            .map(|(p, n)| (p.len() + n.data.len()) as u64)
-            .sum()
+        self.nodes.iter().map(|(p, n)| (p.len() + n.data.len()) as u64).sum()
     }
 
     /// The zxid of the last applied txn.
@@ -461,23 +431,10 @@ impl DataTree {
             h.write_field(path.as_bytes());
             h.write_field(&node.data);
             let s = &node.stat;
-            for v in [
-                s.czxid,
-                s.mzxid,
-                s.ctime,
-                s.mtime,
-                s.ephemeral_owner,
-                s.pzxid,
-            ] {
+            for v in [s.czxid, s.mzxid, s.ctime, s.mtime, s.ephemeral_owner, s.pzxid] {
                 h.write(&v.to_le_bytes());
             }
-            for v in [
-                s.version,
-                s.cversion,
-                s.aversion,
-                s.data_length,
-                s.num_children,
-            ] {
+            for v in [s.version, s.cversion, s.aversion, s.data_length, s.num_children] {
                 h.write(&v.to_le_bytes());
             }
         }
@@ -498,10 +455,7 @@ mod tests {
 
     impl Driver {
         fn new() -> Self {
-            Driver {
-                tree: DataTree::new(),
-                zxid: 0x1_0000_0000,
-            }
+            Driver { tree: DataTree::new(), zxid: 0x1_0000_0000 }
         }
         fn apply(&mut self, session: SessionId, txn: Txn) -> ProcessTxnResult {
             self.zxid += 1;
@@ -520,38 +474,20 @@ mod tests {
             data: &[u8],
             mode: CreateMode,
         ) -> ProcessTxnResult {
-            self.apply(
-                session,
-                Txn::Create {
-                    path: path.into(),
-                    data: data.to_vec(),
-                    mode,
-                },
-            )
+            self.apply(session, Txn::Create { path: path.into(), data: data.to_vec(), mode })
         }
     }
 
     fn check_invariants(t: &DataTree) {
         for (path, node) in &t.nodes {
-            assert_eq!(
-                node.stat.num_children as usize,
-                node.children.len(),
-                "{path}"
-            );
+            assert_eq!(node.stat.num_children as usize, node.children.len(), "{path}");
             assert_eq!(node.stat.data_length as usize, node.data.len(), "{path}");
             for c in &node.children {
-                let child = if path == "/" {
-                    format!("/{c}")
-                } else {
-                    format!("{path}/{c}")
-                };
+                let child = if path == "/" { format!("/{c}") } else { format!("{path}/{c}") };
                 assert!(t.nodes.contains_key(&child), "{child}");
             }
             if path != "/" {
-                assert!(
-                    t.nodes[parent_of(path)].children.contains(child_name(path)),
-                    "{path}"
-                );
+                assert!(t.nodes[parent_of(path)].children.contains(child_name(path)), "{path}");
             }
         }
         let rebuilt = DataTree::from(DataTreeSnapshot {
@@ -565,19 +501,10 @@ mod tests {
     #[test]
     fn fresh_tree() {
         let t = DataTree::new();
-        assert_eq!(
-            t.paths().collect::<Vec<_>>(),
-            vec!["/", "/zookeeper", "/zookeeper/quota"]
-        );
+        assert_eq!(t.paths().collect::<Vec<_>>(), vec!["/", "/zookeeper", "/zookeeper/quota"]);
         let (kids, stat) = t.get_children("/").expect("root");
         assert_eq!(kids, vec!["zookeeper"]);
-        assert_eq!(
-            stat,
-            Stat {
-                num_children: 1,
-                ..Stat::default()
-            }
-        );
+        assert_eq!(stat, Stat { num_children: 1, ..Stat::default() });
         assert_eq!(t.node_count(), 3);
         assert_eq!(t.mntr_znode_count(), 4);
         assert_eq!(t.approximate_data_size(), (1 + 10 + 16) as u64);
@@ -619,33 +546,17 @@ mod tests {
             }
         );
         let root = d.tree.stat_node("/").expect("root");
-        assert_eq!(
-            (root.cversion, root.pzxid, root.num_children, root.czxid),
-            (1, z1, 2, 0)
-        );
+        assert_eq!((root.cversion, root.pzxid, root.num_children, root.czxid), (1, z1, 2, 0));
 
         let r = d.create(1, "/a/b", b"", CreateMode::Persistent);
         assert_eq!(r.err, None);
         let z2 = z1 + 1;
         let a = d.tree.stat_node("/a").expect("/a");
-        assert_eq!(
-            (a.cversion, a.pzxid, a.num_children, a.mzxid, a.version),
-            (1, z2, 1, z1, 0)
-        );
+        assert_eq!((a.cversion, a.pzxid, a.num_children, a.mzxid, a.version), (1, z2, 1, z1, 0));
 
-        let r = d.apply(
-            1,
-            Txn::SetData {
-                path: "/a".into(),
-                data: b"hi".to_vec(),
-                version: 0,
-            },
-        );
+        let r = d.apply(1, Txn::SetData { path: "/a".into(), data: b"hi".to_vec(), version: 0 });
         assert_eq!(r.err, None);
-        assert_eq!(
-            r.events,
-            vec![WatchEvent::new("/a", EventType::NodeDataChanged)]
-        );
+        assert_eq!(r.events, vec![WatchEvent::new("/a", EventType::NodeDataChanged)]);
         let z3 = z2 + 1;
         let (data, a) = d.tree.get_data("/a").expect("/a");
         assert_eq!(data, b"hi");
@@ -655,21 +566,9 @@ mod tests {
         );
         assert_eq!(r.stat, Some(a));
 
-        let r = d.apply(
-            1,
-            Txn::Delete {
-                path: "/a".into(),
-                version: -1,
-            },
-        );
+        let r = d.apply(1, Txn::Delete { path: "/a".into(), version: -1 });
         assert_eq!(r.err, Some(ZkError::NotEmpty));
-        let r = d.apply(
-            1,
-            Txn::Delete {
-                path: "/a/b".into(),
-                version: 0,
-            },
-        );
+        let r = d.apply(1, Txn::Delete { path: "/a/b".into(), version: 0 });
         assert_eq!(r.err, None);
         assert_eq!(
             r.events,
@@ -681,23 +580,10 @@ mod tests {
         let z5 = z3 + 2;
         let a = d.tree.stat_node("/a").expect("/a");
         assert_eq!((a.cversion, a.pzxid, a.num_children), (2, z5, 0));
-        assert_eq!(
-            d.apply(
-                1,
-                Txn::Delete {
-                    path: "/a".into(),
-                    version: 1
-                }
-            )
-            .err,
-            None
-        );
+        assert_eq!(d.apply(1, Txn::Delete { path: "/a".into(), version: 1 }).err, None);
         assert_eq!(d.tree.get_data("/a"), Err(ZkError::NoNode));
         assert_eq!(d.tree.get_children("/a"), Err(ZkError::NoNode));
-        assert_eq!(
-            d.tree.stat_node("/").map(|s| (s.cversion, s.num_children)),
-            Some((2, 1))
-        );
+        assert_eq!(d.tree.stat_node("/").map(|s| (s.cversion, s.num_children)), Some((2, 1)));
         check_invariants(&d.tree);
     }
 
@@ -707,21 +593,9 @@ mod tests {
         d.create(1, "/q", b"", CreateMode::Persistent);
         let r0 = d.create(1, "/q/x-", b"", CreateMode::PersistentSequential);
         let r1 = d.create(1, "/q/x-", b"", CreateMode::PersistentSequential);
-        assert_eq!(
-            (r0.path.as_str(), r1.path.as_str()),
-            ("/q/x-0000000000", "/q/x-0000000001")
-        );
-        assert_eq!(
-            r1.events[0],
-            WatchEvent::new("/q/x-0000000001", EventType::NodeCreated)
-        );
-        d.apply(
-            1,
-            Txn::Delete {
-                path: "/q/x-0000000001".into(),
-                version: -1,
-            },
-        );
+        assert_eq!((r0.path.as_str(), r1.path.as_str()), ("/q/x-0000000000", "/q/x-0000000001"));
+        assert_eq!(r1.events[0], WatchEvent::new("/q/x-0000000001", EventType::NodeCreated));
+        d.apply(1, Txn::Delete { path: "/q/x-0000000001".into(), version: -1 });
         // cversion is now 3 (two creates, one delete), so the next name is ...3, not ...1 again.
         let r = d.create(1, "/q/x-", b"", CreateMode::PersistentSequential);
         assert_eq!(r.path, "/q/x-0000000003");
@@ -737,23 +611,14 @@ mod tests {
     #[test]
     fn create_errors() {
         let mut d = Driver::new();
-        assert_eq!(
-            d.create(1, "/a/b", b"", CreateMode::Persistent).err,
-            Some(ZkError::NoNode)
-        );
+        assert_eq!(d.create(1, "/a/b", b"", CreateMode::Persistent).err, Some(ZkError::NoNode));
         assert_eq!(d.create(1, "/a", b"", CreateMode::Persistent).err, None);
         let r = d.create(1, "/a", b"x", CreateMode::Persistent);
         assert_eq!(r.err, Some(ZkError::NodeExists));
         assert!(r.events.is_empty());
         assert_eq!(r.stat, None);
-        assert_eq!(
-            d.create(1, "/", b"", CreateMode::Persistent).err,
-            Some(ZkError::NodeExists)
-        );
-        assert_eq!(
-            d.create(1, "a", b"", CreateMode::Persistent).err,
-            Some(ZkError::BadArguments)
-        );
+        assert_eq!(d.create(1, "/", b"", CreateMode::Persistent).err, Some(ZkError::NodeExists));
+        assert_eq!(d.create(1, "a", b"", CreateMode::Persistent).err, Some(ZkError::BadArguments));
         assert_eq!(
             d.create(1, "/a/", b"", CreateMode::Persistent).err,
             Some(ZkError::BadArguments)
@@ -777,82 +642,31 @@ mod tests {
     fn version_and_special_path_errors() {
         let mut d = Driver::new();
         d.create(1, "/a", b"", CreateMode::Persistent);
-        let r = d.apply(
-            1,
-            Txn::SetData {
-                path: "/a".into(),
-                data: b"x".to_vec(),
-                version: 3,
-            },
-        );
+        let r = d.apply(1, Txn::SetData { path: "/a".into(), data: b"x".to_vec(), version: 3 });
         assert_eq!(r.err, Some(ZkError::BadVersion));
         assert!(r.events.is_empty());
         assert_eq!(
-            d.apply(
-                1,
-                Txn::Delete {
-                    path: "/a".into(),
-                    version: 5
-                }
-            )
-            .err,
+            d.apply(1, Txn::Delete { path: "/a".into(), version: 5 }).err,
             Some(ZkError::BadVersion)
         );
         assert_eq!(
-            d.apply(
-                1,
-                Txn::SetData {
-                    path: "/nope".into(),
-                    data: vec![],
-                    version: -1
-                }
-            )
-            .err,
+            d.apply(1, Txn::SetData { path: "/nope".into(), data: vec![], version: -1 }).err,
             Some(ZkError::NoNode)
         );
         assert_eq!(
-            d.apply(
-                1,
-                Txn::Delete {
-                    path: "/nope".into(),
-                    version: -1
-                }
-            )
-            .err,
+            d.apply(1, Txn::Delete { path: "/nope".into(), version: -1 }).err,
             Some(ZkError::NoNode)
         );
         assert_eq!(
-            d.apply(
-                1,
-                Txn::Delete {
-                    path: "/".into(),
-                    version: -1
-                }
-            )
-            .err,
+            d.apply(1, Txn::Delete { path: "/".into(), version: -1 }).err,
             Some(ZkError::BadArguments)
         );
         assert_eq!(
-            d.apply(
-                1,
-                Txn::Delete {
-                    path: "/zookeeper".into(),
-                    version: -1
-                }
-            )
-            .err,
+            d.apply(1, Txn::Delete { path: "/zookeeper".into(), version: -1 }).err,
             Some(ZkError::BadArguments)
         );
         assert_eq!(
-            d.apply(
-                1,
-                Txn::SetData {
-                    path: "/".into(),
-                    data: b"r".to_vec(),
-                    version: -1
-                }
-            )
-            .err,
+            d.apply(1, Txn::SetData { path: "/".into(), data: b"r".to_vec(), version: -1 }).err,
             None
         );
         assert_eq!(d.tree.stat_node("/a").map(|s| s.version), Some(0));
@@ -861,27 +675,13 @@ mod tests {
     #[test]
     fn failed_txn_still_advances_zxid() {
         let mut t = DataTree::new();
-        let hdr = TxnHeader {
-            session_id: 1,
-            cxid: 1,
-            zxid: 0x5_0000_0003,
-            time_ms: 10,
-        };
-        let r = t.process_txn(
-            &hdr,
-            &Txn::Delete {
-                path: "/missing".into(),
-                version: -1,
-            },
-        );
+        let hdr = TxnHeader { session_id: 1, cxid: 1, zxid: 0x5_0000_0003, time_ms: 10 };
+        let r = t.process_txn(&hdr, &Txn::Delete { path: "/missing".into(), version: -1 });
         assert_eq!(r.err, Some(ZkError::NoNode));
         assert_eq!(r.zxid, 0x5_0000_0003);
         assert_eq!(t.last_processed_zxid(), 0x5_0000_0003);
         // Replaying an older txn does not move it back.
-        let old = TxnHeader {
-            zxid: 0x5_0000_0001,
-            ..hdr
-        };
+        let old = TxnHeader { zxid: 0x5_0000_0001, ..hdr };
         t.process_txn(&old, &Txn::CreateSession { timeout_ms: 4000 });
         assert_eq!(t.last_processed_zxid(), 0x5_0000_0003);
     }
@@ -891,23 +691,14 @@ mod tests {
         let mut d = Driver::new();
         d.apply(0x10, Txn::CreateSession { timeout_ms: 6000 });
         d.apply(0x20, Txn::CreateSession { timeout_ms: 9000 });
-        assert_eq!(
-            d.tree.sessions(),
-            &BTreeMap::from([(0x10, 6000), (0x20, 9000)])
-        );
+        assert_eq!(d.tree.sessions(), &BTreeMap::from([(0x10, 6000), (0x20, 9000)]));
         d.create(0x10, "/brokers", b"", CreateMode::Persistent);
         d.create(0x10, "/brokers/2", b"b2", CreateMode::Ephemeral);
         d.create(0x10, "/brokers/1", b"b1", CreateMode::Ephemeral);
         d.create(0x10, "/lock-", b"", CreateMode::EphemeralSequential);
         d.create(0x20, "/brokers/3", b"b3", CreateMode::Ephemeral);
-        assert_eq!(
-            d.tree.stat_node("/brokers/1").map(|s| s.ephemeral_owner),
-            Some(0x10)
-        );
-        assert_eq!(
-            d.tree.ephemerals(0x10),
-            vec!["/brokers/1", "/brokers/2", "/lock-0000000001"]
-        );
+        assert_eq!(d.tree.stat_node("/brokers/1").map(|s| s.ephemeral_owner), Some(0x10));
+        assert_eq!(d.tree.ephemerals(0x10), vec!["/brokers/1", "/brokers/2", "/lock-0000000001"]);
         assert_eq!(d.tree.ephemeral_count(), 4);
 
         let r = d.apply(0x10, Txn::CloseSession);
@@ -924,10 +715,7 @@ mod tests {
             ]
         );
         assert!(d.tree.ephemerals(0x10).is_empty());
-        assert_eq!(
-            d.tree.get_children("/brokers").expect("/brokers").0,
-            vec!["3"]
-        );
+        assert_eq!(d.tree.get_children("/brokers").expect("/brokers").0, vec!["3"]);
         let b = d.tree.stat_node("/brokers").expect("/brokers");
         assert_eq!((b.cversion, b.pzxid), (5, d.zxid));
         assert_eq!(d.tree.sessions(), &BTreeMap::from([(0x20, 9000)]));
@@ -955,18 +743,8 @@ mod tests {
                 (2, WatchEvent::new("/", EventType::NodeChildrenChanged)),
             ]
         );
-        let r = d.apply(
-            1,
-            Txn::SetData {
-                path: "/a".into(),
-                data: vec![1],
-                version: -1,
-            },
-        );
-        assert!(
-            wm.trigger_all(&r.events).is_empty(),
-            "one-shot: already fired"
-        );
+        let r = d.apply(1, Txn::SetData { path: "/a".into(), data: vec![1], version: -1 });
+        assert!(wm.trigger_all(&r.events).is_empty(), "one-shot: already fired");
     }
 
     #[test]
@@ -975,14 +753,7 @@ mod tests {
         d.apply(5, Txn::CreateSession { timeout_ms: 4000 });
         d.create(5, "/a", b"data", CreateMode::Persistent);
         d.create(5, "/a/e", b"", CreateMode::EphemeralSequential);
-        d.apply(
-            5,
-            Txn::SetData {
-                path: "/a".into(),
-                data: b"more".to_vec(),
-                version: 0,
-            },
-        );
+        d.apply(5, Txn::SetData { path: "/a".into(), data: b"more".to_vec(), version: 0 });
         let json = serde_json::to_string(&d.tree).expect("serialize");
         assert!(!json.contains("ephemerals"), "index is derived, not stored");
         let back: DataTree = serde_json::from_str(&json).expect("deserialize");
@@ -992,14 +763,7 @@ mod tests {
         assert_eq!(back.last_processed_zxid(), d.tree.last_processed_zxid());
         assert_eq!(back.sessions(), d.tree.sessions());
         // And the digest does see changes.
-        d.apply(
-            5,
-            Txn::SetData {
-                path: "/a".into(),
-                data: b"more".to_vec(),
-                version: -1,
-            },
-        );
+        d.apply(5, Txn::SetData { path: "/a".into(), data: b"more".to_vec(), version: -1 });
         assert_ne!(back.digest(), d.tree.digest());
     }
 
@@ -1029,10 +793,8 @@ mod tests {
                 data,
                 mode
             }),
-            (path.clone(), version.clone()).prop_map(|(p, version)| Txn::Delete {
-                path: p.into(),
-                version
-            }),
+            (path.clone(), version.clone())
+                .prop_map(|(p, version)| Txn::Delete { path: p.into(), version }),
             (path, data, version).prop_map(|(p, data, version)| Txn::SetData {
                 path: p.into(),
                 data,

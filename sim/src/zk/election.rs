@@ -67,7 +67,11 @@ impl QuorumCnxManager {
                 .collect();
             (st.myid, peers)
         };
-        let mgr = QuorumCnxManager { ctx: ctx.clone(), myid, slots: Arc::new(Mutex::new(BTreeMap::new())) };
+        let mgr = QuorumCnxManager {
+            ctx: ctx.clone(),
+            myid,
+            slots: Arc::new(Mutex::new(BTreeMap::new())),
+        };
         for (sid, host, port) in peers {
             if sid == myid {
                 continue;
@@ -97,7 +101,13 @@ impl QuorumCnxManager {
     }
 }
 
-async fn send_worker(ctx: ProcCtx, myid: u64, host: String, port: u16, mut rx: mpsc::UnboundedReceiver<Notification>) {
+async fn send_worker(
+    ctx: ProcCtx,
+    myid: u64,
+    host: String,
+    port: u16,
+    mut rx: mpsc::UnboundedReceiver<Notification>,
+) {
     let mut conn: Option<Conn<ElectionMsg>> = None;
     while let Some(mut n) = rx.next().await {
         // Only the newest notification matters.
@@ -105,7 +115,11 @@ async fn send_worker(ctx: ProcCtx, myid: u64, host: String, port: u16, mut rx: m
             n = newer;
         }
         if conn.is_none() {
-            match ctx.net().connect::<ElectionMsg>(&ctx.host, &ctx.name, &host, port, CNX_TIMEOUT).await {
+            match ctx
+                .net()
+                .connect::<ElectionMsg>(&ctx.host, &ctx.name, &host, port, CNX_TIMEOUT)
+                .await
+            {
                 Ok(c) => {
                     if c.send(ElectionMsg::Hello { sid: myid }).is_ok() {
                         conn = Some(c);
@@ -130,7 +144,13 @@ async fn accept_loop(
     in_tx: mpsc::UnboundedSender<Notification>,
 ) {
     while let Some(conn) = listener.accept().await {
-        madsim::task::spawn(recv_worker(ctx.clone(), shared.clone(), mgr.clone(), conn, in_tx.clone()));
+        madsim::task::spawn(recv_worker(
+            ctx.clone(),
+            shared.clone(),
+            mgr.clone(),
+            conn,
+            in_tx.clone(),
+        ));
     }
 }
 
@@ -147,9 +167,18 @@ async fn recv_worker(
         // a LOOKING peer queues the vote, and answers a peer whose round lags behind its own.
         let (answer, queue) = {
             let st = lock(&shared);
-            let ours = Notification { vote: st.current_vote, election_epoch: st.logical_clock, state: st.state, sid: st.myid };
+            let ours = Notification {
+                vote: st.current_vote,
+                election_epoch: st.logical_clock,
+                state: st.state,
+                sid: st.myid,
+            };
             match (st.state, n.state) {
-                (ServerState::Looking, ServerState::Looking) if n.election_epoch < st.logical_clock => (Some(ours), true),
+                (ServerState::Looking, ServerState::Looking)
+                    if n.election_epoch < st.logical_clock =>
+                {
+                    (Some(ours), true)
+                }
                 (ServerState::Looking, _) => (None, true),
                 (_, ServerState::Looking) => (Some(ours), false),
                 _ => (None, false),
@@ -168,7 +197,9 @@ async fn recv_worker(
 fn agreeing(votes: &BTreeMap<u64, Ballot>, target: &Ballot, same_round: bool) -> BTreeSet<u64> {
     votes
         .iter()
-        .filter(|(_, b)| b.vote == target.vote && (!same_round || b.election_epoch == target.election_epoch))
+        .filter(|(_, b)| {
+            b.vote == target.vote && (!same_round || b.election_epoch == target.election_epoch)
+        })
         .map(|(sid, _)| *sid)
         .collect()
 }
@@ -193,7 +224,12 @@ pub async fn look_for_leader(
         (st.myid, st.cfg.voting_members(), v, st.logical_clock)
     };
     ctx.trace("fle.start", None, fields! { "round" => logical_clock, "zxid" => super::txn::fmt_zxid(proposal.zxid), "epoch" => proposal.peer_epoch });
-    let notify = |proposal: Vote, round: u64| Notification { vote: proposal, election_epoch: round, state: ServerState::Looking, sid: myid };
+    let notify = |proposal: Vote, round: u64| Notification {
+        vote: proposal,
+        election_epoch: round,
+        state: ServerState::Looking,
+        sid: myid,
+    };
     let mut recvset: BTreeMap<u64, Ballot> = BTreeMap::new();
     let mut outofelection: BTreeMap<u64, Ballot> = BTreeMap::new();
     let mut not_timeout = FINALIZE_WAIT;
@@ -253,12 +289,20 @@ pub async fn look_for_leader(
                     mgr.send_all(&notify(proposal, logical_clock));
                 }
                 lock(shared).current_vote = proposal;
-                recvset.insert(n.sid, Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state });
+                recvset.insert(
+                    n.sid,
+                    Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state },
+                );
                 recvset.insert(myid, me(proposal, logical_clock));
-                if order.contains_quorum(&agreeing(&recvset, &me(proposal, logical_clock), true), voters) {
+                if order.contains_quorum(
+                    &agreeing(&recvset, &me(proposal, logical_clock), true),
+                    voters,
+                ) {
                     // finalizeWait: a better late vote reopens the election.
                     let mut better = None;
-                    while let Ok(Some(late)) = madsim::time::timeout(FINALIZE_WAIT, inbox.next()).await {
+                    while let Ok(Some(late)) =
+                        madsim::time::timeout(FINALIZE_WAIT, inbox.next()).await
+                    {
                         if total_order_predicate(&late.vote, &proposal) {
                             better = Some(late);
                             break;
@@ -271,17 +315,25 @@ pub async fn look_for_leader(
                 }
             }
             ServerState::Following | ServerState::Leading => {
-                let ballot = Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state };
-                let check_leader = |votes: &BTreeMap<u64, Ballot>, leader: u64, round: u64, clock: u64| {
-                    if leader != myid {
-                        votes.get(&leader).is_some_and(|b| b.state == ServerState::Leading)
-                    } else {
-                        clock == round
-                    }
-                };
+                let ballot =
+                    Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state };
+                let check_leader =
+                    |votes: &BTreeMap<u64, Ballot>, leader: u64, round: u64, clock: u64| {
+                        if leader != myid {
+                            votes.get(&leader).is_some_and(|b| b.state == ServerState::Leading)
+                        } else {
+                            clock == round
+                        }
+                    };
                 if n.election_epoch == logical_clock {
                     recvset.insert(n.sid, ballot);
-                    if order.contains_quorum(&agreeing(&recvset, &ballot, true), voters) && check_leader(&outofelection, n.vote.leader, n.election_epoch, logical_clock)
+                    if order.contains_quorum(&agreeing(&recvset, &ballot, true), voters)
+                        && check_leader(
+                            &outofelection,
+                            n.vote.leader,
+                            n.election_epoch,
+                            logical_clock,
+                        )
                     {
                         return settle(n.vote, logical_clock);
                     }

@@ -20,7 +20,8 @@ const ELECTION_PORT: u16 = 3888;
 /// For the seed's three hosts this is exactly [`QuorumPeerConfig::seed_default`].
 pub fn zoo_cfg(servers: &[(usize, &str)]) -> String {
     let seed = QuorumPeerConfig::seed_default();
-    let mut out: String = seed.lines().filter(|l| !l.starts_with("server.")).map(|l| format!("{l}\n")).collect();
+    let mut out: String =
+        seed.lines().filter(|l| !l.starts_with("server.")).map(|l| format!("{l}\n")).collect();
     for (id, host) in servers {
         out.push_str(&format!("server.{id}={host}:{QUORUM_PORT}:{ELECTION_PORT}\n"));
     }
@@ -40,7 +41,8 @@ pub fn install_ensemble(world: &World, ensemble: &[String]) -> Result<(), WorldE
     let hosts = world.host_names();
     let mut servers = Vec::new();
     for h in ensemble {
-        let pos = hosts.iter().position(|x| x == h).ok_or_else(|| WorldError::UnknownHost(h.clone()))?;
+        let pos =
+            hosts.iter().position(|x| x == h).ok_or_else(|| WorldError::UnknownHost(h.clone()))?;
         servers.push((pos + 1, h.as_str()));
     }
     servers.sort();
@@ -64,7 +66,10 @@ mod tests {
 
     #[test]
     fn the_seed_ensemble_is_byte_identical() {
-        assert_eq!(zoo_cfg(&[(1, "master"), (2, "slave1"), (3, "slave2")]), QuorumPeerConfig::seed_default());
+        assert_eq!(
+            zoo_cfg(&[(1, "master"), (2, "slave1"), (3, "slave2")]),
+            QuorumPeerConfig::seed_default()
+        );
     }
 
     #[test]
@@ -76,17 +81,29 @@ mod tests {
         Sim::new(cfg).run(|world| async move {
             let all = world.host_names();
             install_ensemble(&world, &all).expect("known hosts");
-            let text = String::from_utf8(world.disk("slave4").unwrap().peek(&zoo_cfg_path()).unwrap()).unwrap();
+            let text =
+                String::from_utf8(world.disk("slave4").unwrap().peek(&zoo_cfg_path()).unwrap())
+                    .unwrap();
             let parsed = QuorumPeerConfig::parse(&text).expect("valid zoo.cfg");
             assert_eq!(parsed.servers.len(), 5);
             assert_eq!(parsed.quorum_size(), 3);
-            assert!(text.ends_with("server.4=slave3:2888:3888\nserver.5=slave4:2888:3888\n"), "{text}");
+            assert!(
+                text.ends_with("server.4=slave3:2888:3888\nserver.5=slave4:2888:3888\n"),
+                "{text}"
+            );
             for (i, h) in all.iter().enumerate() {
-                let myid = world.disk(h).unwrap().peek(&format!("{}/myid", parsed.data_dir)).unwrap();
+                let myid =
+                    world.disk(h).unwrap().peek(&format!("{}/myid", parsed.data_dir)).unwrap();
                 assert_eq!(String::from_utf8(myid).unwrap(), format!("{}\n", i + 1));
-                assert_eq!(parsed.servers.get(&(i as u64 + 1)).map(|s| s.host.as_str()), Some(h.as_str()));
+                assert_eq!(
+                    parsed.servers.get(&(i as u64 + 1)).map(|s| s.host.as_str()),
+                    Some(h.as_str())
+                );
             }
-            assert_eq!(install_ensemble(&world, &["nowhere".to_string()]), Err(WorldError::UnknownHost("nowhere".into())));
+            assert_eq!(
+                install_ensemble(&world, &["nowhere".to_string()]),
+                Err(WorldError::UnknownHost("nowhere".into()))
+            );
         });
     }
 }

@@ -87,8 +87,12 @@ impl FileTxnSnapLog {
     }
 
     fn logs(&self) -> Vec<(Zxid, String)> {
-        let mut v: Vec<_> =
-            self.disk.list(&self.log_dir).into_iter().filter_map(|p| Some((zxid_of(&p, "log.")?, p))).collect();
+        let mut v: Vec<_> = self
+            .disk
+            .list(&self.log_dir)
+            .into_iter()
+            .filter_map(|p| Some((zxid_of(&p, "log.")?, p)))
+            .collect();
         v.sort();
         v
     }

@@ -157,7 +157,9 @@ impl Wire for QuorumPacket {
         // type + zxid + data length + data (+ auth, empty).
         16 + match self {
             QuorumPacket::Snap { tree, .. } => tree.approximate_data_size() as usize,
-            QuorumPacket::Proposal { txn, .. } | QuorumPacket::Request { txn, .. } => txn.wire_size(),
+            QuorumPacket::Proposal { txn, .. } | QuorumPacket::Request { txn, .. } => {
+                txn.wire_size()
+            }
             QuorumPacket::Ping { touches } => touches.len() * 12,
             QuorumPacket::FollowerInfo { .. } | QuorumPacket::AckEpoch { .. } => 16,
             _ => 0,
@@ -237,7 +239,10 @@ impl Op {
     pub fn path(&self) -> &str {
         match self {
             Op::Write(txn) => txn.path().unwrap_or(""),
-            Op::Exists { path, .. } | Op::GetData { path, .. } | Op::GetChildren { path, .. } | Op::Sync { path } => path,
+            Op::Exists { path, .. }
+            | Op::GetData { path, .. }
+            | Op::GetChildren { path, .. }
+            | Op::Sync { path } => path,
             Op::Ping | Op::SetWatches { .. } => "",
         }
     }
@@ -317,7 +322,12 @@ impl Wire for ClientPacket {
                 12 + match op {
                     Op::Write(txn) => txn.wire_size(),
                     Op::SetWatches { data, exist, child, .. } => {
-                        20 + data.iter().chain(exist).chain(child).map(|p| 4 + p.len()).sum::<usize>()
+                        20 + data
+                            .iter()
+                            .chain(exist)
+                            .chain(child)
+                            .map(|p| 4 + p.len())
+                            .sum::<usize>()
                     }
                     _ => op.path().len() + 4,
                 }
@@ -348,6 +358,9 @@ impl Wire for ClientPacket {
         }
     }
     fn traced(&self) -> bool {
-        !matches!(self, ClientPacket::Request { op: Op::Ping, .. } | ClientPacket::Reply { xid: -2, .. })
+        !matches!(
+            self,
+            ClientPacket::Request { op: Op::Ping, .. } | ClientPacket::Reply { xid: -2, .. }
+        )
     }
 }

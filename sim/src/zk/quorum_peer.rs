@@ -40,7 +40,10 @@ async fn log_out(ctx: &ProcCtx, myid: Option<u64>, level: &str, msg: &str) {
 
 async fn log_line(ctx: &ProcCtx, myid: Option<u64>, level: &str, thread: &str, msg: &str) {
     let id = myid.map(|m| m.to_string()).unwrap_or_default();
-    let line = format!("{} [myid:{id}] - {level:<5} [{thread}] - {msg}\n", crate::zk::cli::log_time(ctx.wall_ms()));
+    let line = format!(
+        "{} [myid:{id}] - {level:<5} [{thread}] - {msg}\n",
+        crate::zk::cli::log_time(ctx.wall_ms())
+    );
     // On a full disk this write fails too, as log4j's would: the exit still happens.
     let _ = ctx.disk().append(&zookeeper_out_path(), line.as_bytes()).await;
 }
@@ -49,13 +52,24 @@ async fn log_line(ctx: &ProcCtx, myid: Option<u64>, level: &str, thread: &str, m
 /// unrecoverable and exits the JVM (`SyncRequestProcessor`: `System.exit(11)`;
 /// `ZooKeeperServer.takeSnapshot`: `System.exit(10)`). Going on would leave the in-memory tree
 /// ahead of the disk, and a later restart would recover a history with a hole in it.
-pub(super) async fn exit_severe(ctx: &ProcCtx, myid: u64, status: SevereExit, err: &PersistError) -> ! {
+pub(super) async fn exit_severe(
+    ctx: &ProcCtx,
+    myid: u64,
+    status: SevereExit,
+    err: &PersistError,
+) -> ! {
     let thread = match status {
         SevereExit::TxnLog => format!("SyncThread:{myid}:SyncRequestProcessor"),
-        SevereExit::Snapshot => format!("QuorumPeer[myid={myid}]/0:0:0:0:0:0:0:0:2181:ZooKeeperServer"),
+        SevereExit::Snapshot => {
+            format!("QuorumPeer[myid={myid}]/0:0:0:0:0:0:0:0:2181:ZooKeeperServer")
+        }
     };
     let msg = format!("Severe unrecoverable error, exiting\njava.io.IOException: {err}");
-    ctx.trace("zk.fatal", None, fields! { "myid" => myid, "error" => err.to_string(), "status" => status as i32 });
+    ctx.trace(
+        "zk.fatal",
+        None,
+        fields! { "myid" => myid, "error" => err.to_string(), "status" => status as i32 },
+    );
     log_line(ctx, Some(myid), "ERROR", &thread, &msg).await;
     ctx.halt(status as i32).await
 }
@@ -76,7 +90,8 @@ pub async fn read_config(ctx: &ProcCtx, cfg_path: &str) -> Result<(QuorumPeerCon
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(_) => return Err(format!("Error processing {cfg_path}: {cfg_path} file is missing")),
     };
-    let data_dir = QuorumPeerConfig::parse(&cfg_text).map(|c| c.data_dir.clone()).unwrap_or_default();
+    let data_dir =
+        QuorumPeerConfig::parse(&cfg_text).map(|c| c.data_dir.clone()).unwrap_or_default();
     let myid_path = format!("{data_dir}/myid");
     let myid_text = match disk.read_all(&myid_path).await {
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
@@ -106,15 +121,19 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     let loaded = match snap_log.load().await {
         Ok(l) => l,
         Err(e) => {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}"))
+                .await;
             return;
         }
     };
-    let mut st = PeerState::new(myid, cfg.clone(), snap_log.clone(), loaded.tree, loaded.log, ctx.wall_ms());
+    let mut st =
+        PeerState::new(myid, cfg.clone(), snap_log.clone(), loaded.tree, loaded.log, ctx.wall_ms());
     // A server that never finished an epoch change reads its epoch from its last zxid.
     let from_zxid = zxid_epoch(st.last_logged);
-    st.current_epoch = snap_log.read_epoch("currentEpoch").await.ok().flatten().unwrap_or(from_zxid);
-    st.accepted_epoch = snap_log.read_epoch("acceptedEpoch").await.ok().flatten().unwrap_or(st.current_epoch);
+    st.current_epoch =
+        snap_log.read_epoch("currentEpoch").await.ok().flatten().unwrap_or(from_zxid);
+    st.accepted_epoch =
+        snap_log.read_epoch("acceptedEpoch").await.ok().flatten().unwrap_or(st.current_epoch);
     ctx.trace(
         "zk.loaded",
         None,
@@ -122,18 +141,33 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     );
     let shared: Shared = Arc::new(Mutex::new(st));
 
-    let client_listener = match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port) {
-        Ok(l) => l,
-        Err(e) => {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Unexpected exception, exiting abnormally java.net.BindException: {e}")).await;
-            return;
-        }
-    };
+    let client_listener =
+        match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port) {
+            Ok(l) => l,
+            Err(e) => {
+                log_out(
+                    &ctx,
+                    Some(myid),
+                    "ERROR",
+                    &format!(
+                        "Unexpected exception, exiting abnormally java.net.BindException: {e}"
+                    ),
+                )
+                .await;
+                return;
+            }
+        };
     madsim::task::spawn(serve_clients(ctx.clone(), shared.clone(), client_listener));
 
     if cfg.is_standalone() {
         lock(&shared).state = ServerState::Leading;
-        log_out(&ctx, Some(myid), "INFO", "Either no config or no quorum defined in config, running  in standalone mode").await;
+        log_out(
+            &ctx,
+            Some(myid),
+            "INFO",
+            "Either no config or no quorum defined in config, running  in standalone mode",
+        )
+        .await;
         lead(&ctx, &shared).await;
         return;
     }
@@ -142,7 +176,13 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
     let listener = match ctx.net().listen::<ElectionMsg>(&ctx.host, &ctx.name, election_port) {
         Ok(l) => l,
         Err(e) => {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Exception while listening java.net.BindException: {e}")).await;
+            log_out(
+                &ctx,
+                Some(myid),
+                "ERROR",
+                &format!("Exception while listening java.net.BindException: {e}"),
+            )
+            .await;
             return;
         }
     };
@@ -171,7 +211,8 @@ pub async fn run(ctx: ProcCtx, cfg_path: String) {
         // disk, so every proposal this server logged (committed or not) is in its history. That
         // is how a new leader keeps a write that a quorum logged but never saw committed.
         if let Err(e) = reload_database(&ctx, &shared).await {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}")).await;
+            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}"))
+                .await;
             return;
         }
     }

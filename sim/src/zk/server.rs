@@ -93,7 +93,14 @@ pub type Shared = Arc<Mutex<PeerState>>;
 
 impl PeerState {
     /// A peer that has loaded its database.
-    pub fn new(myid: u64, cfg: QuorumPeerConfig, snap_log: FileTxnSnapLog, tree: DataTree, log: Vec<(TxnHeader, Txn)>, wall_ms: i64) -> Self {
+    pub fn new(
+        myid: u64,
+        cfg: QuorumPeerConfig,
+        snap_log: FileTxnSnapLog,
+        tree: DataTree,
+        log: Vec<(TxnHeader, Txn)>,
+        wall_ms: i64,
+    ) -> Self {
         let mut st = PeerState {
             myid,
             cfg,
@@ -122,7 +129,9 @@ impl PeerState {
 
     /// Replaces the in-memory database with one loaded from disk.
     pub fn reset_database(&mut self, tree: DataTree, log: Vec<(TxnHeader, Txn)>) {
-        self.last_logged = log.last().map_or(tree.last_processed_zxid(), |(h, _)| h.zxid.max(tree.last_processed_zxid()));
+        self.last_logged = log
+            .last()
+            .map_or(tree.last_processed_zxid(), |(h, _)| h.zxid.max(tree.last_processed_zxid()));
         self.committed_log = log.into_iter().rev().take(COMMIT_LOG_COUNT).rev().collect();
         self.tree = tree;
     }
@@ -177,7 +186,10 @@ impl PeerState {
         for ev in &rc.events {
             for (conn_id, ev) in self.watches.trigger(ev) {
                 if let Some(c) = self.clients.get(&conn_id) {
-                    let _ = c.out.unbounded_send(ClientPacket::WatcherEvent { event_type: ev.kind.code(), path: ev.path.clone() });
+                    let _ = c.out.unbounded_send(ClientPacket::WatcherEvent {
+                        event_type: ev.kind.code(),
+                        path: ev.path.clone(),
+                    });
                 }
             }
         }
@@ -196,16 +208,30 @@ impl PeerState {
             if let Some(c) = self.clients.get(&w.conn_id) {
                 let (err, body) = match (&rc.err, &w.op) {
                     (Some(e), _) => (e.code(), ReplyBody::Empty),
-                    (None, Op::Write(Txn::Create { .. })) => (0, ReplyBody::Created(rc.path.clone())),
-                    (None, Op::Write(Txn::SetData { .. })) => (0, rc.stat.clone().map_or(ReplyBody::Empty, ReplyBody::Stat)),
+                    (None, Op::Write(Txn::Create { .. })) => {
+                        (0, ReplyBody::Created(rc.path.clone()))
+                    }
+                    (None, Op::Write(Txn::SetData { .. })) => {
+                        (0, rc.stat.clone().map_or(ReplyBody::Empty, ReplyBody::Stat))
+                    }
                     (None, _) => (0, ReplyBody::Empty),
                 };
-                let _ = c.out.unbounded_send(ClientPacket::Reply { xid: w.xid, zxid: hdr.zxid, err, body });
+                let _ = c.out.unbounded_send(ClientPacket::Reply {
+                    xid: w.xid,
+                    zxid: hdr.zxid,
+                    err,
+                    body,
+                });
             }
         }
         if matches!(txn, Txn::CloseSession) {
             // The session is gone: its connection closes (NIOServerCnxnFactory.closeSession).
-            let conns: Vec<u64> = self.clients.iter().filter(|(_, c)| c.session_id == hdr.session_id).map(|(id, _)| *id).collect();
+            let conns: Vec<u64> = self
+                .clients
+                .iter()
+                .filter(|(_, c)| c.session_id == hdr.session_id)
+                .map(|(id, _)| *id)
+                .collect();
             for id in conns {
                 self.clients.remove(&id);
             }
@@ -230,7 +256,11 @@ impl PeerState {
     pub fn start_serving(&mut self, ctx: &ProcCtx, role_tx: mpsc::UnboundedSender<WriteReq>) {
         self.serving = true;
         self.role_tx = Some(role_tx);
-        ctx.trace("zk.serving", None, fields! { "serving" => true, "zxid" => fmt_zxid(self.tree.last_processed_zxid()) });
+        ctx.trace(
+            "zk.serving",
+            None,
+            fields! { "serving" => true, "zxid" => fmt_zxid(self.tree.last_processed_zxid()) },
+        );
     }
 
     fn submit(&mut self, conn_id: u64, session_id: SessionId, xid: i32, op: &Op, txn: Txn) -> bool {
@@ -290,7 +320,9 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
             return;
         }
         ClientPacket::ConnectRequest { last_zxid_seen, timeout_ms, session_id } => {
-            match establish(&ctx, &shared, &conn, conn_id, last_zxid_seen, timeout_ms, session_id).await {
+            match establish(&ctx, &shared, &conn, conn_id, last_zxid_seen, timeout_ms, session_id)
+                .await
+            {
                 Some(s) => s,
                 None => return,
             }
@@ -306,7 +338,11 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
         st.clients.insert(conn_id, ClientSlot { session_id, out: out_tx });
     }
     let _ = conn.send(ClientPacket::ConnectResponse { timeout_ms, session_id });
-    ctx.trace("zk.session.connected", None, fields! { "session" => format!("0x{session_id:x}"), "timeout_ms" => timeout_ms });
+    ctx.trace(
+        "zk.session.connected",
+        None,
+        fields! { "session" => format!("0x{session_id:x}"), "timeout_ms" => timeout_ms },
+    );
 
     // Requests queued behind an outstanding write keep the client's FIFO order.
     let mut queued: VecDeque<(i32, Op)> = VecDeque::new();
@@ -319,7 +355,8 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
         match step {
             Step::Out(None) | Step::In(None) => break,
             Step::Out(Some(pkt)) => {
-                let done = matches!(&pkt, ClientPacket::Reply { xid, .. } if Some(*xid) == outstanding);
+                let done =
+                    matches!(&pkt, ClientPacket::Reply { xid, .. } if Some(*xid) == outstanding);
                 if conn.send(pkt).is_err() {
                     break;
                 }
@@ -327,7 +364,8 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
                     outstanding = None;
                     while outstanding.is_none() {
                         let Some((xid, op)) = queued.pop_front() else { break };
-                        outstanding = handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
+                        outstanding =
+                            handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
                     }
                 }
             }
@@ -336,7 +374,8 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
                 if outstanding.is_some() {
                     queued.push_back((xid, op));
                 } else {
-                    outstanding = handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
+                    outstanding =
+                        handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
                 }
             }
             Step::In(Some(_)) => {}
@@ -383,10 +422,17 @@ async fn establish(
         if session_id != 0 {
             if st.tree.sessions().contains_key(&session_id) {
                 st.touch(session_id);
-                return Some((session_id, *st.tree.sessions().get(&session_id).unwrap_or(&timeout)));
+                return Some((
+                    session_id,
+                    *st.tree.sessions().get(&session_id).unwrap_or(&timeout),
+                ));
             }
             let _ = conn.send(ClientPacket::ConnectResponse { timeout_ms: 0, session_id });
-            ctx.trace("zk.session.expired_on_connect", None, fields! { "session" => format!("0x{session_id:x}") });
+            ctx.trace(
+                "zk.session.expired_on_connect",
+                None,
+                fields! { "session" => format!("0x{session_id:x}") },
+            );
             return None;
         }
         let sid = st.next_session;
@@ -432,7 +478,9 @@ fn handle_request(
             for p in data {
                 match st.tree.stat_node(p) {
                     None => fire.push((EventType::NodeDeleted, p.clone())),
-                    Some(s) if s.mzxid > *relative_zxid => fire.push((EventType::NodeDataChanged, p.clone())),
+                    Some(s) if s.mzxid > *relative_zxid => {
+                        fire.push((EventType::NodeDataChanged, p.clone()))
+                    }
                     Some(_) => st.watches.add_data_watch(p, conn_id),
                 }
             }
@@ -445,7 +493,9 @@ fn handle_request(
             for p in child {
                 match st.tree.stat_node(p) {
                     None => fire.push((EventType::NodeDeleted, p.clone())),
-                    Some(s) if s.pzxid > *relative_zxid => fire.push((EventType::NodeChildrenChanged, p.clone())),
+                    Some(s) if s.pzxid > *relative_zxid => {
+                        fire.push((EventType::NodeChildrenChanged, p.clone()))
+                    }
                     Some(_) => st.watches.add_child_watch(p, conn_id),
                 }
             }
@@ -482,7 +532,9 @@ fn handle_request(
             Err(e) => reply(e.code(), ReplyBody::Empty),
         },
         // Sessions are opened by the handshake, never by a request.
-        Op::Write(Txn::CreateSession { .. }) => reply(ZkError::BadArguments.code(), ReplyBody::Empty),
+        Op::Write(Txn::CreateSession { .. }) => {
+            reply(ZkError::BadArguments.code(), ReplyBody::Empty)
+        }
         Op::Write(txn) => {
             let txn = txn.clone();
             ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });

@@ -80,18 +80,12 @@ pub enum CreateMode {
 impl CreateMode {
     /// True for `Ephemeral` and `EphemeralSequential`.
     pub fn is_ephemeral(&self) -> bool {
-        matches!(
-            self,
-            CreateMode::Ephemeral | CreateMode::EphemeralSequential
-        )
+        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
     }
 
     /// True for the two sequential modes.
     pub fn is_sequential(&self) -> bool {
-        matches!(
-            self,
-            CreateMode::PersistentSequential | CreateMode::EphemeralSequential
-        )
+        matches!(self, CreateMode::PersistentSequential | CreateMode::EphemeralSequential)
     }
 
     /// The flag value used on the wire (`CreateMode.toFlag`).
@@ -303,10 +297,7 @@ impl ZkError {
     /// The fully qualified class name as a Java stack trace shows it,
     /// e.g. `org.apache.zookeeper.KeeperException$NoNodeException`.
     pub fn exception_class_fqn(&self) -> String {
-        format!(
-            "org.apache.zookeeper.KeeperException${}",
-            self.exception_class_name()
-        )
+        format!("org.apache.zookeeper.KeeperException${}", self.exception_class_name())
     }
 
     /// `KeeperException.getMessage()` with a path: `KeeperErrorCode = NoNode for /a`.
@@ -507,10 +498,7 @@ pub fn validate_path_detail(path: &str, sequential: bool) -> Result<(), PathErro
         lastc = c;
     }
     match reason {
-        Some(reason) => Err(PathError::Invalid {
-            path: path.to_string(),
-            reason,
-        }),
+        Some(reason) => Err(PathError::Invalid { path: path.to_string(), reason }),
         None => Ok(()),
     }
 }
@@ -557,31 +545,19 @@ mod tests {
         assert_eq!(ZkError::NoNode.code(), -101);
         assert_eq!(ZkError::NotReadOnly.code(), -119);
         assert_eq!(ZkError::NoNode.to_string(), "KeeperErrorCode = NoNode");
-        assert_eq!(
-            ZkError::NotEmpty.to_string(),
-            "KeeperErrorCode = Directory not empty"
-        );
-        assert_eq!(
-            ZkError::SessionExpired.to_string(),
-            "KeeperErrorCode = Session expired"
-        );
+        assert_eq!(ZkError::NotEmpty.to_string(), "KeeperErrorCode = Directory not empty");
+        assert_eq!(ZkError::SessionExpired.to_string(), "KeeperErrorCode = Session expired");
         assert_eq!(
             ZkError::NodeExists.message_for_path("/a"),
             "KeeperErrorCode = NodeExists for /a"
         );
-        assert_eq!(
-            ZkError::ConnectionLoss.exception_class_name(),
-            "ConnectionLossException"
-        );
+        assert_eq!(ZkError::ConnectionLoss.exception_class_name(), "ConnectionLossException");
         assert_eq!(
             ZkError::NoNode.exception_class_fqn(),
             "org.apache.zookeeper.KeeperException$NoNodeException"
         );
         for e in ALL_ERRORS {
-            assert_eq!(
-                e.to_string(),
-                format!("KeeperErrorCode = {}", e.keeper_error_code_name())
-            );
+            assert_eq!(e.to_string(), format!("KeeperErrorCode = {}", e.keeper_error_code_name()));
         }
     }
 
@@ -596,28 +572,13 @@ mod tests {
 
     #[test]
     fn validate_path_cases() {
-        for ok in [
-            "/",
-            "/a",
-            "/a/b",
-            "/zookeeper/quota",
-            "/a.b",
-            "/..a",
-            "/a/...",
-            "/x\u{1f}",
-        ] {
+        for ok in ["/", "/a", "/a/b", "/zookeeper/quota", "/a.b", "/..a", "/a/...", "/x\u{1f}"] {
             assert_eq!(validate_path(ok, false), Ok(()), "{ok:?}");
         }
         assert_eq!(validate_path("/q/", true), Ok(()));
         assert_eq!(validate_path("/q/x-", true), Ok(()));
-        assert_eq!(
-            validate_path_msg("", false),
-            Err("Path length must be > 0".into())
-        );
-        assert_eq!(
-            validate_path_msg("a", false),
-            Err("Path must start with / character".into())
-        );
+        assert_eq!(validate_path_msg("", false), Err("Path length must be > 0".into()));
+        assert_eq!(validate_path_msg("a", false), Err("Path must start with / character".into()));
         assert_eq!(
             validate_path_msg("/a/", false),
             Err("Path must not end with / character".into())
@@ -657,26 +618,11 @@ mod tests {
 
     #[test]
     fn wire_size_grows_with_payload() {
-        let small = Txn::SetData {
-            path: "/a".into(),
-            data: vec![],
-            version: -1,
-        };
-        let big = Txn::SetData {
-            path: "/a".into(),
-            data: vec![0; 100],
-            version: -1,
-        };
+        let small = Txn::SetData { path: "/a".into(), data: vec![], version: -1 };
+        let big = Txn::SetData { path: "/a".into(), data: vec![0; 100], version: -1 };
         assert_eq!(big.wire_size() - small.wire_size(), 100);
         assert_eq!(Txn::CloseSession.wire_size(), 32);
-        assert_eq!(
-            Txn::Delete {
-                path: "/abc".into(),
-                version: -1
-            }
-            .wire_size(),
-            32 + 4 + 4
-        );
+        assert_eq!(Txn::Delete { path: "/abc".into(), version: -1 }.wire_size(), 32 + 4 + 4);
         assert_eq!(Txn::CloseSession.path(), None);
         assert_eq!(big.op_name(), "setData");
     }

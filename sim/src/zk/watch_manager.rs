@@ -78,10 +78,7 @@ pub struct WatchEvent {
 impl WatchEvent {
     /// Convenience constructor.
     pub fn new(path: impl Into<String>, kind: EventType) -> Self {
-        WatchEvent {
-            path: path.into(),
-            kind,
-        }
+        WatchEvent { path: path.into(), kind }
     }
 }
 
@@ -95,21 +92,12 @@ struct WatchTable<W: Ord + Clone> {
 
 impl<W: Ord + Clone> WatchTable<W> {
     fn new() -> Self {
-        WatchTable {
-            by_path: BTreeMap::new(),
-            by_watcher: BTreeMap::new(),
-        }
+        WatchTable { by_path: BTreeMap::new(), by_watcher: BTreeMap::new() }
     }
 
     fn add(&mut self, path: &str, w: W) {
-        self.by_path
-            .entry(path.to_string())
-            .or_default()
-            .insert(w.clone());
-        self.by_watcher
-            .entry(w)
-            .or_default()
-            .insert(path.to_string());
+        self.by_path.entry(path.to_string()).or_default().insert(w.clone());
+        self.by_watcher.entry(w).or_default().insert(path.to_string());
     }
 
     /// Removes and returns every watcher of `path` (one-shot).
@@ -168,10 +156,7 @@ impl<W: Ord + Clone> Default for WatchManager<W> {
 impl<W: Ord + Clone> WatchManager<W> {
     /// No watches.
     pub fn new() -> Self {
-        WatchManager {
-            data: WatchTable::new(),
-            child: WatchTable::new(),
-        }
+        WatchManager { data: WatchTable::new(), child: WatchTable::new() }
     }
 
     /// Registers a data watch (from `getData` or `exists`); registering twice is one watch.
@@ -288,10 +273,7 @@ mod tests {
         ] {
             assert_eq!(EventType::from_code(t.code()), Some(t));
         }
-        assert_eq!(
-            EventType::NodeChildrenChanged.to_string(),
-            "NodeChildrenChanged"
-        );
+        assert_eq!(EventType::NodeChildrenChanged.to_string(), "NodeChildrenChanged");
     }
 
     #[test]
@@ -320,10 +302,7 @@ mod tests {
         wm.add_data_watch("/a", 1u32);
         wm.add_child_watch("/a", 2);
         // Children changes do not fire data watches, and vice versa.
-        assert_eq!(
-            wm.trigger(&ev("/a", EventType::NodeChildrenChanged)).len(),
-            1
-        );
+        assert_eq!(wm.trigger(&ev("/a", EventType::NodeChildrenChanged)).len(), 1);
         assert!(wm.has_data_watch("/a", &1));
         assert!(!wm.has_child_watch("/a", &2));
         wm.add_child_watch("/a", 2);
@@ -346,10 +325,7 @@ mod tests {
         let fired = wm.trigger(&ev("/a", EventType::NodeDeleted));
         assert_eq!(
             fired,
-            vec![
-                (1, ev("/a", EventType::NodeDeleted)),
-                (3, ev("/a", EventType::NodeDeleted))
-            ]
+            vec![(1, ev("/a", EventType::NodeDeleted)), (3, ev("/a", EventType::NodeDeleted))]
         );
         assert_eq!(wm.watch_count(), 1);
         assert!(wm.has_data_watch("/a/b", &1));
@@ -364,9 +340,7 @@ mod tests {
         wm.remove_watcher(&1);
         assert_eq!(wm.watch_count(), 1);
         assert_eq!(wm.trigger(&ev("/a", EventType::NodeDataChanged)).len(), 1);
-        assert!(wm
-            .trigger(&ev("/b", EventType::NodeChildrenChanged))
-            .is_empty());
+        assert!(wm.trigger(&ev("/b", EventType::NodeChildrenChanged)).is_empty());
         wm.remove_watcher(&42); // unknown watcher: no-op
     }
 
@@ -379,10 +353,7 @@ mod tests {
         let by_path = wm.watchers_by_path();
         assert_eq!(by_path["/a"], BTreeSet::from([1, 2]));
         let by_w = wm.paths_by_watcher();
-        assert_eq!(
-            by_w[&1],
-            BTreeSet::from(["/a".to_string(), "/b".to_string()])
-        );
+        assert_eq!(by_w[&1], BTreeSet::from(["/a".to_string(), "/b".to_string()]));
         let fired = wm.trigger_all(&[
             ev("/a", EventType::NodeDeleted),
             ev("/b", EventType::NodeChildrenChanged),

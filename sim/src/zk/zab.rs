@@ -83,7 +83,11 @@ impl Leader {
     }
 
     fn forwarding(&self) -> Vec<u64> {
-        self.learners.iter().filter(|(_, l)| l.phase >= Phase::Forwarding).map(|(s, _)| *s).collect()
+        self.learners
+            .iter()
+            .filter(|(_, l)| l.phase >= Phase::Forwarding)
+            .map(|(s, _)| *s)
+            .collect()
     }
 
     fn drop_learner(&mut self, sid: u64) {
@@ -118,7 +122,13 @@ impl Leader {
                         kind = "DIFF";
                     } else {
                         kind = "TRUNC+DIFF";
-                        let prev = st.committed_log.iter().map(|(h, _)| h.zxid).filter(|z| *z < peer).max().unwrap_or(0);
+                        let prev = st
+                            .committed_log
+                            .iter()
+                            .map(|(h, _)| h.zxid)
+                            .filter(|z| *z < peer)
+                            .max()
+                            .unwrap_or(0);
                         packets.push(QuorumPacket::Trunc { zxid: prev });
                     }
                     packets.push(QuorumPacket::Diff { zxid: max });
@@ -128,11 +138,17 @@ impl Leader {
                     }
                 } else {
                     kind = "SNAP";
-                    packets.push(QuorumPacket::Snap { tree: Box::new(st.tree.clone()), zxid: leader_last });
+                    packets.push(QuorumPacket::Snap {
+                        tree: Box::new(st.tree.clone()),
+                        zxid: leader_last,
+                    });
                 }
             } else {
                 kind = "SNAP";
-                packets.push(QuorumPacket::Snap { tree: Box::new(st.tree.clone()), zxid: leader_last });
+                packets.push(QuorumPacket::Snap {
+                    tree: Box::new(st.tree.clone()),
+                    zxid: leader_last,
+                });
             }
         }
         // Proposals still in flight follow, so the learner misses nothing (`startForwarding`).
@@ -140,7 +156,11 @@ impl Leader {
             packets.push(QuorumPacket::Proposal { hdr: p.hdr, txn: p.txn.clone() });
         }
         packets.push(QuorumPacket::NewLeader { zxid: make_zxid(epoch, 0) });
-        self.ctx.trace("zab.sync", None, fields! { "learner" => sid, "mode" => kind, "peer_zxid" => fmt_zxid(peer) });
+        self.ctx.trace(
+            "zab.sync",
+            None,
+            fields! { "learner" => sid, "mode" => kind, "peer_zxid" => fmt_zxid(peer) },
+        );
         for pkt in packets {
             self.send(sid, pkt);
         }
@@ -155,7 +175,14 @@ impl Leader {
                 self.drop_learner(sid);
                 self.learners.insert(
                     sid,
-                    Learner { conn, phase: Phase::Info, accepted_epoch, last_zxid, epoch_acked: false, last_heard: Instant::now() },
+                    Learner {
+                        conn,
+                        phase: Phase::Info,
+                        accepted_epoch,
+                        last_zxid,
+                        epoch_acked: false,
+                        last_heard: Instant::now(),
+                    },
                 );
                 if let Some(epoch) = self.epoch {
                     self.send(sid, QuorumPacket::LeaderInfo { epoch });
@@ -171,7 +198,9 @@ impl Leader {
                 }
             }
             LeaderEv::Packet { sid, conn_id, pkt } => {
-                let Some(l) = self.learners.get_mut(&sid).filter(|l| l.conn.id() == conn_id) else { return };
+                let Some(l) = self.learners.get_mut(&sid).filter(|l| l.conn.id() == conn_id) else {
+                    return;
+                };
                 l.last_heard = Instant::now();
                 match pkt {
                     QuorumPacket::AckEpoch { last_zxid, .. } => {
@@ -182,7 +211,9 @@ impl Leader {
                         }
                     }
                     QuorumPacket::Ack { zxid } => {
-                        if Some(zxid) == self.epoch.map(|e| make_zxid(e, 0)) && l.phase == Phase::Forwarding {
+                        if Some(zxid) == self.epoch.map(|e| make_zxid(e, 0))
+                            && l.phase == Phase::Forwarding
+                        {
                             l.phase = Phase::Synced;
                             self.newleader_acks.insert(sid);
                             if self.serving {
@@ -203,7 +234,8 @@ impl Leader {
                         let now = Instant::now();
                         for (s, t) in touches {
                             if st.tree.sessions().contains_key(&s) {
-                                st.session_deadlines.insert(s, (now + Duration::from_millis(t.max(0) as u64), t));
+                                st.session_deadlines
+                                    .insert(s, (now + Duration::from_millis(t.max(0) as u64), t));
                             }
                         }
                     }
@@ -220,8 +252,13 @@ impl Leader {
         }
         self.next_zxid += 1;
         let zxid = self.next_zxid;
-        let hdr = TxnHeader { session_id: w.session_id, cxid: w.cxid, zxid, time_ms: self.ctx.wall_ms() };
-        self.ctx.trace("zab.propose", None, fields! { "zxid" => fmt_zxid(zxid), "op" => w.txn.op_name() });
+        let hdr =
+            TxnHeader { session_id: w.session_id, cxid: w.cxid, zxid, time_ms: self.ctx.wall_ms() };
+        self.ctx.trace(
+            "zab.propose",
+            None,
+            fields! { "zxid" => fmt_zxid(zxid), "op" => w.txn.op_name() },
+        );
         for sid in self.forwarding() {
             self.send(sid, QuorumPacket::Proposal { hdr, txn: w.txn.clone() });
         }
@@ -259,7 +296,11 @@ impl Leader {
         let mut sids: Vec<u64> = self
             .learners
             .iter()
-            .filter(|(s, l)| self.voters.contains(s) && l.phase == Phase::Synced && now.duration_since(l.last_heard) <= window)
+            .filter(|(s, l)| {
+                self.voters.contains(s)
+                    && l.phase == Phase::Synced
+                    && now.duration_since(l.last_heard) <= window
+            })
             .map(|(s, _)| *s)
             .collect();
         sids.push(self.myid);
@@ -272,7 +313,12 @@ impl Leader {
         let now = Instant::now();
         let expired: Vec<i64> = {
             let mut st = lock(&self.shared);
-            let e: Vec<i64> = st.session_deadlines.iter().filter(|(_, (d, _))| *d <= now).map(|(s, _)| *s).collect();
+            let e: Vec<i64> = st
+                .session_deadlines
+                .iter()
+                .filter(|(_, (d, _))| *d <= now)
+                .map(|(s, _)| *s)
+                .collect();
             for s in &e {
                 st.session_deadlines.remove(s);
             }
@@ -280,13 +326,21 @@ impl Leader {
         };
         for s in expired {
             self.ctx.trace("zk.session.expire", None, fields! { "session" => format!("0x{s:x}") });
-            let _ = self.write_tx.unbounded_send(WriteReq { session_id: s, cxid: 0, txn: Txn::CloseSession });
+            let _ = self.write_tx.unbounded_send(WriteReq {
+                session_id: s,
+                cxid: 0,
+                txn: Txn::CloseSession,
+            });
         }
     }
 }
 
 /// Appends a proposal to the transaction log and fsyncs it: only then may it be acknowledged.
-async fn log_durably(log: &mut FileTxnSnapLog, hdr: &TxnHeader, txn: &Txn) -> Result<(), PersistError> {
+async fn log_durably(
+    log: &mut FileTxnSnapLog,
+    hdr: &TxnHeader,
+    txn: &Txn,
+) -> Result<(), PersistError> {
     log.append(hdr, txn).await?;
     log.commit().await
 }
@@ -295,7 +349,8 @@ async fn log_durably(log: &mut FileTxnSnapLog, hdr: &TxnHeader, txn: &Txn) -> Re
 pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
     let (myid, quorum, voters, tick, init_limit, sync_limit, port, standalone, accepted) = {
         let st = lock(shared);
-        let voters: BTreeSet<u64> = st.cfg.servers.values().filter(|s| !s.observer).map(|s| s.id).collect();
+        let voters: BTreeSet<u64> =
+            st.cfg.servers.values().filter(|s| !s.observer).map(|s| s.id).collect();
         let port = st.cfg.servers.get(&st.myid).map(|s| s.quorum_port).unwrap_or(2888);
         (
             st.myid,
@@ -316,7 +371,11 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
         match ctx.net().listen::<QuorumPacket>(&ctx.host, &ctx.name, port) {
             Ok(listener) => Some(madsim::task::spawn(accept_learners(listener, ev_tx.clone()))),
             Err(e) => {
-                ctx.trace("zab.bind_failed", None, fields! { "port" => port, "error" => e.to_string() });
+                ctx.trace(
+                    "zab.bind_failed",
+                    None,
+                    fields! { "port" => port, "error" => e.to_string() },
+                );
                 madsim::time::sleep(tick).await;
                 return;
             }
@@ -340,7 +399,16 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
     };
     ctx.trace("zab.leading", None, fields! {});
     let init_deadline = Instant::now() + tick * init_limit;
-    let result = lead_epoch(&mut leader, &mut ev_rx, &mut write_rx, init_deadline, tick, sync_limit, accepted).await;
+    let result = lead_epoch(
+        &mut leader,
+        &mut ev_rx,
+        &mut write_rx,
+        init_deadline,
+        tick,
+        sync_limit,
+        accepted,
+    )
+    .await;
     if let Err(why) = result {
         ctx.trace("zab.leader_shutdown", None, fields! { "reason" => why });
     }
@@ -352,8 +420,13 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
     }
 }
 
-async fn next_ev(ev_rx: &mut mpsc::UnboundedReceiver<LeaderEv>, deadline: Instant) -> Result<LeaderEv, String> {
-    match madsim::time::timeout(deadline.saturating_duration_since(Instant::now()), ev_rx.next()).await {
+async fn next_ev(
+    ev_rx: &mut mpsc::UnboundedReceiver<LeaderEv>,
+    deadline: Instant,
+) -> Result<LeaderEv, String> {
+    match madsim::time::timeout(deadline.saturating_duration_since(Instant::now()), ev_rx.next())
+        .await
+    {
         Ok(Some(ev)) => Ok(ev),
         _ => Err("timeout".into()),
     }
@@ -370,10 +443,13 @@ async fn lead_epoch(
 ) -> Result<(), String> {
     // Discovery: a quorum of FOLLOWERINFO decides the new epoch (`getEpochToPropose`).
     while 1 + l.learners.iter().filter(|(s, _)| l.voters.contains(s)).count() < l.quorum {
-        let ev = next_ev(ev_rx, init_deadline).await.map_err(|_| "Timeout while waiting for epoch from quorum".to_string())?;
+        let ev = next_ev(ev_rx, init_deadline)
+            .await
+            .map_err(|_| "Timeout while waiting for epoch from quorum".to_string())?;
         l.on_event(ev).await;
     }
-    let epoch = l.learners.values().map(|x| x.accepted_epoch).chain([accepted]).max().unwrap_or(0) + 1;
+    let epoch =
+        l.learners.values().map(|x| x.accepted_epoch).chain([accepted]).max().unwrap_or(0) + 1;
     l.epoch = Some(epoch);
     {
         let snap_log = lock(&l.shared).snap_log.clone();
@@ -389,11 +465,14 @@ async fn lead_epoch(
     }
     // A quorum of ACKEPOCH (`waitForEpochAck`). A learner's ACKEPOCH only moves it along later.
     loop {
-        let acked = l.learners.iter().filter(|(s, x)| l.voters.contains(s) && x.epoch_acked).count();
+        let acked =
+            l.learners.iter().filter(|(s, x)| l.voters.contains(s) && x.epoch_acked).count();
         if acked + 1 >= l.quorum {
             break;
         }
-        let ev = next_ev(ev_rx, init_deadline).await.map_err(|_| "Timeout while waiting for epoch to be acked by quorum".to_string())?;
+        let ev = next_ev(ev_rx, init_deadline)
+            .await
+            .map_err(|_| "Timeout while waiting for epoch to be acked by quorum".to_string())?;
         l.on_event(ev).await;
     }
     {
@@ -416,12 +495,20 @@ async fn lead_epoch(
         }
     }
     l.established = true;
-    for sid in l.learners.iter().filter(|(_, x)| x.phase == Phase::EpochSent && x.epoch_acked).map(|(s, _)| *s).collect::<Vec<_>>() {
+    for sid in l
+        .learners
+        .iter()
+        .filter(|(_, x)| x.phase == Phase::EpochSent && x.epoch_acked)
+        .map(|(s, _)| *s)
+        .collect::<Vec<_>>()
+    {
         l.sync_learner(sid).await;
     }
     // A quorum of NEWLEADER acks (`waitForNewLeaderAck`).
     while l.newleader_acks.iter().filter(|s| l.voters.contains(s)).count() < l.quorum {
-        let ev = next_ev(ev_rx, init_deadline).await.map_err(|_| "Timeout while waiting for NEWLEADER to be acked by quorum".to_string())?;
+        let ev = next_ev(ev_rx, init_deadline)
+            .await
+            .map_err(|_| "Timeout while waiting for NEWLEADER to be acked by quorum".to_string())?;
         l.on_event(ev).await;
     }
     l.serving = true;
@@ -468,7 +555,10 @@ async fn lead_epoch(
                 if tick_no.is_multiple_of(2) {
                     let (n, sids) = l.synced_count(tick * sync_limit);
                     if n < l.quorum {
-                        return Err(format!("Not sufficient followers synced, only synced with sids: [ {} ]", sids.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")));
+                        return Err(format!(
+                            "Not sufficient followers synced, only synced with sids: [ {} ]",
+                            sids.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
+                        ));
                     }
                 }
             }
@@ -476,7 +566,10 @@ async fn lead_epoch(
     }
 }
 
-async fn accept_learners(mut listener: crate::hw::Listener<QuorumPacket>, ev_tx: mpsc::UnboundedSender<LeaderEv>) {
+async fn accept_learners(
+    mut listener: crate::hw::Listener<QuorumPacket>,
+    ev_tx: mpsc::UnboundedSender<LeaderEv>,
+) {
     while let Some(conn) = listener.accept().await {
         madsim::task::spawn(learner_handler(Arc::new(conn), ev_tx.clone()));
     }
@@ -484,9 +577,15 @@ async fn accept_learners(mut listener: crate::hw::Listener<QuorumPacket>, ev_tx:
 
 /// Reads one learner's packets and hands them to the leader (`LearnerHandler.run`).
 async fn learner_handler(conn: Arc<Conn<QuorumPacket>>, ev_tx: mpsc::UnboundedSender<LeaderEv>) {
-    let Ok(QuorumPacket::FollowerInfo { sid, accepted_epoch, last_zxid }) = conn.recv().await else { return };
+    let Ok(QuorumPacket::FollowerInfo { sid, accepted_epoch, last_zxid }) = conn.recv().await
+    else {
+        return;
+    };
     let conn_id = conn.id();
-    if ev_tx.unbounded_send(LeaderEv::Connected { sid, conn: conn.clone(), accepted_epoch, last_zxid }).is_err() {
+    if ev_tx
+        .unbounded_send(LeaderEv::Connected { sid, conn: conn.clone(), accepted_epoch, last_zxid })
+        .is_err()
+    {
         return;
     }
     loop {
@@ -516,13 +615,24 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
     let (myid, host, port, tick, init_limit, sync_limit) = {
         let st = lock(shared);
         let s = st.cfg.servers.get(&leader_sid).ok_or("leader is not in the configuration")?;
-        (st.myid, s.host.clone(), s.quorum_port, st.tick(), st.cfg.init_limit.max(1), st.cfg.sync_limit.max(1))
+        (
+            st.myid,
+            s.host.clone(),
+            s.quorum_port,
+            st.tick(),
+            st.cfg.init_limit.max(1),
+            st.cfg.sync_limit.max(1),
+        )
     };
     ctx.trace("zab.following", None, fields! { "leader" => leader_sid });
     // connectToLeader: five tries, a second apart.
     let mut conn = None;
     for _ in 0..5 {
-        match ctx.net().connect::<QuorumPacket>(&ctx.host, &ctx.name, &host, port, tick * init_limit).await {
+        match ctx
+            .net()
+            .connect::<QuorumPacket>(&ctx.host, &ctx.name, &host, port, tick * init_limit)
+            .await
+        {
             Ok(c) => {
                 conn = Some(c);
                 break;
@@ -535,11 +645,21 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
         let st = lock(shared);
         (st.accepted_epoch, st.current_epoch, st.last_logged)
     };
-    conn.send(QuorumPacket::FollowerInfo { sid: myid, accepted_epoch: accepted, last_zxid: last_logged }).map_err(|e| e.to_string())?;
+    conn.send(QuorumPacket::FollowerInfo {
+        sid: myid,
+        accepted_epoch: accepted,
+        last_zxid: last_logged,
+    })
+    .map_err(|e| e.to_string())?;
     let init_timeout = tick * init_limit;
     let epoch = match conn.recv_timeout(init_timeout).await.map_err(|e| e.to_string())? {
         QuorumPacket::LeaderInfo { epoch } => epoch,
-        other => return Err(format!("First packet should have been LEADERINFO, got {}", crate::hw::Wire::kind(&other))),
+        other => {
+            return Err(format!(
+                "First packet should have been LEADERINFO, got {}",
+                crate::hw::Wire::kind(&other)
+            ))
+        }
     };
     if epoch < accepted {
         return Err(format!("Leaders epoch, {epoch} is less than accepted epoch, {accepted}"));
@@ -549,7 +669,8 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
         snap_log.write_epoch("acceptedEpoch", epoch).await.map_err(|e| e.to_string())?;
         lock(shared).accepted_epoch = epoch;
     }
-    conn.send(QuorumPacket::AckEpoch { current_epoch: current, last_zxid: last_logged }).map_err(|e| e.to_string())?;
+    conn.send(QuorumPacket::AckEpoch { current_epoch: current, last_zxid: last_logged })
+        .map_err(|e| e.to_string())?;
 
     let (write_tx, mut write_rx) = mpsc::unbounded::<WriteReq>();
     let mut pending: BTreeMap<Zxid, (TxnHeader, Txn)> = BTreeMap::new();
@@ -568,7 +689,12 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
         };
         let pkt = match step {
             Step::Write(Some(w)) => {
-                conn.send(QuorumPacket::Request { session_id: w.session_id, cxid: w.cxid, txn: w.txn }).map_err(|e| e.to_string())?;
+                conn.send(QuorumPacket::Request {
+                    session_id: w.session_id,
+                    cxid: w.cxid,
+                    txn: w.txn,
+                })
+                .map_err(|e| e.to_string())?;
                 continue;
             }
             Step::Write(None) => continue,
@@ -640,7 +766,8 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 lock(shared).start_serving(ctx, write_tx.clone());
             }
             QuorumPacket::Ping { .. } => {
-                let touches: Vec<(i64, i32)> = std::mem::take(&mut lock(shared).touches).into_iter().collect();
+                let touches: Vec<(i64, i32)> =
+                    std::mem::take(&mut lock(shared).touches).into_iter().collect();
                 conn.send(QuorumPacket::Ping { touches }).map_err(|e| e.to_string())?;
             }
             _ => {}

@@ -26,7 +26,11 @@ pub trait PartitionAssignor: Send + Sync {
     fn name(&self) -> &'static str;
     /// member → partitions, given each topic's partition count and each member's topics.
     /// Topics without a partition count are skipped (0.9 logs "Skipping assignment for topic").
-    fn assign(&self, partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<TopicPartition>>;
+    fn assign(
+        &self,
+        partitions_per_topic: &BTreeMap<String, i32>,
+        subscriptions: &BTreeMap<String, Vec<String>>,
+    ) -> BTreeMap<String, Vec<TopicPartition>>;
 }
 
 /// `org.apache.kafka.clients.consumer.RangeAssignor`.
@@ -42,14 +46,19 @@ impl PartitionAssignor for RangeAssignor {
         "range"
     }
 
-    fn assign(&self, partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<TopicPartition>> {
+    fn assign(
+        &self,
+        partitions_per_topic: &BTreeMap<String, i32>,
+        subscriptions: &BTreeMap<String, Vec<String>>,
+    ) -> BTreeMap<String, Vec<TopicPartition>> {
         let mut consumers_per_topic: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (member, topics) in subscriptions {
             for t in topics {
                 consumers_per_topic.entry(t).or_default().push(member);
             }
         }
-        let mut assignment: BTreeMap<String, Vec<TopicPartition>> = subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
+        let mut assignment: BTreeMap<String, Vec<TopicPartition>> =
+            subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
         for (topic, mut consumers) in consumers_per_topic {
             let Some(&n_partitions) = partitions_per_topic.get(topic) else { continue };
             consumers.sort();
@@ -75,8 +84,13 @@ impl PartitionAssignor for RoundRobinAssignor {
         "roundrobin"
     }
 
-    fn assign(&self, partitions_per_topic: &BTreeMap<String, i32>, subscriptions: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<TopicPartition>> {
-        let mut assignment: BTreeMap<String, Vec<TopicPartition>> = subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
+    fn assign(
+        &self,
+        partitions_per_topic: &BTreeMap<String, i32>,
+        subscriptions: &BTreeMap<String, Vec<String>>,
+    ) -> BTreeMap<String, Vec<TopicPartition>> {
+        let mut assignment: BTreeMap<String, Vec<TopicPartition>> =
+            subscriptions.keys().map(|m| (m.clone(), Vec::new())).collect();
         let members: Vec<&String> = subscriptions.keys().collect();
         if members.is_empty() {
             return assignment;
@@ -115,7 +129,9 @@ pub fn assignor_named(name: &str) -> Option<Box<dyn PartitionAssignor>> {
 pub fn assignor_for_class(class: &str) -> Option<Box<dyn PartitionAssignor>> {
     match class.trim() {
         "org.apache.kafka.clients.consumer.RangeAssignor" => Some(Box::new(RangeAssignor)),
-        "org.apache.kafka.clients.consumer.RoundRobinAssignor" => Some(Box::new(RoundRobinAssignor)),
+        "org.apache.kafka.clients.consumer.RoundRobinAssignor" => {
+            Some(Box::new(RoundRobinAssignor))
+        }
         _ => None,
     }
 }
@@ -191,7 +207,9 @@ mod tests {
     use super::*;
 
     fn subs(v: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-        v.iter().map(|(m, ts)| (m.to_string(), ts.iter().map(|t| t.to_string()).collect())).collect()
+        v.iter()
+            .map(|(m, ts)| (m.to_string(), ts.iter().map(|t| t.to_string()).collect()))
+            .collect()
     }
     fn counts(v: &[(&str, i32)]) -> BTreeMap<String, i32> {
         v.iter().map(|(t, n)| (t.to_string(), *n)).collect()
@@ -202,7 +220,8 @@ mod tests {
 
     #[test]
     fn range_of_seven_partitions_over_three_consumers() {
-        let a = RangeAssignor.assign(&counts(&[("t", 7)]), &subs(&[("c3", &["t"]), ("c1", &["t"]), ("c2", &["t"])]));
+        let a = RangeAssignor
+            .assign(&counts(&[("t", 7)]), &subs(&[("c3", &["t"]), ("c1", &["t"]), ("c2", &["t"])]));
         assert_eq!(a["c1"], tps(&[("t", 0), ("t", 1), ("t", 2)]));
         assert_eq!(a["c2"], tps(&[("t", 3), ("t", 4)]));
         assert_eq!(a["c3"], tps(&[("t", 5), ("t", 6)]));
@@ -212,8 +231,14 @@ mod tests {
     fn range_matches_kafka_0_9_tests() {
         // RangeAssignorTest.testTwoConsumersTwoTopicsSixPartitions
         let both: &[&str] = &["topic1", "topic2"];
-        let a = RangeAssignor.assign(&counts(&[("topic1", 3), ("topic2", 3)]), &subs(&[("consumer1", both), ("consumer2", both)]));
-        assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0), ("topic2", 1)]));
+        let a = RangeAssignor.assign(
+            &counts(&[("topic1", 3), ("topic2", 3)]),
+            &subs(&[("consumer1", both), ("consumer2", both)]),
+        );
+        assert_eq!(
+            a["consumer1"],
+            tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0), ("topic2", 1)])
+        );
         assert_eq!(a["consumer2"], tps(&[("topic1", 2), ("topic2", 2)]));
         // testMultipleConsumersMixedTopics
         let a = RangeAssignor.assign(
@@ -236,7 +261,10 @@ mod tests {
     fn round_robin_matches_kafka_0_9_tests() {
         // RoundRobinAssignorTest.testTwoConsumersTwoTopicsSixPartitions
         let both: &[&str] = &["topic1", "topic2"];
-        let a = RoundRobinAssignor.assign(&counts(&[("topic1", 3), ("topic2", 3)]), &subs(&[("consumer1", both), ("consumer2", both)]));
+        let a = RoundRobinAssignor.assign(
+            &counts(&[("topic1", 3), ("topic2", 3)]),
+            &subs(&[("consumer1", both), ("consumer2", both)]),
+        );
         assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 2), ("topic2", 1)]));
         assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 0), ("topic2", 2)]));
         // testMultipleConsumersMixedTopics
@@ -263,7 +291,11 @@ mod tests {
         assert!(ConsumerProtocol::deserialize_assignment(&[0, 0, 0x7f, 0, 0, 0]).is_err());
         assert!(ConsumerProtocol::deserialize_subscription(&[0xff, 0xff]).is_err());
         assert_eq!(assignor_named("range").map(|a| a.name()), Some("range"));
-        assert_eq!(assignor_for_class("org.apache.kafka.clients.consumer.RoundRobinAssignor").map(|a| a.name()), Some("roundrobin"));
+        assert_eq!(
+            assignor_for_class("org.apache.kafka.clients.consumer.RoundRobinAssignor")
+                .map(|a| a.name()),
+            Some("roundrobin")
+        );
         assert!(assignor_for_class("x.Y").is_none());
     }
 }

@@ -139,7 +139,8 @@ mod tests {
 
     #[test]
     fn primitives_round_trip() {
-        let bytes = Writer::new().i16(-2).i32(7).i64(1 << 40).string("héllo").bytes(&[1, 2]).finish();
+        let bytes =
+            Writer::new().i16(-2).i32(7).i64(1 << 40).string("héllo").bytes(&[1, 2]).finish();
         assert_eq!(&bytes[..2], &[0xff, 0xfe]);
         let mut r = Reader::new(&bytes);
         assert_eq!(r.i16(), Ok(-2));

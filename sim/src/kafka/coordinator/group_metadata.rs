@@ -48,7 +48,9 @@ impl GroupState {
     /// `GroupMetadata.validPreviousStates`.
     fn valid_previous(self) -> &'static [GroupState] {
         match self {
-            GroupState::Dead => &[GroupState::Stable, GroupState::PreparingRebalance, GroupState::AwaitingSync],
+            GroupState::Dead => {
+                &[GroupState::Stable, GroupState::PreparingRebalance, GroupState::AwaitingSync]
+            }
             GroupState::AwaitingSync => &[GroupState::PreparingRebalance],
             GroupState::Stable => &[GroupState::AwaitingSync],
             GroupState::PreparingRebalance => &[GroupState::Stable, GroupState::AwaitingSync],
@@ -104,7 +106,14 @@ pub struct MemberMetadata {
 
 impl MemberMetadata {
     /// A member that has just joined (its callback is set by the caller).
-    pub fn new(member_id: &str, group_id: &str, client_id: &str, client_host: &str, session_timeout_ms: i32, protocols: Vec<(String, Vec<u8>)>) -> Self {
+    pub fn new(
+        member_id: &str,
+        group_id: &str,
+        client_id: &str,
+        client_host: &str,
+        session_timeout_ms: i32,
+        protocols: Vec<(String, Vec<u8>)>,
+    ) -> Self {
         MemberMetadata {
             member_id: member_id.into(),
             group_id: group_id.into(),
@@ -127,7 +136,11 @@ impl MemberMetadata {
 
     /// Its metadata for `protocol` (empty if it has none).
     pub fn metadata(&self, protocol: &str) -> Vec<u8> {
-        self.protocols.iter().find(|(n, _)| n == protocol).map(|(_, m)| m.clone()).unwrap_or_default()
+        self.protocols
+            .iter()
+            .find(|(n, _)| n == protocol)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
     }
 
     /// The same protocols with the same metadata, in the same order.
@@ -142,7 +155,9 @@ impl MemberMetadata {
 
     /// `shouldKeepMemberAlive`: a parked request or a heartbeat newer than the deadline's.
     pub fn should_keep_alive(&self, heartbeat_deadline_ms: i64) -> bool {
-        self.awaiting_join.is_some() || self.awaiting_sync.is_some() || self.latest_heartbeat_ms + self.session_timeout_ms as i64 > heartbeat_deadline_ms
+        self.awaiting_join.is_some()
+            || self.awaiting_sync.is_some()
+            || self.latest_heartbeat_ms + self.session_timeout_ms as i64 > heartbeat_deadline_ms
     }
 }
 
@@ -221,7 +236,11 @@ impl GroupMetadata {
 
     /// Members that have not sent a JoinGroup for the rebalance in progress.
     pub fn not_yet_rejoined_members(&self) -> Vec<String> {
-        self.members.values().filter(|m| m.awaiting_join.is_none()).map(|m| m.member_id.clone()).collect()
+        self.members
+            .values()
+            .filter(|m| m.awaiting_join.is_none())
+            .map(|m| m.member_id.clone())
+            .collect()
     }
 
     /// `rebalanceTimeout`: the largest session timeout of the members (0.9 has no separate
@@ -333,7 +352,14 @@ mod tests {
     use super::*;
 
     fn member(id: &str, protocols: &[&str]) -> MemberMetadata {
-        MemberMetadata::new(id, "g", "consumer-1", "/192.168.1.100", 30_000, protocols.iter().map(|p| (p.to_string(), vec![1])).collect())
+        MemberMetadata::new(
+            id,
+            "g",
+            "consumer-1",
+            "/192.168.1.100",
+            30_000,
+            protocols.iter().map(|p| (p.to_string(), vec![1])).collect(),
+        )
     }
 
     #[test]
@@ -347,7 +373,11 @@ mod tests {
         assert!(!g.can_rebalance());
         assert_eq!(g.not_yet_rejoined_members(), vec!["a".to_string(), "b".to_string()]);
         g.init_next_generation().expect("PreparingRebalance -> AwaitingSync");
-        assert_eq!((g.generation_id, g.protocol.as_deref()), (1, Some("range")), "range is the only common protocol");
+        assert_eq!(
+            (g.generation_id, g.protocol.as_deref()),
+            (1, Some("range")),
+            "range is the only common protocol"
+        );
         assert!(g.is(GroupState::AwaitingSync));
         assert_eq!(g.summary().protocol, "", "no protocol shown before Stable");
         g.transition_to(GroupState::Stable).expect("AwaitingSync -> Stable");
@@ -374,7 +404,8 @@ mod tests {
         assert_eq!(g.select_protocol().as_deref(), Some("roundrobin"), "two votes to one");
         assert!(g.supports_protocols(&["range".to_string()].into()));
         assert!(!g.supports_protocols(&["sticky".to_string()].into()));
-        assert!(GroupMetadata::new("e", "consumer").supports_protocols(&["anything".to_string()].into()));
+        assert!(GroupMetadata::new("e", "consumer")
+            .supports_protocols(&["anything".to_string()].into()));
         assert_eq!(g.rebalance_timeout_ms(), 30_000);
         let m = member("x", &["range"]);
         assert!(m.matches(&[("range".to_string(), vec![1])]));
@@ -386,7 +417,10 @@ mod tests {
         let mut m = member("a", &["range"]);
         m.latest_heartbeat_ms = 1_000;
         assert!(m.should_keep_alive(30_999));
-        assert!(!m.should_keep_alive(31_000), "a deadline one session after the last heartbeat expires it");
+        assert!(
+            !m.should_keep_alive(31_000),
+            "a deadline one session after the last heartbeat expires it"
+        );
         let (tx, _rx) = oneshot::channel();
         m.awaiting_join = Some(tx);
         assert!(m.should_keep_alive(1_000_000), "a parked join keeps a member");

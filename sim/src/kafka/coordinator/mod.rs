@@ -56,7 +56,14 @@ pub fn random_uuid() -> String {
 }
 
 fn join_error(member_id: &str, error: KafkaError) -> GroupResponse {
-    GroupResponse::JoinGroup { error, generation_id: 0, protocol: String::new(), leader_id: String::new(), member_id: member_id.into(), members: Vec::new() }
+    GroupResponse::JoinGroup {
+        error,
+        generation_id: 0,
+        protocol: String::new(),
+        leader_id: String::new(),
+        member_id: member_id.into(),
+        members: Vec::new(),
+    }
 }
 
 fn sync_error(error: KafkaError) -> GroupResponse {
@@ -159,26 +166,82 @@ impl GroupCoordinator {
     }
 
     /// Handles one group request from `client_id` on `peer_host`.
-    pub async fn handle(self: &Arc<Self>, req: GroupRequest, client_id: &str, peer_host: &str) -> GroupResponse {
+    pub async fn handle(
+        self: &Arc<Self>,
+        req: GroupRequest,
+        client_id: &str,
+        peer_host: &str,
+    ) -> GroupResponse {
         match req {
-            GroupRequest::GroupCoordinator { group_id } => self.handle_group_coordinator(&group_id).await,
-            GroupRequest::JoinGroup { group_id, session_timeout_ms, member_id, protocol_type, protocols } => {
+            GroupRequest::GroupCoordinator { group_id } => {
+                self.handle_group_coordinator(&group_id).await
+            }
+            GroupRequest::JoinGroup {
+                group_id,
+                session_timeout_ms,
+                member_id,
+                protocol_type,
+                protocols,
+            } => {
                 let host = self.client_address(peer_host);
-                self.handle_join_group(&group_id, &member_id, client_id, &host, session_timeout_ms, &protocol_type, protocols).await
+                self.handle_join_group(
+                    &group_id,
+                    &member_id,
+                    client_id,
+                    &host,
+                    session_timeout_ms,
+                    &protocol_type,
+                    protocols,
+                )
+                .await
             }
             GroupRequest::SyncGroup { group_id, generation_id, member_id, assignments } => {
                 self.handle_sync_group(&group_id, generation_id, &member_id, assignments).await
             }
-            GroupRequest::Heartbeat { group_id, generation_id, member_id } => GroupResponse::Heartbeat(self.handle_heartbeat(&group_id, &member_id, generation_id)),
-            GroupRequest::LeaveGroup { group_id, member_id } => GroupResponse::LeaveGroup(self.handle_leave_group(&group_id, &member_id)),
-            GroupRequest::OffsetCommit { group_id, generation_id, member_id, retention_time_ms, offsets } => {
-                GroupResponse::OffsetCommit(self.handle_commit_offsets(&group_id, &member_id, generation_id, retention_time_ms, offsets).await)
+            GroupRequest::Heartbeat { group_id, generation_id, member_id } => {
+                GroupResponse::Heartbeat(self.handle_heartbeat(
+                    &group_id,
+                    &member_id,
+                    generation_id,
+                ))
             }
-            GroupRequest::OffsetFetch { group_id, partitions } => GroupResponse::OffsetFetch(self.handle_fetch_offsets(&group_id, partitions)),
+            GroupRequest::LeaveGroup { group_id, member_id } => {
+                GroupResponse::LeaveGroup(self.handle_leave_group(&group_id, &member_id))
+            }
+            GroupRequest::OffsetCommit {
+                group_id,
+                generation_id,
+                member_id,
+                retention_time_ms,
+                offsets,
+            } => GroupResponse::OffsetCommit(
+                self.handle_commit_offsets(
+                    &group_id,
+                    &member_id,
+                    generation_id,
+                    retention_time_ms,
+                    offsets,
+                )
+                .await,
+            ),
+            GroupRequest::OffsetFetch { group_id, partitions } => {
+                GroupResponse::OffsetFetch(self.handle_fetch_offsets(&group_id, partitions))
+            }
             GroupRequest::ListGroups => {
                 let st = lock(&self.state);
-                let error = if st.loading.is_empty() { KafkaError::None } else { KafkaError::GroupLoadInProgress };
-                GroupResponse::ListGroups { error, groups: st.groups.values().map(|g| (g.group_id.clone(), g.protocol_type.clone())).collect() }
+                let error = if st.loading.is_empty() {
+                    KafkaError::None
+                } else {
+                    KafkaError::GroupLoadInProgress
+                };
+                GroupResponse::ListGroups {
+                    error,
+                    groups: st
+                        .groups
+                        .values()
+                        .map(|g| (g.group_id.clone(), g.protocol_type.clone()))
+                        .collect(),
+                }
             }
             GroupRequest::DescribeGroups { group_ids } => {
                 let st = lock(&self.state);
@@ -186,8 +249,19 @@ impl GroupCoordinator {
                     group_ids
                         .iter()
                         .map(|g| match self.check_group(&st, g) {
-                            Err(error) => GroupDescription { group_id: g.clone(), error, state: String::new(), protocol_type: String::new(), protocol: String::new(), members: Vec::new() },
-                            Ok(()) => st.groups.get(g).map(GroupMetadata::summary).unwrap_or_else(|| GroupMetadata::dead_summary(g)),
+                            Err(error) => GroupDescription {
+                                group_id: g.clone(),
+                                error,
+                                state: String::new(),
+                                protocol_type: String::new(),
+                                protocol: String::new(),
+                                members: Vec::new(),
+                            },
+                            Ok(()) => st
+                                .groups
+                                .get(g)
+                                .map(GroupMetadata::summary)
+                                .unwrap_or_else(|| GroupMetadata::dead_summary(g)),
                         })
                         .collect(),
                 )
@@ -201,8 +275,16 @@ impl GroupCoordinator {
         let (brokers, leader, exists) = {
             let md = lock(&self.rm.metadata);
             let exists = md.1.keys().any(|(t, _)| t == OFFSETS_TOPIC);
-            let p = offsets::partition_for(group_id, if exists { md.1.keys().filter(|(t, _)| t == OFFSETS_TOPIC).count() as i32 } else { self.cfg.offsets_topic_num_partitions });
-            let leader = md.1.get(&(OFFSETS_TOPIC.to_string(), p)).map(|s| s.leader).filter(|l| *l >= 0);
+            let p = offsets::partition_for(
+                group_id,
+                if exists {
+                    md.1.keys().filter(|(t, _)| t == OFFSETS_TOPIC).count() as i32
+                } else {
+                    self.cfg.offsets_topic_num_partitions
+                },
+            );
+            let leader =
+                md.1.get(&(OFFSETS_TOPIC.to_string(), p)).map(|s| s.leader).filter(|l| *l >= 0);
             (md.0.clone(), leader, exists)
         };
         if !exists {
@@ -210,8 +292,13 @@ impl GroupCoordinator {
             offsets::create_offsets_topic(&self.ctx, &self.cfg, &self.rm.zk(), &live).await;
         }
         match leader.and_then(|l| brokers.get(&l).cloned()) {
-            Some(b) => GroupResponse::GroupCoordinator { error: KafkaError::None, coordinator: Some(b) },
-            None => GroupResponse::GroupCoordinator { error: KafkaError::GroupCoordinatorNotAvailable, coordinator: None },
+            Some(b) => {
+                GroupResponse::GroupCoordinator { error: KafkaError::None, coordinator: Some(b) }
+            }
+            None => GroupResponse::GroupCoordinator {
+                error: KafkaError::GroupCoordinatorNotAvailable,
+                coordinator: None,
+            },
         }
     }
 
@@ -235,7 +322,9 @@ impl GroupCoordinator {
             if let Err(e) = self.check_group(&st, group_id) {
                 return join_error(member_id, e);
             }
-            if session_timeout_ms < self.cfg.group_min_session_timeout_ms || session_timeout_ms > self.cfg.group_max_session_timeout_ms {
+            if session_timeout_ms < self.cfg.group_min_session_timeout_ms
+                || session_timeout_ms > self.cfg.group_max_session_timeout_ms
+            {
                 return join_error(member_id, KafkaError::InvalidSessionTimeout);
             }
             if !st.groups.contains_key(group_id) {
@@ -244,7 +333,17 @@ impl GroupCoordinator {
                 }
                 st.groups.insert(group_id.to_string(), GroupMetadata::new(group_id, protocol_type));
             }
-            self.do_join_group(&mut st, group_id, member_id, client_id, client_host, session_timeout_ms, protocol_type, protocols, tx);
+            self.do_join_group(
+                &mut st,
+                group_id,
+                member_id,
+                client_id,
+                client_host,
+                session_timeout_ms,
+                protocol_type,
+                protocols,
+                tx,
+            );
         }
         rx.await.unwrap_or_else(|_| join_error(member_id, KafkaError::NotCoordinatorForGroup))
     }
@@ -275,28 +374,45 @@ impl GroupCoordinator {
             let _ = tx.send(join_error(member_id, KafkaError::UnknownMemberId));
             return;
         }
-        let current_generation = |g: &GroupMetadata, member_id: &str, with_members: bool| GroupResponse::JoinGroup {
-            error: KafkaError::None,
-            generation_id: g.generation_id,
-            protocol: g.protocol.clone().unwrap_or_default(),
-            leader_id: g.leader_id.clone().unwrap_or_default(),
-            member_id: member_id.to_string(),
-            members: if with_members { g.current_member_metadata() } else { Vec::new() },
-        };
+        let current_generation =
+            |g: &GroupMetadata, member_id: &str, with_members: bool| GroupResponse::JoinGroup {
+                error: KafkaError::None,
+                generation_id: g.generation_id,
+                protocol: g.protocol.clone().unwrap_or_default(),
+                leader_id: g.leader_id.clone().unwrap_or_default(),
+                member_id: member_id.to_string(),
+                members: if with_members { g.current_member_metadata() } else { Vec::new() },
+            };
         match g.state() {
             GroupState::Dead => {
                 let _ = tx.send(join_error(member_id, KafkaError::UnknownMemberId));
             }
             GroupState::PreparingRebalance => {
                 if member_id.is_empty() {
-                    self.add_member_and_rebalance(st, group_id, client_id, client_host, session_timeout_ms, protocols, tx);
+                    self.add_member_and_rebalance(
+                        st,
+                        group_id,
+                        client_id,
+                        client_host,
+                        session_timeout_ms,
+                        protocols,
+                        tx,
+                    );
                 } else {
                     self.update_member_and_rebalance(st, group_id, member_id, protocols, tx);
                 }
             }
             GroupState::AwaitingSync => {
                 if member_id.is_empty() {
-                    self.add_member_and_rebalance(st, group_id, client_id, client_host, session_timeout_ms, protocols, tx);
+                    self.add_member_and_rebalance(
+                        st,
+                        group_id,
+                        client_id,
+                        client_host,
+                        session_timeout_ms,
+                        protocols,
+                        tx,
+                    );
                 } else if g.members.get(member_id).is_some_and(|m| m.matches(&protocols)) {
                     // The member missed the JoinGroup answer: give it the current generation again.
                     let leader = g.leader_id.as_deref() == Some(member_id);
@@ -307,8 +423,18 @@ impl GroupCoordinator {
             }
             GroupState::Stable => {
                 if member_id.is_empty() {
-                    self.add_member_and_rebalance(st, group_id, client_id, client_host, session_timeout_ms, protocols, tx);
-                } else if g.leader_id.as_deref() == Some(member_id) || !g.members.get(member_id).is_some_and(|m| m.matches(&protocols)) {
+                    self.add_member_and_rebalance(
+                        st,
+                        group_id,
+                        client_id,
+                        client_host,
+                        session_timeout_ms,
+                        protocols,
+                        tx,
+                    );
+                } else if g.leader_id.as_deref() == Some(member_id)
+                    || !g.members.get(member_id).is_some_and(|m| m.matches(&protocols))
+                {
                     // The leader's JoinGroup (or changed metadata) forces a rebalance.
                     self.update_member_and_rebalance(st, group_id, member_id, protocols, tx);
                 } else {
@@ -334,7 +460,14 @@ impl GroupCoordinator {
     ) {
         let Some(g) = st.groups.get_mut(group_id) else { return };
         let member_id = format!("{client_id}-{}", random_uuid());
-        let mut m = MemberMetadata::new(&member_id, group_id, client_id, client_host, session_timeout_ms, protocols);
+        let mut m = MemberMetadata::new(
+            &member_id,
+            group_id,
+            client_id,
+            client_host,
+            session_timeout_ms,
+            protocols,
+        );
         m.awaiting_join = Some(tx);
         m.latest_heartbeat_ms = self.now();
         g.add(m);
@@ -346,7 +479,14 @@ impl GroupCoordinator {
         self.maybe_prepare_rebalance(st, group_id);
     }
 
-    fn update_member_and_rebalance(self: &Arc<Self>, st: &mut State, group_id: &str, member_id: &str, protocols: Vec<(String, Vec<u8>)>, tx: oneshot::Sender<GroupResponse>) {
+    fn update_member_and_rebalance(
+        self: &Arc<Self>,
+        st: &mut State,
+        group_id: &str,
+        member_id: &str,
+        protocols: Vec<(String, Vec<u8>)>,
+        tx: oneshot::Sender<GroupResponse>,
+    ) {
         if let Some(m) = st.groups.get_mut(group_id).and_then(|g| g.members.get_mut(member_id)) {
             m.protocols = protocols;
             m.awaiting_join = Some(tx);
@@ -368,7 +508,11 @@ impl GroupCoordinator {
         }
         // Members waiting for an assignment are told to rejoin.
         if st.groups.get(group_id).is_some_and(|g| g.is(GroupState::AwaitingSync)) {
-            self.reset_and_propagate_assignment_error(st, group_id, KafkaError::RebalanceInProgress);
+            self.reset_and_propagate_assignment_error(
+                st,
+                group_id,
+                KafkaError::RebalanceInProgress,
+            );
         }
         st.next_rebalance_id += 1;
         let id = st.next_rebalance_id;
@@ -383,7 +527,11 @@ impl GroupCoordinator {
         madsim::task::spawn(async move {
             madsim::time::sleep(Duration::from_millis(timeout)).await;
             let mut st = lock(&me.state);
-            if st.groups.get(&gid).is_some_and(|g| g.is(GroupState::PreparingRebalance) && g.rebalance_id == id) {
+            if st
+                .groups
+                .get(&gid)
+                .is_some_and(|g| g.is(GroupState::PreparingRebalance) && g.rebalance_id == id)
+            {
                 me.on_complete_join(&mut st, &gid);
             }
         });
@@ -391,7 +539,9 @@ impl GroupCoordinator {
     }
 
     fn try_complete_join(self: &Arc<Self>, st: &mut State, group_id: &str) {
-        if st.groups.get(group_id).is_some_and(|g| g.is(GroupState::PreparingRebalance) && g.not_yet_rejoined_members().is_empty()) {
+        if st.groups.get(group_id).is_some_and(|g| {
+            g.is(GroupState::PreparingRebalance) && g.not_yet_rejoined_members().is_empty()
+        }) {
             self.on_complete_join(st, group_id);
         }
     }
@@ -456,7 +606,11 @@ impl GroupCoordinator {
     }
 
     /// `completeAndScheduleNextHeartbeatExpiration`: a new session deadline for the member.
-    fn complete_and_schedule_next_heartbeat_expiration(self: &Arc<Self>, g: &mut GroupMetadata, member_id: &str) {
+    fn complete_and_schedule_next_heartbeat_expiration(
+        self: &Arc<Self>,
+        g: &mut GroupMetadata,
+        member_id: &str,
+    ) {
         let now = self.now();
         let Some(m) = g.members.get_mut(member_id) else { return };
         m.latest_heartbeat_ms = now;
@@ -472,7 +626,11 @@ impl GroupCoordinator {
     /// `onExpireHeartbeat`: no heartbeat for a whole session, and nothing parked: the member fails.
     fn on_expire_heartbeat(self: &Arc<Self>, group_id: &str, member_id: &str, deadline: i64) {
         let mut st = lock(&self.state);
-        let expired = st.groups.get(group_id).and_then(|g| g.members.get(member_id)).is_some_and(|m| !m.should_keep_alive(deadline) && !m.is_leaving);
+        let expired = st
+            .groups
+            .get(group_id)
+            .and_then(|g| g.members.get(member_id))
+            .is_some_and(|m| !m.should_keep_alive(deadline) && !m.is_leaving);
         if expired {
             self.ctx.trace("kafka.group.member_removed", None, fields! { "group" => group_id, "member" => member_id, "reason" => "session timeout" });
             self.on_member_failure(&mut st, group_id, member_id);
@@ -484,12 +642,19 @@ impl GroupCoordinator {
         g.remove(member_id);
         match g.state() {
             GroupState::Dead => {}
-            GroupState::Stable | GroupState::AwaitingSync => self.maybe_prepare_rebalance(st, group_id),
+            GroupState::Stable | GroupState::AwaitingSync => {
+                self.maybe_prepare_rebalance(st, group_id)
+            }
             GroupState::PreparingRebalance => self.try_complete_join(st, group_id),
         }
     }
 
-    fn reset_and_propagate_assignment_error(self: &Arc<Self>, st: &mut State, group_id: &str, error: KafkaError) {
+    fn reset_and_propagate_assignment_error(
+        self: &Arc<Self>,
+        st: &mut State,
+        group_id: &str,
+        error: KafkaError,
+    ) {
         if let Some(g) = st.groups.get_mut(group_id) {
             for m in g.members.values_mut() {
                 m.assignment.clear();
@@ -500,18 +665,30 @@ impl GroupCoordinator {
 
     fn propagate_assignment(self: &Arc<Self>, st: &mut State, group_id: &str, error: KafkaError) {
         let Some(g) = st.groups.get_mut(group_id) else { return };
-        let waiting: Vec<String> = g.members.values().filter(|m| m.awaiting_sync.is_some()).map(|m| m.member_id.clone()).collect();
+        let waiting: Vec<String> = g
+            .members
+            .values()
+            .filter(|m| m.awaiting_sync.is_some())
+            .map(|m| m.member_id.clone())
+            .collect();
         for mid in waiting {
             if let Some(m) = g.members.get_mut(&mid) {
                 if let Some(tx) = m.awaiting_sync.take() {
-                    let _ = tx.send(GroupResponse::SyncGroup { error, assignment: m.assignment.clone() });
+                    let _ = tx
+                        .send(GroupResponse::SyncGroup { error, assignment: m.assignment.clone() });
                 }
             }
             self.complete_and_schedule_next_heartbeat_expiration(g, &mid);
         }
     }
 
-    async fn handle_sync_group(self: &Arc<Self>, group_id: &str, generation_id: i32, member_id: &str, assignments: Vec<(String, Vec<u8>)>) -> GroupResponse {
+    async fn handle_sync_group(
+        self: &Arc<Self>,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        assignments: Vec<(String, Vec<u8>)>,
+    ) -> GroupResponse {
         let (tx, rx) = oneshot::channel();
         let store = {
             let mut st = lock(&self.state);
@@ -519,7 +696,9 @@ impl GroupCoordinator {
             if !st.owned.contains(&p) && !st.loading.contains(&p) {
                 return sync_error(KafkaError::NotCoordinatorForGroup);
             }
-            let Some(g) = st.groups.get_mut(group_id) else { return sync_error(KafkaError::UnknownMemberId) };
+            let Some(g) = st.groups.get_mut(group_id) else {
+                return sync_error(KafkaError::UnknownMemberId);
+            };
             if !g.has(member_id) {
                 return sync_error(KafkaError::UnknownMemberId);
             }
@@ -528,9 +707,12 @@ impl GroupCoordinator {
             }
             match g.state() {
                 GroupState::Dead => return sync_error(KafkaError::UnknownMemberId),
-                GroupState::PreparingRebalance => return sync_error(KafkaError::RebalanceInProgress),
+                GroupState::PreparingRebalance => {
+                    return sync_error(KafkaError::RebalanceInProgress)
+                }
                 GroupState::Stable => {
-                    let assignment = g.members.get(member_id).map(|m| m.assignment.clone()).unwrap_or_default();
+                    let assignment =
+                        g.members.get(member_id).map(|m| m.assignment.clone()).unwrap_or_default();
                     self.complete_and_schedule_next_heartbeat_expiration(g, member_id);
                     return GroupResponse::SyncGroup { error: KafkaError::None, assignment };
                 }
@@ -541,7 +723,8 @@ impl GroupCoordinator {
                     self.complete_and_schedule_next_heartbeat_expiration(g, member_id);
                     if g.leader_id.as_deref() == Some(member_id) {
                         // Members the leader left out get an empty assignment.
-                        let mut given: BTreeMap<String, Vec<u8>> = assignments.into_iter().collect();
+                        let mut given: BTreeMap<String, Vec<u8>> =
+                            assignments.into_iter().collect();
                         for m in g.members.values_mut() {
                             m.assignment = given.remove(&m.member_id).unwrap_or_default();
                         }
@@ -579,10 +762,14 @@ impl GroupCoordinator {
         };
         if let Some(store) = store {
             let p = self.partition_for(group_id);
-            let error = store_group_error(self.append(p, vec![store.record], offsets::OFFSET_COMMIT_REQUIRED_ACKS).await);
+            let error = store_group_error(
+                self.append(p, vec![store.record], offsets::OFFSET_COMMIT_REQUIRED_ACKS).await,
+            );
             let mut st = lock(&self.state);
             self.ctx.trace("kafka.group.stored", None, fields! { "group" => group_id, "generation" => store.generation, "partition" => p, "error" => format!("{error:?}") });
-            if st.groups.get(group_id).is_some_and(|g| g.is(GroupState::AwaitingSync) && g.generation_id == store.generation) {
+            if st.groups.get(group_id).is_some_and(|g| {
+                g.is(GroupState::AwaitingSync) && g.generation_id == store.generation
+            }) {
                 if error != KafkaError::None {
                     self.reset_and_propagate_assignment_error(&mut st, group_id, error);
                     self.maybe_prepare_rebalance(&mut st, group_id);
@@ -599,7 +786,12 @@ impl GroupCoordinator {
         rx.await.unwrap_or_else(|_| sync_error(KafkaError::NotCoordinatorForGroup))
     }
 
-    fn handle_heartbeat(self: &Arc<Self>, group_id: &str, member_id: &str, generation_id: i32) -> KafkaError {
+    fn handle_heartbeat(
+        self: &Arc<Self>,
+        group_id: &str,
+        member_id: &str,
+        generation_id: i32,
+    ) -> KafkaError {
         let mut st = lock(&self.state);
         match self.check_group(&st, group_id) {
             Err(KafkaError::GroupLoadInProgress) => return KafkaError::None, // "respond just blindly"
@@ -633,7 +825,11 @@ impl GroupCoordinator {
         if let Some(m) = g.members.get_mut(member_id) {
             m.is_leaving = true;
         }
-        self.ctx.trace("kafka.group.member_removed", None, fields! { "group" => group_id, "member" => member_id, "reason" => "leave group" });
+        self.ctx.trace(
+            "kafka.group.member_removed",
+            None,
+            fields! { "group" => group_id, "member" => member_id, "reason" => "leave group" },
+        );
         self.on_member_failure(&mut st, group_id, member_id);
         KafkaError::None
     }
@@ -646,7 +842,8 @@ impl GroupCoordinator {
         retention_time_ms: i64,
         offsets: Vec<(String, i32, i64, String)>,
     ) -> Vec<(String, i32, KafkaError)> {
-        let all = |e: KafkaError| offsets.iter().map(|(t, p, ..)| (t.clone(), *p, e)).collect::<Vec<_>>();
+        let all =
+            |e: KafkaError| offsets.iter().map(|(t, p, ..)| (t.clone(), *p, e)).collect::<Vec<_>>();
         {
             let st = lock(&self.state);
             if let Err(e) = self.check_group(&st, group_id) {
@@ -657,32 +854,60 @@ impl GroupCoordinator {
                 None if generation_id < 0 => {}
                 None => return all(KafkaError::IllegalGeneration),
                 Some(g) if g.is(GroupState::Dead) => return all(KafkaError::UnknownMemberId),
-                Some(g) if g.is(GroupState::AwaitingSync) => return all(KafkaError::RebalanceInProgress),
+                Some(g) if g.is(GroupState::AwaitingSync) => {
+                    return all(KafkaError::RebalanceInProgress)
+                }
                 Some(g) if !g.has(member_id) => return all(KafkaError::UnknownMemberId),
-                Some(g) if g.generation_id != generation_id => return all(KafkaError::IllegalGeneration),
+                Some(g) if g.generation_id != generation_id => {
+                    return all(KafkaError::IllegalGeneration)
+                }
                 Some(_) => {}
             }
         }
         let now = self.now();
-        let retention = if retention_time_ms < 0 { offsets::OFFSETS_RETENTION_MS } else { retention_time_ms };
+        let retention =
+            if retention_time_ms < 0 { offsets::OFFSETS_RETENTION_MS } else { retention_time_ms };
         let stored: Vec<(String, i32, OffsetAndMetadata)> = offsets
             .iter()
             .filter(|(.., md)| md.len() <= offsets::OFFSET_METADATA_MAX_BYTES)
-            .map(|(t, p, o, md)| (t.clone(), *p, OffsetAndMetadata { offset: *o, metadata: md.clone(), commit_timestamp: now, expire_timestamp: now + retention }))
+            .map(|(t, p, o, md)| {
+                (
+                    t.clone(),
+                    *p,
+                    OffsetAndMetadata {
+                        offset: *o,
+                        metadata: md.clone(),
+                        commit_timestamp: now,
+                        expire_timestamp: now + retention,
+                    },
+                )
+            })
             .collect();
         let records: Vec<Record> = stored
             .iter()
-            .map(|(t, p, o)| Record { offset: 0, timestamp: None, key: Some(offsets::offset_commit_key(group_id, t, *p)), value: Some(offsets::offset_commit_value(o)) })
+            .map(|(t, p, o)| Record {
+                offset: 0,
+                timestamp: None,
+                key: Some(offsets::offset_commit_key(group_id, t, *p)),
+                value: Some(offsets::offset_commit_value(o)),
+            })
             .collect();
         let partition = self.partition_for(group_id);
-        let error = if records.is_empty() { KafkaError::None } else { store_offsets_error(self.append(partition, records, offsets::OFFSET_COMMIT_REQUIRED_ACKS).await) };
+        let error = if records.is_empty() {
+            KafkaError::None
+        } else {
+            store_offsets_error(
+                self.append(partition, records, offsets::OFFSET_COMMIT_REQUIRED_ACKS).await,
+            )
+        };
         if error == KafkaError::None {
             let mut st = lock(&self.state);
             for (t, p, o) in &stored {
                 st.offsets.insert((group_id.to_string(), t.clone(), *p), o.clone());
             }
         }
-        let list: Vec<(String, i32, i64)> = stored.iter().map(|(t, p, o)| (t.clone(), *p, o.offset)).collect();
+        let list: Vec<(String, i32, i64)> =
+            stored.iter().map(|(t, p, o)| (t.clone(), *p, o.offset)).collect();
         self.ctx.trace(
             "kafka.group.offset_commit",
             None,
@@ -690,11 +915,25 @@ impl GroupCoordinator {
         );
         offsets
             .iter()
-            .map(|(t, p, _, md)| (t.clone(), *p, if md.len() > offsets::OFFSET_METADATA_MAX_BYTES { KafkaError::Unknown } else { error }))
+            .map(|(t, p, _, md)| {
+                (
+                    t.clone(),
+                    *p,
+                    if md.len() > offsets::OFFSET_METADATA_MAX_BYTES {
+                        KafkaError::Unknown
+                    } else {
+                        error
+                    },
+                )
+            })
             .collect()
     }
 
-    fn handle_fetch_offsets(&self, group_id: &str, partitions: Vec<(String, i32)>) -> Vec<(String, i32, i64, String, KafkaError)> {
+    fn handle_fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Vec<(String, i32, i64, String, KafkaError)> {
         let st = lock(&self.state);
         if let Err(e) = self.check_group(&st, group_id) {
             return partitions.into_iter().map(|(t, p)| (t, p, -1, String::new(), e)).collect();
@@ -704,7 +943,9 @@ impl GroupCoordinator {
                 .offsets
                 .iter()
                 .filter(|((g, ..), _)| g == group_id)
-                .map(|((_, t, p), o)| (t.clone(), *p, o.offset, o.metadata.clone(), KafkaError::None))
+                .map(|((_, t, p), o)| {
+                    (t.clone(), *p, o.offset, o.metadata.clone(), KafkaError::None)
+                })
                 .collect();
         }
         partitions
@@ -722,7 +963,11 @@ impl GroupCoordinator {
     async fn append(&self, partition: i32, records: Vec<Record>, acks: i16) -> KafkaError {
         let n = records.len();
         let bytes = encode_message_set(&records, 0);
-        let req = Request::Produce { acks, timeout_ms: offsets::OFFSET_COMMIT_TIMEOUT_MS, data: vec![(OFFSETS_TOPIC.to_string(), partition, bytes, n)] };
+        let req = Request::Produce {
+            acks,
+            timeout_ms: offsets::OFFSET_COMMIT_TIMEOUT_MS,
+            data: vec![(OFFSETS_TOPIC.to_string(), partition, bytes, n)],
+        };
         match self.rm.handle(req).await {
             None => KafkaError::None,
             Some(Response::Produce(v)) => v.first().map_or(KafkaError::Unknown, |r| r.2),
@@ -749,14 +994,17 @@ impl GroupCoordinator {
 
     /// Whether this broker leads partition `partition` of `__consumer_offsets` now.
     fn leads(&self, partition: i32) -> bool {
-        self.rm.partition(OFFSETS_TOPIC, partition).is_some_and(|p| lock(&p.info).leader == self.broker_id())
+        self.rm
+            .partition(OFFSETS_TOPIC, partition)
+            .is_some_and(|p| lock(&p.info).leader == self.broker_id())
     }
 
     /// `loadGroupsForPartition`: reads the partition from its start to the high watermark,
     /// keeping the last offset per (group, topic, partition) and the last record per group.
     async fn load_groups_for_partition(self: Arc<Self>, partition: i32) {
         let started = self.now();
-        let mut loaded_offsets: BTreeMap<(String, String, i32), Option<OffsetAndMetadata>> = BTreeMap::new();
+        let mut loaded_offsets: BTreeMap<(String, String, i32), Option<OffsetAndMetadata>> =
+            BTreeMap::new();
         let mut loaded_groups: BTreeMap<String, Option<offsets::StoredGroup>> = BTreeMap::new();
         let mut next = 0;
         if let Some(part) = self.rm.partition(OFFSETS_TOPIC, partition) {
@@ -769,7 +1017,12 @@ impl GroupCoordinator {
                 if leader != self.broker_id() || next >= hw {
                     break;
                 }
-                let read = part.log.lock().await.read(next, offsets::OFFSETS_LOAD_BUFFER_SIZE as u64, Some(hw)).await;
+                let read = part
+                    .log
+                    .lock()
+                    .await
+                    .read(next, offsets::OFFSETS_LOAD_BUFFER_SIZE as u64, Some(hw))
+                    .await;
                 let Ok(data) = read else { break };
                 if data.records.is_empty() {
                     break;
@@ -779,11 +1032,17 @@ impl GroupCoordinator {
                     let Some(key) = r.key.as_deref() else { continue };
                     match offsets::read_message_key(key) {
                         Ok(offsets::BaseKey::Offset { group, topic, partition }) => {
-                            let v = r.value.as_deref().and_then(|v| offsets::read_offset_message_value(v).ok());
+                            let v = r
+                                .value
+                                .as_deref()
+                                .and_then(|v| offsets::read_offset_message_value(v).ok());
                             loaded_offsets.insert((group, topic, partition), v);
                         }
                         Ok(offsets::BaseKey::GroupMetadata { group }) => {
-                            let v = r.value.as_deref().and_then(|v| offsets::read_group_message_value(v).ok());
+                            let v = r
+                                .value
+                                .as_deref()
+                                .and_then(|v| offsets::read_group_message_value(v).ok());
                             loaded_groups.insert(group, v);
                         }
                         Err(_) => {}
@@ -822,11 +1081,20 @@ impl GroupCoordinator {
             g.generation_id = sg.generation;
             g.protocol = Some(sg.protocol.clone());
             for m in sg.members {
-                let mut mm = MemberMetadata::new(&m.member_id, &gid, &m.client_id, &m.client_host, m.session_timeout_ms, vec![(sg.protocol.clone(), m.subscription)]);
+                let mut mm = MemberMetadata::new(
+                    &m.member_id,
+                    &gid,
+                    &m.client_id,
+                    &m.client_host,
+                    m.session_timeout_ms,
+                    vec![(sg.protocol.clone(), m.subscription)],
+                );
                 mm.assignment = m.assignment;
                 g.add(mm);
             }
-            g.leader_id = Some(sg.leader.clone()).filter(|l| g.has(l)).or_else(|| g.members.keys().next().cloned());
+            g.leader_id = Some(sg.leader.clone())
+                .filter(|l| g.has(l))
+                .or_else(|| g.members.keys().next().cloned());
             let members: Vec<String> = g.members.keys().cloned().collect();
             for mid in &members {
                 self.complete_and_schedule_next_heartbeat_expiration(&mut g, mid);
@@ -852,7 +1120,12 @@ impl GroupCoordinator {
         let before = st.offsets.len();
         st.offsets.retain(|(g, ..), _| offsets::partition_for(g, n) != partition);
         let removed_offsets = before - st.offsets.len();
-        let gone: Vec<String> = st.groups.keys().filter(|g| offsets::partition_for(g, n) == partition).cloned().collect();
+        let gone: Vec<String> = st
+            .groups
+            .keys()
+            .filter(|g| offsets::partition_for(g, n) == partition)
+            .cloned()
+            .collect();
         for gid in &gone {
             let Some(mut g) = st.groups.remove(gid) else { continue };
             // onGroupUnloaded: parked requests are told to find the new coordinator.
@@ -869,6 +1142,10 @@ impl GroupCoordinator {
                 self.trace_state(&g, from);
             }
         }
-        self.ctx.trace("kafka.group.unloaded", None, fields! { "partition" => partition, "groups" => gone, "offsets" => removed_offsets });
+        self.ctx.trace(
+            "kafka.group.unloaded",
+            None,
+            fields! { "partition" => partition, "groups" => gone, "offsets" => removed_offsets },
+        );
     }
 }

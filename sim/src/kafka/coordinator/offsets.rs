@@ -69,7 +69,11 @@ impl std::fmt::Display for OffsetAndMetadata {
     /// `[OffsetMetadata[5,NO_METADATA],CommitTime 1461657600000,ExpirationTime 1461744000000]`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let md = if self.metadata.is_empty() { "NO_METADATA" } else { &self.metadata };
-        write!(f, "[OffsetMetadata[{},{md}],CommitTime {},ExpirationTime {}]", self.offset, self.commit_timestamp, self.expire_timestamp)
+        write!(
+            f,
+            "[OffsetMetadata[{},{md}],CommitTime {},ExpirationTime {}]",
+            self.offset, self.commit_timestamp, self.expire_timestamp
+        )
     }
 }
 
@@ -131,7 +135,13 @@ pub fn offset_commit_key(group: &str, topic: &str, partition: i32) -> Vec<u8> {
 
 /// `offsetCommitValue` (value version 1).
 pub fn offset_commit_value(o: &OffsetAndMetadata) -> Vec<u8> {
-    Writer::new().i16(1).i64(o.offset).string(&o.metadata).i64(o.commit_timestamp).i64(o.expire_timestamp).finish()
+    Writer::new()
+        .i16(1)
+        .i64(o.offset)
+        .string(&o.metadata)
+        .i64(o.commit_timestamp)
+        .i64(o.expire_timestamp)
+        .finish()
 }
 
 /// `groupMetadataKey` (key version 2).
@@ -142,9 +152,19 @@ pub fn group_metadata_key(group: &str) -> Vec<u8> {
 /// `groupMetadataValue` (value version 0).
 pub fn group_metadata_value(g: &StoredGroup) -> Vec<u8> {
     let mut w = Writer::new();
-    w.i16(0).string(&g.protocol_type).i32(g.generation).string(&g.protocol).string(&g.leader).i32(g.members.len() as i32);
+    w.i16(0)
+        .string(&g.protocol_type)
+        .i32(g.generation)
+        .string(&g.protocol)
+        .string(&g.leader)
+        .i32(g.members.len() as i32);
     for m in &g.members {
-        w.string(&m.member_id).string(&m.client_id).string(&m.client_host).i32(m.session_timeout_ms).bytes(&m.subscription).bytes(&m.assignment);
+        w.string(&m.member_id)
+            .string(&m.client_id)
+            .string(&m.client_host)
+            .i32(m.session_timeout_ms)
+            .bytes(&m.subscription)
+            .bytes(&m.assignment);
     }
     w.finish()
 }
@@ -153,7 +173,9 @@ pub fn group_metadata_value(g: &StoredGroup) -> Vec<u8> {
 pub fn read_message_key(bytes: &[u8]) -> Result<BaseKey, DecodeError> {
     let mut r = Reader::new(bytes);
     match r.i16()? {
-        0 | 1 => Ok(BaseKey::Offset { group: r.string()?, topic: r.string()?, partition: r.i32()? }),
+        0 | 1 => {
+            Ok(BaseKey::Offset { group: r.string()?, topic: r.string()?, partition: r.i32()? })
+        }
         2 => Ok(BaseKey::GroupMetadata { group: r.string()? }),
         v => Err(DecodeError::UnknownVersion(v)),
     }
@@ -165,9 +187,19 @@ pub fn read_offset_message_value(bytes: &[u8]) -> Result<OffsetAndMetadata, Deco
     match r.i16()? {
         0 => {
             let (offset, metadata, ts) = (r.i64()?, r.string()?, r.i64()?);
-            Ok(OffsetAndMetadata { offset, metadata, commit_timestamp: ts, expire_timestamp: ts + OFFSETS_RETENTION_MS })
+            Ok(OffsetAndMetadata {
+                offset,
+                metadata,
+                commit_timestamp: ts,
+                expire_timestamp: ts + OFFSETS_RETENTION_MS,
+            })
         }
-        1 => Ok(OffsetAndMetadata { offset: r.i64()?, metadata: r.string()?, commit_timestamp: r.i64()?, expire_timestamp: r.i64()? }),
+        1 => Ok(OffsetAndMetadata {
+            offset: r.i64()?,
+            metadata: r.string()?,
+            commit_timestamp: r.i64()?,
+            expire_timestamp: r.i64()?,
+        }),
         v => Err(DecodeError::UnknownVersion(v)),
     }
 }
@@ -179,7 +211,8 @@ pub fn read_group_message_value(bytes: &[u8]) -> Result<StoredGroup, DecodeError
     if v != 0 {
         return Err(DecodeError::UnknownVersion(v));
     }
-    let (protocol_type, generation, protocol, leader) = (r.string()?, r.i32()?, r.string()?, r.string()?);
+    let (protocol_type, generation, protocol, leader) =
+        (r.string()?, r.i32()?, r.string()?, r.string()?);
     let n = r.count()?;
     let mut members = Vec::with_capacity(n);
     for _ in 0..n {
@@ -199,10 +232,14 @@ pub fn read_group_message_value(bytes: &[u8]) -> Result<StoredGroup, DecodeError
 /// for offset records, nothing for group records (as `--formatter
 /// "kafka.coordinator.GroupMetadataManager\$OffsetsMessageFormatter"` prints them).
 pub fn format_offsets_message(key: Option<&[u8]>, value: Option<&[u8]>) -> Option<String> {
-    let Ok(BaseKey::Offset { group, topic, partition }) = read_message_key(key?) else { return None };
+    let Ok(BaseKey::Offset { group, topic, partition }) = read_message_key(key?) else {
+        return None;
+    };
     let v = match value {
         None => "NULL".to_string(),
-        Some(v) => read_offset_message_value(v).map(|o| o.to_string()).unwrap_or_else(|e| e.to_string()),
+        Some(v) => {
+            read_offset_message_value(v).map(|o| o.to_string()).unwrap_or_else(|e| e.to_string())
+        }
     };
     Some(format!("[{group},{topic},{partition}]::{v}"))
 }
@@ -220,23 +257,54 @@ pub fn offsets_topic_config_json() -> String {
 /// partitions, `offsets.topic.replication.factor` replicas capped at the live brokers. Returns
 /// false if it could not (no brokers, or ZooKeeper said no); another broker winning the race
 /// (`NodeExists`) counts as done.
-pub async fn create_offsets_topic(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper, live_brokers: &[i32]) -> bool {
+pub async fn create_offsets_topic(
+    ctx: &ProcCtx,
+    cfg: &KafkaConfig,
+    zk: &ZooKeeper,
+    live_brokers: &[i32],
+) -> bool {
     let mut brokers = live_brokers.to_vec();
     brokers.sort();
-    let rf = if brokers.is_empty() { cfg.offsets_topic_replication_factor } else { cfg.offsets_topic_replication_factor.min(brokers.len() as i32) };
+    let rf = if brokers.is_empty() {
+        cfg.offsets_topic_replication_factor
+    } else {
+        cfg.offsets_topic_replication_factor.min(brokers.len() as i32)
+    };
     let n = brokers.len().max(1) as i32;
     let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
     let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-    let Ok(assignment) = admin::assign_replicas_to_brokers(&brokers, cfg.offsets_topic_num_partitions, rf, -1, -1, start, shift) else {
+    let Ok(assignment) = admin::assign_replicas_to_brokers(
+        &brokers,
+        cfg.offsets_topic_num_partitions,
+        rf,
+        -1,
+        -1,
+        start,
+        shift,
+    ) else {
         return false;
     };
     let topic = GROUP_METADATA_TOPIC_NAME;
-    match zku::create_with_parents(zk, &format!("{}/{topic}", zku::CONFIG_TOPICS), offsets_topic_config_json().as_bytes(), CreateMode::Persistent).await {
+    match zku::create_with_parents(
+        zk,
+        &format!("{}/{topic}", zku::CONFIG_TOPICS),
+        offsets_topic_config_json().as_bytes(),
+        CreateMode::Persistent,
+    )
+    .await
+    {
         Ok(_) | Err(ZkError::NodeExists) => {}
         Err(_) => return false,
     }
     let json = zku::topic_assignment_json(&assignment);
-    match zku::create_with_parents(zk, &format!("{}/{topic}", zku::BROKER_TOPICS), json.as_bytes(), CreateMode::Persistent).await {
+    match zku::create_with_parents(
+        zk,
+        &format!("{}/{topic}", zku::BROKER_TOPICS),
+        json.as_bytes(),
+        CreateMode::Persistent,
+    )
+    .await
+    {
         Ok(_) => {
             ctx.trace(
                 "kafka.topic_auto_created",
@@ -278,8 +346,16 @@ mod tests {
     fn records_round_trip_in_0_9_formats() {
         let key = offset_commit_key("g", "t", 3);
         assert_eq!(key, vec![0, 1, 0, 1, b'g', 0, 1, b't', 0, 0, 0, 3]);
-        assert_eq!(read_message_key(&key), Ok(BaseKey::Offset { group: "g".into(), topic: "t".into(), partition: 3 }));
-        let o = OffsetAndMetadata { offset: 42, metadata: String::new(), commit_timestamp: 1_461_657_600_000, expire_timestamp: 1_461_744_000_000 };
+        assert_eq!(
+            read_message_key(&key),
+            Ok(BaseKey::Offset { group: "g".into(), topic: "t".into(), partition: 3 })
+        );
+        let o = OffsetAndMetadata {
+            offset: 42,
+            metadata: String::new(),
+            commit_timestamp: 1_461_657_600_000,
+            expire_timestamp: 1_461_744_000_000,
+        };
         let v = offset_commit_value(&o);
         assert_eq!(v.len(), 2 + 8 + 2 + 8 + 8);
         assert_eq!(read_offset_message_value(&v), Ok(o.clone()));

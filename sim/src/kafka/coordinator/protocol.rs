@@ -183,19 +183,37 @@ impl GroupRequest {
         match self {
             GroupRequest::GroupCoordinator { group_id } => s(group_id),
             GroupRequest::JoinGroup { group_id, member_id, protocol_type, protocols, .. } => {
-                s(group_id) + 4 + s(member_id) + s(protocol_type) + 4 + protocols.iter().map(|(n, m)| s(n) + b(m)).sum::<usize>()
+                s(group_id)
+                    + 4
+                    + s(member_id)
+                    + s(protocol_type)
+                    + 4
+                    + protocols.iter().map(|(n, m)| s(n) + b(m)).sum::<usize>()
             }
             GroupRequest::SyncGroup { group_id, member_id, assignments, .. } => {
-                s(group_id) + 4 + s(member_id) + 4 + assignments.iter().map(|(m, a)| s(m) + b(a)).sum::<usize>()
+                s(group_id)
+                    + 4
+                    + s(member_id)
+                    + 4
+                    + assignments.iter().map(|(m, a)| s(m) + b(a)).sum::<usize>()
             }
             GroupRequest::Heartbeat { group_id, member_id, .. } => s(group_id) + 4 + s(member_id),
             GroupRequest::LeaveGroup { group_id, member_id } => s(group_id) + s(member_id),
             GroupRequest::OffsetCommit { group_id, member_id, offsets, .. } => {
-                s(group_id) + 4 + s(member_id) + 8 + 4 + offsets.iter().map(|(t, _, _, m)| s(t) + 4 + 4 + 8 + s(m)).sum::<usize>()
+                s(group_id)
+                    + 4
+                    + s(member_id)
+                    + 8
+                    + 4
+                    + offsets.iter().map(|(t, _, _, m)| s(t) + 4 + 4 + 8 + s(m)).sum::<usize>()
             }
-            GroupRequest::OffsetFetch { group_id, partitions } => s(group_id) + 4 + partitions.iter().map(|(t, _)| s(t) + 8).sum::<usize>(),
+            GroupRequest::OffsetFetch { group_id, partitions } => {
+                s(group_id) + 4 + partitions.iter().map(|(t, _)| s(t) + 8).sum::<usize>()
+            }
             GroupRequest::ListGroups => 0,
-            GroupRequest::DescribeGroups { group_ids } => 4 + group_ids.iter().map(|g| s(g)).sum::<usize>(),
+            GroupRequest::DescribeGroups { group_ids } => {
+                4 + group_ids.iter().map(|g| s(g)).sum::<usize>()
+            }
         }
     }
 
@@ -233,15 +251,28 @@ impl GroupResponse {
     /// Bytes of the response body on the wire.
     pub fn wire_size(&self) -> usize {
         match self {
-            GroupResponse::GroupCoordinator { coordinator, .. } => 2 + 4 + coordinator.as_ref().map_or(2, |c| s(&c.host)) + 4,
+            GroupResponse::GroupCoordinator { coordinator, .. } => {
+                2 + 4 + coordinator.as_ref().map_or(2, |c| s(&c.host)) + 4
+            }
             GroupResponse::JoinGroup { protocol, leader_id, member_id, members, .. } => {
-                2 + 4 + s(protocol) + s(leader_id) + s(member_id) + 4 + members.iter().map(|(m, x)| s(m) + b(x)).sum::<usize>()
+                2 + 4
+                    + s(protocol)
+                    + s(leader_id)
+                    + s(member_id)
+                    + 4
+                    + members.iter().map(|(m, x)| s(m) + b(x)).sum::<usize>()
             }
             GroupResponse::SyncGroup { assignment, .. } => 2 + b(assignment),
             GroupResponse::Heartbeat(_) | GroupResponse::LeaveGroup(_) => 2,
-            GroupResponse::OffsetCommit(v) => 4 + v.iter().map(|(t, ..)| s(t) + 4 + 4 + 2).sum::<usize>(),
-            GroupResponse::OffsetFetch(v) => 4 + v.iter().map(|(t, _, _, m, _)| s(t) + 4 + 4 + 8 + s(m) + 2).sum::<usize>(),
-            GroupResponse::ListGroups { groups, .. } => 2 + 4 + groups.iter().map(|(g, p)| s(g) + s(p)).sum::<usize>(),
+            GroupResponse::OffsetCommit(v) => {
+                4 + v.iter().map(|(t, ..)| s(t) + 4 + 4 + 2).sum::<usize>()
+            }
+            GroupResponse::OffsetFetch(v) => {
+                4 + v.iter().map(|(t, _, _, m, _)| s(t) + 4 + 4 + 8 + s(m) + 2).sum::<usize>()
+            }
+            GroupResponse::ListGroups { groups, .. } => {
+                2 + 4 + groups.iter().map(|(g, p)| s(g) + s(p)).sum::<usize>()
+            }
             GroupResponse::DescribeGroups(v) => {
                 4 + v
                     .iter()
@@ -251,7 +282,16 @@ impl GroupResponse {
                             + s(&g.protocol_type)
                             + s(&g.protocol)
                             + 4
-                            + g.members.iter().map(|m| s(&m.member_id) + s(&m.client_id) + s(&m.client_host) + b(&m.metadata) + b(&m.assignment)).sum::<usize>()
+                            + g.members
+                                .iter()
+                                .map(|m| {
+                                    s(&m.member_id)
+                                        + s(&m.client_id)
+                                        + s(&m.client_host)
+                                        + b(&m.metadata)
+                                        + b(&m.assignment)
+                                })
+                                .sum::<usize>()
                     })
                     .sum::<usize>()
             }

@@ -17,10 +17,7 @@ fn base_name(file_name: &str) -> &str {
 
 /// The base offset a segment file's name encodes (`00000000000000000042.log` → 42).
 pub fn base_offset_of(file_name: &str) -> Option<i64> {
-    base_name(file_name)
-        .split('.')
-        .next()
-        .and_then(|s| s.parse().ok())
+    base_name(file_name).split('.').next().and_then(|s| s.parse().ok())
 }
 
 /// DumpLogSegments' output for a `.log` file named `file_name` with content `bytes`.
@@ -64,11 +61,8 @@ pub fn dump_log_segment(file_name: &str, bytes: &[u8], print_data: bool) -> Stri
     }
     let trailing = bytes.len() - valid_bytes;
     if trailing > 0 {
-        let _ = writeln!(
-            out,
-            "Found {trailing} invalid bytes at the end of {}",
-            base_name(file_name)
-        );
+        let _ =
+            writeln!(out, "Found {trailing} invalid bytes at the end of {}", base_name(file_name));
     }
     out
 }
@@ -84,11 +78,7 @@ pub fn dump_index(file_name: &str, bytes: &[u8], base_offset: i64) -> String {
         if rel == 0 && i > 0 {
             break;
         }
-        let _ = writeln!(
-            out,
-            "offset: {} position: {pos}",
-            base_offset + i64::from(rel)
-        );
+        let _ = writeln!(out, "offset: {} position: {pos}", base_offset + i64::from(rel));
     }
     out
 }
@@ -102,14 +92,8 @@ mod tests {
     fn dump_log_lines_match_0_9() {
         let recs = [
             Record::value("hello"),
-            Record {
-                offset: 1,
-                ..Record::keyed("user1", "world")
-            },
-            Record {
-                offset: 2,
-                ..Record::default()
-            },
+            Record { offset: 1, ..Record::keyed("user1", "world") },
+            Record { offset: 2, ..Record::default() },
         ];
         let mut bytes = encode_message_set(&recs, 0);
         bytes.extend_from_slice(&[0, 0, 0]); // torn tail
@@ -132,16 +116,8 @@ mod tests {
         assert_eq!(plain, expected);
         let data = dump_log_segment(f, &bytes, true);
         let lines: Vec<&str> = data.lines().collect();
-        assert!(
-            lines[2].ends_with("crc: 2275900082 payload: hello"),
-            "{}",
-            lines[2]
-        );
-        assert!(
-            lines[3].ends_with(" keysize: 5 key: user1 payload: world"),
-            "{}",
-            lines[3]
-        );
+        assert!(lines[2].ends_with("crc: 2275900082 payload: hello"), "{}", lines[2]);
+        assert!(lines[3].ends_with(" keysize: 5 key: user1 payload: world"), "{}", lines[3]);
         assert!(
             lines[4].ends_with(&format!("crc: {}", crc(2))),
             "null payload prints nothing: {}",
@@ -154,10 +130,7 @@ mod tests {
         let mut bytes = encode_message_set(&[Record::value("hello")], 0);
         bytes[30] = b'O';
         let out = dump_log_segment("00000000000000000000.log", &bytes, true);
-        assert!(
-            out.contains("offset: 0 position: 0 isvalid: false payloadsize: 5"),
-            "{out}"
-        );
+        assert!(out.contains("offset: 0 position: 0 isvalid: false payloadsize: 5"), "{out}");
         assert!(out.contains("payload: hellO"));
         assert!(dump_log_segment("x.log", &bytes, false)
             .contains("NumberFormatException: For input string: \"x\""));

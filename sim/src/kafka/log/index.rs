@@ -34,11 +34,7 @@ pub struct OffsetIndex {
 impl OffsetIndex {
     /// An empty index (the file is created by [`OffsetIndex::create`]).
     pub fn new(path: impl Into<String>, base_offset: i64) -> OffsetIndex {
-        OffsetIndex {
-            path: path.into(),
-            base_offset,
-            entries: Vec::new(),
-        }
+        OffsetIndex { path: path.into(), base_offset, entries: Vec::new() }
     }
 
     /// Create (or empty) the index file.
@@ -78,11 +74,7 @@ impl OffsetIndex {
             }
             entries.push((rel, pos));
         }
-        Some(OffsetIndex {
-            path: path.into(),
-            base_offset,
-            entries,
-        })
+        Some(OffsetIndex { path: path.into(), base_offset, entries })
     }
 
     /// The file's path.
@@ -110,27 +102,18 @@ impl OffsetIndex {
 
     /// The last entry, or (base offset, 0) when empty.
     pub fn last_entry(&self) -> OffsetPosition {
-        self.entries
-            .len()
-            .checked_sub(1)
-            .and_then(|n| self.entry(n))
-            .unwrap_or(self.start())
+        self.entries.len().checked_sub(1).and_then(|n| self.entry(n)).unwrap_or(self.start())
     }
 
     fn start(&self) -> OffsetPosition {
-        OffsetPosition {
-            offset: self.base_offset,
-            position: 0,
-        }
+        OffsetPosition { offset: self.base_offset, position: 0 }
     }
 
     /// The largest entry with offset ≤ `offset`, or (base offset, 0) if there is none.
     pub fn lookup(&self, offset: i64) -> OffsetPosition {
         let rel = offset - self.base_offset;
         let n = self.entries.partition_point(|&(r, _)| i64::from(r) <= rel);
-        n.checked_sub(1)
-            .and_then(|n| self.entry(n))
-            .unwrap_or(self.start())
+        n.checked_sub(1).and_then(|n| self.entry(n)).unwrap_or(self.start())
     }
 
     /// The entry's 8 bytes, or `None` if `offset` cannot be stored relative to the base
@@ -182,8 +165,7 @@ impl OffsetIndex {
             || disk.len(&self.path) != Some((self.entries.len() * INDEX_ENTRY_SIZE) as u64)
         {
             self.entries.truncate(keep);
-            disk.truncate(&self.path, (keep * INDEX_ENTRY_SIZE) as u64)
-                .await?;
+            disk.truncate(&self.path, (keep * INDEX_ENTRY_SIZE) as u64).await?;
         }
         Ok(())
     }
@@ -208,63 +190,19 @@ mod tests {
             let disk = HostDisk::new(crate::hw::HardwareProfile::default().disk);
             let path = "/l/00000000000000000100.index";
             let mut idx = OffsetIndex::create(&disk, path, 100).await.expect("create");
-            assert_eq!(
-                idx.lookup(150),
-                OffsetPosition {
-                    offset: 100,
-                    position: 0
-                }
-            );
+            assert_eq!(idx.lookup(150), OffsetPosition { offset: 100, position: 0 });
             for (o, p) in [(110, 4100), (125, 8300), (140, 12_500)] {
                 idx.append(&disk, o, p).await.expect("append");
             }
-            idx.append(&disk, 130, 9000)
-                .await
-                .expect("out of order is ignored");
+            idx.append(&disk, 130, 9000).await.expect("out of order is ignored");
             assert_eq!(idx.entries(), 3);
             assert_eq!(disk.len(path), Some(24));
-            assert_eq!(
-                idx.lookup(100),
-                OffsetPosition {
-                    offset: 100,
-                    position: 0
-                }
-            );
-            assert_eq!(
-                idx.lookup(109),
-                OffsetPosition {
-                    offset: 100,
-                    position: 0
-                }
-            );
-            assert_eq!(
-                idx.lookup(110),
-                OffsetPosition {
-                    offset: 110,
-                    position: 4100
-                }
-            );
-            assert_eq!(
-                idx.lookup(139),
-                OffsetPosition {
-                    offset: 125,
-                    position: 8300
-                }
-            );
-            assert_eq!(
-                idx.lookup(1000),
-                OffsetPosition {
-                    offset: 140,
-                    position: 12_500
-                }
-            );
-            assert_eq!(
-                idx.lookup(5),
-                OffsetPosition {
-                    offset: 100,
-                    position: 0
-                }
-            );
+            assert_eq!(idx.lookup(100), OffsetPosition { offset: 100, position: 0 });
+            assert_eq!(idx.lookup(109), OffsetPosition { offset: 100, position: 0 });
+            assert_eq!(idx.lookup(110), OffsetPosition { offset: 110, position: 4100 });
+            assert_eq!(idx.lookup(139), OffsetPosition { offset: 125, position: 8300 });
+            assert_eq!(idx.lookup(1000), OffsetPosition { offset: 140, position: 12_500 });
+            assert_eq!(idx.lookup(5), OffsetPosition { offset: 100, position: 0 });
 
             let bytes = disk.peek(path).expect("file");
             assert_eq!(&bytes[..8], &[0, 0, 0, 10, 0, 0, 0x10, 0x04]);
@@ -274,13 +212,7 @@ mod tests {
             idx.truncate_to(&disk, 125).await.expect("truncate");
             assert_eq!(idx.entries(), 1);
             assert_eq!(disk.len(path), Some(8));
-            assert_eq!(
-                idx.last_entry(),
-                OffsetPosition {
-                    offset: 110,
-                    position: 4100
-                }
-            );
+            assert_eq!(idx.last_entry(), OffsetPosition { offset: 110, position: 4100 });
         });
     }
 
@@ -291,9 +223,6 @@ mod tests {
         assert!(OffsetIndex::from_bytes("/i", 0, &decreasing).is_none());
         // A zero-filled tail (a preallocated file) ends the index.
         let sparse = [0, 0, 0, 5, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(
-            OffsetIndex::from_bytes("/i", 0, &sparse).map(|i| i.entries()),
-            Some(1)
-        );
+        assert_eq!(OffsetIndex::from_bytes("/i", 0, &sparse).map(|i| i.entries()), Some(1));
     }
 }

@@ -41,19 +41,12 @@ pub struct Record {
 impl Record {
     /// A record with a value and no key (offset 0 until assigned).
     pub fn value(v: impl Into<Vec<u8>>) -> Record {
-        Record {
-            value: Some(v.into()),
-            ..Record::default()
-        }
+        Record { value: Some(v.into()), ..Record::default() }
     }
 
     /// A record with a key and a value (offset 0 until assigned).
     pub fn keyed(k: impl Into<Vec<u8>>, v: impl Into<Vec<u8>>) -> Record {
-        Record {
-            key: Some(k.into()),
-            value: Some(v.into()),
-            ..Record::default()
-        }
+        Record { key: Some(k.into()), value: Some(v.into()), ..Record::default() }
     }
 
     /// Size of the message alone (what `message_size` holds).
@@ -157,15 +150,11 @@ pub(crate) fn crc32(bytes: &[u8]) -> u32 {
 }
 
 fn be_i32(b: &[u8], at: usize) -> Option<i32> {
-    Some(i32::from_be_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
+    Some(i32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
 fn be_i64(b: &[u8], at: usize) -> Option<i64> {
-    Some(i64::from_be_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
+    Some(i64::from_be_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
 }
 
 /// Read an entry's header at `at`: (offset, message size). `None` if fewer than 12 bytes remain.
@@ -209,12 +198,20 @@ impl MessageView<'_> {
 
     /// Size of the entry its record encodes to with `magic` ([`Record::size_in_log`]).
     pub fn size_in_log(&self, magic: u8) -> usize {
-        LOG_OVERHEAD + message_overhead(magic) + self.key.map_or(0, <[u8]>::len) + self.value.map_or(0, <[u8]>::len)
+        LOG_OVERHEAD
+            + message_overhead(magic)
+            + self.key.map_or(0, <[u8]>::len)
+            + self.value.map_or(0, <[u8]>::len)
     }
 
     /// The record, with its own copies of the key and value.
     pub fn to_record(&self) -> Record {
-        Record { offset: self.offset, timestamp: self.timestamp, key: self.key.map(<[u8]>::to_vec), value: self.value.map(<[u8]>::to_vec) }
+        Record {
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: self.key.map(<[u8]>::to_vec),
+            value: self.value.map(<[u8]>::to_vec),
+        }
     }
 
     /// Whether [`Record::encode_into`] of this message's record with `magic` writes exactly the
@@ -222,7 +219,11 @@ impl MessageView<'_> {
     /// lengths that are −1 or more. Such an entry can be stored as it came, with only its
     /// offset rewritten, as the broker does (`validateMessagesAndAssignOffsets`).
     pub fn encodes_as_stored(&self, magic: u8) -> bool {
-        self.magic == magic && self.valid && self.attributes == 0 && self.key_size >= -1 && self.payload_size >= -1
+        self.magic == magic
+            && self.valid
+            && self.attributes == 0
+            && self.key_size >= -1
+            && self.payload_size >= -1
     }
 }
 
@@ -269,7 +270,19 @@ fn view_message(offset: i64, position: usize, msg: &[u8]) -> Option<MessageView<
         return None;
     }
     let valid = crc32(&msg[4..]) == crc;
-    Some(MessageView { offset, position, crc, valid, magic, attributes, timestamp, key_size, payload_size, key, value })
+    Some(MessageView {
+        offset,
+        position,
+        crc,
+        valid,
+        magic,
+        attributes,
+        timestamp,
+        key_size,
+        payload_size,
+        key,
+        value,
+    })
 }
 
 /// Decode a message set. Returns every structurally whole entry (CRC-invalid ones included,
@@ -292,9 +305,7 @@ pub fn view_message_set(bytes: &[u8]) -> (Vec<MessageView<'_>>, usize) {
             break;
         }
         let start = pos + LOG_OVERHEAD;
-        let Some(msg) = start
-            .checked_add(size as usize)
-            .and_then(|end| bytes.get(start..end))
+        let Some(msg) = start.checked_add(size as usize).and_then(|end| bytes.get(start..end))
         else {
             break;
         };
@@ -312,7 +323,11 @@ pub fn view_message_set(bytes: &[u8]) -> (Vec<MessageView<'_>>, usize) {
 fn count_entries(bytes: &[u8]) -> usize {
     let (mut n, mut pos) = (0, 0usize);
     while let Some((_, size)) = entry_header(bytes, pos) {
-        let Some(end) = usize::try_from(size).ok().filter(|&s| s >= MESSAGE_OVERHEAD_V0).and_then(|s| (pos + LOG_OVERHEAD).checked_add(s)) else {
+        let Some(end) = usize::try_from(size)
+            .ok()
+            .filter(|&s| s >= MESSAGE_OVERHEAD_V0)
+            .and_then(|s| (pos + LOG_OVERHEAD).checked_add(s))
+        else {
             break;
         };
         if end > bytes.len() {
@@ -377,7 +392,10 @@ pub fn scan_message_set(bytes: &[u8]) -> Vec<(i64, usize, usize)> {
 /// entries the caller knows there are (room is made for them at once).
 pub fn stored_crcs(bytes: &[u8], expected: usize) -> Vec<u32> {
     let mut crcs = Vec::with_capacity(expected);
-    crcs.extend(whole_entries(bytes).filter_map(|(_, pos, _)| be_i32(bytes, pos + LOG_OVERHEAD).map(|c| c as u32)));
+    crcs.extend(
+        whole_entries(bytes)
+            .filter_map(|(_, pos, _)| be_i32(bytes, pos + LOG_OVERHEAD).map(|c| c as u32)),
+    );
     crcs
 }
 
@@ -424,10 +442,7 @@ mod tests {
 
     #[test]
     fn hello_encodes_to_the_bytes_kafka_writes() {
-        let r = Record {
-            offset: 0,
-            ..Record::value("hello")
-        };
+        let r = Record { offset: 0, ..Record::value("hello") };
         assert_eq!(r.message_size(0), 19);
         assert_eq!(r.size_in_log(0), 31);
         let bytes = encode_message_set(std::slice::from_ref(&r), 0);
@@ -471,10 +486,7 @@ mod tests {
         let bytes = encode_message_set(&recs, 0);
         let (msgs, n) = decode_message_set(&bytes);
         assert_eq!(n, bytes.len());
-        assert_eq!(
-            msgs.iter().map(|m| m.record.clone()).collect::<Vec<_>>(),
-            recs
-        );
+        assert_eq!(msgs.iter().map(|m| m.record.clone()).collect::<Vec<_>>(), recs);
         assert!(msgs.iter().all(|m| m.valid));
         assert_eq!(msgs[1].position, recs[0].size_in_log(0));
         // Cut inside the last entry: the first four decode, the torn one is left out.
@@ -487,13 +499,7 @@ mod tests {
     #[test]
     fn a_corrupted_byte_fails_the_crc() {
         let bytes = encode_message_set(
-            &[
-                Record::value("hello"),
-                Record {
-                    offset: 1,
-                    ..Record::value("world")
-                },
-            ],
+            &[Record::value("hello"), Record { offset: 1, ..Record::value("world") }],
             0,
         );
         let mut bad = bytes.clone();

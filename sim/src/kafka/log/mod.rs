@@ -37,7 +37,9 @@ pub mod segment;
 
 pub use dump::{dump_index, dump_log_segment};
 pub use index::{OffsetIndex, OffsetPosition};
-pub use message::{decode_message_set, encode_message_set, view_message_set, DecodedMessage, MessageView, Record};
+pub use message::{
+    decode_message_set, encode_message_set, view_message_set, DecodedMessage, MessageView, Record,
+};
 pub use segment::{index_filename, log_filename, LogSegment, SegmentRead};
 
 /// The directory of a partition's log: `<log_dir>/<topic>-<partition>`.
@@ -174,10 +176,7 @@ impl Log {
             let parse = |stem: &str| stem.parse::<i64>().ok().filter(|&b| b >= 0);
             if let Some(b) = name.strip_suffix(segment::LOG_FILE_SUFFIX).and_then(parse) {
                 logs.push(b);
-            } else if let Some(b) = name
-                .strip_suffix(segment::INDEX_FILE_SUFFIX)
-                .and_then(parse)
-            {
+            } else if let Some(b) = name.strip_suffix(segment::INDEX_FILE_SUFFIX).and_then(parse) {
                 indexes.push((b, path.clone()));
             }
         }
@@ -292,14 +291,20 @@ impl Log {
         let bytes = encode_message_set(&records, self.config.magic);
         let max_timestamp = records.iter().filter_map(|r| r.timestamp).max();
         let offsets = (records.first().map(|r| r.offset), records.last().map(|r| r.offset));
-        self.append_bytes(bytes::Bytes::from(bytes), offsets, records.len(), max_timestamp, now_ms).await
+        self.append_bytes(bytes::Bytes::from(bytes), offsets, records.len(), max_timestamp, now_ms)
+            .await
     }
 
     /// [`Log::append`] for a follower that holds the records' message set as fetched (offsets
     /// assigned by the leader; `messages` are its entries): the segment keeps that buffer when it
     /// is exactly what encoding the records with this log's magic gives, and encodes them
     /// otherwise.
-    pub async fn append_fetched(&mut self, messages: &[MessageView<'_>], fetched: bytes::Bytes, now_ms: i64) -> Result<LogAppendInfo, LogError> {
+    pub async fn append_fetched(
+        &mut self,
+        messages: &[MessageView<'_>],
+        fetched: bytes::Bytes,
+        now_ms: i64,
+    ) -> Result<LogAppendInfo, LogError> {
         self.clock_ms = self.clock_ms.max(now_ms);
         self.check_follower_offsets(messages.iter().map(|m| m.offset))?;
         let magic = self.config.magic;
@@ -307,7 +312,10 @@ impl Log {
         let bytes = if fetched.len() == size {
             fetched
         } else {
-            bytes::Bytes::from(encode_message_set(&messages.iter().map(MessageView::to_record).collect::<Vec<_>>(), magic))
+            bytes::Bytes::from(encode_message_set(
+                &messages.iter().map(MessageView::to_record).collect::<Vec<_>>(),
+                magic,
+            ))
         };
         let max_timestamp = messages.iter().filter_map(|m| m.timestamp).max();
         let offsets = (messages.first().map(|m| m.offset), messages.last().map(|m| m.offset));
@@ -334,11 +342,21 @@ impl Log {
         }
         let n = positions.len() as i64;
         let offsets = (positions.first().map(|_| leo), positions.last().map(|_| leo + n - 1));
-        self.append_bytes(bytes::Bytes::from(produced), offsets, positions.len(), max_timestamp, now_ms).await
+        self.append_bytes(
+            bytes::Bytes::from(produced),
+            offsets,
+            positions.len(),
+            max_timestamp,
+            now_ms,
+        )
+        .await
     }
 
     /// A follower append's offsets must increase and start at or after the log end offset.
-    fn check_follower_offsets(&self, mut offsets: impl Iterator<Item = i64>) -> Result<(), LogError> {
+    fn check_follower_offsets(
+        &self,
+        mut offsets: impl Iterator<Item = i64>,
+    ) -> Result<(), LogError> {
         let leo = self.log_end_offset();
         let Some(first) = offsets.next() else { return Ok(()) };
         let mut prev = first;
@@ -380,22 +398,13 @@ impl Log {
         let Some(active) = self.segments.values_mut().next_back() else {
             return Err(LogError::InvalidOffset(leo)); // unreachable: a log always has a segment
         };
-        let bytes_appended = active.append(&disk, bytes, (first_offset, last_offset), max_timestamp, now_ms).await?;
+        let bytes_appended =
+            active.append(&disk, bytes, (first_offset, last_offset), max_timestamp, now_ms).await?;
         self.unflushed_messages += count as u64;
-        if self
-            .config
-            .flush_interval_messages
-            .is_some_and(|n| self.unflushed_messages >= n)
-        {
+        if self.config.flush_interval_messages.is_some_and(|n| self.unflushed_messages >= n) {
             self.flush().await?;
         }
-        Ok(LogAppendInfo {
-            first_offset,
-            last_offset,
-            message_count: count,
-            bytes_appended,
-            crcs,
-        })
+        Ok(LogAppendInfo { first_offset, last_offset, message_count: count, bytes_appended, crcs })
     }
 
     async fn maybe_roll(&mut self, incoming: u64, now_ms: i64) -> Result<(), LogError> {
@@ -431,11 +440,8 @@ impl Log {
     /// fsync every segment that may hold unflushed data (from the one holding the recovery point
     /// on); afterwards everything up to the log end offset survives a power loss.
     pub async fn flush(&mut self) -> Result<(), LogError> {
-        let from = self
-            .segments
-            .range(..=self.recovery_point)
-            .next_back()
-            .map_or(i64::MIN, |(&b, _)| b);
+        let from =
+            self.segments.range(..=self.recovery_point).next_back().map_or(i64::MIN, |(&b, _)| b);
         for seg in self.segments.range(from..).map(|(_, s)| s) {
             seg.flush(&self.disk).await?;
         }
@@ -475,25 +481,14 @@ impl Log {
         decode: bool,
     ) -> Result<FetchDataInfo, LogError> {
         let (start, end) = (self.log_start_offset(), self.log_end_offset());
-        let empty = FetchDataInfo {
-            first_offset: offset,
-            ..FetchDataInfo::default()
-        };
+        let empty = FetchDataInfo { first_offset: offset, ..FetchDataInfo::default() };
         if offset == end {
             return Ok(empty);
         }
         if offset > end || offset < start {
-            return Err(LogError::OffsetOutOfRange {
-                requested: offset,
-                start,
-                end,
-            });
+            return Err(LogError::OffsetOutOfRange { requested: offset, start, end });
         }
-        let floor = self
-            .segments
-            .range(..=offset)
-            .next_back()
-            .map_or(start, |(&b, _)| b);
+        let floor = self.segments.range(..=offset).next_back().map_or(start, |(&b, _)| b);
         for seg in self.segments.range(floor..).map(|(_, s)| s) {
             let read = if decode {
                 seg.read(&self.disk, offset, max_bytes, max_offset).await?
@@ -502,7 +497,11 @@ impl Log {
             };
             if let Some(r) = read {
                 // The first entry's offset, without decoding (`Log::read_slice`).
-                let first = if r.bytes.is_empty() { None } else { message::entry_header(&r.bytes, 0).map(|h| h.0) };
+                let first = if r.bytes.is_empty() {
+                    None
+                } else {
+                    message::entry_header(&r.bytes, 0).map(|h| h.0)
+                };
                 let records: Vec<Record> = r.messages.into_iter().map(|m| m.record).collect();
                 let first_offset = first.unwrap_or(offset);
                 return Ok(FetchDataInfo {
@@ -576,10 +575,8 @@ impl Log {
         self.clock_ms = self.clock_ms.max(now_ms);
         let mut deleted = Vec::new();
         if let Some(ms) = self.config.retention_ms.filter(|&ms| ms >= 0) {
-            deleted.extend(
-                self.delete_while(now_ms, |s| now_ms - s.last_modified_ms() > ms)
-                    .await?,
-            );
+            deleted
+                .extend(self.delete_while(now_ms, |s| now_ms - s.last_modified_ms() > ms).await?);
         }
         if let Some(limit) = self.config.retention_bytes.filter(|&b| b >= 0) {
             let size = i64::try_from(self.size_in_bytes()).unwrap_or(i64::MAX);
@@ -646,28 +643,19 @@ mod tests {
 
     /// Value `m000`…: 4 bytes, so every entry is 12 + 14 + 4 = 30 bytes.
     fn rec(i: i64) -> Record {
-        Record {
-            offset: i,
-            ..Record::value(format!("m{i:03}"))
-        }
+        Record { offset: i, ..Record::value(format!("m{i:03}")) }
     }
 
     /// Three 30-byte messages per segment.
     fn small() -> LogConfig {
-        LogConfig {
-            segment_bytes: 100,
-            ..LogConfig::default()
-        }
+        LogConfig { segment_bytes: 100, ..LogConfig::default() }
     }
 
     async fn filled(d: &HostDisk, config: LogConfig, n: i64) -> Log {
         let mut log = Log::open(d.clone(), DIR, config, 0).await.expect("open");
         for i in 0..n {
             let info = log.append(vec![rec(i)], true, 0).await.expect("append");
-            assert_eq!(
-                (info.first_offset, info.last_offset, info.bytes_appended),
-                (i, i, 30)
-            );
+            assert_eq!((info.first_offset, info.last_offset, info.bytes_appended), (i, i, 30));
         }
         log
     }
@@ -679,10 +667,7 @@ mod tests {
     #[test]
     fn partition_dir_and_file_names() {
         assert_eq!(partition_dir("/tmp/kafka-logs/", "HelloKafka", 0), DIR);
-        assert_eq!(
-            log_filename(DIR, 0),
-            "/tmp/kafka-logs/HelloKafka-0/00000000000000000000.log"
-        );
+        assert_eq!(log_filename(DIR, 0), "/tmp/kafka-logs/HelloKafka-0/00000000000000000000.log");
         assert_eq!(
             index_filename(DIR, 3),
             "/tmp/kafka-logs/HelloKafka-0/00000000000000000003.index"
@@ -705,17 +690,10 @@ mod tests {
                 ]
                 .map(|b| format!("{DIR}/{b}.log"))
             );
-            assert_eq!(
-                log.segments().iter().map(|s| s.2).collect::<Vec<_>>(),
-                [90, 90, 90, 30]
-            );
+            assert_eq!(log.segments().iter().map(|s| s.2).collect::<Vec<_>>(), [90, 90, 90, 30]);
             assert_eq!(d.list(DIR).len(), 8, "a .log and an .index per segment");
             assert_eq!(
-                (
-                    log.log_start_offset(),
-                    log.log_end_offset(),
-                    log.size_in_bytes()
-                ),
+                (log.log_start_offset(), log.log_end_offset(), log.size_in_bytes()),
                 (0, 10, 300)
             );
 
@@ -723,21 +701,10 @@ mod tests {
             let f = log.read(0, 1000, None).await.expect("read");
             assert_eq!(offsets(&f), [0, 1, 2]);
             assert_eq!(f.bytes, encode_message_set(&[rec(0), rec(1), rec(2)], 0));
-            assert_eq!(
-                offsets(&log.read(4, 1000, None).await.expect("read")),
-                [4, 5]
-            );
+            assert_eq!(offsets(&log.read(4, 1000, None).await.expect("read")), [4, 5]);
             assert_eq!(offsets(&log.read(4, 59, None).await.expect("read")), [4]);
-            assert_eq!(
-                offsets(&log.read(3, 1000, Some(5)).await.expect("read")),
-                [3, 4]
-            );
-            assert!(log
-                .read(3, 1000, Some(3))
-                .await
-                .expect("read")
-                .records
-                .is_empty());
+            assert_eq!(offsets(&log.read(3, 1000, Some(5)).await.expect("read")), [3, 4]);
+            assert!(log.read(3, 1000, Some(3)).await.expect("read").records.is_empty());
             let big = log.read(7, 10, None).await.expect("read");
             assert_eq!(
                 (offsets(&big), big.exceeds_max_bytes, big.bytes.len()),
@@ -749,11 +716,7 @@ mod tests {
             assert!(at_leo.records.is_empty() && at_leo.bytes.is_empty());
             assert_eq!(
                 log.read(11, 1000, None).await,
-                Err(LogError::OffsetOutOfRange {
-                    requested: 11,
-                    start: 0,
-                    end: 10
-                })
+                Err(LogError::OffsetOutOfRange { requested: 11, start: 0, end: 10 })
             );
             assert!(matches!(
                 log.read(-1, 1000, None).await,
@@ -787,10 +750,7 @@ mod tests {
                 .expect("append");
             assert_eq!((info.first_offset, info.last_offset), (2, 6));
             assert_eq!(
-                log.segments()
-                    .iter()
-                    .map(|s| (s.0, s.2))
-                    .collect::<Vec<_>>(),
+                log.segments().iter().map(|s| (s.0, s.2)).collect::<Vec<_>>(),
                 [(0, 60), (2, 150)]
             );
             let empty = log.append(vec![], true, 0).await.expect("empty append");
@@ -802,31 +762,19 @@ mod tests {
     fn follower_append_keeps_offsets_and_rejects_out_of_order() {
         run(async {
             let d = disk();
-            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("open");
-            log.append((0..3).map(rec).collect(), false, 0)
-                .await
-                .expect("append");
+            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("open");
+            log.append((0..3).map(rec).collect(), false, 0).await.expect("append");
             assert_eq!(log.log_end_offset(), 3);
             assert_eq!(
                 log.append(vec![rec(2), rec(3)], false, 0).await,
-                Err(LogError::OffsetOutOfOrder {
-                    first_offset: 2,
-                    log_end_offset: 3
-                })
+                Err(LogError::OffsetOutOfOrder { first_offset: 2, log_end_offset: 3 })
             );
             assert!(matches!(
                 log.append(vec![rec(5), rec(4)], false, 0).await,
                 Err(LogError::OffsetOutOfOrder { .. })
             ));
-            log.append(vec![rec(3), rec(4)], false, 0)
-                .await
-                .expect("append");
-            assert_eq!(
-                offsets(&log.read(0, 1000, None).await.expect("read")),
-                [0, 1, 2, 3, 4]
-            );
+            log.append(vec![rec(3), rec(4)], false, 0).await.expect("append");
+            assert_eq!(offsets(&log.read(0, 1000, None).await.expect("read")), [0, 1, 2, 3, 4]);
         });
     }
 
@@ -834,10 +782,7 @@ mod tests {
     fn index_lookups_and_dump() {
         run(async {
             let d = disk();
-            let config = LogConfig {
-                index_interval_bytes: 64,
-                ..LogConfig::default()
-            };
+            let config = LogConfig { index_interval_bytes: 64, ..LogConfig::default() };
             let log = filled(&d, config, 20).await;
             let seg = log.log_segments().next().expect("segment");
             // An entry each time more than 64 bytes (three messages) went in since the last.
@@ -846,21 +791,9 @@ mod tests {
                 .filter_map(|n| idx.entry(n))
                 .map(|e| (e.offset, e.position))
                 .collect();
-            assert_eq!(
-                entries,
-                [(3, 90), (6, 180), (9, 270), (12, 360), (15, 450), (18, 540)]
-            );
-            assert_eq!(
-                idx.lookup(8),
-                OffsetPosition {
-                    offset: 6,
-                    position: 180
-                }
-            );
-            assert_eq!(
-                seg.translate_offset(&d, 8).await.expect("translate"),
-                Some((8, 240))
-            );
+            assert_eq!(entries, [(3, 90), (6, 180), (9, 270), (12, 360), (15, 450), (18, 540)]);
+            assert_eq!(idx.lookup(8), OffsetPosition { offset: 6, position: 180 });
+            assert_eq!(seg.translate_offset(&d, 8).await.expect("translate"), Some((8, 240)));
             assert_eq!(seg.translate_offset(&d, 20).await.expect("translate"), None);
             assert_eq!(offsets(&log.read(8, 60, None).await.expect("read")), [8, 9]);
 
@@ -887,19 +820,13 @@ mod tests {
             let log = Log::open(
                 d.clone(),
                 DIR,
-                LogConfig {
-                    index_interval_bytes: 64,
-                    ..LogConfig::default()
-                },
+                LogConfig { index_interval_bytes: 64, ..LogConfig::default() },
                 0,
             )
             .await
             .expect("reopen");
             assert_eq!(log.log_end_offset(), 20);
-            assert_eq!(
-                log.log_segments().next().map(|s| s.index().entries()),
-                Some(6)
-            );
+            assert_eq!(log.log_segments().next().map(|s| s.index().entries()), Some(6));
         });
     }
 
@@ -913,50 +840,25 @@ mod tests {
             log.truncate_to(4).await.expect("truncate");
             assert_eq!(log.log_end_offset(), 4);
             assert_eq!(
-                log.segments()
-                    .iter()
-                    .map(|s| (s.0, s.2))
-                    .collect::<Vec<_>>(),
+                log.segments().iter().map(|s| (s.0, s.2)).collect::<Vec<_>>(),
                 [(0, 90), (3, 30)]
             );
-            assert_eq!(
-                d.len(&log_filename(DIR, 6)),
-                None,
-                "later segment files deleted"
-            );
+            assert_eq!(d.len(&log_filename(DIR, 6)), None, "later segment files deleted");
             assert_eq!(d.len(&log_filename(DIR, 3)), Some(30));
-            let info = log
-                .append(vec![Record::value("new!")], true, 0)
-                .await
-                .expect("append");
+            let info = log.append(vec![Record::value("new!")], true, 0).await.expect("append");
             assert_eq!(info.first_offset, 4);
             assert_eq!(
-                log.read(4, 100, None).await.expect("read").records[0]
-                    .value
-                    .as_deref(),
+                log.read(4, 100, None).await.expect("read").records[0].value.as_deref(),
                 Some(&b"new!"[..])
             );
 
-            log.truncate_to(3)
-                .await
-                .expect("truncate at a segment base");
+            log.truncate_to(3).await.expect("truncate at a segment base");
             assert_eq!((log.log_end_offset(), log.segments().len()), (3, 2));
 
-            log.truncate_fully_and_start_at(100)
-                .await
-                .expect("truncate fully");
+            log.truncate_fully_and_start_at(100).await.expect("truncate fully");
             assert_eq!((log.log_start_offset(), log.log_end_offset()), (100, 100));
-            assert_eq!(
-                d.list(DIR),
-                [index_filename(DIR, 100), log_filename(DIR, 100)]
-            );
-            assert_eq!(
-                log.append(vec![rec(0)], true, 0)
-                    .await
-                    .expect("append")
-                    .first_offset,
-                100
-            );
+            assert_eq!(d.list(DIR), [index_filename(DIR, 100), log_filename(DIR, 100)]);
+            assert_eq!(log.append(vec![rec(0)], true, 0).await.expect("append").first_offset, 100);
             assert_eq!(log.truncate_to(-1).await, Err(LogError::InvalidOffset(-1)));
         });
     }
@@ -972,9 +874,7 @@ mod tests {
             d.append(&path, &half[..17]).await.expect("torn write");
             assert_eq!(d.len(&path), Some(167));
 
-            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("reopen");
+            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("reopen");
             assert_eq!(log.log_end_offset(), 5);
             assert_eq!(d.len(&path), Some(150), "torn tail truncated");
             assert_eq!(
@@ -984,19 +884,14 @@ mod tests {
                     .first_offset,
                 5
             );
-            assert_eq!(
-                offsets(&log.read(0, 1000, None).await.expect("read")),
-                [0, 1, 2, 3, 4, 5]
-            );
+            assert_eq!(offsets(&log.read(0, 1000, None).await.expect("read")), [0, 1, 2, 3, 4, 5]);
 
             // A flipped byte in the middle: recovery keeps only what precedes it.
             drop(log);
             let mut bytes = d.peek(&path).expect("log");
             bytes[2 * 30 + 28] ^= 1;
             d.write_all(&path, &bytes).await.expect("write");
-            let log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("reopen");
+            let log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("reopen");
             assert_eq!((log.log_end_offset(), log.size_in_bytes()), (2, 60));
         });
     }
@@ -1010,9 +905,7 @@ mod tests {
             d.install(&index_filename(DIR, 7), &[0; 8]); // orphan
             d.install(&format!("{DIR}/notes.txt"), b"x");
             d.install(&format!("{DIR}/sub/00000000000000000009.log"), b"");
-            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("open");
+            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("open");
             assert_eq!((log.log_end_offset(), log.size_in_bytes()), (0, 0));
             assert_eq!(d.len(&index_filename(DIR, 7)), None, "orphan index deleted");
             log.append(vec![rec(0)], true, 0).await.expect("append");
@@ -1024,11 +917,8 @@ mod tests {
     fn a_missing_index_of_an_old_segment_is_rebuilt() {
         run(async {
             let d = disk();
-            let config = LogConfig {
-                segment_bytes: 300,
-                index_interval_bytes: 50,
-                ..LogConfig::default()
-            };
+            let config =
+                LogConfig { segment_bytes: 300, index_interval_bytes: 50, ..LogConfig::default() };
             let log = filled(&d, config.clone(), 15).await;
             let before = d.peek(&index_filename(DIR, 0)).expect("index");
             assert!(!before.is_empty());
@@ -1048,9 +938,7 @@ mod tests {
             let log = filled(&d, LogConfig::default(), 5).await;
             drop(log);
             d.crash();
-            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("reopen");
+            let mut log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("reopen");
             assert_eq!(log.log_end_offset(), 0, "nothing was fsynced");
 
             for i in 0..5 {
@@ -1058,19 +946,11 @@ mod tests {
             }
             log.flush().await.expect("flush");
             assert_eq!(log.recovery_point(), 5);
-            log.append(vec![rec(5), rec(6)], true, 0)
-                .await
-                .expect("append");
+            log.append(vec![rec(5), rec(6)], true, 0).await.expect("append");
             drop(log);
             d.crash();
-            let log = Log::open(d.clone(), DIR, LogConfig::default(), 0)
-                .await
-                .expect("reopen");
-            assert_eq!(
-                log.log_end_offset(),
-                5,
-                "flushed messages survive, the rest is gone"
-            );
+            let log = Log::open(d.clone(), DIR, LogConfig::default(), 0).await.expect("reopen");
+            assert_eq!(log.log_end_offset(), 5, "flushed messages survive, the rest is gone");
         });
     }
 
@@ -1082,11 +962,7 @@ mod tests {
             drop(log);
             d.crash();
             let log = Log::open(d.clone(), DIR, small(), 0).await.expect("reopen");
-            assert_eq!(
-                log.log_end_offset(),
-                9,
-                "segments 0, 3, 6 were fsynced when rolled"
-            );
+            assert_eq!(log.log_end_offset(), 9, "segments 0, 3, 6 were fsynced when rolled");
             assert_eq!(log.segments().len(), 3);
         });
     }
@@ -1095,13 +971,8 @@ mod tests {
     fn flush_interval_messages_fsyncs_every_n() {
         run(async {
             let d = disk();
-            let config = LogConfig {
-                flush_interval_messages: Some(2),
-                ..LogConfig::default()
-            };
-            let mut log = Log::open(d.clone(), DIR, config.clone(), 0)
-                .await
-                .expect("open");
+            let config = LogConfig { flush_interval_messages: Some(2), ..LogConfig::default() };
+            let mut log = Log::open(d.clone(), DIR, config.clone(), 0).await.expect("open");
             for i in 0..3 {
                 log.append(vec![rec(i)], true, 0).await.expect("append");
             }
@@ -1109,10 +980,7 @@ mod tests {
             drop(log);
             d.crash();
             assert_eq!(
-                Log::open(d.clone(), DIR, config, 0)
-                    .await
-                    .expect("reopen")
-                    .log_end_offset(),
+                Log::open(d.clone(), DIR, config, 0).await.expect("reopen").log_end_offset(),
                 2
             );
         });
@@ -1122,62 +990,30 @@ mod tests {
     fn retention_by_time_deletes_old_segments_and_rolls_an_expired_active_one() {
         run(async {
             let d = disk();
-            let config = LogConfig {
-                retention_ms: Some(1000),
-                ..small()
-            };
+            let config = LogConfig { retention_ms: Some(1000), ..small() };
             let mut log = Log::open(d.clone(), DIR, config, 0).await.expect("open");
-            for (i, t) in [
-                (0, 0),
-                (1, 0),
-                (2, 0),
-                (3, 500),
-                (4, 500),
-                (5, 500),
-                (6, 1000),
-            ] {
+            for (i, t) in [(0, 0), (1, 0), (2, 0), (3, 500), (4, 500), (5, 500), (6, 1000)] {
                 log.append(vec![rec(i)], true, t).await.expect("append");
             }
-            assert_eq!(
-                log.delete_old_segments(900).await.expect("retention"),
-                Vec::<i64>::new()
-            );
-            assert_eq!(
-                log.delete_old_segments(1550).await.expect("retention"),
-                [0, 3]
-            );
+            assert_eq!(log.delete_old_segments(900).await.expect("retention"), Vec::<i64>::new());
+            assert_eq!(log.delete_old_segments(1550).await.expect("retention"), [0, 3]);
             assert_eq!(log.log_start_offset(), 6);
             assert_eq!(d.len(&log_filename(DIR, 0)), None);
             assert_eq!(
                 log.read(2, 100, None).await,
-                Err(LogError::OffsetOutOfRange {
-                    requested: 2,
-                    start: 6,
-                    end: 7
-                })
+                Err(LogError::OffsetOutOfRange { requested: 2, start: 6, end: 7 })
             );
             // Everything expired: roll, then delete the old active segment.
             assert_eq!(log.delete_old_segments(5000).await.expect("retention"), [6]);
             assert_eq!(
-                (
-                    log.log_start_offset(),
-                    log.log_end_offset(),
-                    log.size_in_bytes()
-                ),
+                (log.log_start_offset(), log.log_end_offset(), log.size_in_bytes()),
                 (7, 7, 0)
             );
             assert_eq!(log.segments().len(), 1);
             // An empty active segment is never deleted.
-            assert!(log
-                .delete_old_segments(50_000)
-                .await
-                .expect("retention")
-                .is_empty());
+            assert!(log.delete_old_segments(50_000).await.expect("retention").is_empty());
             assert_eq!(
-                log.append(vec![rec(0)], true, 50_000)
-                    .await
-                    .expect("append")
-                    .first_offset,
+                log.append(vec![rec(0)], true, 50_000).await.expect("append").first_offset,
                 7
             );
         });
@@ -1187,23 +1023,12 @@ mod tests {
     fn retention_by_bytes_deletes_whole_oldest_segments() {
         run(async {
             let d = disk();
-            let config = LogConfig {
-                retention_ms: None,
-                retention_bytes: Some(100),
-                ..small()
-            };
+            let config = LogConfig { retention_ms: None, retention_bytes: Some(100), ..small() };
             let mut log = filled(&d, config, 10).await;
             // 300 bytes, 200 over: segments 0 and 3 (90 each) go, segment 6 would leave only 30.
-            assert_eq!(
-                log.delete_old_segments(1 << 40).await.expect("retention"),
-                [0, 3]
-            );
+            assert_eq!(log.delete_old_segments(1 << 40).await.expect("retention"), [0, 3]);
             assert_eq!((log.log_start_offset(), log.size_in_bytes()), (6, 120));
-            assert!(log
-                .delete_old_segments(1 << 40)
-                .await
-                .expect("retention")
-                .is_empty());
+            assert!(log.delete_old_segments(1 << 40).await.expect("retention").is_empty());
         });
     }
 }

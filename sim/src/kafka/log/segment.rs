@@ -4,8 +4,7 @@
 //! (`00000000000000000000.log`), so a directory listing sorts them by offset.
 use super::index::OffsetIndex;
 use super::message::{
-    decode_message_set, delimit_message_set, entry_header, DecodedMessage,
-    LOG_OVERHEAD,
+    decode_message_set, delimit_message_set, entry_header, DecodedMessage, LOG_OVERHEAD,
 };
 use crate::hw::send::FileRange;
 use crate::hw::{DiskError, HostDisk};
@@ -109,9 +108,7 @@ impl LogSegment {
     ) -> Result<LogSegment, DiskError> {
         let log_path = log_filename(dir, base_offset);
         let index_path = index_filename(dir, base_offset);
-        let size = disk
-            .len(&log_path)
-            .ok_or_else(|| DiskError::NotFound(log_path.clone()))?;
+        let size = disk.len(&log_path).ok_or_else(|| DiskError::NotFound(log_path.clone()))?;
         let index = match disk.len(&index_path) {
             Some(_) => OffsetIndex::from_bytes(
                 &index_path,
@@ -146,15 +143,11 @@ impl LogSegment {
     /// decoding from the last index entry to the end.
     async fn rescan_tail(&mut self, disk: &HostDisk) -> Result<(), DiskError> {
         let from = u64::from(self.index.last_entry().position);
-        let bytes = disk
-            .read_at(&self.log_path, from, self.size.saturating_sub(from))
-            .await?;
+        let bytes = disk.read_at(&self.log_path, from, self.size.saturating_sub(from)).await?;
         let (msgs, _) = decode_message_set(&bytes);
         self.next_offset = msgs
             .last()
-            .map_or(self.index.last_entry().offset.max(self.base_offset), |m| {
-                m.record.offset + 1
-            });
+            .map_or(self.index.last_entry().offset.max(self.base_offset), |m| m.record.offset + 1);
         for m in &msgs {
             self.note_timestamp(m.record.timestamp);
         }
@@ -250,9 +243,7 @@ impl LogSegment {
     ) -> Result<Option<(i64, u64)>, DiskError> {
         let mut pos = u64::from(self.index.lookup(offset).position);
         while pos + LOG_OVERHEAD as u64 <= self.size {
-            let hdr = disk
-                .read_at(&self.log_path, pos, LOG_OVERHEAD as u64)
-                .await?;
+            let hdr = disk.read_at(&self.log_path, pos, LOG_OVERHEAD as u64).await?;
             let Some((off, size)) = entry_header(&hdr, 0) else {
                 break;
             };
@@ -340,21 +331,19 @@ impl LogSegment {
             let Some((_, size)) = hdr else {
                 return Ok(Some(SegmentRead::default()));
             };
-            let want = (LOG_OVERHEAD as u64)
-                .saturating_add(u64::try_from(size).unwrap_or(0))
-                .min(avail);
+            let want =
+                (LOG_OVERHEAD as u64).saturating_add(u64::try_from(size).unwrap_or(0)).min(avail);
             data = peek(want)?;
             (count, end, msgs) = delimit(&data);
             exceeds = count > 0;
         }
         data.truncate(end);
-        let file = (end > 0).then(|| FileRange { path: self.log_path.clone(), offset: pos, len: end as u64 });
-        Ok(Some(SegmentRead {
-            bytes: data,
-            messages: msgs,
-            exceeds_max_bytes: exceeds,
-            file,
-        }))
+        let file = (end > 0).then(|| FileRange {
+            path: self.log_path.clone(),
+            offset: pos,
+            len: end as u64,
+        });
+        Ok(Some(SegmentRead { bytes: data, messages: msgs, exceeds_max_bytes: exceeds, file }))
     }
 
     /// Remove every message with offset ≥ `offset` (and their index entries). Returns the bytes

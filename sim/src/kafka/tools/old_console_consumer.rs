@@ -13,13 +13,13 @@
 //! virtual time stands in for the learner's Ctrl-C; in the background (`&`) it runs until killed.
 
 use super::Invocation;
-use crate::zk::txn::ZkError;
 use crate::kafka::admin::ConsoleConsumerOptions;
 use crate::kafka::zk_consumer::assignor::TopicFilter;
 use crate::kafka::zk_consumer::{ConsumerConfig, StreamError, ZookeeperConsumerConnector};
 use crate::shell::term::Term;
 use crate::world::{ProcCtx, Signal};
 use crate::zk::client::ZooKeeper;
+use crate::zk::txn::ZkError;
 use futures::{FutureExt, StreamExt};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -72,7 +72,9 @@ fn unknown_error(ctx: &ProcCtx, term: &Term, exception: &str) -> i32 {
 
 /// A ZkClient with 30 s timeouts, as `checkZkPathExists` and `maybeDeletePath` open.
 async fn short_session(ctx: &ProcCtx, connect: &str) -> Option<ZooKeeper> {
-    let servers = crate::shell::lexer::parse_connect_string(connect, 2181).map(|(s, _)| s).unwrap_or_default();
+    let servers = crate::shell::lexer::parse_connect_string(connect, 2181)
+        .map(|(s, _)| s)
+        .unwrap_or_default();
     let zk = ZooKeeper::new(ctx, servers, Duration::from_millis(30_000));
     let deadline = madsim::time::Instant::now() + Duration::from_millis(30_000);
     while !zk.is_connected() && madsim::time::Instant::now() < deadline {
@@ -94,13 +96,21 @@ async fn path_exists(zk: &Option<ZooKeeper>, path: &str) -> bool {
 }
 
 /// Runs the old-consumer console consumer; returns the exit code.
-pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: String, term: Term, inv: Invocation) -> i32 {
+pub(super) async fn run(
+    ctx: ProcCtx,
+    opts: ConsoleConsumerOptions,
+    topic: String,
+    term: Term,
+    inv: Invocation,
+) -> i32 {
     let connect = opts.zookeeper.clone().unwrap_or_default();
     // new ConsumerConfig(args): the properties file is loaded before anything connects.
     let mut props: BTreeMap<String, String> = BTreeMap::new();
     if let Some(file) = &opts.consumer_config {
         match ctx.disk().peek(&inv.resolve(file)) {
-            Some(bytes) => props = crate::kafka::config::parse_properties(&String::from_utf8_lossy(&bytes)),
+            Some(bytes) => {
+                props = crate::kafka::config::parse_properties(&String::from_utf8_lossy(&bytes))
+            }
             None => {
                 term.err(&format!("Exception in thread \"main\" java.io.FileNotFoundException: {file} (No such file or directory)"));
                 term.err("\tat java.io.FileInputStream.open(Native Method)");
@@ -135,7 +145,10 @@ pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: Strin
         }
         return 1;
     }
-    if !opts.delete_consumer_offsets && opts.from_beginning && path_exists(&check, &format!("/consumers/{group}/offsets")).await {
+    if !opts.delete_consumer_offsets
+        && opts.from_beginning
+        && path_exists(&check, &format!("/consumers/{group}/offsets")).await
+    {
         term.err(&format!("Found previous offset information for this group {group}. Please use --delete-consumer-offsets to delete previous offsets metadata"));
         if let Some(zk) = check {
             zk.close().await;
@@ -148,7 +161,10 @@ pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: Strin
         }
         zk.close().await;
     }
-    props.insert("auto.offset.reset".into(), if opts.from_beginning { "smallest" } else { "largest" }.into());
+    props.insert(
+        "auto.offset.reset".into(),
+        if opts.from_beginning { "smallest" } else { "largest" }.into(),
+    );
     props.insert("zookeeper.connect".into(), connect.clone());
     if let Some(t) = opts.timeout_ms.filter(|t| *t >= 0) {
         props.insert("consumer.timeout.ms".into(), t.to_string());
@@ -163,10 +179,11 @@ pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: Strin
         Ok(c) => c,
         Err(e) => return unknown_error(&ctx, &term, &e.0),
     };
-    let mut stream = match connector.create_message_streams_by_filter(TopicFilter::whitelist(&topic)).await {
-        Ok(s) => s,
-        Err(e) => return unknown_error(&ctx, &term, &e.0),
-    };
+    let mut stream =
+        match connector.create_message_streams_by_filter(TopicFilter::whitelist(&topic)).await {
+            Ok(s) => s,
+            Err(e) => return unknown_error(&ctx, &term, &e.0),
+        };
 
     // addShutdownHook: SIGTERM/SIGINT stop the connector; the JVM then exits with 128 + n.
     let mut signals = ctx.signals();
@@ -194,15 +211,23 @@ pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: Strin
             Some(Ok(m)) => m,
             Some(Err(StreamError::End)) => break,
             Some(Err(StreamError::Timeout)) => {
-                log(&ctx, &term, "ERROR", "Error processing message, terminating consumer process: ", MAIN);
+                log(
+                    &ctx,
+                    &term,
+                    "ERROR",
+                    "Error processing message, terminating consumer process: ",
+                    MAIN,
+                );
                 term.err("kafka.consumer.ConsumerTimeoutException");
                 break;
             }
         };
         count += 1;
-        let value = msg.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+        let value =
+            msg.value.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
         if opts.print_key() {
-            let key = msg.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
+            let key =
+                msg.key.as_deref().map(String::from_utf8_lossy).unwrap_or_else(|| "null".into());
             term.out(&format!("{key}\t{value}"));
         } else {
             term.out(&value);
@@ -213,9 +238,17 @@ pub(super) async fn run(ctx: ProcCtx, opts: ConsoleConsumerOptions, topic: Strin
     if !group_id_passed {
         // "avoid polluting zookeeper with persistent group data".
         if let Some(zk) = short_session(&ctx, &connect).await {
-            if let Err(e) = crate::zk::cli::delete_recursive(&zk, &format!("/consumers/{group}")).await {
+            if let Err(e) =
+                crate::zk::cli::delete_recursive(&zk, &format!("/consumers/{group}")).await
+            {
                 if e != ZkError::NoNode {
-                    log(&ctx, &term, "WARN", &format!("Could not delete /consumers/{group}: {e}"), "kafka.utils.ZkUtils$");
+                    log(
+                        &ctx,
+                        &term,
+                        "WARN",
+                        &format!("Could not delete /consumers/{group}: {e}"),
+                        "kafka.utils.ZkUtils$",
+                    );
                 }
             }
             zk.close().await;

@@ -74,7 +74,12 @@ impl TopicFilter {
 }
 
 fn clean_regex(raw: &str) -> String {
-    raw.trim().replace(',', "|").replace(' ', "").trim_start_matches(['"', '\'']).trim_end_matches(['"', '\'']).to_string()
+    raw.trim()
+        .replace(',', "|")
+        .replace(' ', "")
+        .trim_start_matches(['"', '\''])
+        .trim_end_matches(['"', '\''])
+        .to_string()
 }
 
 /// A small subset of Java regular expressions, enough for topic whitelists: alternatives with `|`,
@@ -202,8 +207,12 @@ impl TopicCount {
     /// `{"version":1,"subscription":{"HelloKafka":1},"pattern":"white_list","timestamp":"1461657612345"}`.
     pub fn registration_json(&self, timestamp_ms: i64) -> String {
         let subscription: Vec<String> = match self {
-            TopicCount::Static(m) => m.iter().map(|(t, n)| format!("{}:{n}", json_string(t))).collect(),
-            TopicCount::Wildcard { filter, num_streams } => vec![format!("{}:{num_streams}", json_string(filter.regex()))],
+            TopicCount::Static(m) => {
+                m.iter().map(|(t, n)| format!("{}:{n}", json_string(t))).collect()
+            }
+            TopicCount::Wildcard { filter, num_streams } => {
+                vec![format!("{}:{num_streams}", json_string(filter.regex()))]
+            }
         };
         format!(
             "{{\"version\":1,\"subscription\":{{{}}},\"pattern\":\"{}\",\"timestamp\":\"{timestamp_ms}\"}}",
@@ -219,9 +228,14 @@ impl TopicCount {
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| err())?;
         let pattern = v.get("pattern").and_then(|p| p.as_str()).ok_or_else(err)?;
         let sub = v.get("subscription").and_then(|s| s.as_object()).ok_or_else(err)?;
-        let map: BTreeMap<String, u32> = sub.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(1).clamp(1, 1024) as u32)).collect();
+        let map: BTreeMap<String, u32> = sub
+            .iter()
+            .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(1).clamp(1, 1024) as u32))
+            .collect();
         let wildcard = |filter: fn(String) -> TopicFilter| match map.iter().next() {
-            Some((regex, n)) => TopicCount::Wildcard { filter: filter(regex.clone()), num_streams: *n },
+            Some((regex, n)) => {
+                TopicCount::Wildcard { filter: filter(regex.clone()), num_streams: *n }
+            }
             None => TopicCount::Static(BTreeMap::new()),
         };
         Ok(match pattern {
@@ -233,16 +247,30 @@ impl TopicCount {
 
     /// `getConsumerThreadIdsPerTopic`: for each subscribed topic (of `all_topics`, for a
     /// wildcard), the consumer's thread ids `<consumerId>-0` … `<consumerId>-(n−1)`.
-    pub fn thread_ids_per_topic(&self, consumer: &str, all_topics: &[String], exclude_internal: bool) -> BTreeMap<String, BTreeSet<ConsumerThreadId>> {
+    pub fn thread_ids_per_topic(
+        &self,
+        consumer: &str,
+        all_topics: &[String],
+        exclude_internal: bool,
+    ) -> BTreeMap<String, BTreeSet<ConsumerThreadId>> {
         let streams: Vec<(String, u32)> = match self {
             TopicCount::Static(m) => m.iter().map(|(t, n)| (t.clone(), *n)).collect(),
-            TopicCount::Wildcard { filter, num_streams } => {
-                all_topics.iter().filter(|t| filter.is_topic_allowed(t, exclude_internal)).map(|t| (t.clone(), *num_streams)).collect()
-            }
+            TopicCount::Wildcard { filter, num_streams } => all_topics
+                .iter()
+                .filter(|t| filter.is_topic_allowed(t, exclude_internal))
+                .map(|t| (t.clone(), *num_streams))
+                .collect(),
         };
         streams
             .into_iter()
-            .map(|(t, n)| (t, (0..n.max(1)).map(|i| ConsumerThreadId { consumer: consumer.to_string(), thread_id: i }).collect()))
+            .map(|(t, n)| {
+                (
+                    t,
+                    (0..n.max(1))
+                        .map(|i| ConsumerThreadId { consumer: consumer.to_string(), thread_id: i })
+                        .collect(),
+                )
+            })
             .collect()
     }
 }
@@ -294,7 +322,9 @@ impl AssignmentStrategy {
 pub fn range_assign(ctx: &AssignmentContext) -> Assignment {
     let mut out: Assignment = BTreeMap::new();
     for topic in ctx.my_topic_thread_ids.keys() {
-        let Some(consumers) = ctx.consumers_for_topic.get(topic).filter(|c| !c.is_empty()) else { continue };
+        let Some(consumers) = ctx.consumers_for_topic.get(topic).filter(|c| !c.is_empty()) else {
+            continue;
+        };
         let partitions = ctx.partitions_for_topic.get(topic).cloned().unwrap_or_default();
         let per = partitions.len() / consumers.len();
         let extra = partitions.len() % consumers.len();
@@ -302,7 +332,9 @@ pub fn range_assign(ctx: &AssignmentContext) -> Assignment {
             let start = per * pos + pos.min(extra);
             let n = per + usize::from(pos < extra);
             for p in partitions.iter().skip(start).take(n) {
-                out.entry(thread.consumer.clone()).or_default().insert((topic.clone(), *p), thread.clone());
+                out.entry(thread.consumer.clone())
+                    .or_default()
+                    .insert((topic.clone(), *p), thread.clone());
             }
         }
     }
@@ -330,8 +362,14 @@ pub fn round_robin_assign(ctx: &AssignmentContext) -> Result<Assignment, String>
             }
         }
         let threads: Vec<&ConsumerThreadId> = head_set.into_iter().collect();
-        let mut all: Vec<(String, i32)> = ctx.partitions_for_topic.iter().flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p))).collect();
-        all.sort_by_key(|(t, p)| crate::kafka::partitioner::java_string_hash(&format!("[{t},{p}]")));
+        let mut all: Vec<(String, i32)> = ctx
+            .partitions_for_topic
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
+            .collect();
+        all.sort_by_key(|(t, p)| {
+            crate::kafka::partitioner::java_string_hash(&format!("[{t},{p}]"))
+        });
         for (i, tp) in all.into_iter().enumerate() {
             let thread = threads[i % threads.len()];
             out.entry(thread.consumer.clone()).or_default().insert(tp, thread.clone());
@@ -357,13 +395,18 @@ mod tests {
     }
 
     fn ctx(me: &str, topic: &str, partitions: usize, threads: &[(&str, u32)]) -> AssignmentContext {
-        let mut all: Vec<ConsumerThreadId> = threads.iter().flat_map(|(c, n)| (0..*n).map(move |i| tid(c, i))).collect();
+        let mut all: Vec<ConsumerThreadId> =
+            threads.iter().flat_map(|(c, n)| (0..*n).map(move |i| tid(c, i))).collect();
         all.sort();
         let mut consumers: Vec<String> = threads.iter().map(|(c, _)| c.to_string()).collect();
         consumers.sort();
         AssignmentContext {
             consumer_id: me.into(),
-            my_topic_thread_ids: [(topic.to_string(), all.iter().filter(|t| t.consumer == me).cloned().collect())].into(),
+            my_topic_thread_ids: [(
+                topic.to_string(),
+                all.iter().filter(|t| t.consumer == me).cloned().collect(),
+            )]
+            .into(),
             partitions_for_topic: [(topic.to_string(), (0..partitions as i32).collect())].into(),
             consumers_for_topic: [(topic.to_string(), all)].into(),
             consumers,
@@ -395,7 +438,10 @@ mod tests {
         assert!(a.contains_key("c"), "every member appears, even with nothing");
         // 7 partitions, 3 consumers → [0,1,2], [3,4], [5,6].
         let a = range_assign(&ctx("x", "t", 7, &[("x", 1), ("y", 1), ("z", 1)]));
-        assert_eq!((parts(&a, "x"), parts(&a, "y"), parts(&a, "z")), (vec![0, 1, 2], vec![3, 4], vec![5, 6]));
+        assert_eq!(
+            (parts(&a, "x"), parts(&a, "y"), parts(&a, "z")),
+            (vec![0, 1, 2], vec![3, 4], vec![5, 6])
+        );
     }
 
     #[test]
@@ -413,29 +459,43 @@ mod tests {
         assert!(x.len().abs_diff(y.len()) <= 1);
         let mut c = ctx("a", "t", 2, &[("a", 1)]);
         c.consumers_for_topic.insert("u".into(), vec![tid("b", 0)]);
-        assert!(round_robin_assign(&c).unwrap_err().contains("Round-robin assignment is allowed only if"));
+        assert!(round_robin_assign(&c)
+            .unwrap_err()
+            .contains("Round-robin assignment is allowed only if"));
     }
 
     #[test]
     fn registrations_round_trip() {
-        let tc = TopicCount::Wildcard { filter: TopicFilter::whitelist("HelloKafka"), num_streams: 1 };
+        let tc =
+            TopicCount::Wildcard { filter: TopicFilter::whitelist("HelloKafka"), num_streams: 1 };
         let json = tc.registration_json(1461657612345);
-        assert_eq!(json, r#"{"version":1,"subscription":{"HelloKafka":1},"pattern":"white_list","timestamp":"1461657612345"}"#);
+        assert_eq!(
+            json,
+            r#"{"version":1,"subscription":{"HelloKafka":1},"pattern":"white_list","timestamp":"1461657612345"}"#
+        );
         assert_eq!(TopicCount::parse(json.as_bytes()), Ok(tc));
         let st = TopicCount::Static([("a".to_string(), 2)].into());
         assert_eq!(TopicCount::parse(st.registration_json(1).as_bytes()), Ok(st.clone()));
         assert_eq!(st.thread_ids_per_topic("g_c", &[], true)["a"].len(), 2);
-        assert!(TopicCount::parse(b"{").unwrap_err().starts_with("kafka.common.KafkaException: error constructing TopicCount"));
+        assert!(TopicCount::parse(b"{")
+            .unwrap_err()
+            .starts_with("kafka.common.KafkaException: error constructing TopicCount"));
     }
 
     #[test]
     fn whitelists_match_like_java_regexes() {
         let w = TopicFilter::whitelist(" a, b.*");
         assert_eq!(w.regex(), "a|b.*");
-        assert!(w.is_topic_allowed("a", true) && w.is_topic_allowed("bcd", true) && w.is_topic_allowed("b", true));
+        assert!(
+            w.is_topic_allowed("a", true)
+                && w.is_topic_allowed("bcd", true)
+                && w.is_topic_allowed("b", true)
+        );
         assert!(!w.is_topic_allowed("ab", true));
         assert!(!TopicFilter::whitelist(".*").is_topic_allowed("__consumer_offsets", true));
-        assert!(regex_matches("my\\.topic", "my.topic") && !regex_matches("my\\.topic", "myXtopic"));
+        assert!(
+            regex_matches("my\\.topic", "my.topic") && !regex_matches("my\\.topic", "myXtopic")
+        );
         assert!(regex_matches("t+x?", "ttt") && !regex_matches("t+", ""));
         assert!(regex_matches("(a)", "(a)"), "unsupported syntax compares literally");
     }
