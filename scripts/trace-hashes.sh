@@ -9,7 +9,7 @@ lab=${1:-target/debug/lab}
 [ -x "$lab" ] || cargo build -q -p lab
 for f in scenarios/*.toml; do
   for s in 1 2; do
-    h=$("$lab" run "$f" --seed "$s" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace_hash"])')
+    h=$( { "$lab" run "$f" --seed "$s" --json || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace_hash"])')
     echo "$f seed $s $h"
   done
 done
