@@ -116,9 +116,11 @@ fn parse_attrs(info: &str, at: usize) -> Result<(u64, bool, Duration), String> {
                 think = parse_duration(v).map_err(|e| format!("line {at}: bad think {v:?}: {e}"))?
             }
             None if attr == "stopped" => stopped = true,
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "line {at}: unknown attribute {attr:?} (known: seed=N, stopped, think=DURATION)"
-            )),
+            ))
+            }
         }
     }
     Ok((seed, stopped, think))

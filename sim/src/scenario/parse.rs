@@ -897,47 +897,52 @@ fn parse_stream(cx: &Cx, sc: &Scenario, st: &S<RawStream>) -> Result<StreamSpec,
         let s = st.wal.as_ref().map(|w| w.span()).unwrap_or(span.clone());
         return Err(cx.err(s, "stream.wal is for the receiver-based stream: the direct stream has no receiver (its offsets are in the checkpoint)"));
     }
-    let sink =
-        match &st.output {
-            None => Sink::Table,
-            Some(o) => match o.get_ref().as_str() {
-                "table" => Sink::Table,
-                other => match other.strip_prefix("topic:") {
-                    Some(t) if sc.topics.iter().any(|x| x.name == t) && t != topic => {
-                        Sink::Topic(t.to_string())
-                    }
-                    Some(t) if t == topic => {
-                        return Err(cx.err(
-                            o.span(),
-                            "stream.output: the output topic must not be the input topic",
-                        ))
-                    }
-                    Some(t) => return Err(cx.err(
+    let sink = match &st.output {
+        None => Sink::Table,
+        Some(o) => match o.get_ref().as_str() {
+            "table" => Sink::Table,
+            other => match other.strip_prefix("topic:") {
+                Some(t) if sc.topics.iter().any(|x| x.name == t) && t != topic => {
+                    Sink::Topic(t.to_string())
+                }
+                Some(t) if t == topic => {
+                    return Err(cx.err(
+                        o.span(),
+                        "stream.output: the output topic must not be the input topic",
+                    ))
+                }
+                Some(t) => {
+                    return Err(cx.err(
                         o.span(),
                         format!(
                             "stream.output: unknown topic '{t}': declare it in a [[topic]] table"
                         ),
-                    )),
-                    None => return Err(cx.err(
+                    ))
+                }
+                None => {
+                    return Err(cx.err(
                         o.span(),
                         format!(
                             "stream.output must be \"table\" or \"topic:NAME\", not \"{other}\""
                         ),
-                    )),
-                },
+                    ))
+                }
             },
-        };
+        },
+    };
     let commit = match &st.commit {
         None => Out::AtLeastOnce,
         Some(c) => match c.get_ref().as_str() {
             "transactional" => Out::Transactional,
             "at-least-once" => Out::AtLeastOnce,
-            other => return Err(cx.err(
-                c.span(),
-                format!(
+            other => {
+                return Err(cx.err(
+                    c.span(),
+                    format!(
                     "stream.commit must be \"transactional\" or \"at-least-once\", not \"{other}\""
                 ),
-            )),
+                ))
+            }
         },
     };
     if commit == Out::Transactional {
