@@ -13,4 +13,4 @@ for f in scenarios/*.toml; do
     echo "$f seed $s $h"
   done
 done
-echo "quickstart $("$lab" quickstart | sha256sum | cut -c1-32)"
+echo "quickstart $("$lab" quickstart | grep -v "^Wall time:" | sha256sum | cut -c1-32)"

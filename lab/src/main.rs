@@ -21,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sim::shell::{Effect, Shell};
-use sim::world::{Sim, WorldConfig};
+use sim::world::Sim;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
@@ -423,7 +423,7 @@ fn run(cli: Cli) -> Result<i32> {
             } else {
                 std::fs::read_to_string(&script).with_context(|| format!("reading {script}"))?
             };
-            let hash = Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+            let hash = Sim::new(sim::seeded(seed)).run(|world| async move {
                 let mut sh = Shell::new(world.clone());
                 sh.boot_cluster(true).await;
                 for line in text.lines() {
@@ -448,7 +448,7 @@ fn shell(
     trace: Option<String>,
 ) -> Result<i32> {
     let mut lines = lines;
-    Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+    Sim::new(sim::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.think_time = think;
         sh.boot_cluster(!stopped).await;

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use sim::shell::Shell;
-use sim::world::{Sim, WorldConfig};
+use sim::world::Sim;
 use std::time::Instant;
 
 /// One step: a heading (en, zh), a command typed on a host, or a line typed into the running
@@ -59,7 +59,7 @@ const STEPS: &[Step] = &[
 pub fn run(seed: u64, lang: &str) -> Result<i32> {
     let zh = lang == "zh";
     let wall = Instant::now();
-    let out = Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+    let out = Sim::new(sim::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.boot_cluster(false).await;
         let mut text = String::new();

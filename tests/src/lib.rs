@@ -33,7 +33,7 @@ impl Run {
 /// Runs `script` (one command per line) on the seed's cluster with ZooKeeper started
 /// (`start = true`) or only installed.
 pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
-    Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+    Sim::new(sim::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.boot_cluster(start).await;
         let mut steps = Vec::new();
@@ -51,7 +51,7 @@ pub fn run_script(seed: u64, start: bool, script: &str) -> Run {
 /// The seed's three hosts plus a `client` host that runs no server: test programs live there,
 /// so crashing a server host never kills the test's own client.
 pub fn client_world(seed: u64) -> WorldConfig {
-    let mut cfg = WorldConfig::seeded(seed);
+    let mut cfg = sim::seeded(seed);
     cfg.hosts.push(sim::world::HostSpec { name: "client".into(), ip: "192.168.1.200".into() });
     cfg
 }

@@ -35,7 +35,7 @@
 
 use sim::shell::lexer::parse_duration;
 use sim::shell::Shell;
-use sim::world::{Sim, WorldConfig};
+use sim::world::Sim;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -196,7 +196,7 @@ fn parse_blocks(text: &str) -> Result<Vec<Block>, String> {
 /// Replays a block; returns the actual output of each step.
 fn replay(block: &Block) -> Vec<String> {
     let block = block.clone();
-    Sim::new(WorldConfig::seeded(block.seed)).run(|world| async move {
+    Sim::new(sim::seeded(block.seed)).run(|world| async move {
         let mut sh = Shell::new(world);
         sh.think_time = block.think;
         sh.boot_cluster(!block.stopped).await;

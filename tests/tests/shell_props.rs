@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use sim::shell::Shell;
-use sim::world::{Sim, WorldConfig};
+use sim::world::Sim;
 
 fn near_miss() -> impl Strategy<Value = String> {
     let words = prop::sample::select(vec![
@@ -213,7 +213,7 @@ proptest! {
 
     #[test]
     fn job_control_lines_get_an_answer_not_a_panic(lines in prop::collection::vec(job_line(), 1..8)) {
-        Sim::new(WorldConfig::seeded(2)).run(|world| async move {
+        Sim::new(sim::seeded(2)).run(|world| async move {
             let mut sh = Shell::new(world);
             sh.think_time = std::time::Duration::from_millis(300);
             sh.boot_cluster(true).await;
@@ -239,7 +239,7 @@ proptest! {
 
     #[test]
     fn any_line_gets_an_answer_not_a_panic(lines in prop::collection::vec(prop_oneof![near_miss(), any::<String>()], 1..6)) {
-        Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+        Sim::new(sim::seeded(1)).run(|world| async move {
             let mut sh = Shell::new(world);
             sh.think_time = std::time::Duration::from_millis(10);
             sh.boot_cluster(true).await;

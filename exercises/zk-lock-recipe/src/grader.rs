@@ -17,7 +17,7 @@ use futures::FutureExt;
 use madsim::rand::Rng;
 use sim::shell::Shell;
 use sim::trace::{fields, Event};
-use sim::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
+use sim::world::{HostSpec, ProcCtx, Sim, World};
 use sim::zk::client::{KeeperState, ZooKeeper};
 use sim::zk::txn::{CreateMode, ZkError};
 use std::collections::BTreeMap;
@@ -141,7 +141,7 @@ fn spawn_client(
 
 /// One seeded run; returns the trace.
 fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
-    let mut cfg = WorldConfig::seeded(seed);
+    let mut cfg = sim::seeded(seed);
     cfg.hosts.push(HostSpec { name: "client".into(), ip: "192.168.1.110".into() });
     cfg.hosts.push(HostSpec { name: "client2".into(), ip: "192.168.1.111".into() });
     let w = w.clone();

@@ -44,9 +44,14 @@ pub async fn start_cluster(
     // The seed's installation; ZooKeeper runs on the seed's three hosts only (a world may have
     // extra client machines).
     sh.boot_cluster(false).await;
-    let quiet = crate::shell::term::Term::new();
-    for h in world.host_names().iter().take(3) {
-        crate::zk::cli::zk_server_sh(world, h, "start", &quiet).await;
+    let programs = world.config().programs.clone();
+    if let Some(crate::program::Program::Script { main, .. }) = programs.get("zkServer.sh") {
+        let quiet = crate::term::Term::new();
+        for h in world.host_names().iter().take(3) {
+            let inv =
+                crate::program::Invocation { args: vec!["start".into()], ..Default::default() };
+            main(world.clone(), h.clone(), inv, quiet.clone()).await;
+        }
     }
     sh.wait_for_quorum(Duration::from_secs(60)).await;
     for host in brokers {
@@ -267,9 +272,9 @@ pub async fn consume(
 mod profile_tests {
     use super::zerocopy::{run_case, Case, Regime, Settings};
     use crate::hw::{HardwareProfile, SendPath};
-    use crate::world::{Sim, WorldConfig};
+    use crate::world::Sim;
 
-    const COMMODITY_2014: &str = include_str!("../hw/profiles/commodity-2014.toml");
+    const COMMODITY_2014: &str = include_str!("../../core/src/hw/profiles/commodity-2014.toml");
 
     /// commodity-2014 with one line of its file changed.
     fn edited(from: &str, to: &str) -> HardwareProfile {
@@ -281,7 +286,7 @@ mod profile_tests {
     #[test]
     fn every_host_is_built_from_the_profile() {
         let p = edited("cores = 6", "cores = 3");
-        let mut cfg = WorldConfig::seeded(1);
+        let mut cfg = crate::seeded(1);
         cfg.profile = p.clone();
         Sim::new(cfg).run(|world| async move {
             assert_eq!(world.net().params(), p.net);

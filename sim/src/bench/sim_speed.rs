@@ -20,7 +20,7 @@
 use super::start_cluster;
 use crate::hw::HardwareProfile;
 use crate::kafka::clients::{bootstrap_consumer, KafkaProducer, OffsetReset, ProducerConfig};
-use crate::world::{ProcCtx, Sim, WorldConfig};
+use crate::world::{ProcCtx, Sim};
 use madsim::time::Instant;
 use std::time::Duration;
 
@@ -116,7 +116,7 @@ fn value(seq: u64, size: usize) -> Vec<u8> {
 
 /// Runs the workload in a fresh world.
 pub fn run(s: &Settings) -> Result<Outcome, String> {
-    let mut cfg = WorldConfig::seeded(s.seed);
+    let mut cfg = crate::seeded(s.seed);
     cfg.profile = s.profile.clone();
     let s = s.clone();
     Sim::new(cfg).run(|world| async move {

@@ -177,7 +177,7 @@ pub fn experiments(p: &ProducerSpec, sizes: &[usize]) -> Vec<Experiment> {
 
 /// The world of the benchmark: the seed's three hosts as brokers plus three client machines.
 pub fn world_config(profile: &HardwareProfile, seed: u64) -> WorldConfig {
-    let mut cfg = WorldConfig::seeded(seed);
+    let mut cfg = crate::seeded(seed);
     cfg.profile = profile.clone();
     for (i, ip) in [(1, "192.168.1.111"), (2, "192.168.1.112"), (3, "192.168.1.113")] {
         cfg.hosts.push(HostSpec { name: format!("worker{i}"), ip: ip.into() });

@@ -20,7 +20,7 @@
 //! ```
 use super::{bulk_load, consume, start_cluster};
 use crate::hw::{CpuCounters, HardwareProfile, SendPath};
-use crate::world::{ProcCtx, Sim, WorldConfig};
+use crate::world::{ProcCtx, Sim};
 use madsim::time::Instant;
 use std::time::Duration;
 
@@ -195,7 +195,7 @@ fn sub(a: &CpuCounters, b: &CpuCounters) -> CpuCounters {
 
 /// Runs one case in a fresh simulated world.
 pub fn run_case(s: &Settings, case: &Case) -> Result<CaseResult, String> {
-    let mut cfg = WorldConfig::seeded(s.seed);
+    let mut cfg = crate::seeded(s.seed);
     cfg.profile = s.profile.clone();
     let s = s.clone();
     let case = *case;

@@ -45,7 +45,7 @@ use crate::hw::{HardwareProfile, SendPath};
 use crate::scenario::{Report, Scenario};
 use crate::shell::Shell;
 use crate::trace::Event;
-use crate::world::{Sim, WorldConfig};
+use crate::world::Sim;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -318,7 +318,7 @@ impl Lesson {
             return Err(bad("a lesson needs at least one [[step]]".into()));
         }
         let hosts: Vec<String> =
-            WorldConfig::seeded(raw.seed).hosts.into_iter().map(|h| h.name).collect();
+            crate::seeded(raw.seed).hosts.into_iter().map(|h| h.name).collect();
         let mut steps = Vec::new();
         for (i, s) in raw.steps.into_iter().enumerate() {
             let at = |m: String| bad(format!("step {}: {m}", i + 1));
@@ -708,7 +708,7 @@ pub fn run(
     let w = words(lang);
     let mut pending: Vec<Option<Pending>> =
         lesson.steps.iter().map(|s| precompute(&s.action, seed)).collect();
-    Sim::new(WorldConfig::seeded(seed)).run(|world| async move {
+    Sim::new(crate::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.think_time = lesson.think;
         sh.boot_cluster(lesson.start == Start::Zookeeper).await;

@@ -5,6 +5,8 @@ use super::{
     Scenario, ValuePattern, Workload,
 };
 use crate::check;
+use crate::fault::{Fault, NetChange, PartitionSpec};
+use crate::hooks::Hooks;
 use crate::kafka::clients::{
     bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig,
 };
@@ -38,19 +40,13 @@ pub fn run_traced(sc: &Scenario, seed: u64) -> (Report, String) {
 
 /// Like [`run`] in a world whose protocol decisions come from `hooks` (a graded exercise's
 /// code), also returning the trace's events for the grader's own checks.
-pub fn run_with_hooks(
-    sc: &Scenario,
-    seed: u64,
-    hooks: crate::hooks::Hooks,
-) -> (Report, Vec<Event>) {
-    let mut cfg = world_config(sc, seed);
-    cfg.hooks = hooks;
-    let (report, _, events) = run_in(sc, cfg, false);
+pub fn run_with_hooks(sc: &Scenario, seed: u64, hooks: Hooks) -> (Report, Vec<Event>) {
+    let (report, _, events) = run_in(sc, seed, hooks, false);
     (report, events)
 }
 
-fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
-    let mut cfg = WorldConfig::seeded(seed);
+fn world_config(sc: &Scenario, seed: u64, hooks: &Hooks) -> WorldConfig {
+    let mut cfg = hooks.world_config(seed);
     for (i, h) in sc.hosts.iter().enumerate().skip(cfg.hosts.len()) {
         cfg.hosts.push(HostSpec { name: h.clone(), ip: format!("192.168.1.{}", 100 + i) });
     }
@@ -60,19 +56,20 @@ fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
 }
 
 fn run_inner(sc: &Scenario, seed: u64, keep_trace: bool) -> (Report, Option<String>) {
-    let (report, trace, _) = run_in(sc, world_config(sc, seed), keep_trace);
+    let (report, trace, _) = run_in(sc, seed, Hooks::default(), keep_trace);
     (report, trace)
 }
 
 fn run_in(
     sc: &Scenario,
-    cfg: WorldConfig,
+    seed: u64,
+    hooks: Hooks,
     keep_trace: bool,
 ) -> (Report, Option<String>, Vec<Event>) {
+    let cfg = world_config(sc, seed, &hooks);
     let sc = Arc::new(sc.clone());
-    let seed = cfg.seed;
     Sim::new(cfg).run(|world| async move {
-        let mut r = Runner::new(world.clone(), sc.clone());
+        let mut r = Runner::new(world.clone(), sc.clone(), hooks);
         r.play().await;
         let events = world.tracer().events();
         let checks = sc
@@ -129,7 +126,8 @@ enum Action {
 }
 
 /// A fault the nemesis injected, to undo.
-enum Fault {
+/// What the nemesis did, so it can be undone.
+enum Injected {
     Crash(String),
     Kill(String),
     Partition,
@@ -146,6 +144,8 @@ struct Runner {
     t0_us: u64,
     fsyncs_at_t0: u64,
     net: crate::hw::NetParams,
+    /// What the workloads' producers and consumers are built with.
+    hooks: Hooks,
 }
 
 /// fsync calls on every host's disk so far.
@@ -154,7 +154,7 @@ fn total_fsyncs(world: &World) -> u64 {
 }
 
 impl Runner {
-    fn new(world: World, sc: Arc<Scenario>) -> Self {
+    fn new(world: World, sc: Arc<Scenario>, hooks: Hooks) -> Self {
         let mut sh = Shell::new(world.clone());
         sh.think_time = Duration::ZERO;
         let net = world.net().params();
@@ -167,6 +167,7 @@ impl Runner {
             t0_us: 0,
             fsyncs_at_t0: 0,
             net,
+            hooks,
         }
     }
 
@@ -180,6 +181,19 @@ impl Runner {
         let code = self.sh.exec_line(line).await;
         let out = self.sh.take_output();
         self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {line}\n", t / 1000, t % 1000));
+        self.transcript.push_str(&out);
+        if code != 0 {
+            self.transcript.push_str(&format!("(exit {code})\n"));
+        }
+        code
+    }
+
+    /// Injects a fault through the shell, keeping its line in the transcript.
+    async fn inject_fault(&mut self, fault: Fault) -> i32 {
+        let t = self.world.elapsed().as_millis();
+        let code = self.sh.inject(&fault).await;
+        let out = self.sh.take_output();
+        self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {fault}\n", t / 1000, t % 1000));
         self.transcript.push_str(&out);
         if code != 0 {
             self.transcript.push_str(&format!("(exit {code})\n"));
@@ -363,7 +377,7 @@ impl Runner {
         }
         timeline.sort();
 
-        let mut fault: Option<Fault> = None;
+        let mut fault: Option<Injected> = None;
         for (at, action) in timeline {
             // Actions due at the same time run at the same virtual instant (madsim's sleep
             // would take at least a millisecond even for a deadline already reached).
@@ -403,10 +417,13 @@ impl Runner {
         };
         let w = self.sc.workloads[i].clone();
         let t0 = self.t0;
+        let hooks = self.hooks.clone();
         let spawned = self.world.spawn(&host, &name, move |ctx| async move {
             match w {
-                Workload::Producer(p) => producer(ctx, p, bootstrap, t0).await,
-                Workload::Consumer(c) if c.member => group_member(ctx, c, bootstrap, t0).await,
+                Workload::Producer(p) => producer(ctx, p, bootstrap, t0, &hooks).await,
+                Workload::Consumer(c) if c.member => {
+                    group_member(ctx, c, bootstrap, t0, &hooks).await
+                }
                 Workload::Consumer(c) => consumer(ctx, c, bootstrap, t0).await,
             }
         });
@@ -490,7 +507,7 @@ impl Runner {
                     None,
                     fields! { "host" => st.host.as_str(), "pid" => pid },
                 );
-                self.exec(&format!("ssh {} kill -9 {pid}", st.host)).await;
+                self.inject_fault(Fault::Kill { host: st.host.clone(), pid }).await;
             }
             None => {
                 self.world.trace(
@@ -505,7 +522,7 @@ impl Runner {
         }
     }
 
-    async fn inject(&mut self) -> Option<Fault> {
+    async fn inject(&mut self) -> Option<Injected> {
         let n = self.sc.nemesis.clone()?;
         let (kind, host, latency_ms) = {
             let mut rng = madsim::rand::thread_rng();
@@ -515,8 +532,8 @@ impl Runner {
         };
         match kind {
             NemesisKind::Crash => {
-                self.exec(&format!("lab crash {host}")).await;
-                Some(Fault::Crash(host))
+                self.inject_fault(Fault::Crash { host: host.clone() }).await;
+                Some(Injected::Crash(host))
             }
             NemesisKind::Kill => {
                 let procs = self.world.processes(&host);
@@ -527,8 +544,8 @@ impl Runner {
                 match target {
                     Some(p) if self.world.is_up(&host) => {
                         let pid = p.pid;
-                        self.exec(&format!("ssh {host} kill -9 {pid}")).await;
-                        Some(Fault::Kill(host))
+                        self.inject_fault(Fault::Kill { host: host.clone(), pid }).await;
+                        Some(Injected::Kill(host))
                     }
                     _ => None,
                 }
@@ -536,33 +553,35 @@ impl Runner {
             NemesisKind::Partition => {
                 let rest: Vec<String> =
                     self.sc.hosts.iter().filter(|h| **h != host).cloned().collect();
-                self.exec(&format!("lab partition {host} | {}", rest.join(" "))).await;
-                Some(Fault::Partition)
+                let spec = PartitionSpec { a: vec![host], b: rest, one_way: false, port: None };
+                self.inject_fault(Fault::Partition(spec)).await;
+                Some(Injected::Partition)
             }
             NemesisKind::Latency => {
-                self.exec(&format!("lab net latency {latency_ms}ms")).await;
-                Some(Fault::Latency)
+                let latency = Duration::from_millis(latency_ms.into());
+                self.inject_fault(Fault::Net(NetChange::Latency(latency))).await;
+                Some(Injected::Latency)
             }
             NemesisKind::DiskFull => {
-                self.exec(&format!("lab disk {host} full")).await;
-                Some(Fault::DiskFull(host))
+                self.inject_fault(Fault::DiskFull { host: host.clone() }).await;
+                Some(Injected::DiskFull(host))
             }
         }
     }
 
-    async fn undo(&mut self, f: Fault) {
+    async fn undo(&mut self, f: Injected) {
         match f {
-            Fault::Crash(h) => {
-                self.exec(&format!("lab boot {h}")).await;
+            Injected::Crash(h) => {
+                self.inject_fault(Fault::Boot { host: h.clone() }).await;
                 self.start_services(&h).await;
             }
-            Fault::Kill(h) => self.start_services(&h).await,
-            Fault::Partition => {
-                self.exec("lab heal").await;
+            Injected::Kill(h) => self.start_services(&h).await,
+            Injected::Partition => {
+                self.inject_fault(Fault::Heal).await;
             }
-            Fault::Latency => self.restore_net(),
-            Fault::DiskFull(h) => {
-                self.exec(&format!("lab disk {h} free")).await;
+            Injected::Latency => self.restore_net(),
+            Injected::DiskFull(h) => {
+                self.inject_fault(Fault::DiskFree { host: h.clone() }).await;
                 self.start_services(&h).await;
             }
         }
@@ -576,12 +595,12 @@ impl Runner {
 
     async fn settle(&mut self) {
         self.world.trace("lab", "scenario", "scenario.settle", None, fields! {});
-        self.exec("lab heal").await;
+        self.inject_fault(Fault::Heal).await;
         self.restore_net();
         let sc = self.sc.clone();
         for h in &sc.hosts {
             if !self.world.is_up(h) {
-                self.exec(&format!("lab boot {h}")).await;
+                self.inject_fault(Fault::Boot { host: h.clone() }).await;
             }
         }
         for h in &sc.hosts {
@@ -623,7 +642,13 @@ fn quote(w: &str) -> String {
     }
 }
 
-async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+async fn producer(
+    ctx: ProcCtx,
+    p: Producer,
+    bootstrap: Vec<(String, u16)>,
+    t0: Instant,
+    hooks: &Hooks,
+) {
     let cfg = ProducerConfig {
         bootstrap,
         acks: p.acks,
@@ -634,7 +659,7 @@ async fn producer(ctx: ProcCtx, p: Producer, bootstrap: Vec<(String, u16)>, t0: 
         request_timeout_ms: p.request_timeout.as_millis() as u64,
         client_id: format!("producer-{}", p.index),
     };
-    let mut producer = KafkaProducer::new(&ctx, cfg);
+    let mut producer = KafkaProducer::new(&ctx, cfg).with_partitioner(hooks.partitioner.clone());
     let stop = t0 + p.stop;
     let interval = Duration::from_nanos(1_000_000_000 / u64::from(p.rate.max(1)));
     let mut next = Instant::now();
@@ -750,7 +775,13 @@ async fn consumer(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: 
 /// time, processing each record (`process_time` of virtual time, then a
 /// `kafka.client.processed` event with the group, member and generation) and committing as its
 /// `commit` mode says; at its stop time it closes (a last commit with auto-commit, LeaveGroup).
-async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, t0: Instant) {
+async fn group_member(
+    ctx: ProcCtx,
+    c: Consumer,
+    bootstrap: Vec<(String, u16)>,
+    t0: Instant,
+    hooks: &Hooks,
+) {
     let stop = t0 + c.stop;
     let mut cfg = ConsumerConfig::new(bootstrap, Some(&c.group));
     cfg.client_id = c.process.clone();
@@ -759,7 +790,7 @@ async fn group_member(ctx: ProcCtx, c: Consumer, bootstrap: Vec<(String, u16)>, 
     cfg.enable_auto_commit = c.commit == CommitMode::Auto;
     cfg.session_timeout_ms = c.session_timeout.as_millis().min(i32::MAX as u128) as i32;
     cfg.heartbeat_interval_ms = (c.session_timeout.as_millis() as u64 / 3).clamp(1, 3000);
-    let mut k = KafkaConsumer::new(&ctx, cfg);
+    let mut k = KafkaConsumer::new(&ctx, cfg).with_range_assignor(hooks.range_assignor.clone());
     k.subscribe(&[c.topic.as_str()]);
     let mut got: u64 = 0;
     while Instant::now() < stop && !matches!(c.count, Some(n) if got >= n) {
