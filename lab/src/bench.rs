@@ -186,10 +186,7 @@ pub fn zerocopy(o: &ZeroCopyOpts) -> Result<i32> {
     Ok(0)
 }
 
-fn pair<'a>(
-    rs: &'a [CaseResult],
-    f: impl Fn(&CaseResult) -> bool,
-) -> Option<(&'a CaseResult, &'a CaseResult)> {
+fn pair(rs: &[CaseResult], f: impl Fn(&CaseResult) -> bool) -> Option<(&CaseResult, &CaseResult)> {
     let sf = rs.iter().rev().find(|r| r.case.path == SendPath::Sendfile && f(r))?;
     let rw = rs.iter().rev().find(|r| {
         r.case.path == SendPath::ReadWrite

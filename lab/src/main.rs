@@ -35,6 +35,7 @@ mod plot;
 mod quickstart;
 mod report;
 mod run;
+mod scenario_file;
 mod stream;
 mod sweep;
 

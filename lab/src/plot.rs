@@ -18,7 +18,9 @@ pub struct Source {
 impl Source {
     fn events(&self) -> Result<Vec<viz::Event>> {
         let text = match (&self.scenario, &self.trace) {
-            (Some(file), None) => sim::scenario::run_traced(&crate::run::load(file)?, self.seed).1,
+            (Some(file), None) => {
+                sim::scenario::run_traced(&crate::scenario_file::load(file)?, self.seed).1
+            }
             (None, Some(t)) => {
                 std::fs::read_to_string(t).with_context(|| format!("reading {t}"))?
             }
@@ -363,7 +365,7 @@ pub fn bench_render(file: &str, seed: u64, rounds: usize) -> Result<i32> {
     if rounds == 0 || rounds > 1000 {
         bail!("--rounds must be 1..=1000");
     }
-    let sc = crate::run::load(file)?;
+    let sc = crate::scenario_file::load(file)?;
     let t = Instant::now();
     let (report, trace) = sim::scenario::run_traced(&sc, seed);
     let sim_wall = t.elapsed();

@@ -1,14 +1,9 @@
 //! `lab run FILE --seed N [--json] [--trace FILE] [--svg DIR]`: one scenario, one seed, one report
 //! (and, with `--svg`, its pictures).
 
-use anyhow::{anyhow, Context, Result};
-use sim::scenario::Scenario;
+use anyhow::{Context, Result};
 
-/// Reads and validates a scenario file; errors read `FILE:LINE:COL: message`.
-pub fn load(file: &str) -> Result<Scenario> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
-    Scenario::parse_named(&text, file).map_err(|e| anyhow!("{file}:{e}"))
-}
+pub use crate::scenario_file::load;
 
 /// Runs the scenario and prints the report; the exit code is 0 iff every check met its expect.
 pub fn run(

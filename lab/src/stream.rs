@@ -96,8 +96,7 @@ pub fn scenario_text(a: &WordcountArgs) -> Result<String> {
     let produce_stop = 1 + a.duration;
     // Time to drain: a capped stream needs (records per partition) / cap seconds to catch up.
     let per_partition = (u64::from(a.rate) * a.duration).div_ceil(u64::from(a.partitions));
-    let catch_up =
-        if a.max_rate_per_partition == 0 { 0 } else { per_partition / a.max_rate_per_partition };
+    let catch_up = per_partition.checked_div(a.max_rate_per_partition).unwrap_or(0);
     let stream_stop = produce_stop + 5 + (a.batch_interval / 1000) * 2;
     let run = stream_stop + 5;
     let settle = 20 + catch_up + (a.batch_interval / 1000) * 3;

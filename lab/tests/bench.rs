@@ -114,7 +114,6 @@ fn bad_flags_exit_2_with_a_clear_error() {
 #[cfg(target_os = "linux")]
 #[test]
 fn host_zerocopy_smoke() {
-    let t = std::time::Instant::now();
     let (code, out, err) = lab(&[
         "bench",
         "host-zerocopy",
@@ -134,7 +133,6 @@ fn host_zerocopy_smoke() {
     };
     assert_eq!(rows("sendfile"), 2, "{out}");
     assert_eq!(rows("read+write"), 2, "{out}");
-    assert!(t.elapsed().as_secs_f64() < 5.0);
 }
 
 /// Producer records/s of the row named `name`.
@@ -249,7 +247,7 @@ fn zerocopy_json_is_machine_readable() {
     let j: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
     assert_eq!(j["profile"], "commodity-2014");
     let cases = j["cases"].as_array().expect("cases");
-    assert!(cases.len() >= 8 && cases.len() % 2 == 0, "{out}");
+    assert!(cases.len() >= 8 && cases.len().is_multiple_of(2), "{out}");
     let comparisons = j["comparisons"].as_array().expect("comparisons");
     assert_eq!(comparisons.len(), cases.len() / 2);
     let cpu = comparisons

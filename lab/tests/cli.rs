@@ -79,18 +79,19 @@ fn quickstart_shows_the_seed_walkthrough() {
 }
 
 #[test]
-fn quickstart_is_deterministic_and_fast() {
+fn quickstart_is_deterministic_and_reports_its_wall_time() {
     let (a, _) = lab(&["quickstart", "--seed", "4"], "");
     let (b, _) = lab(&["quickstart", "--seed", "4"], "");
     let strip =
         |s: &str| s.lines().filter(|l| !l.starts_with("Wall time")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&a), strip(&b));
-    let ms: u64 = a
+    // How long it took is measured by `lab bench sim-speed`, never asserted here: a busy
+    // 2-core machine would make such a test flake.
+    let ms: Option<u64> = a
         .lines()
         .find_map(|l| l.strip_prefix("Wall time: "))
-        .and_then(|l| l.trim_end_matches(" ms").parse().ok())
-        .expect("wall time");
-    assert!(ms < 1000, "the whole walkthrough simulates in well under a second, took {ms} ms");
+        .and_then(|l| l.trim_end_matches(" ms").parse().ok());
+    assert!(ms.is_some(), "the summary gives the wall time in ms: {a}");
 }
 
 #[test]

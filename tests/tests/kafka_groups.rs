@@ -383,7 +383,7 @@ fn reset_offsets_rewinds_an_inactive_group_and_refuses_an_active_one() {
         madsim::time::sleep(Duration::from_secs(10)).await;
         let reread: Vec<String> = lock(&again).records.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
         assert_eq!(reread.len(), 4, "{reread:?}");
-        let rows = current_offsets(&run(&mut sh, &describe).await);
+        let rows = current_offsets(&run(&mut sh, describe).await);
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|(_, cur, end)| cur == end), "the new member committed its way to the end: {rows:?}");
         // Errors in the tool's words.

@@ -15,7 +15,8 @@ pub mod fault;
 mod fault_partition;
 pub mod hw;
 pub mod jvm;
-pub mod program;
 pub mod term;
 pub mod trace;
 pub mod world;
+
+pub use world::program;

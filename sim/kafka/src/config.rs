@@ -906,7 +906,7 @@ mod tests {
 
     #[test]
     fn lab_fetch_keys() {
-        let c = KafkaConfig::parse(&format!("{ZK}")).unwrap();
+        let c = KafkaConfig::parse(ZK).unwrap();
         assert_eq!(c.lab_fetch_send_path, sim_core::hw::SendPath::Sendfile);
         assert!(!c.lab_fetch_tls && !c.lab_fetch_down_convert);
         let c = KafkaConfig::parse(&format!(

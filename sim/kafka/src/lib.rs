@@ -46,11 +46,7 @@ pub fn programs(hooks: KafkaHooks) -> Registry {
             let broker = broker.clone();
             async move {
                 let daemon = inv.args.iter().any(|a| a == "-daemon");
-                let resolve = |p: &str| inv.resolve(p);
-                let started = tools::kafka_server_start(
-                    &world, &host, &inv.args, inv.nohup, &inv.cwd, resolve, &term, &broker,
-                )
-                .await;
+                let started = tools::kafka_server_start(&world, &host, &inv, &term, &broker).await;
                 match started {
                     Ok(pid) => Launched::Started { pid, detached: daemon },
                     Err(code) => Launched::Exited(code),

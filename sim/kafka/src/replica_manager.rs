@@ -180,7 +180,7 @@ impl ReplicaManager {
             c.index_interval_bytes = v as u32;
         }
         if let Some(v) = long("flush.messages") {
-            c.flush_interval_messages = (v >= 0 && v < i64::MAX).then_some(v as u64);
+            c.flush_interval_messages = (0..i64::MAX).contains(&v).then_some(v as u64);
         }
         c
     }

@@ -80,25 +80,22 @@ pub async fn run_program_in(
 pub async fn kafka_server_start(
     world: &World,
     host: &str,
-    args: &[String],
-    nohup: bool,
-    cwd: &str,
-    resolve: impl Fn(&str) -> String,
+    inv: &Invocation,
     term: &Term,
     hooks: &BrokerHooks,
 ) -> Result<u32, i32> {
-    let daemon = args.iter().any(|a| a == "-daemon");
-    let Some(config) = args.iter().find(|a| !a.starts_with('-')) else {
+    let daemon = inv.args.iter().any(|a| a == "-daemon");
+    let Some(config) = inv.args.iter().find(|a| !a.starts_with('-')) else {
         term.err(
             "USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*",
         );
         return Err(1);
     };
-    let path = resolve(config);
+    let path = inv.resolve(config);
     let console = if daemon {
         Some((format!("{KAFKA_HOME}/logs/kafkaServer.out"), term.clone()))
-    } else if nohup {
-        Some((format!("{cwd}/nohup.out"), term.clone()))
+    } else if inv.nohup {
+        Some((format!("{}/nohup.out", inv.cwd), term.clone()))
     } else {
         None
     };

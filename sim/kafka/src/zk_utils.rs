@@ -207,7 +207,7 @@ pub fn topic_configs_in_describe_order(json: &[u8]) -> Vec<(String, String)> {
 /// 11 buckets, rehash to `2n+1` at a load of 0.75, new entries at the head of their bucket,
 /// iteration from the last bucket down.
 pub fn java_hashtable_order(entries: Vec<(String, String)>) -> Vec<(String, String)> {
-    let hash = |k: &str| super::coordinator::offsets::java_string_hash_code(k);
+    let hash = |k: &str| crate::partitioner::java_string_hash(k);
     let bucket = |k: &str, n: usize| ((hash(k) & 0x7fff_ffff) as usize) % n;
     let mut table: Vec<Vec<(String, String)>> = vec![Vec::new(); 11];
     let mut count = 0usize;

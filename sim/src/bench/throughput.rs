@@ -22,6 +22,10 @@ use madsim::time::Instant;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+/// Where a consumer sends its count, bytes, latencies and the time it finished.
+type ConsumerReport =
+    futures::channel::mpsc::UnboundedSender<Result<(u64, u64, Vec<Duration>, Instant), String>>;
+
 /// The topic every experiment uses.
 pub const TOPIC: &str = "test";
 /// Partitions of the topic (as in the 2014 post).
@@ -202,10 +206,7 @@ pub fn run(profile: &HardwareProfile, seed: u64, e: &Experiment) -> Result<Outco
         let total = e.producer.num_records * u64::from(e.producers);
         let (ptx, mut prx) = futures::channel::mpsc::unbounded();
         let (ctx_tx, mut crx) = futures::channel::mpsc::unbounded();
-        let spawn_consumers = |tx: futures::channel::mpsc::UnboundedSender<
-            Result<(u64, u64, Vec<Duration>, Instant), String>,
-        >|
-         -> Result<(), String> {
+        let spawn_consumers = |tx: ConsumerReport| -> Result<(), String> {
             for i in 0..e.consumers {
                 let host = format!("worker{}", 1 + (i + 1) % 3);
                 let (leaders, tx, latency) = (leaders.clone(), tx.clone(), e.latency);

@@ -313,6 +313,7 @@ mod tests {
     fn revoked(t: &Tracer, at: u64, host: &str, m: &str, gen: i64) {
         t.emit(at, host, &format!("C{m}"), "kafka.group.revoked", None, fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => Vec::<String>::new() });
     }
+    #[allow(clippy::too_many_arguments)] // one event's fields, named as in the trace
     fn processed(t: &Tracer, at: u64, group: &str, m: &str, gen: i64, p: i64, off: i64, v: &str) {
         t.emit(at, "slave1", &format!("C{m}"), "kafka.client.processed", None, fields! { "group" => group, "member" => m, "generation" => gen, "topic" => "t", "partition" => p, "offset" => off, "value" => v });
     }

@@ -189,7 +189,7 @@ impl Answer {
         {
             return (x - value).abs() <= within;
         }
-        !p.is_empty() && self.accepted.iter().any(|a| *a == p)
+        !p.is_empty() && self.accepted.contains(&p)
     }
 }
 

@@ -461,7 +461,7 @@ impl Runner {
         cfg.commit = st.commit;
         cfg.auto_commit_interval_ms = st.auto_commit_interval.as_millis() as u64;
         cfg.task_max_failures = st.task_max_failures;
-        let t0_ms = (self.t0_us / 1000) as u64;
+        let t0_ms = self.t0_us / 1000;
         cfg.stop_at_ms = t0_ms + st.stop.as_millis() as u64;
         cfg.drain_limit_ms =
             (self.sc.duration.saturating_sub(st.stop) + self.sc.settle / 2).as_millis() as u64;

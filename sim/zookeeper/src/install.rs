@@ -9,8 +9,15 @@
 //! seed's.
 
 use super::config::QuorumPeerConfig;
-use super::quorum_peer::zoo_cfg_path;
 use sim_core::world::{World, WorldError};
+
+/// Where the seed installs ZooKeeper.
+pub const ZK_HOME: &str = "/usr/local/spark/zookeeper-3.4.6";
+
+/// The configuration file `zkServer.sh` uses.
+pub fn zoo_cfg_path() -> String {
+    format!("{ZK_HOME}/conf/zoo.cfg")
+}
 
 /// The seed's quorum and election ports.
 const QUORUM_PORT: u16 = 2888;

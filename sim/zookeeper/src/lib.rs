@@ -18,6 +18,7 @@ pub mod persistence;
 pub mod proto;
 pub mod quorum_peer;
 pub mod server;
+pub mod server_log;
 pub mod txn;
 pub mod watch_manager;
 pub mod zab;

@@ -12,8 +12,8 @@
 
 use super::persistence::{FileTxnSnapLog, PersistError};
 use super::proto::QuorumPacket;
-use super::quorum_peer::{exit_severe, SevereExit};
 use super::server::{Shared, WriteReq};
+use super::server_log::{exit_severe, SevereExit};
 use super::txn::{fmt_zxid, make_zxid, zxid_epoch, Txn, TxnHeader, Zxid};
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};

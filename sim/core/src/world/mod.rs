@@ -17,6 +17,8 @@
 //! });
 //! ```
 
+pub mod program;
+
 use crate::hw::{HardwareProfile, HostCpu, HostDisk, Net};
 use crate::trace::{fields, lock, EventId, Fields, Tracer};
 use madsim::rand::Rng;
@@ -50,7 +52,7 @@ pub struct WorldConfig {
     pub epoch_ms: i64,
     /// The programs on the hosts' `PATH`, with the exercise hooks their processes are built
     /// with (empty here: `sim::seeded` gives the lab's ZooKeeper and Kafka).
-    pub programs: crate::program::Registry,
+    pub programs: program::Registry,
 }
 
 impl WorldConfig {
@@ -68,7 +70,7 @@ impl WorldConfig {
             .collect(),
             profile: HardwareProfile::default(),
             epoch_ms: 1_461_657_600_000,
-            programs: crate::program::Registry::default(),
+            programs: program::Registry::default(),
         }
     }
 }

@@ -37,10 +37,8 @@ pub const OFFSETS_LOAD_BUFFER_SIZE: i32 = 5 * 1024 * 1024;
 /// `offset.metadata.max.bytes` (0.9 default).
 pub const OFFSET_METADATA_MAX_BYTES: usize = 4096;
 
-/// Java's `String.hashCode`: `s[0]·31^(n−1) + … + s[n−1]` over UTF-16 code units, wrapping.
-pub fn java_string_hash_code(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
+/// Java's `String.hashCode` (the partitioner's, under the name the group code uses).
+pub use crate::partitioner::java_string_hash as java_string_hash_code;
 
 /// Kafka's `Utils.abs`: `n & 0x7fffffff` (so `Integer.MIN_VALUE` maps to 0, not to itself).
 pub fn utils_abs(n: i32) -> i32 {

@@ -435,7 +435,7 @@ mod tests {
             let mut bytes = encode_message_set(&rs, 0);
             bytes.truncate(cut.min(bytes.len()));
             let scanned = scan_message_set(&bytes);
-            let end = scanned.iter().filter(|e| max.is_none_or(|m| e.0 < m)).last().map_or(0, |e| e.1 + e.2);
+            let end = scanned.iter().rfind(|e| max.is_none_or(|m| e.0 < m)).map_or(0, |e| e.1 + e.2);
             prop_assert_eq!(delimit_message_set(&bytes, max), (scanned.len(), end));
         }
     }

@@ -17,8 +17,8 @@
 //! assert_eq!(Invocation { cwd: "/root".into(), ..Default::default() }.resolve("../etc"), "/etc");
 //! ```
 
+use super::{ProcCtx, World};
 use crate::term::Term;
-use crate::world::{ProcCtx, World};
 use futures::channel::mpsc::UnboundedReceiver;
 use std::collections::BTreeMap;
 use std::future::Future;
