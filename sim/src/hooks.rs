@@ -28,6 +28,35 @@
 //! assert_eq!(hooks.partitioner.partition(b"foobar", 3), 0);
 //! assert_eq!(Hooks::default().partitioner.partition(b"foobar", 3), (-790332482i32 & 0x7fffffff) % 3);
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! The plug-in points of the graded exercises. `Hooks` (in `WorldConfig`, built-in by default)
+//! holds five small traits the simulator calls for its own decisions: `PartitionAssignor` (the group
+//! leader's `range` assignor in `KafkaConsumer::perform_assignment`), `KeyPartitioner` (keyed
+//! records in `KafkaProducer::send`), `VoteOrder` (`totalOrderPredicate` and `containsQuorum` in
+//! `election::look_for_leader`), `HighWatermark` (`ReplicaManager::maybe_advance_hw`) and
+//! `OfflinePartitionLeaderSelector` (`KafkaController::elect_offline`). `Builtin` implements each
+//! exactly as the code did before, so a world with default hooks runs byte for byte as without
+//! them; `scenario::run_with_hooks` plays a scenario with other hooks and returns its events.
+//!
+//! Each exercise is a crate `exercises/NAME/`: `src/learner.rs` (the starter, a `todo!()` at the
+//! plug-in point), `solution/mod.rs` (the reference, compiled in as a hidden module, never chosen by
+//! a cargo feature, which feature unification would leak into the learner's build), `src/grader.rs`
+//! and `tests/grader.rs` (reference passes, starter fails, mutants fail with the expected message).
+//! `exercises/grading` is what graders share: `Outcome` (named checks, score, JSON),
+//! `hidden_seeds` (derived from names with SHA-256), `Witness` (wraps the learner's code inside a
+//! hook: catches its panics before madsim would abort the run, answers the reference's decision so
+//! the run winds down, and records every decision that differs from the reference), `call` and
+//! `call_async` (panics → `not implemented yet: …`, silenced by a thread-local flag in the panic
+//! hook), and `per_seed` (runs on parallel threads, one madsim runtime each). A grader first checks
+//! the learner's function on generated inputs, then runs scenarios with it (the lock recipe's
+//! grader drives its own world: five lock clients, a `kill -9`, a partition longer than the session
+//! timeout) and judges them by `sim::check` checkers and trace-derived invariants (mutual exclusion
+//! from `lock.*` events, herd effect from `zk.watch_event` deliveries per deletion, leader quality
+//! from `fle.start`/`fle.settled`). `lab/src/grade.rs` lists the exercises and prints the results.
 
 pub use crate::kafka::hooks::{
     BrokerHooks, HighWatermark, KafkaHooks, KeyPartitioner, LeaderAndIsr,

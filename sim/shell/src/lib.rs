@@ -35,6 +35,24 @@
 //!     assert!(sh.take_output().contains("nosuch.sh: command not found"));
 //! });
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! The operator's language (contract 1 of the design brief). `lexer.rs` turns a line into words
+//! (quotes, `ssh HOST`, `nohup`, trailing `&`, durations, connect strings); `Shell::exec_line` runs
+//! it inside the simulation and writes to a `Term`; `partition.rs` parses `lab partition` (two-way
+//! `|`, one-way `->`, `--port N`). Things that must happen outside the world (writing a real trace
+//! file) come back as `Effect`s for the caller. `jobs.rs` is bash's job control: a
+//! program started with `&` (console consumer, zkCli, the Kafka tools, a broker) is a job whose
+//! process keeps writing to the shared `Term`; `jobs`, `kill %N`/`kill PID`/`kill -9`, `fg`/`bg`
+//! (for a console producer, which SIGTTIN stops in the background) and `wait` (for `sleep N &`)
+//! work on the table, and the `[N]+  Exit 143 …` / `Killed` / `Done` notifications are printed at
+//! the end of the line during which the job changed state (bash prints them before the next prompt).
+//! The shell has one job table for all hosts: `ssh HOST cmd &` is a job of it that runs on HOST, and
+//! `kill %N` signals the remote program directly. Other commands with `&` run at once, as a job
+//! that is done when they return.
 
 pub mod jobs;
 pub mod lexer;

@@ -11,6 +11,24 @@
 //! - [`zerocopy`]: the same fetch workload through `sendfile` and `read+write`.
 //! - [`throughput`]: Jay Kreps' 2014 "2 million writes per second" experiments.
 //! - [`sim_speed`]: how fast the simulator runs a loaded cluster (the CLI adds wall time and memory).
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! Benchmarks in virtual time, set up through shell lines like a learner would and loaded by small
+//! protocol-level clients (`ConsumerPerformance`, `ProducerPerformance` processes).
+//! `zerocopy.rs`: the same fetch workload through both send paths in three regimes (CPU-bound with a
+//! what-if NIC, network-bound, disk-bound with the page cache dropped), reporting throughput and the
+//! broker host's CPU counters and resource utilisations; `report_json` is `--json`'s document, with the
+//! CPU-bound ratio the profile predicts (`predicted_cpu_bound_ratio`, from `hw::send::send_cost`).
+//! `throughput.rs`: Jay Kreps' 2014 experiments on three brokers plus three client hosts
+//! (`worker1..3`). `sim_speed.rs`: the simulator's own speed test — 3 ZooKeepers, 3 brokers, a topic
+//! of 3 partitions × 3 replicas, the real `KafkaProducer` at a steady rate and `PartitionFetcher`
+//! consumers — with its trace streamed into the hash (`Tracer::stream_into_hash`) so memory measures
+//! the cluster, not its history. Results are pure functions of (profile, seed, settings); the CLI adds
+//! wall time and, for `sim-speed`, peak RSS (`VmHWM`). `profile_tests` edits a profile file and checks
+//! that each bench moves the way the model says.
 
 pub mod sim_speed;
 pub mod throughput;

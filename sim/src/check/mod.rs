@@ -6,6 +6,33 @@
 //! - [`committed_logs_agree`]: every server that applied a zxid applied the same transaction, and
 //!   each server incarnation applied zxids in increasing order, so every server's committed
 //!   history is a prefix of the longest one.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! Checkers read only the trace and return `CheckResult { name, ok, detail }`; `check::run(name)`
+//! finds them by the names scenario files use. ZooKeeper: `single_leader_per_epoch`,
+//! `committed_logs_agree`. Kafka (`check/kafka.rs`): `no_acked_loss`, `no_duplicates`,
+//! `offsets_consistent`, `kafka_single_leader_per_epoch`, `monotonic_hw`,
+//! `consumer_order_per_partition`; old consumer (`check/zk_consumer.rs`):
+//! `zk_consumer_exclusive_ownership` (no partition owned by two living consumers of a group at
+//! once, from the `kafka.zkconsumer.*` events); new consumer (`check/groups.rs`):
+//! `each_group_sees_all`, `each_message_once_per_group` (redelivery only after a rebalance and
+//! above the committed offset), `no_partition_owned_twice` (per generation and over time, from
+//! `kafka.group.assigned`/`.revoked`/`.leave` and process deaths); streams (`check/stream.rs`):
+//! `exactly_once_output`, `at_least_once_output`. Each has a unit test showing it
+//! fails on a violating trace. Kafka steps are traced too (`kafka.append`, `kafka.replicate`,
+//! `kafka.hw`, `kafka.leader_election`, `kafka.client.acked`, …) for the replication issue's checkers.
+//! Groups: the coordinator traces `kafka.group.member_added`, `.member_removed` (with the reason:
+//! leave, session timeout, rebalance timeout), `.state`, `.generation`, `.stored`,
+//! `.offset_commit`, `.loaded`, `.unloaded`; consumers trace `kafka.group.join`,
+//! `kafka.group.assigned` and `.revoked` (group, member, generation, partitions),
+//! `kafka.group.committed`, `kafka.consumer.position`, and `kafka.client.consumed` with the group —
+//! enough for per-generation ownership and once-per-group checkers. A `kafka.client.consumed` is what
+//! one poll returned from one partition (`first` offset, `records`, `values`), as a `kafka.client.acked`
+//! is one produce request's batch; the old consumer's iterator hands out runs of one. Checkers expand
+//! it with `check::consumed_records`. `report` turns a trace into the quickstart's "what happened inside".
 
 pub mod groups;
 pub mod kafka;

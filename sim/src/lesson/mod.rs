@@ -35,6 +35,25 @@
 //! assert!(out.text.contains("Mode: leader"));
 //! assert!(out.text.contains("Observed (from the trace): slave2 (myid 3)"));
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! The guided lessons (`lab lesson`). `mod.rs` reads a lesson file (`lessons/NN-ID.toml`, serde with
+//! unknown keys denied, TOML errors with line and column, then validation: both languages present,
+//! one action per step, a question only on a step whose action can answer it, scenario files parsed
+//! at load time) and plays it: shell steps share one seeded `Shell` world; a scenario or bench step
+//! builds its own simulation, which cannot nest in the lesson's (madsim refuses to spawn threads
+//! inside a simulation), so each is started on a thread of its own before the lesson's simulation
+//! begins — it depends only on the step and the seed — and the lesson waits for it when it gets
+//! there; the scenario's JSONL trace is parsed back into events. Output and input go through a `Learner` —
+//! the terminal in `lab`, a `Transcript` buffer in tests — so pauses and predictions exist only
+//! when a person is there. `query.rs` holds the questions' answers: a closed set of typed queries
+//! (`zk_leader`, `controller`, `partition_leader`, `isr`, `partition_of`, `count`, `distinct`,
+//! `last`, `elapsed` over trace events; `metric`, `check` over a scenario's report; `faster_path`,
+//! `copied_per_message` over a bench's counters), each evaluated after the step ran — a lesson file
+//! never contains an answer.
 
 mod query;
 

@@ -34,6 +34,21 @@
 //! let report = sim::scenario::run(&sc, 1);
 //! assert!(report.passed(), "{:?}", report.checks);
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! Contract 2 of the design brief. `parse.rs` reads a scenario TOML (`[cluster]`, `[[topic]]`,
+//! `[[workload]]`, `[[step]]`, `[nemesis]`, `[[check]]`, `[run]`), denies unknown keys and reports
+//! every error with its line and column. `runner.rs` drives one seeded run entirely through shell
+//! lines (so the trace shows each action): set-up, producers and consumers as processes (a consumer with a `group` is a `KafkaConsumer` member,
+//! its own named process, tracing `kafka.client.processed`), steps at
+//! their virtual times, nemesis faults (one at a time, each lasting `duration`, undone by booting,
+//! restarting services, healing, restoring the network or freeing the disk), a settle phase and a final read of every topic, then the
+//! checks by name and a `Report` with metrics and the trace hash. `lab run` prints it; `lab sweep`
+//! runs seeds on parallel threads (one madsim runtime each) and sorts the results by seed, so they
+//! do not depend on `--jobs`.
 
 mod parse;
 mod runner;

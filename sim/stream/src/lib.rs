@@ -47,6 +47,31 @@
 //! assert_eq!(counts["to"], 2);
 //! assert_eq!(counts.values().sum::<i64>(), 6);
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! A Spark Streaming 1.6-style micro-batch engine over the simulated Kafka, with Spark's class
+//! names. The driver is one process (`SparkSubmit`, Spark's local mode: tasks and the receiver run
+//! inside it, so they die with it). `context.rs` — `StreamingContext`: the `JobGenerator` task ticks
+//! every batch interval of virtual time, cuts the batch's input, records it as pending and writes a
+//! checkpoint; the driver's main loop is the `JobScheduler`, running one batch's job at a time
+//! (hence scheduling delay), then marking it complete and checkpointing again; `supervise` is
+//! `spark-submit --supervise`. `direct.rs` — `KafkaCluster` (leaders from Metadata, the latest
+//! offset as the high watermark from a zero-byte Fetch, since 0.9's OffsetRequest answers a client
+//! with the HW while the lab's ListOffsets gives the log end), `DirectKafkaInputDStream` and
+//! `KafkaRDD` (one task per range, retried `spark.task.maxFailures` times against the leader found
+//! anew). `offset_range.rs` — `OffsetRange`, `maxMessagesPerPartition` and the clamp, pure and
+//! unit-tested. `receiver.rs` — `ReceiverTracker`, `KafkaReceiver`/`ReliableKafkaReceiver` on the
+//! old consumer (`kafka::zk_consumer`), the `BlockGenerator` and the `ReceivedBlockTracker`.
+//! `wal.rs` — `FileBasedWriteAheadLog` (checksummed record lines, fsynced). `checkpoint.rs` —
+//! `Checkpoint` files written through a temp file, fsync and rename. `output.rs` — the result table
+//! (one fsynced line per transaction; transactional commits check and store the offsets with the
+//! rows) and output to a topic. Durability is the disk model's: the engine writes and fsyncs, a
+//! crash keeps what the model kept. `check/stream.rs` counts every acknowledged input record in the
+//! `stream.output.commit` events (`exactly_once_output`, `at_least_once_output`); a scenario's
+//! `[stream]` section runs the word count under the runner, with a driver crash at a seeded time.
 
 pub mod checkpoint;
 pub mod context;

@@ -5,6 +5,41 @@
 //! [`data_tree::DataTree`] holds the znodes; [`persistence`] is `FileTxnSnapLog`;
 //! [`client::ZooKeeper`] is the client handle; [`cli`] is `zkCli.sh`. [`programs`] is what the
 //! shell finds on the hosts.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! ZooKeeper 3.4, with the real class names:
+//!
+//! - `config.rs` — `QuorumPeerConfig`: zoo.cfg (Java `Properties` syntax) and `myid`, with the real
+//!   error messages and a clearer one for a myid that matches no `server.N` line.
+//! - `txn.rs`, `data_tree.rs`, `watch_manager.rs` — `Txn`, `Stat`, `KeeperException` codes, the
+//!   `DataTree` with persistent/ephemeral/sequential nodes, and one-shot watches.
+//! - `persistence.rs` — `FileTxnSnapLog`: `version-2/log.<zxid>` and `snapshot.<zxid>` on the host's
+//!   virtual disk, `currentEpoch`/`acceptedEpoch`; a record is a checksummed text line, recovery
+//!   cuts a torn tail.
+//! - `proto.rs` — the three wire protocols: election notifications (port 3888), `QuorumPacket`
+//!   (2888), client packets and four-letter words (2181).
+//! - `election.rs` — `QuorumCnxManager` and `FastLeaderElection.lookForLeader`.
+//! - `zab.rs` — `Leader` (with the `LearnerHandler` logic) and `Follower`: discovery, sync, broadcast,
+//!   pings and the quorum check.
+//! - `server.rs` — the serving side shared by all roles: `PeerState` (the database, sessions,
+//!   watches, client connections) and `PeerState::apply`, the `FinalRequestProcessor` step.
+//! - `quorum_peer.rs` — `QuorumPeerMain`: start-up, recovery, and the LOOKING → LEADING/FOLLOWING loop.
+//! - `client.rs` — the `ZooKeeper` handle (`create`, `delete`, `exists`, `get_data`, `set_data`,
+//!   `get_children`, watches through `next_event`); it re-arms its watches with `SetWatches` after
+//!   moving to another server.
+//! - `cli.rs` — `zkCli.sh` (`ZooKeeperMain`) and `zkServer.sh`, printing what 3.4.6 prints.
+//! - `install.rs` — the seed's installation (zoo.cfg and myid on every host), and a larger ensemble
+//!   for scenarios that run ZooKeeper on extra hosts (`server.N` = host position + 1 = `myid`).
+//!
+//! Deliberate simplifications, each small: write validation happens when a transaction is applied
+//! (identically on every replica, and a failing write still takes a zxid, as ZooKeeper's ErrorTxn
+//! does) rather than in a separate PrepRequestProcessor; a reconnecting session is revalidated
+//! against the replicated session table rather than by a REVALIDATE round trip to the leader;
+//! election uses one connection per direction instead of `QuorumCnxManager`'s "higher sid keeps the
+//! connection" rule; log records are text, not jute.
 #![warn(missing_docs)]
 
 pub mod cli;

@@ -3,6 +3,54 @@
 //! Protocol code (ZooKeeper, Kafka) talks to a virtual NIC ([`net`]), a virtual disk ([`disk`]) and
 //! a CPU cost model ([`cpu`]). The parameters come from a named [`profile`] file, never from
 //! constants in protocol code, so a lesson can switch profiles and see the effect.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! The hardware model; protocol code only calls it. Parameters come from a named profile
+//! (`hw/profiles/*.toml`: `commodity-2014` by default, `commodity-2011`, `laptop-2024`), each number
+//! with its source.
+//!
+//! - `net.rs`: `Net`, `Listener<T>`, `Conn<T>`. A message of type `T: Wire` is charged its
+//!   `wire_size()` on the sender's NIC (bytes / bandwidth), flies one latency (minimum plus an
+//!   exponential tail, plus an RTO when the RNG says a segment was lost), and is charged again on
+//!   the receiver's NIC. Connections are ordered and reliable like TCP: a partition *holds* data until
+//!   heal (or breaks the connection after `tcp_give_up_ms`), a dying process sends FIN, a crashed host
+//!   is silent and its reboot answers old connections with RST. A partition may be scoped to one
+//!   port (`block_port`, `lab partition A | B --port 9092`): a connection knows its server's
+//!   listening port, and only connections to that port are held, in both directions — an iptables
+//!   rule on one service. Every seed host runs both a ZooKeeper server and a broker, so this is how a
+//!   scenario cuts Kafka's replication while ZooKeeper sessions stay alive. This is why ZooKeeper's own timeouts
+//!   (`syncLimit`, session timeouts) decide what happens, as on real machines.
+//! - `disk.rs`: `Disk` (a synchronous model returning costs) and `HostDisk` (shared by a host's
+//!   processes, sleeping for the cost, one device queue). Page cache with LRU, write-back after
+//!   `dirty_expire_ms`, fsync cost from seeks and dirty bytes, ENOSPC, and `crash()`.
+//!   `content.rs` stores a file's bytes as shared `bytes::Bytes` pieces plus a small owned tail: the
+//!   durable view shares the page cache's pieces, and a follower appending what it fetched
+//!   (`Log::append_fetched`, `append_shared`) keeps the leader's buffer rather than a copy. This
+//!   shares the *simulator's* memory only; every copy is still charged to each host.
+//! - `cpu.rs`: `Cpu` (memcpy, syscalls with their two user/kernel mode switches, thread context
+//!   switches, the kernel's TCP send work, TLS and CRC32 per byte, DMA bytes — all counted) and
+//!   `HostCpu`, the host's cores as a queue: a job runs on the first free core, optionally on a
+//!   *lane* (one thread, e.g. one of Kafka's `num.network.threads`) that runs one job at a time, so
+//!   CPU saturation emerges from load.
+//! - `send.rs`: the copy paths of zero-copy. `send_file_ranges` is what a broker calls to send log
+//!   bytes to a socket along `SendPath::Sendfile` (page cache → NIC by DMA, one syscall per
+//!   socket-buffer chunk) or `SendPath::ReadWrite` (two CPU copies, two syscalls per chunk); TLS and
+//!   down-conversion force the second with their per-byte work. It consults the page cache
+//!   (`Disk::cache_read`: hits, misses, device time on the disk queue), then charges the CPU.
+//! - `mod.rs`: `sleep_until_exact` — madsim's `sleep` never sleeps under 1 ms, which would hide every
+//!   microsecond cost, so the models use `Sleep::reset`. `Deadline`/`until` — madsim's
+//!   `Sleep` adds a timer to its heap on every pending poll and never removes one, so waits that are
+//!   woken often (a delayed fetch, a request timeout around a receive) register one timer per waker.
+//!   `TimeoutTimer` goes further for successive timeouts of one owner (a connection's reads, a
+//!   broker's delayed fetches and acks=all produces): a task's new wait relies on the timer it already
+//!   has pending when that one goes off first, and arms its own only when it does, so a request
+//!   answered in a millisecond no longer leaves its 30-second timer in the heap. Deadlines are exact.
+//!   `Clock`/`now()` read virtual time from a kept madsim `TimeHandle` rather than through
+//!   `Instant::now()` and madsim's `clock_gettime` hook (the same instant, a third of the work); the
+//!   network, disks and CPUs each keep one.
 
 mod content;
 pub mod cpu;

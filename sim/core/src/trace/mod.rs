@@ -13,6 +13,22 @@
 //! assert_eq!(t.to_jsonl().lines().count(), 2);
 //! assert_eq!(t.hash().len(), 32);
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! `Tracer` collects `Event { t_us, host, proc, kind, id, cause, fields… }`. Fixed fields come first,
+//! the protocol's fields follow sorted by name (serde_json's map is a BTreeMap), so the JSONL is
+//! stable. `net.send`/`net.recv` events are linked by `cause`. `hash()` is the XXH3-128 of the JSONL
+//! (a determinism fingerprint, fast enough to hash a long benchmark's trace as it is written). The
+//! streaming path writes each line straight from the event's parts (`trace/jsonl.rs`, byte for byte
+//! what serde_json writes, proptested). `fields!` builds a `Fields` (`trace/field_list.rs`): name/value
+//! pairs with `&'static str` names, put in the map's order when written; only a kept event becomes a
+//! `serde_json::Map`. Two value types stay as they are until written: `RecordTexts` (Kafka record
+//! values as shared `Bytes`, written as the strings their lossy UTF-8 text makes) and a `Vec<u32>`
+//! (the CRCs of appended records). A long benchmark may call `stream_into_hash()`: events are then hashed as they happen and not
+//! kept (same hash, no history for checkers).
 
 use serde::Serialize;
 use serde_json::{Map, Value};

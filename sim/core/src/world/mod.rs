@@ -16,6 +16,20 @@
 //!     assert!(world.processes("master").is_empty());
 //! });
 //! ```
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps only the map.)
+//!
+//! `Sim` owns the madsim runtime of one run; `World` holds the hosts. Each *process* is its own
+//! madsim node, so `kill -9` (`World::kill`) cancels every task the process spawned, while the
+//! host's other processes run on. `World::crash` is a power loss: the NIC goes dark first (peers hear
+//! silence, not resets), every process dies, and the disk drops everything not fsynced. A process
+//! whose main future returns exits and its remaining tasks are killed with it. PIDs are allocated per
+//! host from the seeded RNG, so `jps` looks like the seed's terminal. The world keeps each ended
+//! process's `ExitStatus` until the shell collects it (`take_exit_status`, like `waitpid`): the code
+//! its main set (`ProcCtx::set_exit_code`), 128 + n after a SIGTERM/SIGINT (every program is a JVM,
+//! whose `Terminator` exits that way), or SIGKILL.
 
 pub mod program;
 

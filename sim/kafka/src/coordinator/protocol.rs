@@ -6,7 +6,7 @@
 //! stays as it was. Member metadata and assignments are opaque bytes to the broker, as in
 //! Kafka: the consumer fills them with [`super::assignor::ConsumerProtocol`] encodings.
 
-use super::super::proto::{BrokerEndPoint, KafkaError};
+use crate::errors::{BrokerEndPoint, KafkaError};
 
 /// A group request.
 #[derive(Debug, Clone, PartialEq, Eq)]
