@@ -126,13 +126,15 @@ pub struct Hooks {
 }
 
 impl Default for Hooks {
+    /// The protocols' own defaults: 3.4.6's vote order and what [`KafkaHooks::default`] holds.
     fn default() -> Self {
+        let KafkaHooks { broker, partitioner, range_assignor } = KafkaHooks::default();
         Hooks {
-            range_assignor: Arc::new(RangeAssignor),
-            partitioner: Arc::new(Murmur2Partitioner),
+            range_assignor,
+            partitioner,
             vote_order: Arc::new(DefaultVoteOrder),
-            high_watermark: Arc::new(MinIsrLeo),
-            leader_selector: Arc::new(DefaultLeaderSelector),
+            high_watermark: broker.high_watermark,
+            leader_selector: broker.leader_selector,
         }
     }
 }

@@ -177,27 +177,32 @@ impl Shell {
     /// if `start`, runs its boot commands on every host (`zkServer.sh start`) and waits (in
     /// virtual time) until every server answers its status probe.
     pub async fn boot_cluster(&mut self, start: bool) {
-        let programs = self.world.config().programs.clone();
-        programs.install(&self.world);
+        self.world.config().programs.install(&self.world);
         if !start {
             return;
         }
+        self.boot_hosts(&self.world.host_names()).await;
+        self.wait_for_quorum(Duration::from_secs(60)).await;
+    }
+
+    /// Runs the registry's boot commands (`zkServer.sh start`) on `hosts`, quietly, without
+    /// waiting for what they start.
+    pub async fn boot_hosts(&self, hosts: &[String]) {
+        let programs = self.world.config().programs.clone();
         let quiet = Term::new();
-        for h in self.world.host_names() {
+        for h in hosts {
             for words in programs.boot_commands() {
-                if let Some((cmd, args)) = words.split_first() {
+                let Some((cmd, args)) = words.split_first() else { continue };
+                if let Some(Program::Script { main, .. }) = programs.get(cmd) {
                     let inv = Invocation {
                         args: args.to_vec(),
                         cwd: self.cwd.clone(),
                         ..Default::default()
                     };
-                    if let Some(Program::Script { main, .. }) = programs.get(cmd) {
-                        main(self.world.clone(), h.clone(), inv, quiet.clone()).await;
-                    }
+                    main(self.world.clone(), h.clone(), inv, quiet.clone()).await;
                 }
             }
         }
-        self.wait_for_quorum(Duration::from_secs(60)).await;
     }
 
     /// Waits until every host running the status probe's process answers it (at least one
@@ -252,6 +257,16 @@ impl Shell {
         code
     }
 
+    /// What happens before any line runs: the person's think time, then the line in the trace
+    /// (`typed` is what `jobs` shows, `line` the expanded text).
+    async fn begin_line(&mut self, typed: &str, line: &str) {
+        self.typed = typed.to_string();
+        if !self.think_time.is_zero() {
+            madsim::time::sleep(self.think_time).await;
+        }
+        self.world.trace(&self.host, "shell", "shell.line", None, fields! { "line" => line });
+    }
+
     async fn exec_command(&mut self, typed: &str) -> i32 {
         let line = &self.expand(typed);
         let parsed = match lexer::parse_line(line) {
@@ -263,11 +278,7 @@ impl Shell {
                 return 2;
             }
         };
-        self.typed = typed.trim().trim_end_matches('&').trim_end().to_string();
-        if !self.think_time.is_zero() {
-            madsim::time::sleep(self.think_time).await;
-        }
-        self.world.trace(&self.host, "shell", "shell.line", None, fields! { "line" => line });
+        self.begin_line(typed.trim().trim_end_matches('&').trim_end(), line).await;
         let code = match (&parsed.host, parsed.words.is_empty()) {
             (Some(h), true) => {
                 match self.world.host(h) {
@@ -1163,17 +1174,7 @@ impl Shell {
     /// and so replays), without parsing anything. Returns the exit code.
     pub async fn inject(&mut self, fault: &Fault) -> i32 {
         let line = fault.to_string();
-        self.typed = line.clone();
-        if !self.think_time.is_zero() {
-            madsim::time::sleep(self.think_time).await;
-        }
-        self.world.trace(
-            &self.host,
-            "shell",
-            "shell.line",
-            None,
-            fields! { "line" => line.as_str() },
-        );
+        self.begin_line(&line, &line).await;
         let code = match fault {
             Fault::Kill { host, .. } if !self.world.is_up(host) => {
                 self.term.err(&format!("ssh: connect to host {host} port 22: No route to host"));

@@ -62,15 +62,8 @@ pub async fn start_cluster(
     // The seed's installation; ZooKeeper runs on the seed's three hosts only (a world may have
     // extra client machines).
     sh.boot_cluster(false).await;
-    let programs = world.config().programs.clone();
-    if let Some(crate::program::Program::Script { main, .. }) = programs.get("zkServer.sh") {
-        let quiet = crate::term::Term::new();
-        for h in world.host_names().iter().take(3) {
-            let inv =
-                crate::program::Invocation { args: vec!["start".into()], ..Default::default() };
-            main(world.clone(), h.clone(), inv, quiet.clone()).await;
-        }
-    }
+    let seed_hosts: Vec<String> = world.host_names().into_iter().take(3).collect();
+    sh.boot_hosts(&seed_hosts).await;
     sh.wait_for_quorum(Duration::from_secs(60)).await;
     for host in brokers {
         for (k, v) in props {

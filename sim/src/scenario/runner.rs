@@ -179,12 +179,7 @@ impl Runner {
     async fn exec(&mut self, line: &str) -> i32 {
         let t = self.world.elapsed().as_millis();
         let code = self.sh.exec_line(line).await;
-        let out = self.sh.take_output();
-        self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {line}\n", t / 1000, t % 1000));
-        self.transcript.push_str(&out);
-        if code != 0 {
-            self.transcript.push_str(&format!("(exit {code})\n"));
-        }
+        self.record(t, line, code);
         code
     }
 
@@ -192,13 +187,18 @@ impl Runner {
     async fn inject_fault(&mut self, fault: Fault) -> i32 {
         let t = self.world.elapsed().as_millis();
         let code = self.sh.inject(&fault).await;
+        self.record(t, &fault.to_string(), code);
+        code
+    }
+
+    /// A transcript entry: the line at virtual time `t_ms`, what it printed, its exit code.
+    fn record(&mut self, t_ms: u128, line: &str, code: i32) {
         let out = self.sh.take_output();
-        self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {fault}\n", t / 1000, t % 1000));
+        self.transcript.push_str(&format!("[{:>6}.{:03}s] $ {line}\n", t_ms / 1000, t_ms % 1000));
         self.transcript.push_str(&out);
         if code != 0 {
             self.transcript.push_str(&format!("(exit {code})\n"));
         }
-        code
     }
 
     fn events_of(&self, kind: &str) -> Vec<Event> {
