@@ -37,8 +37,10 @@ use xxhash_rust::xxh3::Xxh3;
 
 mod field_list;
 mod jsonl;
+pub mod schema;
 
 pub use field_list::{FieldData, FieldName, Fields, RecordTexts, SortedFields};
+pub use schema::kind;
 
 /// A trace event's sequence number, unique within one run.
 pub type EventId = u64;
