@@ -17,7 +17,7 @@
 //! ```
 
 use crate::scenario::Report;
-use crate::trace::Event;
+use crate::trace::{schema, Event};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -202,6 +202,21 @@ fn norm(s: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct QueryError(pub String);
+
+/// A kind a query names must be declared in the trace schema, and so must the fields it names
+/// (or be one of the fixed ones, `host` and `proc` above all).
+fn declared(kind: &str, fields: &[&str]) -> Result<(), String> {
+    let Some(spec) = schema::spec(kind) else {
+        return Err(format!("unknown event kind {kind:?} (sim/src/trace/schema.rs declares them)"));
+    };
+    match fields.iter().find(|f| !spec.has_field(f) && !schema::FIXED_FIELDS.contains(f)) {
+        Some(f) => Err(format!(
+            "event kind {kind:?} has no field {f:?} (its fields: {})",
+            spec.fields.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
 
 fn field_matches(e: &Event, name: &str, want: &Value) -> bool {
     let got = match name {
@@ -498,7 +513,34 @@ impl Query {
             {
                 Err("`event` must name an event kind".into())
             }
-            _ => Ok(()),
+            _ => self
+                .events_named()
+                .into_iter()
+                .try_for_each(|(kind, fields)| declared(kind, &fields)),
+        }
+    }
+
+    /// The event kinds the query reads, each with the fields it names (`where` keys, `field`,
+    /// `sum`).
+    fn events_named(&self) -> Vec<(&str, Vec<&str>)> {
+        fn keys(f: &BTreeMap<String, Value>) -> Vec<&str> {
+            f.keys().map(String::as_str).collect()
+        }
+        match self {
+            Query::Count { event, filter, sum } => {
+                let mut fields = keys(filter);
+                fields.extend(sum.as_deref());
+                vec![(event, fields)]
+            }
+            Query::Distinct { event, field, filter } | Query::Last { event, field, filter, .. } => {
+                let mut fields = keys(filter);
+                fields.push(field);
+                vec![(event, fields)]
+            }
+            Query::Elapsed { from, from_where, to, to_where } => {
+                vec![(from, keys(from_where)), (to, keys(to_where))]
+            }
+            _ => Vec::new(),
         }
     }
 

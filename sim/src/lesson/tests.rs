@@ -213,3 +213,27 @@ proptest! {
         let _ = Lesson::parse(&text, "f.toml", &no_files);
     }
 }
+
+#[test]
+fn questions_name_declared_kinds_and_fields() {
+    let q = |query: &str| {
+        parse(&format!(
+            "[[step]]\nrun = [\"jps\"]\nquestion = {{ en = \"q\", zh = \"q\", query = {query} }}\n"
+        ))
+    };
+    let e = q("{ kind = \"count\", event = \"kafka.client.consumd\" }").unwrap_err();
+    assert!(e.contains("unknown event kind \"kafka.client.consumd\""), "{e}");
+    let e =
+        q("{ kind = \"count\", event = \"kafka.client.consumed\", sum = \"recs\" }").unwrap_err();
+    assert!(e.contains("event kind \"kafka.client.consumed\" has no field \"recs\""), "{e}");
+    let e =
+        q("{ kind = \"elapsed\", from = \"proc.kill\", to = \"zk.session.expired\" }").unwrap_err();
+    assert!(e.contains("unknown event kind \"zk.session.expired\""), "{e}");
+    let e =
+        q("{ kind = \"last\", event = \"kafka.hw\", field = \"to\", where = { tpoic = \"t\" } }")
+            .unwrap_err();
+    assert!(e.contains("has no field \"tpoic\""), "{e}");
+    let ok = "{ kind = \"count\", event = \"kafka.client.consumed\", sum = \"records\", \
+              where = { host = \"master\", topic = \"t\" } }";
+    assert!(q(ok).is_ok(), "{:?}", q(ok));
+}

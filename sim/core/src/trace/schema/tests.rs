@@ -164,3 +164,22 @@ fn real_runs_emit_only_declared_kinds_and_fields() {
     // The runs reach most of the schema (the rest are error paths and graders' own events).
     assert!(emitted.len() * 3 >= EVENTS.len() * 2, "{} of {} kinds", emitted.len(), EVENTS.len());
 }
+
+/// Lesson files name kinds and fields in their questions as text: each must be declared (the
+/// lesson parser checks them, so a misspelt kind fails when the catalog loads; see
+/// `lesson::tests::questions_name_declared_kinds_and_fields`).
+#[test]
+fn lesson_files_name_declared_kinds() {
+    let dir = workspace().join("lessons");
+    let files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|d| {
+            let name = d.ok()?.file_name().into_string().ok()?;
+            let text = std::fs::read_to_string(dir.join(&name)).ok()?;
+            name.ends_with(".toml").then_some((name, text))
+        })
+        .collect();
+    let read = |p: &str| std::fs::read_to_string(workspace().join(p)).map_err(|e| e.to_string());
+    let catalog = crate::lesson::Catalog::load(files, &read).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!catalog.lessons.is_empty());
+}
