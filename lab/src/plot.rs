@@ -4,6 +4,7 @@
 //! wrote (`--trace FILE`, from `lab run --trace` or the shell's `lab trace FILE`).
 
 use anyhow::{anyhow, bail, Context, Result};
+use sim::trace::kind;
 
 /// Where the trace comes from.
 pub struct Source {
@@ -43,7 +44,7 @@ pub fn partition_log(
         Some(t) => t.to_string(),
         None => events
             .iter()
-            .find(|e| e.kind == "kafka.append")
+            .find(|e| e.kind == kind::KAFKA_APPEND)
             .and_then(|e| e.str("topic"))
             .map(str::to_string)
             .ok_or_else(|| {

@@ -7,6 +7,7 @@
 //! `--trace` writes the same JSONL `lab run` would.
 
 use anyhow::{bail, Context, Result};
+use sim::trace::kind;
 use std::collections::BTreeMap;
 
 /// The flags of `lab stream wordcount`.
@@ -177,12 +178,12 @@ pub fn wordcount(a: &WordcountArgs) -> Result<i32> {
     let produced = words_produced(&events);
     let counted: i64 = events
         .iter()
-        .filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed"))
+        .filter(|e| e.kind == kind::STREAM_BATCH_COMPLETED && e.str("output") == Some("committed"))
         .filter_map(|e| e.i64("words"))
         .sum();
     let messages: usize = events
         .iter()
-        .filter(|e| e.kind == "kafka.client.acked" && e.str("topic") == Some("words"))
+        .filter(|e| e.kind == kind::KAFKA_CLIENT_ACKED && e.str("topic") == Some("words"))
         .map(|e| e.i64("records").unwrap_or(0) as usize)
         .sum();
     println!();
@@ -209,7 +210,7 @@ pub fn wordcount(a: &WordcountArgs) -> Result<i32> {
 fn words_produced(events: &[viz::Event]) -> i64 {
     events
         .iter()
-        .filter(|e| e.kind == "kafka.client.acked" && e.str("topic") == Some("words"))
+        .filter(|e| e.kind == kind::KAFKA_CLIENT_ACKED && e.str("topic") == Some("words"))
         .filter_map(|e| e.fields.get("values").and_then(|v| v.as_array()).cloned())
         .flatten()
         .map(|v| v.as_str().map_or(0, |s| s.split_whitespace().count() as i64))
@@ -236,7 +237,7 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
     ));
     for e in events {
         match e.kind.as_str() {
-            "stream.context.start" => out.push_str(&format!(
+            kind::STREAM_CONTEXT_START => out.push_str(&format!(
                 "[{:>8.3}s] driver {} on {}{}\n",
                 e.t_us as f64 / 1e6,
                 if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) {
@@ -250,22 +251,22 @@ pub fn render(a: &WordcountArgs, events: &[viz::Event]) -> String {
                     .map(|c| format!(" ({c})"))
                     .unwrap_or_default()
             )),
-            "stream.driver.crash" => {
+            kind::STREAM_DRIVER_CRASH => {
                 out.push_str(&format!("[{:>8.3}s] driver killed (kill -9)\n", e.t_us as f64 / 1e6))
             }
-            "stream.output.skipped" => out.push_str(&format!(
+            kind::STREAM_OUTPUT_SKIPPED => out.push_str(&format!(
                 "[{:>8.3}s] batch {} ms: already in the result table, not applied again\n",
                 e.t_us as f64 / 1e6,
                 e.i64("batch").unwrap_or(0)
             )),
-            "stream.blocks.lost" => out.push_str(&format!(
+            kind::STREAM_BLOCKS_LOST => out.push_str(&format!(
                 "[{:>8.3}s] batch {} ms: {} blocks ({} records) died with the driver\n",
                 e.t_us as f64 / 1e6,
                 e.i64("batch").unwrap_or(0),
                 e.i64("blocks").unwrap_or(0),
                 e.i64("records").unwrap_or(0)
             )),
-            "stream.batch.completed" => {
+            kind::STREAM_BATCH_COMPLETED => {
                 out.push_str("-------------------------------------------\n");
                 out.push_str(&format!("Time: {} ms\n", e.i64("batch_wall_ms").unwrap_or(0)));
                 out.push_str("-------------------------------------------\n");
@@ -356,7 +357,9 @@ mod tests {
         let events = viz::parse_jsonl(&trace).expect("trace");
         let counted: i64 = events
             .iter()
-            .filter(|e| e.kind == "stream.batch.completed" && e.str("output") == Some("committed"))
+            .filter(|e| {
+                e.kind == kind::STREAM_BATCH_COMPLETED && e.str("output") == Some("committed")
+            })
             .filter_map(|e| e.i64("words"))
             .sum();
         assert!(counted > 1000, "{counted} words");

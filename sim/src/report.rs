@@ -1,6 +1,7 @@
 //! Human summaries of a run, read from its trace (and the hardware counters): the "what happened
 //! inside" part of the quickstart and of lessons.
 
+use crate::trace::kind;
 use crate::world::World;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use std::fmt::Write as _;
 pub fn zk_summary(world: &World) -> String {
     let events = world.tracer().events();
     let mut out = String::new();
-    let settled: Vec<_> = events.iter().filter(|e| e.kind == "fle.settled").collect();
+    let settled: Vec<_> = events.iter().filter(|e| e.kind == kind::FLE_SETTLED).collect();
     if let Some(lead) = settled.iter().rev().find(|e| e.str("state") == Some("LEADING")) {
         let _ = writeln!(
             out,
@@ -18,7 +19,7 @@ pub fn zk_summary(world: &World) -> String {
             lead.u64("leader").unwrap_or(0),
             lead.u64("round").unwrap_or(0),
             lead.t_us as f64 / 1e6,
-            events.iter().filter(|e| e.kind == "fle.vote" && e.t_us <= lead.t_us).count()
+            events.iter().filter(|e| e.kind == kind::FLE_VOTE && e.t_us <= lead.t_us).count()
         );
     }
     let mut followers: Vec<&str> = settled
@@ -31,7 +32,7 @@ pub fn zk_summary(world: &World) -> String {
     if !followers.is_empty() {
         let _ = writeln!(out, "Followers: {}", followers.join(", "));
     }
-    let commits: Vec<_> = events.iter().filter(|e| e.kind == "zab.commit").collect();
+    let commits: Vec<_> = events.iter().filter(|e| e.kind == kind::ZAB_COMMIT).collect();
     let _ = writeln!(
         out,
         "Transactions committed through ZAB: {} (sessions and znodes), last zxid {}",
@@ -39,7 +40,7 @@ pub fn zk_summary(world: &World) -> String {
         commits.last().and_then(|e| e.str("zxid")).unwrap_or("0x0")
     );
     let mut msgs: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "net.send") {
+    for e in events.iter().filter(|e| e.kind == kind::NET_SEND) {
         let m = msgs.entry(e.str("msg").unwrap_or("?")).or_default();
         m.0 += 1;
         m.1 += e.u64("bytes").unwrap_or(0);
@@ -64,7 +65,7 @@ pub fn zk_summary(world: &World) -> String {
 pub fn kafka_summary(world: &World) -> String {
     let events = world.tracer().events();
     let mut out = String::new();
-    if let Some(c) = events.iter().rev().find(|e| e.kind == "kafka.controller_elected") {
+    if let Some(c) = events.iter().rev().find(|e| e.kind == kind::KAFKA_CONTROLLER_ELECTED) {
         let _ = writeln!(
             out,
             "Kafka controller: broker {} on {} (controller epoch {})",
@@ -74,7 +75,7 @@ pub fn kafka_summary(world: &World) -> String {
         );
     }
     let mut leaders: BTreeMap<String, (String, i64)> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "kafka.become_leader") {
+    for e in events.iter().filter(|e| e.kind == kind::KAFKA_BECOME_LEADER) {
         let tp = format!("{}-{}", e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0));
         leaders.insert(tp, (e.host.clone(), e.i64("leader_epoch").unwrap_or(0)));
     }
@@ -92,14 +93,14 @@ pub fn kafka_summary(world: &World) -> String {
         let _ = writeln!(
             out,
             "Records appended by leaders: {}; copied by followers: {}",
-            count("kafka.append"),
-            count("kafka.replicate")
+            count(kind::KAFKA_APPEND),
+            count(kind::KAFKA_REPLICATE)
         );
     }
     let created = events
         .iter()
         .filter(|e| {
-            e.kind == "zk.apply" && e.str("op") == Some("create") && e.i64("err") == Some(0)
+            e.kind == kind::ZK_APPLY && e.str("op") == Some("create") && e.i64("err") == Some(0)
         })
         .count();
     let _ = writeln!(out, "Znodes created in ZooKeeper: {created}");

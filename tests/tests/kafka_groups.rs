@@ -6,7 +6,7 @@ use lab_tests::{booted_shell, client_world, run_script};
 use sim::kafka::clients::ConsumerRecord;
 use sim::kafka::consumer::{ConsumerConfig, KafkaConsumer};
 use sim::shell::Shell;
-use sim::trace::lock;
+use sim::trace::{kind, lock};
 use sim::world::{Sim, World};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -117,7 +117,7 @@ fn two_consumers_in_one_group_get_one_partition_each() {
         want.sort();
         assert_eq!(values, want);
         // The trace tells the same story: per generation, no partition owned twice.
-        let assigned = trace_kinds(&world, "kafka.group.assigned");
+        let assigned = trace_kinds(&world, kind::KAFKA_GROUP_ASSIGNED);
         let last_gen = assigned.iter().filter_map(|e| e.i64("generation")).max().expect("assignments");
         let mut owned = BTreeSet::new();
         for e in assigned.iter().filter(|e| e.i64("generation") == Some(last_gen)) {
@@ -160,7 +160,7 @@ fn a_dead_members_partition_moves_after_the_session_timeout() {
         let b = std::mem::take(&mut *lock(&b));
         assert_eq!(b.assignment, [("t".to_string(), 0), ("t".to_string(), 1)].into_iter().collect(), "the survivor owns both");
         assert!(b.generation > gen_before);
-        let removed = trace_kinds(&world, "kafka.group.member_removed");
+        let removed = trace_kinds(&world, kind::KAFKA_GROUP_MEMBER_REMOVED);
         let expiry = removed.iter().find(|e| e.str("reason") == Some("session timeout")).expect("a session expiry");
         let after = Duration::from_micros(expiry.t_us) - killed_at;
         assert!(after >= Duration::from_secs(27) && after <= Duration::from_secs(31), "expired {after:?} after the kill");
@@ -200,7 +200,7 @@ fn committed_offsets_survive_a_coordinator_crash() {
         let (c0, c1) = lock(&done).expect("the consumer finished");
         assert_eq!(c0.unwrap_or(0) + c1.unwrap_or(0), 10, "{c0:?} {c1:?}");
         // Which broker coordinates "keep"? Crash it.
-        let found = trace_kinds(&world, "kafka.group.coordinator_found");
+        let found = trace_kinds(&world, kind::KAFKA_GROUP_COORDINATOR_FOUND);
         let coordinator = found.last().and_then(|e| e.i64("coordinator")).expect("a coordinator") as usize;
         let host = HOSTS[coordinator];
         let other = HOSTS.iter().find(|h| **h != host).copied().unwrap_or("master");
@@ -210,7 +210,7 @@ fn committed_offsets_survive_a_coordinator_crash() {
         madsim::time::sleep(Duration::from_secs(30)).await;
         sh.take_output();
         // The new leader of the group's partition reloaded the offsets from its log.
-        let loaded = trace_kinds(&world, "kafka.group.loaded");
+        let loaded = trace_kinds(&world, kind::KAFKA_GROUP_LOADED);
         assert!(loaded.iter().any(|e| e.host != host && e.i64("offsets").unwrap_or(0) >= 2), "reloaded elsewhere: {loaded:?}");
         let out = run(&mut sh, &format!("kafka-consumer-groups.sh --zookeeper {other}:2181 --list")).await;
         assert!(!out.contains("keep"), "not an old-consumer group: {out}");
@@ -220,7 +220,7 @@ fn committed_offsets_survive_a_coordinator_crash() {
         let again = std::mem::take(&mut *lock(&again));
         assert_eq!(again.assignment.len(), 2, "{:?}", again.assignment);
         assert!(again.records.is_empty(), "committed offsets were lost: re-read {} records", again.records.len());
-        let positions = trace_kinds(&world, "kafka.consumer.position");
+        let positions = trace_kinds(&world, kind::KAFKA_CONSUMER_POSITION);
         let last_two: Vec<&str> = positions.iter().rev().take(2).filter_map(|e| e.str("from")).collect();
         assert_eq!(last_two, ["committed", "committed"]);
     });
@@ -239,7 +239,7 @@ fn a_live_group_outlives_its_coordinator() {
         produce(&mut sh, "t", "before-", 6).await;
         madsim::time::sleep(Duration::from_secs(5)).await;
         let generation = lock(&a).generation;
-        let found = trace_kinds(&world, "kafka.group.coordinator_found");
+        let found = trace_kinds(&world, kind::KAFKA_GROUP_COORDINATOR_FOUND);
         let coordinator = found.iter().rev().find(|e| e.str("group") == Some("live")).and_then(|e| e.i64("coordinator")).expect("a coordinator") as usize;
         let host = HOSTS[coordinator];
         let producer_host = HOSTS.iter().find(|h| **h != host).copied().unwrap_or("master");
@@ -264,9 +264,9 @@ fn a_live_group_outlives_its_coordinator() {
         // depending on how long that takes against their heartbeats, the group goes on in its
         // generation or rebalances once — never more, and never losing or repeating a record.
         assert!(a.generation == b.generation && a.generation <= generation + 1, "generations {} and {} after {generation}", a.generation, b.generation);
-        let found = trace_kinds(&world, "kafka.group.coordinator_found");
+        let found = trace_kinds(&world, kind::KAFKA_GROUP_COORDINATOR_FOUND);
         if std::env::var("DEBUG_GROUPS").is_ok() {
-            for e in world.tracer().events().iter().filter(|e| e.kind.starts_with("kafka.group") && !e.kind.ends_with("loaded") || e.kind == "host.crash") {
+            for e in world.tracer().events().iter().filter(|e| e.kind.starts_with("kafka.group") && !e.kind.ends_with("loaded") || e.kind == kind::HOST_CRASH) {
                 eprintln!("{} {} {} {:?}", e.t_us, e.host, e.kind, e.fields);
             }
         }

@@ -2,6 +2,7 @@
 
 use lab_tests::run_script;
 use sim::kafka::partitioner::{murmur2, to_positive};
+use sim::trace::kind;
 
 /// Starts the three brokers the way the seed does, then waits for them to register.
 const START: &str = "cd $KAFKA_HOME/bin\n\
@@ -139,7 +140,7 @@ fn keyed_records_land_in_the_partition_murmur2_picks() {
     // Each acknowledged batch names its partition; every key's batch must be murmur2's choice.
     let acked: Vec<(i64, i64)> = trace
         .iter()
-        .filter(|e| e["kind"] == "kafka.append" && e["topic"] == "keyed")
+        .filter(|e| e["kind"] == kind::KAFKA_APPEND && e["topic"] == "keyed")
         .map(|e| {
             (
                 e["partition"].as_i64().unwrap_or(-1),
@@ -418,9 +419,9 @@ fn alter_partitions_adds_partitions_the_controller_brings_online() {
     let trace: Vec<serde_json::Value> =
         run.trace.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert!(
-        trace
-            .iter()
-            .any(|e| e["kind"] == "kafka.append" && e["topic"] == "grow" && e["partition"] == 3),
+        trace.iter().any(|e| e["kind"] == kind::KAFKA_APPEND
+            && e["topic"] == "grow"
+            && e["partition"] == 3),
         "the record lands in the new partition"
     );
     assert_eq!(
@@ -469,14 +470,14 @@ fn a_background_new_consumer_runs_until_killed_and_sigterm_closes_it_cleanly() {
     let leaves: Vec<usize> = trace
         .iter()
         .enumerate()
-        .filter(|(_, e)| e["kind"] == "kafka.group.leave")
+        .filter(|(_, e)| e["kind"] == kind::KAFKA_GROUP_LEAVE)
         .map(|(i, _)| i)
         .collect();
     assert_eq!(leaves.len(), 1, "one LeaveGroup");
     let last_commit = trace[..leaves[0]]
         .iter()
         .rev()
-        .find(|e| e["kind"] == "kafka.group.committed")
+        .find(|e| e["kind"] == kind::KAFKA_GROUP_COMMITTED)
         .expect("a commit before leaving");
     assert!(last_commit["offsets"].to_string().contains('3'), "{last_commit}");
 }

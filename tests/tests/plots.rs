@@ -3,6 +3,7 @@
 //! elections, the copy-path diagram the model's copies, and each is byte-identical for a seed.
 
 use sim::scenario::{run_traced, Scenario};
+use sim::trace::kind;
 
 fn trace_of(name: &str, seed: u64) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
@@ -57,7 +58,7 @@ fn the_perfetto_export_has_tracks_flows_and_the_faults() {
         assert!(tracks.contains(&t), "{t} in {tracks:?}");
     }
     assert!(
-        evs.iter().any(|e| e["name"] == "host.crash" && e["s"] == "g"),
+        evs.iter().any(|e| e["name"] == kind::HOST_CRASH && e["s"] == "g"),
         "the power loss cuts across every track"
     );
     let sends = evs.iter().filter(|e| e["cat"] == "flow" && e["ph"] == "s").count();
@@ -227,7 +228,7 @@ fn the_group_view_of_queue_vs_broadcast_shows_members_generations_and_the_killed
         .find(|(_, m)| m.proc_name == "ConsumerA1")
         .expect("ConsumerA1 is a member");
     let killed: Vec<_> =
-        a.owned.iter().filter(|o| o.member == *a1 && o.ended_by == "proc.kill").collect();
+        a.owned.iter().filter(|o| o.member == *a1 && o.ended_by == kind::PROC_KILL).collect();
     assert!(!killed.is_empty(), "A1's ownership ends at its kill");
     for o in &killed {
         assert!((20_000_000..21_500_000).contains(&o.to_us), "{o:?}");

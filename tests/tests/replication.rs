@@ -4,6 +4,7 @@
 
 use lab_tests::run_script;
 use sim::scenario::{run, run_traced, Expect, Scenario};
+use sim::trace::kind;
 
 fn load(name: &str) -> Scenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
@@ -164,8 +165,8 @@ fn a_broker_makes_itself_leader_once_per_leader_epoch() {
         let host = e["host"].as_str().unwrap_or_default().to_string();
         match e["kind"].as_str().unwrap_or_default() {
             // A restarted broker starts with no leader epochs.
-            "proc.start" if e["proc"] == "Kafka" => became.retain(|k, _| k.0 != host),
-            "kafka.become_leader" => {
+            kind::PROC_START if e["proc"] == "Kafka" => became.retain(|k, _| k.0 != host),
+            kind::KAFKA_BECOME_LEADER => {
                 let key = (
                     host,
                     e["topic"].as_str().unwrap_or_default().to_string(),
@@ -174,7 +175,7 @@ fn a_broker_makes_itself_leader_once_per_leader_epoch() {
                 );
                 *became.entry(key).or_default() += 1;
             }
-            "kafka.leader_and_isr_stale" => stale += 1,
+            kind::KAFKA_LEADER_AND_ISR_STALE => stale += 1,
             _ => {}
         }
     }

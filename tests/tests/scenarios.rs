@@ -2,6 +2,7 @@
 //! deterministic, and bad files are reported with line and column.
 
 use sim::scenario::{run, run_traced, Expect, Scenario};
+use sim::trace::kind;
 
 fn library() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
@@ -28,7 +29,7 @@ fn t_us(e: &serde_json::Value) -> u64 {
 
 /// Virtual time of the shell line `line` (the runner's steps are traced as `shell.line`).
 fn step_time(evs: &[serde_json::Value], line: &str) -> u64 {
-    kind(evs, "shell.line")
+    kind(evs, kind::SHELL_LINE)
         .into_iter()
         .find(|e| e["line"] == line)
         .map(t_us)
@@ -200,12 +201,12 @@ fn unclean_election_loses_what_the_lone_leader_acknowledged() {
 
     // Phase 1: only port 9092 is cut, so master's broker keeps its ZooKeeper session while the
     // ISR shrinks to the leader alone.
-    let blocks = kind(&evs, "net.block");
+    let blocks = kind(&evs, kind::NET_BLOCK);
     assert!(
         blocks.iter().filter(|e| t_us(e) == cut).all(|e| e["port"] == 9092),
         "the first cut is port-scoped"
     );
-    let shrink = kind(&evs, "kafka.isr_shrink")
+    let shrink = kind(&evs, kind::KAFKA_ISR_SHRINK)
         .into_iter()
         .find(|e| e["host"] == "master")
         .expect("isr shrink on master");
@@ -213,17 +214,17 @@ fn unclean_election_loses_what_the_lone_leader_acknowledged() {
     let lag = t_us(shrink) - cut;
     assert!((10_000_000..20_000_000).contains(&lag), "after replica.lag.time.max.ms: {lag} us");
     assert!(t_us(shrink) < isolated);
-    let first_expiry = kind(&evs, "zk.session.expire")
+    let first_expiry = kind(&evs, kind::ZK_SESSION_EXPIRE)
         .into_iter()
         .map(t_us)
         .min()
         .expect("master's session expires");
     assert!(first_expiry > isolated, "no session expired while only Kafka's port was cut");
     assert!(
-        kind(&evs, "zk.client.timeout").iter().all(|e| t_us(e) > isolated),
+        kind(&evs, kind::ZK_CLIENT_TIMEOUT).iter().all(|e| t_us(e) > isolated),
         "master's broker kept talking to ZooKeeper"
     );
-    let lone_acks = kind(&evs, "kafka.client.acked")
+    let lone_acks = kind(&evs, kind::KAFKA_CLIENT_ACKED)
         .into_iter()
         .filter(|e| t_us(e) > t_us(shrink) && t_us(e) < isolated)
         .count();
@@ -233,7 +234,7 @@ fn unclean_election_loses_what_the_lone_leader_acknowledged() {
     );
 
     // Phase 2: an out-of-ISR replica is elected.
-    let election = kind(&evs, "kafka.leader_election")
+    let election = kind(&evs, kind::KAFKA_LEADER_ELECTION)
         .into_iter()
         .find(|e| e["unclean"] == true)
         .expect("unclean election");
@@ -241,14 +242,14 @@ fn unclean_election_loses_what_the_lone_leader_acknowledged() {
     assert_eq!((election["old_leader"].as_i64(), election["leader"].as_i64()), (Some(0), Some(1)));
 
     // Phase 3: the old leader truncates after the heal, and the loss is named.
-    let trunc = kind(&evs, "kafka.truncate")
+    let trunc = kind(&evs, kind::KAFKA_TRUNCATE)
         .into_iter()
         .find(|e| e["host"] == "master" && t_us(e) > healed)
         .expect("master truncates");
     assert!(trunc["to"].as_i64().expect("to") > 0);
     let c = check(&r, "no_acked_loss");
     assert_eq!((c.expect, c.ok), (Expect::Fail, false));
-    let lone = kind(&evs, "kafka.client.acked")
+    let lone = kind(&evs, kind::KAFKA_CLIENT_ACKED)
         .into_iter()
         .find(|e| t_us(e) > t_us(shrink))
         .expect("a lone ack");
@@ -283,10 +284,10 @@ fn without_unclean_election_the_partition_goes_offline_instead() {
     assert_eq!(metric(&r, "acked_missing_from_final_read"), 0);
     let evs = events(&trace);
     assert!(
-        kind(&evs, "kafka.isr_shrink").iter().any(|e| e["isr"] == serde_json::json!([0])),
+        kind(&evs, kind::KAFKA_ISR_SHRINK).iter().any(|e| e["isr"] == serde_json::json!([0])),
         "the trap is set as before"
     );
-    let elections = kind(&evs, "kafka.leader_election");
+    let elections = kind(&evs, kind::KAFKA_LEADER_ELECTION);
     assert!(elections.iter().all(|e| e["unclean"] == false), "no unclean election");
     assert_eq!(elections.first().map(|e| e["leader"].as_i64()), Some(Some(-1)), "offline first");
     assert_eq!(
@@ -312,18 +313,18 @@ fn min_insync_replicas_turns_the_loss_into_errors() {
         r.metrics
     );
     let evs = events(&trace);
-    let shrink = kind(&evs, "kafka.isr_shrink")
+    let shrink = kind(&evs, kind::KAFKA_ISR_SHRINK)
         .into_iter()
         .find(|e| e["isr"] == serde_json::json!([0]))
         .expect("shrink");
     let isolated = step_time(&evs, ISOLATE);
-    let lone_acks = kind(&evs, "kafka.client.acked")
+    let lone_acks = kind(&evs, kind::KAFKA_CLIENT_ACKED)
         .into_iter()
         .filter(|e| t_us(e) > t_us(shrink) && t_us(e) < isolated)
         .count();
     assert_eq!(lone_acks, 0, "nothing is acknowledged with one in-sync replica");
     assert!(
-        kind(&evs, "kafka.leader_election").iter().any(|e| e["unclean"] == true),
+        kind(&evs, kind::KAFKA_LEADER_ELECTION).iter().any(|e| e["unclean"] == true),
         "the unclean election still happens"
     );
 }
@@ -333,7 +334,7 @@ fn a_zookeeper_minority_of_five_stops_serving_and_the_majority_elects() {
     let (r, trace) = run_traced(&load("zk-minority-partition.toml"), 1);
     assert!(r.passed(), "{:?}", r.checks);
     let evs = events(&trace);
-    let installed = kind(&evs, "scenario.zk_installed");
+    let installed = kind(&evs, kind::SCENARIO_ZK_INSTALLED);
     assert_eq!(
         installed.first().map(|e| e["ensemble"].as_array().map_or(0, Vec::len)),
         Some(5),
@@ -348,7 +349,7 @@ fn a_zookeeper_minority_of_five_stops_serving_and_the_majority_elects() {
     // The minority (master, slave4) stops serving; the majority elects slave3 (myid 4) in epoch 2.
     for h in ["master", "slave4"] {
         assert!(
-            kind(&evs, "zk.serving").iter().any(|e| e["host"] == h
+            kind(&evs, kind::ZK_SERVING).iter().any(|e| e["host"] == h
                 && e["serving"] == false
                 && t_us(e) > cut
                 && t_us(e) < healed),
@@ -356,10 +357,10 @@ fn a_zookeeper_minority_of_five_stops_serving_and_the_majority_elects() {
         );
     }
     assert!(
-        kind(&evs, "zab.leader_shutdown").iter().any(|e| e["host"] == "slave4"),
+        kind(&evs, kind::ZAB_LEADER_SHUTDOWN).iter().any(|e| e["host"] == "slave4"),
         "the old leader gives up without a quorum"
     );
-    let est = kind(&evs, "zab.established")
+    let est = kind(&evs, kind::ZAB_ESTABLISHED)
         .into_iter()
         .find(|e| t_us(e) > cut)
         .expect("a new leader on the majority side");
@@ -396,7 +397,7 @@ fn a_zookeeper_minority_of_five_stops_serving_and_the_majority_elects() {
         "the old leader caught up"
     );
     assert!(
-        kind(&evs, "zab.sync")
+        kind(&evs, kind::ZAB_SYNC)
             .iter()
             .any(|e| e["mode"].as_str().is_some_and(|m| m.starts_with("TRUNC"))),
         "unacked proposals truncated"
@@ -418,27 +419,31 @@ fn killing_the_zookeeper_leader_does_not_disturb_kafka() {
     assert!(output_of(&r, "ssh slave2 zkServer.sh status").contains("Mode: leader"));
     let evs = events(&trace);
     let stop = step_time(&evs, "ssh slave2 zkServer.sh stop");
-    let killed =
-        kind(&evs, "proc.kill").into_iter().find(|e| t_us(e) >= stop).expect("a process killed");
+    let killed = kind(&evs, kind::PROC_KILL)
+        .into_iter()
+        .find(|e| t_us(e) >= stop)
+        .expect("a process killed");
     assert_eq!(
         (killed["host"].as_str(), killed["proc"].as_str()),
         (Some("slave2"), Some("QuorumPeerMain")),
         "only ZooKeeper dies"
     );
-    assert!(kind(&evs, "host.crash").is_empty());
-    let est =
-        kind(&evs, "zab.established").into_iter().find(|e| t_us(e) > stop).expect("a new leader");
+    assert!(kind(&evs, kind::HOST_CRASH).is_empty());
+    let est = kind(&evs, kind::ZAB_ESTABLISHED)
+        .into_iter()
+        .find(|e| t_us(e) > stop)
+        .expect("a new leader");
     assert_eq!(est["epoch"].as_u64(), Some(2));
     assert_ne!(est["host"].as_str(), Some("slave2"));
     let took = t_us(est) - stop;
     assert!(took < 3_000_000, "a new ZooKeeper leader within seconds: {took} us");
-    let reconnected = kind(&evs, "zk.session.connected")
+    let reconnected = kind(&evs, kind::ZK_SESSION_CONNECTED)
         .into_iter()
         .filter(|e| t_us(e) > stop && t_us(e) < stop + 6_000_000)
         .count();
     assert!(reconnected >= 3, "the brokers reconnected: {reconnected}");
     assert_eq!(metric(&r, "kafka_sessions_expired"), 0, "no broker lost its session");
-    assert!(kind(&evs, "kafka.session_expired").is_empty());
+    assert!(kind(&evs, kind::KAFKA_SESSION_EXPIRED).is_empty());
     assert_eq!(metric(&r, "leader_changes"), 0, "no partition moved");
     let gap = metric(&r, "max_ack_gap_ms");
     assert!(gap < 200, "the producer never stalled: {gap} ms");
@@ -455,7 +460,7 @@ fn killing_the_zookeeper_leader_does_not_disturb_kafka() {
 
 /// The three hosts lost power at one virtual instant; returns it.
 fn crashed_together(evs: &[serde_json::Value]) -> u64 {
-    let crashes = kind(evs, "host.crash");
+    let crashes = kind(evs, kind::HOST_CRASH);
     assert_eq!(crashes.len(), 3, "three power losses");
     let at = t_us(crashes[0]);
     assert!(crashes.iter().all(|e| t_us(e) == at), "at the same virtual time");
@@ -475,7 +480,7 @@ fn a_power_loss_of_every_replica_loses_unsynced_acknowledged_records() {
     // What was lost had been acknowledged with acks=all, in the seconds before the crash; what
     // the kernel had written back (older than 30 s) survived.
     let acked: Vec<_> =
-        kind(&evs, "kafka.client.acked").into_iter().filter(|e| t_us(e) < crash).collect();
+        kind(&evs, kind::KAFKA_CLIENT_ACKED).into_iter().filter(|e| t_us(e) < crash).collect();
     assert!(acked.iter().all(|e| e["acks"] == -1));
     let first_lost = acked
         .iter()
@@ -496,7 +501,7 @@ fn a_power_loss_of_every_replica_loses_unsynced_acknowledged_records() {
         "ZooKeeper fsyncs before it acks: nothing lost there"
     );
     assert!(
-        kind(&evs, "kafka.registered").iter().filter(|e| t_us(e) > crash).count() >= 3,
+        kind(&evs, kind::KAFKA_REGISTERED).iter().filter(|e| t_us(e) > crash).count() >= 3,
         "every broker came back"
     );
 }

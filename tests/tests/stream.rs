@@ -5,6 +5,7 @@
 //! does the 200-seed runs.
 
 use sim::scenario::{run_traced, Report, Scenario};
+use sim::trace::kind;
 
 fn load(name: &str) -> Scenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
@@ -38,8 +39,12 @@ fn the_direct_stream_with_transactional_output_counts_each_record_once_across_a_
         let (r, trace) = run_traced(&sc, seed);
         assert!(r.passed(), "seed {seed}: {:?}\n{}", r.checks, r.transcript);
         let ev = events(&trace);
-        assert_eq!(kind(&ev, "stream.driver.crash").len(), 1, "seed {seed}: the driver was killed");
-        let starts = kind(&ev, "stream.context.start");
+        assert_eq!(
+            kind(&ev, kind::STREAM_DRIVER_CRASH).len(),
+            1,
+            "seed {seed}: the driver was killed"
+        );
+        let starts = kind(&ev, kind::STREAM_CONTEXT_START);
         assert!(
             starts.len() >= 2 && starts[1]["recovered"] == true,
             "seed {seed}: restarted from its checkpoint"
@@ -48,7 +53,7 @@ fn the_direct_stream_with_transactional_output_counts_each_record_once_across_a_
         assert_eq!((metric(&r, "output_lost"), metric(&r, "output_duplicated")), (0, 0));
         // Consecutive batches' ranges tile each partition's log: no gap, no overlap.
         let mut next: std::collections::BTreeMap<i64, i64> = Default::default();
-        for c in kind(&ev, "stream.output.commit") {
+        for c in kind(&ev, kind::STREAM_OUTPUT_COMMIT) {
             for r in c["ranges"].as_array().expect("ranges") {
                 let (p, from, until) =
                     (r[1].as_i64().unwrap(), r[2].as_i64().unwrap(), r[3].as_i64().unwrap());
@@ -78,10 +83,10 @@ fn the_receiver_without_a_write_ahead_log_loses_what_the_crashed_driver_held() {
     assert!(metric(&r, "output_lost") > 0, "{:?}", r.metrics);
     let ev = events(&trace);
     assert!(
-        !kind(&ev, "kafka.zkconsumer.commit").is_empty(),
+        !kind(&ev, kind::KAFKA_ZKCONSUMER_COMMIT).is_empty(),
         "offsets auto-committed to ZooKeeper"
     );
-    assert!(kind(&ev, "stream.wal.write").is_empty(), "no write-ahead log");
+    assert!(kind(&ev, kind::STREAM_WAL_WRITE).is_empty(), "no write-ahead log");
     // And the same seed, same bytes.
     assert_eq!(run_traced(&sc, 1).0.trace_hash, r.trace_hash);
 }
@@ -94,11 +99,11 @@ fn the_receiver_with_a_write_ahead_log_loses_nothing() {
     assert_eq!(metric(&r, "output_lost"), 0);
     let ev = events(&trace);
     assert!(
-        !kind(&ev, "stream.wal.write").is_empty()
-            && !kind(&ev, "stream.receiver.commit").is_empty()
+        !kind(&ev, kind::STREAM_WAL_WRITE).is_empty()
+            && !kind(&ev, kind::STREAM_RECEIVER_COMMIT).is_empty()
     );
     assert!(
-        !kind(&ev, "stream.wal.recovered").is_empty(),
+        !kind(&ev, kind::STREAM_WAL_RECOVERED).is_empty(),
         "the restarted driver read its logs back"
     );
 }
@@ -118,7 +123,7 @@ fn rate_capping_spreads_a_backlog_over_batches() {
     let (r, trace) = run_traced(&sc, 3);
     let ev = events(&trace);
     let mut lagged = false;
-    for b in kind(&ev, "stream.batch.scheduled") {
+    for b in kind(&ev, kind::STREAM_BATCH_SCHEDULED) {
         for rg in b["ranges"].as_array().expect("ranges") {
             assert!(rg[3].as_i64().unwrap() - rg[2].as_i64().unwrap() <= 10, "{rg}");
         }
@@ -150,20 +155,20 @@ fn results_can_go_to_another_topic_at_least_once() {
     let (r, trace) = run_traced(&sc, 1);
     assert!(r.passed(), "{:?}", r.checks);
     let ev = events(&trace);
-    let commits = kind(&ev, "stream.output.commit");
+    let commits = kind(&ev, kind::STREAM_OUTPUT_COMMIT);
     assert!(
         !commits.is_empty()
             && commits.iter().all(|c| c["sink"] == "topic" && c["topic"] == "counts")
     );
     // Every row was acknowledged by the brokers, and the final reader finds them in `counts`.
     let rows: u64 = commits.iter().map(|c| c["rows"].as_u64().unwrap_or(0)).sum();
-    let acked_counts: u64 = kind(&ev, "kafka.client.acked")
+    let acked_counts: u64 = kind(&ev, kind::KAFKA_CLIENT_ACKED)
         .iter()
         .filter(|e| e["topic"] == "counts")
         .map(|e| e["records"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(rows, acked_counts);
-    assert!(kind(&ev, "kafka.client.consumed").iter().any(|e| e["topic"] == "counts"
+    assert!(kind(&ev, kind::KAFKA_CLIENT_CONSUMED).iter().any(|e| e["topic"] == "counts"
         && e["values"]
             .as_array()
             .is_some_and(|vs| vs.iter().any(|v| v.as_str().is_some_and(|v| v.contains('\t'))))));

@@ -4,6 +4,7 @@
 use lab_tests::{booted_shell, client_world, run_script, zk_servers, Run};
 use sim::kafka::partitioner::{murmur2, to_positive};
 use sim::shell::Shell;
+use sim::trace::kind;
 use sim::world::{Sim, World};
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::CreateMode;
@@ -136,7 +137,7 @@ fn two_background_consumers_in_one_group_own_one_partition_each() {
     assert!(second.contains(&format!("[2]+  Exit 143                {c}\n")), "{second}");
     assert_eq!(run.output_of("jobs", 0), "", "no job left");
     // Every record printed once, by the owner of its partition.
-    let consumed = events(&run, "kafka.client.consumed");
+    let consumed = events(&run, kind::KAFKA_CLIENT_CONSUMED);
     assert_eq!(consumed.len(), 5);
     for e in &consumed {
         let p = e["partition"].as_i64().unwrap_or(-1);
@@ -195,7 +196,7 @@ fn a_killed_consumer_loses_its_partitions_when_its_session_expires() {
     for k in p0.iter().map(|k| format!("p0-{k}")).chain(p1.iter().map(|k| format!("p1-{k}"))) {
         assert_eq!(run.output.matches(&format!("{k}\n")).count(), 1, "{k} once: {}", run.output);
     }
-    let owned = events(&run, "kafka.zkconsumer.owned");
+    let owned = events(&run, kind::KAFKA_ZKCONSUMER_OWNED);
     let last = owned.last().expect("owned events");
     assert_eq!(last["partitions"], serde_json::json!([["shared", 0], ["shared", 1]]));
     assert!(
@@ -340,7 +341,7 @@ fn jobs_kill_and_notifications_print_what_bash_prints() {
         "{end}"
     );
     // The console consumer made its group up, so it deleted it on the way out.
-    assert!(events(&run, "kafka.zkconsumer.shutdown").iter().any(|e| e["host"] == "slave1"));
+    assert!(events(&run, kind::KAFKA_ZKCONSUMER_SHUTDOWN).iter().any(|e| e["host"] == "slave1"));
 }
 
 #[test]
@@ -371,8 +372,8 @@ fn a_partition_held_by_someone_else_makes_the_rebalance_fail_after_four_tries() 
         let waited = madsim::time::Instant::now().duration_since(start);
         assert!(waited >= Duration::from_secs(8) && waited < Duration::from_secs(12), "{waited:?}");
         let trace = world.tracer().events();
-        assert_eq!(trace.iter().filter(|e| e.kind == "kafka.zkconsumer.rebalance").count(), 4);
-        assert_eq!(trace.iter().filter(|e| e.kind == "kafka.zkconsumer.claim_conflict").count(), 4);
+        assert_eq!(trace.iter().filter(|e| e.kind == kind::KAFKA_ZKCONSUMER_REBALANCE).count(), 4);
+        assert_eq!(trace.iter().filter(|e| e.kind == kind::KAFKA_ZKCONSUMER_CLAIM_CONFLICT).count(), 4);
         // Its own claims were undone each time: p1's owner node is not left behind.
         sh.exec_line("zkCli.sh -server master:2181 ls /consumers/stuck/owners/shared").await;
         assert_eq!(znode_list(&sh.take_output()), vec!["0".to_string()]);
@@ -404,11 +405,11 @@ fn a_consumer_cut_off_from_zookeeper_registers_again_after_its_session_expired()
         let trace = world.tracer().events();
         let expired = trace
             .iter()
-            .position(|e| e.kind == "kafka.zkconsumer.session_expired")
+            .position(|e| e.kind == kind::KAFKA_ZKCONSUMER_SESSION_EXPIRED)
             .expect("the consumer saw its session expire");
         let owned_after = trace[expired..]
             .iter()
-            .rfind(|e| e.kind == "kafka.zkconsumer.owned")
+            .rfind(|e| e.kind == kind::KAFKA_ZKCONSUMER_OWNED)
             .expect("owned again");
         assert_eq!(
             owned_after.fields["partitions"],
@@ -483,13 +484,13 @@ fn the_fetcher_follows_a_partition_to_its_new_leader() {
     for v in ["a", "b", "c", "d", "e", "f", "g", "h"] {
         assert_eq!(run.output.lines().filter(|l| *l == v).count(), 1, "{v}: {}", run.output);
     }
-    let lost = events(&run, "kafka.zkconsumer.leader_lost");
+    let lost = events(&run, kind::KAFKA_ZKCONSUMER_LEADER_LOST);
     assert!(
         lost.iter()
             .any(|e| e["broker"] == 0 && e["partitions"] == serde_json::json!([["shared", 0]])),
         "{lost:?}"
     );
-    let added = events(&run, "kafka.zkconsumer.fetcher_added");
+    let added = events(&run, kind::KAFKA_ZKCONSUMER_FETCHER_ADDED);
     assert!(
         added.last().is_some_and(
             |e| e["broker"] == 1 && e["partitions"] == serde_json::json!([["shared", 0]])
@@ -538,7 +539,9 @@ fn offsets_are_committed_every_auto_commit_interval_while_running() {
         "3"
     );
     assert!(run.output_of("jobs", 0).contains("Running"), "still running");
-    let commits = events(&run, "kafka.zkconsumer.commit");
+    let commits = events(&run, kind::KAFKA_ZKCONSUMER_COMMIT);
     assert!(!commits.is_empty(), "{}", run.output);
-    assert!(events(&run, "kafka.zkconsumer.owned").iter().all(|e| e["strategy"] == "roundrobin"));
+    assert!(events(&run, kind::KAFKA_ZKCONSUMER_OWNED)
+        .iter()
+        .all(|e| e["strategy"] == "roundrobin"));
 }

@@ -3,7 +3,7 @@
 //! the same seed and script give a byte-identical trace.
 
 use lab_tests::{booted_shell, client_world, dump_tree, in_process, run_script};
-use sim::trace::lock;
+use sim::trace::{kind, lock};
 use sim::world::Sim;
 use sim::zk::client::ZooKeeper;
 use sim::zk::txn::{CreateMode, ZkError};
@@ -50,7 +50,7 @@ fn a_crashed_follower_rejoins_and_matches_the_leader() {
         assert!(*lock(&done) >= 250, "writes kept flowing: {}", *lock(&done));
         let events = world.tracer().events();
         let syncs: Vec<_> =
-            events.iter().filter(|e| e.kind == "zab.sync" && e.host == leader).collect();
+            events.iter().filter(|e| e.kind == kind::ZAB_SYNC && e.host == leader).collect();
         let last = syncs.last().expect("the leader synced the follower");
         assert!(
             matches!(last.str("mode"), Some("DIFF") | Some("SNAP") | Some("TRUNC+DIFF")),
@@ -115,14 +115,14 @@ fn a_leader_that_cannot_log_exits_and_rejoins_with_the_same_history() {
         let events = world.tracer().events();
         let halt = events
             .iter()
-            .find(|e| e.kind == "proc.halt" && e.host == leader && e.proc == "QuorumPeerMain");
+            .find(|e| e.kind == kind::PROC_HALT && e.host == leader && e.proc == "QuorumPeerMain");
         assert_eq!(
             halt.and_then(|e| e.i64("status")),
             Some(11),
             "the leader exited with status 11"
         );
         assert!(
-            events.iter().any(|e| e.kind == "zk.fatal"
+            events.iter().any(|e| e.kind == kind::ZK_FATAL
                 && e.host == leader
                 && e.str("error") == Some("No space left on device")),
             "the reason is traced"

@@ -18,6 +18,7 @@
 use crate::event::{Event, VizError};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use sim_core::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One stretch of ownership.
@@ -117,7 +118,7 @@ impl GroupsHistory {
             h.end_us = h.end_us.max(e.t_us);
             let group = e.str("group").unwrap_or("").to_string();
             match e.kind.as_str() {
-                "kafka.group.assigned" => {
+                kind::KAFKA_GROUP_ASSIGNED => {
                     let member = e.str("member").unwrap_or("").to_string();
                     let generation = e.i64("generation").unwrap_or(-1);
                     let g = h.groups.entry(group.clone()).or_default();
@@ -162,7 +163,7 @@ impl GroupsHistory {
                         });
                     }
                 }
-                "kafka.group.revoked" | "kafka.group.leave" => {
+                kind::KAFKA_GROUP_REVOKED | kind::KAFKA_GROUP_LEAVE => {
                     let member = e.str("member").unwrap_or("").to_string();
                     let why = if e.kind.ends_with("revoked") { "revoked" } else { "leave" };
                     close(
@@ -174,7 +175,7 @@ impl GroupsHistory {
                         why,
                     );
                 }
-                "kafka.group.generation" => {
+                kind::KAFKA_GROUP_GENERATION => {
                     let g = h.groups.entry(group.clone()).or_default();
                     let gen = e.i64("generation").unwrap_or(-1);
                     let leader = e.str("leader").unwrap_or("");
@@ -187,7 +188,7 @@ impl GroupsHistory {
                         ));
                     }
                 }
-                "kafka.group.state" => match e.str("to") {
+                kind::KAFKA_GROUP_STATE => match e.str("to") {
                     Some("PreparingRebalance") => {
                         preparing.entry(group.clone()).or_insert(e.t_us);
                     }
@@ -202,17 +203,17 @@ impl GroupsHistory {
                     }
                     _ => {}
                 },
-                "kafka.client.processed" if !group.is_empty() => {
+                kind::KAFKA_CLIENT_PROCESSED if !group.is_empty() => {
                     let member = e.str("member").unwrap_or("").to_string();
                     h.groups.entry(group.clone()).or_default().processed.push((e.t_us, member));
                 }
-                "proc.kill" | "proc.halt" | "proc.exit" | "host.crash" => {
-                    let host = if e.kind == "host.crash" {
+                kind::PROC_KILL | kind::PROC_HALT | kind::PROC_EXIT | kind::HOST_CRASH => {
+                    let host = if e.kind == kind::HOST_CRASH {
                         e.str("host").unwrap_or("").to_string()
                     } else {
                         e.host.clone()
                     };
-                    let whole_host = e.kind == "host.crash";
+                    let whole_host = e.kind == kind::HOST_CRASH;
                     let names: Vec<(String, String)> = h
                         .groups
                         .iter()
@@ -609,54 +610,54 @@ mod tests {
             1,
             "master",
             "Kafka",
-            "kafka.group.generation",
+            kind::KAFKA_GROUP_GENERATION,
             ",\"group\":\"A\",\"generation\":1,\"leader\":\"a1-x\"",
         );
-        s += &ev(2, "c1", "A1", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a1-x\",\"generation\":1,\"partitions\":[\"t-0\",\"t-1\"]");
-        s += &ev(3, "c2", "A2", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
+        s += &ev(2, "c1", "A1", kind::KAFKA_GROUP_ASSIGNED, ",\"group\":\"A\",\"member\":\"a1-x\",\"generation\":1,\"partitions\":[\"t-0\",\"t-1\"]");
+        s += &ev(3, "c2", "A2", kind::KAFKA_GROUP_ASSIGNED, ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
         s += &ev(
             1_500_000,
             "c1",
             "A1",
-            "kafka.client.processed",
+            kind::KAFKA_CLIENT_PROCESSED,
             ",\"group\":\"A\",\"member\":\"a1-x\"",
         );
         s += &ev(
             1_600_000,
             "c2",
             "A2",
-            "kafka.client.processed",
+            kind::KAFKA_CLIENT_PROCESSED,
             ",\"group\":\"A\",\"member\":\"a2-y\"",
         );
-        s += &ev(2_000_000, "c1", "A1", "proc.kill", ",\"pid\":7");
+        s += &ev(2_000_000, "c1", "A1", kind::PROC_KILL, ",\"pid\":7");
         s += &ev(
             5_000_000,
             "master",
             "Kafka",
-            "kafka.group.state",
+            kind::KAFKA_GROUP_STATE,
             ",\"group\":\"A\",\"from\":\"Stable\",\"to\":\"PreparingRebalance\",\"generation\":1",
         );
-        s += &ev(5_100_000, "c2", "A2", "kafka.group.revoked", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
+        s += &ev(5_100_000, "c2", "A2", kind::KAFKA_GROUP_REVOKED, ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":1,\"partitions\":[\"t-10\",\"t-2\"]");
         s += &ev(
             5_200_000,
             "master",
             "Kafka",
-            "kafka.group.generation",
+            kind::KAFKA_GROUP_GENERATION,
             ",\"group\":\"A\",\"generation\":2,\"leader\":\"a2-y\"",
         );
         s += &ev(
             5_300_000,
             "master",
             "Kafka",
-            "kafka.group.state",
+            kind::KAFKA_GROUP_STATE,
             ",\"group\":\"A\",\"from\":\"AwaitingSync\",\"to\":\"Stable\",\"generation\":2",
         );
-        s += &ev(5_400_000, "c2", "A2", "kafka.group.assigned", ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":2,\"partitions\":[\"t-0\",\"t-1\",\"t-10\",\"t-2\"]");
+        s += &ev(5_400_000, "c2", "A2", kind::KAFKA_GROUP_ASSIGNED, ",\"group\":\"A\",\"member\":\"a2-y\",\"generation\":2,\"partitions\":[\"t-0\",\"t-1\",\"t-10\",\"t-2\"]");
         s += &ev(
             9_000_000,
             "c2",
             "A2",
-            "kafka.client.processed",
+            kind::KAFKA_CLIENT_PROCESSED,
             ",\"group\":\"A\",\"member\":\"a2-y\"",
         );
         let h = GroupsHistory::from_events(&parse_jsonl(&s).expect("trace")).expect("groups");
@@ -668,7 +669,7 @@ mod tests {
             .filter(|o| o.member == "a1-x")
             .map(|o| (o.to_us, o.ended_by.as_str()))
             .collect();
-        assert_eq!(a1, [(2_000_000, "proc.kill"), (2_000_000, "proc.kill")]);
+        assert_eq!(a1, [(2_000_000, kind::PROC_KILL), (2_000_000, kind::PROC_KILL)]);
         assert!(g.owned.iter().any(|o| o.member == "a2-y"
             && o.generation == 1
             && o.to_us == 5_100_000

@@ -12,6 +12,7 @@
 use crate::event::{Event, VizError};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use sim_core::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one broker's log looked like at the end, and what it lost on the way.
@@ -57,13 +58,13 @@ impl PartitionHistory {
             |e: &Event| e.str("topic") == Some(topic) && e.i64("partition") == Some(partition);
         for e in events {
             h.end_us = h.end_us.max(e.t_us);
-            if e.kind == "kafka.registered" {
+            if e.kind == kind::KAFKA_REGISTERED {
                 if let Some(b) = e.i64("broker") {
                     broker_of.insert(e.host.clone(), b);
                 }
                 continue;
             }
-            if e.kind == "kafka.leader_election" && ours(e) {
+            if e.kind == kind::KAFKA_LEADER_ELECTION && ours(e) {
                 h.isr.push((e.t_us, e.i64s("isr")));
                 h.leaders.push((e.t_us, e.i64("leader").unwrap_or(-1)));
                 continue;
@@ -77,7 +78,7 @@ impl PartitionHistory {
                 .entry(b)
                 .or_insert_with(|| ReplicaLog { host: e.host.clone(), ..Default::default() });
             match e.kind.as_str() {
-                "kafka.append" | "kafka.replicate" => {
+                kind::KAFKA_APPEND | kind::KAFKA_REPLICATE => {
                     let first = e.i64("first").unwrap_or(0);
                     let crcs: Vec<i64> = e.i64s("crcs");
                     for (i, c) in crcs.iter().enumerate() {
@@ -88,11 +89,11 @@ impl PartitionHistory {
                     }
                     r.leo = r.leo.max(first + crcs.len() as i64);
                 }
-                "kafka.truncate" => {
+                kind::KAFKA_TRUNCATE => {
                     let to = e.i64("to").unwrap_or(0);
                     cut(r, to, e.t_us);
                 }
-                "kafka.become_leader" => {
+                kind::KAFKA_BECOME_LEADER => {
                     // A leader's LEO below what it held: the tail went with its page cache.
                     if let Some(leo) = e.i64("leo") {
                         cut(r, leo, e.t_us);
@@ -100,8 +101,10 @@ impl PartitionHistory {
                     h.isr.push((e.t_us, e.i64s("isr")));
                     h.leaders.push((e.t_us, b));
                 }
-                "kafka.isr_shrink" | "kafka.isr_expand" => h.isr.push((e.t_us, e.i64s("isr"))),
-                "kafka.hw" => {
+                kind::KAFKA_ISR_SHRINK | kind::KAFKA_ISR_EXPAND => {
+                    h.isr.push((e.t_us, e.i64s("isr")))
+                }
+                kind::KAFKA_HW => {
                     h.final_leader = Some(b);
                     h.hw = e.i64("to").unwrap_or(h.hw);
                 }
@@ -387,15 +390,15 @@ mod tests {
     fn a_truncated_record_is_lost_and_the_new_leader_diverges() {
         let tp = ",\"topic\":\"t\",\"partition\":0";
         let mut s = String::new();
-        s += &ev(1, "master", "kafka.registered", ",\"broker\":0");
-        s += &ev(2, "slave1", "kafka.registered", ",\"broker\":1");
-        s += &ev(3, "master", "kafka.become_leader", &format!("{tp},\"leo\":0,\"isr\":[0,1]"));
-        s += &ev(4, "master", "kafka.append", &format!("{tp},\"first\":0,\"crcs\":[10,11,12]"));
-        s += &ev(5, "slave1", "kafka.replicate", &format!("{tp},\"first\":0,\"crcs\":[10,11]"));
-        s += &ev(6, "master", "kafka.hw", &format!("{tp},\"from\":0,\"to\":2"));
-        s += &ev(7, "slave1", "kafka.become_leader", &format!("{tp},\"leo\":2,\"isr\":[1]"));
-        s += &ev(8, "slave1", "kafka.append", &format!("{tp},\"first\":2,\"crcs\":[99]"));
-        s += &ev(9, "master", "kafka.truncate", &format!("{tp},\"to\":2"));
+        s += &ev(1, "master", kind::KAFKA_REGISTERED, ",\"broker\":0");
+        s += &ev(2, "slave1", kind::KAFKA_REGISTERED, ",\"broker\":1");
+        s += &ev(3, "master", kind::KAFKA_BECOME_LEADER, &format!("{tp},\"leo\":0,\"isr\":[0,1]"));
+        s += &ev(4, "master", kind::KAFKA_APPEND, &format!("{tp},\"first\":0,\"crcs\":[10,11,12]"));
+        s += &ev(5, "slave1", kind::KAFKA_REPLICATE, &format!("{tp},\"first\":0,\"crcs\":[10,11]"));
+        s += &ev(6, "master", kind::KAFKA_HW, &format!("{tp},\"from\":0,\"to\":2"));
+        s += &ev(7, "slave1", kind::KAFKA_BECOME_LEADER, &format!("{tp},\"leo\":2,\"isr\":[1]"));
+        s += &ev(8, "slave1", kind::KAFKA_APPEND, &format!("{tp},\"first\":2,\"crcs\":[99]"));
+        s += &ev(9, "master", kind::KAFKA_TRUNCATE, &format!("{tp},\"to\":2"));
         let h = PartitionHistory::from_events(&parse_jsonl(&s).expect("trace"), "t", 0)
             .expect("history");
         assert_eq!(h.final_leader, Some(1));

@@ -8,18 +8,19 @@
 
 use crate::event::Event;
 use serde_json::{json, Value};
+use sim_core::trace::kind;
 use std::collections::BTreeMap;
 
 /// Event kinds drawn as global instants.
 const FAULTS: &[&str] = &[
-    "host.crash",
-    "host.boot",
-    "proc.kill",
-    "proc.halt",
-    "net.block",
-    "net.heal",
-    "disk.fill",
-    "zk.session.expire",
+    kind::HOST_CRASH,
+    kind::HOST_BOOT,
+    kind::PROC_KILL,
+    kind::PROC_HALT,
+    kind::NET_BLOCK,
+    kind::NET_HEAL,
+    kind::DISK_FILL,
+    kind::ZK_SESSION_EXPIRE,
 ];
 
 /// Converts events to the trace-event JSON object (`{"traceEvents": [...], ...}`).
@@ -40,8 +41,8 @@ pub fn export(events: &[Event]) -> Value {
             next_tid
         });
         let name = match (e.kind.as_str(), e.str("msg")) {
-            ("net.send", Some(m)) => format!("send {m}"),
-            ("net.recv", Some(m)) => format!("recv {m}"),
+            (kind::NET_SEND, Some(m)) => format!("send {m}"),
+            (kind::NET_RECV, Some(m)) => format!("recv {m}"),
             _ => e.kind.clone(),
         };
         let mut args = e.fields.clone();
@@ -56,8 +57,8 @@ pub fn export(events: &[Event]) -> Value {
         let cat = e.kind.split('.').next().unwrap_or("");
         out.push(json!({"name": name, "cat": cat, "ph": "X", "ts": e.t_us, "dur": 1, "pid": pid, "tid": tid, "args": args}));
         match e.kind.as_str() {
-            "net.send" => out.push(json!({"name": "msg", "cat": "flow", "ph": "s", "id": e.id, "ts": e.t_us, "pid": pid, "tid": tid})),
-            "net.recv" => {
+            kind::NET_SEND => out.push(json!({"name": "msg", "cat": "flow", "ph": "s", "id": e.id, "ts": e.t_us, "pid": pid, "tid": tid})),
+            kind::NET_RECV => {
                 if let Some(c) = e.cause {
                     out.push(json!({"name": "msg", "cat": "flow", "ph": "f", "bp": "e", "id": c, "ts": e.t_us, "pid": pid, "tid": tid}));
                 }
@@ -94,7 +95,7 @@ mod tests {
             .map(|e| (e["ph"].as_str().unwrap_or(""), e["id"].as_u64().unwrap_or(0)))
             .collect();
         assert_eq!(flow, [("s", 1), ("f", 1)], "the receive points back at its send");
-        let crash = evs.iter().find(|e| e["name"] == "host.crash").expect("crash");
+        let crash = evs.iter().find(|e| e["name"] == kind::HOST_CRASH).expect("crash");
         assert_eq!((crash["ph"].as_str(), crash["s"].as_str()), (Some("i"), Some("g")));
         assert_eq!(
             evs.iter().find(|e| e["name"] == "send kafka.fetch").map(|e| e["ts"].as_u64()),

@@ -9,6 +9,7 @@
 use crate::event::{Event, VizError};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use sim_core::trace::kind;
 use std::collections::BTreeMap;
 
 /// Message kinds drawn by default (prefixes of a message's kind).
@@ -28,13 +29,13 @@ pub const DEFAULT_KINDS: &[&str] = &[
 
 /// Fault and repair events, drawn as marks.
 const FAULTS: &[(&str, &str)] = &[
-    ("host.crash", "power loss"),
-    ("host.boot", "boot"),
-    ("proc.kill", "kill -9"),
-    ("proc.halt", "halt"),
-    ("net.block", "partition"),
-    ("net.heal", "heal"),
-    ("disk.fill", "disk"),
+    (kind::HOST_CRASH, "power loss"),
+    (kind::HOST_BOOT, "boot"),
+    (kind::PROC_KILL, "kill -9"),
+    (kind::PROC_HALT, "halt"),
+    (kind::NET_BLOCK, "partition"),
+    (kind::NET_HEAL, "heal"),
+    (kind::DISK_FILL, "disk"),
 ];
 
 /// What to draw.
@@ -57,13 +58,16 @@ impl Default for Options {
 pub fn default_window(events: &[Event]) -> (u64, u64) {
     let end = events.last().map_or(1, |e| e.t_us.max(1));
     let Some(fault) = events.iter().find(|e| {
-        matches!(e.kind.as_str(), "host.crash" | "proc.kill" | "net.block" | "proc.halt")
+        matches!(
+            e.kind.as_str(),
+            kind::HOST_CRASH | kind::PROC_KILL | kind::NET_BLOCK | kind::PROC_HALT
+        )
     }) else {
         return (0, end);
     };
     let after = events
         .iter()
-        .find(|e| e.t_us > fault.t_us && e.kind == "kafka.leader_election")
+        .find(|e| e.t_us > fault.t_us && e.kind == kind::KAFKA_LEADER_ELECTION)
         .map_or(end, |e| e.t_us);
     (fault.t_us.saturating_sub(2_000_000), (after + 2_000_000).min(end))
 }
@@ -88,7 +92,7 @@ pub fn render_svg(events: &[Event], opts: &Options) -> Result<String, VizError> 
     }
     let talks: BTreeMap<(&str, &str), ()> = events
         .iter()
-        .filter(|e| e.kind == "net.send" && e.t_us >= from && e.t_us <= to)
+        .filter(|e| e.kind == kind::NET_SEND && e.t_us >= from && e.t_us <= to)
         .map(|e| ((e.host.as_str(), e.proc_name.as_str()), ()))
         .collect();
     let mut lanes: Vec<(&str, &str)> = Vec::new();
@@ -152,10 +156,11 @@ fn draw(
     let mut leading: BTreeMap<String, (usize, u64)> = BTreeMap::new();
     let mut bands: Vec<(usize, u64, u64, String)> = Vec::new();
     for e in events {
-        let ends_process = matches!(e.kind.as_str(), "proc.kill" | "proc.halt" | "proc.exit")
-            && e.proc_name == "Kafka";
-        let crashed = e.kind == "host.crash";
-        if e.kind == "kafka.become_leader" {
+        let ends_process =
+            matches!(e.kind.as_str(), kind::PROC_KILL | kind::PROC_HALT | kind::PROC_EXIT)
+                && e.proc_name == "Kafka";
+        let crashed = e.kind == kind::HOST_CRASH;
+        if e.kind == kind::KAFKA_BECOME_LEADER {
             let tp =
                 format!("{}-{}", e.str("topic").unwrap_or("?"), e.i64("partition").unwrap_or(0));
             if let Some(l) = lane_of(&e.host, "Kafka") {
@@ -233,8 +238,8 @@ fn draw(
     }
     // Messages.
     let sends: BTreeMap<u64, &Event> =
-        events.iter().filter(|e| e.kind == "net.send").map(|e| (e.id, e)).collect();
-    for r in events.iter().filter(|e| e.kind == "net.recv" && e.t_us <= to) {
+        events.iter().filter(|e| e.kind == kind::NET_SEND).map(|e| (e.id, e)).collect();
+    for r in events.iter().filter(|e| e.kind == kind::NET_RECV && e.t_us <= to) {
         let Some(s) = r.cause.and_then(|c| sends.get(&c)) else { continue };
         let msg = s.str("msg").unwrap_or("");
         if s.t_us < from || !opts.kinds.iter().any(|k| msg.starts_with(k.as_str())) {
@@ -271,7 +276,7 @@ fn draw(
             let on: Vec<usize> = lanes
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| l.0 == host && (e.kind != "proc.kill" || l.1 == e.proc_name))
+                .filter(|(_, l)| l.0 == host && (e.kind != kind::PROC_KILL || l.1 == e.proc_name))
                 .map(|(i, _)| i)
                 .collect();
             let text = format!("{label} {host} ({})", e.kind);
@@ -286,9 +291,9 @@ fn draw(
                 ))?;
             }
             root.draw(&Text::new(text, (x(on[0]) + 22, y(e.t_us)), font(9, &red, HPos::Left)))?;
-        } else if e.kind == "zk.session.expire" || e.kind == "kafka.leader_election" {
+        } else if e.kind == kind::ZK_SESSION_EXPIRE || e.kind == kind::KAFKA_LEADER_ELECTION {
             let Some(i) = lane_of(&e.host, &e.proc_name) else { continue };
-            let text = if e.kind == "zk.session.expire" {
+            let text = if e.kind == kind::ZK_SESSION_EXPIRE {
                 format!("session expire {}", e.str("session").unwrap_or(""))
             } else {
                 format!(

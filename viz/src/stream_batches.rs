@@ -8,6 +8,7 @@
 use crate::event::{Event, VizError};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use sim_core::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One batch's range of one partition.
@@ -45,9 +46,10 @@ pub struct StreamBatches {
 impl StreamBatches {
     /// Reads the batches of the stream in `events`.
     pub fn from_events(events: &[Event]) -> Result<StreamBatches, VizError> {
-        let start = events.iter().find(|e| e.kind == "stream.context.start").ok_or_else(|| {
-            VizError::Nothing("no stream in this trace (no stream.context.start)".into())
-        })?;
+        let start =
+            events.iter().find(|e| e.kind == kind::STREAM_CONTEXT_START).ok_or_else(|| {
+                VizError::Nothing("no stream in this trace (no stream.context.start)".into())
+            })?;
         let mut s = StreamBatches {
             topic: start.str("topic").unwrap_or("").to_string(),
             interval_ms: start.i64("batch_interval_ms").unwrap_or(1000).max(1),
@@ -56,13 +58,13 @@ impl StreamBatches {
         let mut output: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
         for e in events {
             match e.kind.as_str() {
-                "stream.driver.crash" => s.crashes.push((e.t_us / 1000) as i64),
-                "stream.context.start"
+                kind::STREAM_DRIVER_CRASH => s.crashes.push((e.t_us / 1000) as i64),
+                kind::STREAM_CONTEXT_START
                     if e.fields.get("recovered").and_then(|v| v.as_bool()) == Some(true) =>
                 {
                     s.restarts.push((e.t_us / 1000) as i64)
                 }
-                "stream.batch.completed" => {
+                kind::STREAM_BATCH_COMPLETED => {
                     let out = e.str("output").unwrap_or("").to_string();
                     for r in e.fields.get("ranges").and_then(|v| v.as_array()).into_iter().flatten()
                     {

@@ -18,6 +18,7 @@
 use crate::event::{Event, VizError};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use sim_core::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One vote a server received.
@@ -112,12 +113,12 @@ impl ZkHistory {
         for e in events {
             h.end_us = h.end_us.max(e.t_us);
             match e.kind.as_str() {
-                "zk.loaded" => {
+                kind::ZK_LOADED => {
                     if let Some(id) = e.i64("myid") {
                         h.servers.insert(e.host.clone(), id);
                     }
                 }
-                "fle.start" | "fle.vote" | "fle.settled" => {
+                kind::FLE_START | kind::FLE_VOTE | kind::FLE_SETTLED => {
                     if cur.as_ref().is_some_and(|c| e.t_us > c.to_us + BURST_GAP_US) {
                         h.elections.extend(cur.take());
                     }
@@ -126,15 +127,17 @@ impl ZkHistory {
                     c.to_us = e.t_us;
                     let round = e.i64("round").unwrap_or(0);
                     match e.kind.as_str() {
-                        "fle.start" => {
+                        kind::FLE_START => {
                             c.starts.entry(e.host.clone()).or_default().push((e.t_us, round))
                         }
-                        "fle.vote" => c.votes.entry(e.host.clone()).or_default().push(VoteSeen {
-                            t_us: e.t_us,
-                            from: e.i64("from").unwrap_or(-1),
-                            leader: e.i64("leader").unwrap_or(-1),
-                            round,
-                        }),
+                        kind::FLE_VOTE => {
+                            c.votes.entry(e.host.clone()).or_default().push(VoteSeen {
+                                t_us: e.t_us,
+                                from: e.i64("from").unwrap_or(-1),
+                                leader: e.i64("leader").unwrap_or(-1),
+                                round,
+                            })
+                        }
                         _ => {
                             c.settled.insert(
                                 e.host.clone(),
@@ -148,12 +151,12 @@ impl ZkHistory {
                         }
                     }
                 }
-                "zab.established" => h.epochs.push((
+                kind::ZAB_ESTABLISHED => h.epochs.push((
                     e.t_us,
                     e.i64("epoch").unwrap_or(0),
                     e.i64("leader").unwrap_or(-1),
                 )),
-                "zk.apply" => {
+                kind::ZK_APPLY => {
                     let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
                     h.zxids.entry(e.host.clone()).or_default().push((e.t_us, z));
                     // Sessions and ephemerals follow the first server to apply each transaction.
@@ -184,13 +187,13 @@ impl ZkHistory {
                         _ => {}
                     }
                 }
-                "zk.session.expire" => {
+                kind::ZK_SESSION_EXPIRE => {
                     let s = e.str("session").unwrap_or("").to_string();
                     if sessions.get(&s).is_some_and(|x| x.end == "open") {
                         sessions.entry(s).and_modify(|x| x.end = "expired".into());
                     }
                 }
-                "zk.session.connected" => {
+                kind::ZK_SESSION_CONNECTED => {
                     let s = e.str("session").unwrap_or("").to_string();
                     if let Some(send) = last_response.remove(&(e.host.clone(), e.proc_name.clone()))
                     {
@@ -204,10 +207,10 @@ impl ZkHistory {
                         ephemerals: Vec::new(),
                     });
                 }
-                "net.send" if e.str("msg") == Some("zk.connected") => {
+                kind::NET_SEND if e.str("msg") == Some("zk.connected") => {
                     last_response.insert((e.host.clone(), e.proc_name.clone()), e.id);
                 }
-                "net.recv" if e.str("msg") == Some("zk.connected") => {
+                kind::NET_RECV if e.str("msg") == Some("zk.connected") => {
                     if let Some(s) = e.cause.and_then(|c| response_of.remove(&c)) {
                         owner.entry(s).or_insert((e.host.clone(), e.proc_name.clone()));
                     }
@@ -581,33 +584,47 @@ mod tests {
     fn elections_zxids_sessions_and_ephemerals() {
         let q = "QuorumPeerMain";
         let mut s = String::new();
-        s += &ev(1, 1, "m", q, "zk.loaded", ",\"myid\":1");
-        s += &ev(2, 2, "s", q, "zk.loaded", ",\"myid\":2");
-        s += &ev(10, 3, "m", q, "fle.start", ",\"round\":1");
-        s += &ev(11, 4, "s", q, "fle.start", ",\"round\":1");
+        s += &ev(1, 1, "m", q, kind::ZK_LOADED, ",\"myid\":1");
+        s += &ev(2, 2, "s", q, kind::ZK_LOADED, ",\"myid\":2");
+        s += &ev(10, 3, "m", q, kind::FLE_START, ",\"round\":1");
+        s += &ev(11, 4, "s", q, kind::FLE_START, ",\"round\":1");
         s += &ev(
             20,
             5,
             "m",
             q,
-            "fle.vote",
+            kind::FLE_VOTE,
             ",\"from\":2,\"leader\":2,\"round\":1,\"state\":\"LOOKING\"",
         );
-        s += &ev(30, 6, "s", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"LEADING\"");
-        s += &ev(31, 7, "m", q, "fle.settled", ",\"leader\":2,\"round\":1,\"state\":\"FOLLOWING\"");
-        s += &ev(99, 9, "s", q, "net.send", ",\"msg\":\"zk.connected\"");
-        s += &ev(100, 8, "s", q, "zk.session.connected", ",\"session\":\"0x5\"");
-        s += &ev(102, 10, "m", "Kafka", "net.recv", ",\"cause\":9,\"msg\":\"zk.connected\"");
-        s += &ev(200, 11, "s", q, "zk.apply", ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
-        s += &ev(201, 12, "m", q, "zk.apply", ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
-        s += &ev(300, 13, "s", q, "zk.apply", ",\"zxid\":\"0x100000002\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/config\"");
-        s += &ev(5_000_000, 14, "s", q, "zk.session.expire", ",\"session\":\"0x5\"");
+        s += &ev(
+            30,
+            6,
+            "s",
+            q,
+            kind::FLE_SETTLED,
+            ",\"leader\":2,\"round\":1,\"state\":\"LEADING\"",
+        );
+        s += &ev(
+            31,
+            7,
+            "m",
+            q,
+            kind::FLE_SETTLED,
+            ",\"leader\":2,\"round\":1,\"state\":\"FOLLOWING\"",
+        );
+        s += &ev(99, 9, "s", q, kind::NET_SEND, ",\"msg\":\"zk.connected\"");
+        s += &ev(100, 8, "s", q, kind::ZK_SESSION_CONNECTED, ",\"session\":\"0x5\"");
+        s += &ev(102, 10, "m", "Kafka", kind::NET_RECV, ",\"cause\":9,\"msg\":\"zk.connected\"");
+        s += &ev(200, 11, "s", q, kind::ZK_APPLY, ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
+        s += &ev(201, 12, "m", q, kind::ZK_APPLY, ",\"zxid\":\"0x100000001\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/brokers/ids/0\",\"ephemeral\":true");
+        s += &ev(300, 13, "s", q, kind::ZK_APPLY, ",\"zxid\":\"0x100000002\",\"op\":\"create\",\"session\":\"0x5\",\"err\":0,\"path\":\"/config\"");
+        s += &ev(5_000_000, 14, "s", q, kind::ZK_SESSION_EXPIRE, ",\"session\":\"0x5\"");
         s += &ev(
             5_000_001,
             15,
             "s",
             q,
-            "zk.apply",
+            kind::ZK_APPLY,
             ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0",
         );
         s += &ev(
@@ -615,7 +632,7 @@ mod tests {
             16,
             "m",
             q,
-            "zk.apply",
+            kind::ZK_APPLY,
             ",\"zxid\":\"0x100000003\",\"op\":\"closeSession\",\"session\":\"0x5\",\"err\":0",
         );
         let h = ZkHistory::from_events(&parse_jsonl(&s).expect("trace")).expect("history");

@@ -13,6 +13,7 @@ use exercise_grading::{
 };
 use sim::hooks::{Builtin, Hooks, LeaderAndIsr, OfflinePartitionLeaderSelector};
 use sim::scenario::{run_with_hooks, Scenario};
+use sim::trace::kind;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -289,14 +290,15 @@ pub fn grade(f: SelectFn, effort: Effort) -> Outcome {
             let first_election = events
                 .iter()
                 .find(|e| {
-                    e.kind == "kafka.leader_election" && e.i64("old_leader").is_some_and(|l| l >= 0)
+                    e.kind == kind::KAFKA_LEADER_ELECTION
+                        && e.i64("old_leader").is_some_and(|l| l >= 0)
                 })
                 .map(|e| e.t_us);
             let acked_after = first_election.map_or(0, |t| {
-                events.iter().filter(|e| e.t_us > t && e.kind == "kafka.client.acked").count()
+                events.iter().filter(|e| e.t_us > t && e.kind == kind::KAFKA_CLIENT_ACKED).count()
             });
             let unclean_elected = events.iter().any(|e| {
-                e.kind == "kafka.leader_election"
+                e.kind == kind::KAFKA_LEADER_ELECTION
                     && e.fields.get("unclean").and_then(|v| v.as_bool()) == Some(true)
                     && e.i64("leader").is_some_and(|l| l >= 0)
             });

@@ -10,7 +10,7 @@
 use exercise_grading::{failed_checks, hidden_seeds, per_seed, Cases, Effort, Outcome, Witness};
 use sim::hooks::{Builtin, Hooks, Vote, VoteOrder};
 use sim::scenario::{run_with_hooks, Scenario};
-use sim::trace::Event;
+use sim::trace::{kind, Event};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -144,7 +144,7 @@ pub fn weaker_leaders(events: &[Event], ids: &BTreeMap<String, u64>) -> Vec<Stri
     let mut settles = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "fle.start" => {
+            kind::FLE_START => {
                 last.insert(
                     &e.host,
                     Start {
@@ -155,7 +155,7 @@ pub fn weaker_leaders(events: &[Event], ids: &BTreeMap<String, u64>) -> Vec<Stri
                     },
                 );
             }
-            "fle.settled" => settles.push(Settle {
+            kind::FLE_SETTLED => settles.push(Settle {
                 host: e.host.clone(),
                 leader: e.u64("leader").unwrap_or(0),
                 round: e.u64("round").unwrap_or(0),
@@ -263,17 +263,17 @@ pub fn grade(r: Rules, effort: Effort) -> Outcome {
         let weaker = weaker_leaders(&events, &ids);
         let leaders = events
             .iter()
-            .filter(|e| e.kind == "fle.settled" && e.str("state") == Some("LEADING"))
+            .filter(|e| e.kind == kind::FLE_SETTLED && e.str("state") == Some("LEADING"))
             .count();
         // The final create reached a server (zk.request) and a create was applied after it.
         let asked = events
             .iter()
-            .find(|e| e.kind == "zk.request" && e.str("path") == Some("/final"))
+            .find(|e| e.kind == kind::ZK_REQUEST && e.str("path") == Some("/final"))
             .map(|e| e.t_us);
         let final_write = asked.is_some_and(|t| {
             events.iter().any(|e| {
                 e.t_us >= t
-                    && e.kind == "zk.apply"
+                    && e.kind == kind::ZK_APPLY
                     && e.str("op") == Some("create")
                     && e.i64("err") == Some(0)
             })

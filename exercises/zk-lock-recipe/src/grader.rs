@@ -16,7 +16,7 @@ use exercise_grading::{call_async, hidden_seeds, per_seed, Effort, Outcome, Witn
 use futures::FutureExt;
 use madsim::rand::Rng;
 use sim::shell::Shell;
-use sim::trace::{fields, Event};
+use sim::trace::{fields, kind, Event};
 use sim::world::{HostSpec, ProcCtx, Sim, World};
 use sim::zk::client::{KeeperState, ZooKeeper};
 use sim::zk::txn::{CreateMode, ZkError};
@@ -69,7 +69,7 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
             }
             Ok(Err(e)) => {
                 ctx.trace(
-                    "lock.error",
+                    kind::LOCK_ERROR,
                     None,
                     fields! { "op" => "lock", "error" => format!("{e:?}") },
                 );
@@ -80,7 +80,7 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
             }
             Ok(Ok(node)) => node,
         };
-        ctx.trace("lock.acquired", None, fields! { "node" => node.as_str() });
+        ctx.trace(kind::LOCK_ACQUIRED, None, fields! { "node" => node.as_str() });
         let hold = Duration::from_millis(madsim::rand::thread_rng().gen_range(20..150));
         let deadline = madsim::time::Instant::now() + hold;
         // Hold the lock, unless the connection drops: then it may no longer be ours.
@@ -96,12 +96,12 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
             }
         }
         if let Some(why) = lost {
-            ctx.trace("lock.lost", None, fields! { "node" => node.as_str(), "why" => why });
+            ctx.trace(kind::LOCK_LOST, None, fields! { "node" => node.as_str(), "why" => why });
             zk.close().await;
             zk = ZooKeeper::new(&ctx, servers(), SESSION_TIMEOUT);
             continue;
         }
-        ctx.trace("lock.released", None, fields! { "node" => node.as_str() });
+        ctx.trace(kind::LOCK_RELEASED, None, fields! { "node" => node.as_str() });
         match call_async((recipe.unlock)(&mut zk, &node)).await {
             Err(panic) => {
                 w.record_panic(panic);
@@ -109,7 +109,7 @@ async fn client(ctx: ProcCtx, recipe: Recipe, w: Witness, until: madsim::time::I
             }
             Ok(Err(e)) => {
                 ctx.trace(
-                    "lock.error",
+                    kind::LOCK_ERROR,
                     None,
                     fields! { "op" => "unlock", "error" => format!("{e:?}") },
                 );
@@ -165,7 +165,7 @@ fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
         }
         let t0 = madsim::time::Instant::now();
         let until = t0 + RUN;
-        world.trace("lab", "grader", "lock.start", None, fields! {});
+        world.trace("lab", "grader", kind::LOCK_START, None, fields! {});
         let mut pids: Vec<Option<u32>> =
             (0..CLIENTS).map(|i| spawn_client(&world, i, recipe, &w, until)).collect();
         let (victim, kill_at, part_at) = {
@@ -178,7 +178,7 @@ fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
             world.trace(
                 "lab",
                 "grader",
-                "lock.crash",
+                kind::LOCK_CRASH,
                 None,
                 fields! { "client" => format!("LockClient-{}", victim + 1) },
             );
@@ -202,7 +202,7 @@ pub fn overlaps(events: &[Event]) -> Vec<String> {
     let mut out = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "lock.acquired" => {
+            kind::LOCK_ACQUIRED => {
                 let node = e.str("node").unwrap_or_default().to_string();
                 for (other, (since, their)) in holders.iter().filter(|(p, _)| **p != e.proc) {
                     out.push(format!(
@@ -214,10 +214,10 @@ pub fn overlaps(events: &[Event]) -> Vec<String> {
                 }
                 holders.insert(e.proc.clone(), (e.t_us, node));
             }
-            "lock.released" | "lock.lost" => {
+            kind::LOCK_RELEASED | kind::LOCK_LOST => {
                 holders.remove(&e.proc);
             }
-            "lock.crash" => {
+            kind::LOCK_CRASH => {
                 holders.remove(e.str("client").unwrap_or_default());
             }
             _ => {}
@@ -231,7 +231,7 @@ pub fn wakeups_and_deletions(events: &[Event]) -> (usize, usize) {
     let wakeups = events
         .iter()
         .filter(|e| {
-            e.kind == "net.recv"
+            e.kind == kind::NET_RECV
                 && e.proc.starts_with("LockClient-")
                 && e.str("msg") == Some("zk.watch_event")
         })
@@ -239,15 +239,15 @@ pub fn wakeups_and_deletions(events: &[Event]) -> (usize, usize) {
     let deletes = events
         .iter()
         .filter(|e| {
-            e.kind == "zk.request"
+            e.kind == kind::ZK_REQUEST
                 && e.str("op") == Some("delete")
                 && e.str("path").is_some_and(|p| p.starts_with(DIR))
         })
         .count();
-    let expired = events.iter().filter(|e| e.kind == "zk.session.expire").count();
+    let expired = events.iter().filter(|e| e.kind == kind::ZK_SESSION_EXPIRE).count();
     let closed = events
         .iter()
-        .filter(|e| e.kind == "zk.request" && e.str("op") == Some("closeSession"))
+        .filter(|e| e.kind == kind::ZK_REQUEST && e.str("op") == Some("closeSession"))
         .count();
     (wakeups, deletes + expired + closed)
 }
@@ -282,19 +282,19 @@ pub fn grade(recipe: Recipe, effort: Effort) -> Outcome {
             ));
         }
         // Progress in the last 7 s, after every fault is over: each client got the lock again.
-        let start = events.iter().find(|e| e.kind == "lock.start").map_or(0, |e| e.t_us);
+        let start = events.iter().find(|e| e.kind == kind::LOCK_START).map_or(0, |e| e.t_us);
         let late = start + (RUN - Duration::from_secs(7)).as_micros() as u64;
         let mut per: BTreeMap<&str, usize> = BTreeMap::new();
-        for e in events.iter().filter(|e| e.kind == "lock.acquired" && e.t_us >= late) {
+        for e in events.iter().filter(|e| e.kind == kind::LOCK_ACQUIRED && e.t_us >= late) {
             *per.entry(e.proc.as_str()).or_default() += 1;
         }
         let starved: Vec<String> = (1..=CLIENTS)
             .map(|i| format!("LockClient-{i}"))
             .filter(|c| !per.contains_key(c.as_str()))
             .collect();
-        let total = events.iter().filter(|e| e.kind == "lock.acquired").count();
+        let total = events.iter().filter(|e| e.kind == kind::LOCK_ACQUIRED).count();
         if !starved.is_empty() {
-            let errors = events.iter().filter(|e| e.kind == "lock.error").count();
+            let errors = events.iter().filter(|e| e.kind == kind::LOCK_ERROR).count();
             progress.push(format!(
                 "seed {seed}: {} never got the lock in the last 7 s, after the faults were over ({total} acquisitions in the whole run, {errors} errors from lock/unlock) — is a crashed client's node left behind (not EPHEMERAL), or is a wake-up missed?",
                 starved.join(", ")

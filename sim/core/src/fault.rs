@@ -12,7 +12,7 @@
 //! ```
 
 pub use crate::fault_partition::{PartitionSpec, PARTITION_USAGE};
-use crate::trace::fields;
+use crate::trace::{fields, kind};
 use crate::world::{World, WorldError};
 use std::fmt;
 use std::time::Duration;
@@ -132,7 +132,7 @@ impl Fault {
                 world.trace(
                     "lab",
                     "disk",
-                    "disk.fill",
+                    kind::DISK_FILL,
                     None,
                     fields! { "host" => host.as_str(), "state" => state },
                 );

@@ -16,6 +16,7 @@ use super::log::{encode_message_set, view_message_set, Record};
 use super::partitioner::{DefaultPartitioner, KeyPartitioner, Murmur2Partitioner};
 use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
 use sim_core::hw::Conn;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, RecordTexts};
 use sim_core::world::ProcCtx;
 use std::collections::BTreeMap;
@@ -347,7 +348,7 @@ impl KafkaProducer {
                         .await;
                     if !expect {
                         self.completed += n as u64;
-                        self.ctx.trace("kafka.client.sent", None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0, "values" => values });
+                        self.ctx.trace(kind::KAFKA_CLIENT_SENT, None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0, "values" => values });
                         return;
                     }
                     match answer {
@@ -359,7 +360,7 @@ impl KafkaProducer {
                             if e == KafkaError::None {
                                 self.completed += n as u64;
                                 self.ctx.trace(
-                                    "kafka.client.acked",
+                                    kind::KAFKA_CLIENT_ACKED,
                                     None,
                                     fields! { "topic" => topic, "partition" => partition, "first" => base, "records" => n, "acks" => self.cfg.acks, "values" => values },
                                 );
@@ -606,7 +607,7 @@ fn trace_consumed(
 ) {
     let Some((first, values)) = run else { return };
     ctx.trace(
-        "kafka.client.consumed",
+        kind::KAFKA_CLIENT_CONSUMED,
         None,
         fields! { "topic" => topic, "partition" => partition, "group" => group, "first" => first, "records" => values.0.len(), "values" => values },
     );

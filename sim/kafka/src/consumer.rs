@@ -30,6 +30,7 @@ use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
 use madsim::time::Instant;
 use sim_core::hw::Conn;
 use sim_core::trace::fields;
+use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -473,7 +474,7 @@ impl KafkaConsumer {
     fn coordinator_dead(&mut self, reason: &str) {
         if let Some((b, _)) = self.coordinator.take() {
             self.trace(
-                "kafka.group.coordinator_dead",
+                kind::KAFKA_GROUP_COORDINATOR_DEAD,
                 fields! { "coordinator" => b.id, "reason" => reason },
             );
         }
@@ -520,7 +521,7 @@ impl KafkaConsumer {
                                     Channel::open(&self.ctx, &c).await
                                 };
                                 if let Some(channel) = channel {
-                                    self.trace("kafka.group.coordinator_found", fields! { "coordinator" => c.id, "host" => c.host.as_str() });
+                                    self.trace(kind::KAFKA_GROUP_COORDINATOR_FOUND, fields! { "coordinator" => c.id, "host" => c.host.as_str() });
                                     self.coordinator = Some((c, channel));
                                     if self.generation > 0 {
                                         self.heartbeat.last_reset = self.now_ms();
@@ -529,7 +530,7 @@ impl KafkaConsumer {
                                 }
                             }
                             (e, _) => self.trace(
-                                "kafka.group.coordinator_lookup_failed",
+                                kind::KAFKA_GROUP_COORDINATOR_LOOKUP_FAILED,
                                 fields! { "error" => format!("{e:?}") },
                             ),
                         }
@@ -575,7 +576,10 @@ impl KafkaConsumer {
                     .collect();
                 if now != self.snapshot {
                     self.rejoin_needed = true;
-                    self.trace("kafka.group.rejoin", fields! { "reason" => "metadata changed" });
+                    self.trace(
+                        kind::KAFKA_GROUP_REJOIN,
+                        fields! { "reason" => "metadata changed" },
+                    );
                 }
             }
         }
@@ -600,7 +604,10 @@ impl KafkaConsumer {
             let _ = self.commit_sync().await;
         }
         if !self.assigned.is_empty() {
-            self.trace("kafka.group.revoked", fields! { "partitions" => tp_names(&self.assigned) });
+            self.trace(
+                kind::KAFKA_GROUP_REVOKED,
+                fields! { "partitions" => tp_names(&self.assigned) },
+            );
         }
         self.assigned.clear();
         self.fetcher.positions.clear();
@@ -708,7 +715,7 @@ impl KafkaConsumer {
         self.generation = generation_id;
         self.rejoin_needed = false;
         let is_leader = leader_id == self.member_id;
-        self.trace("kafka.group.join", fields! { "leader" => leader_id.as_str(), "is_leader" => is_leader, "protocol" => protocol.as_str() });
+        self.trace(kind::KAFKA_GROUP_JOIN, fields! { "leader" => leader_id.as_str(), "is_leader" => is_leader, "protocol" => protocol.as_str() });
         let assignments = if is_leader {
             match self.perform_assignment(&protocol, &members).await {
                 Ok(a) => a,
@@ -738,7 +745,10 @@ impl KafkaConsumer {
             return Ok(Some(assignment));
         }
         self.rejoin_needed = true;
-        self.trace("kafka.group.rejoin", fields! { "reason" => format!("sync group: {error:?}") });
+        self.trace(
+            kind::KAFKA_GROUP_REJOIN,
+            fields! { "reason" => format!("sync group: {error:?}") },
+        );
         match error {
             KafkaError::RebalanceInProgress => Err(Ok(false)),
             KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => {
@@ -808,7 +818,7 @@ impl KafkaConsumer {
             })
             .collect();
         self.trace(
-            "kafka.group.assignment_computed",
+            kind::KAFKA_GROUP_ASSIGNMENT_COMPUTED,
             fields! { "assignor" => assignor.name(), "assignment" => summary },
         );
         Ok(raw
@@ -831,7 +841,10 @@ impl KafkaConsumer {
             .iter()
             .map(|t| (t.clone(), self.cluster.leaders.get(t).map_or(0, BTreeMap::len)))
             .collect();
-        self.trace("kafka.group.assigned", fields! { "partitions" => tp_names(&self.assigned) });
+        self.trace(
+            kind::KAFKA_GROUP_ASSIGNED,
+            fields! { "partitions" => tp_names(&self.assigned) },
+        );
         if self.cfg.enable_auto_commit {
             self.next_auto_commit =
                 Some(Instant::now() + Duration::from_millis(self.cfg.auto_commit_interval_ms));
@@ -911,7 +924,7 @@ impl KafkaConsumer {
             };
             match offset {
                 Some(o) => {
-                    self.trace("kafka.consumer.position", fields! { "topic" => t.as_str(), "partition" => p, "offset" => o, "from" => from });
+                    self.trace(kind::KAFKA_CONSUMER_POSITION, fields! { "topic" => t.as_str(), "partition" => p, "offset" => o, "from" => from });
                     self.fetcher.positions.insert((t, p), (leader, o));
                 }
                 None => self.metadata_stale = true,
@@ -952,13 +965,13 @@ impl KafkaConsumer {
             )) => {
                 self.rejoin_needed = true;
                 self.trace(
-                    "kafka.group.rejoin",
+                    kind::KAFKA_GROUP_REJOIN,
                     fields! { "reason" => format!("heartbeat: {e:?}") },
                 );
             }
             Some(GroupResponse::Heartbeat(KafkaError::UnknownMemberId)) => {
                 self.trace(
-                    "kafka.group.rejoin",
+                    kind::KAFKA_GROUP_REJOIN,
                     fields! { "reason" => "heartbeat: UnknownMemberId" },
                 );
                 self.member_id.clear();
@@ -1031,7 +1044,7 @@ impl KafkaConsumer {
                 }
                 let list: Vec<(String, i32, i64)> =
                     offsets.iter().map(|(t, p, o, _)| (t.clone(), *p, *o)).collect();
-                self.trace("kafka.group.committed", fields! { "offsets" => list });
+                self.trace(kind::KAFKA_GROUP_COMMITTED, fields! { "offsets" => list });
                 Ok(())
             }
             KafkaError::GroupLoadInProgress => Err(Ok(())),
@@ -1046,7 +1059,7 @@ impl KafkaConsumer {
             | KafkaError::RebalanceInProgress => {
                 self.rejoin_needed = true;
                 self.trace(
-                    "kafka.group.rejoin",
+                    kind::KAFKA_GROUP_REJOIN,
                     fields! { "reason" => format!("offset commit: {error:?}") },
                 );
                 Err(Err(ConsumerError::CommitFailed))
@@ -1141,7 +1154,7 @@ impl KafkaConsumer {
                     }
                 };
                 if let Some(o) = self.fetcher.list_offset(leader, &t, p, reset).await {
-                    self.trace("kafka.consumer.position", fields! { "topic" => t.as_str(), "partition" => p, "offset" => o, "from" => "offset out of range" });
+                    self.trace(kind::KAFKA_CONSUMER_POSITION, fields! { "topic" => t.as_str(), "partition" => p, "offset" => o, "from" => "offset out of range" });
                     self.fetcher.positions.insert((t, p), (leader, o));
                 }
             } else {
@@ -1207,7 +1220,7 @@ impl KafkaConsumer {
                     Some(GroupResponse::LeaveGroup(e)) => format!("{e:?}"),
                     _ => "no answer".into(),
                 };
-                self.trace("kafka.group.leave", fields! { "error" => error });
+                self.trace(kind::KAFKA_GROUP_LEAVE, fields! { "error" => error });
             }
         }
         self.generation = -1;

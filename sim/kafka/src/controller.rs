@@ -16,6 +16,7 @@ use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionState, Requ
 use super::zk_utils as zku;
 use futures::channel::mpsc;
 use futures::StreamExt;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,7 +76,7 @@ impl KafkaController {
     ) -> Result<Arc<Self>, ZkError> {
         let epoch = increment_controller_epoch(&zk).await?;
         ctx.trace(
-            "kafka.controller_elected",
+            kind::KAFKA_CONTROLLER_ELECTED,
             None,
             fields! { "broker" => cfg.broker_id, "epoch" => epoch },
         );
@@ -159,7 +160,7 @@ impl KafkaController {
             return;
         }
         self.ctx.trace(
-            "kafka.broker_change",
+            kind::KAFKA_BROKER_CHANGE,
             None,
             fields! { "added" => added.clone(), "dead" => dead.clone() },
         );
@@ -251,7 +252,7 @@ impl KafkaController {
             self.load_state(t, *p, &replicas).await;
         }
         if !changed.is_empty() {
-            self.ctx.trace("kafka.isr_change_seen", None, fields! { "partitions" => changed.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>() });
+            self.ctx.trace(kind::KAFKA_ISR_CHANGE_SEEN, None, fields! { "partitions" => changed.iter().map(|(t, p)| format!("{t}-{p}")).collect::<Vec<_>>() });
             let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
             self.send_update_metadata(&all);
         }
@@ -261,7 +262,7 @@ impl KafkaController {
     /// replica (`ControlledShutdownLeaderSelector`), takes it out of the ISRs it follows in, and
     /// returns the partitions it still leads (those with no other replica in sync).
     pub async fn shutdown_broker(&self, broker: i32) -> Vec<(String, i32)> {
-        self.ctx.trace("kafka.controlled_shutdown", None, fields! { "broker" => broker });
+        self.ctx.trace(kind::KAFKA_CONTROLLED_SHUTDOWN, None, fields! { "broker" => broker });
         let parts: Vec<PartitionState> = lock(&self.context)
             .states
             .values()
@@ -281,7 +282,7 @@ impl KafkaController {
                     continue;
                 };
                 self.ctx.trace(
-                    "kafka.leader_election",
+                    kind::KAFKA_LEADER_ELECTION,
                     None,
                     fields! {
                         "topic" => st.topic.as_str(), "partition" => st.partition, "old_leader" => broker, "leader" => new_leader,
@@ -350,7 +351,7 @@ impl KafkaController {
                 continue;
             }
             self.ctx.trace(
-                "kafka.leader_election",
+                kind::KAFKA_LEADER_ELECTION,
                 None,
                 fields! {
                     "topic" => t.as_str(), "partition" => p, "old_leader" => st.leader, "leader" => preferred,
@@ -391,7 +392,7 @@ impl KafkaController {
         }
         for (t, a) in &new {
             self.ctx.trace(
-                "kafka.new_topic",
+                kind::KAFKA_NEW_TOPIC,
                 None,
                 fields! { "topic" => t.as_str(), "partitions" => a.len() },
             );
@@ -420,7 +421,7 @@ impl KafkaController {
         if added.is_empty() {
             return;
         }
-        self.ctx.trace("kafka.new_partitions", None, fields! { "topic" => topic, "partitions" => added.keys().copied().collect::<Vec<i32>>() });
+        self.ctx.trace(kind::KAFKA_NEW_PARTITIONS, None, fields! { "topic" => topic, "partitions" => added.keys().copied().collect::<Vec<i32>>() });
         lock(&self.context).assignments.entry(topic.to_string()).or_default().extend(added.clone());
         self.on_new_partition_creation(topic, &added).await;
         let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
@@ -473,7 +474,7 @@ impl KafkaController {
                 continue;
             }
             self.ctx.trace(
-                "kafka.leader_election",
+                kind::KAFKA_LEADER_ELECTION,
                 None,
                 fields! {
                     "topic" => st.topic.as_str(), "partition" => st.partition, "old_leader" => st.leader, "leader" => leader,

@@ -18,6 +18,7 @@ use futures::lock::Mutex as AsyncMutex;
 use madsim::time::Instant;
 use sim_core::hw::send::{send_file_ranges, FileRange, SendSpec};
 use sim_core::hw::NetError;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,7 +260,7 @@ impl ReplicaManager {
             part.log.lock().await.set_config(config.clone());
         }
         self.ctx.trace(
-            "kafka.topic_config_applied",
+            kind::KAFKA_TOPIC_CONFIG_APPLIED,
             None,
             fields! { "broker" => self.broker_id, "topic" => topic, "overrides" => format!("{overrides:?}") },
         );
@@ -346,7 +347,7 @@ impl ReplicaManager {
             Err(e) => {
                 // 0.9: "Error writing to highwatermark file" is fatal.
                 self.ctx.trace(
-                    "kafka.fatal",
+                    kind::KAFKA_FATAL,
                     None,
                     fields! { "file" => path.as_str(), "error" => e.to_string() },
                 );
@@ -514,7 +515,7 @@ impl ReplicaManager {
                         self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
                     if let Some(current) = current.filter(|e| *e >= ps.leader_epoch) {
                         self.ctx.trace(
-                            "kafka.leader_and_isr_stale",
+                            kind::KAFKA_LEADER_AND_ISR_STALE,
                             None,
                             fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "current" => current },
                         );
@@ -646,7 +647,7 @@ impl ReplicaManager {
         .await
         .is_ok();
         if ok {
-            self.ctx.trace("kafka.topic_auto_created", None, fields! { "topic" => topic });
+            self.ctx.trace(kind::KAFKA_TOPIC_AUTO_CREATED, None, fields! { "topic" => topic });
         }
         ok
     }
@@ -672,7 +673,7 @@ impl ReplicaManager {
                     caught_up_at: ps.isr.iter().map(|r| (*r, Instant::now())).collect(),
                 };
                 self.ctx.trace(
-                    "kafka.become_leader",
+                    kind::KAFKA_BECOME_LEADER,
                     None,
                     fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
                 );
@@ -707,7 +708,7 @@ impl ReplicaManager {
                 }
             }
             self.ctx.trace(
-                "kafka.become_follower",
+                kind::KAFKA_BECOME_FOLLOWER,
                 None,
                 fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader" => ps.leader, "leader_epoch" => ps.leader_epoch },
             );
@@ -731,7 +732,7 @@ impl ReplicaManager {
             let _ = log.truncate_to(to).await;
             let mut f = fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "to" => to, "by" => by };
             f.append(&mut extra);
-            self.ctx.trace("kafka.truncate", None, f);
+            self.ctx.trace(kind::KAFKA_TRUNCATE, None, f);
         }
         *lock(&part.leo) = log.log_end_offset();
         drop(log);
@@ -776,7 +777,7 @@ impl ReplicaManager {
         if let Err(e) =
             cache.save(&self.ctx.disk(), &self.log_dir(&part.topic, part.partition)).await
         {
-            self.ctx.trace("kafka.fatal", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "error" => e.to_string() });
+            self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "error" => e.to_string() });
             self.ctx.halt(1).await
         }
     }
@@ -877,7 +878,7 @@ impl ReplicaManager {
         if hw != info.hw {
             let old = info.hw;
             info.hw = hw;
-            self.ctx.trace("kafka.hw", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => hw });
+            self.ctx.trace(kind::KAFKA_HW, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => hw });
             return true;
         }
         false
@@ -932,7 +933,7 @@ impl ReplicaManager {
             match appended {
                 Ok(info) => {
                     self.ctx.trace(
-                        "kafka.append",
+                        kind::KAFKA_APPEND,
                         None,
                         fields! {
                             "topic" => t.as_str(), "partition" => p, "first" => info.first_offset, "last" => info.last_offset,
@@ -948,7 +949,7 @@ impl ReplicaManager {
                 }
                 Err(LogError::Disk(e)) => {
                     // 0.9's appendToLocalLog: a KafkaStorageException is fatal.
-                    self.ctx.trace("kafka.fatal", None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
+                    self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
                     self.ctx.halt(1).await
                 }
                 Err(_) => results.push((t, p, KafkaError::MessageTooLarge, -1)),
@@ -1189,7 +1190,7 @@ impl ReplicaManager {
             let isr: Vec<i32> =
                 lock(&part.info).isr.iter().copied().filter(|r| !out.contains(r)).collect();
             if self.update_isr(&part, isr.clone()).await {
-                self.ctx.trace("kafka.isr_shrink", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "removed" => out, "isr" => isr });
+                self.ctx.trace(kind::KAFKA_ISR_SHRINK, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "removed" => out, "isr" => isr });
                 // A smaller ISR may let the HW (and waiting acks=all requests) move on.
                 if self.maybe_advance_hw(&part) {
                     self.changed.notify_waiters();
@@ -1232,7 +1233,7 @@ impl ReplicaManager {
         isr.push(replica);
         if self.update_isr(part, isr.clone()).await {
             lock(&part.info).caught_up_at.insert(replica, Instant::now());
-            self.ctx.trace("kafka.isr_expand", None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "isr" => isr });
+            self.ctx.trace(kind::KAFKA_ISR_EXPAND, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "isr" => isr });
         }
     }
 
@@ -1381,14 +1382,14 @@ impl ReplicaManager {
                                     self.assign_epoch(&part, epoch, first).await;
                                     log = part.log.lock().await;
                                     self.ctx.trace(
-                                        "kafka.replicate",
+                                        kind::KAFKA_REPLICATE,
                                         None,
                                         fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => info.crcs },
                                     );
                                 }
                                 Err(LogError::Disk(e)) => {
                                     // AbstractFetcherThread: "Disk error while replicating data" halts.
-                                    self.ctx.trace("kafka.fatal", None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
+                                    self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
                                     self.ctx.halt(1).await
                                 }
                                 Err(_) => {}
@@ -1423,7 +1424,7 @@ impl ReplicaManager {
                                 self.broker_id
                             );
                             self.ctx.trace(
-                                "kafka.fatal",
+                                kind::KAFKA_FATAL,
                                 None,
                                 fields! { "topic" => topic, "partition" => p, "error" => error },
                             );
@@ -1432,14 +1433,14 @@ impl ReplicaManager {
                         let cut = if log.log_end_offset() > end {
                             let _ = log.truncate_to(end).await;
                             self.ctx.trace(
-                                "kafka.truncate",
+                                kind::KAFKA_TRUNCATE,
                                 None,
                                 fields! { "topic" => t.as_str(), "partition" => p, "to" => end },
                             );
                             Some(Some(end))
                         } else if log.log_end_offset() < start {
                             let _ = log.truncate_fully_and_start_at(start).await;
-                            self.ctx.trace("kafka.truncate", None, fields! { "topic" => t.as_str(), "partition" => p, "to" => start, "fully" => true });
+                            self.ctx.trace(kind::KAFKA_TRUNCATE, None, fields! { "topic" => t.as_str(), "partition" => p, "to" => start, "fully" => true });
                             Some(None)
                         } else {
                             None
@@ -1495,7 +1496,7 @@ impl ReplicaManager {
             let deleted = log.delete_old_segments(now_ms(&self.ctx)).await.unwrap_or_default();
             if !deleted.is_empty() {
                 self.ctx.trace(
-                    "kafka.retention",
+                    kind::KAFKA_RETENTION,
                     None,
                     fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "deleted_segments" => deleted, "log_start" => log.log_start_offset() },
                 );

@@ -16,6 +16,7 @@ use super::zk_utils as zku;
 use futures::{FutureExt, StreamExt};
 use sim_core::hw::{Conn, Listener};
 use sim_core::term::Term;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::sync::{Arc, Mutex};
@@ -86,7 +87,7 @@ pub async fn run(
                 "kafka.server.KafkaServerStartable",
             )
             .await;
-            ctx.trace("kafka.startup_error", None, fields! { "error" => e.to_string() });
+            ctx.trace(kind::KAFKA_STARTUP_ERROR, None, fields! { "error" => e.to_string() });
             return;
         }
     };
@@ -219,7 +220,7 @@ pub async fn run(
                     "kafka.server.KafkaServer",
                 )
                 .await;
-                ctx.trace("kafka.shutdown", None, fields! { "broker" => id });
+                ctx.trace(kind::KAFKA_SHUTDOWN, None, fields! { "broker" => id });
                 if cfg.controlled_shutdown_enable {
                     controlled_shutdown(&ctx, &cfg, &zk, &console).await;
                 }
@@ -267,7 +268,7 @@ pub async fn run(
                         "org.I0Itec.zkclient.ZkClient",
                     )
                     .await;
-                    ctx.trace("kafka.session_expired", None, fields! { "broker" => id });
+                    ctx.trace(kind::KAFKA_SESSION_EXPIRED, None, fields! { "broker" => id });
                     if let Some(c) = lock(&controller).take() {
                         c.shutdown();
                     }
@@ -363,7 +364,7 @@ async fn register_broker(ctx: &ProcCtx, cfg: &KafkaConfig, zk: &ZooKeeper) -> Re
     let reg = zku::broker_json(&host, cfg.port_u16(), ctx.wall_ms());
     match zku::create_with_parents(zk, &format!("{}/{id}", zku::BROKER_IDS), reg.as_bytes(), CreateMode::Ephemeral).await {
         Ok(_) => {
-            ctx.trace("kafka.registered", None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port_u16() });
+            ctx.trace(kind::KAFKA_REGISTERED, None, fields! { "broker" => id, "host" => host.as_str(), "port" => cfg.port_u16() });
             Ok(())
         }
         Err(ZkError::NodeExists) => Err(format!("java.lang.RuntimeException: A broker is already registered on the path /brokers/ids/{id}. This probably indicates that you either have configured a brokerid that is already in use, or else you have shutdown this broker and restarted it faster than the zookeeper timeout so it appears to be re-registering.")),

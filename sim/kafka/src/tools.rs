@@ -16,6 +16,7 @@ use super::zk_utils as zku;
 use futures::channel::mpsc;
 use futures::StreamExt;
 use sim_core::term::Term;
+use sim_core::trace::kind;
 use sim_core::world::{ProcCtx, World, WorldError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -266,7 +267,7 @@ async fn create_topic(
     .await
     {
         Ok(_) => {
-            ctx.trace("kafka.topic_created", None, sim_core::trace::fields! { "topic" => topic.as_str(), "assignment" => format!("{assignment:?}") });
+            ctx.trace(kind::KAFKA_TOPIC_CREATED, None, sim_core::trace::fields! { "topic" => topic.as_str(), "assignment" => format!("{assignment:?}") });
             term.out(&format!("Created topic \"{topic}\"."));
             0
         }

@@ -47,6 +47,7 @@ use super::zk_utils as zku;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use sim_core::hw::Conn;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -379,7 +380,7 @@ impl KafkaStream {
                         // The iterator hands out one record at a time: a run of one.
                         let value = super::clients::value_text(r.value.as_deref());
                         self.ctx.trace(
-                            "kafka.client.consumed",
+                            kind::KAFKA_CLIENT_CONSUMED,
                             None,
                             fields! { "topic" => info.topic.as_str(), "partition" => info.partition, "first" => r.offset, "records" => 1, "values" => [value], "group" => self.group.as_str(), "consumer" => self.consumer.as_str() },
                         );
@@ -567,7 +568,7 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
         for (broker, partitions) in added {
             // "Added fetcher for partitions …".
             fc.ctx.trace(
-                "kafka.zkconsumer.fetcher_added",
+                kind::KAFKA_ZKCONSUMER_FETCHER_ADDED,
                 None,
                 fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "broker" => broker, "partitions" => partitions },
             );
@@ -579,7 +580,7 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
 /// Gives partitions back to the leader finder (`addPartitionsWithError`).
 fn lose_leader(fc: &FetchCtx, broker: i32, keys: &[(String, i32)]) {
     fc.ctx.trace(
-        "kafka.zkconsumer.leader_lost",
+        kind::KAFKA_ZKCONSUMER_LEADER_LOST,
         None,
         fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "broker" => broker, "partitions" => keys.to_vec() },
     );
@@ -632,7 +633,7 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
                 "largest"
             };
             fc.ctx.trace(
-                "kafka.zkconsumer.offset_reset",
+                kind::KAFKA_ZKCONSUMER_OFFSET_RESET,
                 None,
                 fields! { "group" => fc.config.group_id.as_str(), "consumer" => fc.consumer.as_str(), "topic" => info.topic.as_str(), "partition" => info.partition, "offset" => off, "reset" => reset },
             );
@@ -937,7 +938,7 @@ impl ZookeeperConsumerConnector {
         if inner.config.auto_commit_enable {
             inner.commit_offsets().await;
         }
-        inner.trace("kafka.zkconsumer.shutdown", fields! {});
+        inner.trace(kind::KAFKA_ZKCONSUMER_SHUTDOWN, fields! {});
         inner.zk().close().await;
     }
 }
@@ -966,7 +967,7 @@ async fn watcher_executor(inner: Arc<Inner>, mut events: UnboundedReceiver<Watch
         for ev in batch {
             if ev.state == KeeperState::Expired {
                 // ZKSessionExpireListener.handleNewSession.
-                inner.trace("kafka.zkconsumer.session_expired", fields! {});
+                inner.trace(kind::KAFKA_ZKCONSUMER_SESSION_EXPIRED, fields! {});
                 let (zk, evs) = loop {
                     match connect_zk(&inner.ctx, &inner.config).await {
                         Ok(x) => break x,
@@ -986,7 +987,7 @@ async fn watcher_executor(inner: Arc<Inner>, mut events: UnboundedReceiver<Watch
         }
         if triggered && !inner.shutting_down.load(Ordering::SeqCst) {
             if let Err(e) = inner.synced_rebalance().await {
-                inner.trace("kafka.zkconsumer.error", fields! { "error" => e.0 });
+                inner.trace(kind::KAFKA_ZKCONSUMER_ERROR, fields! { "error" => e.0 });
             }
         }
     }
@@ -1014,7 +1015,7 @@ impl Inner {
         let json = tc.registration_json(self.ctx.wall_ms());
         let path = format!("{}/{}", ids_dir(self.group()), self.consumer_id);
         create_ephemeral(&self.zk(), &path, json.as_bytes()).await?;
-        self.trace("kafka.zkconsumer.registered", fields! { "subscription" => json });
+        self.trace(kind::KAFKA_ZKCONSUMER_REGISTERED, fields! { "subscription" => json });
         Ok(())
     }
 
@@ -1070,11 +1071,11 @@ impl Inner {
             if self.shutting_down.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            self.trace("kafka.zkconsumer.rebalance", fields! { "try" => attempt });
+            self.trace(kind::KAFKA_ZKCONSUMER_REBALANCE, fields! { "try" => attempt });
             let done = match self.rebalance().await {
                 Ok(d) => d,
                 Err(e) => {
-                    self.trace("kafka.zkconsumer.rebalance_error", fields! { "error" => e });
+                    self.trace(kind::KAFKA_ZKCONSUMER_REBALANCE_ERROR, fields! { "error" => e });
                     false
                 }
             };
@@ -1086,7 +1087,7 @@ impl Inner {
             madsim::time::sleep(Duration::from_millis(self.config.rebalance_backoff_ms)).await;
         }
         self.trace(
-            "kafka.zkconsumer.rebalance_failed",
+            kind::KAFKA_ZKCONSUMER_REBALANCE_FAILED,
             fields! { "retries" => self.config.rebalance_max_retries },
         );
         Err(ConsumerError(format!(
@@ -1103,7 +1104,7 @@ impl Inner {
         if brokers.is_empty() {
             // No broker yet: watch /brokers/ids and rebalance when one registers.
             let _ = children(&zk, zku::BROKER_IDS, true).await;
-            self.trace("kafka.zkconsumer.no_brokers", fields! {});
+            self.trace(kind::KAFKA_ZKCONSUMER_NO_BROKERS, fields! {});
             return Ok(true);
         }
         self.close_fetchers().await;
@@ -1145,7 +1146,7 @@ impl Inner {
             .into_iter()
             .collect();
         self.trace(
-            "kafka.zkconsumer.owned",
+            kind::KAFKA_ZKCONSUMER_OWNED,
             fields! { "partitions" => owned, "rebalance" => n, "generation" => generation, "threads" => threads, "strategy" => format!("{:?}", self.config.partition_assignment_strategy).to_lowercase() },
         );
         // updateFetcher.
@@ -1234,12 +1235,12 @@ impl Inner {
                 Ok(()) => made.push((t.clone(), *p)),
                 Err(e) => {
                     ok = false;
-                    let kind = if e == ZkError::NodeExists {
-                        "kafka.zkconsumer.claim_conflict"
+                    let claim = if e == ZkError::NodeExists {
+                        kind::KAFKA_ZKCONSUMER_CLAIM_CONFLICT
                     } else {
-                        "kafka.zkconsumer.claim_error"
+                        kind::KAFKA_ZKCONSUMER_CLAIM_ERROR
                     };
-                    self.trace(kind, fields! { "topic" => t.as_str(), "partition" => *p, "error" => e.to_string() });
+                    self.trace(claim, fields! { "topic" => t.as_str(), "partition" => *p, "error" => e.to_string() });
                 }
             }
         }
@@ -1261,7 +1262,7 @@ impl Inner {
         for (t, p) in &owned {
             let _ = zk.delete(&owner_path(self.group(), t, *p), -1).await;
         }
-        self.trace("kafka.zkconsumer.released", fields! { "partitions" => owned });
+        self.trace(kind::KAFKA_ZKCONSUMER_RELEASED, fields! { "partitions" => owned });
     }
 
     /// `closeFetchersForQueues`: stop the fetchers, drop what they queued (the stream drops its
@@ -1300,7 +1301,7 @@ impl Inner {
             }
         }
         if !written.is_empty() {
-            self.trace("kafka.zkconsumer.commit", fields! { "offsets" => written });
+            self.trace(kind::KAFKA_ZKCONSUMER_COMMIT, fields! { "offsets" => written });
         }
     }
 }

@@ -60,7 +60,7 @@ pub mod lexer;
 use sim_core::fault::{Fault, NetChange, PartitionSpec, PARTITION_USAGE};
 use sim_core::program::{Invocation, Launched, Program};
 use sim_core::term::Term;
-use sim_core::trace::fields;
+use sim_core::trace::{fields, kind};
 use sim_core::world::World;
 use std::time::Duration;
 
@@ -264,7 +264,7 @@ impl Shell {
         if !self.think_time.is_zero() {
             madsim::time::sleep(self.think_time).await;
         }
-        self.world.trace(&self.host, "shell", "shell.line", None, fields! { "line" => line });
+        self.world.trace(&self.host, "shell", kind::SHELL_LINE, None, fields! { "line" => line });
     }
 
     async fn exec_command(&mut self, typed: &str) -> i32 {

@@ -18,7 +18,7 @@
 //!   must have revoked it (rebalance), left, or died (its process ended or its host crashed).
 
 use super::CheckResult;
-use crate::trace::Event;
+use crate::trace::{kind, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
 const CHECKER: &str = "lab-checker";
@@ -68,7 +68,7 @@ struct Delivery {
 fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
     let processed: BTreeSet<&str> = events
         .iter()
-        .filter(|e| e.kind == "kafka.client.processed")
+        .filter(|e| e.kind == kind::KAFKA_CLIENT_PROCESSED)
         .filter_map(|e| e.str("group"))
         .collect();
     // (host, proc) → (member, generation) from the member's own group events.
@@ -80,13 +80,13 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
             continue;
         }
         match e.kind.as_str() {
-            "kafka.group.join" | "kafka.group.assigned" => {
+            kind::KAFKA_GROUP_JOIN | kind::KAFKA_GROUP_ASSIGNED => {
                 who.insert(
                     (e.host.clone(), e.proc.clone()),
                     (e.str("member").unwrap_or("").to_string(), e.i64("generation").unwrap_or(-1)),
                 );
             }
-            "kafka.group.committed" => {
+            kind::KAFKA_GROUP_COMMITTED => {
                 for o in e.fields.get("offsets").and_then(|v| v.as_array()).into_iter().flatten() {
                     let (Some(t), Some(p), Some(off)) = (
                         o.get(0).and_then(|v| v.as_str()),
@@ -98,8 +98,8 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
                     out.push(Err((group.to_string(), (t.to_string(), p), off)));
                 }
             }
-            k @ ("kafka.client.processed" | "kafka.client.consumed") => {
-                if (k == "kafka.client.processed") != processed.contains(group) {
+            k @ (kind::KAFKA_CLIENT_PROCESSED | kind::KAFKA_CLIENT_CONSUMED) => {
+                if (k == kind::KAFKA_CLIENT_PROCESSED) != processed.contains(group) {
                     continue;
                 }
                 let (Some(t), Some(p)) = (e.str("topic"), e.i64("partition")) else { continue };
@@ -111,7 +111,7 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
                         .unwrap_or_else(|| (format!("{}/{}", e.host, e.proc), -1)),
                 };
                 // A processed event is one record; a consumed event is a poll's run of them.
-                let records: Vec<(i64, &str)> = if k == "kafka.client.processed" {
+                let records: Vec<(i64, &str)> = if k == kind::KAFKA_CLIENT_PROCESSED {
                     let Some(off) = e.i64("offset") else { continue };
                     vec![(off, e.str("value").unwrap_or(""))]
                 } else {
@@ -138,7 +138,9 @@ fn deliveries(events: &[Event]) -> Vec<Result<Delivery, (String, Tp, i64)>> {
 pub fn each_group_sees_all(events: &[Event]) -> CheckResult {
     // topic → acknowledged values.
     let mut acked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "kafka.client.acked" && e.i64("acks") != Some(0)) {
+    for e in
+        events.iter().filter(|e| e.kind == kind::KAFKA_CLIENT_ACKED && e.i64("acks") != Some(0))
+    {
         let Some(t) = e.str("topic") else { continue };
         acked.entry(t.to_string()).or_default().extend(super::str_array(e, "values"));
     }
@@ -232,7 +234,7 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
          f: &dyn Fn(&(String, String, String)) -> bool| holder.retain(|_, h| !f(h));
     for e in events {
         match e.kind.as_str() {
-            "kafka.group.assigned" => {
+            kind::KAFKA_GROUP_ASSIGNED => {
                 let (Some(group), Some(member)) = (e.str("group"), e.str("member")) else {
                     continue;
                 };
@@ -265,18 +267,18 @@ pub fn no_partition_owned_twice(events: &[Event]) -> CheckResult {
             }
             // A group whose last member left is forgotten (0.9's Dead) and restarts at
             // generation 1: its generation numbers begin again.
-            "kafka.group.state" if e.str("to") == Some("Dead") => {
+            kind::KAFKA_GROUP_STATE if e.str("to") == Some("Dead") => {
                 let Some(group) = e.str("group") else { continue };
                 by_gen.retain(|(g, _), _| g != group);
             }
-            "kafka.group.revoked" | "kafka.group.leave" => {
+            kind::KAFKA_GROUP_REVOKED | kind::KAFKA_GROUP_LEAVE => {
                 let Some(member) = e.str("member") else { continue };
                 release(&mut holder, &|h| h.0 == member);
             }
-            "proc.kill" | "proc.exit" | "proc.halt" => {
+            kind::PROC_KILL | kind::PROC_EXIT | kind::PROC_HALT => {
                 release(&mut holder, &|h| h.1 == e.host && h.2 == e.proc)
             }
-            "host.crash" => {
+            kind::HOST_CRASH => {
                 let host = e.str("host").unwrap_or(&e.host).to_string();
                 release(&mut holder, &|h| h.1 == host);
             }
@@ -305,17 +307,17 @@ mod tests {
             at,
             host,
             &format!("C{m}"),
-            "kafka.group.assigned",
+            kind::KAFKA_GROUP_ASSIGNED,
             None,
             fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => parts },
         );
     }
     fn revoked(t: &Tracer, at: u64, host: &str, m: &str, gen: i64) {
-        t.emit(at, host, &format!("C{m}"), "kafka.group.revoked", None, fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => Vec::<String>::new() });
+        t.emit(at, host, &format!("C{m}"), kind::KAFKA_GROUP_REVOKED, None, fields! { "group" => "g", "member" => m, "generation" => gen, "partitions" => Vec::<String>::new() });
     }
     #[allow(clippy::too_many_arguments)] // one event's fields, named as in the trace
     fn processed(t: &Tracer, at: u64, group: &str, m: &str, gen: i64, p: i64, off: i64, v: &str) {
-        t.emit(at, "slave1", &format!("C{m}"), "kafka.client.processed", None, fields! { "group" => group, "member" => m, "generation" => gen, "topic" => "t", "partition" => p, "offset" => off, "value" => v });
+        t.emit(at, "slave1", &format!("C{m}"), kind::KAFKA_CLIENT_PROCESSED, None, fields! { "group" => group, "member" => m, "generation" => gen, "topic" => "t", "partition" => p, "offset" => off, "value" => v });
     }
     fn acked(t: &Tracer, at: u64, values: &[&str]) {
         let v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
@@ -323,7 +325,7 @@ mod tests {
             at,
             "slave2",
             "P",
-            "kafka.client.acked",
+            kind::KAFKA_CLIENT_ACKED,
             None,
             fields! { "topic" => "t", "partition" => 0, "acks" => -1, "values" => v },
         );
@@ -338,7 +340,7 @@ mod tests {
         assigned(&t, 3, "master", "a", 2, &["t-0"]);
         assigned(&t, 4, "slave1", "b", 2, &["t-1"]);
         // a dies; b takes everything in generation 3.
-        t.emit(5, "master", "Ca", "proc.kill", None, fields! { "pid" => 7 });
+        t.emit(5, "master", "Ca", kind::PROC_KILL, None, fields! { "pid" => 7 });
         assigned(&t, 6, "slave1", "b", 3, &["t-0", "t-1"]);
         let r = no_partition_owned_twice(&t.events());
         assert!(r.ok, "{}", r.detail);
@@ -352,12 +354,12 @@ mod tests {
         // A forgotten (Dead) group starts again at generation 1: not two owners.
         let t = Tracer::new();
         assigned(&t, 1, "master", "a", 1, &["t-0"]);
-        t.emit(2, "master", "Ca", "proc.kill", None, fields! { "pid" => 7 });
+        t.emit(2, "master", "Ca", kind::PROC_KILL, None, fields! { "pid" => 7 });
         t.emit(
             3,
             "slave2",
             "Kafka",
-            "kafka.group.state",
+            kind::KAFKA_GROUP_STATE,
             None,
             fields! { "group" => "g", "from" => "Stable", "to" => "Dead", "generation" => 1 },
         );
@@ -394,7 +396,7 @@ mod tests {
     }
 
     fn committed(t: &Tracer, at: u64, m: &str, gen: i64, off: i64) {
-        t.emit(at, "slave1", &format!("C{m}"), "kafka.group.committed", None, fields! { "group" => "A", "member" => m, "generation" => gen, "offsets" => vec![("t".to_string(), 0, off)] });
+        t.emit(at, "slave1", &format!("C{m}"), kind::KAFKA_GROUP_COMMITTED, None, fields! { "group" => "A", "member" => m, "generation" => gen, "offsets" => vec![("t".to_string(), 0, off)] });
     }
 
     #[test]

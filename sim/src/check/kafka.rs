@@ -19,7 +19,7 @@
 //!   increasing order; it may go back only when the consumer process restarted.
 
 use super::{str_array, CheckResult};
-use crate::trace::Event;
+use crate::trace::{kind, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many items a detail lists before it says "…".
@@ -75,7 +75,7 @@ pub fn no_acked_loss(events: &[Event]) -> CheckResult {
     let mut consumed: BTreeMap<Tp, BTreeSet<String>> = BTreeMap::new();
     for e in events {
         match e.kind.as_str() {
-            "kafka.client.acked" => {
+            kind::KAFKA_CLIENT_ACKED => {
                 let Some(tp) = tp(e) else { continue };
                 let acks = e.i64("acks").unwrap_or(1);
                 if acks == 0 {
@@ -87,7 +87,7 @@ pub fn no_acked_loss(events: &[Event]) -> CheckResult {
                     list.push((v, first.map(|f| f + i as i64), acks));
                 }
             }
-            "kafka.client.consumed" => {
+            kind::KAFKA_CLIENT_CONSUMED => {
                 let Some(tp) = tp(e) else { continue };
                 consumed
                     .entry(tp)
@@ -145,7 +145,7 @@ pub fn no_duplicates(events: &[Event]) -> CheckResult {
     // (group, partition) → value → offsets it was read at.
     let mut seen: BTreeMap<(String, Tp), BTreeMap<String, BTreeSet<i64>>> = BTreeMap::new();
     let mut reads = 0usize;
-    for e in events.iter().filter(|e| e.kind == "kafka.client.consumed") {
+    for e in events.iter().filter(|e| e.kind == kind::KAFKA_CLIENT_CONSUMED) {
         let Some(tp) = tp(e) else { continue };
         let group = e.str("group").unwrap_or("").to_string();
         let values = seen.entry((group, tp)).or_default();
@@ -194,7 +194,7 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
     let mut flagged: BTreeSet<(Tp, i64)> = BTreeSet::new();
     for e in events {
         match e.kind.as_str() {
-            "kafka.append" | "kafka.replicate" => {
+            kind::KAFKA_APPEND | kind::KAFKA_REPLICATE => {
                 let (Some(tp), Some(first)) = (tp(e), e.i64("first")) else { continue };
                 let crcs = u64_array(e, "crcs");
                 let hw_now = hw.get(&tp).copied().unwrap_or(0);
@@ -230,13 +230,13 @@ pub fn offsets_consistent(events: &[Event]) -> CheckResult {
                         .insert(off, crc);
                 }
             }
-            "kafka.truncate" => {
+            kind::KAFKA_TRUNCATE => {
                 let (Some(tp), Some(to)) = (tp(e), e.i64("to")) else { continue };
                 if let Some(log) = logs.get_mut(&tp).and_then(|l| l.get_mut(&e.host)) {
                     log.split_off(&to);
                 }
             }
-            "kafka.hw" => {
+            kind::KAFKA_HW => {
                 let (Some(tp), Some(to)) = (tp(e), e.i64("to")) else { continue };
                 let prev = hw.get(&tp).copied().unwrap_or(0);
                 // The leader's records below its new HW are committed from now on.
@@ -317,12 +317,12 @@ pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
     let mut violations = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "kafka.new_topic" => {
+            kind::KAFKA_NEW_TOPIC => {
                 let Some(t) = e.str("topic") else { continue };
                 newest.retain(|(topic, _), _| topic != t);
                 leaders.retain(|((topic, _), _), _| topic != t);
             }
-            "kafka.become_leader" => {
+            kind::KAFKA_BECOME_LEADER => {
                 let (Some(tp), Some(epoch)) = (tp(e), e.i64("leader_epoch")) else { continue };
                 match newest.get(&tp) {
                     Some((top, by)) if epoch < *top => violations.push(format!(
@@ -362,13 +362,13 @@ pub fn monotonic_hw(events: &[Event]) -> CheckResult {
     let mut violations = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "proc.start" if e.proc == "Kafka" => last.retain(|(h, _), _| *h != e.host),
-            "host.crash" => {
+            kind::PROC_START if e.proc == "Kafka" => last.retain(|(h, _), _| *h != e.host),
+            kind::HOST_CRASH => {
                 if let Some(h) = e.str("host") {
                     last.retain(|(host, _), _| host != h);
                 }
             }
-            "kafka.hw" => {
+            kind::KAFKA_HW => {
                 let (Some(tp), Some(to)) = (tp(e), e.i64("to")) else { continue };
                 moves += 1;
                 if let Some(from) = e.i64("from") {
@@ -419,13 +419,15 @@ pub fn consumer_order_per_partition(events: &[Event]) -> CheckResult {
     let mut violations = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "proc.start" => *incarnation.entry((e.host.clone(), e.proc.clone())).or_default() += 1,
-            "host.crash" => {
+            kind::PROC_START => {
+                *incarnation.entry((e.host.clone(), e.proc.clone())).or_default() += 1
+            }
+            kind::HOST_CRASH => {
                 if let Some(h) = e.str("host") {
                     *crashes.entry(h.to_string()).or_default() += 1;
                 }
             }
-            "kafka.client.consumed" => {
+            kind::KAFKA_CLIENT_CONSUMED => {
                 let Some(tp) = tp(e) else { continue };
                 let group = e.str("group").unwrap_or("").to_string();
                 let inc = incarnation.get(&(e.host.clone(), e.proc.clone())).copied().unwrap_or(0);
@@ -472,7 +474,7 @@ mod tests {
             1,
             "c",
             "producer",
-            "kafka.client.acked",
+            kind::KAFKA_CLIENT_ACKED,
             None,
             fields! {
                 "topic" => "t", "partition" => 0, "first" => first, "records" => values.len(), "acks" => acks, "values" => values
@@ -485,7 +487,7 @@ mod tests {
             2,
             host,
             proc,
-            "kafka.client.consumed",
+            kind::KAFKA_CLIENT_CONSUMED,
             None,
             fields! {
                 "topic" => "t", "partition" => 0, "first" => offset, "records" => 1, "values" => [value], "group" => group
@@ -510,7 +512,7 @@ mod tests {
             4,
             host,
             K,
-            "kafka.hw",
+            kind::KAFKA_HW,
             None,
             fields! { "topic" => "t", "partition" => 0, "from" => from, "to" => to },
         );
@@ -521,7 +523,7 @@ mod tests {
             5,
             host,
             K,
-            "kafka.truncate",
+            kind::KAFKA_TRUNCATE,
             None,
             fields! { "topic" => "t", "partition" => 0, "to" => to },
         );
@@ -565,7 +567,7 @@ mod tests {
             1,
             "c",
             "producer",
-            "kafka.client.sent",
+            kind::KAFKA_CLIENT_SENT,
             None,
             fields! {
                 "topic" => "t", "partition" => 0, "records" => 1, "acks" => 0, "values" => vec!["m-0"]
@@ -620,7 +622,7 @@ mod tests {
         acked(&t, 0, &["m-0", "m-1", "m-2"], 1);
         let poll = |first: i64, values: &[&str]| {
             let records = values.len();
-            t.emit(2, "c", "consumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 0, "first" => first, "records" => records, "values" => values, "group" => "g" });
+            t.emit(2, "c", "consumer", kind::KAFKA_CLIENT_CONSUMED, None, fields! { "topic" => "t", "partition" => 0, "first" => first, "records" => records, "values" => values, "group" => "g" });
         };
         poll(0, &["m-0", "m-1"]);
         assert!(!no_acked_loss(&t.events()).ok, "m-2 not read yet");
@@ -643,17 +645,17 @@ mod tests {
     #[test]
     fn committed_offsets_agree_across_brokers() {
         let t = Tracer::new();
-        write(&t, "b1", "kafka.append", 0, vec![10, 11]);
-        write(&t, "b2", "kafka.replicate", 0, vec![10, 11]);
+        write(&t, "b1", kind::KAFKA_APPEND, 0, vec![10, 11]);
+        write(&t, "b2", kind::KAFKA_REPLICATE, 0, vec![10, 11]);
         hw(&t, "b1", 0, 2);
         // An uncommitted tail may differ.
-        write(&t, "b1", "kafka.append", 2, vec![12]);
-        write(&t, "b3", "kafka.replicate", 0, vec![10, 11, 99]);
+        write(&t, "b1", kind::KAFKA_APPEND, 2, vec![12]);
+        write(&t, "b3", kind::KAFKA_REPLICATE, 0, vec![10, 11, 99]);
         assert!(offsets_consistent(&t.events()).ok, "{:?}", offsets_consistent(&t.events()));
         // A divergent record below the HW on one broker.
         let t = Tracer::new();
-        write(&t, "b1", "kafka.append", 0, vec![10, 11]);
-        write(&t, "b2", "kafka.replicate", 0, vec![10, 77]);
+        write(&t, "b1", kind::KAFKA_APPEND, 0, vec![10, 11]);
+        write(&t, "b2", kind::KAFKA_REPLICATE, 0, vec![10, 77]);
         hw(&t, "b1", 0, 2);
         let r = offsets_consistent(&t.events());
         assert!(!r.ok);
@@ -669,19 +671,19 @@ mod tests {
     #[test]
     fn rewriting_above_hw_is_fine_below_hw_is_not() {
         let t = Tracer::new();
-        write(&t, "b1", "kafka.append", 0, vec![10, 11]);
+        write(&t, "b1", kind::KAFKA_APPEND, 0, vec![10, 11]);
         hw(&t, "b1", 0, 1);
         truncate(&t, "b1", 1);
-        write(&t, "b1", "kafka.append", 1, vec![21]);
-        write(&t, "b2", "kafka.replicate", 0, vec![10, 21]);
+        write(&t, "b1", kind::KAFKA_APPEND, 1, vec![21]);
+        write(&t, "b2", kind::KAFKA_REPLICATE, 0, vec![10, 21]);
         hw(&t, "b1", 1, 2);
         assert!(offsets_consistent(&t.events()).ok, "{:?}", offsets_consistent(&t.events()));
 
         let t = Tracer::new();
-        write(&t, "b1", "kafka.append", 0, vec![10, 11]);
+        write(&t, "b1", kind::KAFKA_APPEND, 0, vec![10, 11]);
         hw(&t, "b1", 0, 2);
         truncate(&t, "b1", 1);
-        write(&t, "b1", "kafka.append", 1, vec![21]);
+        write(&t, "b1", kind::KAFKA_APPEND, 1, vec![21]);
         let r = offsets_consistent(&t.events());
         assert!(!r.ok);
         assert!(
@@ -699,7 +701,7 @@ mod tests {
                 1,
                 host,
                 K,
-                "kafka.become_leader",
+                kind::KAFKA_BECOME_LEADER,
                 None,
                 fields! {
                     "topic" => "t", "partition" => 0, "leader_epoch" => epoch, "isr" => vec![1, 2], "leo" => 0, "hw" => 0
@@ -722,7 +724,7 @@ mod tests {
                 1,
                 host,
                 K,
-                "kafka.become_leader",
+                kind::KAFKA_BECOME_LEADER,
                 None,
                 fields! { "topic" => "t", "partition" => 0, "leader_epoch" => epoch },
             );
@@ -739,16 +741,23 @@ mod tests {
             0,
             "b2",
             K,
-            "kafka.become_leader",
+            kind::KAFKA_BECOME_LEADER,
             None,
             fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 3 },
         );
-        t2.emit(1, "b2", K, "kafka.new_topic", None, fields! { "topic" => "t", "partitions" => 1 });
+        t2.emit(
+            1,
+            "b2",
+            K,
+            kind::KAFKA_NEW_TOPIC,
+            None,
+            fields! { "topic" => "t", "partitions" => 1 },
+        );
         t2.emit(
             2,
             "b1",
             K,
-            "kafka.become_leader",
+            kind::KAFKA_BECOME_LEADER,
             None,
             fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0 },
         );
@@ -763,9 +772,9 @@ mod tests {
     fn hw_going_back_fails_unless_the_broker_restarted() {
         let t = Tracer::new();
         hw(&t, "b1", 0, 5);
-        t.emit(5, "lab", "world", "host.crash", None, fields! { "host" => "b1" });
+        t.emit(5, "lab", "world", kind::HOST_CRASH, None, fields! { "host" => "b1" });
         hw(&t, "b1", 0, 3);
-        t.emit(6, "b1", K, "proc.start", None, fields! { "pid" => 7 });
+        t.emit(6, "b1", K, kind::PROC_START, None, fields! { "pid" => 7 });
         hw(&t, "b1", 0, 2);
         hw(&t, "b2", 0, 9);
         assert!(monotonic_hw(&t.events()).ok, "{:?}", monotonic_hw(&t.events()));
@@ -781,7 +790,7 @@ mod tests {
         let t = Tracer::new();
         consumed(&t, "c", "consumer", "g", 0, "m-0");
         consumed(&t, "c", "consumer", "g", 1, "m-1");
-        t.emit(6, "c", "consumer", "proc.start", None, fields! { "pid" => 9 });
+        t.emit(6, "c", "consumer", kind::PROC_START, None, fields! { "pid" => 9 });
         consumed(&t, "c", "consumer", "g", 1, "m-1");
         consumed(&t, "c", "consumer", "g", 2, "m-2");
         // Another group has its own order.

@@ -39,7 +39,7 @@ pub mod kafka;
 pub mod stream;
 pub mod zk_consumer;
 
-use crate::trace::Event;
+use crate::trace::{kind, Event};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -126,7 +126,7 @@ impl CheckResult {
 /// At most one leader per ZooKeeper epoch (`zab.established` events).
 pub fn single_leader_per_epoch(events: &[Event]) -> CheckResult {
     let mut leaders: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "zab.established") {
+    for e in events.iter().filter(|e| e.kind == kind::ZAB_ESTABLISHED) {
         let v = leaders.entry(e.u64("epoch").unwrap_or(0)).or_default();
         if !v.contains(&e.host) {
             v.push(e.host.clone());
@@ -169,10 +169,10 @@ pub fn committed_logs_agree(events: &[Event]) -> CheckResult {
     let mut violations = Vec::new();
     for e in events {
         match e.kind.as_str() {
-            "zk.loaded" | "zab.truncated" | "zab.snap_loaded" => {
+            kind::ZK_LOADED | kind::ZAB_TRUNCATED | kind::ZAB_SNAP_LOADED => {
                 last.remove(&e.host);
             }
-            "zk.apply" => {
+            kind::ZK_APPLY => {
                 let Some(z) = e.str("zxid").and_then(parse_zxid) else { continue };
                 let crc = e.u64("crc").unwrap_or(0);
                 let err = e.i64("err").unwrap_or(0);
@@ -217,10 +217,31 @@ mod tests {
     #[test]
     fn two_leaders_in_one_epoch_fail() {
         let t = Tracer::new();
-        t.emit(1, "master", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 1 });
-        t.emit(2, "slave1", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 2 });
+        t.emit(
+            1,
+            "master",
+            "QuorumPeerMain",
+            kind::ZAB_ESTABLISHED,
+            None,
+            fields! { "epoch" => 1 },
+        );
+        t.emit(
+            2,
+            "slave1",
+            "QuorumPeerMain",
+            kind::ZAB_ESTABLISHED,
+            None,
+            fields! { "epoch" => 2 },
+        );
         assert!(single_leader_per_epoch(&t.events()).ok);
-        t.emit(3, "slave2", "QuorumPeerMain", "zab.established", None, fields! { "epoch" => 2 });
+        t.emit(
+            3,
+            "slave2",
+            "QuorumPeerMain",
+            kind::ZAB_ESTABLISHED,
+            None,
+            fields! { "epoch" => 2 },
+        );
         let r = single_leader_per_epoch(&t.events());
         assert!(!r.ok);
         assert!(r.detail.contains("epoch 2"), "{}", r.detail);
@@ -229,15 +250,50 @@ mod tests {
     #[test]
     fn divergent_or_reordered_applies_fail() {
         let t = Tracer::new();
-        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 7 });
-        t.emit(2, "slave1", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 7 });
+        t.emit(
+            1,
+            "master",
+            "Q",
+            kind::ZK_APPLY,
+            None,
+            fields! { "zxid" => "0x100000001", "crc" => 7 },
+        );
+        t.emit(
+            2,
+            "slave1",
+            "Q",
+            kind::ZK_APPLY,
+            None,
+            fields! { "zxid" => "0x100000001", "crc" => 7 },
+        );
         assert!(committed_logs_agree(&t.events()).ok);
-        t.emit(3, "slave2", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 8 });
+        t.emit(
+            3,
+            "slave2",
+            "Q",
+            kind::ZK_APPLY,
+            None,
+            fields! { "zxid" => "0x100000001", "crc" => 8 },
+        );
         assert!(!committed_logs_agree(&t.events()).ok);
 
         let t = Tracer::new();
-        t.emit(1, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000002", "crc" => 1 });
-        t.emit(2, "master", "Q", "zk.apply", None, fields! { "zxid" => "0x100000001", "crc" => 2 });
+        t.emit(
+            1,
+            "master",
+            "Q",
+            kind::ZK_APPLY,
+            None,
+            fields! { "zxid" => "0x100000002", "crc" => 1 },
+        );
+        t.emit(
+            2,
+            "master",
+            "Q",
+            kind::ZK_APPLY,
+            None,
+            fields! { "zxid" => "0x100000001", "crc" => 2 },
+        );
         assert!(!committed_logs_agree(&t.events()).ok);
         // A restart starts a new incarnation.
         let t2 = Tracer::new();
@@ -245,16 +301,16 @@ mod tests {
             1,
             "master",
             "Q",
-            "zk.apply",
+            kind::ZK_APPLY,
             None,
             fields! { "zxid" => "0x100000002", "crc" => 1 },
         );
-        t2.emit(2, "master", "Q", "zk.loaded", None, fields! {});
+        t2.emit(2, "master", "Q", kind::ZK_LOADED, None, fields! {});
         t2.emit(
             3,
             "master",
             "Q",
-            "zk.apply",
+            kind::ZK_APPLY,
             None,
             fields! { "zxid" => "0x100000001", "crc" => 2 },
         );
@@ -268,7 +324,7 @@ mod tests {
             1,
             "master",
             "Q",
-            "zk.apply",
+            kind::ZK_APPLY,
             None,
             fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 },
         );
@@ -276,7 +332,7 @@ mod tests {
             2,
             "slave1",
             "Q",
-            "zk.apply",
+            kind::ZK_APPLY,
             None,
             fields! { "zxid" => "0x200000015", "crc" => 7, "err" => 0 },
         );
@@ -285,7 +341,7 @@ mod tests {
             3,
             "slave2",
             "Q",
-            "zk.apply",
+            kind::ZK_APPLY,
             None,
             fields! { "zxid" => "0x200000015", "crc" => 7, "err" => -103 },
         );

@@ -15,7 +15,7 @@
 
 use super::CheckResult;
 use crate::stream::offset_range::ranges_from_json;
-use crate::trace::Event;
+use crate::trace::{kind, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Lost and duplicated input records, as counted by [`count`].
@@ -83,7 +83,7 @@ fn spans(s: &BTreeSet<i64>) -> String {
 pub fn count(events: &[Event]) -> Option<OutputCount> {
     let topics: BTreeSet<String> = events
         .iter()
-        .filter(|e| e.kind == "stream.context.start")
+        .filter(|e| e.kind == kind::STREAM_CONTEXT_START)
         .filter_map(|e| e.str("topic").map(str::to_string))
         .collect();
     if topics.is_empty() {
@@ -94,7 +94,7 @@ pub fn count(events: &[Event]) -> Option<OutputCount> {
     let mut seen: BTreeMap<(String, i64, i64), u64> = BTreeMap::new();
     for e in events {
         match e.kind.as_str() {
-            "kafka.client.acked" => {
+            kind::KAFKA_CLIENT_ACKED => {
                 let Some(t) = e.str("topic").filter(|t| topics.contains(*t)) else { continue };
                 let (p, first, n) = (
                     e.i64("partition").unwrap_or(-1),
@@ -108,7 +108,7 @@ pub fn count(events: &[Event]) -> Option<OutputCount> {
                     acked.insert((t.to_string(), p, o));
                 }
             }
-            "stream.output.commit" => {
+            kind::STREAM_OUTPUT_COMMIT => {
                 c.commits += 1;
                 for r in ranges_from_json(e.fields.get("ranges")) {
                     for o in r.from_offset..r.until_offset {
@@ -205,7 +205,7 @@ mod tests {
             1,
             "client",
             "SparkSubmit",
-            "stream.context.start",
+            kind::STREAM_CONTEXT_START,
             None,
             fields! { "topic" => "words" },
         );
@@ -213,7 +213,7 @@ mod tests {
             2,
             "client",
             "P",
-            "kafka.client.acked",
+            kind::KAFKA_CLIENT_ACKED,
             None,
             fields! { "topic" => "words", "partition" => 0, "first" => 0, "records" => 10 },
         );
@@ -221,7 +221,7 @@ mod tests {
             3,
             "client",
             "P",
-            "kafka.client.acked",
+            kind::KAFKA_CLIENT_ACKED,
             None,
             fields! { "topic" => "other", "partition" => 0, "first" => 0, "records" => 5 },
         );
@@ -230,7 +230,7 @@ mod tests {
                 10 + i as u64,
                 "client",
                 "SparkSubmit",
-                "stream.output.commit",
+                kind::STREAM_OUTPUT_COMMIT,
                 None,
                 fields! { "ranges" => r.clone() },
             );

@@ -10,7 +10,7 @@
 //! is the known way around it.
 
 use super::CheckResult;
-use crate::trace::Event;
+use crate::trace::{kind, Event};
 use std::collections::BTreeMap;
 
 type Key = (String, String, i64);
@@ -27,7 +27,7 @@ pub fn exclusive_ownership(events: &[Event]) -> CheckResult {
     for e in events {
         let consumer = e.str("consumer").unwrap_or("").to_string();
         match e.kind.as_str() {
-            "kafka.zkconsumer.owned" => {
+            kind::KAFKA_ZKCONSUMER_OWNED => {
                 let group = e.str("group").unwrap_or("").to_string();
                 if let Some(pid) = e.u64("pid") {
                     procs.insert(consumer.clone(), (e.host.clone(), pid));
@@ -56,10 +56,10 @@ pub fn exclusive_ownership(events: &[Event]) -> CheckResult {
                     holder.insert(key, consumer.clone());
                 }
             }
-            "kafka.zkconsumer.released"
-            | "kafka.zkconsumer.session_expired"
-            | "kafka.zkconsumer.shutdown" => drop_consumer(&mut holder, &consumer),
-            "proc.kill" | "proc.exit" => {
+            kind::KAFKA_ZKCONSUMER_RELEASED
+            | kind::KAFKA_ZKCONSUMER_SESSION_EXPIRED
+            | kind::KAFKA_ZKCONSUMER_SHUTDOWN => drop_consumer(&mut holder, &consumer),
+            kind::PROC_KILL | kind::PROC_EXIT => {
                 let pid = e.u64("pid");
                 let dead: Vec<String> = procs
                     .iter()
@@ -71,7 +71,7 @@ pub fn exclusive_ownership(events: &[Event]) -> CheckResult {
                     procs.remove(&c);
                 }
             }
-            "host.crash" => {
+            kind::HOST_CRASH => {
                 let host = e.str("host").unwrap_or("");
                 let dead: Vec<String> =
                     procs.iter().filter(|(_, (h, _))| h == host).map(|(c, _)| c.clone()).collect();
@@ -101,7 +101,7 @@ mod tests {
             at,
             host,
             "ConsoleConsumer",
-            "kafka.zkconsumer.owned",
+            kind::KAFKA_ZKCONSUMER_OWNED,
             None,
             fields! { "group" => "g", "consumer" => c, "pid" => pid, "partitions" => parts },
         );
@@ -115,13 +115,13 @@ mod tests {
             2,
             "master",
             "ConsoleConsumer",
-            "kafka.zkconsumer.released",
+            kind::KAFKA_ZKCONSUMER_RELEASED,
             None,
             fields! { "group" => "g", "consumer" => "a", "pid" => 10 },
         );
         owned(&t, 3, "master", 10, "a", vec![("t", 0)]);
         owned(&t, 4, "slave1", 20, "b", vec![("t", 1)]);
-        t.emit(5, "master", "ConsoleConsumer", "proc.kill", None, fields! { "pid" => 10 });
+        t.emit(5, "master", "ConsoleConsumer", kind::PROC_KILL, None, fields! { "pid" => 10 });
         owned(&t, 6, "slave1", 20, "b", vec![("t", 0), ("t", 1)]);
         let r = exclusive_ownership(&t.events());
         assert!(r.ok, "{}", r.detail);
@@ -138,7 +138,7 @@ mod tests {
         // Another group may own the same partition.
         let t = Tracer::new();
         owned(&t, 1, "master", 10, "a", vec![("t", 0)]);
-        t.emit(2, "slave1", "ConsoleConsumer", "kafka.zkconsumer.owned", None, fields! { "group" => "h", "consumer" => "b", "pid" => 20, "partitions" => vec![("t", 0)] });
+        t.emit(2, "slave1", "ConsoleConsumer", kind::KAFKA_ZKCONSUMER_OWNED, None, fields! { "group" => "h", "consumer" => "b", "pid" => 20, "partitions" => vec![("t", 0)] });
         assert!(exclusive_ownership(&t.events()).ok);
     }
 }

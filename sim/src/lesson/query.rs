@@ -17,7 +17,7 @@
 //! ```
 
 use crate::scenario::Report;
-use crate::trace::{schema, Event};
+use crate::trace::{kind, schema, Event};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -207,7 +207,9 @@ pub struct QueryError(pub String);
 /// (or be one of the fixed ones, `host` and `proc` above all).
 fn declared(kind: &str, fields: &[&str]) -> Result<(), String> {
     let Some(spec) = schema::spec(kind) else {
-        return Err(format!("unknown event kind {kind:?} (sim/src/trace/schema.rs declares them)"));
+        return Err(format!(
+            "unknown event kind {kind:?} (sim/core/src/trace/schema.rs declares them)"
+        ));
     };
     match fields.iter().find(|f| !spec.has_field(f) && !schema::FIXED_FIELDS.contains(f)) {
         Some(f) => Err(format!(
@@ -253,7 +255,7 @@ fn show_value(v: &Value) -> String {
 fn broker_of_host(events: &[Event]) -> BTreeMap<String, i64> {
     events
         .iter()
-        .filter(|e| e.kind == "kafka.registered")
+        .filter(|e| e.kind == kind::KAFKA_REGISTERED)
         .filter_map(|e| Some((e.host.clone(), e.i64("broker")?)))
         .collect()
 }
@@ -296,7 +298,7 @@ impl Query {
                 let e = events
                     .iter()
                     .rev()
-                    .find(|e| e.kind == "fle.settled" && e.str("state") == Some("LEADING"))
+                    .find(|e| e.kind == kind::FLE_SETTLED && e.str("state") == Some("LEADING"))
                     .ok_or_else(|| none("ZooKeeper leader (fle.settled LEADING)"))?;
                 let id = e.u64("leader").unwrap_or(0);
                 Ok(Answer::new(
@@ -308,7 +310,7 @@ impl Query {
                 let e = events
                     .iter()
                     .rev()
-                    .find(|e| e.kind == "kafka.controller_elected")
+                    .find(|e| e.kind == kind::KAFKA_CONTROLLER_ELECTED)
                     .ok_or_else(|| none("controller election"))?;
                 Ok(broker_answer(events, e.i64("broker").unwrap_or(-1)))
             }
@@ -319,12 +321,12 @@ impl Query {
                     .rev()
                     .find(|e| {
                         is_partition(e, topic, *partition)
-                            && (e.kind == "kafka.become_leader"
-                                || (e.kind == "kafka.leader_election"
+                            && (e.kind == kind::KAFKA_BECOME_LEADER
+                                || (e.kind == kind::KAFKA_LEADER_ELECTION
                                     && e.i64("leader") == Some(-1)))
                     })
                     .ok_or_else(|| none(&format!("leader of {topic}-{partition}")))?;
-                let id = if e.kind == "kafka.become_leader" {
+                let id = if e.kind == kind::KAFKA_BECOME_LEADER {
                     hosts.get(&e.host).copied().unwrap_or(-1)
                 } else {
                     -1
@@ -339,10 +341,10 @@ impl Query {
                         is_partition(e, topic, *partition)
                             && matches!(
                                 e.kind.as_str(),
-                                "kafka.become_leader"
-                                    | "kafka.leader_election"
-                                    | "kafka.isr_shrink"
-                                    | "kafka.isr_expand"
+                                kind::KAFKA_BECOME_LEADER
+                                    | kind::KAFKA_LEADER_ELECTION
+                                    | kind::KAFKA_ISR_SHRINK
+                                    | kind::KAFKA_ISR_EXPAND
                             )
                             && e.fields.get("isr").is_some()
                     })
@@ -360,8 +362,10 @@ impl Query {
                 let e = events
                     .iter()
                     .find(|e| {
-                        matches!(e.kind.as_str(), "kafka.client.acked" | "kafka.client.sent")
-                            && e.str("topic") == Some(topic)
+                        matches!(
+                            e.kind.as_str(),
+                            kind::KAFKA_CLIENT_ACKED | kind::KAFKA_CLIENT_SENT
+                        ) && e.str("topic") == Some(topic)
                             && e.fields
                                 .get("values")
                                 .and_then(Value::as_array)
@@ -585,7 +589,7 @@ mod tests {
                 1,
                 h,
                 "Kafka",
-                "kafka.registered",
+                kind::KAFKA_REGISTERED,
                 None,
                 fields! { "broker" => id, "host" => h, "port" => 9092 },
             );
@@ -594,7 +598,7 @@ mod tests {
             2,
             "master",
             "Kafka",
-            "kafka.controller_elected",
+            kind::KAFKA_CONTROLLER_ELECTED,
             None,
             fields! { "broker" => 0, "epoch" => 1 },
         );
@@ -602,7 +606,7 @@ mod tests {
             3,
             "slave1",
             "Kafka",
-            "kafka.become_leader",
+            kind::KAFKA_BECOME_LEADER,
             None,
             fields! { "topic" => "t", "partition" => 0, "leader_epoch" => 0, "isr" => [1, 2, 0] },
         );
@@ -610,7 +614,7 @@ mod tests {
             4,
             "slave2",
             "Kafka",
-            "kafka.become_leader",
+            kind::KAFKA_BECOME_LEADER,
             None,
             fields! { "topic" => "t", "partition" => 1, "leader_epoch" => 0, "isr" => [2, 0, 1] },
         );
@@ -618,11 +622,11 @@ mod tests {
             5,
             "slave1",
             "Kafka",
-            "kafka.isr_shrink",
+            kind::KAFKA_ISR_SHRINK,
             None,
             fields! { "topic" => "t", "partition" => 0, "removed" => [0], "isr" => [2, 1] },
         );
-        t.emit(6, "master", "ConsoleProducer", "kafka.client.acked", None, fields! { "topic" => "t", "partition" => 1, "first" => 0, "records" => 2, "values" => ["a", "b"] });
+        t.emit(6, "master", "ConsoleProducer", kind::KAFKA_CLIENT_ACKED, None, fields! { "topic" => "t", "partition" => 1, "first" => 0, "records" => 2, "values" => ["a", "b"] });
         // Each poll's records of a partition are one event: group A reads two then one, B two.
         for (i, (g, first, values)) in
             [("A", 0, vec!["a", "b"]), ("A", 2, vec!["c"]), ("B", 0, vec!["a", "b"])]
@@ -630,13 +634,13 @@ mod tests {
                 .enumerate()
         {
             let records = values.len();
-            t.emit(7 + i as u64, "master", "ConsoleConsumer", "kafka.client.consumed", None, fields! { "topic" => "t", "partition" => 1, "first" => first, "records" => records, "values" => values, "group" => g });
+            t.emit(7 + i as u64, "master", "ConsoleConsumer", kind::KAFKA_CLIENT_CONSUMED, None, fields! { "topic" => "t", "partition" => 1, "first" => first, "records" => records, "values" => values, "group" => g });
         }
         t.emit(
             10,
             "master",
             "Kafka",
-            "kafka.leader_election",
+            kind::KAFKA_LEADER_ELECTION,
             None,
             fields! { "topic" => "t", "partition" => 1, "leader" => -1, "isr" => [2] },
         );
@@ -670,7 +674,7 @@ mod tests {
     fn counts_filter_on_fields_and_sum() {
         let count = |filter: &[(&str, Value)], sum: Option<&str>| {
             eval(Query::Count {
-                event: "kafka.client.consumed".into(),
+                event: kind::KAFKA_CLIENT_CONSUMED.into(),
                 filter: filter.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
                 sum: sum.map(str::to_string),
             })
@@ -688,13 +692,13 @@ mod tests {
         );
         assert_eq!(count(&[("group", Value::from("A"))], Some("records")), "3");
         let d = eval(Query::Distinct {
-            event: "kafka.client.consumed".into(),
+            event: kind::KAFKA_CLIENT_CONSUMED.into(),
             field: "group".into(),
             filter: BTreeMap::new(),
         });
         assert_eq!(d.shown, "2");
         let last = eval(Query::Last {
-            event: "kafka.client.consumed".into(),
+            event: kind::KAFKA_CLIENT_CONSUMED.into(),
             field: "group".into(),
             filter: BTreeMap::new(),
             pointer: None,
@@ -702,7 +706,7 @@ mod tests {
         assert_eq!(last.shown, "B");
         let values = |pointer: &str| {
             Query::Last {
-                event: "kafka.client.acked".into(),
+                event: kind::KAFKA_CLIENT_ACKED.into(),
                 field: "values".into(),
                 filter: BTreeMap::new(),
                 pointer: Some(pointer.into()),
@@ -730,9 +734,9 @@ mod tests {
     fn elapsed_and_step_scoped_counts() {
         let events = kafka_trace();
         let q = Query::Elapsed {
-            from: "kafka.become_leader".into(),
+            from: kind::KAFKA_BECOME_LEADER.into(),
             from_where: [("partition".to_string(), Value::from(0))].into_iter().collect(),
-            to: "kafka.leader_election".into(),
+            to: kind::KAFKA_LEADER_ELECTION.into(),
             to_where: BTreeMap::new(),
         };
         let mut shifted = events.clone();
@@ -742,7 +746,7 @@ mod tests {
         assert!(a.matches("3") && a.matches("4 s") && a.matches("2.5") && !a.matches("5"));
         // Counting reads only the step's events.
         let count = Query::Count {
-            event: "kafka.client.consumed".into(),
+            event: kind::KAFKA_CLIENT_CONSUMED.into(),
             filter: BTreeMap::new(),
             sum: None,
         };

@@ -1,6 +1,7 @@
 //! Lesson files: parse errors name the file and where; validation refuses what could not run.
 
 use super::*;
+use crate::trace::kind;
 use proptest::prelude::*;
 
 const HEAD: &str = r#"
@@ -138,11 +139,11 @@ fn jsonl_round_trips_into_events() {
         5,
         "master",
         "Kafka",
-        "kafka.hw",
+        kind::KAFKA_HW,
         None,
         crate::trace::fields! { "to" => 3, "topic" => "x" },
     );
-    t.emit(6, "slave1", "Kafka", "net.recv", Some(a), crate::trace::fields! {});
+    t.emit(6, "slave1", "Kafka", kind::NET_RECV, Some(a), crate::trace::fields! {});
     assert_eq!(parse_jsonl(&t.to_jsonl()).unwrap(), t.events());
     assert!(parse_jsonl("{\"t_us\":1}\n").is_err());
     assert!(parse_jsonl("not json\n").is_err());

@@ -13,7 +13,7 @@ use crate::kafka::clients::{
 use crate::kafka::consumer::{AutoOffsetReset, ConsumerConfig, KafkaConsumer};
 use crate::kafka::server::KAFKA_HOME;
 use crate::shell::Shell;
-use crate::trace::{fields, Event};
+use crate::trace::{fields, kind, Event};
 use crate::world::{HostSpec, ProcCtx, Sim, World, WorldConfig};
 use madsim::rand::Rng;
 use madsim::time::{sleep, sleep_until, Instant};
@@ -249,7 +249,7 @@ impl Runner {
                     self.world.trace(
                         "lab",
                         "scenario",
-                        "scenario.zk_installed",
+                        kind::SCENARIO_ZK_INSTALLED,
                         None,
                         fields! { "ensemble" => sc.ensemble.clone() },
                     );
@@ -294,8 +294,8 @@ impl Runner {
         let want: BTreeSet<String> = sc.brokers.iter().cloned().collect();
         self.wait_until(Duration::from_secs(30), |r| {
             let got: BTreeSet<String> =
-                r.events_of("kafka.registered").into_iter().map(|e| e.host).collect();
-            want.is_subset(&got) && !r.events_of("kafka.controller_elected").is_empty()
+                r.events_of(kind::KAFKA_REGISTERED).into_iter().map(|e| e.host).collect();
+            want.is_subset(&got) && !r.events_of(kind::KAFKA_CONTROLLER_ELECTED).is_empty()
         })
         .await;
         let zk = sc.zookeepers.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
@@ -316,7 +316,7 @@ impl Runner {
         let total: usize = sc.topics.iter().map(|t| t.partitions as usize).sum();
         self.wait_until(Duration::from_secs(30), |r| {
             let led: BTreeSet<(String, i64)> = r
-                .events_of("kafka.become_leader")
+                .events_of(kind::KAFKA_BECOME_LEADER)
                 .into_iter()
                 .map(|e| {
                     (e.str("topic").unwrap_or("").to_string(), e.i64("partition").unwrap_or(-1))
@@ -337,7 +337,7 @@ impl Runner {
         self.world.trace(
             "lab",
             "scenario",
-            "scenario.start",
+            kind::SCENARIO_START,
             None,
             fields! { "name" => self.sc.name.as_str() },
         );
@@ -432,7 +432,7 @@ impl Runner {
             self.world.trace(
                 "lab",
                 "scenario",
-                "scenario.workload_not_started",
+                kind::SCENARIO_WORKLOAD_NOT_STARTED,
                 None,
                 fields! { "workload" => i, "host" => host.as_str() },
             );
@@ -469,7 +469,7 @@ impl Runner {
         self.world.trace(
             "lab",
             "scenario",
-            "scenario.stream_start",
+            kind::SCENARIO_STREAM_START,
             None,
             fields! { "host" => st.host.as_str(), "style" => st.style.name() },
         );
@@ -503,7 +503,7 @@ impl Runner {
                 self.world.trace(
                     "lab",
                     "scenario",
-                    "stream.driver.crash",
+                    kind::STREAM_DRIVER_CRASH,
                     None,
                     fields! { "host" => st.host.as_str(), "pid" => pid },
                 );
@@ -513,7 +513,7 @@ impl Runner {
                 self.world.trace(
                     "lab",
                     "scenario",
-                    "stream.driver.crash_skipped",
+                    kind::STREAM_DRIVER_CRASH_SKIPPED,
                     None,
                     fields! { "host" => st.host.as_str() },
                 );
@@ -589,12 +589,12 @@ impl Runner {
 
     fn restore_net(&mut self) {
         self.world.net().set_params(self.net.clone());
-        self.world.trace("lab", "scenario", "scenario.net_restored", None, fields! {});
+        self.world.trace("lab", "scenario", kind::SCENARIO_NET_RESTORED, None, fields! {});
         self.transcript.push_str("(network parameters restored)\n");
     }
 
     async fn settle(&mut self) {
-        self.world.trace("lab", "scenario", "scenario.settle", None, fields! {});
+        self.world.trace("lab", "scenario", kind::SCENARIO_SETTLE, None, fields! {});
         self.inject_fault(Fault::Heal).await;
         self.restore_net();
         let sc = self.sc.clone();
@@ -608,7 +608,7 @@ impl Runner {
         }
         let settle_end = Instant::now() + sc.settle;
         sleep_until(settle_end).await;
-        self.world.trace("lab", "scenario", "scenario.final_read", None, fields! {});
+        self.world.trace("lab", "scenario", kind::SCENARIO_FINAL_READ, None, fields! {});
         // The final reader: every topic from the beginning, on the first host.
         let host = sc.hosts[0].clone();
         for t in &sc.topics {
@@ -691,7 +691,7 @@ async fn producer(
         *kinds.entry(e.message.clone()).or_default() += 1;
     }
     ctx.trace(
-        "scenario.producer_done",
+        kind::SCENARIO_PRODUCER_DONE,
         None,
         fields! { "producer" => p.index, "attempted" => seq, "completed" => completed, "errors" => errors.len(), "error_kinds" => kinds },
     );
@@ -814,7 +814,7 @@ async fn group_member(
             }
             let value = crate::kafka::clients::value_text(r.value.as_deref());
             ctx.trace(
-                "kafka.client.processed",
+                kind::KAFKA_CLIENT_PROCESSED,
                 None,
                 fields! {
                     "topic" => &*r.topic, "partition" => r.partition, "offset" => r.offset, "value" => value,
@@ -900,7 +900,7 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
     let mut generations: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for e in events {
         match e.kind.as_str() {
-            "kafka.client.processed" => {
+            kind::KAFKA_CLIENT_PROCESSED => {
                 let g = e.str("group").unwrap_or("").to_string();
                 *by_group.entry(g.clone()).or_default() += 1;
                 *by_member.entry(format!("{g}/{}", e.proc)).or_default() += 1;
@@ -912,7 +912,7 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
                 *seen.entry(g.clone()).or_default().entry(key).or_default() += 1;
                 values.entry(g).or_default().insert(e.str("value").unwrap_or("").to_string());
             }
-            "kafka.group.assigned" => {
+            kind::KAFKA_GROUP_ASSIGNED => {
                 if let (Some(g), Some(n)) = (e.str("group"), e.i64("generation")) {
                     generations.entry(g.to_string()).or_default().insert(n);
                 }
@@ -940,7 +940,7 @@ fn group_metrics(events: &[Event], acked: &[String], m: &mut BTreeMap<String, Va
 fn stream_metrics(events: &[Event], m: &mut BTreeMap<String, Value>) {
     let Some(c) = check::stream::count(events) else { return };
     let completed: Vec<&Event> =
-        events.iter().filter(|e| e.kind == "stream.batch.completed").collect();
+        events.iter().filter(|e| e.kind == kind::STREAM_BATCH_COMPLETED).collect();
     let max = |k: &str| completed.iter().filter_map(|e| e.u64(k)).max().unwrap_or(0);
     let committed_words: i64 = completed
         .iter()
@@ -957,17 +957,17 @@ fn stream_metrics(events: &[Event], m: &mut BTreeMap<String, Value>) {
     m.insert("stream_max_processing_ms".into(), json!(max("processing_ms")));
     m.insert(
         "stream_driver_restarts".into(),
-        json!(events.iter().filter(|e| e.kind == "stream.driver.restart").count()),
+        json!(events.iter().filter(|e| e.kind == kind::STREAM_DRIVER_RESTART).count()),
     );
     m.insert(
         "stream_task_fetch_failures".into(),
-        json!(events.iter().filter(|e| e.kind == "stream.task.fetch_failed").count()),
+        json!(events.iter().filter(|e| e.kind == kind::STREAM_TASK_FETCH_FAILED).count()),
     );
     m.insert(
         "stream_block_records_lost".into(),
         json!(events
             .iter()
-            .filter(|e| e.kind == "stream.blocks.lost")
+            .filter(|e| e.kind == kind::STREAM_BLOCKS_LOST)
             .filter_map(|e| e.u64("records"))
             .sum::<u64>()),
     );
@@ -990,16 +990,18 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let values = |e: &Event| crate::check::str_array(e, "values");
     for e in events {
         match e.kind.as_str() {
-            "kafka.client.acked" => acked.extend(values(e)),
-            "kafka.client.sent" => sent0.extend(values(e)),
-            "kafka.client.consumed" if e.str("group") == Some(CHECKER) => {
+            kind::KAFKA_CLIENT_ACKED => acked.extend(values(e)),
+            kind::KAFKA_CLIENT_SENT => sent0.extend(values(e)),
+            kind::KAFKA_CLIENT_CONSUMED if e.str("group") == Some(CHECKER) => {
                 for (_, v) in crate::check::consumed_records(e) {
                     final_read += 1;
                     final_values.insert(v.to_string());
                 }
             }
-            "kafka.client.consumed" => consumed += crate::check::consumed_records(e).count() as u64,
-            "scenario.producer_done" => {
+            kind::KAFKA_CLIENT_CONSUMED => {
+                consumed += crate::check::consumed_records(e).count() as u64
+            }
+            kind::SCENARIO_PRODUCER_DONE => {
                 attempted += e.u64("attempted").unwrap_or(0);
                 send_errors += e.u64("errors").unwrap_or(0);
                 if let Some(k) = e.fields.get("error_kinds").and_then(Value::as_object) {
@@ -1026,7 +1028,7 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     // The longest wait between two acknowledgements: how long producers saw the cluster stall.
     let acked_at: Vec<u64> = events
         .iter()
-        .filter(|e| e.t_us >= t0_us && e.kind == "kafka.client.acked")
+        .filter(|e| e.t_us >= t0_us && e.kind == kind::KAFKA_CLIENT_ACKED)
         .map(|e| e.t_us)
         .collect();
     if let Some(gap) = acked_at.windows(2).map(|w| w[1] - w[0]).max() {
@@ -1038,10 +1040,10 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
     let mut expired: BTreeSet<String> = BTreeSet::new();
     for e in events.iter().filter(|e| e.t_us >= t0_us) {
         match (e.kind.as_str(), e.str("session")) {
-            ("zk.session.expire", Some(s)) => {
+            (kind::ZK_SESSION_EXPIRE, Some(s)) => {
                 expiring.insert(s.to_string());
             }
-            ("zk.apply", Some(s))
+            (kind::ZK_APPLY, Some(s))
                 if e.str("op") == Some("closeSession") && expiring.contains(s) =>
             {
                 expired.insert(s.to_string());
@@ -1054,23 +1056,24 @@ fn metrics(events: &[Event], t0_us: u64) -> BTreeMap<String, Value> {
         "kafka_sessions_expired".into(),
         json!(events
             .iter()
-            .filter(|e| e.t_us >= t0_us && e.kind == "kafka.session_expired")
+            .filter(|e| e.t_us >= t0_us && e.kind == kind::KAFKA_SESSION_EXPIRED)
             .count()),
     );
     group_metrics(events, &acked, &mut m);
     stream_metrics(events, &mut m);
     m.insert(
         "leader_changes".into(),
-        json!(events.iter().filter(|e| e.kind == "kafka.leader_election").count()),
+        json!(events.iter().filter(|e| e.kind == kind::KAFKA_LEADER_ELECTION).count()),
     );
     let fault = events.iter().find(|e| {
         e.t_us >= t0_us
-            && (e.kind == "host.crash"
-                || e.kind == "kafka.shutdown"
-                || (e.kind == "proc.kill" && e.proc == "Kafka"))
+            && (e.kind == kind::HOST_CRASH
+                || e.kind == kind::KAFKA_SHUTDOWN
+                || (e.kind == kind::PROC_KILL && e.proc == "Kafka"))
     });
     if let Some(f) = fault {
-        if let Some(l) = events.iter().find(|e| e.id > f.id && e.kind == "kafka.become_leader") {
+        if let Some(l) = events.iter().find(|e| e.id > f.id && e.kind == kind::KAFKA_BECOME_LEADER)
+        {
             m.insert("failover_ms".into(), json!((l.t_us - f.t_us) / 1000));
         }
     }

@@ -15,6 +15,7 @@ use super::{checkpoint, Pipeline, Sink, StreamConfig, StreamError, Style};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use serde_json::{json, Value};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::{ExitStatus, ProcCtx, World};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -114,11 +115,11 @@ impl Driver {
         let pending = lock(&self.shared).pending.len();
         match checkpoint::write(&self.ctx.disk(), &self.cfg.checkpoint_dir, time, &body).await {
             Ok(path) => {
-                self.ctx.trace("stream.checkpoint.write", None, fields! { "batch" => time, "file" => path, "pending" => pending, "offsets" => body["offsets"].clone() });
+                self.ctx.trace(kind::STREAM_CHECKPOINT_WRITE, None, fields! { "batch" => time, "file" => path, "pending" => pending, "offsets" => body["offsets"].clone() });
             }
             Err(e) => {
                 self.ctx.trace(
-                    "stream.checkpoint.error",
+                    kind::STREAM_CHECKPOINT_ERROR,
                     None,
                     fields! { "batch" => time, "error" => e.to_string() },
                 );
@@ -150,7 +151,7 @@ pub async fn run_driver(
     };
     let interval = cfg.batch_interval_ms;
     ctx.trace(
-        "stream.context.start",
+        kind::STREAM_CONTEXT_START,
         None,
         fields! {
             "style" => cfg.style.name(), "topic" => cfg.topic.as_str(), "group" => cfg.group.as_str(),
@@ -227,7 +228,7 @@ pub async fn run_driver(
                         }
                     };
                 }
-                ctx.trace("stream.direct.from_offsets", None, fields! { "offsets" => from.iter().map(|(p, o)| json!([p, o])).collect::<Vec<_>>() });
+                ctx.trace(kind::STREAM_DIRECT_FROM_OFFSETS, None, fields! { "offsets" => from.iter().map(|(p, o)| json!([p, o])).collect::<Vec<_>>() });
             }
             lock(&d.shared).offsets = from.clone();
             dstream = Some(DirectKafkaInputDStream::new(&ctx, &cfg, from));
@@ -253,7 +254,7 @@ pub async fn run_driver(
     }
     if !queue.is_empty() {
         ctx.trace(
-            "stream.batch.rescheduled",
+            kind::STREAM_BATCH_RESCHEDULED,
             None,
             fields! { "batches" => queue.iter().map(|b| b.time).collect::<Vec<_>>() },
         );
@@ -306,7 +307,7 @@ pub async fn run_driver(
                 };
                 let empty = input.records() == 0;
                 d.ctx.trace(
-                    "stream.batch.scheduled",
+                    kind::STREAM_BATCH_SCHEDULED,
                     None,
                     fields! {
                         "batch" => t, "batch_wall_ms" => d.ctx.world().config().epoch_ms as u64 + t, "records" => input.records(),
@@ -337,7 +338,7 @@ pub async fn run_driver(
         let b = match g {
             Generated::Batch(b) => b,
             Generated::Failed(e) => {
-                ctx.trace("stream.job.failed", None, fields! { "error" => e.as_str() });
+                ctx.trace(kind::STREAM_JOB_FAILED, None, fields! { "error" => e.as_str() });
                 return Err(StreamError::Job(e));
             }
             Generated::Done => break,
@@ -345,7 +346,7 @@ pub async fn run_driver(
         run_batch(&d, &pipeline, tracker.as_deref(), table.as_mut(), b).await?;
         batches += 1;
     }
-    ctx.trace("stream.context.stop", None, fields! { "graceful" => true, "batches" => batches, "offsets" => lock(&d.shared).offsets.iter().map(|(p, o)| json!([p, o])).collect::<Vec<_>>() });
+    ctx.trace(kind::STREAM_CONTEXT_STOP, None, fields! { "graceful" => true, "batches" => batches, "offsets" => lock(&d.shared).offsets.iter().map(|(p, o)| json!([p, o])).collect::<Vec<_>>() });
     Ok(())
 }
 
@@ -363,7 +364,7 @@ async fn run_batch(
     let start_ms = d.now_ms();
     let delay = start_ms.saturating_sub(b.time);
     ctx.trace(
-        "stream.batch.started",
+        kind::STREAM_BATCH_STARTED,
         None,
         fields! { "batch" => b.time, "scheduling_delay_ms" => delay },
     );
@@ -391,10 +392,10 @@ async fn run_batch(
             })
             .collect();
         if &clamped != rs {
-            ctx.trace("stream.output.resume", None, fields! { "batch" => b.time, "ranges" => ranges_json(rs), "resumed" => ranges_json(&clamped), "reason" => "the result table already holds part of these ranges" });
+            ctx.trace(kind::STREAM_OUTPUT_RESUME, None, fields! { "batch" => b.time, "ranges" => ranges_json(rs), "resumed" => ranges_json(&clamped), "reason" => "the result table already holds part of these ranges" });
             resumed_all = b.input.records() > 0 && clamped.iter().all(|r| r.count() == 0);
             if resumed_all {
-                ctx.trace("stream.output.skipped", None, fields! { "batch" => b.time, "sink" => "table", "reason" => "offsets already committed", "ranges" => ranges_json(rs) });
+                ctx.trace(kind::STREAM_OUTPUT_SKIPPED, None, fields! { "batch" => b.time, "sink" => "table", "reason" => "offsets already committed", "ranges" => ranges_json(rs) });
             }
             b.input = Input::Ranges(clamped);
         }
@@ -409,7 +410,7 @@ async fn run_batch(
                     Ok(v) => out.extend(v),
                     Err(e) => {
                         ctx.trace(
-                            "stream.job.failed",
+                            kind::STREAM_JOB_FAILED,
                             None,
                             fields! { "batch" => b.time, "error" => e.as_str() },
                         );
@@ -424,7 +425,7 @@ async fn run_batch(
             if !missing.is_empty() {
                 // Blocks held in the crashed driver's memory: gone (no write-ahead log).
                 ctx.trace(
-                    "stream.blocks.lost",
+                    kind::STREAM_BLOCKS_LOST,
                     None,
                     fields! { "batch" => b.time, "blocks" => missing.len(), "records" => missing.iter().map(|m| m.records).sum::<u64>(), "ranges" => ranges_json(&missing.iter().flat_map(|m| m.ranges.clone()).collect::<Vec<_>>()) },
                 );
@@ -484,7 +485,7 @@ async fn run_batch(
     let committed = if resumed_all { Committed::AlreadyApplied } else { committed };
     let processing = madsim::time::Instant::now().duration_since(started).as_millis() as u64;
     ctx.trace(
-        "stream.batch.completed",
+        kind::STREAM_BATCH_COMPLETED,
         None,
         fields! {
             "batch" => b.time, "batch_wall_ms" => ctx.world().config().epoch_ms as u64 + b.time, "records" => n,
@@ -522,7 +523,7 @@ pub async fn supervise(
                 Ok(()) => 0,
                 Err(e) => {
                     ctx.trace(
-                        "stream.driver.exit",
+                        kind::STREAM_DRIVER_EXIT,
                         None,
                         fields! { "code" => 1, "error" => e.to_string() },
                     );
@@ -543,7 +544,7 @@ pub async fn supervise(
             world.trace(
                 "lab",
                 "supervisor",
-                "stream.driver.gave_up",
+                kind::STREAM_DRIVER_GAVE_UP,
                 None,
                 fields! { "incarnations" => incarnation },
             );
@@ -553,7 +554,7 @@ pub async fn supervise(
         world.trace(
             "lab",
             "supervisor",
-            "stream.driver.restart",
+            kind::STREAM_DRIVER_RESTART,
             None,
             fields! { "host" => host.as_str(), "incarnation" => incarnation + 1 },
         );

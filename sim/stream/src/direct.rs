@@ -13,6 +13,7 @@ use kafka::log::decode_message_set;
 use kafka::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
 use sim_core::hw::Conn;
 use sim_core::trace::fields;
+use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -303,7 +304,7 @@ pub async fn compute_range(
             Ok(recs) => return Ok(recs),
             Err((leader, e)) => {
                 ctx.trace(
-                    "stream.task.fetch_failed",
+                    kind::STREAM_TASK_FETCH_FAILED,
                     None,
                     fields! {
                         "batch" => batch_ms, "topic" => range.topic.as_str(), "partition" => range.partition,

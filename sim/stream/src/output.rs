@@ -27,6 +27,7 @@ use super::wal::{decode_records, encode_record};
 use serde_json::{json, Value};
 use sim_core::hw::{DiskError, HostDisk};
 use sim_core::trace::fields;
+use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
 use std::collections::BTreeMap;
 
@@ -130,7 +131,7 @@ impl ResultTable {
             });
             if applied {
                 ctx.trace(
-                    "stream.output.skipped",
+                    kind::STREAM_OUTPUT_SKIPPED,
                     None,
                     fields! { "batch" => batch_ms, "sink" => "table", "reason" => "offsets already committed", "ranges" => ranges_json(ranges) },
                 );
@@ -144,7 +145,7 @@ impl ResultTable {
         let cost = self.disk.with_disk(|d, now| d.append(now, &self.path, &bytes))?;
         self.apply(&rec);
         ctx.trace(
-            "stream.output.commit",
+            kind::STREAM_OUTPUT_COMMIT,
             None,
             fields! {
                 "batch" => batch_ms, "sink" => "table", "mode" => self.mode.name(), "ranges" => ranges_json(ranges),
@@ -194,7 +195,7 @@ pub async fn commit_to_topic(
         ));
     }
     ctx.trace(
-        "stream.output.commit",
+        kind::STREAM_OUTPUT_COMMIT,
         None,
         fields! { "batch" => batch_ms, "sink" => "topic", "mode" => "at-least-once", "topic" => topic, "ranges" => ranges_json(ranges), "records" => records, "rows" => rows.len() },
     );

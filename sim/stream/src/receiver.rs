@@ -25,6 +25,7 @@ use kafka::zk_consumer::{
 };
 use madsim::time::Instant;
 use serde_json::{json, Value};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -173,7 +174,7 @@ impl ReceiverTracker {
         st.store.extend(data);
         st.unallocated = added.into_iter().filter(|b| !allocated.contains(&b.id)).collect();
         self.ctx.trace(
-            "stream.wal.recovered",
+            kind::STREAM_WAL_RECOVERED,
             None,
             fields! { "blocks" => st.store.len(), "unallocated" => st.unallocated.len(), "batches" => rec.allocated.len() },
         );
@@ -215,7 +216,7 @@ impl ReceiverTracker {
         }
         let records: u64 = blocks.iter().map(|b| b.records).sum();
         self.ctx.trace(
-            "stream.blocks.allocated",
+            kind::STREAM_BLOCKS_ALLOCATED,
             None,
             fields! { "batch" => t, "blocks" => blocks.len(), "records" => records },
         );
@@ -267,7 +268,7 @@ async fn receive(
     let mut connector = match connector {
         Ok(c) => c,
         Err(e) => {
-            ctx.trace("stream.receiver.error", None, fields! { "error" => e.0 });
+            ctx.trace(kind::STREAM_RECEIVER_ERROR, None, fields! { "error" => e.0 });
             let mut s = lock(&st);
             s.stopped = true;
             return;
@@ -276,14 +277,14 @@ async fn receive(
     let mut stream = match connector.create_message_streams(&cfg.topic).await {
         Ok(s) => s,
         Err(e) => {
-            ctx.trace("stream.receiver.error", None, fields! { "error" => e.0 });
+            ctx.trace(kind::STREAM_RECEIVER_ERROR, None, fields! { "error" => e.0 });
             connector.shutdown().await;
             lock(&st).stopped = true;
             return;
         }
     };
     let kind = if cfg.wal { "ReliableKafkaReceiver" } else { "KafkaReceiver" };
-    ctx.trace("stream.receiver.start", None, fields! { "receiver" => kind, "consumer" => connector.consumer_id(), "group" => cfg.group.as_str() });
+    ctx.trace(kind::STREAM_RECEIVER_START, None, fields! { "receiver" => kind, "consumer" => connector.consumer_id(), "group" => cfg.group.as_str() });
     lock(&st).receiving = true;
     let idle = Duration::from_millis(2000);
     loop {
@@ -307,7 +308,7 @@ async fn receive(
         }
     }
     connector.shutdown().await;
-    ctx.trace("stream.receiver.stop", None, fields! { "receiver" => kind });
+    ctx.trace(kind::STREAM_RECEIVER_STOP, None, fields! { "receiver" => kind });
     lock(&st).stopped = true;
 }
 
@@ -365,11 +366,11 @@ async fn generate_blocks(
             if dw.write(&json!({ "block": id, "records": recs })).await.is_err()
                 || tw.write(&json!({ "add": info.to_json() })).await.is_err()
             {
-                ctx.trace("stream.wal.error", None, fields! { "block" => id.as_str() });
+                ctx.trace(kind::STREAM_WAL_ERROR, None, fields! { "block" => id.as_str() });
                 continue;
             }
             ctx.trace(
-                "stream.wal.write",
+                kind::STREAM_WAL_WRITE,
                 None,
                 fields! { "block" => id.as_str(), "records" => records.len() },
             );
@@ -380,7 +381,7 @@ async fn generate_blocks(
             s.unallocated.push(info.clone());
         }
         ctx.trace(
-            "stream.receiver.block",
+            kind::STREAM_RECEIVER_BLOCK,
             None,
             fields! { "block" => id.as_str(), "records" => info.records, "ranges" => ranges_json(&info.ranges), "wal" => cfg.wal },
         );
@@ -407,7 +408,7 @@ async fn generate_blocks(
                 }
             }
             ctx.trace(
-                "stream.receiver.commit",
+                kind::STREAM_RECEIVER_COMMIT,
                 None,
                 fields! { "block" => id.as_str(), "offsets" => written },
             );

@@ -20,6 +20,7 @@ use futures::{FutureExt, StreamExt};
 use madsim::rand::seq::SliceRandom;
 use madsim::time::Instant;
 use sim_core::hw::NetError;
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -327,7 +328,7 @@ async fn event_loop(
             Ok(ClientPacket::ConnectResponse { .. }) => {
                 lock(&state).life = Life::Expired;
                 ctx.trace(
-                    "zk.client.expired",
+                    kind::ZK_CLIENT_EXPIRED,
                     None,
                     fields! { "session" => format!("0x{session_id:x}") },
                 );
@@ -399,7 +400,11 @@ async fn event_loop(
                 }
                 Step::Ping => {
                     if Instant::now().duration_since(last_recv) >= read_timeout {
-                        ctx.trace("zk.client.timeout", None, fields! { "server" => host.as_str() });
+                        ctx.trace(
+                            kind::ZK_CLIENT_TIMEOUT,
+                            None,
+                            fields! { "server" => host.as_str() },
+                        );
                         break true;
                     }
                     let _ = conn.send(ClientPacket::Request { xid: -2, op: Op::Ping });

@@ -12,6 +12,7 @@ use super::server::Shared;
 use futures::channel::mpsc;
 use futures::StreamExt;
 use sim_core::hw::{Conn, Listener};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -247,7 +248,7 @@ pub async fn look_for_leader(
         st.current_vote = v;
         (st.myid, st.cfg.voting_members(), v, st.logical_clock)
     };
-    ctx.trace("fle.start", None, fields! { "round" => logical_clock, "zxid" => super::txn::fmt_zxid(proposal.zxid), "epoch" => proposal.peer_epoch });
+    ctx.trace(kind::FLE_START, None, fields! { "round" => logical_clock, "zxid" => super::txn::fmt_zxid(proposal.zxid), "epoch" => proposal.peer_epoch });
     let notify = |proposal: Vote, round: u64| Notification {
         vote: proposal,
         election_epoch: round,
@@ -268,7 +269,7 @@ pub async fn look_for_leader(
         st.current_vote = vote;
         st.logical_clock = round;
         ctx.trace(
-            "fle.settled",
+            kind::FLE_SETTLED,
             None,
             fields! { "leader" => vote.leader, "round" => round, "zxid" => super::txn::fmt_zxid(vote.zxid), "state" => format!("{:?}", st.state).to_uppercase() },
         );
@@ -290,7 +291,7 @@ pub async fn look_for_leader(
             },
         };
         ctx.trace(
-            "fle.vote",
+            kind::FLE_VOTE,
             None,
             fields! { "from" => n.sid, "leader" => n.vote.leader, "zxid" => super::txn::fmt_zxid(n.vote.zxid), "round" => n.election_epoch, "state" => format!("{:?}", n.state).to_uppercase() },
         );

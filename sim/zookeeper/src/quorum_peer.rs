@@ -12,6 +12,7 @@ use super::proto::{ClientPacket, ElectionMsg, ServerState};
 use super::server::{serve_clients, PeerState, Shared};
 use super::txn::{fmt_zxid, zxid_epoch};
 use super::zab::{follow, lead};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::sync::{Arc, Mutex};
@@ -49,7 +50,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String, vote_order: Arc<dyn VoteOrder>)
     let (cfg, myid) = match read_config(&ctx, &cfg_path).await {
         Ok(x) => x,
         Err(msg) => {
-            ctx.trace("zk.startup_error", None, fields! { "error" => msg.as_str() });
+            ctx.trace(kind::ZK_STARTUP_ERROR, None, fields! { "error" => msg.as_str() });
             log_out(&ctx, None, "ERROR", &msg).await;
             return;
         }
@@ -72,7 +73,7 @@ pub async fn run(ctx: ProcCtx, cfg_path: String, vote_order: Arc<dyn VoteOrder>)
     st.accepted_epoch =
         snap_log.read_epoch("acceptedEpoch").await.ok().flatten().unwrap_or(st.current_epoch);
     ctx.trace(
-        "zk.loaded",
+        kind::ZK_LOADED,
         None,
         fields! { "myid" => myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch },
     );
@@ -162,6 +163,6 @@ async fn reload_database(ctx: &ProcCtx, shared: &Shared) -> Result<(), PersistEr
     let mut st = lock(shared);
     st.snap_log = snap_log;
     st.reset_database(loaded.tree, loaded.log);
-    ctx.trace("zk.loaded", None, fields! { "myid" => st.myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch });
+    ctx.trace(kind::ZK_LOADED, None, fields! { "myid" => st.myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch });
     Ok(())
 }

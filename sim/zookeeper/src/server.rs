@@ -17,6 +17,7 @@ use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
 use madsim::time::Instant;
 use sim_core::hw::{Conn, Listener};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, VecDeque};
@@ -182,7 +183,7 @@ impl PeerState {
                 }
             }
         }
-        ctx.trace("zk.apply", None, f);
+        ctx.trace(kind::ZK_APPLY, None, f);
         for ev in &rc.events {
             for (conn_id, ev) in self.watches.trigger(ev) {
                 if let Some(c) = self.clients.get(&conn_id) {
@@ -243,7 +244,7 @@ impl PeerState {
     /// and move to another server) and pending writes are forgotten.
     pub fn stop_serving(&mut self, ctx: &ProcCtx) {
         if self.serving {
-            ctx.trace("zk.serving", None, fields! { "serving" => false });
+            ctx.trace(kind::ZK_SERVING, None, fields! { "serving" => false });
         }
         self.serving = false;
         self.role_tx = None;
@@ -257,7 +258,7 @@ impl PeerState {
         self.serving = true;
         self.role_tx = Some(role_tx);
         ctx.trace(
-            "zk.serving",
+            kind::ZK_SERVING,
             None,
             fields! { "serving" => true, "zxid" => fmt_zxid(self.tree.last_processed_zxid()) },
         );
@@ -339,7 +340,7 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
     }
     let _ = conn.send(ClientPacket::ConnectResponse { timeout_ms, session_id });
     ctx.trace(
-        "zk.session.connected",
+        kind::ZK_SESSION_CONNECTED,
         None,
         fields! { "session" => format!("0x{session_id:x}"), "timeout_ms" => timeout_ms },
     );
@@ -410,7 +411,7 @@ async fn establish(
         }
         if last_zxid_seen > st.tree.last_processed_zxid() {
             ctx.trace(
-                "zk.session.refused",
+                kind::ZK_SESSION_REFUSED,
                 None,
                 fields! { "client_zxid" => fmt_zxid(last_zxid_seen), "our_zxid" => fmt_zxid(st.tree.last_processed_zxid()) },
             );
@@ -429,7 +430,7 @@ async fn establish(
             }
             let _ = conn.send(ClientPacket::ConnectResponse { timeout_ms: 0, session_id });
             ctx.trace(
-                "zk.session.expired_on_connect",
+                kind::ZK_SESSION_EXPIRED_ON_CONNECT,
                 None,
                 fields! { "session" => format!("0x{session_id:x}") },
             );
@@ -537,7 +538,7 @@ fn handle_request(
         }
         Op::Write(txn) => {
             let txn = txn.clone();
-            ctx.trace("zk.request", None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });
+            ctx.trace(kind::ZK_REQUEST, None, fields! { "session" => format!("0x{session_id:x}"), "xid" => xid, "op" => txn.op_name(), "path" => op.path() });
             if st.submit(conn_id, session_id, xid, &op, txn) {
                 return Some(xid);
             }

@@ -3,7 +3,7 @@
 
 use super::install::ZK_HOME;
 use super::persistence::PersistError;
-use sim_core::trace::fields;
+use sim_core::trace::{fields, kind};
 use sim_core::world::ProcCtx;
 
 /// Where `zkServer.sh` writes the server's console output.
@@ -48,7 +48,7 @@ pub(crate) async fn exit_severe(
     };
     let msg = format!("Severe unrecoverable error, exiting\njava.io.IOException: {err}");
     ctx.trace(
-        "zk.fatal",
+        kind::ZK_FATAL,
         None,
         fields! { "myid" => myid, "error" => err.to_string(), "status" => status as i32 },
     );

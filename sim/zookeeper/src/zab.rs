@@ -19,6 +19,7 @@ use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
 use madsim::time::{sleep_until, Instant};
 use sim_core::hw::{Conn, NetError};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -157,7 +158,7 @@ impl Leader {
         }
         packets.push(QuorumPacket::NewLeader { zxid: make_zxid(epoch, 0) });
         self.ctx.trace(
-            "zab.sync",
+            kind::ZAB_SYNC,
             None,
             fields! { "learner" => sid, "mode" => kind, "peer_zxid" => fmt_zxid(peer) },
         );
@@ -194,7 +195,7 @@ impl Leader {
             LeaderEv::Gone { sid, conn_id } => {
                 if self.learners.get(&sid).is_some_and(|l| l.conn.id() == conn_id) {
                     self.learners.remove(&sid);
-                    self.ctx.trace("zab.learner_gone", None, fields! { "learner" => sid });
+                    self.ctx.trace(kind::ZAB_LEARNER_GONE, None, fields! { "learner" => sid });
                 }
             }
             LeaderEv::Packet { sid, conn_id, pkt } => {
@@ -255,7 +256,7 @@ impl Leader {
         let hdr =
             TxnHeader { session_id: w.session_id, cxid: w.cxid, zxid, time_ms: self.ctx.wall_ms() };
         self.ctx.trace(
-            "zab.propose",
+            kind::ZAB_PROPOSE,
             None,
             fields! { "zxid" => fmt_zxid(zxid), "op" => w.txn.op_name() },
         );
@@ -286,7 +287,7 @@ impl Leader {
             for sid in self.forwarding() {
                 self.send(sid, QuorumPacket::Commit { zxid });
             }
-            self.ctx.trace("zab.commit", None, fields! { "zxid" => fmt_zxid(zxid), "acks" => p.acks.iter().copied().collect::<Vec<_>>() });
+            self.ctx.trace(kind::ZAB_COMMIT, None, fields! { "zxid" => fmt_zxid(zxid), "acks" => p.acks.iter().copied().collect::<Vec<_>>() });
             lock(&self.shared).apply(&self.ctx, &p.hdr, &p.txn);
         }
     }
@@ -325,7 +326,11 @@ impl Leader {
             e
         };
         for s in expired {
-            self.ctx.trace("zk.session.expire", None, fields! { "session" => format!("0x{s:x}") });
+            self.ctx.trace(
+                kind::ZK_SESSION_EXPIRE,
+                None,
+                fields! { "session" => format!("0x{s:x}") },
+            );
             let _ = self.write_tx.unbounded_send(WriteReq {
                 session_id: s,
                 cxid: 0,
@@ -372,7 +377,7 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
             Ok(listener) => Some(madsim::task::spawn(accept_learners(listener, ev_tx.clone()))),
             Err(e) => {
                 ctx.trace(
-                    "zab.bind_failed",
+                    kind::ZAB_BIND_FAILED,
                     None,
                     fields! { "port" => port, "error" => e.to_string() },
                 );
@@ -397,7 +402,7 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
         outstanding: BTreeMap::new(),
         write_tx: write_tx.clone(),
     };
-    ctx.trace("zab.leading", None, fields! {});
+    ctx.trace(kind::ZAB_LEADING, None, fields! {});
     let init_deadline = Instant::now() + tick * init_limit;
     let result = lead_epoch(
         &mut leader,
@@ -410,7 +415,7 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
     )
     .await;
     if let Err(why) = result {
-        ctx.trace("zab.leader_shutdown", None, fields! { "reason" => why });
+        ctx.trace(kind::ZAB_LEADER_SHUTDOWN, None, fields! { "reason" => why });
     }
     for sid in leader.learners.keys().copied().collect::<Vec<_>>() {
         leader.drop_learner(sid);
@@ -456,7 +461,7 @@ async fn lead_epoch(
         snap_log.write_epoch("acceptedEpoch", epoch).await.map_err(|e| e.to_string())?;
         lock(&l.shared).accepted_epoch = epoch;
     }
-    l.ctx.trace("zab.new_epoch", None, fields! { "epoch" => epoch });
+    l.ctx.trace(kind::ZAB_NEW_EPOCH, None, fields! { "epoch" => epoch });
     for sid in l.learners.keys().copied().collect::<Vec<_>>() {
         l.send(sid, QuorumPacket::LeaderInfo { epoch });
         if let Some(x) = l.learners.get_mut(&sid) {
@@ -525,7 +530,7 @@ async fn lead_epoch(
         }
         st.start_serving(&l.ctx, l.write_tx.clone());
     }
-    l.ctx.trace("zab.established", None, fields! { "epoch" => epoch, "leader" => l.myid });
+    l.ctx.trace(kind::ZAB_ESTABLISHED, None, fields! { "epoch" => epoch, "leader" => l.myid });
     // Broadcast.
     let half_tick = tick / 2;
     let mut next_ping = Instant::now() + half_tick;
@@ -607,7 +612,7 @@ async fn learner_handler(conn: Arc<Conn<QuorumPacket>>, ev_tx: mpsc::UnboundedSe
 /// Follows `leader_sid` until the leader is lost. Returns when the peer must go back to LOOKING.
 pub async fn follow(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) {
     if let Err(why) = follow_inner(ctx, shared, leader_sid).await {
-        ctx.trace("zab.follower_shutdown", None, fields! { "reason" => why });
+        ctx.trace(kind::ZAB_FOLLOWER_SHUTDOWN, None, fields! { "reason" => why });
     }
 }
 
@@ -624,7 +629,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
             st.cfg.sync_limit.max(1),
         )
     };
-    ctx.trace("zab.following", None, fields! { "leader" => leader_sid });
+    ctx.trace(kind::ZAB_FOLLOWING, None, fields! { "leader" => leader_sid });
     // connectToLeader: five tries, a second apart.
     let mut conn = None;
     for _ in 0..5 {
@@ -710,14 +715,14 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 let mut st = lock(shared);
                 st.snap_log = snap_log;
                 st.reset_database(loaded.tree, loaded.log);
-                ctx.trace("zab.truncated", None, fields! { "zxid" => fmt_zxid(zxid) });
+                ctx.trace(kind::ZAB_TRUNCATED, None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Snap { tree, zxid } => {
                 let mut st = lock(shared);
                 st.tree = *tree;
                 st.committed_log.clear();
                 st.last_logged = zxid;
-                ctx.trace("zab.snap_loaded", None, fields! { "zxid" => fmt_zxid(zxid) });
+                ctx.trace(kind::ZAB_SNAP_LOADED, None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Proposal { hdr, txn } => {
                 let mut snap_log = lock(shared).snap_log.clone();

@@ -37,7 +37,7 @@
 
 use super::profile::NetParams;
 use super::sleep_exact as sleep;
-use crate::trace::{fields, lock, EventId, Tracer};
+use crate::trace::{fields, kind, lock, EventId, Tracer};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use madsim::rand::Rng;
@@ -280,7 +280,7 @@ impl Net {
                 self.now_us(),
                 "lab",
                 "net",
-                "net.block",
+                kind::NET_BLOCK,
                 None,
                 fields! { "from" => from, "to" => to },
             );
@@ -309,7 +309,7 @@ impl Net {
                 self.now_us(),
                 "lab",
                 "net",
-                "net.block",
+                kind::NET_BLOCK,
                 None,
                 fields! { "from" => from, "to" => to, "port" => port },
             );
@@ -336,7 +336,7 @@ impl Net {
             st.pipes.retain(|p| p.strong_count() > 0);
             st.pipes.clone()
         };
-        self.tracer.emit(self.now_us(), "lab", "net", "net.heal", None, fields! {});
+        self.tracer.emit(self.now_us(), "lab", "net", kind::NET_HEAL, None, fields! {});
         for p in pipes.iter().filter_map(Weak::upgrade) {
             p.release(self);
         }
@@ -748,7 +748,7 @@ impl<T: Wire> Conn<T> {
                 self.net.now_us(),
                 &self.local,
                 &self.proc,
-                "net.send",
+                kind::NET_SEND,
                 None,
                 fields! { "msg" => msg.kind(), "to" => self.peer.as_str(), "bytes" => size, "conn" => self.id },
             )
@@ -818,7 +818,7 @@ impl<T: Wire> Conn<T> {
                             self.net.now_us(),
                             &self.local,
                             &self.proc,
-                            "net.recv",
+                            kind::NET_RECV,
                             send_id,
                             fields! { "msg" => msg.kind(), "from" => self.peer.as_str(), "conn" => self.id },
                         );

@@ -4,12 +4,16 @@
 //! is `{"t_us","host","proc","kind","id","cause",…fields}`: the fixed fields come first in that
 //! order, the protocol's own fields follow sorted by name, so the JSONL bytes are stable. `id` is a
 //! sequence number; `cause` links an event to the one that caused it (a receive to its send).
+//! Every kind, with the fields it carries, is declared once in [`schema`]; code names a kind by
+//! its constant in [`kind`].
 //!
 //! ```
-//! use sim_core::trace::{Tracer, fields};
+//! use sim_core::trace::{fields, kind, Tracer};
 //! let t = Tracer::new();
-//! let send = t.emit(1_000, "master", "QuorumPeer", "fle.notification", None, fields! { "to" => 2 });
-//! t.emit(1_150, "slave1", "QuorumPeer", "fle.recv", Some(send), fields! {});
+//! let f = fields! { "to" => "slave1", "msg" => "fle.notification" };
+//! let send = t.emit(1_000, "master", "QuorumPeer", kind::NET_SEND, None, f);
+//! let f = fields! { "from" => "master", "msg" => "fle.notification" };
+//! t.emit(1_150, "slave1", "QuorumPeer", kind::NET_RECV, Some(send), f);
 //! assert_eq!(t.to_jsonl().lines().count(), 2);
 //! assert_eq!(t.hash().len(), 32);
 //! ```
@@ -360,7 +364,7 @@ mod tests {
             5,
             "master",
             "QuorumPeer",
-            "zab.commit",
+            kind::ZAB_COMMIT,
             Some(0),
             fields! { "zxid" => 7, "a" => "x" },
         );
@@ -379,15 +383,21 @@ mod tests {
                 1,
                 "master",
                 "Kafka",
-                "kafka.append",
+                kind::KAFKA_APPEND,
                 None,
                 fields! { "first" => 0, "crcs" => vec![1u32, 2] },
             );
             if i == 1 {
                 t.stream_into_hash();
             }
-            let id =
-                t.emit(2, "slave1", "Kafka", "kafka.replicate", Some(0), fields! { "first" => 0 });
+            let id = t.emit(
+                2,
+                "slave1",
+                "Kafka",
+                kind::KAFKA_REPLICATE,
+                Some(0),
+                fields! { "first" => 0 },
+            );
             assert_eq!(id, 1);
         }
         assert_eq!(kept.hash(), streamed.hash());
@@ -395,7 +405,7 @@ mod tests {
         assert_eq!(streamed.events(), Vec::new());
         // The streamed hash moves on with further events, as the kept one does.
         let before = streamed.hash();
-        streamed.emit(3, "slave2", "Kafka", "kafka.hw", None, fields! {});
+        streamed.emit(3, "slave2", "Kafka", kind::KAFKA_HW, None, fields! {});
         assert_ne!(before, streamed.hash());
     }
 

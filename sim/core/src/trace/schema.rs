@@ -15,7 +15,7 @@
 //! host `lab`, name the host they act on that way).
 //!
 //! ```
-//! use sim::trace::{kind, schema};
+//! use sim_core::trace::{kind, schema};
 //! assert_eq!(kind::KAFKA_HW, "kafka.hw");
 //! let hw = schema::spec(kind::KAFKA_HW).expect("declared");
 //! assert!(hw.fields.contains(&"to"));
@@ -66,7 +66,7 @@ pub fn undeclared(events: &[Event]) -> Vec<String> {
             None => {
                 out.entry(format!("kind {:?}", e.kind)).or_insert_with(|| {
                     format!(
-                        "kind {:?} is not declared in sim/src/trace/schema.rs (first: t_us {}, \
+                        "kind {:?} is not declared in sim/core/src/trace/schema.rs (first: t_us {}, \
                          {}/{})",
                         e.kind, e.t_us, e.host, e.proc
                     )

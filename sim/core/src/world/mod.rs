@@ -34,7 +34,7 @@
 pub mod program;
 
 use crate::hw::{HardwareProfile, HostCpu, HostDisk, Net};
-use crate::trace::{fields, lock, EventId, Fields, Tracer};
+use crate::trace::{fields, kind, lock, EventId, Fields, Tracer};
 use madsim::rand::Rng;
 use madsim::runtime::{Handle, Runtime};
 use madsim::task::NodeId;
@@ -231,7 +231,7 @@ impl World {
             tracer,
             cfg: Arc::new(cfg),
         };
-        world.trace("lab", "world", "world.start", None, fields! { "seed" => world.cfg.seed });
+        world.trace("lab", "world", kind::WORLD_START, None, fields! { "seed" => world.cfg.seed });
         world
     }
 
@@ -347,7 +347,7 @@ impl World {
                     handled: None,
                 },
             );
-        self.trace(host, name, "proc.start", None, fields! { "pid" => pid });
+        self.trace(host, name, kind::PROC_START, None, fields! { "pid" => pid });
         let fut = f(ctx);
         let world = self.clone();
         let host_s = host.to_string();
@@ -367,7 +367,7 @@ impl World {
             }
             .is_some();
             if removed {
-                world.trace(&host_s, &name_s, "proc.exit", None, fields! { "pid" => pid });
+                world.trace(&host_s, &name_s, kind::PROC_EXIT, None, fields! { "pid" => pid });
             }
             Handle::current().kill(node_id);
         });
@@ -403,7 +403,7 @@ impl World {
         match entry {
             Some(p) => {
                 Handle::current().kill(p.node);
-                self.trace(host, &p.name, "proc.kill", None, fields! { "pid" => pid });
+                self.trace(host, &p.name, kind::PROC_KILL, None, fields! { "pid" => pid });
                 true
             }
             None => false,
@@ -420,7 +420,7 @@ impl World {
         self.trace(
             host,
             "kernel",
-            "proc.signal",
+            kind::PROC_SIGNAL,
             None,
             fields! { "pid" => pid, "signal" => format!("{sig:?}") },
         );
@@ -459,7 +459,7 @@ impl World {
         for p in procs.values() {
             Handle::current().kill(p.node);
         }
-        self.trace("lab", "world", "host.crash", None, fields! { "host" => host });
+        self.trace("lab", "world", kind::HOST_CRASH, None, fields! { "host" => host });
         Ok(())
     }
 
@@ -471,7 +471,7 @@ impl World {
             h.up = true;
         }
         self.net.set_host_up(host, true);
-        self.trace("lab", "world", "host.boot", None, fields! { "host" => host });
+        self.trace("lab", "world", kind::HOST_BOOT, None, fields! { "host" => host });
         Ok(())
     }
 }
@@ -492,7 +492,7 @@ impl ProcCtx {
     /// `Runtime.getRuntime.halt`: the process ends now, with no shutdown hooks (its sockets
     /// close as on `kill -9`). Never returns.
     pub async fn halt(&self, status: i32) -> ! {
-        self.trace("proc.halt", None, fields! { "pid" => self.pid, "status" => status });
+        self.trace(kind::PROC_HALT, None, fields! { "pid" => self.pid, "status" => status });
         self.world.end(&self.host, self.pid, ExitStatus::Exited(status));
         std::future::pending::<()>().await;
         unreachable!("a halted process runs no more")

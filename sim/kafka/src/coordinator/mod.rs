@@ -40,6 +40,7 @@ use futures::channel::oneshot;
 use group_metadata::{GroupMetadata, GroupState, MemberMetadata};
 use offsets::{OffsetAndMetadata, GROUP_METADATA_TOPIC_NAME as OFFSETS_TOPIC};
 use protocol::{GroupDescription, GroupRequest, GroupResponse};
+use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
@@ -472,7 +473,7 @@ impl GroupCoordinator {
         m.latest_heartbeat_ms = self.now();
         g.add(m);
         self.ctx.trace(
-            "kafka.group.member_added",
+            kind::KAFKA_GROUP_MEMBER_ADDED,
             None,
             fields! { "group" => group_id, "member" => member_id.as_str(), "client_id" => client_id, "client_host" => client_host, "session_timeout_ms" => session_timeout_ms },
         );
@@ -496,7 +497,7 @@ impl GroupCoordinator {
 
     fn trace_state(&self, g: &GroupMetadata, from: GroupState) {
         self.ctx.trace(
-            "kafka.group.state",
+            kind::KAFKA_GROUP_STATE,
             None,
             fields! { "group" => g.group_id.as_str(), "from" => from.to_string(), "to" => g.state().to_string(), "generation" => g.generation_id },
         );
@@ -552,7 +553,7 @@ impl GroupCoordinator {
         let Some(g) = st.groups.get_mut(group_id) else { return };
         for failed in g.not_yet_rejoined_members() {
             g.remove(&failed);
-            self.ctx.trace("kafka.group.member_removed", None, fields! { "group" => group_id, "member" => failed.as_str(), "reason" => "rebalance timeout" });
+            self.ctx.trace(kind::KAFKA_GROUP_MEMBER_REMOVED, None, fields! { "group" => group_id, "member" => failed.as_str(), "reason" => "rebalance timeout" });
         }
         if g.is_empty() {
             self.remove_group(st, group_id);
@@ -565,7 +566,7 @@ impl GroupCoordinator {
         self.trace_state(g, from);
         let members: Vec<String> = g.members.keys().cloned().collect();
         self.ctx.trace(
-            "kafka.group.generation",
+            kind::KAFKA_GROUP_GENERATION,
             None,
             fields! {
                 "group" => group_id, "generation" => g.generation_id, "protocol" => g.protocol.clone().unwrap_or_default(),
@@ -632,7 +633,7 @@ impl GroupCoordinator {
             .and_then(|g| g.members.get(member_id))
             .is_some_and(|m| !m.should_keep_alive(deadline) && !m.is_leaving);
         if expired {
-            self.ctx.trace("kafka.group.member_removed", None, fields! { "group" => group_id, "member" => member_id, "reason" => "session timeout" });
+            self.ctx.trace(kind::KAFKA_GROUP_MEMBER_REMOVED, None, fields! { "group" => group_id, "member" => member_id, "reason" => "session timeout" });
             self.on_member_failure(&mut st, group_id, member_id);
         }
     }
@@ -766,7 +767,7 @@ impl GroupCoordinator {
                 self.append(p, vec![store.record], offsets::OFFSET_COMMIT_REQUIRED_ACKS).await,
             );
             let mut st = lock(&self.state);
-            self.ctx.trace("kafka.group.stored", None, fields! { "group" => group_id, "generation" => store.generation, "partition" => p, "error" => format!("{error:?}") });
+            self.ctx.trace(kind::KAFKA_GROUP_STORED, None, fields! { "group" => group_id, "generation" => store.generation, "partition" => p, "error" => format!("{error:?}") });
             if st.groups.get(group_id).is_some_and(|g| {
                 g.is(GroupState::AwaitingSync) && g.generation_id == store.generation
             }) {
@@ -826,7 +827,7 @@ impl GroupCoordinator {
             m.is_leaving = true;
         }
         self.ctx.trace(
-            "kafka.group.member_removed",
+            kind::KAFKA_GROUP_MEMBER_REMOVED,
             None,
             fields! { "group" => group_id, "member" => member_id, "reason" => "leave group" },
         );
@@ -909,7 +910,7 @@ impl GroupCoordinator {
         let list: Vec<(String, i32, i64)> =
             stored.iter().map(|(t, p, o)| (t.clone(), *p, o.offset)).collect();
         self.ctx.trace(
-            "kafka.group.offset_commit",
+            kind::KAFKA_GROUP_OFFSET_COMMIT,
             None,
             fields! { "group" => group_id, "member" => member_id, "generation" => generation_id, "partition" => partition, "offsets" => list, "error" => format!("{error:?}") },
         );
@@ -1103,7 +1104,7 @@ impl GroupCoordinator {
             st.groups.insert(gid, g);
         }
         self.ctx.trace(
-            "kafka.group.loaded",
+            kind::KAFKA_GROUP_LOADED,
             None,
             fields! { "partition" => partition, "groups" => groups, "offsets" => n_offsets, "log_end" => next, "ms" => self.now() - started },
         );
@@ -1143,7 +1144,7 @@ impl GroupCoordinator {
             }
         }
         self.ctx.trace(
-            "kafka.group.unloaded",
+            kind::KAFKA_GROUP_UNLOADED,
             None,
             fields! { "partition" => partition, "groups" => gone, "offsets" => removed_offsets },
         );

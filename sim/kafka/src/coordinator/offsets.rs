@@ -17,6 +17,7 @@ use super::super::config::KafkaConfig;
 use super::super::zk_utils as zku;
 use super::codec::{DecodeError, Reader, Writer};
 use sim_core::trace::fields;
+use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
 use zookeeper::client::ZooKeeper;
 use zookeeper::txn::{CreateMode, ZkError};
@@ -305,7 +306,7 @@ pub async fn create_offsets_topic(
     {
         Ok(_) => {
             ctx.trace(
-                "kafka.topic_auto_created",
+                kind::KAFKA_TOPIC_AUTO_CREATED,
                 None,
                 fields! { "topic" => topic, "partitions" => cfg.offsets_topic_num_partitions, "replication_factor" => rf },
             );
