@@ -14,7 +14,11 @@
 
 use super::log::{encode_message_set, view_message_set, Record};
 use super::partitioner::{DefaultPartitioner, KeyPartitioner, Murmur2Partitioner};
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
+use super::proto::{
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    ListOffsetsPartition, ListOffsetsRequest, MetadataRequest, MetadataResponse,
+    ProducePartitionData, ProduceRequest, Request, Response,
+};
 use sim_core::hw::Conn;
 use sim_core::trace::kind;
 use sim_core::trace::{fields, RecordTexts};
@@ -124,10 +128,10 @@ pub async fn fetch_metadata(
 ) -> Option<(Cluster, Vec<(String, KafkaError)>)> {
     for (h, p) in bootstrap {
         let Some(mut c) = connect(ctx, h, *p).await else { continue };
-        if let Some(Response::Metadata { brokers, topics: ts }) = c
+        if let Some(Response::Metadata(MetadataResponse { brokers, topic_metadata })) = c
             .call(
                 client_id,
-                Request::Metadata { topics: topics.to_vec() },
+                Request::Metadata(MetadataRequest { topics: topics.to_vec() }),
                 true,
                 Duration::from_secs(5),
             )
@@ -138,13 +142,16 @@ pub async fn fetch_metadata(
                 ..Cluster::default()
             };
             let mut errs = Vec::new();
-            for (t, e, ps) in ts {
-                errs.push((t.clone(), e));
+            for t in topic_metadata {
+                errs.push((t.topic.clone(), t.error_code));
                 cl.leaders.insert(
-                    t,
-                    ps.into_iter()
+                    t.topic,
+                    t.partition_metadata
+                        .into_iter()
                         .map(|p| {
-                            (p.partition, if p.error == KafkaError::None { p.leader } else { -1 })
+                            let leader =
+                                if p.error_code == KafkaError::None { p.leader } else { -1 };
+                            (p.partition, leader)
                         })
                         .collect(),
                 );
@@ -332,11 +339,16 @@ impl KafkaProducer {
                     }
                 }
                 if let Some(c) = self.conns.get_mut(&leader) {
-                    let req = Request::Produce {
+                    let req = Request::Produce(ProduceRequest {
                         acks: self.cfg.acks,
-                        timeout_ms: self.cfg.request_timeout_ms as i32,
-                        data: vec![(topic.to_string(), partition, bytes.clone(), n)],
-                    };
+                        timeout: self.cfg.request_timeout_ms as i32,
+                        topic_data: vec![ProducePartitionData {
+                            topic: topic.to_string(),
+                            partition,
+                            record_set: bytes.clone(),
+                            record_count: n,
+                        }],
+                    });
                     let expect = self.cfg.acks != 0;
                     let answer = c
                         .call(
@@ -354,8 +366,9 @@ impl KafkaProducer {
                     match answer {
                         Some(Response::Produce(rs)) => {
                             let (e, base) = rs
+                                .responses
                                 .first()
-                                .map(|r| (r.2, r.3))
+                                .map(|r| (r.error_code, r.base_offset))
                                 .unwrap_or((KafkaError::RequestTimedOut, -1));
                             if e == KafkaError::None {
                                 self.completed += n as u64;
@@ -473,29 +486,43 @@ impl PartitionFetcher {
         match c
             .call(
                 &self.client_id,
-                Request::ListOffsets { replica_id: -1, partitions: vec![(topic.into(), p, time)] },
+                Request::ListOffsets(ListOffsetsRequest {
+                    replica_id: -1,
+                    topics: vec![ListOffsetsPartition {
+                        topic: topic.into(),
+                        partition: p,
+                        timestamp: time,
+                    }],
+                }),
                 true,
                 Duration::from_secs(5),
             )
             .await?
         {
-            Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+            Response::ListOffsets(r) => {
+                r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
+            }
             _ => None,
         }
     }
 
     /// One fetch round over every partition; returns records in partition order.
     pub async fn poll(&mut self, max_wait_ms: i32) -> Vec<ConsumerRecord> {
-        let mut by_leader: BTreeMap<i32, Vec<(String, i32, i64, i32)>> = BTreeMap::new();
+        let mut by_leader: BTreeMap<i32, Vec<FetchPartition>> = BTreeMap::new();
         for ((t, p), (leader, off)) in &self.positions {
-            by_leader.entry(*leader).or_default().push((t.clone(), *p, *off, 1024 * 1024));
+            by_leader.entry(*leader).or_default().push(FetchPartition {
+                topic: t.clone(),
+                partition: *p,
+                fetch_offset: *off,
+                max_bytes: 1024 * 1024,
+            });
         }
         let mut out = Vec::new();
         self.errors.clear();
         let started = madsim::time::Instant::now();
         for (leader, parts) in by_leader {
             let unreachable: Vec<(String, i32)> =
-                parts.iter().map(|(t, p, ..)| (t.clone(), *p)).collect();
+                parts.iter().map(|f| (f.topic.clone(), f.partition)).collect();
             let Some(addr) = self.brokers.get(&leader).cloned() else {
                 self.errors
                     .extend(unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)));
@@ -515,14 +542,25 @@ impl PartitionFetcher {
                 }
             }
             let Some(c) = self.conns.get_mut(&leader) else { continue };
-            let req =
-                Request::Fetch { replica_id: -1, max_wait_ms, min_bytes: 1, partitions: parts };
+            let req = Request::Fetch(FetchRequest {
+                replica_id: -1,
+                max_wait_time: max_wait_ms,
+                min_bytes: 1,
+                topics: parts,
+            });
             match c
                 .call(&self.client_id, req, true, Duration::from_millis(max_wait_ms as u64 + 5000))
                 .await
             {
                 Some(Response::Fetch(rs)) => {
-                    for (t, p, err, _hw, bytes) in rs {
+                    for r in rs.responses {
+                        let FetchPartitionResponse {
+                            topic: t,
+                            partition: p,
+                            error_code: err,
+                            record_set: bytes,
+                            ..
+                        } = r;
                         if err != KafkaError::None {
                             self.errors.insert((t.clone(), p), err);
                             continue;

@@ -25,8 +25,11 @@
 
 use super::clients::{fetch_metadata, Cluster, ConsumerRecord, OffsetReset, PartitionFetcher};
 use super::coordinator::assignor::{self, ConsumerProtocol, TopicPartition, PROTOCOL_TYPE};
-use super::coordinator::protocol::{GroupRequest, GroupResponse};
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
+use super::coordinator::protocol::{
+    GroupProtocol, GroupRequest, GroupResponse, JoinGroupMember, OffsetCommitPartition,
+    SyncGroupAssignment,
+};
+use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response, TopicAndPartition};
 use madsim::time::Instant;
 use sim_core::hw::Conn;
 use sim_core::trace::fields;
@@ -504,7 +507,10 @@ impl KafkaConsumer {
             if let Some(b) = self.any_broker() {
                 if let Some(mut ch) = Channel::open(&self.ctx, &b).await {
                     let req = GroupRequest::GroupCoordinator { group_id: self.group.clone() };
-                    if let Some(GroupResponse::GroupCoordinator { error, coordinator }) = ch
+                    if let Some(GroupResponse::GroupCoordinator {
+                        error_code: error,
+                        coordinator,
+                    }) = ch
                         .call(
                             &self.cfg.client_id,
                             req,
@@ -670,11 +676,14 @@ impl KafkaConsumer {
             session_timeout_ms: self.cfg.session_timeout_ms,
             member_id: self.member_id.clone(),
             protocol_type: PROTOCOL_TYPE.into(),
-            protocols: self
+            group_protocols: self
                 .cfg
                 .assignors
                 .iter()
-                .map(|a| (a.clone(), subscription.clone()))
+                .map(|a| GroupProtocol {
+                    protocol_name: a.clone(),
+                    protocol_metadata: subscription.clone(),
+                })
                 .collect(),
         };
         let client_id = self.cfg.client_id.clone();
@@ -684,7 +693,7 @@ impl KafkaConsumer {
             return Err(Ok(true));
         };
         let GroupResponse::JoinGroup {
-            error,
+            error_code: error,
             generation_id,
             protocol,
             leader_id,
@@ -728,13 +737,19 @@ impl KafkaConsumer {
             group_id: self.group.clone(),
             generation_id,
             member_id: self.member_id.clone(),
-            assignments,
+            group_assignment: assignments
+                .into_iter()
+                .map(|(member_id, member_assignment)| SyncGroupAssignment {
+                    member_id,
+                    member_assignment,
+                })
+                .collect(),
         };
         let Some((_, ch)) = self.coordinator.as_mut() else {
             self.rejoin_needed = true;
             return Err(Ok(true));
         };
-        let Some(GroupResponse::SyncGroup { error, assignment }) =
+        let Some(GroupResponse::SyncGroup { error_code: error, assignment }) =
             ch.call(&client_id, req, timeout).await
         else {
             self.rejoin_needed = true;
@@ -768,7 +783,7 @@ impl KafkaConsumer {
     async fn perform_assignment(
         &mut self,
         protocol: &str,
-        members: &[(String, Vec<u8>)],
+        members: &[JoinGroupMember],
     ) -> Result<Vec<(String, Vec<u8>)>, ConsumerError> {
         let Some(mut assignor) = assignor::assignor_named(protocol)
             .filter(|_| self.cfg.assignors.iter().any(|a| a == protocol))
@@ -780,10 +795,10 @@ impl KafkaConsumer {
             assignor = Box::new(HookedAssignor(self.range_assignor.clone()));
         }
         let mut subscriptions: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (m, bytes) in members {
+        for m in members {
             subscriptions.insert(
-                m.clone(),
-                ConsumerProtocol::deserialize_subscription(bytes).unwrap_or_default(),
+                m.member_id.clone(),
+                ConsumerProtocol::deserialize_subscription(&m.member_metadata).unwrap_or_default(),
             );
         }
         let topics: BTreeSet<String> = subscriptions.values().flatten().cloned().collect();
@@ -865,14 +880,19 @@ impl KafkaConsumer {
         if self.need_refresh_commits {
             let req = GroupRequest::OffsetFetch {
                 group_id: self.group.clone(),
-                partitions: self.assigned.iter().cloned().collect(),
+                topics: self
+                    .assigned
+                    .iter()
+                    .map(|(t, p)| TopicAndPartition::new(t.clone(), *p))
+                    .collect(),
             };
             let client_id = self.cfg.client_id.clone();
             let Some((_, ch)) = self.coordinator.as_mut() else { return Ok(()) };
             match ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await
             {
                 Some(GroupResponse::OffsetFetch(v)) => {
-                    if let Some((.., e)) = v.iter().find(|r| r.4 != KafkaError::None) {
+                    if let Some(e) = v.iter().map(|r| r.error_code).find(|e| *e != KafkaError::None)
+                    {
                         if matches!(
                             e,
                             KafkaError::NotCoordinatorForGroup
@@ -882,9 +902,9 @@ impl KafkaConsumer {
                         }
                         return Ok(());
                     }
-                    for (t, p, off, _, _) in v {
-                        if off >= 0 {
-                            self.committed.insert((t, p), off);
+                    for r in v {
+                        if r.offset >= 0 {
+                            self.committed.insert((r.topic, r.partition), r.offset);
                         }
                     }
                     self.need_refresh_commits = false;
@@ -1020,7 +1040,15 @@ impl KafkaConsumer {
             generation_id: self.generation,
             member_id: self.member_id.clone(),
             retention_time_ms: -1,
-            offsets: offsets.to_vec(),
+            topics: offsets
+                .iter()
+                .map(|(t, p, o, m)| OffsetCommitPartition {
+                    topic: t.clone(),
+                    partition: *p,
+                    offset: *o,
+                    metadata: m.clone(),
+                })
+                .collect(),
         };
         let client_id = self.cfg.client_id.clone();
         let wait = self.coordinator_wait();
@@ -1032,7 +1060,7 @@ impl KafkaConsumer {
         };
         let error = results
             .iter()
-            .map(|r| r.2)
+            .map(|r| r.error_code)
             .find(|e| *e != KafkaError::None)
             .unwrap_or(KafkaError::None);
         match error {

@@ -36,8 +36,12 @@ use super::admin::{self, flag, jopt_parse, opt, require, OptionSet, Spec, ToolEr
 use super::clients::fetch_metadata;
 use super::consumer::Channel;
 use super::coordinator::assignor::{ConsumerProtocol, PROTOCOL_TYPE};
-use super::coordinator::protocol::{error_message, GroupDescription, GroupRequest, GroupResponse};
-use super::proto::{BrokerEndPoint, KafkaError, Request, Response};
+use super::coordinator::protocol::{
+    error_message, GroupDescription, GroupRequest, GroupResponse, OffsetCommitPartition,
+};
+use super::proto::{
+    BrokerEndPoint, KafkaError, ListOffsetsPartition, ListOffsetsRequest, Request, Response,
+};
 use super::zk_utils as zku;
 use sim_core::term::Term;
 use sim_core::world::ProcCtx;
@@ -515,9 +519,9 @@ async fn list_new(ctx: &ProcCtx, servers: &[(String, u16)], term: &Term) -> i32 
         if let Some(GroupResponse::ListGroups { groups, .. }) =
             ch.call(CLIENT_ID, GroupRequest::ListGroups, TIMEOUT).await
         {
-            for (g, protocol_type) in groups {
-                if protocol_type == PROTOCOL_TYPE {
-                    term.out(&g);
+            for g in groups {
+                if g.protocol_type == PROTOCOL_TYPE {
+                    term.out(&g.group_id);
                 }
             }
         }
@@ -555,10 +559,10 @@ async fn find_coordinator(
             .await
         {
             Some(GroupResponse::GroupCoordinator {
-                error: KafkaError::None,
+                error_code: KafkaError::None,
                 coordinator: Some(c),
             }) => return Ok(c),
-            Some(GroupResponse::GroupCoordinator { error, .. }) => {
+            Some(GroupResponse::GroupCoordinator { error_code: error, .. }) => {
                 last = error_message(error).to_string();
                 break;
             }
@@ -593,15 +597,21 @@ async fn list_offset(
     match ch
         .request(
             CLIENT_ID,
-            Request::ListOffsets {
+            Request::ListOffsets(ListOffsetsRequest {
                 replica_id: -1,
-                partitions: vec![(topic.into(), partition, time)],
-            },
+                topics: vec![ListOffsetsPartition {
+                    topic: topic.into(),
+                    partition,
+                    timestamp: time,
+                }],
+            }),
             TIMEOUT,
         )
         .await?
     {
-        Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+        Response::ListOffsets(r) => {
+            r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
+        }
         _ => None,
     }
 }
@@ -641,10 +651,10 @@ async fn describe_new(
             return 1;
         }
     };
-    if desc.error != KafkaError::None {
+    if desc.error_code != KafkaError::None {
         term.out(&format!(
             "Error while executing consumer group command {}",
-            error_message(desc.error)
+            error_message(desc.error_code)
         ));
         return 1;
     }
@@ -672,15 +682,15 @@ async fn describe_new(
     let committed: BTreeMap<(String, i32), i64> = match ch
         .call(
             CLIENT_ID,
-            GroupRequest::OffsetFetch { group_id: group.into(), partitions: Vec::new() },
+            GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
             TIMEOUT,
         )
         .await
     {
         Some(GroupResponse::OffsetFetch(v)) => v
             .into_iter()
-            .filter(|r| r.4 == KafkaError::None && r.2 >= 0)
-            .map(|(t, p, o, ..)| ((t, p), o))
+            .filter(|r| r.error_code == KafkaError::None && r.offset >= 0)
+            .map(|r| ((r.topic, r.partition), r.offset))
             .collect(),
         _ => BTreeMap::new(),
     };
@@ -804,15 +814,15 @@ async fn reset_new(
     let committed: BTreeMap<(String, i32), i64> = match ch
         .call(
             CLIENT_ID,
-            GroupRequest::OffsetFetch { group_id: group.into(), partitions: Vec::new() },
+            GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
             TIMEOUT,
         )
         .await
     {
         Some(GroupResponse::OffsetFetch(v)) => v
             .into_iter()
-            .filter(|r| r.4 == KafkaError::None && r.2 >= 0)
-            .map(|(t, p, o, ..)| ((t, p), o))
+            .filter(|r| r.error_code == KafkaError::None && r.offset >= 0)
+            .map(|r| ((r.topic, r.partition), r.offset))
             .collect(),
         _ => {
             return fail(format!(
@@ -872,18 +882,30 @@ async fn reset_new(
     }
     if spec.execute && !plan.is_empty() {
         // The tool's consumer commits outside group management: generation −1, no member id.
-        let offsets = plan.iter().map(|(t, p, o)| (t.clone(), *p, *o, String::new())).collect();
+        let topics = plan
+            .iter()
+            .map(|(t, p, o)| OffsetCommitPartition {
+                topic: t.clone(),
+                partition: *p,
+                offset: *o,
+                metadata: String::new(),
+            })
+            .collect();
         let request = GroupRequest::OffsetCommit {
             group_id: group.into(),
             generation_id: -1,
             member_id: String::new(),
             retention_time_ms: -1,
-            offsets,
+            topics,
         };
         match ch.call(CLIENT_ID, request, TIMEOUT).await {
             Some(GroupResponse::OffsetCommit(v)) => {
-                if let Some((t, p, e)) = v.iter().find(|r| r.2 != KafkaError::None) {
-                    return fail(format!("Commit of {t}-{p} failed: {}", error_message(*e)));
+                if let Some(r) = v.iter().find(|r| r.error_code != KafkaError::None) {
+                    let (t, p) = (&r.topic, r.partition);
+                    return fail(format!(
+                        "Commit of {t}-{p} failed: {}",
+                        error_message(r.error_code)
+                    ));
                 }
             }
             _ => {
@@ -943,18 +965,15 @@ async fn describe_zk(
                 if let Some(GroupResponse::OffsetFetch(v)) = ch
                     .call(
                         CLIENT_ID,
-                        GroupRequest::OffsetFetch {
-                            group_id: group.into(),
-                            partitions: Vec::new(),
-                        },
+                        GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
                         TIMEOUT,
                     )
                     .await
                 {
                     kafka_offsets = v
                         .into_iter()
-                        .filter(|r| r.4 == KafkaError::None && r.2 >= 0)
-                        .map(|(t, p, o, ..)| ((t, p), o))
+                        .filter(|r| r.error_code == KafkaError::None && r.offset >= 0)
+                        .map(|r| ((r.topic, r.partition), r.offset))
                         .collect();
                 }
                 break;

@@ -12,7 +12,10 @@
 
 use super::config::KafkaConfig;
 use super::hooks::OfflinePartitionLeaderSelector;
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, PartitionState, Request, Response};
+use super::proto::{
+    BrokerEndPoint, KafkaError, KafkaPacket, LeaderAndIsrRequest, PartitionState, Request,
+    Response, StopReplicaRequest, TopicAndPartition, UpdateMetadataRequest,
+};
 use super::zk_utils as zku;
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -261,7 +264,7 @@ impl KafkaController {
     /// `KafkaController.shutdownBroker`: moves every leadership of `broker` to another in-sync
     /// replica (`ControlledShutdownLeaderSelector`), takes it out of the ISRs it follows in, and
     /// returns the partitions it still leads (those with no other replica in sync).
-    pub async fn shutdown_broker(&self, broker: i32) -> Vec<(String, i32)> {
+    pub async fn shutdown_broker(&self, broker: i32) -> Vec<TopicAndPartition> {
         self.ctx.trace(kind::KAFKA_CONTROLLED_SHUTDOWN, None, fields! { "broker" => broker });
         let parts: Vec<PartitionState> = lock(&self.context)
             .states
@@ -278,7 +281,7 @@ impl KafkaController {
             };
             if st.leader == broker {
                 let Some(new_leader) = st.replicas.iter().copied().find(|r| isr.contains(r)) else {
-                    remaining.push((st.topic.clone(), st.partition));
+                    remaining.push(TopicAndPartition::new(st.topic.clone(), st.partition));
                     continue;
                 };
                 self.ctx.trace(
@@ -312,7 +315,7 @@ impl KafkaController {
             } else {
                 continue;
             }
-            stop.push((st.topic.clone(), st.partition));
+            stop.push(TopicAndPartition::new(st.topic.clone(), st.partition));
             let st = lock(&self.context).states.get(&(st.topic.clone(), st.partition)).cloned();
             if let Some(st) = st {
                 // ControlledShutdownLeaderSelector: the leaving broker is not told to follow.
@@ -324,7 +327,11 @@ impl KafkaController {
             let epoch = lock(&self.context).epoch;
             self.send(
                 broker,
-                Request::StopReplica { controller_epoch: epoch, delete: false, partitions: stop },
+                Request::StopReplica(StopReplicaRequest {
+                    controller_epoch: epoch,
+                    delete_partitions: false,
+                    partitions: stop,
+                }),
             );
         }
         let all: Vec<i32> = lock(&self.context).live.keys().copied().collect();
@@ -595,12 +602,12 @@ impl KafkaController {
         for b in brokers {
             let req = {
                 let cx = lock(&self.context);
-                Request::UpdateMetadata {
+                Request::UpdateMetadata(UpdateMetadataRequest {
                     controller_id: self.cfg.broker_id,
                     controller_epoch: cx.epoch,
-                    partitions: cx.states.values().cloned().collect(),
-                    brokers: cx.live.values().cloned().collect(),
-                }
+                    partition_states: cx.states.values().cloned().collect(),
+                    live_brokers: cx.live.values().cloned().collect(),
+                })
             };
             self.send(*b, req);
         }
@@ -629,7 +636,12 @@ impl KafkaController {
 fn leader_and_isr(cx: &ControllerContext, partitions: Vec<PartitionState>) -> Request {
     let leaders: Vec<BrokerEndPoint> =
         partitions.iter().filter_map(|p| cx.live.get(&p.leader).cloned()).collect();
-    Request::LeaderAndIsr { controller_id: -1, controller_epoch: cx.epoch, partitions, leaders }
+    Request::LeaderAndIsr(LeaderAndIsrRequest {
+        controller_id: -1,
+        controller_epoch: cx.epoch,
+        partition_states: partitions,
+        live_leaders: leaders,
+    })
 }
 
 /// `RequestSendThread`: connects to one broker and sends its requests one by one.
@@ -643,8 +655,8 @@ async fn request_sender(
     let mut conn = None;
     let mut correlation = 0;
     while let Some(mut req) = rx.next().await {
-        if let Request::LeaderAndIsr { controller_id, .. } = &mut req {
-            *controller_id = cfg.broker_id;
+        if let Request::LeaderAndIsr(r) = &mut req {
+            r.controller_id = cfg.broker_id;
         }
         for _attempt in 0..5 {
             if conn.is_none() {

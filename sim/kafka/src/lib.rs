@@ -110,6 +110,7 @@
 
 pub mod admin;
 pub mod clients;
+pub mod common;
 pub mod config;
 pub mod consumer;
 pub mod consumer_groups;

@@ -10,7 +10,13 @@ use super::config::{KafkaConfig, Truncation};
 use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
 use super::log::{view_message_set, Log, LogConfig, LogError, MessageView, Record};
 use super::proto::{
-    BrokerEndPoint, KafkaError, KafkaPacket, PartitionMetadata, PartitionState, Request, Response,
+    BrokerEndPoint, ControlledShutdownResponse, EpochEndOffset, FetchPartition,
+    FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError, KafkaPacket,
+    LeaderAndIsrRequest, ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataResponse, OffsetsForLeaderEpochPartition,
+    OffsetsForLeaderEpochRequest, OffsetsForLeaderEpochResponse, PartitionMetadata, PartitionState,
+    ProducePartitionData, ProducePartitionResponse, ProduceResponse, Request, Response,
+    StopReplicaRequest, TopicAndPartition, TopicMetadata, UpdateMetadataRequest,
 };
 use super::zk_utils;
 use crate::hooks::{HighWatermark, ReplicaLeo};
@@ -435,63 +441,81 @@ impl ReplicaManager {
     /// Handles one request and returns its response (`None` for acks=0 produces).
     pub async fn handle(self: &Arc<Self>, req: Request) -> Option<Response> {
         match req {
-            Request::Metadata { topics } => Some(self.metadata_response(topics).await),
-            Request::Produce { acks, timeout_ms, data } => {
-                self.produce(acks, timeout_ms, data).await
-            }
-            Request::Fetch { replica_id, max_wait_ms, min_bytes, partitions } => {
-                Some(self.fetch(replica_id, max_wait_ms, min_bytes, partitions).await)
-            }
-            Request::ListOffsets { replica_id, partitions } => {
+            Request::Metadata(r) => Some(self.metadata_response(r.topics).await),
+            Request::Produce(r) => self.produce(r.acks, r.timeout, r.topic_data).await,
+            Request::Fetch(r) => Some(Response::Fetch(FetchResponse {
+                responses: self.fetch(r.replica_id, r.max_wait_time, r.min_bytes, r.topics).await,
+            })),
+            Request::ListOffsets(ListOffsetsRequest { replica_id, topics }) => {
                 // KafkaApis.handleOffsetRequest: only a debugging client may ask a follower, and
                 // an ordinary client's latest offset is the high watermark, not the log end.
                 let mut out = Vec::new();
-                for (t, p, time) in partitions {
-                    match self.partition(&t, p) {
+                for ListOffsetsPartition { topic, partition, timestamp } in topics {
+                    let answer = |topic, error_code, offset| ListOffsetsPartitionResponse {
+                        topic,
+                        partition,
+                        error_code,
+                        offset,
+                    };
+                    match self.partition(&topic, partition) {
                         Some(part) => {
                             let (leader, hw) = {
                                 let info = lock(&part.info);
                                 (info.leader, info.hw)
                             };
                             if replica_id != -2 && leader != self.broker_id {
-                                out.push((t, p, KafkaError::NotLeaderForPartition, -1));
+                                out.push(answer(topic, KafkaError::NotLeaderForPartition, -1));
                                 continue;
                             }
                             let log = part.log.lock().await;
-                            let off = match time {
+                            let off = match timestamp {
                                 -2 => log.log_start_offset(),
                                 _ if replica_id == -1 => log.log_end_offset().min(hw),
                                 _ => log.log_end_offset(),
                             };
-                            out.push((t, p, KafkaError::None, off));
+                            out.push(answer(topic, KafkaError::None, off));
                         }
-                        None => out.push((t, p, KafkaError::UnknownTopicOrPartition, -1)),
+                        None => out.push(answer(topic, KafkaError::UnknownTopicOrPartition, -1)),
                     }
                 }
-                Some(Response::ListOffsets(out))
+                Some(Response::ListOffsets(ListOffsetsResponse { responses: out }))
             }
-            Request::OffsetsForLeaderEpoch { partitions } => {
+            Request::OffsetsForLeaderEpoch(r) => {
                 let mut out = Vec::new();
-                for (t, p, epoch) in partitions {
-                    let Some(part) = self.partition(&t, p) else {
-                        out.push((
-                            t,
-                            p,
+                for OffsetsForLeaderEpochPartition { topic, partition, leader_epoch } in r.topics {
+                    let answer = |topic, error_code, end_offset| EpochEndOffset {
+                        topic,
+                        partition,
+                        error_code,
+                        end_offset,
+                    };
+                    let Some(part) = self.partition(&topic, partition) else {
+                        out.push(answer(
+                            topic,
                             KafkaError::UnknownTopicOrPartition,
                             UNDEFINED_EPOCH_OFFSET,
                         ));
                         continue;
                     };
                     if lock(&part.info).leader != self.broker_id {
-                        out.push((t, p, KafkaError::NotLeaderForPartition, UNDEFINED_EPOCH_OFFSET));
+                        out.push(answer(
+                            topic,
+                            KafkaError::NotLeaderForPartition,
+                            UNDEFINED_EPOCH_OFFSET,
+                        ));
                         continue;
                     }
-                    let end = lock(&part.epochs).end_offset_for(epoch, *lock(&part.leo));
-                    out.push((t, p, KafkaError::None, end));
+                    let end = lock(&part.epochs).end_offset_for(leader_epoch, *lock(&part.leo));
+                    out.push(answer(topic, KafkaError::None, end));
                 }
-                Some(Response::OffsetsForLeaderEpoch(out))
+                Some(Response::OffsetsForLeaderEpoch(OffsetsForLeaderEpochResponse { topics: out }))
             }
-            Request::LeaderAndIsr { controller_epoch, partitions, leaders, .. } => {
+            Request::LeaderAndIsr(LeaderAndIsrRequest {
+                controller_epoch,
+                partition_states: partitions,
+                live_leaders: leaders,
+                ..
+            }) => {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));
                 }
@@ -525,7 +549,12 @@ impl ReplicaManager {
                 }
                 Some(Response::Ack(KafkaError::None))
             }
-            Request::UpdateMetadata { controller_epoch, partitions, brokers, .. } => {
+            Request::UpdateMetadata(UpdateMetadataRequest {
+                controller_epoch,
+                partition_states: partitions,
+                live_brokers: brokers,
+                ..
+            }) => {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));
                 }
@@ -537,16 +566,23 @@ impl ReplicaManager {
                 Some(Response::Ack(KafkaError::None))
             }
             // Only the controller answers this; the socket server routes it there.
-            Request::ControlledShutdown { .. } => {
-                Some(Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new()))
+            Request::ControlledShutdown(_) => {
+                Some(Response::ControlledShutdown(ControlledShutdownResponse {
+                    error_code: KafkaError::NotLeaderForPartition,
+                    partitions_remaining: Vec::new(),
+                }))
             }
             // The group coordinator answers these; the socket server routes them there.
             Request::Group(_) => None,
-            Request::StopReplica { controller_epoch, delete, partitions } => {
+            Request::StopReplica(StopReplicaRequest {
+                controller_epoch,
+                delete_partitions: delete,
+                partitions,
+            }) => {
                 if self.stale(controller_epoch) {
                     return Some(Response::Ack(KafkaError::StaleControllerEpoch));
                 }
-                for (t, p) in partitions {
+                for TopicAndPartition { topic: t, partition: p } in partitions {
                     let removed = lock(&self.partitions).remove(&(t.clone(), p));
                     lock(&self.metadata).1.remove(&(t.clone(), p));
                     if let (true, Some(part)) = (delete, removed) {
@@ -567,7 +603,7 @@ impl ReplicaManager {
         let mut by_topic: BTreeMap<String, Vec<PartitionMetadata>> = BTreeMap::new();
         for ((t, _), ps) in &states {
             by_topic.entry(t.clone()).or_default().push(PartitionMetadata {
-                error: if ps.leader >= 0 && brokers.contains_key(&ps.leader) {
+                error_code: if ps.leader >= 0 && brokers.contains_key(&ps.leader) {
                     KafkaError::None
                 } else {
                     KafkaError::LeaderNotAvailable
@@ -583,7 +619,11 @@ impl ReplicaManager {
         let mut out = Vec::new();
         for t in wanted {
             match by_topic.remove(&t) {
-                Some(ps) => out.push((t, KafkaError::None, ps)),
+                Some(ps) => out.push(TopicMetadata {
+                    error_code: KafkaError::None,
+                    topic: t,
+                    partition_metadata: ps,
+                }),
                 None => {
                     // auto.create.topics.enable: the first metadata request creates the topic.
                     // __consumer_offsets is created whatever that setting says, with its own
@@ -608,11 +648,18 @@ impl ReplicaManager {
                     } else {
                         KafkaError::UnknownTopicOrPartition
                     };
-                    out.push((t, err, Vec::new()));
+                    out.push(TopicMetadata {
+                        error_code: err,
+                        topic: t,
+                        partition_metadata: Vec::new(),
+                    });
                 }
             }
         }
-        Response::Metadata { brokers: brokers.into_values().collect(), topics: out }
+        Response::Metadata(MetadataResponse {
+            brokers: brokers.into_values().collect(),
+            topic_metadata: out,
+        })
     }
 
     async fn auto_create(&self, topic: &str) -> bool {
@@ -796,15 +843,21 @@ impl ReplicaManager {
         if pending.is_empty() {
             return true;
         }
-        let asked: Vec<(String, i32, i32)> = pending
+        let asked: Vec<OffsetsForLeaderEpochPartition> = pending
             .iter()
-            .map(|p| (p.topic.clone(), p.partition, lock(&p.epochs).latest_epoch().unwrap_or(-1)))
+            .map(|p| OffsetsForLeaderEpochPartition {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                leader_epoch: lock(&p.epochs).latest_epoch().unwrap_or(-1),
+            })
             .collect();
         *correlation += 1;
         let req = KafkaPacket::Request {
             correlation_id: *correlation,
             client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::OffsetsForLeaderEpoch { partitions: asked.clone() },
+            body: Request::OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest {
+                topics: asked.clone(),
+            }),
         };
         let answer = match c.send(req) {
             Ok(()) => {
@@ -817,11 +870,14 @@ impl ReplicaManager {
         else {
             return false;
         };
-        for (part, (_, _, epoch)) in pending.iter().zip(&asked) {
+        for (part, OffsetsForLeaderEpochPartition { leader_epoch: epoch, .. }) in
+            pending.iter().zip(&asked)
+        {
             let end = ends
+                .topics
                 .iter()
-                .find(|e| e.0 == part.topic && e.1 == part.partition)
-                .map(|e| (e.2, e.3));
+                .find(|e| e.topic == part.topic && e.partition == part.partition)
+                .map(|e| (e.error_code, e.end_offset));
             match end {
                 Some((KafkaError::None, end)) if end != UNDEFINED_EPOCH_OFFSET => {
                     let leo = *lock(&part.leo);
@@ -888,13 +944,19 @@ impl ReplicaManager {
         &self,
         acks: i16,
         timeout_ms: i32,
-        data: Vec<(String, i32, Vec<u8>, usize)>,
+        data: Vec<ProducePartitionData>,
     ) -> Option<Response> {
-        let mut results = Vec::new();
+        let mut results: Vec<ProducePartitionResponse> = Vec::new();
         let mut wait_for: Vec<(Arc<Partition>, i64)> = Vec::new();
-        for (t, p, bytes, _) in data {
+        for ProducePartitionData { topic: t, partition: p, record_set: bytes, .. } in data {
+            let answer = |topic, error_code, base_offset| ProducePartitionResponse {
+                topic,
+                partition: p,
+                error_code,
+                base_offset,
+            };
             let Some(part) = self.partition(&t, p) else {
-                results.push((t, p, KafkaError::UnknownTopicOrPartition, -1));
+                results.push(answer(t, KafkaError::UnknownTopicOrPartition, -1));
                 continue;
             };
             let (leader, isr_len) = {
@@ -902,11 +964,11 @@ impl ReplicaManager {
                 (i.leader, i.isr.len())
             };
             if leader != self.broker_id {
-                results.push((t, p, KafkaError::NotLeaderForPartition, -1));
+                results.push(answer(t, KafkaError::NotLeaderForPartition, -1));
                 continue;
             }
             if acks == -1 && (isr_len as i32) < self.min_insync_replicas(&t) {
-                results.push((t, p, KafkaError::NotEnoughReplicas, -1));
+                results.push(answer(t, KafkaError::NotEnoughReplicas, -1));
                 continue;
             }
             let appended = {
@@ -945,14 +1007,14 @@ impl ReplicaManager {
                     if acks == -1 {
                         wait_for.push((part.clone(), info.last_offset));
                     }
-                    results.push((t, p, KafkaError::None, info.first_offset));
+                    results.push(answer(t, KafkaError::None, info.first_offset));
                 }
                 Err(LogError::Disk(e)) => {
                     // 0.9's appendToLocalLog: a KafkaStorageException is fatal.
                     self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
                     self.ctx.halt(1).await
                 }
-                Err(_) => results.push((t, p, KafkaError::MessageTooLarge, -1)),
+                Err(_) => results.push(answer(t, KafkaError::MessageTooLarge, -1)),
             }
         }
         if acks == 0 {
@@ -971,10 +1033,11 @@ impl ReplicaManager {
                 if hw > last {
                     // The ISR may have shrunk below min.insync.replicas while we waited.
                     if (isr_len as i32) < self.min_insync_replicas(&part.topic) {
-                        if let Some(r) =
-                            results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition)
+                        if let Some(r) = results
+                            .iter_mut()
+                            .find(|r| r.topic == part.topic && r.partition == part.partition)
                         {
-                            r.2 = KafkaError::NotEnoughReplicasAfterAppend;
+                            r.error_code = KafkaError::NotEnoughReplicasAfterAppend;
                         }
                     }
                     break;
@@ -982,35 +1045,38 @@ impl ReplicaManager {
                 if sim_core::hw::now() >= deadline
                     || sim_core::hw::until(&mut timer, notified).await.is_none()
                 {
-                    if let Some(r) =
-                        results.iter_mut().find(|r| r.0 == part.topic && r.1 == part.partition)
+                    if let Some(r) = results
+                        .iter_mut()
+                        .find(|r| r.topic == part.topic && r.partition == part.partition)
                     {
-                        r.2 = KafkaError::RequestTimedOut;
+                        r.error_code = KafkaError::RequestTimedOut;
                     }
                     break;
                 }
             }
         }
-        Some(Response::Produce(results))
+        Some(Response::Produce(ProduceResponse { responses: results }))
     }
 
     async fn read_once(
         &self,
         replica_id: i32,
-        partitions: &[(String, i32, i64, i32)],
-    ) -> (Vec<(String, i32, KafkaError, i64, bytes::Bytes)>, usize, Vec<FileRange>) {
+        partitions: &[FetchPartition],
+    ) -> (Vec<FetchPartitionResponse>, usize, Vec<FileRange>) {
         let mut out = Vec::new();
         let mut total = 0;
         let mut files = Vec::new();
-        for (t, p, offset, max_bytes) in partitions {
+        for FetchPartition { topic: t, partition: p, fetch_offset: offset, max_bytes } in partitions
+        {
+            let answer = |error_code, high_watermark, record_set| FetchPartitionResponse {
+                topic: t.clone(),
+                partition: *p,
+                error_code,
+                high_watermark,
+                record_set,
+            };
             let Some(part) = self.partition(t, *p) else {
-                out.push((
-                    t.clone(),
-                    *p,
-                    KafkaError::UnknownTopicOrPartition,
-                    -1,
-                    bytes::Bytes::new(),
-                ));
+                out.push(answer(KafkaError::UnknownTopicOrPartition, -1, bytes::Bytes::new()));
                 continue;
             };
             let (leader, hw) = {
@@ -1018,13 +1084,7 @@ impl ReplicaManager {
                 (i.leader, i.hw)
             };
             if leader != self.broker_id {
-                out.push((
-                    t.clone(),
-                    *p,
-                    KafkaError::NotLeaderForPartition,
-                    -1,
-                    bytes::Bytes::new(),
-                ));
+                out.push(answer(KafkaError::NotLeaderForPartition, -1, bytes::Bytes::new()));
                 continue;
             }
             // Consumers see only what every in-sync replica has; followers read to the LEO.
@@ -1039,11 +1099,9 @@ impl ReplicaManager {
                 Ok(data) => {
                     total += data.bytes.len();
                     files.extend(data.file);
-                    out.push((t.clone(), *p, KafkaError::None, hw, data.bytes));
+                    out.push(answer(KafkaError::None, hw, data.bytes));
                 }
-                Err(_) => {
-                    out.push((t.clone(), *p, KafkaError::OffsetOutOfRange, hw, bytes::Bytes::new()))
-                }
+                Err(_) => out.push(answer(KafkaError::OffsetOutOfRange, hw, bytes::Bytes::new())),
             }
         }
         (out, total, files)
@@ -1055,7 +1113,7 @@ impl ReplicaManager {
     async fn send_fetch_response(
         &self,
         replica_id: i32,
-        out: &[(String, i32, KafkaError, i64, bytes::Bytes)],
+        out: &[FetchPartitionResponse],
         files: &[FileRange],
     ) {
         // Replica fetches travel on the inter-broker listener.
@@ -1068,7 +1126,7 @@ impl ReplicaManager {
             chunk_bytes: u64::try_from(self.cfg.socket_send_buffer_bytes).unwrap_or(0).max(1),
         };
         // Response header, topic and partition headers (FetchResponse v0/v1 layout).
-        let header = 12 + out.iter().map(|(t, ..)| 2 + t.len() as u64 + 22).sum::<u64>();
+        let header = 12 + out.iter().map(|r| 2 + r.topic.len() as u64 + 22).sum::<u64>();
         let threads = usize::try_from(self.cfg.num_network_threads).unwrap_or(1).max(1);
         let n = self.next_send_thread.fetch_add(1, Ordering::Relaxed) % threads;
         let lane = format!("kafka-network-thread-{}-{n}", self.broker_id);
@@ -1083,11 +1141,11 @@ impl ReplicaManager {
         replica_id: i32,
         max_wait_ms: i32,
         min_bytes: i32,
-        partitions: Vec<(String, i32, i64, i32)>,
-    ) -> Response {
+        partitions: Vec<FetchPartition>,
+    ) -> Vec<FetchPartitionResponse> {
         if replica_id >= 0 {
             // A follower's fetch offset is its LEO: it may move the HW and let acks=all answer.
-            for (t, p, offset, _) in &partitions {
+            for FetchPartition { topic: t, partition: p, fetch_offset: offset, .. } in &partitions {
                 if let Some(part) = self.partition(t, *p) {
                     let expand = {
                         let mut info = lock(&part.info);
@@ -1119,7 +1177,7 @@ impl ReplicaManager {
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
             if total as i32 >= min_bytes || sim_core::hw::now() >= deadline {
                 self.send_fetch_response(replica_id, &out, &files).await;
-                return Response::Fetch(out);
+                return out;
             }
             // DelayedFetch in the fetch purgatory: every append or HW change anywhere on the
             // broker wakes it, but it reads the log again only once an end offset it fetches
@@ -1129,7 +1187,7 @@ impl ReplicaManager {
                 if sim_core::hw::until(&mut timer, notified).await.is_none() {
                     let (out, _, files) = self.read_once(replica_id, &partitions).await;
                     self.send_fetch_response(replica_id, &out, &files).await;
-                    return Response::Fetch(out);
+                    return out;
                 }
                 notified = self.changed.notified();
                 if self.fetch_may_complete(replica_id, &partitions)
@@ -1144,15 +1202,15 @@ impl ReplicaManager {
     /// `DelayedFetch.tryComplete`'s test, without reading the log: some partition is gone or led
     /// elsewhere now, or its end offset (the HW for a consumer, the LEO for a follower) is no
     /// longer the fetch offset. While none is, a read finds nothing new.
-    fn fetch_may_complete(&self, replica_id: i32, partitions: &[(String, i32, i64, i32)]) -> bool {
-        partitions.iter().any(|(t, p, offset, _)| {
-            let Some(part) = self.partition(t, *p) else { return true };
+    fn fetch_may_complete(&self, replica_id: i32, partitions: &[FetchPartition]) -> bool {
+        partitions.iter().any(|f| {
+            let Some(part) = self.partition(&f.topic, f.partition) else { return true };
             let (leader, hw) = {
                 let i = lock(&part.info);
                 (i.leader, i.hw)
             };
             let end = if replica_id < 0 { hw } else { *lock(&part.leo) };
-            leader != self.broker_id || end != *offset
+            leader != self.broker_id || end != f.fetch_offset
         })
     }
 
@@ -1309,10 +1367,13 @@ impl ReplicaManager {
                 .await;
                 continue;
             }
-            let wanted: Vec<(String, i32, i64, i32)> = followed
+            let wanted: Vec<FetchPartition> = followed
                 .iter()
-                .map(|p| {
-                    (p.topic.clone(), p.partition, *lock(&p.leo), self.cfg.replica_fetch_max_bytes)
+                .map(|p| FetchPartition {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    fetch_offset: *lock(&p.leo),
+                    max_bytes: self.cfg.replica_fetch_max_bytes,
                 })
                 .collect();
             let fetch_offsets = wanted.clone();
@@ -1320,12 +1381,12 @@ impl ReplicaManager {
             let req = KafkaPacket::Request {
                 correlation_id: correlation,
                 client_id: format!("ReplicaFetcherThread-0-{leader}"),
-                body: Request::Fetch {
+                body: Request::Fetch(FetchRequest {
                     replica_id: self.broker_id,
-                    max_wait_ms: self.cfg.replica_fetch_wait_max_ms,
+                    max_wait_time: self.cfg.replica_fetch_wait_max_ms,
                     min_bytes: self.cfg.replica_fetch_min_bytes,
-                    partitions: fetch_offsets,
-                },
+                    topics: fetch_offsets,
+                }),
             };
             let answer: Result<KafkaPacket, NetError> = match c.send(req) {
                 Ok(()) => {
@@ -1342,7 +1403,14 @@ impl ReplicaManager {
                 .await;
                 continue;
             };
-            for (t, p, err, leader_hw, bytes) in parts {
+            for r in parts.responses {
+                let FetchPartitionResponse {
+                    topic: t,
+                    partition: p,
+                    error_code: err,
+                    high_watermark: leader_hw,
+                    record_set: bytes,
+                } = r;
                 let Some(part) = self.partition(&t, p) else { continue };
                 if lock(&part.info).leader != leader {
                     continue;
@@ -1350,7 +1418,10 @@ impl ReplicaManager {
                 // The partition may have been truncated (a new LeaderAndIsr) while this fetch was
                 // in flight: like AbstractFetcherThread, drop a response for an offset that is no
                 // longer where the log ends, or it would be appended at the wrong offsets.
-                let fetched_at = wanted.iter().find(|w| w.0 == t && w.1 == p).map(|w| w.2);
+                let fetched_at = wanted
+                    .iter()
+                    .find(|w| w.topic == t && w.partition == p)
+                    .map(|w| w.fetch_offset);
                 match err {
                     KafkaError::None => {
                         let (msgs, end) = view_message_set(&bytes);
@@ -1471,10 +1542,14 @@ impl ReplicaManager {
         let req = KafkaPacket::Request {
             correlation_id: *correlation,
             client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::ListOffsets {
+            body: Request::ListOffsets(ListOffsetsRequest {
                 replica_id: self.broker_id,
-                partitions: vec![(topic.to_string(), p, time)],
-            },
+                topics: vec![ListOffsetsPartition {
+                    topic: topic.to_string(),
+                    partition: p,
+                    timestamp: time,
+                }],
+            }),
         };
         c.send(req).ok()?;
         match c
@@ -1483,7 +1558,7 @@ impl ReplicaManager {
             .ok()?
         {
             KafkaPacket::Response { body: Response::ListOffsets(v), .. } => {
-                v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3)
+                v.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
             }
             _ => None,
         }

@@ -10,7 +10,10 @@ use super::config::KafkaConfig;
 use super::controller::KafkaController;
 use super::coordinator::GroupCoordinator;
 use super::hooks::{BrokerHooks, OfflinePartitionLeaderSelector};
-use super::proto::{KafkaError, KafkaPacket, Request, Response};
+use super::proto::{
+    ControlledShutdownRequest, ControlledShutdownResponse, KafkaError, KafkaPacket, Request,
+    Response,
+};
 use super::replica_manager::ReplicaManager;
 use super::zk_utils as zku;
 use futures::{FutureExt, StreamExt};
@@ -445,11 +448,17 @@ async fn controlled_shutdown(
                 let req = KafkaPacket::Request {
                     correlation_id: attempt,
                     client_id: cfg.broker_id.to_string(),
-                    body: Request::ControlledShutdown { broker_id: cfg.broker_id },
+                    body: Request::ControlledShutdown(ControlledShutdownRequest {
+                        broker_id: cfg.broker_id,
+                    }),
                 };
                 if conn.send(req).is_ok() {
                     if let Ok(KafkaPacket::Response {
-                        body: Response::ControlledShutdown(KafkaError::None, left),
+                        body:
+                            Response::ControlledShutdown(ControlledShutdownResponse {
+                                error_code: KafkaError::None,
+                                partitions_remaining: left,
+                            }),
                         ..
                     }) = conn.recv_timeout(Duration::from_secs(30)).await
                     {
@@ -475,7 +484,7 @@ async fn controlled_shutdown(
                                 "[Kafka Server {}], Remaining partitions to move: {}",
                                 cfg.broker_id,
                                 left.iter()
-                                    .map(|(t, p)| format!("[{t},{p}]"))
+                                    .map(|tp| format!("[{},{}]", tp.topic, tp.partition))
                                     .collect::<Vec<_>>()
                                     .join(",")
                             ),
@@ -526,27 +535,32 @@ async fn serve_connection(
         // KafkaApis.handleLeaderAndIsrRequest / StopReplica: moves of `__consumer_offsets`
         // partitions make this broker a group coordinator or stop it being one.
         let offsets_partitions: Vec<(i32, bool)> = match &body {
-            Request::LeaderAndIsr { partitions, .. } => partitions
+            Request::LeaderAndIsr(r) => r
+                .partition_states
                 .iter()
                 .filter(|p| p.topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
                 .map(|p| (p.partition, true))
                 .collect(),
-            Request::StopReplica { partitions, .. } => partitions
+            Request::StopReplica(r) => r
+                .partitions
                 .iter()
-                .filter(|(t, _)| t == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
-                .map(|(_, p)| (*p, false))
+                .filter(|p| p.topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
+                .map(|p| (p.partition, false))
                 .collect(),
             _ => Vec::new(),
         };
-        if let Request::ControlledShutdown { broker_id } = body {
+        if let Request::ControlledShutdown(ControlledShutdownRequest { broker_id }) = body {
             let current = lock(&controller).clone();
-            let resp = match current {
-                Some(c) => Response::ControlledShutdown(
-                    KafkaError::None,
-                    c.shutdown_broker(broker_id).await,
-                ),
-                None => Response::ControlledShutdown(KafkaError::NotLeaderForPartition, Vec::new()),
-            };
+            let resp = Response::ControlledShutdown(match current {
+                Some(c) => ControlledShutdownResponse {
+                    error_code: KafkaError::None,
+                    partitions_remaining: c.shutdown_broker(broker_id).await,
+                },
+                None => ControlledShutdownResponse {
+                    error_code: KafkaError::NotLeaderForPartition,
+                    partitions_remaining: Vec::new(),
+                },
+            });
             if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
                 return;
             }

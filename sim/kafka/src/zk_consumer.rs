@@ -42,7 +42,10 @@ use self::assignor::{
 };
 use super::config::parse_properties;
 use super::log::{decode_message_set, Record};
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
+use super::proto::{
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    ListOffsetsPartition, ListOffsetsRequest, MetadataRequest, MetadataResponse, Request, Response,
+};
 use super::zk_utils as zku;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
@@ -536,17 +539,21 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
         let mut leaders: BTreeMap<(String, i32), BrokerEndPoint> = BTreeMap::new();
         for b in &brokers {
             let Some(mut ch) = Channel::connect(&fc.ctx, b).await else { continue };
-            let req = Request::Metadata { topics: wanted.iter().cloned().collect() };
-            if let Some(Response::Metadata { brokers: live, topics }) =
+            let req =
+                Request::Metadata(MetadataRequest { topics: wanted.iter().cloned().collect() });
+            if let Some(Response::Metadata(MetadataResponse { brokers: live, topic_metadata })) =
                 ch.call(&fc.config.client_id, req, Duration::from_secs(30)).await
             {
                 let addr: BTreeMap<i32, BrokerEndPoint> =
                     live.into_iter().map(|b| (b.id, b)).collect();
-                for (t, _, ps) in topics {
-                    for p in ps.into_iter().filter(|p| p.error == KafkaError::None && p.leader >= 0)
+                for t in topic_metadata {
+                    for p in t
+                        .partition_metadata
+                        .into_iter()
+                        .filter(|p| p.error_code == KafkaError::None && p.leader >= 0)
                     {
                         if let Some(a) = addr.get(&p.leader) {
-                            leaders.insert((t.clone(), p.partition), a.clone());
+                            leaders.insert((t.topic.clone(), p.partition), a.clone());
                         }
                     }
                 }
@@ -648,17 +655,20 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             madsim::time::sleep(backoff).await;
             continue;
         }
-        let req = Request::Fetch {
+        let req = Request::Fetch(FetchRequest {
             replica_id: -1,
-            max_wait_ms: fc.config.fetch_wait_max_ms,
+            max_wait_time: fc.config.fetch_wait_max_ms,
             min_bytes: fc.config.fetch_min_bytes,
-            partitions: wanted
+            topics: wanted
                 .iter()
-                .map(|i| {
-                    (i.topic.clone(), i.partition, i.fetched(), fc.config.fetch_message_max_bytes)
+                .map(|i| FetchPartition {
+                    topic: i.topic.clone(),
+                    partition: i.partition,
+                    fetch_offset: i.fetched(),
+                    max_bytes: fc.config.fetch_message_max_bytes,
                 })
                 .collect(),
-        };
+        });
         let timeout = Duration::from_millis(fc.config.fetch_wait_max_ms.max(0) as u64 + 30_000);
         let Some(Response::Fetch(results)) = ch.call(&fc.config.client_id, req, timeout).await
         else {
@@ -668,7 +678,14 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             continue;
         };
         let mut lost = Vec::new();
-        for (t, p, err, _hw, bytes) in results {
+        for r in results.responses {
+            let FetchPartitionResponse {
+                topic: t,
+                partition: p,
+                error_code: err,
+                record_set: bytes,
+                ..
+            } = r;
             let Some(info) = wanted.iter().find(|i| i.topic == t && i.partition == p).cloned()
             else {
                 continue;
@@ -707,12 +724,18 @@ async fn list_offset(
     info: &PartitionTopicInfo,
 ) -> Option<i64> {
     let time = if config.auto_offset_reset == AutoOffsetReset::Smallest { -2 } else { -1 };
-    let req = Request::ListOffsets {
+    let req = Request::ListOffsets(ListOffsetsRequest {
         replica_id: -1,
-        partitions: vec![(info.topic.clone(), info.partition, time)],
-    };
+        topics: vec![ListOffsetsPartition {
+            topic: info.topic.clone(),
+            partition: info.partition,
+            timestamp: time,
+        }],
+    });
     match ch.call(&config.client_id, req, Duration::from_secs(30)).await? {
-        Response::ListOffsets(v) => v.first().filter(|r| r.2 == KafkaError::None).map(|r| r.3),
+        Response::ListOffsets(r) => {
+            r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
+        }
         _ => None,
     }
 }

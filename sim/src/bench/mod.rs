@@ -35,7 +35,10 @@ pub mod throughput;
 pub mod zerocopy;
 
 use crate::kafka::log::{encode_message_set, Record};
-use crate::kafka::proto::{KafkaError, KafkaPacket, Request, Response};
+use crate::kafka::proto::{
+    FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket, MetadataRequest,
+    MetadataResponse, ProducePartitionData, ProduceRequest, Request, Response,
+};
 use crate::kafka::server::KAFKA_HOME;
 use crate::shell::Shell;
 use crate::world::{ProcCtx, World};
@@ -114,18 +117,18 @@ pub async fn leaders(world: &World, via: &str, topic: &str) -> Option<BTreeMap<i
                 let req = KafkaPacket::Request {
                     correlation_id: 0,
                     client_id: "bench".into(),
-                    body: Request::Metadata { topics: vec![topic_s.clone()] },
+                    body: Request::Metadata(MetadataRequest { topics: vec![topic_s.clone()] }),
                 };
                 if c.send(req).is_ok() {
                     if let Ok(KafkaPacket::Response {
-                        body: Response::Metadata { topics, .. },
+                        body: Response::Metadata(MetadataResponse { topic_metadata, .. }),
                         ..
                     }) = c.recv_timeout(Duration::from_secs(5)).await
                     {
                         let mut m = BTreeMap::new();
-                        for (t, err, parts) in topics {
-                            if t == topic_s && err == KafkaError::None {
-                                for p in parts.iter().filter(|p| p.leader >= 0) {
+                        for t in topic_metadata {
+                            if t.topic == topic_s && t.error_code == KafkaError::None {
+                                for p in t.partition_metadata.iter().filter(|p| p.leader >= 0) {
                                     if let Some(h) = broker_host(&w, p.leader) {
                                         m.insert(p.partition, h);
                                     }
@@ -200,11 +203,16 @@ pub async fn bulk_load(
                     let req = KafkaPacket::Request {
                         correlation_id: corr,
                         client_id: "bench-load".into(),
-                        body: Request::Produce {
+                        body: Request::Produce(ProduceRequest {
                             acks: 1,
-                            timeout_ms: 30_000,
-                            data: vec![(topic.clone(), *p, bytes, n as usize)],
-                        },
+                            timeout: 30_000,
+                            topic_data: vec![ProducePartitionData {
+                                topic: topic.clone(),
+                                partition: *p,
+                                record_set: bytes,
+                                record_count: n as usize,
+                            }],
+                        }),
                     };
                     if conn.send(req).is_err() {
                         result = Err("produce: connection lost".into());
@@ -212,7 +220,7 @@ pub async fn bulk_load(
                     }
                     match conn.recv_timeout(Duration::from_secs(30)).await {
                         Ok(KafkaPacket::Response { body: Response::Produce(r), .. })
-                            if r.iter().all(|x| x.2 == KafkaError::None) => {}
+                            if r.responses.iter().all(|x| x.error_code == KafkaError::None) => {}
                         other => {
                             result = Err(format!("produce failed: {other:?}"));
                             break 'parts;
@@ -249,17 +257,24 @@ pub async fn consume(
         let req = KafkaPacket::Request {
             correlation_id: corr,
             client_id: "bench-consumer".into(),
-            body: Request::Fetch {
+            body: Request::Fetch(FetchRequest {
                 replica_id: -1,
-                max_wait_ms: 100,
+                max_wait_time: 100,
                 min_bytes: 1,
-                partitions: vec![(topic.to_string(), partition, offset, fetch_bytes)],
-            },
+                topics: vec![FetchPartition {
+                    topic: topic.to_string(),
+                    partition,
+                    fetch_offset: offset,
+                    max_bytes: fetch_bytes,
+                }],
+            }),
         };
         conn.send(req).map_err(|e| format!("fetch: {e}"))?;
         match conn.recv_timeout(Duration::from_secs(30)).await {
             Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) => {
-                for (_, _, err, _, set) in parts {
+                for FetchPartitionResponse { error_code: err, record_set: set, .. } in
+                    parts.responses
+                {
                     if err != KafkaError::None {
                         return Err(format!("fetch error {err:?}"));
                     }

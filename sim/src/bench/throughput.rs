@@ -16,7 +16,10 @@ use crate::hw::HardwareProfile;
 use crate::kafka::log::{
     decode_message_set, encode_message_set, message::LOG_OVERHEAD, message::MESSAGE_OVERHEAD_V0,
 };
-use crate::kafka::proto::{KafkaError, KafkaPacket, Request, Response};
+use crate::kafka::proto::{
+    FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    ProducePartitionData, ProduceRequest, Request, Response,
+};
 use crate::world::{HostSpec, ProcCtx, Sim, WorldConfig};
 use madsim::time::Instant;
 use std::collections::{BTreeMap, VecDeque};
@@ -325,14 +328,23 @@ async fn produce(
             } else {
                 encode_message_set(&records(n, spec.record_size), 0)
             };
-            data.push((TOPIC.to_string(), *p, bytes, n as usize));
+            data.push(ProducePartitionData {
+                topic: TOPIC.to_string(),
+                partition: *p,
+                record_set: bytes,
+                record_count: n as usize,
+            });
             in_req += n;
         }
         corr += 1;
         let req = KafkaPacket::Request {
             correlation_id: corr,
             client_id: "producer-performance".into(),
-            body: Request::Produce { acks: spec.acks, timeout_ms: 30_000, data },
+            body: Request::Produce(ProduceRequest {
+                acks: spec.acks,
+                timeout: 30_000,
+                topic_data: data,
+            }),
         };
         conn.send(req).map_err(|e| format!("produce: {e}"))?;
         sent += in_req;
@@ -356,8 +368,11 @@ async fn await_ack(
 ) -> Result<u64, String> {
     match conn.recv_timeout(Duration::from_secs(60)).await {
         Ok(KafkaPacket::Response { body: Response::Produce(r), .. }) => {
-            if let Some(bad) = r.iter().find(|x| x.2 != KafkaError::None) {
-                return Err(format!("produce error {:?} on partition {}", bad.2, bad.1));
+            if let Some(bad) = r.responses.iter().find(|x| x.error_code != KafkaError::None) {
+                return Err(format!(
+                    "produce error {:?} on partition {}",
+                    bad.error_code, bad.partition
+                ));
             }
             Ok(inflight.pop_front().unwrap_or(0))
         }
@@ -395,17 +410,24 @@ async fn consume_all(
                     (0u64, 0u64, Vec::new(), 0, Instant::now());
                 while done.load(std::sync::atomic::Ordering::Relaxed) < total {
                     corr += 1;
-                    let partitions =
-                        offsets.iter().map(|(p, o)| (TOPIC.to_string(), *p, *o, 1 << 20)).collect();
+                    let topics = offsets
+                        .iter()
+                        .map(|(p, o)| FetchPartition {
+                            topic: TOPIC.to_string(),
+                            partition: *p,
+                            fetch_offset: *o,
+                            max_bytes: 1 << 20,
+                        })
+                        .collect();
                     let req = KafkaPacket::Request {
                         correlation_id: corr,
                         client_id: "consumer-performance".into(),
-                        body: Request::Fetch {
+                        body: Request::Fetch(FetchRequest {
                             replica_id: -1,
-                            max_wait_ms: 100,
+                            max_wait_time: 100,
                             min_bytes: 1,
-                            partitions,
-                        },
+                            topics,
+                        }),
                     };
                     c.send(req).map_err(|e| format!("fetch: {e}"))?;
                     let resp = c
@@ -416,7 +438,13 @@ async fn consume_all(
                         return Err("unexpected response".to_string());
                     };
                     let now = madsim::time::TimeHandle::current().elapsed();
-                    for (_, p, err, _, set) in ps {
+                    for FetchPartitionResponse {
+                        partition: p,
+                        error_code: err,
+                        record_set: set,
+                        ..
+                    } in ps.responses
+                    {
                         if err != KafkaError::None {
                             return Err(format!("fetch error {err:?}"));
                         }

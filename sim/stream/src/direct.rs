@@ -10,7 +10,10 @@ use super::offset_range::{compute_offset_ranges, max_messages_per_partition, Off
 use super::StreamConfig;
 use kafka::clients::fetch_metadata;
 use kafka::log::decode_message_set;
-use kafka::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response};
+use kafka::proto::{
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    ListOffsetsPartition, ListOffsetsRequest, Request, Response,
+};
 use sim_core::hw::Conn;
 use sim_core::trace::fields;
 use sim_core::trace::kind;
@@ -131,15 +134,26 @@ impl KafkaCluster {
         let Some(c) = self.channel(leader).await else {
             return Err(KafkaError::LeaderNotAvailable);
         };
-        let req = Request::Fetch {
+        let req = Request::Fetch(FetchRequest {
             replica_id: -1,
-            max_wait_ms,
+            max_wait_time: max_wait_ms,
             min_bytes: 1,
-            partitions: vec![(topic.to_string(), p, offset, max_bytes)],
-        };
+            topics: vec![FetchPartition {
+                topic: topic.to_string(),
+                partition: p,
+                fetch_offset: offset,
+                max_bytes,
+            }],
+        });
         match c.call(req, Duration::from_millis(max_wait_ms.max(0) as u64 + 5000)).await {
             Some(Response::Fetch(rs)) => {
-                let Some((_, _, err, hw, bytes)) = rs.into_iter().next() else {
+                let Some(FetchPartitionResponse {
+                    error_code: err,
+                    high_watermark: hw,
+                    record_set: bytes,
+                    ..
+                }) = rs.responses.into_iter().next()
+                else {
                     return Err(KafkaError::RequestTimedOut);
                 };
                 if err != KafkaError::None
@@ -202,19 +216,23 @@ impl KafkaCluster {
             };
             match c
                 .call(
-                    Request::ListOffsets {
+                    Request::ListOffsets(ListOffsetsRequest {
                         replica_id: -1,
-                        partitions: vec![(topic.to_string(), p, -2)],
-                    },
+                        topics: vec![ListOffsetsPartition {
+                            topic: topic.to_string(),
+                            partition: p,
+                            timestamp: -2,
+                        }],
+                    }),
                     Duration::from_secs(5),
                 )
                 .await
             {
-                Some(Response::ListOffsets(v)) => match v.first() {
-                    Some(r) if r.2 == KafkaError::None => {
-                        out.insert(p, r.3);
+                Some(Response::ListOffsets(v)) => match v.responses.first() {
+                    Some(r) if r.error_code == KafkaError::None => {
+                        out.insert(p, r.offset);
                     }
-                    Some(r) => return Err(format!("{topic}-{p}: {}", r.2.exception())),
+                    Some(r) => return Err(format!("{topic}-{p}: {}", r.error_code.exception())),
                     None => return Err(format!("{topic}-{p}: empty answer")),
                 },
                 _ => {

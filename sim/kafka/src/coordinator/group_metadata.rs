@@ -14,8 +14,8 @@
 //! a 0.9 group whose last member leaves is Dead and forgotten, while its committed offsets stay.
 //! This module is pure bookkeeping; timers and I/O live in [`super::GroupCoordinator`].
 
-use super::super::proto::KafkaError;
-use super::protocol::{GroupDescription, GroupResponse, MemberDescription};
+use super::super::errors::KafkaError;
+use super::protocol::{GroupDescription, GroupResponse, JoinGroupMember, MemberDescription};
 use futures::channel::oneshot;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -305,9 +305,15 @@ impl GroupMetadata {
     }
 
     /// Every member's metadata for the chosen protocol (what the leader gets in JoinGroup).
-    pub fn current_member_metadata(&self) -> Vec<(String, Vec<u8>)> {
+    pub fn current_member_metadata(&self) -> Vec<JoinGroupMember> {
         let p = self.protocol.clone().unwrap_or_default();
-        self.members.values().map(|m| (m.member_id.clone(), m.metadata(&p))).collect()
+        self.members
+            .values()
+            .map(|m| JoinGroupMember {
+                member_id: m.member_id.clone(),
+                member_metadata: m.metadata(&p),
+            })
+            .collect()
     }
 
     /// `summary` for DescribeGroups: metadata and assignments only when Stable.
@@ -316,7 +322,7 @@ impl GroupMetadata {
         let p = self.protocol.clone().unwrap_or_default();
         GroupDescription {
             group_id: self.group_id.clone(),
-            error: KafkaError::None,
+            error_code: KafkaError::None,
             state: self.state.to_string(),
             protocol_type: self.protocol_type.clone(),
             protocol: if stable { p.clone() } else { String::new() },
@@ -338,7 +344,7 @@ impl GroupMetadata {
     pub fn dead_summary(group_id: &str) -> GroupDescription {
         GroupDescription {
             group_id: group_id.into(),
-            error: KafkaError::None,
+            error_code: KafkaError::None,
             state: GroupState::Dead.to_string(),
             protocol_type: String::new(),
             protocol: String::new(),

@@ -34,12 +34,17 @@ pub mod protocol;
 
 use super::config::KafkaConfig;
 use super::log::{encode_message_set, Record};
-use super::proto::{KafkaError, Request, Response};
+use super::proto::{
+    KafkaError, ProducePartitionData, ProduceRequest, Request, Response, TopicAndPartition,
+};
 use super::replica_manager::ReplicaManager;
 use futures::channel::oneshot;
 use group_metadata::{GroupMetadata, GroupState, MemberMetadata};
 use offsets::{OffsetAndMetadata, GROUP_METADATA_TOPIC_NAME as OFFSETS_TOPIC};
-use protocol::{GroupDescription, GroupRequest, GroupResponse};
+use protocol::{
+    GroupDescription, GroupRequest, GroupResponse, ListedGroup, OffsetCommitPartition,
+    OffsetCommitPartitionResponse, OffsetFetchPartitionResponse,
+};
 use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
@@ -58,7 +63,7 @@ pub fn random_uuid() -> String {
 
 fn join_error(member_id: &str, error: KafkaError) -> GroupResponse {
     GroupResponse::JoinGroup {
-        error,
+        error_code: error,
         generation_id: 0,
         protocol: String::new(),
         leader_id: String::new(),
@@ -68,7 +73,7 @@ fn join_error(member_id: &str, error: KafkaError) -> GroupResponse {
 }
 
 fn sync_error(error: KafkaError) -> GroupResponse {
-    GroupResponse::SyncGroup { error, assignment: Vec::new() }
+    GroupResponse::SyncGroup { error_code: error, assignment: Vec::new() }
 }
 
 /// What a log append error means to a group store (`prepareStoreGroup`'s mapping).
@@ -182,9 +187,14 @@ impl GroupCoordinator {
                 session_timeout_ms,
                 member_id,
                 protocol_type,
-                protocols,
+                group_protocols,
             } => {
                 let host = self.client_address(peer_host);
+                // MemberMetadata keeps (protocol name, metadata) pairs, as Kafka's does.
+                let protocols = group_protocols
+                    .into_iter()
+                    .map(|p| (p.protocol_name, p.protocol_metadata))
+                    .collect();
                 self.handle_join_group(
                     &group_id,
                     &member_id,
@@ -196,7 +206,11 @@ impl GroupCoordinator {
                 )
                 .await
             }
-            GroupRequest::SyncGroup { group_id, generation_id, member_id, assignments } => {
+            GroupRequest::SyncGroup { group_id, generation_id, member_id, group_assignment } => {
+                let assignments = group_assignment
+                    .into_iter()
+                    .map(|a| (a.member_id, a.member_assignment))
+                    .collect();
                 self.handle_sync_group(&group_id, generation_id, &member_id, assignments).await
             }
             GroupRequest::Heartbeat { group_id, generation_id, member_id } => {
@@ -214,19 +228,19 @@ impl GroupCoordinator {
                 generation_id,
                 member_id,
                 retention_time_ms,
-                offsets,
+                topics,
             } => GroupResponse::OffsetCommit(
                 self.handle_commit_offsets(
                     &group_id,
                     &member_id,
                     generation_id,
                     retention_time_ms,
-                    offsets,
+                    topics,
                 )
                 .await,
             ),
-            GroupRequest::OffsetFetch { group_id, partitions } => {
-                GroupResponse::OffsetFetch(self.handle_fetch_offsets(&group_id, partitions))
+            GroupRequest::OffsetFetch { group_id, topics } => {
+                GroupResponse::OffsetFetch(self.handle_fetch_offsets(&group_id, topics))
             }
             GroupRequest::ListGroups => {
                 let st = lock(&self.state);
@@ -236,11 +250,14 @@ impl GroupCoordinator {
                     KafkaError::GroupLoadInProgress
                 };
                 GroupResponse::ListGroups {
-                    error,
+                    error_code: error,
                     groups: st
                         .groups
                         .values()
-                        .map(|g| (g.group_id.clone(), g.protocol_type.clone()))
+                        .map(|g| ListedGroup {
+                            group_id: g.group_id.clone(),
+                            protocol_type: g.protocol_type.clone(),
+                        })
                         .collect(),
                 }
             }
@@ -252,7 +269,7 @@ impl GroupCoordinator {
                         .map(|g| match self.check_group(&st, g) {
                             Err(error) => GroupDescription {
                                 group_id: g.clone(),
-                                error,
+                                error_code: error,
                                 state: String::new(),
                                 protocol_type: String::new(),
                                 protocol: String::new(),
@@ -293,11 +310,12 @@ impl GroupCoordinator {
             offsets::create_offsets_topic(&self.ctx, &self.cfg, &self.rm.zk(), &live).await;
         }
         match leader.and_then(|l| brokers.get(&l).cloned()) {
-            Some(b) => {
-                GroupResponse::GroupCoordinator { error: KafkaError::None, coordinator: Some(b) }
-            }
+            Some(b) => GroupResponse::GroupCoordinator {
+                error_code: KafkaError::None,
+                coordinator: Some(b),
+            },
             None => GroupResponse::GroupCoordinator {
-                error: KafkaError::GroupCoordinatorNotAvailable,
+                error_code: KafkaError::GroupCoordinatorNotAvailable,
                 coordinator: None,
             },
         }
@@ -377,7 +395,7 @@ impl GroupCoordinator {
         }
         let current_generation =
             |g: &GroupMetadata, member_id: &str, with_members: bool| GroupResponse::JoinGroup {
-                error: KafkaError::None,
+                error_code: KafkaError::None,
                 generation_id: g.generation_id,
                 protocol: g.protocol.clone().unwrap_or_default(),
                 leader_id: g.leader_id.clone().unwrap_or_default(),
@@ -576,7 +594,7 @@ impl GroupCoordinator {
         for mid in members {
             let leader = g.leader_id.as_deref() == Some(mid.as_str());
             let resp = GroupResponse::JoinGroup {
-                error: KafkaError::None,
+                error_code: KafkaError::None,
                 generation_id: g.generation_id,
                 protocol: g.protocol.clone().unwrap_or_default(),
                 leader_id: g.leader_id.clone().unwrap_or_default(),
@@ -675,8 +693,10 @@ impl GroupCoordinator {
         for mid in waiting {
             if let Some(m) = g.members.get_mut(&mid) {
                 if let Some(tx) = m.awaiting_sync.take() {
-                    let _ = tx
-                        .send(GroupResponse::SyncGroup { error, assignment: m.assignment.clone() });
+                    let _ = tx.send(GroupResponse::SyncGroup {
+                        error_code: error,
+                        assignment: m.assignment.clone(),
+                    });
                 }
             }
             self.complete_and_schedule_next_heartbeat_expiration(g, &mid);
@@ -715,7 +735,7 @@ impl GroupCoordinator {
                     let assignment =
                         g.members.get(member_id).map(|m| m.assignment.clone()).unwrap_or_default();
                     self.complete_and_schedule_next_heartbeat_expiration(g, member_id);
-                    return GroupResponse::SyncGroup { error: KafkaError::None, assignment };
+                    return GroupResponse::SyncGroup { error_code: KafkaError::None, assignment };
                 }
                 GroupState::AwaitingSync => {
                     if let Some(m) = g.members.get_mut(member_id) {
@@ -841,10 +861,14 @@ impl GroupCoordinator {
         member_id: &str,
         generation_id: i32,
         retention_time_ms: i64,
-        offsets: Vec<(String, i32, i64, String)>,
-    ) -> Vec<(String, i32, KafkaError)> {
-        let all =
-            |e: KafkaError| offsets.iter().map(|(t, p, ..)| (t.clone(), *p, e)).collect::<Vec<_>>();
+        offsets: Vec<OffsetCommitPartition>,
+    ) -> Vec<OffsetCommitPartitionResponse> {
+        let answer = |o: &OffsetCommitPartition, error_code| OffsetCommitPartitionResponse {
+            topic: o.topic.clone(),
+            partition: o.partition,
+            error_code,
+        };
+        let all = |e: KafkaError| offsets.iter().map(|o| answer(o, e)).collect::<Vec<_>>();
         {
             let st = lock(&self.state);
             if let Err(e) = self.check_group(&st, group_id) {
@@ -870,14 +894,14 @@ impl GroupCoordinator {
             if retention_time_ms < 0 { offsets::OFFSETS_RETENTION_MS } else { retention_time_ms };
         let stored: Vec<(String, i32, OffsetAndMetadata)> = offsets
             .iter()
-            .filter(|(.., md)| md.len() <= offsets::OFFSET_METADATA_MAX_BYTES)
-            .map(|(t, p, o, md)| {
+            .filter(|o| o.metadata.len() <= offsets::OFFSET_METADATA_MAX_BYTES)
+            .map(|o| {
                 (
-                    t.clone(),
-                    *p,
+                    o.topic.clone(),
+                    o.partition,
                     OffsetAndMetadata {
-                        offset: *o,
-                        metadata: md.clone(),
+                        offset: o.offset,
+                        metadata: o.metadata.clone(),
                         commit_timestamp: now,
                         expire_timestamp: now + retention,
                     },
@@ -916,16 +940,9 @@ impl GroupCoordinator {
         );
         offsets
             .iter()
-            .map(|(t, p, _, md)| {
-                (
-                    t.clone(),
-                    *p,
-                    if md.len() > offsets::OFFSET_METADATA_MAX_BYTES {
-                        KafkaError::Unknown
-                    } else {
-                        error
-                    },
-                )
+            .map(|o| {
+                let too_large = o.metadata.len() > offsets::OFFSET_METADATA_MAX_BYTES;
+                answer(o, if too_large { KafkaError::Unknown } else { error })
             })
             .collect()
     }
@@ -933,11 +950,17 @@ impl GroupCoordinator {
     fn handle_fetch_offsets(
         &self,
         group_id: &str,
-        partitions: Vec<(String, i32)>,
-    ) -> Vec<(String, i32, i64, String, KafkaError)> {
+        partitions: Vec<TopicAndPartition>,
+    ) -> Vec<OffsetFetchPartitionResponse> {
+        let answer = |topic, partition, offset, metadata, error_code| {
+            OffsetFetchPartitionResponse { topic, partition, offset, metadata, error_code }
+        };
         let st = lock(&self.state);
         if let Err(e) = self.check_group(&st, group_id) {
-            return partitions.into_iter().map(|(t, p)| (t, p, -1, String::new(), e)).collect();
+            return partitions
+                .into_iter()
+                .map(|tp| answer(tp.topic, tp.partition, -1, String::new(), e))
+                .collect();
         }
         if partitions.is_empty() {
             return st
@@ -945,15 +968,17 @@ impl GroupCoordinator {
                 .iter()
                 .filter(|((g, ..), _)| g == group_id)
                 .map(|((_, t, p), o)| {
-                    (t.clone(), *p, o.offset, o.metadata.clone(), KafkaError::None)
+                    answer(t.clone(), *p, o.offset, o.metadata.clone(), KafkaError::None)
                 })
                 .collect();
         }
         partitions
             .into_iter()
-            .map(|(t, p)| match st.offsets.get(&(group_id.to_string(), t.clone(), p)) {
-                Some(o) => (t, p, o.offset, o.metadata.clone(), KafkaError::None),
-                None => (t, p, -1, String::new(), KafkaError::None),
+            .map(|TopicAndPartition { topic: t, partition: p }| {
+                match st.offsets.get(&(group_id.to_string(), t.clone(), p)) {
+                    Some(o) => answer(t, p, o.offset, o.metadata.clone(), KafkaError::None),
+                    None => answer(t, p, -1, String::new(), KafkaError::None),
+                }
             })
             .collect()
     }
@@ -964,14 +989,21 @@ impl GroupCoordinator {
     async fn append(&self, partition: i32, records: Vec<Record>, acks: i16) -> KafkaError {
         let n = records.len();
         let bytes = encode_message_set(&records, 0);
-        let req = Request::Produce {
+        let req = Request::Produce(ProduceRequest {
             acks,
-            timeout_ms: offsets::OFFSET_COMMIT_TIMEOUT_MS,
-            data: vec![(OFFSETS_TOPIC.to_string(), partition, bytes, n)],
-        };
+            timeout: offsets::OFFSET_COMMIT_TIMEOUT_MS,
+            topic_data: vec![ProducePartitionData {
+                topic: OFFSETS_TOPIC.to_string(),
+                partition,
+                record_set: bytes,
+                record_count: n,
+            }],
+        });
         match self.rm.handle(req).await {
             None => KafkaError::None,
-            Some(Response::Produce(v)) => v.first().map_or(KafkaError::Unknown, |r| r.2),
+            Some(Response::Produce(r)) => {
+                r.responses.first().map_or(KafkaError::Unknown, |r| r.error_code)
+            }
             Some(_) => KafkaError::Unknown,
         }
     }

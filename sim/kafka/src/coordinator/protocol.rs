@@ -6,6 +6,7 @@
 //! stays as it was. Member metadata and assignments are opaque bytes to the broker, as in
 //! Kafka: the consumer fills them with [`super::assignor::ConsumerProtocol`] encodings.
 
+use crate::common::TopicAndPartition;
 use crate::errors::{BrokerEndPoint, KafkaError};
 
 /// A group request.
@@ -26,8 +27,8 @@ pub enum GroupRequest {
         member_id: String,
         /// `consumer` for consumers.
         protocol_type: String,
-        /// (assignor name, subscription bytes), in the member's preference order.
-        protocols: Vec<(String, Vec<u8>)>,
+        /// Assignors with the member's subscription for each, in its preference order.
+        group_protocols: Vec<GroupProtocol>,
     },
     /// ApiKey 14. The leader sends every member's assignment; followers send none.
     SyncGroup {
@@ -37,8 +38,8 @@ pub enum GroupRequest {
         generation_id: i32,
         /// Sender.
         member_id: String,
-        /// (member, assignment bytes).
-        assignments: Vec<(String, Vec<u8>)>,
+        /// Every member's assignment (the leader's request only).
+        group_assignment: Vec<SyncGroupAssignment>,
     },
     /// ApiKey 12.
     Heartbeat {
@@ -66,15 +67,15 @@ pub enum GroupRequest {
         member_id: String,
         /// −1: the broker's `offsets.retention.minutes`.
         retention_time_ms: i64,
-        /// (topic, partition, offset, metadata).
-        offsets: Vec<(String, i32, i64, String)>,
+        /// The offsets, one entry per partition.
+        topics: Vec<OffsetCommitPartition>,
     },
     /// ApiKey 9 (v1): committed offsets from `__consumer_offsets`; empty = all of the group's.
     OffsetFetch {
         /// Group.
         group_id: String,
-        /// (topic, partition).
-        partitions: Vec<(String, i32)>,
+        /// The partitions (empty: all of the group's).
+        topics: Vec<TopicAndPartition>,
     },
     /// ApiKey 16: groups this broker coordinates.
     ListGroups,
@@ -83,6 +84,81 @@ pub enum GroupRequest {
         /// Groups.
         group_ids: Vec<String>,
     },
+}
+
+/// One assignor a member supports, with its subscription (`group_protocols` of JoinGroup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupProtocol {
+    /// Assignor name (`range`, `roundrobin`).
+    pub protocol_name: String,
+    /// Subscription bytes ([`super::assignor::ConsumerProtocol`]).
+    pub protocol_metadata: Vec<u8>,
+}
+
+/// One member's assignment in the leader's SyncGroup (`group_assignment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroupAssignment {
+    /// Member.
+    pub member_id: String,
+    /// Assignment bytes.
+    pub member_assignment: Vec<u8>,
+}
+
+/// One partition's offset in an OffsetCommit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetCommitPartition {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The next offset to consume.
+    pub offset: i64,
+    /// Client metadata.
+    pub metadata: String,
+}
+
+/// A member's subscription in the leader's JoinGroup response (`members`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinGroupMember {
+    /// Member.
+    pub member_id: String,
+    /// Subscription bytes.
+    pub member_metadata: Vec<u8>,
+}
+
+/// One partition of an OffsetCommit response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetCommitPartitionResponse {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Error.
+    pub error_code: KafkaError,
+}
+
+/// One partition of an OffsetFetch response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetFetchPartitionResponse {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The committed offset, −1 for none.
+    pub offset: i64,
+    /// Its metadata.
+    pub metadata: String,
+    /// Error.
+    pub error_code: KafkaError,
+}
+
+/// A group in a ListGroups response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedGroup {
+    /// Group.
+    pub group_id: String,
+    /// `consumer` for consumers.
+    pub protocol_type: String,
 }
 
 /// A member as `DescribeGroups` shows it.
@@ -106,7 +182,7 @@ pub struct GroupDescription {
     /// Group.
     pub group_id: String,
     /// Error for this group.
-    pub error: KafkaError,
+    pub error_code: KafkaError,
     /// `Stable`, `PreparingRebalance`, `AwaitingSync`, `Dead` ("" on error).
     pub state: String,
     /// `consumer`.
@@ -123,14 +199,14 @@ pub enum GroupResponse {
     /// The coordinator's address.
     GroupCoordinator {
         /// Error.
-        error: KafkaError,
+        error_code: KafkaError,
         /// The coordinator (None with an error).
         coordinator: Option<BrokerEndPoint>,
     },
     /// JoinGroup.
     JoinGroup {
         /// Error.
-        error: KafkaError,
+        error_code: KafkaError,
         /// New generation.
         generation_id: i32,
         /// Chosen assignor.
@@ -140,12 +216,12 @@ pub enum GroupResponse {
         /// This member's id.
         member_id: String,
         /// Every member's subscription: only the leader gets it.
-        members: Vec<(String, Vec<u8>)>,
+        members: Vec<JoinGroupMember>,
     },
     /// SyncGroup: this member's assignment.
     SyncGroup {
         /// Error.
-        error: KafkaError,
+        error_code: KafkaError,
         /// Assignment bytes.
         assignment: Vec<u8>,
     },
@@ -153,16 +229,16 @@ pub enum GroupResponse {
     Heartbeat(KafkaError),
     /// LeaveGroup.
     LeaveGroup(KafkaError),
-    /// OffsetCommit: (topic, partition, error).
-    OffsetCommit(Vec<(String, i32, KafkaError)>),
-    /// OffsetFetch: (topic, partition, offset or −1, metadata, error).
-    OffsetFetch(Vec<(String, i32, i64, String, KafkaError)>),
-    /// ListGroups: error and (group, protocol type).
+    /// OffsetCommit: one entry per partition.
+    OffsetCommit(Vec<OffsetCommitPartitionResponse>),
+    /// OffsetFetch: one entry per partition.
+    OffsetFetch(Vec<OffsetFetchPartitionResponse>),
+    /// ListGroups.
     ListGroups {
         /// Error.
-        error: KafkaError,
+        error_code: KafkaError,
         /// Groups.
-        groups: Vec<(String, String)>,
+        groups: Vec<ListedGroup>,
     },
     /// DescribeGroups.
     DescribeGroups(Vec<GroupDescription>),
@@ -182,33 +258,41 @@ impl GroupRequest {
     pub fn wire_size(&self) -> usize {
         match self {
             GroupRequest::GroupCoordinator { group_id } => s(group_id),
-            GroupRequest::JoinGroup { group_id, member_id, protocol_type, protocols, .. } => {
+            GroupRequest::JoinGroup {
+                group_id, member_id, protocol_type, group_protocols, ..
+            } => {
                 s(group_id)
                     + 4
                     + s(member_id)
                     + s(protocol_type)
                     + 4
-                    + protocols.iter().map(|(n, m)| s(n) + b(m)).sum::<usize>()
+                    + group_protocols
+                        .iter()
+                        .map(|p| s(&p.protocol_name) + b(&p.protocol_metadata))
+                        .sum::<usize>()
             }
-            GroupRequest::SyncGroup { group_id, member_id, assignments, .. } => {
+            GroupRequest::SyncGroup { group_id, member_id, group_assignment, .. } => {
                 s(group_id)
                     + 4
                     + s(member_id)
                     + 4
-                    + assignments.iter().map(|(m, a)| s(m) + b(a)).sum::<usize>()
+                    + group_assignment
+                        .iter()
+                        .map(|a| s(&a.member_id) + b(&a.member_assignment))
+                        .sum::<usize>()
             }
             GroupRequest::Heartbeat { group_id, member_id, .. } => s(group_id) + 4 + s(member_id),
             GroupRequest::LeaveGroup { group_id, member_id } => s(group_id) + s(member_id),
-            GroupRequest::OffsetCommit { group_id, member_id, offsets, .. } => {
+            GroupRequest::OffsetCommit { group_id, member_id, topics, .. } => {
                 s(group_id)
                     + 4
                     + s(member_id)
                     + 8
                     + 4
-                    + offsets.iter().map(|(t, _, _, m)| s(t) + 4 + 4 + 8 + s(m)).sum::<usize>()
+                    + topics.iter().map(|o| s(&o.topic) + 4 + 4 + 8 + s(&o.metadata)).sum::<usize>()
             }
-            GroupRequest::OffsetFetch { group_id, partitions } => {
-                s(group_id) + 4 + partitions.iter().map(|(t, _)| s(t) + 8).sum::<usize>()
+            GroupRequest::OffsetFetch { group_id, topics } => {
+                s(group_id) + 4 + topics.iter().map(|p| s(&p.topic) + 8).sum::<usize>()
             }
             GroupRequest::ListGroups => 0,
             GroupRequest::DescribeGroups { group_ids } => {
@@ -260,18 +344,18 @@ impl GroupResponse {
                     + s(leader_id)
                     + s(member_id)
                     + 4
-                    + members.iter().map(|(m, x)| s(m) + b(x)).sum::<usize>()
+                    + members.iter().map(|m| s(&m.member_id) + b(&m.member_metadata)).sum::<usize>()
             }
             GroupResponse::SyncGroup { assignment, .. } => 2 + b(assignment),
             GroupResponse::Heartbeat(_) | GroupResponse::LeaveGroup(_) => 2,
             GroupResponse::OffsetCommit(v) => {
-                4 + v.iter().map(|(t, ..)| s(t) + 4 + 4 + 2).sum::<usize>()
+                4 + v.iter().map(|r| s(&r.topic) + 4 + 4 + 2).sum::<usize>()
             }
             GroupResponse::OffsetFetch(v) => {
-                4 + v.iter().map(|(t, _, _, m, _)| s(t) + 4 + 4 + 8 + s(m) + 2).sum::<usize>()
+                4 + v.iter().map(|r| s(&r.topic) + 4 + 4 + 8 + s(&r.metadata) + 2).sum::<usize>()
             }
             GroupResponse::ListGroups { groups, .. } => {
-                2 + 4 + groups.iter().map(|(g, p)| s(g) + s(p)).sum::<usize>()
+                2 + 4 + groups.iter().map(|g| s(&g.group_id) + s(&g.protocol_type)).sum::<usize>()
             }
             GroupResponse::DescribeGroups(v) => {
                 4 + v
