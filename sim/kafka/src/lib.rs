@@ -1,7 +1,10 @@
 //! Kafka 0.9 on ZooKeeper.
 //!
 //! Names mirror the real source: [`server`] is `KafkaServer` (with `KafkaController` in
-//! [`controller`] and the `ReplicaManager` in [`replica_manager`]); [`log`] is `Log`/`LogSegment`;
+//! [`controller`], the request dispatch `KafkaApis` in [`kafka_apis`] and the `ReplicaManager` in
+//! [`replica_manager`], which keeps its [`partition`]s, a [`metadata_cache`], a [`log_manager`],
+//! the [`delayed_operation`] purgatory and a `ReplicaFetcherThread` per leader); [`log`] is
+//! `Log`/`LogSegment`;
 //! [`config`] is `KafkaConfig` (server.properties); [`partitioner`] is the producer's
 //! `DefaultPartitioner` with murmur2; [`admin`] is `AdminUtils` and the tools' option parsing;
 //! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch;
@@ -29,11 +32,21 @@
 //!   codes; record data travels as message-set bytes.
 //! - `zk_utils.rs` — `ZkUtils`: paths and JSON exactly as 0.9 writes them.
 //! - `server.rs` — `KafkaServer`: start-up order, `/brokers/ids/<id>`, the socket server (one request
-//!   at a time per connection, like Kafka's muted channels), controller election, watches, retention
-//!   and HW checkpoint timers, SIGTERM.
+//!   at a time per connection, like Kafka's muted channels, each handed to `KafkaApis`), controller
+//!   election, watches, retention and HW checkpoint timers, SIGTERM.
+//! - `kafka_apis.rs` — `KafkaApis`: which part answers each request; Metadata (with topic
+//!   auto-creation), ListOffsets and OffsetsForLeaderEpoch are answered there.
 //! - `controller.rs` — `KafkaController`: `/controller_epoch`, broker and topic change listeners,
 //!   leader election (first live ISR replica; unclean when allowed), state znodes by
 //!   compare-and-set, one ordered request queue per broker.
+//! - `partition.rs` — `Partition`, and its ISR and HW rules as pure functions
+//!   (`getOutOfSyncReplicas`, `maybeExpandIsr`, `maybeIncrementLeaderHW`), unit-tested.
+//! - `metadata_cache.rs`, `log_manager.rs`, `delayed_operation.rs` — `MetadataCache` (live
+//!   brokers and partition states from UpdateMetadata), `LogManager` (log dirs, per-topic log
+//!   config, the HW checkpoint file, retention), `DelayedOperationPurgatory` (acks=all produces
+//!   and long-poll fetches waiting for a change or their timeout).
+//! - `replica_manager/replica_fetcher_thread.rs` — `ReplicaFetcherThread`: a follower's fetch
+//!   loop per leader, out-of-range handling and KIP-101 truncation.
 //! - `replica_manager.rs` — `ReplicaManager`: LeaderAndIsr acted on only for a newer leader epoch
 //!   (a new controller's re-sent states are stale, as 0.9's `becomeLeaderOrFollower` says), leader
 //!   appends, HW = min LEO of the ISR, long-poll
@@ -41,7 +54,7 @@
 //!   `lab.fetch.send.path` (`sendfile` by default, as Kafka's `transferTo`; `lab.fetch.tls`,
 //!   `lab.fetch.down.convert` are what-ifs that lose zero-copy, as does
 //!   `security.inter.broker.protocol=SSL` for replica fetches), and
-//!   acks=all waits (`tokio::sync::Notify`, runtime-agnostic), followers truncating to
+//!   acks=all waits in the purgatory, followers truncating to
 //!   their HW and a `ReplicaFetcherThread` per leader, ISR shrink (`replica.lag.time.max.ms`,
 //!   `replica.lag.max.messages`) and expansion with `/isr_change_notification`,
 //!   `replication-offset-checkpoint`. A broker whose ZooKeeper session expires opens a new one,
@@ -116,10 +129,15 @@ pub mod consumer;
 pub mod consumer_groups;
 pub mod controller;
 pub mod coordinator;
+pub mod delayed_operation;
 pub mod errors;
 pub mod hooks;
+pub mod kafka_apis;
 pub mod leader_epoch;
 pub mod log;
+pub mod log_manager;
+pub mod metadata_cache;
+pub mod partition;
 pub mod partitioner;
 pub mod proto;
 pub mod replica_manager;

@@ -1,29 +1,35 @@
-//! `ReplicaManager`: a broker's partitions, as leader or follower.
+//! `kafka.server.ReplicaManager`: a broker's partitions, as leader or follower.
 //!
-//! The leader appends produced records, answers fetches below the high watermark (HW), and
-//! advances the HW to the smallest log-end offset (LEO) of its in-sync replicas as followers
-//! fetch; acks=all produce requests wait for that. A follower truncates its log to its HW when it
-//! becomes a follower (Kafka 0.9's rule) and a `ReplicaFetcherThread` per leader pulls records.
-//! ISR shrinking by lag is the replication issue's; here a caught-up follower rejoins the ISR.
+//! As leader it appends produced records (`appendMessages`), answers fetches below the high
+//! watermark (`fetchMessages`), records each follower's fetch position and applies the ISR and
+//! HW rules of [`crate::partition`]: a caught-up follower rejoins the ISR, one that lags for
+//! `replica.lag.time.max.ms` is shrunk out (`maybeShrinkIsr`, writing the state znode by
+//! compare-and-set), and acks=all produces wait in the [`DelayedOperationPurgatory`] until the HW
+//! passes them. As follower it truncates (to its HW, Kafka 0.9's rule, or by leader epoch) when
+//! its leader changes and runs a [`ReplicaFetcherThread`] per leader. It applies the
+//! controller's LeaderAndIsr, UpdateMetadata (into the [`MetadataCache`]) and StopReplica, and
+//! checkpoints the HWs. Requests reach it through [`crate::kafka_apis::KafkaApis`]; where logs live
+//! and how they are configured is the [`LogManager`]'s.
+
+mod replica_fetcher_thread;
 
 use super::config::{KafkaConfig, Truncation};
-use super::leader_epoch::{LeaderEpochCache, UNDEFINED_EPOCH_OFFSET};
-use super::log::{view_message_set, Log, LogConfig, LogError, MessageView, Record};
+use super::leader_epoch::LeaderEpochCache;
+use super::log::{view_message_set, Log, LogError, MessageView, Record};
 use super::proto::{
-    BrokerEndPoint, ControlledShutdownResponse, EpochEndOffset, FetchPartition,
-    FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError, KafkaPacket,
-    LeaderAndIsrRequest, ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataResponse, OffsetsForLeaderEpochPartition,
-    OffsetsForLeaderEpochRequest, OffsetsForLeaderEpochResponse, PartitionMetadata, PartitionState,
-    ProducePartitionData, ProducePartitionResponse, ProduceResponse, Request, Response,
-    StopReplicaRequest, TopicAndPartition, TopicMetadata, UpdateMetadataRequest,
+    FetchPartition, FetchPartitionResponse, KafkaError, LeaderAndIsrRequest, PartitionState,
+    ProducePartitionData, ProducePartitionResponse, ProduceResponse, Response, StopReplicaRequest,
+    TopicAndPartition, UpdateMetadataRequest,
 };
 use super::zk_utils;
-use crate::hooks::{HighWatermark, ReplicaLeo};
-use futures::lock::Mutex as AsyncMutex;
+use crate::delayed_operation::DelayedOperationPurgatory;
+use crate::hooks::HighWatermark;
+use crate::log_manager::LogManager;
+use crate::metadata_cache::MetadataCache;
+pub use crate::partition::{Partition, PartitionInfo, TopicPartition};
 use madsim::time::Instant;
+use replica_fetcher_thread::ReplicaFetcherThread;
 use sim_core::hw::send::{send_file_ranges, FileRange, SendSpec};
-use sim_core::hw::NetError;
 use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
@@ -31,51 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
 use zookeeper::client::ZooKeeper;
-
-/// A topic and partition.
-pub type TopicPartition = (String, i32);
-
-/// Leadership state of one local partition.
-#[derive(Debug, Clone, Default)]
-pub struct PartitionInfo {
-    /// Current leader (−1 none).
-    pub leader: i32,
-    /// Leader epoch.
-    pub leader_epoch: i32,
-    /// In-sync replicas.
-    pub isr: Vec<i32>,
-    /// Assigned replicas.
-    pub replicas: Vec<i32>,
-    /// State znode version, for compare-and-set.
-    pub zk_version: i32,
-    /// High watermark.
-    pub hw: i64,
-    /// Leader only: followers' LEOs as their fetches report them.
-    pub follower_leo: BTreeMap<i32, i64>,
-    /// Leader only: when each follower last fetched up to the leader's LEO (`lastCaughtUpTimeMs`).
-    pub caught_up_at: BTreeMap<i32, Instant>,
-}
-
-/// A local replica: its log and what the controller said about it.
-pub struct Partition {
-    /// Topic.
-    pub topic: String,
-    /// Partition number.
-    pub partition: i32,
-    /// The log (async: disk operations take virtual time).
-    pub log: AsyncMutex<Log>,
-    /// Leadership and HW.
-    pub info: Mutex<PartitionInfo>,
-    /// Cached LEO, readable without the log lock.
-    pub leo: Mutex<i64>,
-    /// `lab.replica.truncation=leader-epoch` only: the leader epoch cache (KIP-101).
-    pub epochs: Mutex<LeaderEpochCache>,
-    /// A follower whose leader changed and who must ask it where to truncate (KIP-101) before
-    /// its next fetch.
-    pub pending_epoch_truncation: Mutex<bool>,
-}
 
 /// How the leader appends a produced message set.
 enum LeaderAppend {
@@ -104,15 +66,17 @@ fn plan_leader_append(produced: &[u8], magic: u8) -> LeaderAppend {
 pub struct ReplicaManager {
     /// This broker.
     pub broker_id: i32,
-    ctx: ProcCtx,
-    cfg: Arc<KafkaConfig>,
+    pub(crate) ctx: ProcCtx,
+    pub(crate) cfg: Arc<KafkaConfig>,
     partitions: Mutex<BTreeMap<TopicPartition, Arc<Partition>>>,
     /// Live brokers and partition states, from UpdateMetadata.
-    pub metadata: Mutex<(BTreeMap<i32, BrokerEndPoint>, BTreeMap<TopicPartition, PartitionState>)>,
+    pub metadata_cache: Mutex<MetadataCache>,
+    /// Where the logs live and how each is configured.
+    pub(crate) log_manager: LogManager,
     controller_epoch: Mutex<i32>,
     fetchers: Mutex<BTreeSet<i32>>,
-    /// Woken on every append and HW change (long-poll fetches, acks=all).
-    changed: Notify,
+    /// Delayed acks=all produces and long-poll fetches, woken on every append and HW change.
+    purgatory: DelayedOperationPurgatory,
     /// `Partition.maybeIncrementLeaderHW`'s rule (a plug-in point, 0.9's by default).
     high_watermark: Arc<dyn HighWatermark>,
     /// The broker's ZooKeeper session; replaced when a session expires and the broker re-registers.
@@ -123,9 +87,6 @@ pub struct ReplicaManager {
     topic_overrides: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
     /// The last `/config/changes/config_change_N` applied (`TopicConfigManager.lastExecutedChange`).
     last_config_change: Mutex<i64>,
-    /// Delayed requests' timeouts (a fetch's `max_wait_ms`, an acks=all produce's `timeout`).
-    timeouts: sim_core::hw::TimeoutTimer,
-    clock: sim_core::hw::Clock,
 }
 
 fn now_ms(ctx: &ProcCtx) -> i64 {
@@ -141,20 +102,19 @@ impl ReplicaManager {
         high_watermark: Arc<dyn HighWatermark>,
     ) -> Arc<Self> {
         Arc::new(ReplicaManager {
+            log_manager: LogManager::new(ctx.clone(), cfg.clone()),
             high_watermark,
             broker_id: cfg.broker_id,
             ctx,
             cfg,
             partitions: Mutex::new(BTreeMap::new()),
-            metadata: Mutex::new((BTreeMap::new(), BTreeMap::new())),
+            metadata_cache: Mutex::new(MetadataCache::default()),
             controller_epoch: Mutex::new(0),
             fetchers: Mutex::new(BTreeSet::new()),
-            changed: Notify::new(),
+            purgatory: DelayedOperationPurgatory::new(),
             zk: Mutex::new(zk),
             next_send_thread: AtomicUsize::new(0),
             topic_overrides: Mutex::new(BTreeMap::new()),
-            timeouts: sim_core::hw::TimeoutTimer::default(),
-            clock: sim_core::hw::Clock::current(),
             last_config_change: Mutex::new(-1),
         })
     }
@@ -167,29 +127,6 @@ impl ReplicaManager {
     /// The broker's current ZooKeeper session.
     pub fn zk(&self) -> Arc<ZooKeeper> {
         lock(&self.zk).clone()
-    }
-
-    /// `LogConfig.fromProps(defaults, overrides)`: the broker's defaults with the topic's
-    /// `/config/topics/<t>` overrides on top (values that do not parse keep the default).
-    fn topic_log_config(&self, overrides: &BTreeMap<String, String>) -> LogConfig {
-        let mut c = self.log_config();
-        let long = |k: &str| overrides.get(k).and_then(|v| v.trim().parse::<i64>().ok());
-        if let Some(v) = long("segment.bytes").filter(|v| *v > 0) {
-            c.segment_bytes = v as u64;
-        }
-        if let Some(v) = long("retention.ms") {
-            c.retention_ms = (v >= 0).then_some(v);
-        }
-        if let Some(v) = long("retention.bytes") {
-            c.retention_bytes = (v >= 0).then_some(v);
-        }
-        if let Some(v) = long("index.interval.bytes").filter(|v| *v >= 0) {
-            c.index_interval_bytes = v as u32;
-        }
-        if let Some(v) = long("flush.messages") {
-            c.flush_interval_messages = (0..i64::MAX).contains(&v).then_some(v as u64);
-        }
-        c
     }
 
     /// `AdminUtils.fetchEntityConfig(zkUtils, Topic, topic)`: the topic's overrides (none when
@@ -214,7 +151,7 @@ impl ReplicaManager {
     }
 
     /// The topic's `unclean.leader.election.enable` (override, else the broker's).
-    fn unclean_leader_election_enable(&self, topic: &str) -> bool {
+    pub(crate) fn unclean_leader_election_enable(&self, topic: &str) -> bool {
         lock(&self.topic_overrides)
             .get(topic)
             .and_then(|o| o.get("unclean.leader.election.enable"))
@@ -255,7 +192,7 @@ impl ReplicaManager {
     /// Re-reads a topic's overrides and applies them to its local logs.
     async fn apply_topic_config(&self, topic: &str) {
         let overrides = self.fetch_topic_overrides(topic).await;
-        let config = self.topic_log_config(&overrides);
+        let config = self.log_manager.topic_log_config(&overrides);
         let parts: Vec<Arc<Partition>> =
             self.all_partitions().into_iter().filter(|p| p.topic == topic).collect();
         if parts.is_empty() {
@@ -272,64 +209,16 @@ impl ReplicaManager {
         );
     }
 
-    fn log_config(&self) -> LogConfig {
-        LogConfig {
-            segment_bytes: self.cfg.log_segment_bytes as u64,
-            retention_ms: (self.cfg.log_retention_ms >= 0).then_some(self.cfg.log_retention_ms),
-            retention_bytes: (self.cfg.log_retention_bytes >= 0)
-                .then_some(self.cfg.log_retention_bytes),
-            index_interval_bytes: self.cfg.log_index_interval_bytes as u32,
-            // `log.flush.interval.messages` (Long.MaxValue by default: never).
-            flush_interval_messages: (self.cfg.log_flush_interval_messages < i64::MAX)
-                .then_some(self.cfg.log_flush_interval_messages as u64),
-            ..LogConfig::default()
-        }
-    }
-
-    fn log_dir(&self, topic: &str, partition: i32) -> String {
-        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
-        format!("{root}/{topic}-{partition}")
-    }
-
     /// Opens the logs found under `log.dirs` (`LogManager.loadLogs`), recovering torn tails.
     pub async fn load_logs(&self) {
-        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
-        let mut dirs: BTreeSet<String> = BTreeSet::new();
-        for f in self.ctx.disk().list(&root) {
-            if let Some(rest) = f.strip_prefix(&format!("{root}/")) {
-                if let Some((dir, _)) = rest.split_once('/') {
-                    dirs.insert(dir.to_string());
-                }
-            }
-        }
-        for d in dirs {
-            let Some((topic, p)) = d.rsplit_once('-') else { continue };
-            let Ok(p) = p.parse::<i32>() else { continue };
-            let _ = self.get_or_create(topic, p).await;
+        for (topic, p) in self.log_manager.log_dirs_on_disk() {
+            let _ = self.get_or_create(&topic, p).await;
         }
     }
 
-    fn checkpoint_path(&self) -> String {
-        let root = self.cfg.log_dirs.first().cloned().unwrap_or_else(|| "/tmp/kafka-logs".into());
-        format!("{root}/replication-offset-checkpoint")
-    }
-
-    /// High watermarks from `replication-offset-checkpoint` (`OffsetCheckpoint.read`).
-    fn read_checkpoint(&self) -> BTreeMap<TopicPartition, i64> {
-        let text = self
-            .ctx
-            .disk()
-            .peek(&self.checkpoint_path())
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        text.lines()
-            .skip(2)
-            .filter_map(|l| {
-                let mut f = l.split_whitespace();
-                let (t, p, hw) = (f.next()?, f.next()?.parse().ok()?, f.next()?.parse().ok()?);
-                Some(((t.to_string(), p), hw))
-            })
-            .collect()
+    /// Applies retention to every local log (`LogManager.cleanupLogs`).
+    pub async fn cleanup_logs(&self) {
+        self.log_manager.cleanup_logs(&self.all_partitions()).await;
     }
 
     /// Writes every partition's HW durably: temp file, fsync, rename (`OffsetCheckpoint.write`).
@@ -339,7 +228,7 @@ impl ReplicaManager {
         for p in &parts {
             text.push_str(&format!("{} {} {}\n", p.topic, p.partition, lock(&p.info).hw));
         }
-        let path = self.checkpoint_path();
+        let path = self.log_manager.hw_checkpoint_path();
         let tmp = format!("{path}.tmp");
         let disk = self.ctx.disk();
         let written = match disk.write_all(&tmp, text.as_bytes()).await {
@@ -379,43 +268,33 @@ impl ReplicaManager {
             Some(o) => o,
             None => self.fetch_topic_overrides(topic).await,
         };
-        let config = self.topic_log_config(&overrides);
+        let config = self.log_manager.topic_log_config(&overrides);
         if let Some(p) = lock(&self.partitions).get(&(topic.to_string(), partition)) {
             return Ok(p.clone());
         }
         lock(&self.topic_overrides).insert(topic.to_string(), overrides);
-        let log =
-            Log::open(self.ctx.disk(), &self.log_dir(topic, partition), config, now_ms(&self.ctx))
-                .await
-                .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
-        let leo = log.log_end_offset();
+        let log = Log::open(
+            self.ctx.disk(),
+            &self.log_manager.log_dir(topic, partition),
+            config,
+            now_ms(&self.ctx),
+        )
+        .await
+        .map_err(|_| KafkaError::UnknownTopicOrPartition)?;
         let hw = self
-            .read_checkpoint()
+            .log_manager
+            .read_hw_checkpoint()
             .get(&(topic.to_string(), partition))
             .copied()
-            .unwrap_or(0)
-            .min(leo);
-        let p = Arc::new(Partition {
-            topic: topic.to_string(),
-            partition,
-            log: AsyncMutex::new(log),
-            // No leader epoch yet: the first LeaderAndIsr, of any epoch, is newer (0.9's
-            // `LeaderAndIsr.initialLeaderEpoch - 1`).
-            info: Mutex::new(PartitionInfo {
-                leader: -1,
-                leader_epoch: -1,
-                hw,
-                ..PartitionInfo::default()
-            }),
-            leo: Mutex::new(leo),
-            epochs: Mutex::new(match self.cfg.replica_truncation {
-                Truncation::LeaderEpoch => {
-                    LeaderEpochCache::load(&self.ctx.disk(), &self.log_dir(topic, partition))
-                }
-                Truncation::HighWatermark => LeaderEpochCache::default(),
-            }),
-            pending_epoch_truncation: Mutex::new(false),
-        });
+            .unwrap_or(0);
+        let epochs = match self.cfg.replica_truncation {
+            Truncation::LeaderEpoch => LeaderEpochCache::load(
+                &self.ctx.disk(),
+                &self.log_manager.log_dir(topic, partition),
+            ),
+            Truncation::HighWatermark => LeaderEpochCache::default(),
+        };
+        let p = Arc::new(Partition::new(topic, partition, log, hw, epochs));
         Ok(lock(&self.partitions).entry((topic.to_string(), partition)).or_insert(p).clone())
     }
 
@@ -429,7 +308,7 @@ impl ReplicaManager {
         lock(&self.partitions).values().cloned().collect()
     }
 
-    fn stale(&self, controller_epoch: i32) -> bool {
+    pub(crate) fn stale(&self, controller_epoch: i32) -> bool {
         let mut e = lock(&self.controller_epoch);
         if controller_epoch < *e {
             return true;
@@ -438,291 +317,89 @@ impl ReplicaManager {
         false
     }
 
-    /// Handles one request and returns its response (`None` for acks=0 produces).
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Option<Response> {
-        match req {
-            Request::Metadata(r) => Some(self.metadata_response(r.topics).await),
-            Request::Produce(r) => self.produce(r.acks, r.timeout, r.topic_data).await,
-            Request::Fetch(r) => Some(Response::Fetch(FetchResponse {
-                responses: self.fetch(r.replica_id, r.max_wait_time, r.min_bytes, r.topics).await,
-            })),
-            Request::ListOffsets(ListOffsetsRequest { replica_id, topics }) => {
-                // KafkaApis.handleOffsetRequest: only a debugging client may ask a follower, and
-                // an ordinary client's latest offset is the high watermark, not the log end.
-                let mut out = Vec::new();
-                for ListOffsetsPartition { topic, partition, timestamp } in topics {
-                    let answer = |topic, error_code, offset| ListOffsetsPartitionResponse {
-                        topic,
-                        partition,
-                        error_code,
-                        offset,
-                    };
-                    match self.partition(&topic, partition) {
-                        Some(part) => {
-                            let (leader, hw) = {
-                                let info = lock(&part.info);
-                                (info.leader, info.hw)
-                            };
-                            if replica_id != -2 && leader != self.broker_id {
-                                out.push(answer(topic, KafkaError::NotLeaderForPartition, -1));
-                                continue;
-                            }
-                            let log = part.log.lock().await;
-                            let off = match timestamp {
-                                -2 => log.log_start_offset(),
-                                _ if replica_id == -1 => log.log_end_offset().min(hw),
-                                _ => log.log_end_offset(),
-                            };
-                            out.push(answer(topic, KafkaError::None, off));
-                        }
-                        None => out.push(answer(topic, KafkaError::UnknownTopicOrPartition, -1)),
-                    }
-                }
-                Some(Response::ListOffsets(ListOffsetsResponse { responses: out }))
-            }
-            Request::OffsetsForLeaderEpoch(r) => {
-                let mut out = Vec::new();
-                for OffsetsForLeaderEpochPartition { topic, partition, leader_epoch } in r.topics {
-                    let answer = |topic, error_code, end_offset| EpochEndOffset {
-                        topic,
-                        partition,
-                        error_code,
-                        end_offset,
-                    };
-                    let Some(part) = self.partition(&topic, partition) else {
-                        out.push(answer(
-                            topic,
-                            KafkaError::UnknownTopicOrPartition,
-                            UNDEFINED_EPOCH_OFFSET,
-                        ));
-                        continue;
-                    };
-                    if lock(&part.info).leader != self.broker_id {
-                        out.push(answer(
-                            topic,
-                            KafkaError::NotLeaderForPartition,
-                            UNDEFINED_EPOCH_OFFSET,
-                        ));
-                        continue;
-                    }
-                    let end = lock(&part.epochs).end_offset_for(leader_epoch, *lock(&part.leo));
-                    out.push(answer(topic, KafkaError::None, end));
-                }
-                Some(Response::OffsetsForLeaderEpoch(OffsetsForLeaderEpochResponse { topics: out }))
-            }
-            Request::LeaderAndIsr(LeaderAndIsrRequest {
-                controller_epoch,
-                partition_states: partitions,
-                live_leaders: leaders,
-                ..
-            }) => {
-                if self.stale(controller_epoch) {
-                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
-                }
-                let known: Vec<i32> = leaders.iter().map(|b| b.id).collect();
-                {
-                    let mut md = lock(&self.metadata);
-                    for b in leaders {
-                        md.0.insert(b.id, b);
-                    }
-                }
-                for ps in partitions {
-                    // makeFollowers: a leader missing from the request aborts this partition's move.
-                    if ps.leader != self.broker_id && !known.contains(&ps.leader) {
-                        continue;
-                    }
-                    // becomeLeaderOrFollower acts only on a newer leader epoch: a new controller
-                    // re-sends every partition's state, and a leader that ran makeLeader again
-                    // would give its followers a fresh lag window (a dead one would stay in the
-                    // ISR another replica.lag.time.max.ms). 0.9 answers StaleLeaderEpochCode.
-                    let current =
-                        self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
-                    if let Some(current) = current.filter(|e| *e >= ps.leader_epoch) {
-                        self.ctx.trace(
-                            kind::KAFKA_LEADER_AND_ISR_STALE,
-                            None,
-                            fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "current" => current },
-                        );
-                        continue;
-                    }
-                    self.become_leader_or_follower(ps).await;
-                }
-                Some(Response::Ack(KafkaError::None))
-            }
-            Request::UpdateMetadata(UpdateMetadataRequest {
-                controller_epoch,
-                partition_states: partitions,
-                live_brokers: brokers,
-                ..
-            }) => {
-                if self.stale(controller_epoch) {
-                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
-                }
-                let mut md = lock(&self.metadata);
-                md.0 = brokers.into_iter().map(|b| (b.id, b)).collect();
-                for ps in partitions {
-                    md.1.insert((ps.topic.clone(), ps.partition), ps);
-                }
-                Some(Response::Ack(KafkaError::None))
-            }
-            // Only the controller answers this; the socket server routes it there.
-            Request::ControlledShutdown(_) => {
-                Some(Response::ControlledShutdown(ControlledShutdownResponse {
-                    error_code: KafkaError::NotLeaderForPartition,
-                    partitions_remaining: Vec::new(),
-                }))
-            }
-            // The group coordinator answers these; the socket server routes them there.
-            Request::Group(_) => None,
-            Request::StopReplica(StopReplicaRequest {
-                controller_epoch,
-                delete_partitions: delete,
-                partitions,
-            }) => {
-                if self.stale(controller_epoch) {
-                    return Some(Response::Ack(KafkaError::StaleControllerEpoch));
-                }
-                for TopicAndPartition { topic: t, partition: p } in partitions {
-                    let removed = lock(&self.partitions).remove(&(t.clone(), p));
-                    lock(&self.metadata).1.remove(&(t.clone(), p));
-                    if let (true, Some(part)) = (delete, removed) {
-                        let log = part.log.lock().await;
-                        for (_, path, _) in log.segments() {
-                            let _ = self.ctx.disk().delete(&path).await;
-                            let _ = self.ctx.disk().delete(&path.replace(".log", ".index")).await;
-                        }
-                    }
-                }
-                Some(Response::Ack(KafkaError::None))
-            }
+    /// `ReplicaManager.becomeLeaderOrFollower`: a LeaderAndIsr from a current controller makes
+    /// this broker leader or follower of each partition whose leader epoch is newer.
+    pub(crate) async fn become_leader_or_follower_request(
+        self: &Arc<Self>,
+        req: LeaderAndIsrRequest,
+    ) -> KafkaError {
+        let LeaderAndIsrRequest {
+            controller_epoch,
+            partition_states: partitions,
+            live_leaders: leaders,
+            ..
+        } = req;
+        if self.stale(controller_epoch) {
+            return KafkaError::StaleControllerEpoch;
         }
+        let known: Vec<i32> = leaders.iter().map(|b| b.id).collect();
+        lock(&self.metadata_cache).add_brokers(leaders);
+        for ps in partitions {
+            // makeFollowers: a leader missing from the request aborts this partition's move.
+            if ps.leader != self.broker_id && !known.contains(&ps.leader) {
+                continue;
+            }
+            // becomeLeaderOrFollower acts only on a newer leader epoch: a new controller
+            // re-sends every partition's state, and a leader that ran makeLeader again
+            // would give its followers a fresh lag window (a dead one would stay in the
+            // ISR another replica.lag.time.max.ms). 0.9 answers StaleLeaderEpochCode.
+            let current =
+                self.partition(&ps.topic, ps.partition).map(|p| lock(&p.info).leader_epoch);
+            if let Some(current) = current.filter(|e| *e >= ps.leader_epoch) {
+                self.ctx.trace(
+                    kind::KAFKA_LEADER_AND_ISR_STALE,
+                    None,
+                    fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "current" => current },
+                );
+                continue;
+            }
+            self.become_leader_or_follower(ps).await;
+        }
+        KafkaError::None
     }
 
-    async fn metadata_response(&self, topics: Vec<String>) -> Response {
-        let (brokers, states) = lock(&self.metadata).clone();
-        let mut by_topic: BTreeMap<String, Vec<PartitionMetadata>> = BTreeMap::new();
-        for ((t, _), ps) in &states {
-            by_topic.entry(t.clone()).or_default().push(PartitionMetadata {
-                error_code: if ps.leader >= 0 && brokers.contains_key(&ps.leader) {
-                    KafkaError::None
-                } else {
-                    KafkaError::LeaderNotAvailable
-                },
-                partition: ps.partition,
-                leader: ps.leader,
-                replicas: ps.replicas.clone(),
-                isr: ps.isr.clone(),
-            });
+    /// `ReplicaManager.maybeUpdateMetadataCache`: an UpdateMetadata from a current controller.
+    pub(crate) fn maybe_update_metadata_cache(&self, req: UpdateMetadataRequest) -> KafkaError {
+        if self.stale(req.controller_epoch) {
+            return KafkaError::StaleControllerEpoch;
         }
-        let wanted: Vec<String> =
-            if topics.is_empty() { by_topic.keys().cloned().collect() } else { topics };
-        let mut out = Vec::new();
-        for t in wanted {
-            match by_topic.remove(&t) {
-                Some(ps) => out.push(TopicMetadata {
-                    error_code: KafkaError::None,
-                    topic: t,
-                    partition_metadata: ps,
-                }),
-                None => {
-                    // auto.create.topics.enable: the first metadata request creates the topic.
-                    // __consumer_offsets is created whatever that setting says, with its own
-                    // partition count and replication factor (KafkaApis.getTopicMetadata).
-                    let offsets_topic = t == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME;
-                    let err = if offsets_topic {
-                        let live: Vec<i32> = brokers.keys().copied().collect();
-                        if super::coordinator::offsets::create_offsets_topic(
-                            &self.ctx,
-                            &self.cfg,
-                            &self.zk(),
-                            &live,
-                        )
-                        .await
-                        {
-                            KafkaError::LeaderNotAvailable
-                        } else {
-                            KafkaError::UnknownTopicOrPartition
-                        }
-                    } else if self.cfg.auto_create_topics_enable && self.auto_create(&t).await {
-                        KafkaError::LeaderNotAvailable
-                    } else {
-                        KafkaError::UnknownTopicOrPartition
-                    };
-                    out.push(TopicMetadata {
-                        error_code: err,
-                        topic: t,
-                        partition_metadata: Vec::new(),
-                    });
+        lock(&self.metadata_cache).update_cache(req.live_brokers, req.partition_states);
+        KafkaError::None
+    }
+
+    /// `ReplicaManager.stopReplicas`: forget partitions, deleting their logs if asked.
+    pub(crate) async fn stop_replicas(&self, req: StopReplicaRequest) -> KafkaError {
+        let StopReplicaRequest { controller_epoch, delete_partitions: delete, partitions } = req;
+        if self.stale(controller_epoch) {
+            return KafkaError::StaleControllerEpoch;
+        }
+        for TopicAndPartition { topic: t, partition: p } in partitions {
+            let removed = lock(&self.partitions).remove(&(t.clone(), p));
+            lock(&self.metadata_cache).remove_partition(&(t.clone(), p));
+            if let (true, Some(part)) = (delete, removed) {
+                let log = part.log.lock().await;
+                for (_, path, _) in log.segments() {
+                    let _ = self.ctx.disk().delete(&path).await;
+                    let _ = self.ctx.disk().delete(&path.replace(".log", ".index")).await;
                 }
             }
         }
-        Response::Metadata(MetadataResponse {
-            brokers: brokers.into_values().collect(),
-            topic_metadata: out,
-        })
-    }
-
-    async fn auto_create(&self, topic: &str) -> bool {
-        let brokers: Vec<i32> = lock(&self.metadata).0.keys().copied().collect();
-        if brokers.is_empty() || super::admin::validate_topic(topic).is_err() {
-            return false;
-        }
-        let rf = (self.cfg.default_replication_factor as usize).min(brokers.len()) as i32;
-        let start =
-            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let shift =
-            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let Ok(assignment) = super::admin::assign_replicas_to_brokers(
-            &brokers,
-            self.cfg.num_partitions,
-            rf,
-            -1,
-            -1,
-            start,
-            shift,
-        ) else {
-            return false;
-        };
-        let path = format!("{}/{topic}", zk_utils::BROKER_TOPICS);
-        let json = zk_utils::topic_assignment_json(&assignment);
-        let ok = zk_utils::create_with_parents(
-            &self.zk(),
-            &path,
-            json.as_bytes(),
-            zookeeper::txn::CreateMode::Persistent,
-        )
-        .await
-        .is_ok();
-        if ok {
-            self.ctx.trace(kind::KAFKA_TOPIC_AUTO_CREATED, None, fields! { "topic" => topic });
-        }
-        ok
+        KafkaError::None
     }
 
     /// `makeLeader` / `makeFollower`.
-    async fn become_leader_or_follower(self: &Arc<Self>, ps: PartitionState) {
+    pub(crate) async fn become_leader_or_follower(self: &Arc<Self>, ps: PartitionState) {
         let Ok(part) = self.get_or_create(&ps.topic, ps.partition).await else { return };
         let me = self.broker_id;
         if ps.leader == me {
             let leo = *lock(&part.leo);
             {
                 let mut info = lock(&part.info);
-                let hw = info.hw.min(leo);
-                *info = PartitionInfo {
-                    leader: me,
-                    leader_epoch: ps.leader_epoch,
-                    isr: ps.isr.clone(),
-                    replicas: ps.replicas.clone(),
-                    zk_version: ps.zk_version,
-                    hw,
-                    follower_leo: BTreeMap::new(),
-                    // A new leader gives every ISR member a full lag window from now.
-                    caught_up_at: ps.isr.iter().map(|r| (*r, Instant::now())).collect(),
-                };
+                info.make_leader(me, &ps, leo, Instant::now());
                 self.ctx.trace(
                     kind::KAFKA_BECOME_LEADER,
                     None,
-                    fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => hw },
+                    fields! { "topic" => ps.topic.as_str(), "partition" => ps.partition, "leader_epoch" => ps.leader_epoch, "isr" => ps.isr.clone(), "leo" => leo, "hw" => info.hw },
                 );
             }
             // A leader's log is the reference: nothing left to ask anyone.
@@ -732,14 +409,7 @@ impl ReplicaManager {
         } else {
             let (hw, leader_changed) = {
                 let mut info = lock(&part.info);
-                let leader_changed = info.leader != ps.leader;
-                info.leader = ps.leader;
-                info.leader_epoch = ps.leader_epoch;
-                info.isr = ps.isr.clone();
-                info.replicas = ps.replicas.clone();
-                info.zk_version = ps.zk_version;
-                info.follower_leo.clear();
-                info.caught_up_at.clear();
+                let leader_changed = info.make_follower(&ps);
                 (info.hw, leader_changed)
             };
             // `Partition.makeFollower` is a no-op when the leader did not change (the
@@ -763,11 +433,11 @@ impl ReplicaManager {
                 self.ensure_fetcher(ps.leader);
             }
         }
-        self.changed.notify_waiters();
+        self.purgatory.check_and_complete();
     }
 
     /// Cuts a local log back to `to` (if it is longer), with the epoch cache, and traces why.
-    async fn truncate(
+    pub(crate) async fn truncate(
         &self,
         part: &Partition,
         to: i64,
@@ -788,7 +458,7 @@ impl ReplicaManager {
 
     /// KIP-101 only: the log was cut at `to` (`None`: emptied and restarted), so the epoch
     /// cache forgets what no longer exists.
-    async fn trim_epochs(&self, part: &Partition, to: Option<i64>) {
+    pub(crate) async fn trim_epochs(&self, part: &Partition, to: Option<i64>) {
         if self.cfg.replica_truncation != Truncation::LeaderEpoch {
             return;
         }
@@ -809,7 +479,7 @@ impl ReplicaManager {
     }
 
     /// KIP-101 only: records that `epoch` starts at `offset` in this replica's log.
-    async fn assign_epoch(&self, part: &Partition, epoch: i32, offset: i64) {
+    pub(crate) async fn assign_epoch(&self, part: &Partition, epoch: i32, offset: i64) {
         if self.cfg.replica_truncation != Truncation::LeaderEpoch {
             return;
         }
@@ -819,92 +489,15 @@ impl ReplicaManager {
         }
     }
 
-    async fn save_epochs(&self, part: &Partition) {
+    pub(crate) async fn save_epochs(&self, part: &Partition) {
         let cache = lock(&part.epochs).clone();
-        if let Err(e) =
-            cache.save(&self.ctx.disk(), &self.log_dir(&part.topic, part.partition)).await
+        if let Err(e) = cache
+            .save(&self.ctx.disk(), &self.log_manager.log_dir(&part.topic, part.partition))
+            .await
         {
             self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "error" => e.to_string() });
             self.ctx.halt(1).await
         }
-    }
-
-    /// The follower half of KIP-101: for partitions whose leader changed, ask the leader where
-    /// this replica's latest epoch ends and truncate there (to the HW if the leader cannot say).
-    async fn truncate_by_leader_epoch(
-        &self,
-        c: &sim_core::hw::Conn<KafkaPacket>,
-        leader: i32,
-        parts: &[Arc<Partition>],
-        correlation: &mut i32,
-    ) -> bool {
-        let pending: Vec<&Arc<Partition>> =
-            parts.iter().filter(|p| *lock(&p.pending_epoch_truncation)).collect();
-        if pending.is_empty() {
-            return true;
-        }
-        let asked: Vec<OffsetsForLeaderEpochPartition> = pending
-            .iter()
-            .map(|p| OffsetsForLeaderEpochPartition {
-                topic: p.topic.clone(),
-                partition: p.partition,
-                leader_epoch: lock(&p.epochs).latest_epoch().unwrap_or(-1),
-            })
-            .collect();
-        *correlation += 1;
-        let req = KafkaPacket::Request {
-            correlation_id: *correlation,
-            client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest {
-                topics: asked.clone(),
-            }),
-        };
-        let answer = match c.send(req) {
-            Ok(()) => {
-                c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        let Ok(KafkaPacket::Response { body: Response::OffsetsForLeaderEpoch(ends), .. }) = answer
-        else {
-            return false;
-        };
-        for (part, OffsetsForLeaderEpochPartition { leader_epoch: epoch, .. }) in
-            pending.iter().zip(&asked)
-        {
-            let end = ends
-                .topics
-                .iter()
-                .find(|e| e.topic == part.topic && e.partition == part.partition)
-                .map(|e| (e.error_code, e.end_offset));
-            match end {
-                Some((KafkaError::None, end)) if end != UNDEFINED_EPOCH_OFFSET => {
-                    let leo = *lock(&part.leo);
-                    self.truncate(
-                        part,
-                        end.min(leo),
-                        "leader_epoch",
-                        fields! { "epoch" => *epoch, "leader_end" => end },
-                    )
-                    .await;
-                }
-                Some((KafkaError::None, _)) => {
-                    let hw = lock(&part.info).hw;
-                    self.truncate(
-                        part,
-                        hw,
-                        "high_watermark",
-                        fields! { "epoch" => *epoch, "leader_end" => UNDEFINED_EPOCH_OFFSET },
-                    )
-                    .await;
-                }
-                // Not the leader (any more): the next LeaderAndIsr will say who is.
-                _ => continue,
-            }
-            *lock(&part.pending_epoch_truncation) = false;
-        }
-        true
     }
 
     /// Leader: `maybeIncrementLeaderHW`, HW = min LEO over the ISR, never moving back. The rule
@@ -914,33 +507,17 @@ impl ReplicaManager {
     fn maybe_advance_hw(&self, part: &Partition) -> bool {
         let leo = *lock(&part.leo);
         let mut info = lock(&part.info);
-        if info.leader != self.broker_id {
+        let Some(old) =
+            info.maybe_increment_leader_hw(self.broker_id, leo, self.high_watermark.as_ref())
+        else {
             return false;
-        }
-        let me = self.broker_id;
-        let mut replicas = vec![ReplicaLeo { broker: me, leo, in_isr: true, is_leader: true }];
-        for &r in info.replicas.iter().chain(info.isr.iter()) {
-            if r != me && !replicas.iter().any(|x| x.broker == r) {
-                let leo = info.follower_leo.get(&r).copied().unwrap_or(0);
-                replicas.push(ReplicaLeo {
-                    broker: r,
-                    leo,
-                    in_isr: info.isr.contains(&r),
-                    is_leader: false,
-                });
-            }
-        }
-        let hw = self.high_watermark.maybe_increment_hw(info.hw, &replicas);
-        if hw != info.hw {
-            let old = info.hw;
-            info.hw = hw;
-            self.ctx.trace(kind::KAFKA_HW, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => hw });
-            return true;
-        }
-        false
+        };
+        self.ctx.trace(kind::KAFKA_HW, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "from" => old, "to" => info.hw });
+        true
     }
 
-    async fn produce(
+    /// `ReplicaManager.appendMessages`: a produce request, answered once acks are met.
+    pub(crate) async fn append_messages(
         &self,
         acks: i16,
         timeout_ms: i32,
@@ -1003,7 +580,7 @@ impl ReplicaManager {
                         },
                     );
                     self.maybe_advance_hw(&part);
-                    self.changed.notify_waiters();
+                    self.purgatory.check_and_complete();
                     if acks == -1 {
                         wait_for.push((part.clone(), info.last_offset));
                     }
@@ -1022,10 +599,10 @@ impl ReplicaManager {
         }
         // acks=all: wait until every in-sync replica has the records (the HW passed them).
         let deadline = sim_core::hw::now() + Duration::from_millis(timeout_ms.max(0) as u64);
-        let mut timer = self.timeouts.at(&self.clock, deadline);
+        let mut timer = self.purgatory.expiration(deadline);
         for (part, last) in wait_for {
             loop {
-                let notified = self.changed.notified();
+                let notified = self.purgatory.watch();
                 let (hw, isr_len) = {
                     let i = lock(&part.info);
                     (i.hw, i.isr.len())
@@ -1136,7 +713,8 @@ impl ReplicaManager {
                 .await;
     }
 
-    async fn fetch(
+    /// `ReplicaManager.fetchMessages`: a fetch, long-polled up to its `max_wait_time`.
+    pub(crate) async fn fetch_messages(
         &self,
         replica_id: i32,
         max_wait_ms: i32,
@@ -1148,32 +726,32 @@ impl ReplicaManager {
             for FetchPartition { topic: t, partition: p, fetch_offset: offset, .. } in &partitions {
                 if let Some(part) = self.partition(t, *p) {
                     let expand = {
+                        let leo = *lock(&part.leo);
                         let mut info = lock(&part.info);
                         if info.leader != self.broker_id {
                             continue;
                         }
-                        info.follower_leo.insert(replica_id, *offset);
-                        if *offset >= *lock(&part.leo) {
-                            info.caught_up_at.insert(replica_id, sim_core::hw::now());
-                        }
-                        // maybeExpandIsr: an assigned replica that has reached the HW is back in sync.
-                        !info.isr.contains(&replica_id)
-                            && info.replicas.contains(&replica_id)
-                            && *offset >= info.hw
+                        info.update_replica_log_read_result(
+                            replica_id,
+                            *offset,
+                            leo,
+                            sim_core::hw::now(),
+                        );
+                        info.maybe_expand_isr(replica_id, *offset)
                     };
-                    if expand {
-                        self.expand_isr(&part, replica_id).await;
+                    if let Some(isr) = expand {
+                        self.expand_isr(&part, replica_id, isr).await;
                     }
                     if self.maybe_advance_hw(&part) {
-                        self.changed.notify_waiters();
+                        self.purgatory.check_and_complete();
                     }
                 }
             }
         }
         let deadline = sim_core::hw::now() + Duration::from_millis(max_wait_ms.max(0) as u64);
-        let mut timer = self.timeouts.at(&self.clock, deadline);
+        let mut timer = self.purgatory.expiration(deadline);
         loop {
-            let notified = self.changed.notified();
+            let notified = self.purgatory.watch();
             let (out, total, files) = self.read_once(replica_id, &partitions).await;
             if total as i32 >= min_bytes || sim_core::hw::now() >= deadline {
                 self.send_fetch_response(replica_id, &out, &files).await;
@@ -1189,7 +767,7 @@ impl ReplicaManager {
                     self.send_fetch_response(replica_id, &out, &files).await;
                     return out;
                 }
-                notified = self.changed.notified();
+                notified = self.purgatory.watch();
                 if self.fetch_may_complete(replica_id, &partitions)
                     || sim_core::hw::now() >= deadline
                 {
@@ -1227,20 +805,13 @@ impl ReplicaManager {
                 if info.leader != self.broker_id {
                     continue;
                 }
-                info.isr
-                    .iter()
-                    .copied()
-                    .filter(|r| *r != self.broker_id)
-                    .filter(|r| {
-                        let slow = info
-                            .caught_up_at
-                            .get(r)
-                            .is_none_or(|t| now.duration_since(*t) > lag_time);
-                        let behind = leo - info.follower_leo.get(r).copied().unwrap_or(0)
-                            > self.cfg.replica_lag_max_messages;
-                        slow || behind
-                    })
-                    .collect()
+                info.get_out_of_sync_replicas(
+                    self.broker_id,
+                    leo,
+                    now,
+                    lag_time,
+                    self.cfg.replica_lag_max_messages,
+                )
             };
             if out.is_empty() {
                 continue;
@@ -1251,7 +822,7 @@ impl ReplicaManager {
                 self.ctx.trace(kind::KAFKA_ISR_SHRINK, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "removed" => out, "isr" => isr });
                 // A smaller ISR may let the HW (and waiting acks=all requests) move on.
                 if self.maybe_advance_hw(&part) {
-                    self.changed.notify_waiters();
+                    self.purgatory.check_and_complete();
                 }
             }
         }
@@ -1286,9 +857,7 @@ impl ReplicaManager {
     }
 
     /// A caught-up follower rejoins the ISR (`maybeExpandIsr`).
-    async fn expand_isr(&self, part: &Partition, replica: i32) {
-        let mut isr = lock(&part.info).isr.clone();
-        isr.push(replica);
+    async fn expand_isr(&self, part: &Partition, replica: i32, isr: Vec<i32>) {
         if self.update_isr(part, isr.clone()).await {
             lock(&part.info).caught_up_at.insert(replica, Instant::now());
             self.ctx.trace(kind::KAFKA_ISR_EXPAND, None, fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "isr" => isr });
@@ -1301,281 +870,8 @@ impl ReplicaManager {
         }
         let rm = self.clone();
         madsim::task::spawn(async move {
-            rm.replica_fetcher(leader).await;
+            ReplicaFetcherThread::new(rm.clone(), leader).run().await;
             lock(&rm.fetchers).remove(&leader);
         });
-    }
-
-    /// `ReplicaFetcherThread`: pulls from one leader every partition this broker follows there.
-    async fn replica_fetcher(self: &Arc<Self>, leader: i32) {
-        let mut conn = None;
-        let mut correlation = 0;
-        loop {
-            let followed: Vec<Arc<Partition>> = self
-                .all_partitions()
-                .into_iter()
-                .filter(|p| lock(&p.info).leader == leader && leader != self.broker_id)
-                .collect();
-            if followed.is_empty() {
-                return;
-            }
-            let Some(addr) = lock(&self.metadata).0.get(&leader).cloned() else {
-                madsim::time::sleep(Duration::from_millis(
-                    self.cfg.replica_fetch_backoff_ms() as u64
-                ))
-                .await;
-                continue;
-            };
-            if conn.is_none() {
-                match self
-                    .ctx
-                    .net()
-                    .connect::<KafkaPacket>(
-                        &self.ctx.host,
-                        &self.ctx.name,
-                        &addr.host,
-                        addr.port,
-                        Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64),
-                    )
-                    .await
-                {
-                    Ok(c) => conn = Some(c),
-                    Err(_) => {
-                        madsim::time::sleep(Duration::from_millis(
-                            self.cfg.replica_fetch_backoff_ms() as u64,
-                        ))
-                        .await;
-                        continue;
-                    }
-                }
-            }
-            let Some(c) = &conn else { continue };
-            if !self.truncate_by_leader_epoch(c, leader, &followed, &mut correlation).await {
-                conn = None;
-                madsim::time::sleep(Duration::from_millis(
-                    self.cfg.replica_fetch_backoff_ms() as u64
-                ))
-                .await;
-                continue;
-            }
-            let followed: Vec<Arc<Partition>> =
-                followed.into_iter().filter(|p| !*lock(&p.pending_epoch_truncation)).collect();
-            if followed.is_empty() {
-                madsim::time::sleep(Duration::from_millis(
-                    self.cfg.replica_fetch_backoff_ms() as u64
-                ))
-                .await;
-                continue;
-            }
-            let wanted: Vec<FetchPartition> = followed
-                .iter()
-                .map(|p| FetchPartition {
-                    topic: p.topic.clone(),
-                    partition: p.partition,
-                    fetch_offset: *lock(&p.leo),
-                    max_bytes: self.cfg.replica_fetch_max_bytes,
-                })
-                .collect();
-            let fetch_offsets = wanted.clone();
-            correlation += 1;
-            let req = KafkaPacket::Request {
-                correlation_id: correlation,
-                client_id: format!("ReplicaFetcherThread-0-{leader}"),
-                body: Request::Fetch(FetchRequest {
-                    replica_id: self.broker_id,
-                    max_wait_time: self.cfg.replica_fetch_wait_max_ms,
-                    min_bytes: self.cfg.replica_fetch_min_bytes,
-                    topics: fetch_offsets,
-                }),
-            };
-            let answer: Result<KafkaPacket, NetError> = match c.send(req) {
-                Ok(()) => {
-                    c.recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms as u64))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            let Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) = answer else {
-                conn = None;
-                madsim::time::sleep(Duration::from_millis(
-                    self.cfg.replica_fetch_backoff_ms() as u64
-                ))
-                .await;
-                continue;
-            };
-            for r in parts.responses {
-                let FetchPartitionResponse {
-                    topic: t,
-                    partition: p,
-                    error_code: err,
-                    high_watermark: leader_hw,
-                    record_set: bytes,
-                } = r;
-                let Some(part) = self.partition(&t, p) else { continue };
-                if lock(&part.info).leader != leader {
-                    continue;
-                }
-                // The partition may have been truncated (a new LeaderAndIsr) while this fetch was
-                // in flight: like AbstractFetcherThread, drop a response for an offset that is no
-                // longer where the log ends, or it would be appended at the wrong offsets.
-                let fetched_at = wanted
-                    .iter()
-                    .find(|w| w.topic == t && w.partition == p)
-                    .map(|w| w.fetch_offset);
-                match err {
-                    KafkaError::None => {
-                        let (msgs, end) = view_message_set(&bytes);
-                        // Intact messages are stored as fetched: the follower's file shares the
-                        // leader's bytes (simulator memory only; every cost is still charged).
-                        let intact = msgs.iter().all(|m| m.valid && m.magic == 0);
-                        let mut log = part.log.lock().await;
-                        if fetched_at != Some(log.log_end_offset()) {
-                            continue;
-                        }
-                        if let (Some(first), Some(last)) =
-                            (msgs.first().map(|m| m.offset), msgs.last().map(|m| m.offset))
-                        {
-                            let appended = if intact {
-                                log.append_fetched(&msgs, bytes.slice(..end), now_ms(&self.ctx))
-                                    .await
-                            } else {
-                                log.append(
-                                    msgs.iter().map(MessageView::to_record).collect(),
-                                    false,
-                                    now_ms(&self.ctx),
-                                )
-                                .await
-                            };
-                            match appended {
-                                Ok(info) => {
-                                    let epoch = lock(&part.info).leader_epoch;
-                                    drop(log);
-                                    self.assign_epoch(&part, epoch, first).await;
-                                    log = part.log.lock().await;
-                                    self.ctx.trace(
-                                        kind::KAFKA_REPLICATE,
-                                        None,
-                                        fields! { "topic" => t.as_str(), "partition" => p, "first" => first, "last" => last, "leader" => leader, "crcs" => info.crcs },
-                                    );
-                                }
-                                Err(LogError::Disk(e)) => {
-                                    // AbstractFetcherThread: "Disk error while replicating data" halts.
-                                    self.ctx.trace(kind::KAFKA_FATAL, None, fields! { "topic" => t.as_str(), "partition" => p, "error" => e.to_string() });
-                                    self.ctx.halt(1).await
-                                }
-                                Err(_) => {}
-                            }
-                        }
-                        let leo = log.log_end_offset();
-                        *lock(&part.leo) = leo;
-                        let mut info = lock(&part.info);
-                        let hw = leader_hw.min(leo);
-                        if hw > info.hw {
-                            info.hw = hw;
-                        }
-                    }
-                    KafkaError::OffsetOutOfRange => {
-                        // handleOffsetOutOfRange: ask the leader for its log end (and start).
-                        // Ahead of it (an unclean election, a leader that lost its page cache):
-                        // truncate to its end. Behind its start (retention): start over there.
-                        let (Some(end), Some(start)) = (
-                            self.leader_offset(c, leader, &t, p, -1, &mut correlation).await,
-                            self.leader_offset(c, leader, &t, p, -2, &mut correlation).await,
-                        ) else {
-                            continue;
-                        };
-                        let mut log = part.log.lock().await;
-                        if log.log_end_offset() > end && !self.unclean_leader_election_enable(&t) {
-                            // 0.9 refuses to lose data it was told must not be lost: a leader
-                            // behind this replica can only come from an unclean election or a
-                            // leader that lost its page cache.
-                            let (mine, topic) = (log.log_end_offset(), t.as_str());
-                            let error = format!(
-                                "Halting because log truncation is not allowed for topic {topic}, Current leader {leader}'s latest offset {end} is less than replica {}'s latest offset {mine}",
-                                self.broker_id
-                            );
-                            self.ctx.trace(
-                                kind::KAFKA_FATAL,
-                                None,
-                                fields! { "topic" => topic, "partition" => p, "error" => error },
-                            );
-                            self.ctx.halt(1).await
-                        }
-                        let cut = if log.log_end_offset() > end {
-                            let _ = log.truncate_to(end).await;
-                            self.ctx.trace(
-                                kind::KAFKA_TRUNCATE,
-                                None,
-                                fields! { "topic" => t.as_str(), "partition" => p, "to" => end },
-                            );
-                            Some(Some(end))
-                        } else if log.log_end_offset() < start {
-                            let _ = log.truncate_fully_and_start_at(start).await;
-                            self.ctx.trace(kind::KAFKA_TRUNCATE, None, fields! { "topic" => t.as_str(), "partition" => p, "to" => start, "fully" => true });
-                            Some(None)
-                        } else {
-                            None
-                        };
-                        *lock(&part.leo) = log.log_end_offset();
-                        drop(log);
-                        if let Some(to) = cut {
-                            self.trim_epochs(&part, to).await;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-
-    /// The leader's latest (−1) or earliest (−2) offset of a partition, over the fetcher's connection.
-    async fn leader_offset(
-        &self,
-        c: &sim_core::hw::Conn<KafkaPacket>,
-        leader: i32,
-        topic: &str,
-        p: i32,
-        time: i64,
-        correlation: &mut i32,
-    ) -> Option<i64> {
-        *correlation += 1;
-        let req = KafkaPacket::Request {
-            correlation_id: *correlation,
-            client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::ListOffsets(ListOffsetsRequest {
-                replica_id: self.broker_id,
-                topics: vec![ListOffsetsPartition {
-                    topic: topic.to_string(),
-                    partition: p,
-                    timestamp: time,
-                }],
-            }),
-        };
-        c.send(req).ok()?;
-        match c
-            .recv_timeout(Duration::from_millis(self.cfg.replica_socket_timeout_ms.max(1) as u64))
-            .await
-            .ok()?
-        {
-            KafkaPacket::Response { body: Response::ListOffsets(v), .. } => {
-                v.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
-            }
-            _ => None,
-        }
-    }
-
-    /// Applies retention to every local log (`LogManager.cleanupLogs`).
-    pub async fn cleanup_logs(&self) {
-        for part in self.all_partitions() {
-            let mut log = part.log.lock().await;
-            let deleted = log.delete_old_segments(now_ms(&self.ctx)).await.unwrap_or_default();
-            if !deleted.is_empty() {
-                self.ctx.trace(
-                    kind::KAFKA_RETENTION,
-                    None,
-                    fields! { "topic" => part.topic.as_str(), "partition" => part.partition, "deleted_segments" => deleted, "log_start" => log.log_start_offset() },
-                );
-            }
-        }
     }
 }

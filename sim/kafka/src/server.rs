@@ -10,6 +10,7 @@ use super::config::KafkaConfig;
 use super::controller::KafkaController;
 use super::coordinator::GroupCoordinator;
 use super::hooks::{BrokerHooks, OfflinePartitionLeaderSelector};
+use super::kafka_apis::KafkaApis;
 use super::proto::{
     ControlledShutdownRequest, ControlledShutdownResponse, KafkaError, KafkaPacket, Request,
     Response,
@@ -152,7 +153,8 @@ pub async fn run(
     };
     let controller: Arc<Mutex<Option<Arc<KafkaController>>>> = Arc::new(Mutex::new(None));
     let coordinator = GroupCoordinator::new(ctx.clone(), cfg.clone(), rm.clone());
-    madsim::task::spawn(socket_server(listener, rm.clone(), controller.clone(), coordinator));
+    let apis = Arc::new(KafkaApis::new(rm.clone(), coordinator, controller.clone()));
+    madsim::task::spawn(socket_server(listener, apis));
     if let Err(msg) = register_broker(&ctx, &cfg, &zk).await {
         log(
             &ctx,
@@ -500,81 +502,18 @@ async fn controlled_shutdown(
     log(ctx, console, "WARN", &format!("[Kafka Server {}], Proceeding to do an unclean shutdown as all the controlled shutdown attempts failed", cfg.broker_id), "kafka.server.KafkaServer").await;
 }
 
-/// `SocketServer`: one task per connection, one request at a time per connection.
-async fn socket_server(
-    mut listener: Listener<KafkaPacket>,
-    rm: Arc<ReplicaManager>,
-    controller: Arc<Mutex<Option<Arc<KafkaController>>>>,
-    coordinator: Arc<GroupCoordinator>,
-) {
+/// `SocketServer`: one task per connection, one request at a time per connection, each handed
+/// to [`KafkaApis`].
+async fn socket_server(mut listener: Listener<KafkaPacket>, apis: Arc<KafkaApis>) {
     while let Some(conn) = listener.accept().await {
-        madsim::task::spawn(serve_connection(
-            conn,
-            rm.clone(),
-            controller.clone(),
-            coordinator.clone(),
-        ));
+        madsim::task::spawn(serve_connection(conn, apis.clone()));
     }
 }
 
-async fn serve_connection(
-    conn: Conn<KafkaPacket>,
-    rm: Arc<ReplicaManager>,
-    controller: Arc<Mutex<Option<Arc<KafkaController>>>>,
-    coordinator: Arc<GroupCoordinator>,
-) {
+async fn serve_connection(conn: Conn<KafkaPacket>, apis: Arc<KafkaApis>) {
     while let Ok(pkt) = conn.recv().await {
         let KafkaPacket::Request { correlation_id, body, client_id } = pkt else { continue };
-        if let Request::Group(req) = body {
-            let resp = Response::Group(coordinator.handle(req, &client_id, conn.peer_host()).await);
-            if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
-                return;
-            }
-            continue;
-        }
-        // KafkaApis.handleLeaderAndIsrRequest / StopReplica: moves of `__consumer_offsets`
-        // partitions make this broker a group coordinator or stop it being one.
-        let offsets_partitions: Vec<(i32, bool)> = match &body {
-            Request::LeaderAndIsr(r) => r
-                .partition_states
-                .iter()
-                .filter(|p| p.topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
-                .map(|p| (p.partition, true))
-                .collect(),
-            Request::StopReplica(r) => r
-                .partitions
-                .iter()
-                .filter(|p| p.topic == super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME)
-                .map(|p| (p.partition, false))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if let Request::ControlledShutdown(ControlledShutdownRequest { broker_id }) = body {
-            let current = lock(&controller).clone();
-            let resp = Response::ControlledShutdown(match current {
-                Some(c) => ControlledShutdownResponse {
-                    error_code: KafkaError::None,
-                    partitions_remaining: c.shutdown_broker(broker_id).await,
-                },
-                None => ControlledShutdownResponse {
-                    error_code: KafkaError::NotLeaderForPartition,
-                    partitions_remaining: Vec::new(),
-                },
-            });
-            if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
-                return;
-            }
-            continue;
-        }
-        let resp = rm.handle(body).await;
-        for (p, maybe_leader) in offsets_partitions {
-            let leads = maybe_leader
-                && rm
-                    .partition(super::coordinator::offsets::GROUP_METADATA_TOPIC_NAME, p)
-                    .is_some_and(|part| lock(&part.info).leader == rm.broker_id);
-            coordinator.on_leadership_change(p, leads);
-        }
-        if let Some(resp) = resp {
+        if let Some(resp) = apis.handle(&client_id, conn.peer_host(), body).await {
             if conn.send(KafkaPacket::Response { correlation_id, body: resp }).is_err() {
                 return;
             }

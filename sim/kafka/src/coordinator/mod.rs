@@ -34,10 +34,9 @@ pub mod protocol;
 
 use super::config::KafkaConfig;
 use super::log::{encode_message_set, Record};
-use super::proto::{
-    KafkaError, ProducePartitionData, ProduceRequest, Request, Response, TopicAndPartition,
-};
+use super::proto::{KafkaError, ProducePartitionData, Response, TopicAndPartition};
 use super::replica_manager::ReplicaManager;
+use crate::errors::BrokerEndPoint;
 use futures::channel::oneshot;
 use group_metadata::{GroupMetadata, GroupState, MemberMetadata};
 use offsets::{OffsetAndMetadata, GROUP_METADATA_TOPIC_NAME as OFFSETS_TOPIC};
@@ -138,7 +137,7 @@ impl GroupCoordinator {
 
     /// Partitions of `__consumer_offsets`: as the topic exists, else the configured count.
     pub fn offsets_partitions(&self) -> i32 {
-        let n = lock(&self.rm.metadata).1.keys().filter(|(t, _)| t == OFFSETS_TOPIC).count() as i32;
+        let n = lock(&self.rm.metadata_cache).partition_count(OFFSETS_TOPIC) as i32;
         if n > 0 {
             n
         } else {
@@ -291,19 +290,18 @@ impl GroupCoordinator {
     /// `__consumer_offsets` first if it does not exist.
     async fn handle_group_coordinator(self: &Arc<Self>, group_id: &str) -> GroupResponse {
         let (brokers, leader, exists) = {
-            let md = lock(&self.rm.metadata);
-            let exists = md.1.keys().any(|(t, _)| t == OFFSETS_TOPIC);
+            let md = lock(&self.rm.metadata_cache);
+            let count = md.partition_count(OFFSETS_TOPIC);
+            let exists = count > 0;
             let p = offsets::partition_for(
                 group_id,
-                if exists {
-                    md.1.keys().filter(|(t, _)| t == OFFSETS_TOPIC).count() as i32
-                } else {
-                    self.cfg.offsets_topic_num_partitions
-                },
+                if exists { count as i32 } else { self.cfg.offsets_topic_num_partitions },
             );
             let leader =
-                md.1.get(&(OFFSETS_TOPIC.to_string(), p)).map(|s| s.leader).filter(|l| *l >= 0);
-            (md.0.clone(), leader, exists)
+                md.get_partition_info(OFFSETS_TOPIC, p).map(|s| s.leader).filter(|l| *l >= 0);
+            let brokers: BTreeMap<i32, BrokerEndPoint> =
+                md.get_alive_brokers().into_iter().map(|b| (b.id, b)).collect();
+            (brokers, leader, exists)
         };
         if !exists {
             let live: Vec<i32> = brokers.keys().copied().collect();
@@ -989,17 +987,14 @@ impl GroupCoordinator {
     async fn append(&self, partition: i32, records: Vec<Record>, acks: i16) -> KafkaError {
         let n = records.len();
         let bytes = encode_message_set(&records, 0);
-        let req = Request::Produce(ProduceRequest {
-            acks,
-            timeout: offsets::OFFSET_COMMIT_TIMEOUT_MS,
-            topic_data: vec![ProducePartitionData {
-                topic: OFFSETS_TOPIC.to_string(),
-                partition,
-                record_set: bytes,
-                record_count: n,
-            }],
-        });
-        match self.rm.handle(req).await {
+        // GroupMetadataManager.store: ReplicaManager.appendMessages on the local leader.
+        let data = vec![ProducePartitionData {
+            topic: OFFSETS_TOPIC.to_string(),
+            partition,
+            record_set: bytes,
+            record_count: n,
+        }];
+        match self.rm.append_messages(acks, offsets::OFFSET_COMMIT_TIMEOUT_MS, data).await {
             None => KafkaError::None,
             Some(Response::Produce(r)) => {
                 r.responses.first().map_or(KafkaError::Unknown, |r| r.error_code)
