@@ -9,6 +9,7 @@
 
 use super::proto::{ElectionMsg, Notification, ServerState, Vote};
 use super::server::Shared;
+pub use super::vote_order::{total_order_predicate, DefaultVoteOrder, VoteOrder};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use sim_core::hw::{Conn, Listener};
@@ -25,11 +26,6 @@ pub const FINALIZE_WAIT: Duration = Duration::from_millis(200);
 pub const MAX_NOTIFICATION_INTERVAL: Duration = Duration::from_millis(60_000);
 /// `QuorumCnxManager.cnxTO`: connect timeout on the election port.
 pub const CNX_TIMEOUT: Duration = Duration::from_millis(5000);
-
-/// `totalOrderPredicate`: does `new` beat `cur`?
-pub fn total_order_predicate(new: &Vote, cur: &Vote) -> bool {
-    (new.peer_epoch, new.zxid, new.leader) > (cur.peer_epoch, cur.zxid, cur.leader)
-}
 
 /// A vote as stored in the received-votes tables: with its round and the voter's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,30 +201,6 @@ fn agreeing(votes: &BTreeMap<u64, Ballot>, target: &Ballot, same_round: bool) ->
         .collect()
 }
 
-/// FastLeaderElection's two decisions, a plug-in point of the graded exercises. The peer is
-/// handed one when it is built ([`crate::quorum_peer::run`]); [`DefaultVoteOrder`] is 3.4.6's.
-pub trait VoteOrder: Send + Sync {
-    /// `totalOrderPredicate`: does the received vote `new` beat the current proposal `cur`?
-    fn total_order_predicate(&self, new: &Vote, cur: &Vote) -> bool;
-    /// `QuorumMaj.containsQuorum`: do the servers in `ackers` (those whose votes agree) form a
-    /// quorum of an ensemble of `voting_members` servers?
-    fn contains_quorum(&self, ackers: &BTreeSet<u64>, voting_members: usize) -> bool;
-}
-
-/// ZooKeeper 3.4.6's vote order ([`total_order_predicate`]) and majority quorums (`QuorumMaj`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultVoteOrder;
-
-impl VoteOrder for DefaultVoteOrder {
-    fn total_order_predicate(&self, new: &Vote, cur: &Vote) -> bool {
-        total_order_predicate(new, cur)
-    }
-
-    fn contains_quorum(&self, ackers: &BTreeSet<u64>, voting_members: usize) -> bool {
-        ackers.len() > voting_members / 2
-    }
-}
-
 /// `lookForLeader`: runs one election and returns the settled vote; the peer's state is set to
 /// LEADING or FOLLOWING.
 pub async fn look_for_leader(
@@ -371,19 +343,5 @@ pub async fn look_for_leader(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vote_order_is_epoch_then_zxid_then_id() {
-        let v = |leader, zxid, peer_epoch| Vote { leader, zxid, peer_epoch };
-        assert!(total_order_predicate(&v(1, 0, 2), &v(3, 100, 1)));
-        assert!(total_order_predicate(&v(1, 5, 1), &v(3, 4, 1)));
-        assert!(total_order_predicate(&v(3, 5, 1), &v(2, 5, 1)));
-        assert!(!total_order_predicate(&v(2, 5, 1), &v(2, 5, 1)));
     }
 }

@@ -22,6 +22,8 @@
 //! - `proto.rs` — the three wire protocols: election notifications (port 3888), `QuorumPacket`
 //!   (2888), client packets and four-letter words (2181).
 //! - `election.rs` — `QuorumCnxManager` and `FastLeaderElection.lookForLeader`.
+//! - `vote_order.rs` — `VoteOrder`, the exercises' plug-in point for `totalOrderPredicate` and
+//!   `containsQuorum`, and 3.4.6's `DefaultVoteOrder` (re-exported by `election`).
 //! - `zab.rs` — `Leader` (with the `LearnerHandler` logic) and `Follower`: discovery, sync, broadcast,
 //!   pings and the quorum check.
 //! - `server.rs` — the serving side shared by all roles: `PeerState` (the database, sessions,
@@ -55,6 +57,7 @@ pub mod quorum_peer;
 pub mod server;
 pub mod server_log;
 pub mod txn;
+pub mod vote_order;
 pub mod watch_manager;
 pub mod zab;
 
