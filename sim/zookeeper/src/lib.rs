@@ -28,6 +28,7 @@
 //!   pings and the quorum check.
 //! - `server.rs` — the serving side shared by all roles: `PeerState` (the database, sessions,
 //!   watches, client connections) and `PeerState::apply`, the `FinalRequestProcessor` step.
+//! - `server_cnxn.rs` — `NIOServerCnxn`: a client connection's handshake and its requests, in order.
 //! - `quorum_peer.rs` — `QuorumPeerMain`: start-up, recovery, and the LOOKING → LEADING/FOLLOWING loop.
 //! - `client.rs` — the `ZooKeeper` handle (`create`, `delete`, `exists`, `get_data`, `set_data`,
 //!   `get_children`, watches through `next_event`); it re-arms its watches with `SetWatches` after
@@ -55,6 +56,7 @@ pub mod persistence;
 pub mod proto;
 pub mod quorum_peer;
 pub mod server;
+pub mod server_cnxn;
 pub mod server_log;
 pub mod txn;
 pub mod vote_order;
