@@ -8,7 +8,7 @@
 use super::client::ZooKeeper;
 use super::election::VoteOrder;
 use super::proto::ClientPacket;
-use super::quorum_peer::{read_config, zoo_cfg_path, ZK_HOME};
+use super::quorum_peer_main::{read_config, zoo_cfg_path, ZK_HOME};
 use super::txn::{fmt_zxid, validate_path_msg, CreateMode, Stat, ZkError};
 use sim_core::jvm::java_date;
 use sim_core::term::Term;
@@ -354,11 +354,12 @@ pub async fn zk_server_sh(
             let cfg_path = zoo_cfg_path();
             let order = vote_order.clone();
             match world.spawn(host, "QuorumPeerMain", move |ctx| {
-                super::quorum_peer::run(ctx, cfg_path, order)
+                super::quorum_peer_main::run(ctx, cfg_path, order)
             }) {
                 Ok(pid) => {
                     // `> zookeeper.out`: each start begins a fresh console log.
-                    let _ = disk.write_all(&super::quorum_peer::zookeeper_out_path(), b"").await;
+                    let _ =
+                        disk.write_all(&super::quorum_peer_main::zookeeper_out_path(), b"").await;
                     let _ = disk.write_all(&pidf, format!("{pid}").as_bytes()).await;
                     term.out("STARTED");
                     0

@@ -8,7 +8,7 @@
 //! vote they settled on, so a restarted server finds the sitting leader.
 
 use super::proto::{ElectionMsg, Notification, ServerState, Vote};
-use super::server::Shared;
+use super::quorum_peer::QuorumPeer;
 pub use super::vote_order::{total_order_predicate, DefaultVoteOrder, VoteOrder};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -49,12 +49,12 @@ impl QuorumCnxManager {
     /// arrive on the returned channel.
     pub fn start(
         ctx: &ProcCtx,
-        shared: &Shared,
+        peer: &QuorumPeer,
         listener: Listener<ElectionMsg>,
     ) -> (Self, mpsc::UnboundedReceiver<Notification>) {
         let (in_tx, in_rx) = mpsc::unbounded();
         let (myid, peers) = {
-            let st = lock(shared);
+            let st = peer.lock();
             let peers: Vec<(u64, String, u16)> = st
                 .cfg
                 .servers
@@ -77,7 +77,7 @@ impl QuorumCnxManager {
             lock(&mgr.slots).insert(sid, tx);
             madsim::task::spawn(send_worker(ctx.clone(), myid, host, port, rx));
         }
-        madsim::task::spawn(accept_loop(ctx.clone(), shared.clone(), mgr.clone(), listener, in_tx));
+        madsim::task::spawn(accept_loop(ctx.clone(), peer.clone(), mgr.clone(), listener, in_tx));
         (mgr, in_rx)
     }
 
@@ -135,7 +135,7 @@ async fn send_worker(
 
 async fn accept_loop(
     ctx: ProcCtx,
-    shared: Shared,
+    peer: QuorumPeer,
     mgr: QuorumCnxManager,
     mut listener: Listener<ElectionMsg>,
     in_tx: mpsc::UnboundedSender<Notification>,
@@ -143,7 +143,7 @@ async fn accept_loop(
     while let Some(conn) = listener.accept().await {
         madsim::task::spawn(recv_worker(
             ctx.clone(),
-            shared.clone(),
+            peer.clone(),
             mgr.clone(),
             conn,
             in_tx.clone(),
@@ -153,7 +153,7 @@ async fn accept_loop(
 
 async fn recv_worker(
     _ctx: ProcCtx,
-    shared: Shared,
+    peer: QuorumPeer,
     mgr: QuorumCnxManager,
     conn: Conn<ElectionMsg>,
     in_tx: mpsc::UnboundedSender<Notification>,
@@ -163,7 +163,7 @@ async fn recv_worker(
         // WorkerReceiver: a peer that is not LOOKING answers a LOOKING peer with its settled vote;
         // a LOOKING peer queues the vote, and answers a peer whose round lags behind its own.
         let (answer, queue) = {
-            let st = lock(&shared);
+            let st = peer.lock();
             let ours = Notification {
                 vote: st.current_vote,
                 election_epoch: st.logical_clock,
@@ -201,19 +201,19 @@ fn agreeing(votes: &BTreeMap<u64, Ballot>, target: &Ballot, same_round: bool) ->
         .collect()
 }
 
-/// `lookForLeader`: runs one election and returns the settled vote; the peer's state is set to
-/// LEADING or FOLLOWING.
+/// `lookForLeader`: runs one election with the peer's [`VoteOrder`] and returns the settled vote;
+/// the peer's state is set to LEADING or FOLLOWING.
 pub async fn look_for_leader(
     ctx: &ProcCtx,
-    shared: &Shared,
+    peer: &QuorumPeer,
     mgr: &QuorumCnxManager,
     inbox: &mut mpsc::UnboundedReceiver<Notification>,
-    order: &dyn VoteOrder,
 ) -> Vote {
     // The vote order and the quorum check are plug-in points (VoteOrder), built in by default.
+    let order = peer.vote_order();
     let total_order_predicate = |new: &Vote, cur: &Vote| order.total_order_predicate(new, cur);
     let (myid, voters, mut proposal, mut logical_clock) = {
-        let mut st = lock(shared);
+        let mut st = peer.lock();
         st.logical_clock += 1;
         st.state = ServerState::Looking;
         let v = Vote { leader: st.myid, zxid: st.last_logged, peer_epoch: st.current_epoch };
@@ -236,7 +236,7 @@ pub async fn look_for_leader(
     recvset.insert(myid, me(proposal, logical_clock));
 
     let settle = |vote: Vote, round: u64| {
-        let mut st = lock(shared);
+        let mut st = peer.lock();
         st.state = if vote.leader == myid { ServerState::Leading } else { ServerState::Following };
         st.current_vote = vote;
         st.logical_clock = round;
@@ -271,10 +271,10 @@ pub async fn look_for_leader(
             ServerState::Looking => {
                 if n.election_epoch > logical_clock {
                     logical_clock = n.election_epoch;
-                    lock(shared).logical_clock = logical_clock;
+                    peer.lock().logical_clock = logical_clock;
                     recvset.clear();
                     let own = {
-                        let st = lock(shared);
+                        let st = peer.lock();
                         Vote { leader: myid, zxid: st.last_logged, peer_epoch: st.current_epoch }
                     };
                     proposal = if total_order_predicate(&n.vote, &own) { n.vote } else { own };
@@ -285,7 +285,7 @@ pub async fn look_for_leader(
                     proposal = n.vote;
                     mgr.send_all(&notify(proposal, logical_clock));
                 }
-                lock(shared).current_vote = proposal;
+                peer.set_current_vote(proposal);
                 recvset.insert(
                     n.sid,
                     Ballot { vote: n.vote, election_epoch: n.election_epoch, state: n.state },

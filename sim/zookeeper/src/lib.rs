@@ -1,10 +1,10 @@
 //! A ZooKeeper 3.4 ensemble, faithful to the reference facts.
 //!
-//! Names mirror the real source so a learner can hop across: [`quorum_peer`] (`QuorumPeerMain`) runs
-//! `FastLeaderElection` ([`election`]) and then leads or follows with ZAB ([`zab`]);
-//! [`data_tree::DataTree`] holds the znodes; [`persistence`] is `FileTxnSnapLog`;
-//! [`client::ZooKeeper`] is the client handle; [`cli`] is `zkCli.sh`. [`programs`] is what the
-//! shell finds on the hosts.
+//! Names mirror the real source so a learner can hop across: [`quorum_peer_main`]
+//! (`QuorumPeerMain`) builds a [`quorum_peer::QuorumPeer`], which runs `FastLeaderElection`
+//! ([`election`]) and then leads or follows with ZAB ([`zab`]); [`data_tree::DataTree`] holds the
+//! znodes; [`persistence`] is `FileTxnSnapLog`; [`client::ZooKeeper`] is the client handle; [`cli`]
+//! is `zkCli.sh`. [`programs`] is what the shell finds on the hosts.
 //!
 //! # How it works
 //!
@@ -29,7 +29,11 @@
 //! - `server.rs` — the serving side shared by all roles: `PeerState` (the database, sessions,
 //!   watches, client connections) and `PeerState::apply`, the `FinalRequestProcessor` step.
 //! - `server_cnxn.rs` — `NIOServerCnxn`: a client connection's handshake and its requests, in order.
-//! - `quorum_peer.rs` — `QuorumPeerMain`: start-up, recovery, and the LOOKING → LEADING/FOLLOWING loop.
+//! - `quorum_peer.rs` — `QuorumPeer`, the handle every task of a peer shares: its `PeerState`
+//!   behind one lock, its `VoteOrder`, and the real class's accessors (`get_peer_state`,
+//!   `get_current_vote`, `set_current_epoch`, …).
+//! - `quorum_peer_main.rs` — `QuorumPeerMain`: start-up and recovery, then `QuorumPeer::start` and
+//!   its LOOKING → LEADING/FOLLOWING loop, `QuorumPeer::run`.
 //! - `client.rs` — the `ZooKeeper` handle (`create`, `delete`, `exists`, `get_data`, `set_data`,
 //!   `get_children`, watches through `next_event`); it re-arms its watches with `SetWatches` after
 //!   moving to another server.
@@ -55,6 +59,7 @@ pub mod install;
 pub mod persistence;
 pub mod proto;
 pub mod quorum_peer;
+pub mod quorum_peer_main;
 pub mod server;
 pub mod server_cnxn;
 pub mod server_log;
@@ -90,8 +95,8 @@ pub fn programs(vote_order: Arc<dyn election::VoteOrder>) -> Registry {
         }),
     )
     .main_class("QuorumPeerMain", "org.apache.zookeeper.server.quorum.QuorumPeerMain")
-    .export("ZOOKEEPER_HOME", quorum_peer::ZK_HOME)
-    .set_login_dir(&format!("{}/bin", quorum_peer::ZK_HOME))
+    .export("ZOOKEEPER_HOME", quorum_peer_main::ZK_HOME)
+    .set_login_dir(&format!("{}/bin", quorum_peer_main::ZK_HOME))
     .installer(|world| {
         let _ = install::install_seed_ensemble(world);
     })

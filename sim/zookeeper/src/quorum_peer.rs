@@ -1,169 +1,98 @@
-//! `QuorumPeerMain`: the process `zkServer.sh start` launches.
+//! `QuorumPeer`: one server of the ensemble, as the handle its tasks share.
 //!
-//! Start-up reads `conf/zoo.cfg` and `dataDir/myid` from the host's disk, recovers the database
-//! (snapshot + log), binds the client port, then loops: LOOKING (FastLeaderElection) → LEADING or
-//! FOLLOWING (ZAB) → LOOKING again when that role ends. A bad configuration ends the process, with
-//! the reason in `zookeeper.out`, exactly when the real server would die.
+//! The client connections, the election workers and the current role each hold a clone of the
+//! peer; all of them share one [`PeerState`] behind one mutex ([`QuorumPeer::lock`]), and the
+//! elections use the [`VoteOrder`] the peer was built with. The accessors are the real class's
+//! (`getPeerState`, `getCurrentVote`, `getCurrentEpoch`, …). The main loop, [`QuorumPeer::start`]
+//! and [`QuorumPeer::run`], is in [`crate::quorum_peer_main`]: it drives the election and the ZAB
+//! roles, which take this handle, so it cannot live in a file they import.
 
-use super::config::{ConfigError, QuorumPeerConfig};
-use super::election::{look_for_leader, QuorumCnxManager, VoteOrder};
-use super::persistence::{FileTxnSnapLog, PersistError};
-use super::proto::{ClientPacket, ElectionMsg, ServerState};
-use super::server::{PeerState, Shared};
-use super::server_cnxn::serve_clients;
-use super::txn::{fmt_zxid, zxid_epoch};
-use super::zab::{follow, lead};
-use sim_core::trace::kind;
-use sim_core::trace::{fields, lock};
-use sim_core::world::ProcCtx;
-use std::sync::{Arc, Mutex};
+use super::persistence::PersistError;
+use super::proto::{ServerState, Vote};
+use super::server::PeerState;
+use super::vote_order::VoteOrder;
+use sim_core::trace::lock;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use super::install::{zoo_cfg_path, ZK_HOME};
-use super::server_log::log_out;
-pub use super::server_log::zookeeper_out_path;
-
-/// Reads the configuration and myid the way `QuorumPeerConfig.parse` does.
-pub async fn read_config(ctx: &ProcCtx, cfg_path: &str) -> Result<(QuorumPeerConfig, u64), String> {
-    let disk = ctx.disk();
-    let cfg_text = match disk.read_all(cfg_path).await {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(_) => return Err(format!("Error processing {cfg_path}: {cfg_path} file is missing")),
-    };
-    let data_dir =
-        QuorumPeerConfig::parse(&cfg_text).map(|c| c.data_dir.clone()).unwrap_or_default();
-    let myid_path = format!("{data_dir}/myid");
-    let myid_text = match disk.read_all(&myid_path).await {
-        Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-        Err(_) => None,
-    };
-    let (cfg, myid) = QuorumPeerConfig::parse_with_myid(&cfg_text, myid_text.as_deref(), &myid_path).map_err(|e| match e {
-        // The real server only notices later, in startLeaderElection; we say why first.
-        ConfigError::MyidMatchesNoServer { id, .. } => {
-            format!("{e}\nUnexpected exception, exiting abnormally\njava.lang.RuntimeException: My id {id} not in the peer list")
-        }
-        _ => format!("Invalid config, exiting abnormally\norg.apache.zookeeper.server.quorum.QuorumPeerConfig$ConfigException: {e}"),
-    })?;
-    Ok((cfg, myid.unwrap_or(0)))
+/// A server of the ensemble (`QuorumPeer`): a cheap handle to the state its tasks share, with the
+/// vote order its elections use.
+#[derive(Clone)]
+pub struct QuorumPeer {
+    inner: Arc<Inner>,
 }
 
-/// The body of the `QuorumPeerMain` process.
-pub async fn run(ctx: ProcCtx, cfg_path: String, vote_order: Arc<dyn VoteOrder>) {
-    let (cfg, myid) = match read_config(&ctx, &cfg_path).await {
-        Ok(x) => x,
-        Err(msg) => {
-            ctx.trace(kind::ZK_STARTUP_ERROR, None, fields! { "error" => msg.as_str() });
-            log_out(&ctx, None, "ERROR", &msg).await;
-            return;
-        }
-    };
-    let mut snap_log = FileTxnSnapLog::new(ctx.disk(), &cfg.data_dir, &cfg.data_log_dir);
-    let loaded = match snap_log.load().await {
-        Ok(l) => l,
-        Err(e) => {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}"))
-                .await;
-            return;
-        }
-    };
-    let mut st =
-        PeerState::new(myid, cfg.clone(), snap_log.clone(), loaded.tree, loaded.log, ctx.wall_ms());
-    // A server that never finished an epoch change reads its epoch from its last zxid.
-    let from_zxid = zxid_epoch(st.last_logged);
-    st.current_epoch =
-        snap_log.read_epoch("currentEpoch").await.ok().flatten().unwrap_or(from_zxid);
-    st.accepted_epoch =
-        snap_log.read_epoch("acceptedEpoch").await.ok().flatten().unwrap_or(st.current_epoch);
-    ctx.trace(
-        kind::ZK_LOADED,
-        None,
-        fields! { "myid" => myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch },
-    );
-    let shared: Shared = Arc::new(Mutex::new(st));
-
-    let client_listener =
-        match ctx.net().listen::<ClientPacket>(&ctx.host, &ctx.name, cfg.client_port) {
-            Ok(l) => l,
-            Err(e) => {
-                log_out(
-                    &ctx,
-                    Some(myid),
-                    "ERROR",
-                    &format!(
-                        "Unexpected exception, exiting abnormally java.net.BindException: {e}"
-                    ),
-                )
-                .await;
-                return;
-            }
-        };
-    madsim::task::spawn(serve_clients(ctx.clone(), shared.clone(), client_listener));
-
-    if cfg.is_standalone() {
-        lock(&shared).state = ServerState::Leading;
-        log_out(
-            &ctx,
-            Some(myid),
-            "INFO",
-            "Either no config or no quorum defined in config, running  in standalone mode",
-        )
-        .await;
-        lead(&ctx, &shared).await;
-        return;
-    }
-
-    let election_port = cfg.servers.get(&myid).map(|s| s.election_port).unwrap_or(3888);
-    let listener = match ctx.net().listen::<ElectionMsg>(&ctx.host, &ctx.name, election_port) {
-        Ok(l) => l,
-        Err(e) => {
-            log_out(
-                &ctx,
-                Some(myid),
-                "ERROR",
-                &format!("Exception while listening java.net.BindException: {e}"),
-            )
-            .await;
-            return;
-        }
-    };
-    let (mgr, mut inbox) = QuorumCnxManager::start(&ctx, &shared, listener);
-    loop {
-        log_out(&ctx, Some(myid), "INFO", "LOOKING").await;
-        let vote = look_for_leader(&ctx, &shared, &mgr, &mut inbox, vote_order.as_ref()).await;
-        let state = lock(&shared).state;
-        match state {
-            ServerState::Leading => {
-                log_out(&ctx, Some(myid), "INFO", "LEADING").await;
-                lead(&ctx, &shared).await;
-            }
-            ServerState::Following => {
-                log_out(&ctx, Some(myid), "INFO", "FOLLOWING").await;
-                follow(&ctx, &shared, vote.leader).await;
-            }
-            ServerState::Looking => {}
-        }
-        {
-            let mut st = lock(&shared);
-            st.stop_serving(&ctx);
-            st.state = ServerState::Looking;
-        }
-        // ZooKeeperServer.shutdown clears the in-memory database; the next role reloads it from
-        // disk, so every proposal this server logged (committed or not) is in its history. That
-        // is how a new leader keeps a write that a quorum logged but never saw committed.
-        if let Err(e) = reload_database(&ctx, &shared).await {
-            log_out(&ctx, Some(myid), "ERROR", &format!("Unable to load database on disk: {e}"))
-                .await;
-            return;
-        }
-    }
+struct Inner {
+    my_id: u64,
+    state: Mutex<PeerState>,
+    vote_order: Arc<dyn VoteOrder>,
 }
 
-/// Rebuilds the tree from the latest snapshot and the whole transaction log.
-async fn reload_database(ctx: &ProcCtx, shared: &Shared) -> Result<(), PersistError> {
-    let mut snap_log = lock(shared).snap_log.clone();
-    let loaded = snap_log.load().await?;
-    let mut st = lock(shared);
-    st.snap_log = snap_log;
-    st.reset_database(loaded.tree, loaded.log);
-    ctx.trace(kind::ZK_LOADED, None, fields! { "myid" => st.myid, "zxid" => fmt_zxid(st.last_logged), "current_epoch" => st.current_epoch, "accepted_epoch" => st.accepted_epoch });
-    Ok(())
+impl QuorumPeer {
+    /// A peer over a loaded database; `vote_order` decides its elections (the exercises' hook).
+    pub fn new(state: PeerState, vote_order: Arc<dyn VoteOrder>) -> Self {
+        QuorumPeer {
+            inner: Arc::new(Inner { my_id: state.myid, state: Mutex::new(state), vote_order }),
+        }
+    }
+
+    /// The shared state. Hold the guard only between awaits, never across one.
+    pub fn lock(&self) -> MutexGuard<'_, PeerState> {
+        lock(&self.inner.state)
+    }
+
+    /// `getId`: this server's id (`myid`).
+    pub fn my_id(&self) -> u64 {
+        self.inner.my_id
+    }
+
+    /// The vote order and quorum check FastLeaderElection uses.
+    pub fn vote_order(&self) -> &dyn VoteOrder {
+        self.inner.vote_order.as_ref()
+    }
+
+    /// `getPeerState`: LOOKING, FOLLOWING or LEADING.
+    pub fn get_peer_state(&self) -> ServerState {
+        self.lock().state
+    }
+
+    /// `setPeerState`.
+    pub fn set_peer_state(&self, state: ServerState) {
+        self.lock().state = state;
+    }
+
+    /// `getCurrentVote`: the vote this peer proposes or settled on.
+    pub fn get_current_vote(&self) -> Vote {
+        self.lock().current_vote
+    }
+
+    /// `setCurrentVote`.
+    pub fn set_current_vote(&self, vote: Vote) {
+        self.lock().current_vote = vote;
+    }
+
+    /// `getCurrentEpoch`: the epoch this peer last synced with a leader in.
+    pub fn get_current_epoch(&self) -> u32 {
+        self.lock().current_epoch
+    }
+
+    /// `getAcceptedEpoch`: the newest epoch this peer agreed to join.
+    pub fn get_accepted_epoch(&self) -> u32 {
+        self.lock().accepted_epoch
+    }
+
+    /// `setCurrentEpoch`: writes the `currentEpoch` file durably, then takes the value.
+    pub async fn set_current_epoch(&self, epoch: u32) -> Result<(), PersistError> {
+        let snap_log = self.lock().snap_log.clone();
+        snap_log.write_epoch("currentEpoch", epoch).await?;
+        self.lock().current_epoch = epoch;
+        Ok(())
+    }
+
+    /// `setAcceptedEpoch`: writes the `acceptedEpoch` file durably, then takes the value.
+    pub async fn set_accepted_epoch(&self, epoch: u32) -> Result<(), PersistError> {
+        let snap_log = self.lock().snap_log.clone();
+        snap_log.write_epoch("acceptedEpoch", epoch).await?;
+        self.lock().accepted_epoch = epoch;
+        Ok(())
+    }
 }

@@ -14,7 +14,6 @@ use madsim::time::Instant;
 use sim_core::trace::{fields, kind};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How many committed proposals a peer keeps in memory for DIFF syncs (`ZKDatabase.commitLogCount`).
@@ -44,7 +43,9 @@ struct Waiting {
     op: Op,
 }
 
-/// Everything a peer's tasks share.
+/// Everything a peer's tasks share, reached through [`crate::quorum_peer::QuorumPeer::lock`]: what
+/// ZooKeeper keeps in `QuorumPeer` (state, vote, epochs), its `ZKDatabase` (tree, committed log,
+/// transaction log) and its `ZooKeeperServer` (sessions, watches, connections).
 pub struct PeerState {
     /// This server's id.
     pub myid: u64,
@@ -82,9 +83,6 @@ pub struct PeerState {
     pub role_tx: Option<mpsc::UnboundedSender<WriteReq>>,
     pub(crate) next_session: i64,
 }
-
-/// Shared handle to a peer's state.
-pub type Shared = Arc<Mutex<PeerState>>;
 
 impl PeerState {
     /// A peer that has loaded its database.

@@ -6,41 +6,41 @@
 //! order, so a client always reads its own writes.
 
 use super::proto::{ClientPacket, Op, ReplyBody};
-use super::server::{ClientSlot, Shared};
+use super::quorum_peer::QuorumPeer;
+use super::server::ClientSlot;
 use super::txn::{fmt_zxid, SessionId, Txn, ZkError, Zxid};
 use super::watch_manager::EventType;
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
 use sim_core::hw::{Conn, Listener};
-use sim_core::trace::kind;
-use sim_core::trace::{fields, lock};
+use sim_core::trace::{fields, kind};
 use sim_core::world::ProcCtx;
 use std::collections::VecDeque;
 
 /// Accepts client connections on the client port for the life of the process.
-pub async fn serve_clients(ctx: ProcCtx, shared: Shared, mut listener: Listener<ClientPacket>) {
+pub async fn serve_clients(ctx: ProcCtx, peer: QuorumPeer, mut listener: Listener<ClientPacket>) {
     let mut next_conn = 1u64;
     while let Some(conn) = listener.accept().await {
         let id = next_conn;
         next_conn += 1;
-        madsim::task::spawn(handle_client(ctx.clone(), shared.clone(), conn, id));
+        madsim::task::spawn(handle_client(ctx.clone(), peer.clone(), conn, id));
     }
 }
 
 /// One client connection (`NIOServerCnxn`): handshake, then requests in order.
-async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, conn_id: u64) {
+async fn handle_client(ctx: ProcCtx, peer: QuorumPeer, conn: Conn<ClientPacket>, conn_id: u64) {
     let first = match conn.recv().await {
         Ok(p) => p,
         Err(_) => return,
     };
     let (session_id, timeout_ms) = match first {
         ClientPacket::FourLetter(word) => {
-            let text = lock(&shared).four_letter(&word);
+            let text = peer.lock().four_letter(&word);
             let _ = conn.send(ClientPacket::FourLetterReply(text));
             return;
         }
         ClientPacket::ConnectRequest { last_zxid_seen, timeout_ms, session_id } => {
-            match establish(&ctx, &shared, &conn, conn_id, last_zxid_seen, timeout_ms, session_id)
+            match establish(&ctx, &peer, &conn, conn_id, last_zxid_seen, timeout_ms, session_id)
                 .await
             {
                 Some(s) => s,
@@ -51,7 +51,7 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
     };
     let (out_tx, mut out_rx) = mpsc::unbounded::<ClientPacket>();
     {
-        let mut st = lock(&shared);
+        let mut st = peer.lock();
         if !st.serving {
             return;
         }
@@ -85,23 +85,22 @@ async fn handle_client(ctx: ProcCtx, shared: Shared, conn: Conn<ClientPacket>, c
                     while outstanding.is_none() {
                         let Some((xid, op)) = queued.pop_front() else { break };
                         outstanding =
-                            handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
+                            handle_request(&ctx, &peer, &conn, conn_id, session_id, xid, op);
                     }
                 }
             }
             Step::In(Some(ClientPacket::Request { xid, op })) => {
-                lock(&shared).touch(session_id);
+                peer.lock().touch(session_id);
                 if outstanding.is_some() {
                     queued.push_back((xid, op));
                 } else {
-                    outstanding =
-                        handle_request(&ctx, &shared, &conn, conn_id, session_id, xid, op);
+                    outstanding = handle_request(&ctx, &peer, &conn, conn_id, session_id, xid, op);
                 }
             }
             Step::In(Some(_)) => {}
         }
     }
-    let mut st = lock(&shared);
+    let mut st = peer.lock();
     st.clients.remove(&conn_id);
     st.watches.remove_watcher(&conn_id);
 }
@@ -115,7 +114,7 @@ enum Step {
 /// close (not serving, client ahead of us, session expired).
 async fn establish(
     ctx: &ProcCtx,
-    shared: &Shared,
+    peer: &QuorumPeer,
     conn: &Conn<ClientPacket>,
     conn_id: u64,
     last_zxid_seen: Zxid,
@@ -123,7 +122,7 @@ async fn establish(
     session_id: SessionId,
 ) -> Option<(SessionId, i32)> {
     let (timeout, new_session, waiter) = {
-        let mut st = lock(shared);
+        let mut st = peer.lock();
         if !st.serving {
             // "ZooKeeperServer not running": the connection is closed at once.
             return None;
@@ -169,7 +168,7 @@ async fn establish(
     };
     let mut waiter = waiter;
     let committed = waiter.next().await;
-    lock(shared).clients.remove(&conn_id);
+    peer.lock().clients.remove(&conn_id);
     match committed {
         Some(ClientPacket::Reply { err: 0, .. }) => Some((new_session, timeout)),
         _ => None,
@@ -179,14 +178,14 @@ async fn establish(
 /// Handles one request; returns its xid if it is a write still waiting for its commit.
 fn handle_request(
     ctx: &ProcCtx,
-    shared: &Shared,
+    peer: &QuorumPeer,
     conn: &Conn<ClientPacket>,
     conn_id: u64,
     session_id: SessionId,
     xid: i32,
     op: Op,
 ) -> Option<i32> {
-    let mut st = lock(shared);
+    let mut st = peer.lock();
     let zxid = st.tree.last_processed_zxid();
     let reply = |err: i32, body: ReplyBody| ClientPacket::Reply { xid, zxid, err, body };
     let pkt = match &op {

@@ -1,6 +1,7 @@
 //! FastLeaderElection's two decisions as a plug-in point: which vote wins (`totalOrderPredicate`)
 //! and which set of agreeing servers is a quorum (`QuorumMaj.containsQuorum`). [`crate::election`]
-//! re-exports them; they live apart from it so the peer that holds one need not import the election.
+//! re-exports them; they live apart from it because [`crate::quorum_peer::QuorumPeer`] holds one
+//! and the election takes the peer.
 
 use super::proto::Vote;
 use std::collections::BTreeSet;
@@ -11,7 +12,8 @@ pub fn total_order_predicate(new: &Vote, cur: &Vote) -> bool {
 }
 
 /// FastLeaderElection's two decisions, a plug-in point of the graded exercises. The peer is
-/// handed one when it is built ([`crate::quorum_peer::run`]); [`DefaultVoteOrder`] is 3.4.6's.
+/// handed one when it is built ([`crate::quorum_peer::QuorumPeer::new`]); [`DefaultVoteOrder`]
+/// is 3.4.6's.
 pub trait VoteOrder: Send + Sync {
     /// `totalOrderPredicate`: does the received vote `new` beat the current proposal `cur`?
     fn total_order_predicate(&self, new: &Vote, cur: &Vote) -> bool;

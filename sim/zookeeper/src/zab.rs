@@ -12,15 +12,15 @@
 
 use super::persistence::{FileTxnSnapLog, PersistError};
 use super::proto::QuorumPacket;
-use super::server::{Shared, WriteReq};
+use super::quorum_peer::QuorumPeer;
+use super::server::WriteReq;
 use super::server_log::{exit_severe, SevereExit};
 use super::txn::{fmt_zxid, make_zxid, zxid_epoch, Txn, TxnHeader, Zxid};
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
 use madsim::time::{sleep_until, Instant};
 use sim_core::hw::{Conn, NetError};
-use sim_core::trace::kind;
-use sim_core::trace::{fields, lock};
+use sim_core::trace::{fields, kind};
 use sim_core::world::ProcCtx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ struct Proposal {
 /// The leader's state for one epoch.
 struct Leader {
     ctx: ProcCtx,
-    shared: Shared,
+    peer: QuorumPeer,
     myid: u64,
     quorum: usize,
     voters: BTreeSet<u64>,
@@ -104,7 +104,7 @@ impl Leader {
         let mut packets = Vec::new();
         let kind;
         {
-            let st = lock(&self.shared);
+            let st = self.peer.lock();
             let leader_last = st.tree.last_processed_zxid();
             let min = st.committed_log.front().map(|(h, _)| h.zxid);
             let max = st.committed_log.back().map(|(h, _)| h.zxid);
@@ -231,7 +231,7 @@ impl Leader {
                         self.propose(WriteReq { session_id, cxid, txn }).await;
                     }
                     QuorumPacket::Ping { touches } => {
-                        let mut st = lock(&self.shared);
+                        let mut st = self.peer.lock();
                         let now = Instant::now();
                         for (s, t) in touches {
                             if st.tree.sessions().contains_key(&s) {
@@ -264,13 +264,13 @@ impl Leader {
             self.send(sid, QuorumPacket::Proposal { hdr, txn: w.txn.clone() });
         }
         self.outstanding.insert(zxid, Proposal { hdr, txn: w.txn.clone(), acks: BTreeSet::new() });
-        let mut log = lock(&self.shared).snap_log.clone();
+        let mut log = self.peer.lock().snap_log.clone();
         let logged = log_durably(&mut log, &hdr, &w.txn).await;
-        lock(&self.shared).snap_log = log;
+        self.peer.lock().snap_log = log;
         if let Err(e) = logged {
             exit_severe(&self.ctx, self.myid, SevereExit::TxnLog, &e).await;
         }
-        lock(&self.shared).last_logged = zxid;
+        self.peer.lock().last_logged = zxid;
         if let Some(p) = self.outstanding.get_mut(&zxid) {
             p.acks.insert(self.myid);
         }
@@ -288,7 +288,7 @@ impl Leader {
                 self.send(sid, QuorumPacket::Commit { zxid });
             }
             self.ctx.trace(kind::ZAB_COMMIT, None, fields! { "zxid" => fmt_zxid(zxid), "acks" => p.acks.iter().copied().collect::<Vec<_>>() });
-            lock(&self.shared).apply(&self.ctx, &p.hdr, &p.txn);
+            self.peer.lock().apply(&self.ctx, &p.hdr, &p.txn);
         }
     }
 
@@ -313,7 +313,7 @@ impl Leader {
     async fn expire_sessions(&mut self) {
         let now = Instant::now();
         let expired: Vec<i64> = {
-            let mut st = lock(&self.shared);
+            let mut st = self.peer.lock();
             let e: Vec<i64> = st
                 .session_deadlines
                 .iter()
@@ -351,9 +351,9 @@ async fn log_durably(
 }
 
 /// Leads until the quorum is lost. Returns when the peer must go back to LOOKING.
-pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
+pub async fn lead(ctx: &ProcCtx, peer: &QuorumPeer) {
     let (myid, quorum, voters, tick, init_limit, sync_limit, port, standalone, accepted) = {
-        let st = lock(shared);
+        let st = peer.lock();
         let voters: BTreeSet<u64> =
             st.cfg.servers.values().filter(|s| !s.observer).map(|s| s.id).collect();
         let port = st.cfg.servers.get(&st.myid).map(|s| s.quorum_port).unwrap_or(2888);
@@ -389,7 +389,7 @@ pub async fn lead(ctx: &ProcCtx, shared: &Shared) {
     let (write_tx, mut write_rx) = mpsc::unbounded::<WriteReq>();
     let mut leader = Leader {
         ctx: ctx.clone(),
-        shared: shared.clone(),
+        peer: peer.clone(),
         myid,
         quorum,
         voters,
@@ -456,11 +456,7 @@ async fn lead_epoch(
     let epoch =
         l.learners.values().map(|x| x.accepted_epoch).chain([accepted]).max().unwrap_or(0) + 1;
     l.epoch = Some(epoch);
-    {
-        let snap_log = lock(&l.shared).snap_log.clone();
-        snap_log.write_epoch("acceptedEpoch", epoch).await.map_err(|e| e.to_string())?;
-        lock(&l.shared).accepted_epoch = epoch;
-    }
+    l.peer.set_accepted_epoch(epoch).await.map_err(|e| e.to_string())?;
     l.ctx.trace(kind::ZAB_NEW_EPOCH, None, fields! { "epoch" => epoch });
     for sid in l.learners.keys().copied().collect::<Vec<_>>() {
         l.send(sid, QuorumPacket::LeaderInfo { epoch });
@@ -480,21 +476,16 @@ async fn lead_epoch(
             .map_err(|_| "Timeout while waiting for epoch to be acked by quorum".to_string())?;
         l.on_event(ev).await;
     }
-    {
-        let snap_log = lock(&l.shared).snap_log.clone();
-        snap_log.write_epoch("currentEpoch", epoch).await.map_err(|e| e.to_string())?;
-        let mut st = lock(&l.shared);
-        st.current_epoch = epoch;
-    }
+    l.peer.set_current_epoch(epoch).await.map_err(|e| e.to_string())?;
     l.next_zxid = make_zxid(epoch, 0);
     // ZooKeeperServer.loadData ends with a snapshot.
     {
         let (mut snap_log, tree) = {
-            let st = lock(&l.shared);
+            let st = l.peer.lock();
             (st.snap_log.clone(), st.tree.clone())
         };
         let taken = snap_log.snapshot(&tree).await;
-        lock(&l.shared).snap_log = snap_log;
+        l.peer.lock().snap_log = snap_log;
         if let Err(e) = taken {
             exit_severe(&l.ctx, l.myid, SevereExit::Snapshot, &e).await;
         }
@@ -521,7 +512,7 @@ async fn lead_epoch(
         l.send(sid, QuorumPacket::UpToDate);
     }
     {
-        let mut st = lock(&l.shared);
+        let mut st = l.peer.lock();
         let now = Instant::now();
         // The new leader's SessionTracker gives every known session a fresh timeout.
         let sessions: Vec<(i64, i32)> = st.tree.sessions().iter().map(|(s, t)| (*s, *t)).collect();
@@ -610,15 +601,15 @@ async fn learner_handler(conn: Arc<Conn<QuorumPacket>>, ev_tx: mpsc::UnboundedSe
 }
 
 /// Follows `leader_sid` until the leader is lost. Returns when the peer must go back to LOOKING.
-pub async fn follow(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) {
-    if let Err(why) = follow_inner(ctx, shared, leader_sid).await {
+pub async fn follow(ctx: &ProcCtx, peer: &QuorumPeer, leader_sid: u64) {
+    if let Err(why) = follow_inner(ctx, peer, leader_sid).await {
         ctx.trace(kind::ZAB_FOLLOWER_SHUTDOWN, None, fields! { "reason" => why });
     }
 }
 
-async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result<(), String> {
+async fn follow_inner(ctx: &ProcCtx, peer: &QuorumPeer, leader_sid: u64) -> Result<(), String> {
     let (myid, host, port, tick, init_limit, sync_limit) = {
-        let st = lock(shared);
+        let st = peer.lock();
         let s = st.cfg.servers.get(&leader_sid).ok_or("leader is not in the configuration")?;
         (
             st.myid,
@@ -647,7 +638,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
     }
     let conn = conn.ok_or("Unable to connect to the leader")?;
     let (accepted, current, last_logged) = {
-        let st = lock(shared);
+        let st = peer.lock();
         (st.accepted_epoch, st.current_epoch, st.last_logged)
     };
     conn.send(QuorumPacket::FollowerInfo {
@@ -670,9 +661,7 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
         return Err(format!("Leaders epoch, {epoch} is less than accepted epoch, {accepted}"));
     }
     if epoch > accepted {
-        let snap_log = lock(shared).snap_log.clone();
-        snap_log.write_epoch("acceptedEpoch", epoch).await.map_err(|e| e.to_string())?;
-        lock(shared).accepted_epoch = epoch;
+        peer.set_accepted_epoch(epoch).await.map_err(|e| e.to_string())?;
     }
     conn.send(QuorumPacket::AckEpoch { current_epoch: current, last_zxid: last_logged })
         .map_err(|e| e.to_string())?;
@@ -709,30 +698,30 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
         match pkt {
             QuorumPacket::Diff { .. } => snapshot_needed = false,
             QuorumPacket::Trunc { zxid } => {
-                let mut snap_log = lock(shared).snap_log.clone();
+                let mut snap_log = peer.lock().snap_log.clone();
                 snap_log.truncate(zxid).await.map_err(|e| e.to_string())?;
                 let loaded = snap_log.load().await.map_err(|e| e.to_string())?;
-                let mut st = lock(shared);
+                let mut st = peer.lock();
                 st.snap_log = snap_log;
                 st.reset_database(loaded.tree, loaded.log);
                 ctx.trace(kind::ZAB_TRUNCATED, None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Snap { tree, zxid } => {
-                let mut st = lock(shared);
+                let mut st = peer.lock();
                 st.tree = *tree;
                 st.committed_log.clear();
                 st.last_logged = zxid;
                 ctx.trace(kind::ZAB_SNAP_LOADED, None, fields! { "zxid" => fmt_zxid(zxid) });
             }
             QuorumPacket::Proposal { hdr, txn } => {
-                let mut snap_log = lock(shared).snap_log.clone();
+                let mut snap_log = peer.lock().snap_log.clone();
                 let logged = log_durably(&mut snap_log, &hdr, &txn).await;
-                lock(shared).snap_log = snap_log;
+                peer.lock().snap_log = snap_log;
                 if let Err(e) = logged {
                     exit_severe(ctx, myid, SevereExit::TxnLog, &e).await;
                 }
                 {
-                    let mut st = lock(shared);
+                    let mut st = peer.lock();
                     st.last_logged = st.last_logged.max(hdr.zxid);
                 }
                 let zxid = hdr.zxid;
@@ -744,35 +733,33 @@ async fn follow_inner(ctx: &ProcCtx, shared: &Shared, leader_sid: u64) -> Result
                 let ready: Vec<Zxid> = pending.range(..=zxid).map(|(z, _)| *z).collect();
                 for z in ready {
                     if let Some((hdr, txn)) = pending.remove(&z) {
-                        lock(shared).apply(ctx, &hdr, &txn);
+                        peer.lock().apply(ctx, &hdr, &txn);
                     }
                 }
             }
             QuorumPacket::NewLeader { zxid } => {
                 if snapshot_needed {
                     let (mut snap_log, tree) = {
-                        let st = lock(shared);
+                        let st = peer.lock();
                         (st.snap_log.clone(), st.tree.clone())
                     };
                     let taken = snap_log.snapshot(&tree).await;
-                    lock(shared).snap_log = snap_log;
+                    peer.lock().snap_log = snap_log;
                     if let Err(e) = taken {
                         exit_severe(ctx, myid, SevereExit::Snapshot, &e).await;
                     }
                 }
                 let epoch = zxid_epoch(zxid);
-                let snap_log = lock(shared).snap_log.clone();
-                snap_log.write_epoch("currentEpoch", epoch).await.map_err(|e| e.to_string())?;
-                lock(shared).current_epoch = epoch;
+                peer.set_current_epoch(epoch).await.map_err(|e| e.to_string())?;
                 conn.send(QuorumPacket::Ack { zxid }).map_err(|e| e.to_string())?;
             }
             QuorumPacket::UpToDate => {
                 synced = true;
-                lock(shared).start_serving(ctx, write_tx.clone());
+                peer.lock().start_serving(ctx, write_tx.clone());
             }
             QuorumPacket::Ping { .. } => {
                 let touches: Vec<(i64, i32)> =
-                    std::mem::take(&mut lock(shared).touches).into_iter().collect();
+                    std::mem::take(&mut peer.lock().touches).into_iter().collect();
                 conn.send(QuorumPacket::Ping { touches }).map_err(|e| e.to_string())?;
             }
             _ => {}
