@@ -96,3 +96,66 @@ impl QuorumPeer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::QuorumPeerConfig;
+    use crate::persistence::FileTxnSnapLog;
+    use sim_core::world::{Sim, WorldConfig};
+    use std::collections::BTreeSet;
+
+    /// A vote order that never sees a quorum: tells the peer's hook from the built-in one.
+    struct NoQuorum;
+
+    impl VoteOrder for NoQuorum {
+        fn total_order_predicate(&self, _new: &Vote, _cur: &Vote) -> bool {
+            false
+        }
+
+        fn contains_quorum(&self, _ackers: &BTreeSet<u64>, _voting_members: usize) -> bool {
+            false
+        }
+    }
+
+    /// Server 2 of the seed ensemble, over an empty database on `master`'s disk.
+    fn fresh_peer(disk: sim_core::hw::HostDisk) -> QuorumPeer {
+        let cfg = QuorumPeerConfig::parse(QuorumPeerConfig::seed_default()).expect("seed zoo.cfg");
+        let snap_log = FileTxnSnapLog::new(disk, &cfg.data_dir, &cfg.data_log_dir);
+        let tree = crate::data_tree::DataTree::new();
+        QuorumPeer::new(PeerState::new(2, cfg, snap_log, tree, Vec::new(), 0), Arc::new(NoQuorum))
+    }
+
+    #[test]
+    fn accessors_read_and_write_the_state_every_clone_shares() {
+        Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+            let peer = fresh_peer(world.disk("master").expect("seed host"));
+            let other = peer.clone();
+            assert_eq!(peer.my_id(), 2);
+            assert_eq!(peer.get_peer_state(), ServerState::Looking);
+            assert_eq!(peer.get_current_vote(), Vote { leader: 2, zxid: 0, peer_epoch: 0 });
+            assert!(!peer.vote_order().contains_quorum(&BTreeSet::from([1, 2, 3]), 3));
+
+            peer.set_peer_state(ServerState::Following);
+            peer.set_current_vote(Vote { leader: 3, zxid: 7, peer_epoch: 1 });
+            assert_eq!(other.get_peer_state(), ServerState::Following);
+            assert_eq!(other.get_current_vote(), Vote { leader: 3, zxid: 7, peer_epoch: 1 });
+            assert_eq!(other.lock().state, ServerState::Following);
+        });
+    }
+
+    #[test]
+    fn epoch_setters_persist_the_epoch_files_and_update_the_peer() {
+        Sim::new(WorldConfig::seeded(1)).run(|world| async move {
+            let peer = fresh_peer(world.disk("master").expect("seed host"));
+            assert_eq!((peer.get_accepted_epoch(), peer.get_current_epoch()), (0, 0));
+            peer.set_accepted_epoch(5).await.expect("disk writes");
+            assert_eq!((peer.get_accepted_epoch(), peer.get_current_epoch()), (5, 0));
+            peer.set_current_epoch(4).await.expect("disk writes");
+            assert_eq!((peer.get_accepted_epoch(), peer.get_current_epoch()), (5, 4));
+            let snap_log = peer.lock().snap_log.clone();
+            assert_eq!(snap_log.read_epoch("acceptedEpoch").await, Ok(Some(5)));
+            assert_eq!(snap_log.read_epoch("currentEpoch").await, Ok(Some(4)));
+        });
+    }
+}
