@@ -26,6 +26,19 @@ pub enum AdminError {
 /// Largest partition count the simulator assigns in one call.
 pub const MAX_PARTITIONS: i32 = 100_000;
 
+/// `AdminUtils.assignReplicasToBrokers(brokers, n, rf)` as the tools and the broker call it:
+/// the start index and the replica shift are the seeded RNG's two `rand.nextInt(brokers.size)`.
+pub fn assign_replicas_randomly(
+    brokers: &[i32],
+    n_partitions: i32,
+    replication_factor: i32,
+) -> Result<BTreeMap<i32, Vec<i32>>, AdminError> {
+    let n = brokers.len().max(1) as i32;
+    let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
+    let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
+    assign_replicas_to_brokers(brokers, n_partitions, replication_factor, -1, -1, start, shift)
+}
+
 /// `AdminUtils.assignReplicasToBrokers` (0.9, rack-unaware). `brokers` is used in the given
 /// order (real Kafka passes the sorted broker list). `fixed_start_index >= 0` fixes both the
 /// start index and the replica shift (as 0.9 does); otherwise `rng_start` and `rng_shift`

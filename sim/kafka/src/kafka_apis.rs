@@ -228,19 +228,9 @@ impl KafkaApis {
             return false;
         }
         let rf = (rm.cfg.default_replication_factor as usize).min(brokers.len()) as i32;
-        let start =
-            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let shift =
-            madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..brokers.len() as i32);
-        let Ok(assignment) = crate::admin::assign_replicas_to_brokers(
-            &brokers,
-            rm.cfg.num_partitions,
-            rf,
-            -1,
-            -1,
-            start,
-            shift,
-        ) else {
+        let Ok(assignment) =
+            crate::admin::assign_replicas_randomly(&brokers, rm.cfg.num_partitions, rf)
+        else {
             return false;
         };
         let path = format!("{}/{topic}", zk_utils::BROKER_TOPICS);

@@ -227,17 +227,10 @@ async fn create_topic(
             Ok(b) => b.keys().copied().collect(),
             Err(e) => return topic_error(term, &e.to_string()),
         };
-        let n = brokers.len().max(1) as i32;
-        let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-        let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-        match admin::assign_replicas_to_brokers(
+        match admin::assign_replicas_randomly(
             &brokers,
             opts.partitions.unwrap_or(1),
             opts.replication_factor.unwrap_or(1),
-            -1,
-            -1,
-            start,
-            shift,
         ) {
             Ok(a) => a,
             Err(e) => return topic_error(term, &e.to_string()),

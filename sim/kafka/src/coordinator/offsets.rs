@@ -269,18 +269,9 @@ pub async fn create_offsets_topic(
     } else {
         cfg.offsets_topic_replication_factor.min(brokers.len() as i32)
     };
-    let n = brokers.len().max(1) as i32;
-    let start = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-    let shift = madsim::rand::Rng::gen_range(&mut madsim::rand::thread_rng(), 0..n);
-    let Ok(assignment) = admin::assign_replicas_to_brokers(
-        &brokers,
-        cfg.offsets_topic_num_partitions,
-        rf,
-        -1,
-        -1,
-        start,
-        shift,
-    ) else {
+    let Ok(assignment) =
+        admin::assign_replicas_randomly(&brokers, cfg.offsets_topic_num_partitions, rf)
+    else {
         return false;
     };
     let topic = GROUP_METADATA_TOPIC_NAME;
