@@ -137,6 +137,7 @@ pub mod leader_epoch;
 pub mod log;
 pub mod log_manager;
 pub mod metadata_cache;
+pub mod network_client;
 pub mod partition;
 pub mod partitioner;
 pub mod proto;
