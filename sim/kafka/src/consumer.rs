@@ -29,9 +29,9 @@ use super::coordinator::protocol::{
     GroupProtocol, GroupRequest, GroupResponse, JoinGroupMember, OffsetCommitPartition,
     SyncGroupAssignment,
 };
-use super::proto::{BrokerEndPoint, KafkaError, KafkaPacket, Request, Response, TopicAndPartition};
+use super::network_client::{NetworkClient, NetworkError, CONNECT_TIMEOUT};
+use super::proto::{BrokerEndPoint, KafkaError, TopicAndPartition};
 use madsim::time::Instant;
-use sim_core::hw::Conn;
 use sim_core::trace::fields;
 use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
@@ -294,62 +294,6 @@ impl Heartbeat {
     }
 }
 
-/// A connection to a broker, matching answers to requests by correlation id (an answer to a
-/// request given up on is skipped).
-pub(crate) struct Channel {
-    conn: Conn<KafkaPacket>,
-    next_id: i32,
-}
-
-impl Channel {
-    /// Connects to a broker.
-    pub(crate) async fn open(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx
-            .net()
-            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
-            .await
-            .ok()?;
-        Some(Channel { conn, next_id: 0 })
-    }
-
-    /// Sends a request and waits up to `timeout` for its answer.
-    pub(crate) async fn request(
-        &mut self,
-        client_id: &str,
-        body: Request,
-        timeout: Duration,
-    ) -> Option<Response> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.conn
-            .send(KafkaPacket::Request { correlation_id: id, client_id: client_id.into(), body })
-            .ok()?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.conn.recv_timeout(left).await.ok()? {
-                KafkaPacket::Response { correlation_id, body } if correlation_id == id => {
-                    return Some(body)
-                }
-                _ => continue,
-            }
-        }
-    }
-
-    /// A group request.
-    pub(crate) async fn call(
-        &mut self,
-        client_id: &str,
-        req: GroupRequest,
-        timeout: Duration,
-    ) -> Option<GroupResponse> {
-        match self.request(client_id, Request::Group(req), timeout).await? {
-            Response::Group(g) => Some(g),
-            _ => None,
-        }
-    }
-}
-
 fn tp_names(parts: &BTreeSet<TopicPartition>) -> Vec<String> {
     parts.iter().map(|(t, p)| format!("{t}-{p}")).collect()
 }
@@ -365,7 +309,7 @@ pub struct KafkaConsumer {
     metadata_stale: bool,
     /// Partition counts of the subscribed topics when the assignment was made.
     snapshot: BTreeMap<String, usize>,
-    coordinator: Option<(BrokerEndPoint, Channel)>,
+    coordinator: Option<(BrokerEndPoint, NetworkClient)>,
     next_broker: usize,
     member_id: String,
     generation: i32,
@@ -470,6 +414,11 @@ impl KafkaConsumer {
         self.ctx.trace(kind, None, f);
     }
 
+    /// A connection to a broker for the coordinator's requests.
+    async fn connect(&self, b: &BrokerEndPoint) -> Result<NetworkClient, NetworkError> {
+        NetworkClient::connect(&self.ctx, b, &self.cfg.client_id, CONNECT_TIMEOUT).await
+    }
+
     fn now_ms(&self) -> i64 {
         self.ctx.wall_ms()
     }
@@ -505,27 +454,17 @@ impl KafkaConsumer {
     async fn ensure_coordinator_known(&mut self, deadline: Instant) {
         while self.coordinator.is_none() {
             if let Some(b) = self.any_broker() {
-                if let Some(mut ch) = Channel::open(&self.ctx, &b).await {
+                if let Ok(mut ch) = self.connect(&b).await {
                     let req = GroupRequest::GroupCoordinator { group_id: self.group.clone() };
-                    if let Some(GroupResponse::GroupCoordinator {
-                        error_code: error,
-                        coordinator,
-                    }) = ch
-                        .call(
-                            &self.cfg.client_id,
-                            req,
-                            Duration::from_millis(self.cfg.request_timeout_ms),
-                        )
-                        .await
+                    if let Ok(GroupResponse::GroupCoordinator { error_code: error, coordinator }) =
+                        ch.group_request(req, Duration::from_millis(self.cfg.request_timeout_ms))
+                            .await
                     {
                         match (error, coordinator) {
                             (KafkaError::None, Some(c)) => {
                                 let same = c.host == b.host && c.port == b.port;
-                                let channel = if same {
-                                    Some(ch)
-                                } else {
-                                    Channel::open(&self.ctx, &c).await
-                                };
+                                let channel =
+                                    if same { Some(ch) } else { self.connect(&c).await.ok() };
                                 if let Some(channel) = channel {
                                     self.trace(kind::KAFKA_GROUP_COORDINATOR_FOUND, fields! { "coordinator" => c.id, "host" => c.host.as_str() });
                                     self.coordinator = Some((c, channel));
@@ -686,9 +625,8 @@ impl KafkaConsumer {
                 })
                 .collect(),
         };
-        let client_id = self.cfg.client_id.clone();
         let Some((_, ch)) = self.coordinator.as_mut() else { return Err(Ok(true)) };
-        let Some(resp) = ch.call(&client_id, req, timeout).await else {
+        let Some(resp) = ch.group_request(req, timeout).await.ok() else {
             self.coordinator_dead("join group: no answer");
             return Err(Ok(true));
         };
@@ -750,7 +688,7 @@ impl KafkaConsumer {
             return Err(Ok(true));
         };
         let Some(GroupResponse::SyncGroup { error_code: error, assignment }) =
-            ch.call(&client_id, req, timeout).await
+            ch.group_request(req, timeout).await.ok()
         else {
             self.rejoin_needed = true;
             self.coordinator_dead("sync group: no answer");
@@ -886,9 +824,11 @@ impl KafkaConsumer {
                     .map(|(t, p)| TopicAndPartition::new(t.clone(), *p))
                     .collect(),
             };
-            let client_id = self.cfg.client_id.clone();
             let Some((_, ch)) = self.coordinator.as_mut() else { return Ok(()) };
-            match ch.call(&client_id, req, Duration::from_millis(self.cfg.request_timeout_ms)).await
+            match ch
+                .group_request(req, Duration::from_millis(self.cfg.request_timeout_ms))
+                .await
+                .ok()
             {
                 Some(GroupResponse::OffsetFetch(v)) => {
                     if let Some(e) = v.iter().map(|r| r.error_code).find(|e| *e != KafkaError::None)
@@ -972,10 +912,9 @@ impl KafkaConsumer {
             generation_id: self.generation,
             member_id: self.member_id.clone(),
         };
-        let client_id = self.cfg.client_id.clone();
         let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return };
-        let answer = ch.call(&client_id, req, wait).await;
+        let answer = ch.group_request(req, wait).await.ok();
         match answer {
             Some(GroupResponse::Heartbeat(KafkaError::None)) => {
                 self.heartbeat.last_receive = self.now_ms()
@@ -1050,10 +989,9 @@ impl KafkaConsumer {
                 })
                 .collect(),
         };
-        let client_id = self.cfg.client_id.clone();
         let wait = self.coordinator_wait();
         let Some((_, ch)) = self.coordinator.as_mut() else { return Err(Ok(())) };
-        let Some(GroupResponse::OffsetCommit(results)) = ch.call(&client_id, req, wait).await
+        let Some(GroupResponse::OffsetCommit(results)) = ch.group_request(req, wait).await.ok()
         else {
             self.coordinator_dead("offset commit: no answer");
             return Err(Ok(()));
@@ -1241,9 +1179,8 @@ impl KafkaConsumer {
                 group_id: self.group.clone(),
                 member_id: self.member_id.clone(),
             };
-            let client_id = self.cfg.client_id.clone();
             if let Some((_, ch)) = self.coordinator.as_mut() {
-                let answer = ch.call(&client_id, req, Duration::from_millis(1000)).await;
+                let answer = ch.group_request(req, Duration::from_millis(1000)).await.ok();
                 let error = match answer {
                     Some(GroupResponse::LeaveGroup(e)) => format!("{e:?}"),
                     _ => "no answer".into(),

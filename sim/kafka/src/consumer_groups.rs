@@ -34,11 +34,11 @@
 
 use super::admin::{self, flag, jopt_parse, opt, require, OptionSet, Spec, ToolError};
 use super::clients::fetch_metadata;
-use super::consumer::Channel;
 use super::coordinator::assignor::{ConsumerProtocol, PROTOCOL_TYPE};
 use super::coordinator::protocol::{
     error_message, GroupDescription, GroupRequest, GroupResponse, OffsetCommitPartition,
 };
+use super::network_client::{NetworkClient, CONNECT_TIMEOUT};
 use super::proto::{
     BrokerEndPoint, KafkaError, ListOffsetsPartition, ListOffsetsRequest, Request, Response,
 };
@@ -53,6 +53,11 @@ use zookeeper::txn::ZkError;
 const MAIN_CLASS: &str = "kafka.admin.ConsumerGroupCommand";
 const CLIENT_ID: &str = "admin-1";
 const TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// A connection to a broker for the tool's requests.
+async fn open(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<NetworkClient> {
+    NetworkClient::connect(ctx, b, CLIENT_ID, CONNECT_TIMEOUT).await.ok()
+}
 
 const SPECS: &[Spec] = &[
     opt("zookeeper"),
@@ -515,9 +520,9 @@ async fn list_new(ctx: &ProcCtx, servers: &[(String, u16)], term: &Term) -> i32 
         return 1;
     };
     for b in brokers.values() {
-        let Some(mut ch) = Channel::open(ctx, b).await else { continue };
-        if let Some(GroupResponse::ListGroups { groups, .. }) =
-            ch.call(CLIENT_ID, GroupRequest::ListGroups, TIMEOUT).await
+        let Some(mut ch) = open(ctx, b).await else { continue };
+        if let Ok(GroupResponse::ListGroups { groups, .. }) =
+            ch.group_request(GroupRequest::ListGroups, TIMEOUT).await
         {
             for g in groups {
                 if g.protocol_type == PROTOCOL_TYPE {
@@ -549,14 +554,14 @@ async fn find_coordinator(
     let mut last =
         format!("Request GROUP_COORDINATOR failed on brokers {}", bootstrap_text(servers));
     for (h, p) in servers {
-        let Some(mut ch) =
-            Channel::open(ctx, &BrokerEndPoint { id: -1, host: h.clone(), port: *p }).await
+        let Some(mut ch) = open(ctx, &BrokerEndPoint { id: -1, host: h.clone(), port: *p }).await
         else {
             continue;
         };
         match ch
-            .call(CLIENT_ID, GroupRequest::GroupCoordinator { group_id: group.into() }, TIMEOUT)
+            .group_request(GroupRequest::GroupCoordinator { group_id: group.into() }, TIMEOUT)
             .await
+            .ok()
         {
             Some(GroupResponse::GroupCoordinator {
                 error_code: KafkaError::None,
@@ -593,10 +598,9 @@ async fn list_offset(
     time: i64,
 ) -> Option<i64> {
     let b = brokers.get(&leader)?;
-    let mut ch = Channel::open(ctx, b).await?;
+    let mut ch = open(ctx, b).await?;
     match ch
         .request(
-            CLIENT_ID,
             Request::ListOffsets(ListOffsetsRequest {
                 replica_id: -1,
                 topics: vec![ListOffsetsPartition {
@@ -607,7 +611,8 @@ async fn list_offset(
             }),
             TIMEOUT,
         )
-        .await?
+        .await
+        .ok()?
     {
         Response::ListOffsets(r) => {
             r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
@@ -634,7 +639,7 @@ async fn describe_new(
             return 1;
         }
     };
-    let Some(mut ch) = Channel::open(ctx, &coordinator).await else {
+    let Some(mut ch) = open(ctx, &coordinator).await else {
         term.out(&format!(
             "Error while executing consumer group command Request DESCRIBE_GROUPS failed on {}:{}",
             coordinator.host, coordinator.port
@@ -642,8 +647,9 @@ async fn describe_new(
         return 1;
     };
     let desc: GroupDescription = match ch
-        .call(CLIENT_ID, GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT)
+        .group_request(GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT)
         .await
+        .ok()
     {
         Some(GroupResponse::DescribeGroups(mut v)) if !v.is_empty() => v.remove(0),
         _ => {
@@ -680,12 +686,12 @@ async fn describe_new(
     }
     // Committed offsets (OffsetFetch with no partitions: all of the group's).
     let committed: BTreeMap<(String, i32), i64> = match ch
-        .call(
-            CLIENT_ID,
+        .group_request(
             GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
             TIMEOUT,
         )
         .await
+        .ok()
     {
         Some(GroupResponse::OffsetFetch(v)) => v
             .into_iter()
@@ -786,15 +792,16 @@ async fn reset_new(
         Ok(c) => c,
         Err(msg) => return fail(msg),
     };
-    let Some(mut ch) = Channel::open(ctx, &coordinator).await else {
+    let Some(mut ch) = open(ctx, &coordinator).await else {
         return fail(format!(
             "Request DESCRIBE_GROUPS failed on {}:{}",
             coordinator.host, coordinator.port
         ));
     };
     let state = match ch
-        .call(CLIENT_ID, GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT)
+        .group_request(GroupRequest::DescribeGroups { group_ids: vec![group.into()] }, TIMEOUT)
         .await
+        .ok()
     {
         Some(GroupResponse::DescribeGroups(v)) => {
             v.first().map(|d| d.state.clone()).unwrap_or_else(|| "Dead".into())
@@ -812,12 +819,12 @@ async fn reset_new(
         return 1;
     }
     let committed: BTreeMap<(String, i32), i64> = match ch
-        .call(
-            CLIENT_ID,
+        .group_request(
             GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
             TIMEOUT,
         )
         .await
+        .ok()
     {
         Some(GroupResponse::OffsetFetch(v)) => v
             .into_iter()
@@ -898,7 +905,7 @@ async fn reset_new(
             retention_time_ms: -1,
             topics,
         };
-        match ch.call(CLIENT_ID, request, TIMEOUT).await {
+        match ch.group_request(request, TIMEOUT).await.ok() {
             Some(GroupResponse::OffsetCommit(v)) => {
                 if let Some(r) = v.iter().find(|r| r.error_code != KafkaError::None) {
                     let (t, p) = (&r.topic, r.partition);
@@ -961,10 +968,9 @@ async fn describe_zk(
     let deadline = madsim::time::Instant::now() + Duration::from_secs(30);
     while !servers.is_empty() {
         if let Ok(c) = find_coordinator(ctx, &servers, group).await {
-            if let Some(mut ch) = Channel::open(ctx, &c).await {
-                if let Some(GroupResponse::OffsetFetch(v)) = ch
-                    .call(
-                        CLIENT_ID,
+            if let Some(mut ch) = open(ctx, &c).await {
+                if let Ok(GroupResponse::OffsetFetch(v)) = ch
+                    .group_request(
                         GroupRequest::OffsetFetch { group_id: group.into(), topics: Vec::new() },
                         TIMEOUT,
                     )
