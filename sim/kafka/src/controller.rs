@@ -12,9 +12,10 @@
 
 use super::config::KafkaConfig;
 use super::hooks::OfflinePartitionLeaderSelector;
+use super::network_client::NetworkClient;
 use super::proto::{
-    BrokerEndPoint, KafkaError, KafkaPacket, LeaderAndIsrRequest, PartitionState, Request,
-    Response, StopReplicaRequest, TopicAndPartition, UpdateMetadataRequest,
+    BrokerEndPoint, LeaderAndIsrRequest, PartitionState, Request, StopReplicaRequest,
+    TopicAndPartition, UpdateMetadataRequest,
 };
 use super::zk_utils as zku;
 use futures::channel::mpsc;
@@ -644,7 +645,8 @@ fn leader_and_isr(cx: &ControllerContext, partitions: Vec<PartitionState>) -> Re
     })
 }
 
-/// `RequestSendThread`: connects to one broker and sends its requests one by one.
+/// `RequestSendThread`: connects to one broker and sends its requests one by one, over a
+/// [`NetworkClient`] with one request in flight (as 0.9's), reconnecting after a failure.
 async fn request_sender(
     ctx: ProcCtx,
     cfg: Arc<KafkaConfig>,
@@ -652,57 +654,24 @@ async fn request_sender(
     mut rx: mpsc::UnboundedReceiver<Request>,
 ) {
     let Some(addr) = addr else { return };
-    let mut conn = None;
-    let mut correlation = 0;
+    let timeout = Duration::from_millis(cfg.controller_socket_timeout_ms as u64);
+    let mut client =
+        NetworkClient::new(&ctx, addr, cfg.broker_id.to_string()).with_max_in_flight(1);
     while let Some(mut req) = rx.next().await {
         if let Request::LeaderAndIsr(r) = &mut req {
             r.controller_id = cfg.broker_id;
         }
         for _attempt in 0..5 {
-            if conn.is_none() {
-                match ctx
-                    .net()
-                    .connect::<KafkaPacket>(
-                        &ctx.host,
-                        &ctx.name,
-                        &addr.host,
-                        addr.port,
-                        Duration::from_millis(cfg.controller_socket_timeout_ms as u64),
-                    )
-                    .await
-                {
-                    Ok(c) => conn = Some(c),
-                    Err(_) => {
-                        madsim::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                }
+            if client.ready(timeout).await.is_err() {
+                madsim::time::sleep(Duration::from_millis(100)).await;
+                continue;
             }
-            let Some(c) = &conn else { continue };
-            correlation += 1;
-            let sent = c.send(KafkaPacket::Request {
-                correlation_id: correlation,
-                client_id: format!("{}", cfg.broker_id),
-                body: req.clone(),
-            });
-            let answer = match sent {
-                Ok(()) => {
-                    c.recv_timeout(Duration::from_millis(cfg.controller_socket_timeout_ms as u64))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match answer {
-                Ok(KafkaPacket::Response {
-                    body: Response::Ack(KafkaError::StaleControllerEpoch),
-                    ..
-                }) => break,
-                Ok(_) => break,
-                Err(_) => {
-                    conn = None;
-                    madsim::time::sleep(Duration::from_millis(100)).await;
-                }
+            // Any answer completes the request, StaleControllerEpoch included.
+            if client.request(req.clone(), timeout).await.is_ok() {
+                break;
             }
+            client.close();
+            madsim::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }

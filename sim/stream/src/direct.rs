@@ -10,11 +10,11 @@ use super::offset_range::{compute_offset_ranges, max_messages_per_partition, Off
 use super::StreamConfig;
 use kafka::clients::fetch_metadata;
 use kafka::log::decode_message_set;
+use kafka::network_client::{NetworkClient, CONNECT_TIMEOUT};
 use kafka::proto::{
-    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError,
     ListOffsetsPartition, ListOffsetsRequest, Request, Response,
 };
-use sim_core::hw::Conn;
 use sim_core::trace::fields;
 use sim_core::trace::kind;
 use sim_core::world::ProcCtx;
@@ -35,41 +35,12 @@ pub struct StreamRecord {
     pub value: String,
 }
 
-/// A connection with request/response matching (`SimpleConsumer`'s channel).
-struct Channel {
-    conn: Conn<KafkaPacket>,
-    next_id: i32,
-}
-
-impl Channel {
-    async fn connect(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx
-            .net()
-            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
-            .await
-            .ok()?;
-        Some(Channel { conn, next_id: 0 })
-    }
-
-    async fn call(&mut self, body: Request, timeout: Duration) -> Option<Response> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.conn
-            .send(KafkaPacket::Request { correlation_id: id, client_id: CLIENT_ID.into(), body })
-            .ok()?;
-        match self.conn.recv_timeout(timeout).await.ok()? {
-            KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
-            _ => None,
-        }
-    }
-}
-
 /// `KafkaCluster`: leaders and offsets, asked of the brokers in `metadata.broker.list`.
 pub struct KafkaCluster {
     ctx: ProcCtx,
     bootstrap: Vec<(String, u16)>,
     brokers: BTreeMap<i32, BrokerEndPoint>,
-    conns: BTreeMap<i32, Channel>,
+    conns: BTreeMap<i32, NetworkClient>,
     attempt: usize,
 }
 
@@ -112,10 +83,10 @@ impl KafkaCluster {
         Ok(all)
     }
 
-    async fn channel(&mut self, leader: i32) -> Option<&mut Channel> {
+    async fn channel(&mut self, leader: i32) -> Option<&mut NetworkClient> {
         if !self.conns.contains_key(&leader) {
             let b = self.brokers.get(&leader)?.clone();
-            let c = Channel::connect(&self.ctx, &b).await?;
+            let c = NetworkClient::connect(&self.ctx, &b, CLIENT_ID, CONNECT_TIMEOUT).await.ok()?;
             self.conns.insert(leader, c);
         }
         self.conns.get_mut(&leader)
@@ -145,7 +116,7 @@ impl KafkaCluster {
                 max_bytes,
             }],
         });
-        match c.call(req, Duration::from_millis(max_wait_ms.max(0) as u64 + 5000)).await {
+        match c.request(req, Duration::from_millis(max_wait_ms.max(0) as u64 + 5000)).await.ok() {
             Some(Response::Fetch(rs)) => {
                 let Some(FetchPartitionResponse {
                     error_code: err,
@@ -215,7 +186,7 @@ impl KafkaCluster {
                 return Err(format!("{topic}-{p}: no connection to broker {leader}"));
             };
             match c
-                .call(
+                .request(
                     Request::ListOffsets(ListOffsetsRequest {
                         replica_id: -1,
                         topics: vec![ListOffsetsPartition {
@@ -227,6 +198,7 @@ impl KafkaCluster {
                     Duration::from_secs(5),
                 )
                 .await
+                .ok()
             {
                 Some(Response::ListOffsets(v)) => match v.responses.first() {
                     Some(r) if r.error_code == KafkaError::None => {
