@@ -13,6 +13,7 @@
 //! remains for callers that want a plain reader.
 
 use super::log::{encode_message_set, view_message_set, Record};
+use super::network_client::{CorrelationIds, NetworkClient, CONNECT_TIMEOUT};
 use super::partitioner::{DefaultPartitioner, KeyPartitioner, Murmur2Partitioner};
 use super::proto::{
     BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
@@ -126,16 +127,32 @@ pub async fn fetch_metadata(
     topics: &[String],
     client_id: &str,
 ) -> Option<(Cluster, Vec<(String, KafkaError)>)> {
+    let ids = CorrelationIds::new();
+    let (cluster, errors, _) =
+        fetch_metadata_numbered(ctx, bootstrap, topics, client_id, &ids).await?;
+    Some((cluster, errors))
+}
+
+/// [`fetch_metadata`] with correlation ids taken from `ids` (the client's counter); also returns
+/// the id of the request that was answered (what 0.9's `NetworkClient` logs with its errors).
+pub async fn fetch_metadata_numbered(
+    ctx: &ProcCtx,
+    bootstrap: &[(String, u16)],
+    topics: &[String],
+    client_id: &str,
+    ids: &CorrelationIds,
+) -> Option<(Cluster, Vec<(String, KafkaError)>, i32)> {
     for (h, p) in bootstrap {
-        let Some(mut c) = connect(ctx, h, *p).await else { continue };
-        if let Some(Response::Metadata(MetadataResponse { brokers, topic_metadata })) = c
-            .call(
-                client_id,
-                Request::Metadata(MetadataRequest { topics: topics.to_vec() }),
-                true,
-                Duration::from_secs(5),
-            )
-            .await
+        let node = BrokerEndPoint { id: -1, host: h.clone(), port: *p };
+        let mut c = NetworkClient::new(ctx, node, client_id).with_correlation_ids(ids.clone());
+        if c.ready(CONNECT_TIMEOUT).await.is_err() {
+            continue;
+        }
+        let Ok(id) = c.send(Request::Metadata(MetadataRequest { topics: topics.to_vec() })) else {
+            continue;
+        };
+        if let Ok(Response::Metadata(MetadataResponse { brokers, topic_metadata })) =
+            c.receive(id, Duration::from_secs(5)).await
         {
             let mut cl = Cluster {
                 brokers: brokers.into_iter().map(|b| (b.id, b)).collect(),
@@ -156,7 +173,7 @@ pub async fn fetch_metadata(
                         .collect(),
                 );
             }
-            return Some((cl, errs));
+            return Some((cl, errs, id));
         }
     }
     None
@@ -171,12 +188,14 @@ pub struct KafkaProducer {
     key_partitioner: Arc<dyn KeyPartitioner>,
     infos: Vec<super::partitioner::PartitionInfo>,
     batches: BTreeMap<(String, i32), Batch>,
-    conns: BTreeMap<i32, Client>,
+    conns: BTreeMap<i32, NetworkClient>,
+    /// The correlation ids of all the producer's requests, metadata and produce (Java's one
+    /// `NetworkClient` per producer numbers them from one counter).
+    correlation_ids: CorrelationIds,
     /// Errors reported to the send callback so far.
     pub errors: Vec<SendError>,
     /// Warnings the client logs (`NetworkClient`), such as a topic without a leader yet.
     pub warnings: Vec<String>,
-    correlation: i32,
     /// Records acknowledged (acks ≥ 1) or sent (acks = 0).
     pub completed: u64,
 }
@@ -194,9 +213,9 @@ impl KafkaProducer {
             infos: Vec::new(),
             batches: BTreeMap::new(),
             conns: BTreeMap::new(),
+            correlation_ids: CorrelationIds::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
-            correlation: 0,
             completed: 0,
         }
     }
@@ -212,16 +231,15 @@ impl KafkaProducer {
         // The metadata request that creates a topic answers LEADER_NOT_AVAILABLE: ask again.
         let deadline = madsim::time::Instant::now() + Duration::from_millis(60_000);
         loop {
-            if let Some((cl, errs)) = fetch_metadata(
+            if let Some((cl, errs, id)) = fetch_metadata_numbered(
                 &self.ctx,
                 &self.cfg.bootstrap,
                 &[topic.to_string()],
                 &self.cfg.client_id,
+                &self.correlation_ids,
             )
             .await
             {
-                let id = self.correlation;
-                self.correlation += 1;
                 for (t, _) in errs.iter().filter(|(_, e)| *e == KafkaError::LeaderNotAvailable) {
                     self.warnings.push(format!("Error while fetching metadata with correlation id {id} : {{{t}=LEADER_NOT_AVAILABLE}}"));
                 }
@@ -334,7 +352,9 @@ impl KafkaProducer {
             let mut err = KafkaError::LeaderNotAvailable;
             if let Some(addr) = addr {
                 if !self.conns.contains_key(&leader) {
-                    if let Some(c) = connect(&self.ctx, &addr.host, addr.port).await {
+                    let mut c = NetworkClient::new(&self.ctx, addr, &self.cfg.client_id)
+                        .with_correlation_ids(self.correlation_ids.clone());
+                    if c.ready(CONNECT_TIMEOUT).await.is_ok() {
                         self.conns.insert(leader, c);
                     }
                 }
@@ -349,22 +369,18 @@ impl KafkaProducer {
                             record_count: n,
                         }],
                     });
-                    let expect = self.cfg.acks != 0;
-                    let answer = c
-                        .call(
-                            &self.cfg.client_id,
-                            req,
-                            expect,
-                            Duration::from_millis(self.cfg.request_timeout_ms + 1000),
-                        )
-                        .await;
-                    if !expect {
+                    if self.cfg.acks == 0 {
+                        // Nothing comes back: sent is done, whether or not the send failed.
+                        let _ = c.send_no_response(req);
                         self.completed += n as u64;
                         self.ctx.trace(kind::KAFKA_CLIENT_SENT, None, fields! { "topic" => topic, "partition" => partition, "records" => n, "acks" => 0, "values" => values });
                         return;
                     }
+                    let answer = c
+                        .request(req, Duration::from_millis(self.cfg.request_timeout_ms + 1000))
+                        .await;
                     match answer {
-                        Some(Response::Produce(rs)) => {
+                        Ok(Response::Produce(rs)) => {
                             let (e, base) = rs
                                 .responses
                                 .first()
