@@ -16,11 +16,10 @@ use super::log::{encode_message_set, view_message_set, Record};
 use super::network_client::{CorrelationIds, NetworkClient, CONNECT_TIMEOUT};
 use super::partitioner::{DefaultPartitioner, KeyPartitioner, Murmur2Partitioner};
 use super::proto::{
-    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError,
     ListOffsetsPartition, ListOffsetsRequest, MetadataRequest, MetadataResponse,
     ProducePartitionData, ProduceRequest, Request, Response,
 };
-use sim_core::hw::Conn;
 use sim_core::trace::kind;
 use sim_core::trace::{fields, RecordTexts};
 use sim_core::world::ProcCtx;
@@ -67,48 +66,6 @@ struct Batch {
     bytes: usize,
     /// When it has lingered `linger.ms` (`None`: never, for a linger too long to add).
     due: Option<madsim::time::Instant>,
-}
-
-/// A connection with request/response matching.
-struct Client {
-    conn: Conn<KafkaPacket>,
-    next_id: i32,
-}
-
-impl Client {
-    async fn call(
-        &mut self,
-        client_id: &str,
-        body: Request,
-        expect_response: bool,
-        timeout: Duration,
-    ) -> Option<Response> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.conn
-            .send(KafkaPacket::Request {
-                correlation_id: id,
-                client_id: client_id.to_string(),
-                body,
-            })
-            .ok()?;
-        if !expect_response {
-            return None;
-        }
-        match self.conn.recv_timeout(timeout).await.ok()? {
-            KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
-            _ => None,
-        }
-    }
-}
-
-async fn connect(ctx: &ProcCtx, host: &str, port: u16) -> Option<Client> {
-    let conn = ctx
-        .net()
-        .connect::<KafkaPacket>(&ctx.host, &ctx.name, host, port, Duration::from_secs(5))
-        .await
-        .ok()?;
-    Some(Client { conn, next_id: 0 })
 }
 
 /// Cluster metadata as a client sees it.
@@ -453,7 +410,7 @@ pub struct PartitionFetcher {
     /// (topic, partition) → (leader, next offset).
     pub positions: BTreeMap<(String, i32), (i32, i64)>,
     brokers: BTreeMap<i32, BrokerEndPoint>,
-    conns: BTreeMap<i32, Client>,
+    conns: BTreeMap<i32, NetworkClient>,
     /// Partitions whose last fetch failed (an error code, or no connection to the leader), for
     /// the caller to refresh leaders or reset positions. Cleared by each poll.
     pub errors: BTreeMap<(String, i32), KafkaError>,
@@ -494,14 +451,15 @@ impl PartitionFetcher {
     ) -> Option<i64> {
         let addr = self.brokers.get(&leader)?.clone();
         if !self.conns.contains_key(&leader) {
-            let c = connect(&self.ctx, &addr.host, addr.port).await?;
+            let c = NetworkClient::connect(&self.ctx, &addr, &self.client_id, CONNECT_TIMEOUT)
+                .await
+                .ok()?;
             self.conns.insert(leader, c);
         }
         let time = if reset == OffsetReset::Earliest { -2 } else { -1 };
         let c = self.conns.get_mut(&leader)?;
         match c
-            .call(
-                &self.client_id,
+            .request(
                 Request::ListOffsets(ListOffsetsRequest {
                     replica_id: -1,
                     topics: vec![ListOffsetsPartition {
@@ -510,10 +468,10 @@ impl PartitionFetcher {
                         timestamp: time,
                     }],
                 }),
-                true,
                 Duration::from_secs(5),
             )
-            .await?
+            .await
+            .ok()?
         {
             Response::ListOffsets(r) => {
                 r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
@@ -545,11 +503,13 @@ impl PartitionFetcher {
                 continue;
             };
             if !self.conns.contains_key(&leader) {
-                match connect(&self.ctx, &addr.host, addr.port).await {
-                    Some(c) => {
+                match NetworkClient::connect(&self.ctx, &addr, &self.client_id, CONNECT_TIMEOUT)
+                    .await
+                {
+                    Ok(c) => {
                         self.conns.insert(leader, c);
                     }
-                    None => {
+                    Err(_) => {
                         self.errors.extend(
                             unreachable.into_iter().map(|k| (k, KafkaError::LeaderNotAvailable)),
                         );
@@ -564,11 +524,8 @@ impl PartitionFetcher {
                 min_bytes: 1,
                 topics: parts,
             });
-            match c
-                .call(&self.client_id, req, true, Duration::from_millis(max_wait_ms as u64 + 5000))
-                .await
-            {
-                Some(Response::Fetch(rs)) => {
+            match c.request(req, Duration::from_millis(max_wait_ms as u64 + 5000)).await {
+                Ok(Response::Fetch(rs)) => {
                     for r in rs.responses {
                         let FetchPartitionResponse {
                             topic: t,

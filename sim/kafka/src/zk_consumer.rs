@@ -42,14 +42,14 @@ use self::assignor::{
 };
 use super::config::parse_properties;
 use super::log::{decode_message_set, Record};
+use super::network_client::{NetworkClient, NetworkError, CONNECT_TIMEOUT};
 use super::proto::{
-    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
+    BrokerEndPoint, FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError,
     ListOffsetsPartition, ListOffsetsRequest, MetadataRequest, MetadataResponse, Request, Response,
 };
 use super::zk_utils as zku;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
-use sim_core::hw::Conn;
 use sim_core::trace::kind;
 use sim_core::trace::{fields, lock};
 use sim_core::world::ProcCtx;
@@ -419,44 +419,6 @@ impl KafkaStream {
     }
 }
 
-/// A Kafka connection with request/response matching (`SimpleConsumer`'s `BlockingChannel`).
-struct Channel {
-    conn: Conn<KafkaPacket>,
-    next_id: i32,
-}
-
-impl Channel {
-    async fn connect(ctx: &ProcCtx, b: &BrokerEndPoint) -> Option<Channel> {
-        let conn = ctx
-            .net()
-            .connect::<KafkaPacket>(&ctx.host, &ctx.name, &b.host, b.port, Duration::from_secs(5))
-            .await
-            .ok()?;
-        Some(Channel { conn, next_id: 0 })
-    }
-
-    async fn call(
-        &mut self,
-        client_id: &str,
-        body: Request,
-        timeout: Duration,
-    ) -> Option<Response> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.conn
-            .send(KafkaPacket::Request {
-                correlation_id: id,
-                client_id: client_id.to_string(),
-                body,
-            })
-            .ok()?;
-        match self.conn.recv_timeout(timeout).await.ok()? {
-            KafkaPacket::Response { correlation_id, body } if correlation_id == id => Some(body),
-            _ => None,
-        }
-    }
-}
-
 /// What the fetcher tasks share (`ConsumerFetcherManager`'s maps).
 #[derive(Default)]
 struct FetcherState {
@@ -519,6 +481,11 @@ impl ConsumerFetcherManager {
     }
 }
 
+/// A connection to a broker (`SimpleConsumer`'s `BlockingChannel`).
+async fn connect(fc: &FetchCtx, b: &BrokerEndPoint) -> Result<NetworkClient, NetworkError> {
+    NetworkClient::connect(&fc.ctx, b, &fc.config.client_id, CONNECT_TIMEOUT).await
+}
+
 /// `LeaderFinderThread`: asks a broker (from `/brokers/ids`, shuffled, as `ClientUtils` does) for
 /// the leaders of the leaderless partitions and hands each to its leader's fetcher thread.
 async fn leader_finder(fc: Arc<FetchCtx>) {
@@ -538,11 +505,11 @@ async fn leader_finder(fc: Arc<FetchCtx>) {
         );
         let mut leaders: BTreeMap<(String, i32), BrokerEndPoint> = BTreeMap::new();
         for b in &brokers {
-            let Some(mut ch) = Channel::connect(&fc.ctx, b).await else { continue };
+            let Ok(mut ch) = connect(&fc, b).await else { continue };
             let req =
                 Request::Metadata(MetadataRequest { topics: wanted.iter().cloned().collect() });
-            if let Some(Response::Metadata(MetadataResponse { brokers: live, topic_metadata })) =
-                ch.call(&fc.config.client_id, req, Duration::from_secs(30)).await
+            if let Ok(Response::Metadata(MetadataResponse { brokers: live, topic_metadata })) =
+                ch.request(req, Duration::from_secs(30)).await
             {
                 let addr: BTreeMap<i32, BrokerEndPoint> =
                     live.into_iter().map(|b| (b.id, b)).collect();
@@ -605,7 +572,7 @@ fn lose_leader(fc: &FetchCtx, broker: i32, keys: &[(String, i32)]) {
 /// `ConsumerFetcherThread`: long-polls its leader for its partitions and queues what comes back.
 async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
     let backoff = Duration::from_millis(fc.config.refresh_leader_backoff_ms);
-    let mut channel: Option<Channel> = None;
+    let mut channel: Option<NetworkClient> = None;
     loop {
         let infos: Vec<Arc<PartitionTopicInfo>> = lock(&fc.state)
             .by_broker
@@ -617,7 +584,7 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
             continue;
         }
         if channel.is_none() {
-            channel = Channel::connect(&fc.ctx, &broker).await;
+            channel = connect(&fc, &broker).await.ok();
         }
         let Some(ch) = channel.as_mut() else {
             lose_leader(&fc, broker.id, &infos.iter().map(|i| i.key()).collect::<Vec<_>>());
@@ -670,8 +637,7 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
                 .collect(),
         });
         let timeout = Duration::from_millis(fc.config.fetch_wait_max_ms.max(0) as u64 + 30_000);
-        let Some(Response::Fetch(results)) = ch.call(&fc.config.client_id, req, timeout).await
-        else {
+        let Some(Response::Fetch(results)) = ch.request(req, timeout).await.ok() else {
             channel = None;
             lose_leader(&fc, broker.id, &wanted.iter().map(|i| i.key()).collect::<Vec<_>>());
             madsim::time::sleep(backoff).await;
@@ -719,7 +685,7 @@ async fn fetcher_thread(fc: Arc<FetchCtx>, broker: BrokerEndPoint) {
 
 /// `earliestOrLatestOffset` as `auto.offset.reset` says.
 async fn list_offset(
-    ch: &mut Channel,
+    ch: &mut NetworkClient,
     config: &ConsumerConfig,
     info: &PartitionTopicInfo,
 ) -> Option<i64> {
@@ -732,7 +698,7 @@ async fn list_offset(
             timestamp: time,
         }],
     });
-    match ch.call(&config.client_id, req, Duration::from_secs(30)).await? {
+    match ch.request(req, Duration::from_secs(30)).await.ok()? {
         Response::ListOffsets(r) => {
             r.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
         }
