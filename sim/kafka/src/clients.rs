@@ -11,6 +11,9 @@
 //! The new consumer with group management is [`super::consumer::KafkaConsumer`]; it fetches
 //! through the [`PartitionFetcher`] here. [`bootstrap_consumer`] (every partition, no group)
 //! remains for callers that want a plain reader.
+//!
+//! Both talk to each broker over a [`NetworkClient`] (one per broker; the producer's share one
+//! counter of correlation ids with its metadata requests, as Java's single `NetworkClient` does).
 
 use super::log::{encode_message_set, view_message_set, Record};
 use super::network_client::{CorrelationIds, NetworkClient, CONNECT_TIMEOUT};

@@ -10,8 +10,9 @@
 //! [`leader_epoch`] is 0.11's `LeaderEpochFileCache`, behind a lab-only switch;
 //! [`zk_consumer`] is the old consumer, `ZookeeperConsumerConnector`;
 //! [`coordinator`] is the broker's `GroupCoordinator`, [`consumer`] the new `KafkaConsumer`, and
-//! [`consumer_groups`] is `kafka-consumer-groups.sh`. [`hooks`] are the plug-in points of the
-//! graded exercises, and [`programs`] is what the shell finds on the hosts.
+//! [`consumer_groups`] is `kafka-consumer-groups.sh`; [`network_client`] is `NetworkClient`, the
+//! request/response connection every client keeps to a broker. [`hooks`] are the plug-in points
+//! of the graded exercises, and [`programs`] is what the shell finds on the hosts.
 //!
 //! # How it works
 //!
@@ -31,6 +32,13 @@
 //!   UpdateMetadata, StopReplica, and 0.11's OffsetsForLeaderEpoch behind the lab switch) with error
 //!   codes; record data travels as message-set bytes.
 //! - `zk_utils.rs` — `ZkUtils`: paths and JSON exactly as 0.9 writes them.
+//! - `network_client.rs` — `NetworkClient`: a client's connection to one broker (opened again
+//!   after a close), correlation ids from 0 (one counter shared by a client's connections, as
+//!   Java's), `max.in.flight.requests.per.connection` (5 by default; 1 for the controller),
+//!   send and wait with a timeout, and the late answer to a request given up on dropped. The
+//!   producer, `PartitionFetcher`, the new consumer's coordinator connection, the old consumer's
+//!   fetchers, the consumer-groups tool, the controller's channel to each broker and the stream
+//!   crate's direct stream all talk to brokers through it.
 //! - `server.rs` — `KafkaServer`: start-up order, `/brokers/ids/<id>`, the socket server (one request
 //!   at a time per connection, like Kafka's muted channels, each handed to `KafkaApis`), controller
 //!   election, watches, retention and HW checkpoint timers, SIGTERM.
@@ -38,7 +46,7 @@
 //!   auto-creation), ListOffsets and OffsetsForLeaderEpoch are answered there.
 //! - `controller.rs` — `KafkaController`: `/controller_epoch`, broker and topic change listeners,
 //!   leader election (first live ISR replica; unclean when allowed), state znodes by
-//!   compare-and-set, one ordered request queue per broker.
+//!   compare-and-set, one ordered request queue per broker, each sent over a `NetworkClient`.
 //! - `partition.rs` — `Partition`, and its ISR and HW rules as pure functions
 //!   (`getOutOfSyncReplicas`, `maybeExpandIsr`, `maybeIncrementLeaderHW`), unit-tested.
 //! - `metadata_cache.rs`, `log_manager.rs`, `delayed_operation.rs` — `MetadataCache` (live
