@@ -8,13 +8,13 @@
 use super::ReplicaManager;
 use crate::leader_epoch::UNDEFINED_EPOCH_OFFSET;
 use crate::log::{view_message_set, LogError, MessageView};
+use crate::network_client::NetworkClient;
 use crate::partition::Partition;
 use crate::proto::{
-    FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket,
-    ListOffsetsPartition, ListOffsetsRequest, OffsetsForLeaderEpochPartition,
-    OffsetsForLeaderEpochRequest, Request, Response,
+    FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, ListOffsetsPartition,
+    ListOffsetsRequest, OffsetsForLeaderEpochPartition, OffsetsForLeaderEpochRequest, Request,
+    Response,
 };
-use sim_core::hw::NetError;
 use sim_core::trace::{fields, kind, lock};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +34,8 @@ impl ReplicaFetcherThread {
     /// `ReplicaFetcherThread`: pulls from one leader every partition this broker follows there.
     pub(crate) async fn run(&self) {
         let (rm, leader) = (&self.rm, self.leader);
-        let mut conn = None;
-        let mut correlation = 0;
+        let mut client: Option<NetworkClient> = None;
+        let socket_timeout = Duration::from_millis(rm.cfg.replica_socket_timeout_ms as u64);
         loop {
             let followed: Vec<Arc<Partition>> = rm
                 .all_partitions()
@@ -52,20 +52,11 @@ impl ReplicaFetcherThread {
                 .await;
                 continue;
             };
-            if conn.is_none() {
-                match rm
-                    .ctx
-                    .net()
-                    .connect::<KafkaPacket>(
-                        &rm.ctx.host,
-                        &rm.ctx.name,
-                        &addr.host,
-                        addr.port,
-                        Duration::from_millis(rm.cfg.replica_socket_timeout_ms as u64),
-                    )
-                    .await
-                {
-                    Ok(c) => conn = Some(c),
+            if client.is_none() {
+                let id = format!("ReplicaFetcherThread-0-{leader}");
+                match NetworkClient::connect(&rm.ctx, &addr, &id, socket_timeout).await {
+                    // One fetch at a time per leader, as the fetcher thread's blocking channel.
+                    Ok(c) => client = Some(c.with_max_in_flight(1)),
                     Err(_) => {
                         madsim::time::sleep(Duration::from_millis(
                             rm.cfg.replica_fetch_backoff_ms() as u64,
@@ -75,9 +66,9 @@ impl ReplicaFetcherThread {
                     }
                 }
             }
-            let Some(c) = &conn else { continue };
-            if !self.truncate_by_leader_epoch(c, leader, &followed, &mut correlation).await {
-                conn = None;
+            let Some(c) = client.as_mut() else { continue };
+            if !self.truncate_by_leader_epoch(c, &followed).await {
+                client = None;
                 madsim::time::sleep(
                     Duration::from_millis(rm.cfg.replica_fetch_backoff_ms() as u64),
                 )
@@ -103,26 +94,14 @@ impl ReplicaFetcherThread {
                 })
                 .collect();
             let fetch_offsets = wanted.clone();
-            correlation += 1;
-            let req = KafkaPacket::Request {
-                correlation_id: correlation,
-                client_id: format!("ReplicaFetcherThread-0-{leader}"),
-                body: Request::Fetch(FetchRequest {
-                    replica_id: rm.broker_id,
-                    max_wait_time: rm.cfg.replica_fetch_wait_max_ms,
-                    min_bytes: rm.cfg.replica_fetch_min_bytes,
-                    topics: fetch_offsets,
-                }),
-            };
-            let answer: Result<KafkaPacket, NetError> = match c.send(req) {
-                Ok(()) => {
-                    c.recv_timeout(Duration::from_millis(rm.cfg.replica_socket_timeout_ms as u64))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            let Ok(KafkaPacket::Response { body: Response::Fetch(parts), .. }) = answer else {
-                conn = None;
+            let fetch = Request::Fetch(FetchRequest {
+                replica_id: rm.broker_id,
+                max_wait_time: rm.cfg.replica_fetch_wait_max_ms,
+                min_bytes: rm.cfg.replica_fetch_min_bytes,
+                topics: fetch_offsets,
+            });
+            let Ok(Response::Fetch(parts)) = c.request(fetch, socket_timeout).await else {
+                client = None;
                 madsim::time::sleep(
                     Duration::from_millis(rm.cfg.replica_fetch_backoff_ms() as u64),
                 )
@@ -205,8 +184,8 @@ impl ReplicaFetcherThread {
                         // Ahead of it (an unclean election, a leader that lost its page cache):
                         // truncate to its end. Behind its start (retention): start over there.
                         let (Some(end), Some(start)) = (
-                            self.leader_offset(c, leader, &t, p, -1, &mut correlation).await,
-                            self.leader_offset(c, leader, &t, p, -2, &mut correlation).await,
+                            self.leader_offset(c, &t, p, -1).await,
+                            self.leader_offset(c, &t, p, -2).await,
                         ) else {
                             continue;
                         };
@@ -258,10 +237,8 @@ impl ReplicaFetcherThread {
     /// this replica's latest epoch ends and truncate there (to the HW if the leader cannot say).
     async fn truncate_by_leader_epoch(
         &self,
-        c: &sim_core::hw::Conn<KafkaPacket>,
-        leader: i32,
+        c: &mut NetworkClient,
         parts: &[Arc<Partition>],
-        correlation: &mut i32,
     ) -> bool {
         let rm = &self.rm;
         let pending: Vec<&Arc<Partition>> =
@@ -277,22 +254,10 @@ impl ReplicaFetcherThread {
                 leader_epoch: lock(&p.epochs).latest_epoch().unwrap_or(-1),
             })
             .collect();
-        *correlation += 1;
-        let req = KafkaPacket::Request {
-            correlation_id: *correlation,
-            client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest {
-                topics: asked.clone(),
-            }),
-        };
-        let answer = match c.send(req) {
-            Ok(()) => {
-                c.recv_timeout(Duration::from_millis(rm.cfg.replica_socket_timeout_ms as u64)).await
-            }
-            Err(e) => Err(e),
-        };
-        let Ok(KafkaPacket::Response { body: Response::OffsetsForLeaderEpoch(ends), .. }) = answer
-        else {
+        let req =
+            Request::OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest { topics: asked.clone() });
+        let timeout = Duration::from_millis(rm.cfg.replica_socket_timeout_ms as u64);
+        let Ok(Response::OffsetsForLeaderEpoch(ends)) = c.request(req, timeout).await else {
             return false;
         };
         for (part, OffsetsForLeaderEpochPartition { leader_epoch: epoch, .. }) in
@@ -335,34 +300,23 @@ impl ReplicaFetcherThread {
     /// The leader's latest (−1) or earliest (−2) offset of a partition, over the fetcher's connection.
     async fn leader_offset(
         &self,
-        c: &sim_core::hw::Conn<KafkaPacket>,
-        leader: i32,
+        c: &mut NetworkClient,
         topic: &str,
         p: i32,
         time: i64,
-        correlation: &mut i32,
     ) -> Option<i64> {
         let rm = &self.rm;
-        *correlation += 1;
-        let req = KafkaPacket::Request {
-            correlation_id: *correlation,
-            client_id: format!("ReplicaFetcherThread-0-{leader}"),
-            body: Request::ListOffsets(ListOffsetsRequest {
-                replica_id: rm.broker_id,
-                topics: vec![ListOffsetsPartition {
-                    topic: topic.to_string(),
-                    partition: p,
-                    timestamp: time,
-                }],
-            }),
-        };
-        c.send(req).ok()?;
-        match c
-            .recv_timeout(Duration::from_millis(rm.cfg.replica_socket_timeout_ms.max(1) as u64))
-            .await
-            .ok()?
-        {
-            KafkaPacket::Response { body: Response::ListOffsets(v), .. } => {
+        let req = Request::ListOffsets(ListOffsetsRequest {
+            replica_id: rm.broker_id,
+            topics: vec![ListOffsetsPartition {
+                topic: topic.to_string(),
+                partition: p,
+                timestamp: time,
+            }],
+        });
+        let timeout = Duration::from_millis(rm.cfg.replica_socket_timeout_ms.max(1) as u64);
+        match c.request(req, timeout).await.ok()? {
+            Response::ListOffsets(v) => {
                 v.responses.first().filter(|r| r.error_code == KafkaError::None).map(|r| r.offset)
             }
             _ => None,
