@@ -11,6 +11,7 @@ use super::controller::KafkaController;
 use super::coordinator::GroupCoordinator;
 use super::hooks::{BrokerHooks, OfflinePartitionLeaderSelector};
 use super::kafka_apis::KafkaApis;
+use super::network_client::NetworkClient;
 use super::proto::{
     ControlledShutdownRequest, ControlledShutdownResponse, KafkaError, KafkaPacket, Request,
     Response,
@@ -422,7 +423,7 @@ async fn controlled_shutdown(
     zk: &ZooKeeper,
     console: &Option<(String, Term)>,
 ) {
-    for attempt in 0..3 {
+    for _ in 0..3 {
         let target = match zk.get_data(zku::CONTROLLER, false).await {
             Ok((d, _)) => zku::parse_controller(&d),
             Err(_) => None,
@@ -436,64 +437,47 @@ async fn controlled_shutdown(
             None => None,
         };
         if let Some(addr) = addr {
-            if let Ok(conn) = ctx
-                .net()
-                .connect::<KafkaPacket>(
-                    &ctx.host,
-                    &ctx.name,
-                    &addr.host,
-                    addr.port,
-                    Duration::from_secs(5),
-                )
-                .await
+            let id = cfg.broker_id.to_string();
+            if let Ok(mut client) =
+                NetworkClient::connect(ctx, &addr, &id, Duration::from_secs(5)).await
             {
-                let req = KafkaPacket::Request {
-                    correlation_id: attempt,
-                    client_id: cfg.broker_id.to_string(),
-                    body: Request::ControlledShutdown(ControlledShutdownRequest {
-                        broker_id: cfg.broker_id,
-                    }),
-                };
-                if conn.send(req).is_ok() {
-                    if let Ok(KafkaPacket::Response {
-                        body:
-                            Response::ControlledShutdown(ControlledShutdownResponse {
-                                error_code: KafkaError::None,
-                                partitions_remaining: left,
-                            }),
-                        ..
-                    }) = conn.recv_timeout(Duration::from_secs(30)).await
-                    {
-                        if left.is_empty() {
-                            log(
-                                ctx,
-                                console,
-                                "INFO",
-                                &format!(
-                                    "[Kafka Server {}], Controlled shutdown succeeded",
-                                    cfg.broker_id
-                                ),
-                                "kafka.server.KafkaServer",
-                            )
-                            .await;
-                            return;
-                        }
+                let req = Request::ControlledShutdown(ControlledShutdownRequest {
+                    broker_id: cfg.broker_id,
+                });
+                if let Ok(Response::ControlledShutdown(ControlledShutdownResponse {
+                    error_code: KafkaError::None,
+                    partitions_remaining: left,
+                })) = client.request(req, Duration::from_secs(30)).await
+                {
+                    if left.is_empty() {
                         log(
                             ctx,
                             console,
                             "INFO",
                             &format!(
-                                "[Kafka Server {}], Remaining partitions to move: {}",
-                                cfg.broker_id,
-                                left.iter()
-                                    .map(|tp| format!("[{},{}]", tp.topic, tp.partition))
-                                    .collect::<Vec<_>>()
-                                    .join(",")
+                                "[Kafka Server {}], Controlled shutdown succeeded",
+                                cfg.broker_id
                             ),
                             "kafka.server.KafkaServer",
                         )
                         .await;
+                        return;
                     }
+                    log(
+                        ctx,
+                        console,
+                        "INFO",
+                        &format!(
+                            "[Kafka Server {}], Remaining partitions to move: {}",
+                            cfg.broker_id,
+                            left.iter()
+                                .map(|tp| format!("[{},{}]", tp.topic, tp.partition))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ),
+                        "kafka.server.KafkaServer",
+                    )
+                    .await;
                 }
             }
         }
