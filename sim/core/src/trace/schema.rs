@@ -137,6 +137,11 @@ events! {
     PROC_SIGNAL = "proc.signal" ["pid", "signal"],
     /// `Runtime.getRuntime.halt`: the process ends at once, with no shutdown hooks.
     PROC_HALT = "proc.halt" ["pid", "status"],
+    /// `kill -STOP`: the process stops where it stands; none of its threads runs, its timers
+    /// and sockets wait.
+    PROC_STOP = "proc.stop" ["pid"],
+    /// `kill -CONT`: a stopped process runs on from where it stood.
+    PROC_CONT = "proc.cont" ["pid"],
     /// Power loss: the host's NIC goes dark, its processes die, unsynced writes are lost.
     HOST_CRASH = "host.crash" ["host"],
     /// A crashed host is powered on again (no process starts by itself).
@@ -145,6 +150,9 @@ events! {
     NET_BLOCK = "net.block" ["from", "port", "to"],
     /// `lab heal`: every partition is lifted and held traffic flows again.
     NET_HEAL = "net.heal" [],
+    /// `lab net latency|loss|bandwidth|reset … A B`: what one directed link's own settings now
+    /// are (a `null` follows the network's parameters).
+    NET_LINK = "net.link" ["bandwidth_bps", "from", "latency_us", "loss", "to"],
     /// A message leaves a connection (`msg` names the message type, `bytes` its wire size).
     NET_SEND = "net.send" ["bytes", "conn", "msg", "to"],
     /// A message is delivered to the receiving process; `cause` is its `net.send`.

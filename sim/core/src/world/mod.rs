@@ -30,6 +30,12 @@
 //! process's `ExitStatus` until the shell collects it (`take_exit_status`, like `waitpid`): the code
 //! its main set (`ProcCtx::set_exit_code`), 128 + n after a SIGTERM/SIGINT (every program is a JVM,
 //! whose `Terminator` exits that way), or SIGKILL.
+//!
+//! `kill -STOP` (`World::pause`) pauses the process's madsim node: none of its tasks is polled
+//! until `kill -CONT` (`World::resume`), so its timers fire late and the data peers send waits in
+//! its sockets (the kernel still accepts it), while peers hear silence, as from a JVM stuck in a
+//! long GC pause. On resume every task goes on where it stood. As the kernel does for a stopped
+//! process, a signal other than SIGKILL stays pending until it is continued.
 
 pub mod program;
 
@@ -111,7 +117,9 @@ impl Sim {
         let cfg = self.cfg;
         self.rt.block_on(async move {
             let world = World::new(cfg);
-            f(world).await
+            let out = f(world.clone()).await;
+            world.end_stopped();
+            out
         })
     }
 }
@@ -123,6 +131,8 @@ pub struct ProcInfo {
     pub pid: u32,
     /// Main class or program name (`QuorumPeerMain`, `Kafka`).
     pub name: String,
+    /// Stopped by `kill -STOP` (state `T` in `ps`), until `kill -CONT`.
+    pub stopped: bool,
 }
 
 struct ProcEntry {
@@ -134,6 +144,10 @@ struct ProcEntry {
     exit_code: Option<i32>,
     /// The last signal delivered to its handler.
     handled: Option<Signal>,
+    /// Stopped by `kill -STOP` ([`World::pause`]).
+    stopped: bool,
+    /// Signals sent while it was stopped, delivered when it is continued.
+    pending: Vec<Signal>,
 }
 
 /// Signals a process can handle; without a handler they terminate it.
@@ -345,6 +359,8 @@ impl World {
                     signals: None,
                     exit_code: None,
                     handled: None,
+                    stopped: false,
+                    pending: Vec::new(),
                 },
             );
         self.trace(host, name, kind::PROC_START, None, fields! { "pid" => pid });
@@ -382,7 +398,11 @@ impl World {
             .map(|h| {
                 h.procs
                     .iter()
-                    .map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone() })
+                    .map(|(pid, p)| ProcInfo {
+                        pid: *pid,
+                        name: p.name.clone(),
+                        stopped: p.stopped,
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -412,7 +432,26 @@ impl World {
 
     /// Delivers a signal: to the process's handler if it installed one, else it terminates
     /// the process (the default action of SIGTERM and SIGINT). False if there is no such process.
+    /// A stopped process gets it when it is continued ([`World::resume`]), as from the kernel.
     pub fn signal(&self, host: &str, pid: u32, sig: Signal) -> bool {
+        let pending = {
+            let mut st = lock(&self.state);
+            match st.hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid)) {
+                None => return false,
+                Some(p) if p.stopped => {
+                    p.pending.push(sig);
+                    true
+                }
+                Some(_) => false,
+            }
+        };
+        if pending {
+            return true;
+        }
+        self.deliver(host, pid, sig)
+    }
+
+    fn deliver(&self, host: &str, pid: u32, sig: Signal) -> bool {
         let handler = match lock(&self.state).hosts.get(host).and_then(|h| h.procs.get(&pid)) {
             None => return false,
             Some(p) => p.signals.clone(),
@@ -436,6 +475,68 @@ impl World {
             // The JVM's own handler: no shutdown hooks to run, exit 128 + n at once.
             _ => self.end(host, pid, ExitStatus::Exited(128 + sig.number())),
         }
+    }
+
+    /// `kill -STOP`: none of the process's tasks runs until [`World::resume`]; its timers and
+    /// sockets wait, and peers hear nothing from it. False if there is no such process; stopping
+    /// a stopped process changes nothing.
+    pub fn pause(&self, host: &str, pid: u32) -> bool {
+        let entry = {
+            let mut st = lock(&self.state);
+            match st.hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid)) {
+                None => return false,
+                Some(p) if p.stopped => return true,
+                Some(p) => {
+                    p.stopped = true;
+                    (p.node, p.name.clone())
+                }
+            }
+        };
+        Handle::current().pause(entry.0);
+        self.trace(host, &entry.1, kind::PROC_STOP, None, fields! { "pid" => pid });
+        true
+    }
+
+    /// `kill -CONT`: a stopped process runs on where it stood, and the signals sent to it while
+    /// it was stopped are delivered. False if there is no such process; continuing a running
+    /// process changes nothing.
+    pub fn resume(&self, host: &str, pid: u32) -> bool {
+        let (node, name, pending) = {
+            let mut st = lock(&self.state);
+            match st.hosts.get_mut(host).and_then(|h| h.procs.get_mut(&pid)) {
+                None => return false,
+                Some(p) if !p.stopped => return true,
+                Some(p) => {
+                    p.stopped = false;
+                    (p.node, p.name.clone(), std::mem::take(&mut p.pending))
+                }
+            }
+        };
+        Handle::current().resume(node);
+        self.trace(host, &name, kind::PROC_CONT, None, fields! { "pid" => pid });
+        for sig in pending {
+            self.deliver(host, pid, sig);
+        }
+        true
+    }
+
+    /// Ends every process still stopped when the run is over. madsim keeps a paused node's
+    /// tasks outside its run queue; ended here, inside the runtime, they are dropped while the
+    /// runtime still exists, not when it is torn down.
+    fn end_stopped(&self) {
+        let nodes: Vec<NodeId> = lock(&self.state)
+            .hosts
+            .values()
+            .flat_map(|h| h.procs.values().filter(|p| p.stopped).map(|p| p.node))
+            .collect();
+        for node in nodes {
+            Handle::current().kill(node);
+        }
+    }
+
+    /// Whether a process is stopped (`kill -STOP`); false if there is no such process.
+    pub fn is_paused(&self, host: &str, pid: u32) -> bool {
+        lock(&self.state).hosts.get(host).and_then(|h| h.procs.get(&pid)).is_some_and(|p| p.stopped)
     }
 
     /// Collects how a process ended (once, like `waitpid`); `None` while it runs, or if it died
@@ -557,5 +658,122 @@ impl ProcCtx {
             p.signals = Some(tx);
         }
         rx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A process that counts ticks of 100 ms.
+    fn ticker(world: &World, host: &str) -> (u32, Arc<AtomicU64>) {
+        let ticks = Arc::new(AtomicU64::new(0));
+        let t = ticks.clone();
+        let pid = world
+            .spawn(host, "Ticker", move |_ctx| async move {
+                loop {
+                    madsim::time::sleep(Duration::from_millis(100)).await;
+                    t.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+            .expect("spawned");
+        (pid, ticks)
+    }
+
+    #[test]
+    fn a_paused_process_makes_no_progress_and_goes_on_after_resume() {
+        Sim::new(WorldConfig::seeded(3)).run(|world| async move {
+            let (pid, ticks) = ticker(&world, "slave1");
+            let (_, other) = ticker(&world, "slave1");
+            madsim::time::sleep(Duration::from_millis(1050)).await;
+            assert_eq!(ticks.load(Ordering::Relaxed), 10);
+            assert!(world.pause("slave1", pid));
+            assert!(world.pause("slave1", pid), "stopping a stopped process is no error");
+            assert!(world.is_paused("slave1", pid));
+            assert!(world.processes("slave1").iter().any(|p| p.pid == pid && p.stopped));
+            madsim::time::sleep(Duration::from_secs(5)).await;
+            assert_eq!(ticks.load(Ordering::Relaxed), 10, "no tick while stopped");
+            assert_eq!(other.load(Ordering::Relaxed), 60, "the host's other process runs on");
+            assert!(world.resume("slave1", pid));
+            assert!(!world.is_paused("slave1", pid));
+            // The overdue timer fires at once, then ticks go on every 100 ms.
+            madsim::time::sleep(Duration::from_millis(1020)).await;
+            assert_eq!(ticks.load(Ordering::Relaxed), 21);
+            let kinds: Vec<String> = world
+                .tracer()
+                .events()
+                .into_iter()
+                .filter(|e| e.kind.starts_with("proc.") && e.i64("pid") == Some(pid.into()))
+                .map(|e| e.kind)
+                .collect();
+            assert_eq!(kinds, [kind::PROC_START, kind::PROC_STOP, kind::PROC_CONT]);
+            assert!(!world.pause("slave1", 1), "no such process");
+            assert!(!world.resume("nowhere", pid), "no such host");
+        });
+    }
+
+    #[derive(Debug)]
+    struct Ping;
+    impl crate::hw::Wire for Ping {
+        fn wire_size(&self) -> usize {
+            64
+        }
+        fn kind(&self) -> &'static str {
+            "ping"
+        }
+    }
+
+    /// A run may end while a process is stopped: its tasks (a connection here, whose drop sends
+    /// a FIN) are ended inside the runtime, not dropped after it.
+    #[test]
+    fn a_run_can_end_with_a_process_stopped() {
+        let ended = Sim::new(WorldConfig::seeded(5)).run(|world| async move {
+            let _listener = world.net().listen::<Ping>("slave2", "server", 7).expect("listen");
+            let pid = world
+                .spawn("slave1", "Client", |ctx| async move {
+                    let net = ctx.net().clone();
+                    let c = net.connect::<Ping>(
+                        "slave1",
+                        "client",
+                        "slave2",
+                        7,
+                        Duration::from_secs(1),
+                    );
+                    let conn = c.await.expect("connect");
+                    let _ = conn.recv().await;
+                })
+                .expect("spawned");
+            madsim::time::sleep(Duration::from_secs(1)).await;
+            assert!(world.pause("slave1", pid));
+            madsim::time::sleep(Duration::from_secs(1)).await;
+            true
+        });
+        assert!(ended);
+    }
+
+    #[test]
+    fn a_signal_to_a_stopped_process_waits_for_cont_but_sigkill_does_not() {
+        Sim::new(WorldConfig::seeded(4)).run(|world| async move {
+            let (pid, _) = ticker(&world, "master");
+            assert!(world.pause("master", pid));
+            assert!(world.signal("master", pid, Signal::Term), "pending");
+            madsim::time::sleep(Duration::from_secs(1)).await;
+            assert!(world.processes("master").iter().any(|p| p.pid == pid), "still there");
+            assert!(world.resume("master", pid));
+            assert!(world.processes("master").is_empty(), "SIGTERM delivered on SIGCONT");
+            assert_eq!(world.take_exit_status("master", pid), Some(ExitStatus::Exited(143)));
+
+            let (pid, _) = ticker(&world, "master");
+            assert!(world.pause("master", pid));
+            assert!(world.kill("master", pid), "kill -9 ends a stopped process");
+            assert!(world.processes("master").is_empty());
+            let (pid, ticks) = ticker(&world, "master");
+            assert!(world.pause("master", pid));
+            world.crash("master").expect("crash");
+            world.boot("master").expect("boot");
+            madsim::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(ticks.load(Ordering::Relaxed), 0, "a crash ends it stopped");
+        });
     }
 }
