@@ -61,7 +61,7 @@ pub mod send;
 
 pub use cpu::{Cpu, CpuCounters, HostCpu};
 pub use disk::{CacheRead, Disk, DiskCounters, DiskError, HostDisk};
-pub use net::{Conn, Listener, Net, NetError, Wire};
+pub use net::{Conn, LinkParams, Listener, Net, NetError, Wire};
 pub use profile::{CpuParams, DiskParams, HardwareProfile, NetParams, ProfileError};
 pub use send::{SendPath, SendSpec};
 

@@ -18,6 +18,14 @@
 //! - a **host crash** says nothing: peers hear silence until their own timeouts fire, and the first
 //!   segment that reaches the rebooted host is answered with a reset.
 //!
+//! One link can be given its own latency, loss or bandwidth ([`Net::set_link`], `lab net latency
+//! 200ms master slave1`), as `tc qdisc … netem` or a `tc` rate limit for one destination would on
+//! a real host: its latency and loss replace the network's on that directed link only, and a
+//! bandwidth limit is a shaper in front of the sender's NIC that only this link's traffic queues
+//! in. Such a link's messages still wait for the receiver's NIC but do not hold it for the other
+//! links (whose messages may arrive first). Links without settings draw exactly what they drew
+//! before.
+//!
 //! ```
 //! use sim_core::hw::{net::{Net, Wire}, NetParams, HardwareProfile};
 //! use sim_core::trace::Tracer;
@@ -96,8 +104,35 @@ struct HostNic {
     bytes_received: u64,
 }
 
+/// One directed link's own settings (`lab net latency|loss|bandwidth VALUE A B`); `None` follows
+/// the network's parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkParams {
+    /// One-way latency on this link (minimum and mean).
+    pub latency: Option<Duration>,
+    /// Probability that a segment on this link is lost (and resent after an RTO).
+    pub loss: Option<f64>,
+    /// A rate limit for this link's traffic, bits per second.
+    pub bandwidth_bps: Option<u64>,
+}
+
+impl LinkParams {
+    fn is_default(&self) -> bool {
+        *self == LinkParams::default()
+    }
+}
+
+#[derive(Debug)]
+struct LinkState {
+    params: LinkParams,
+    /// When the link's shaper is free again (only with a bandwidth limit).
+    free_at: Instant,
+}
+
 struct NetState {
     params: NetParams,
+    /// Directed links with settings of their own: (from, to).
+    links: BTreeMap<(String, String), LinkState>,
     hosts: BTreeMap<String, HostNic>,
     /// Directed links that drop everything: (from, to).
     blocked: BTreeSet<(String, String)>,
@@ -138,16 +173,30 @@ impl NetState {
                 && self.blocked_ports.contains(&(from.to_string(), to.to_string(), port)))
     }
 
+    /// The settings of the link `from` → `to`, if it has any.
+    fn link(&self, from: &str, to: &str) -> Option<&LinkParams> {
+        // Looked up on every send: no key to build while no link has settings.
+        if self.links.is_empty() {
+            return None;
+        }
+        self.links.get(&(from.to_string(), to.to_string())).map(|l| &l.params)
+    }
+
     fn one_way_latency(&self, from: &str, to: &str) -> Duration {
         if from == to {
             return Duration::from_micros(self.params.loopback_latency_us);
         }
-        let min = self.params.latency_min_us as f64;
-        let tail = self.params.latency_mean_us.saturating_sub(self.params.latency_min_us) as f64;
+        let link = self.link(from, to);
+        let (min_us, mean_us) = match link.and_then(|l| l.latency) {
+            Some(d) => (d.as_micros() as u64, d.as_micros() as u64),
+            None => (self.params.latency_min_us, self.params.latency_mean_us),
+        };
+        let loss = link.and_then(|l| l.loss).unwrap_or(self.params.loss);
+        let min = min_us as f64;
+        let tail = mean_us.saturating_sub(min_us) as f64;
         let u: f64 = madsim::rand::thread_rng().gen_range(f64::EPSILON..1.0);
         let mut us = min + (-u.ln()) * tail;
-        if self.params.loss > 0.0 && madsim::rand::thread_rng().gen_bool(self.params.loss.min(1.0))
-        {
+        if loss > 0.0 && madsim::rand::thread_rng().gen_bool(loss.min(1.0)) {
             us += (self.params.rto_ms * 1000) as f64;
         }
         Duration::from_micros(us as u64)
@@ -172,12 +221,41 @@ impl NetState {
             }
             None => now + tx,
         };
+        // A rate limit on this link: its traffic also queues in the link's own shaper.
+        let link = if self.links.is_empty() {
+            None
+        } else {
+            self.links.get_mut(&(from.to_string(), to.to_string()))
+        };
+        // A link with a latency or rate of its own delivers out of step with the receiver's
+        // other links: its messages do not hold the receiver's NIC for those (the NIC model is a
+        // queue in sending order, which is arrival order only while every link has one latency).
+        let own_timing = link
+            .as_ref()
+            .is_some_and(|l| l.params.latency.is_some() || l.params.bandwidth_bps.is_some());
+        let shaped = match link {
+            Some(l) => match l.params.bandwidth_bps {
+                Some(bps) => {
+                    let t = Duration::from_nanos(
+                        (size as u128 * 8 * 1_000_000_000 / bps.max(1) as u128) as u64,
+                    );
+                    let start = l.free_at.max(now);
+                    l.free_at = start + t;
+                    Some(l.free_at)
+                }
+                None => None,
+            },
+            None => None,
+        };
+        let sent_at = shaped.map_or(sent_at, |s| s.max(sent_at));
         let arrives = sent_at + latency;
         match self.hosts.get_mut(to) {
             Some(h) => {
                 // Cut-through: the receiver's NIC is busy for `tx` per message.
                 let done = arrives.max(h.ingress_free_at + tx);
-                h.ingress_free_at = done;
+                if !own_timing {
+                    h.ingress_free_at = done;
+                }
                 h.bytes_received += size as u64;
                 done
             }
@@ -196,6 +274,7 @@ impl Net {
         Net {
             state: Arc::new(Mutex::new(NetState {
                 params,
+                links: BTreeMap::new(),
                 hosts: BTreeMap::new(),
                 blocked: BTreeSet::new(),
                 blocked_ports: BTreeSet::new(),
@@ -254,6 +333,55 @@ impl Net {
     /// Replaces the parameters (`lab net latency …`).
     pub fn set_params(&self, params: NetParams) {
         lock(&self.state).params = params;
+    }
+
+    /// The settings of the directed link `from` → `to` (all `None`: it follows the network's).
+    pub fn link(&self, from: &str, to: &str) -> LinkParams {
+        lock(&self.state).link(from, to).cloned().unwrap_or_default()
+    }
+
+    /// Changes the settings of the directed link `from` → `to` (`lab net latency 200ms A B` does
+    /// it for both directions). Traced as `net.link` with what the link's settings now are.
+    pub fn set_link(&self, from: &str, to: &str, change: impl FnOnce(&mut LinkParams)) {
+        let now = self.now();
+        let params = {
+            let mut st = lock(&self.state);
+            let key = (from.to_string(), to.to_string());
+            let l = st
+                .links
+                .entry(key.clone())
+                .or_insert_with(|| LinkState { params: LinkParams::default(), free_at: now });
+            change(&mut l.params);
+            let params = l.params.clone();
+            if params.is_default() {
+                st.links.remove(&key);
+            }
+            params
+        };
+        self.tracer.emit(
+            self.now_us(),
+            "lab",
+            "net",
+            kind::NET_LINK,
+            None,
+            fields! {
+                "from" => from,
+                "to" => to,
+                "latency_us" => params.latency.map(|d| d.as_micros() as u64),
+                "loss" => params.loss,
+                "bandwidth_bps" => params.bandwidth_bps,
+            },
+        );
+    }
+
+    /// Every link follows the network's parameters again (nothing is traced if none had
+    /// settings of its own).
+    pub fn clear_links(&self) {
+        let links: Vec<(String, String)> =
+            std::mem::take(&mut lock(&self.state).links).into_keys().collect();
+        for (from, to) in links {
+            self.set_link(&from, &to, |l| *l = LinkParams::default());
+        }
     }
 
     /// Bytes (sent, received) by a host's NIC so far.
@@ -897,6 +1025,11 @@ impl<T: Wire> Conn<T> {
 
 impl<T: Wire> Drop for Conn<T> {
     fn drop(&mut self) {
+        // Dropped after the simulation ended (while it unwinds from a panic): nobody is left to
+        // hear the FIN, and there is no clock or RNG to send it with.
+        if madsim::runtime::Handle::try_current().is_err() {
+            return;
+        }
         self.close(false);
     }
 }
@@ -1052,6 +1185,61 @@ mod tests {
             s.send(Msg(2, 10)).unwrap();
             assert_eq!(c.recv_timeout(Duration::from_secs(1)).await.unwrap().0, 2);
             assert!(s.recv_timeout(Duration::from_secs(1)).await.is_err());
+        });
+    }
+
+    /// Time for one 100-byte message from `from` to `to` on a fresh connection.
+    async fn one_trip(net: &Net, from: &str, to: &str, port: u16) -> Duration {
+        let mut l = net.listen::<Msg>(to, "srv", port).unwrap();
+        let c = net.connect::<Msg>(from, "cli", to, port, Duration::from_secs(5)).await.unwrap();
+        let s = l.accept().await.unwrap();
+        let t0 = Instant::now();
+        c.send(Msg(1, 100)).unwrap();
+        s.recv().await.unwrap();
+        Instant::now() - t0
+    }
+
+    #[test]
+    fn link_settings_slow_that_link_only() {
+        run(|net| async move {
+            let fast = one_trip(&net, "a", "c", 1).await;
+            assert!(fast < Duration::from_millis(1), "{fast:?}");
+            net.set_link("a", "b", |l| l.latency = Some(Duration::from_millis(200)));
+            assert_eq!(net.link("a", "b").latency, Some(Duration::from_millis(200)));
+            assert_eq!(net.link("b", "a"), LinkParams::default(), "one direction only");
+            let slow = one_trip(&net, "a", "b", 2).await;
+            assert!(
+                slow >= Duration::from_millis(200) && slow < Duration::from_millis(201),
+                "{slow:?}"
+            );
+            assert!(one_trip(&net, "b", "a", 3).await < Duration::from_millis(1));
+            assert!(one_trip(&net, "a", "c", 4).await < Duration::from_millis(1));
+            let cb = one_trip(&net, "c", "b", 5).await;
+            assert!(cb < Duration::from_millis(1), "{cb:?}");
+            // A rate limit on the link: 1 MB at 8 Mbit/s takes a second; other links keep 1 Gbit/s.
+            net.set_link("a", "b", |l| l.bandwidth_bps = Some(8_000_000));
+            let (c, s, _l) = pair(&net).await;
+            let t0 = Instant::now();
+            c.send(Msg(1, 1_000_000)).unwrap();
+            s.recv().await.unwrap();
+            let t = Instant::now() - t0;
+            assert!(t >= Duration::from_millis(1200) && t < Duration::from_millis(1210), "{t:?}");
+            // Back to the network's parameters.
+            net.clear_links();
+            assert_eq!(net.link("a", "b"), LinkParams::default());
+            assert!(one_trip(&net, "a", "b", 6).await < Duration::from_millis(1));
+        });
+    }
+
+    #[test]
+    fn link_loss_costs_retransmissions_on_that_link_only() {
+        run(|net| async move {
+            net.set_link("a", "b", |l| l.loss = Some(1.0));
+            let rto = Duration::from_millis(params().rto_ms);
+            assert!(one_trip(&net, "a", "b", 1).await >= rto);
+            assert!(one_trip(&net, "a", "c", 2).await < Duration::from_millis(1));
+            let kinds: Vec<_> = net.tracer.events().into_iter().map(|e| e.kind).collect();
+            assert!(kinds.iter().any(|k| k == kind::NET_LINK), "{kinds:?}");
         });
     }
 
