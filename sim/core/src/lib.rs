@@ -3,7 +3,8 @@
 //! knows neither ZooKeeper nor Kafka.
 //!
 //! - [`world`]: hosts (master, slave1, slave2 by default), processes on them.
-//! - [`fault`]: the faults a lab injects, typed, with one way to apply them.
+//! - [`fault`]: the faults a lab injects and the config edits it makes, typed, each with one
+//!   way to apply it.
 //! - [`hw`]: the hardware model: virtual NIC and links, disks with a page cache, CPU costs.
 //! - [`trace`]: one structured event per protocol step, written as JSONL.
 //! - [`term`]: a terminal's output as programs write it.
@@ -12,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod fault;
+mod fault_config;
 mod fault_partition;
 pub mod hw;
 pub mod jvm;
