@@ -29,7 +29,8 @@ pub enum Ended {
 pub enum JobStatus {
     /// Running in the background.
     Running,
-    /// Stopped by SIGTTIN: a background program tried to read the terminal.
+    /// Stopped: by SIGTTIN (a background program tried to read the terminal), or by
+    /// `kill -STOP`.
     Stopped,
     /// Finished.
     Ended(Ended),
@@ -160,16 +161,29 @@ impl JobTable {
         self.jobs.keys().copied().collect()
     }
 
-    /// Collects finished processes and timers (bash's `waitchld`).
+    /// Collects finished processes and timers, and processes stopped or continued by a signal
+    /// (bash's `waitchld`).
     pub fn poll(&mut self, world: &World) {
         let now = madsim::time::Instant::now();
+        let mut stopped = Vec::new();
         for job in self.jobs.values_mut() {
             if matches!(job.status, JobStatus::Ended(_)) {
                 continue;
             }
             let ended = match &job.kind {
                 JobKind::Process { host } => {
-                    if world.processes(host).iter().any(|p| p.pid == job.pid) {
+                    let proc = world.processes(host).into_iter().find(|p| p.pid == job.pid);
+                    if let Some(p) = proc {
+                        match job.status {
+                            JobStatus::Running if p.stopped => stopped.push(job.id),
+                            // A job stopped for the terminal (SIGTTIN) stays stopped when
+                            // continued: it would read the terminal again.
+                            JobStatus::Stopped if !p.stopped && job.stdin.is_none() => {
+                                job.status = JobStatus::Running;
+                                job.notified = true;
+                            }
+                            _ => {}
+                        }
                         None
                     } else {
                         Some(
@@ -179,9 +193,8 @@ impl JobTable {
                         )
                     }
                 }
-                JobKind::Sleep { until } => {
-                    (now >= *until).then_some(Ended::Status(ExitStatus::Exited(0)))
-                }
+                JobKind::Sleep { until } => (job.status == JobStatus::Running && now >= *until)
+                    .then_some(Ended::Status(ExitStatus::Exited(0))),
                 JobKind::Immediate => None,
             };
             if let Some(e) = ended {
@@ -190,9 +203,12 @@ impl JobTable {
                 job.stdin = None;
             }
         }
+        for id in stopped {
+            self.set_stopped(id);
+        }
     }
 
-    /// Marks a job stopped (SIGTTIN) and makes it the current one, as bash does.
+    /// Marks a job stopped (SIGTTIN or SIGSTOP) and makes it the current one, as bash does.
     pub fn set_stopped(&mut self, id: u32) {
         if let Some(j) = self.jobs.get_mut(&id) {
             j.status = JobStatus::Stopped;

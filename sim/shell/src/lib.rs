@@ -1,18 +1,20 @@
 //! The operator's shell language (contract 1 of the design brief).
 //!
 //! A line is what an operator types on the seed's hosts: `ssh slave1 zkServer.sh status`,
-//! `zkCli.sh -server master:2181 get /lab`, `jps`, `kill -9 3844`, `sleep 5`, plus simulator
-//! controls that start with `lab` (`lab crash slave1`, `lab partition master | slave1 slave2`,
+//! `zkCli.sh -server master:2181 get /lab`, `jps`, `kill -9 3844`, `kill -STOP 3844` (the process
+//! stops where it stands until `kill -CONT 3844`), `sleep 5`, plus simulator controls that start
+//! with `lab` (`lab crash slave1`, `lab partition master | slave1 slave2`,
 //! `lab partition master | slave1 slave2 --port 9092` to cut one service only, `lab heal`,
+//! `lab net latency 200ms master slave1` for one link, `lab set HOST FILE KEY=VALUE`,
 //! `lab status`). Every command runs inside the simulation and takes the virtual
 //! time its work takes; between lines a learner's think time passes (1 s by default), as it
 //! does at a real keyboard. Errors print the real tools' wording and the shell goes on.
 //!
 //! Job control is bash's ([`jobs`]): `cmd &` prints `[N] PID` and leaves the program running, its
-//! output still reaching the terminal; `jobs [-l|-p]`, `kill [-9] %N|PID`, `fg`/`bg` and `wait`
-//! work on the table, and what changed (`[1]+  Exit 143 …`, `Killed`, `Done`, `Stopped`) is
-//! printed at the end of the line, where bash prints it before the next prompt. `help` lists the
-//! commands.
+//! output still reaching the terminal; `jobs [-l|-p]`, `kill [-9|-STOP|-CONT] %N|PID`, `fg`/`bg`
+//! and `wait` work on the table, and what changed (`[1]+  Exit 143 …`, `Killed`, `Done`,
+//! `Stopped`) is printed at the end of the line, where bash prints it before the next prompt.
+//! `help` lists the commands.
 //!
 //! The shell knows no program: it looks every command that is not a builtin up in the world's
 //! [`Registry`](sim_core::program::Registry), where ZooKeeper and Kafka put theirs.
@@ -57,7 +59,9 @@
 pub mod jobs;
 pub mod lexer;
 
-use sim_core::fault::{Fault, NetChange, PartitionSpec, PARTITION_USAGE};
+use sim_core::fault::{
+    ConfigEdit, ConfigEditError, Fault, Link, NetChange, PartitionSpec, PARTITION_USAGE,
+};
 use sim_core::program::{Invocation, Launched, Program};
 use sim_core::term::Term;
 use sim_core::trace::{fields, kind};
@@ -84,7 +88,9 @@ Kafka
   kafka-preferred-replica-election.sh --zookeeper ZK
   kafka-run-class.sh kafka.tools.DumpLogSegments --files F [--print-data-log]
 Processes and jobs
-  jps | kill [-9|-TERM|-INT] PID|%N | pkill [-9] [-f] NAME
+  jps | kill [-9|-TERM|-INT|-STOP|-CONT] PID|%N | pkill [-9|-STOP|-CONT] [-f] NAME
+                               kill -STOP stops a process where it stands (a long GC pause:
+                               peers hear silence); kill -CONT lets it go on
   COMMAND &                    run in the background: bash prints [N] PID, its output keeps
                                coming, and `[N]+  Exit 143 ...` / `Killed` / `Done` when it ends
   jobs [-l|-p]                 list the jobs;  kill %N  ends one (SIGTERM: a clean shutdown)
@@ -94,10 +100,25 @@ Processes and jobs
 Simulator
   lab status | lab crash HOST | lab boot HOST | lab heal
   lab partition A B | C [--port N] | lab partition A -> B [--port N]
-  lab net latency|loss|bandwidth VALUE | lab disk HOST full|free | lab trace FILE
+  lab net latency|loss|bandwidth VALUE [A B | A -> B] | lab net reset [A B | A -> B]
+                               every link, or one link (both ways, or only A's traffic to B)
+  lab disk HOST full|free | lab trace FILE
 ";
 
 pub use sim_core::program::resolve_path;
+
+/// What `kill` and `pkill` send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KillSignal {
+    /// SIGKILL: the process ends where it stands.
+    Kill,
+    /// A signal a JVM handles (SIGTERM, SIGINT).
+    Handled(sim_core::world::Signal),
+    /// SIGSTOP (or SIGTSTP): [`Fault::Pause`].
+    Stop,
+    /// SIGCONT: [`Fault::Resume`].
+    Cont,
+}
 
 /// Something the shell asks its caller to do outside the simulation (files on the real disk).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -684,16 +705,17 @@ impl Shell {
                 _ => targets.push(a),
             }
         }
-        // None: SIGKILL; Some(sig): a signal a JVM handles.
         let signal = match spec.as_deref().map(|s| s.to_ascii_uppercase()) {
-            None => Some(sim_core::world::Signal::Term),
+            None => KillSignal::Handled(sim_core::world::Signal::Term),
             Some(s) => match s.trim_start_matches("SIG") {
-                "15" | "TERM" => Some(sim_core::world::Signal::Term),
-                "2" | "INT" => Some(sim_core::world::Signal::Int),
-                "9" | "KILL" => None,
-                "1" | "HUP" | "3" | "QUIT" | "10" | "USR1" | "12" | "USR2" | "18" | "CONT"
-                | "19" | "STOP" | "20" | "TSTP" => {
-                    self.term.err(&format!("lab: kill: SIG{} is not modelled; the lab sends TERM (15), INT (2) and KILL (9)", s.trim_start_matches("SIG")));
+                "15" | "TERM" => KillSignal::Handled(sim_core::world::Signal::Term),
+                "2" | "INT" => KillSignal::Handled(sim_core::world::Signal::Int),
+                "9" | "KILL" => KillSignal::Kill,
+                // SIGTSTP's default action stops a JVM too: it installs no handler for it.
+                "19" | "STOP" | "20" | "TSTP" => KillSignal::Stop,
+                "18" | "CONT" => KillSignal::Cont,
+                "1" | "HUP" | "3" | "QUIT" | "10" | "USR1" | "12" | "USR2" => {
+                    self.term.err(&format!("lab: kill: SIG{} is not modelled; the lab sends TERM (15), INT (2), KILL (9), STOP (19) and CONT (18)", s.trim_start_matches("SIG")));
                     return 1;
                 }
                 _ => {
@@ -723,11 +745,9 @@ impl Shell {
                 }
             } else {
                 match t.parse::<u32>() {
-                    Ok(pid) if self.world.processes(host).iter().any(|p| p.pid == pid) => signal
-                        .map_or_else(
-                            || self.world.kill(host, pid),
-                            |sig| self.world.signal(host, pid, sig),
-                        ),
+                    Ok(pid) if self.world.processes(host).iter().any(|p| p.pid == pid) => {
+                        self.signal_pid(host, pid, signal)
+                    }
                     Ok(pid) => match self.jobs.by_pid(None, pid) {
                         Some(id) => self.signal_job(id, signal),
                         None => false,
@@ -754,18 +774,38 @@ impl Shell {
         code
     }
 
+    /// Sends a signal to a process of `host` by pid; false if there is no such process.
+    /// `kill -STOP`/`-CONT` are the typed [`Fault::Pause`]/[`Fault::Resume`].
+    fn signal_pid(&self, host: &str, pid: u32, signal: KillSignal) -> bool {
+        let host = host.to_string();
+        match signal {
+            KillSignal::Kill => self.world.kill(&host, pid),
+            KillSignal::Handled(sig) => self.world.signal(&host, pid, sig),
+            KillSignal::Stop => Fault::Pause { host, pid }.apply(&self.world).is_ok(),
+            KillSignal::Cont => Fault::Resume { host, pid }.apply(&self.world).is_ok(),
+        }
+    }
+
     /// `pkill [-SIGNAL] [-f] PATTERN`: signals every process whose name (as `jps` shows it) or,
     /// with `-f`, whose Java main class contains PATTERN. Silent; exit 1 when nothing matched.
     fn pkill(&self, host: &str, args: &[String]) -> i32 {
-        let mut signal = Some(sim_core::world::Signal::Term);
+        let mut signal = KillSignal::Handled(sim_core::world::Signal::Term);
         let mut full = false;
         let mut pattern = None;
         for a in args {
             match a.as_str() {
                 "-f" => full = true,
-                "-9" | "-KILL" | "-SIGKILL" => signal = None,
-                "-15" | "-TERM" | "-SIGTERM" => signal = Some(sim_core::world::Signal::Term),
-                "-2" | "-INT" | "-SIGINT" => signal = Some(sim_core::world::Signal::Int),
+                "-9" | "-KILL" | "-SIGKILL" => signal = KillSignal::Kill,
+                "-15" | "-TERM" | "-SIGTERM" => {
+                    signal = KillSignal::Handled(sim_core::world::Signal::Term)
+                }
+                "-2" | "-INT" | "-SIGINT" => {
+                    signal = KillSignal::Handled(sim_core::world::Signal::Int)
+                }
+                "-19" | "-STOP" | "-SIGSTOP" | "-20" | "-TSTP" | "-SIGTSTP" => {
+                    signal = KillSignal::Stop
+                }
+                "-18" | "-CONT" | "-SIGCONT" => signal = KillSignal::Cont,
                 s if s.starts_with('-') => {
                     self.term
                         .err(&format!("pkill: invalid option -- '{}'", s.trim_start_matches('-')));
@@ -784,10 +824,7 @@ impl Shell {
         for p in self.world.processes(host) {
             if p.name.contains(&pattern) || (full && main_class(&p.name).contains(&pattern)) {
                 matched = true;
-                match signal {
-                    None => self.world.kill(host, p.pid),
-                    Some(sig) => self.world.signal(host, p.pid, sig),
-                };
+                self.signal_pid(host, p.pid, signal);
             }
         }
         if matched {
@@ -797,8 +834,8 @@ impl Shell {
         }
     }
 
-    /// Sends a signal to a job (`None`: SIGKILL); false if it has already ended.
-    fn signal_job(&mut self, id: u32, signal: Option<sim_core::world::Signal>) -> bool {
+    /// Sends a signal to a job; false if it has already ended.
+    fn signal_job(&mut self, id: u32, signal: KillSignal) -> bool {
         let Some(job) = self.jobs.get_mut(id) else { return false };
         if matches!(job.status, jobs::JobStatus::Ended(_)) {
             return false;
@@ -806,19 +843,36 @@ impl Shell {
         match job.kind.clone() {
             jobs::JobKind::Process { host } => {
                 let pid = job.pid;
-                // A stopped job gets SIGCONT after the signal, as bash's kill does.
-                signal.map_or_else(
-                    || self.world.kill(&host, pid),
-                    |sig| self.world.signal(&host, pid, sig),
-                )
+                let sent = self.signal_pid(&host, pid, signal);
+                // A stopped job gets SIGCONT after a SIGTERM, as bash's kill does, so it can
+                // act on it.
+                if sent && signal == KillSignal::Handled(sim_core::world::Signal::Term) {
+                    self.world.resume(&host, pid);
+                }
+                sent
             }
             jobs::JobKind::Sleep { .. } => {
-                // `sleep` is no JVM: the signal's default action ends it.
-                let n = signal.map_or(9, |s| s.number());
-                job.status = jobs::JobStatus::Ended(jobs::Ended::Status(
-                    sim_core::world::ExitStatus::Signaled(n),
-                ));
-                job.notified = false;
+                match signal {
+                    // A stopped `sleep` keeps its deadline (nanosleep restarts with the time
+                    // left), it only cannot end before it is continued.
+                    KillSignal::Stop => {
+                        if job.status == jobs::JobStatus::Running {
+                            self.jobs.set_stopped(id);
+                        }
+                    }
+                    KillSignal::Cont => job.status = jobs::JobStatus::Running,
+                    _ => {
+                        // `sleep` is no JVM: the signal's default action ends it.
+                        let n = match signal {
+                            KillSignal::Handled(s) => s.number(),
+                            _ => 9,
+                        };
+                        job.status = jobs::JobStatus::Ended(jobs::Ended::Status(
+                            sim_core::world::ExitStatus::Signaled(n),
+                        ));
+                        job.notified = false;
+                    }
+                }
                 true
             }
             jobs::JobKind::Immediate => false,
@@ -906,6 +960,10 @@ impl Shell {
                 1
             }
             jobs::JobStatus::Stopped if job.stdin.is_some() => {
+                // fg continues the job (SIGCONT) as it hands it the terminal.
+                if let jobs::JobKind::Process { host } = &job.kind {
+                    self.world.resume(host, job.pid);
+                }
                 let command = job.command.clone();
                 let sink = job.stdin.take();
                 self.jobs.remove(id);
@@ -936,6 +994,10 @@ impl Shell {
             jobs::JobStatus::Stopped => {
                 let line = format!("[{id}]+ {} &", job.command);
                 self.term.out(&line);
+                // bg continues the job (SIGCONT).
+                if let jobs::JobKind::Process { host } = &job.kind {
+                    self.world.resume(host, job.pid);
+                }
                 if job.stdin.is_some() {
                     self.jobs.set_stopped(id);
                 } else {
@@ -970,7 +1032,8 @@ impl Shell {
         for id in &ids {
             let Some(job) = self.jobs.get_mut(*id) else { continue };
             match (&job.kind, job.status) {
-                (_, jobs::JobStatus::Ended(_)) => {}
+                // bash's wait returns for a job that stops.
+                (_, jobs::JobStatus::Ended(_)) | (_, jobs::JobStatus::Stopped) => {}
                 (jobs::JobKind::Sleep { until: u }, _) => until = until.max(*u),
                 _ => {
                     self.term.err(&format!("lab: wait: job {id} is a program that only ends when told to; use sleep, then kill %{id}"));
@@ -1077,7 +1140,7 @@ impl Shell {
             },
             "set" => self.lab_set(rest).await,
             _ => {
-                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… [--port N] | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE | disk HOST full|free");
+                self.term.err("lab: usage: lab crash|boot HOST | partition A… | B… [--port N] | heal | status | trace FILE | set HOST FILE KEY=VALUE | net latency|loss|bandwidth VALUE [A B | A -> B] | net reset [A B] | disk HOST full|free");
                 2
             }
         }
@@ -1094,8 +1157,15 @@ impl Shell {
                 _ => None,
             }
             .unwrap_or_else(|| "-".into());
-            let procs: Vec<String> =
-                self.world.processes(&h).iter().map(|p| format!("{} {}", p.pid, p.name)).collect();
+            let procs: Vec<String> = self
+                .world
+                .processes(&h)
+                .iter()
+                .map(|p| {
+                    let stopped = if p.stopped { " (stopped)" } else { "" };
+                    format!("{} {}{stopped}", p.pid, p.name)
+                })
+                .collect();
             let row = format!(
                 "{:<8} {:<5} {:<10} {}",
                 h,
@@ -1108,50 +1178,43 @@ impl Shell {
     }
 
     /// `lab set HOST FILE KEY=VALUE`: edits a key of a properties file, as `vi` would (and
-    /// fsyncs it, as vim does on `:w`).
+    /// fsyncs it, as vim does on `:w`); a relative FILE is taken from the current directory.
     async fn lab_set(&self, rest: &[String]) -> i32 {
-        let (Some(host), Some(file), Some(kv)) = (rest.first(), rest.get(1), rest.get(2)) else {
-            self.term.err("lab: usage: lab set HOST FILE KEY=VALUE");
-            return 2;
-        };
-        let Some((key, value)) = kv.split_once('=') else {
-            self.term.err("lab: usage: lab set HOST FILE KEY=VALUE");
-            return 2;
-        };
-        let Ok(disk) = self.world.disk(host) else {
-            self.term.err(&format!("lab: unknown host {host}"));
-            return 2;
-        };
-        let path = self.resolve(file);
-        let old =
-            disk.peek(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-        let mut found = false;
-        let mut lines: Vec<String> = old
-            .lines()
-            .map(|l| {
-                let k = l.split('=').next().unwrap_or("").trim();
-                if !l.trim_start().starts_with('#') && k == key {
-                    found = true;
-                    format!("{key}={value}")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect();
-        if !found {
-            lines.push(format!("{key}={value}"));
-        }
-        let text = lines.join("\n") + "\n";
-        match disk.write_all(&path, text.as_bytes()).await {
-            Ok(()) => {
-                let _ = disk.fsync(&path).await;
-                0
+        match ConfigEdit::parse(rest) {
+            Ok(mut edit) => {
+                edit.file = self.resolve(&edit.file);
+                self.apply_edit(&edit).await
             }
+            Err(usage) => {
+                self.term.err(&usage);
+                2
+            }
+        }
+    }
+
+    /// Makes a config edit as `lab set` does: exit 2 for an unknown host, 1 if the disk refused.
+    async fn apply_edit(&self, edit: &ConfigEdit) -> i32 {
+        match edit.apply(&self.world).await {
+            Ok(()) => 0,
             Err(e) => {
                 self.term.err(&format!("lab: {e}"));
-                1
+                match e {
+                    ConfigEditError::UnknownHost(_) => 2,
+                    ConfigEditError::Disk(_) => 1,
+                }
             }
         }
+    }
+
+    /// Makes a config edit as if its `lab set` line had been typed at this prompt (the line is
+    /// traced and so replays), without parsing anything. Returns the exit code.
+    pub async fn edit(&mut self, edit: &ConfigEdit) -> i32 {
+        let line = edit.to_string();
+        self.begin_line(&line, &line).await;
+        let code = self.apply_edit(edit).await;
+        self.last_exit = code;
+        self.notify_jobs();
+        code
     }
 
     /// `lab disk HOST full|free`: take (or give back) all the free space of a host's disk.
@@ -1176,12 +1239,28 @@ impl Shell {
         let line = fault.to_string();
         self.begin_line(&line, &line).await;
         let code = match fault {
-            Fault::Kill { host, .. } if !self.world.is_up(host) => {
-                self.term.err(&format!("ssh: connect to host {host} port 22: No route to host"));
-                255
+            Fault::Kill { host, pid }
+            | Fault::Pause { host, pid }
+            | Fault::Resume { host, pid } => {
+                let sig = match fault {
+                    Fault::Kill { .. } => "-9",
+                    Fault::Pause { .. } => "-STOP",
+                    _ => "-CONT",
+                };
+                match self.world.host(host) {
+                    Err(e) => {
+                        self.term.err(&e.to_string());
+                        255
+                    }
+                    Ok(_) if !self.world.is_up(host) => {
+                        self.term
+                            .err(&format!("ssh: connect to host {host} port 22: No route to host"));
+                        255
+                    }
+                    // kill(1) through the shell, so a job's table entry sees it too.
+                    Ok(_) => self.kill(host, &[sig.to_string(), pid.to_string()]),
+                }
             }
-            // kill(1) through the shell, so a job's table entry sees it too.
-            Fault::Kill { host, pid } => self.kill(host, &["-9".to_string(), pid.to_string()]),
             _ => self.apply_fault(fault),
         };
         self.last_exit = code;
@@ -1201,24 +1280,7 @@ pub fn parse_fault(sub: &str, rest: &[String]) -> Result<Fault, String> {
         "partition" => PartitionSpec::parse(rest)
             .map(Fault::Partition)
             .map_err(|e| format!("lab: {e}\n{PARTITION_USAGE}")),
-        "net" => {
-            let value = rest.get(1).map(String::as_str).unwrap_or("");
-            let change = match rest.first().map(String::as_str) {
-                Some("latency") => lexer::parse_duration(value).ok().map(NetChange::Latency),
-                Some("loss") => value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| (0.0..=1.0).contains(x))
-                    .map(NetChange::Loss),
-                Some("bandwidth") => {
-                    value.parse::<u64>().ok().filter(|x| *x > 0).map(NetChange::Bandwidth)
-                }
-                _ => None,
-            };
-            change.map(Fault::Net).ok_or_else(|| {
-                "lab: usage: lab net latency DURATION | loss PROBABILITY | bandwidth MBIT".into()
-            })
-        }
+        "net" => parse_net(rest),
         "disk" => match (rest.first(), rest.get(1).map(String::as_str)) {
             (Some(h), Some("full")) => Ok(Fault::DiskFull { host: h.clone() }),
             (Some(h), Some("free")) => Ok(Fault::DiskFree { host: h.clone() }),
@@ -1228,5 +1290,87 @@ pub fn parse_fault(sub: &str, rest: &[String]) -> Result<Fault, String> {
             _ => Err("lab: usage: lab disk HOST full|free".into()),
         },
         other => Err(format!("lab: {other} is not a fault")),
+    }
+}
+
+/// Usage of `lab net`.
+pub const NET_USAGE: &str = "lab: usage: lab net latency DURATION | loss PROBABILITY | bandwidth MBIT | reset   [HOST HOST | HOST -> HOST]";
+
+/// `lab net latency|loss|bandwidth VALUE [A B | A -> B]` and `lab net reset [A B | A -> B]`:
+/// every link, or one link (both directions, or only A's traffic to B).
+fn parse_net(rest: &[String]) -> Result<Fault, String> {
+    let usage = |e: String| format!("lab: net: {e}\n{NET_USAGE}");
+    let Some(param) = rest.first().map(String::as_str) else { return Err(NET_USAGE.into()) };
+    let value =
+        || rest.get(1).map(String::as_str).ok_or_else(|| usage(format!("{param} needs a value")));
+    let (change, hosts) = match param {
+        "latency" => {
+            let v = value()?;
+            let d = lexer::parse_duration(v)
+                .map_err(|_| usage(format!("'{v}' is not a duration (50ms, 1.5s, 200us)")))?;
+            (NetChange::Latency(d), &rest[2..])
+        }
+        "loss" => {
+            let v = value()?;
+            let x = v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| usage(format!("'{v}' is not a probability (0 to 1)")))?;
+            (NetChange::Loss(x), &rest[2..])
+        }
+        "bandwidth" => {
+            let v = value()?;
+            let m = v
+                .parse::<u64>()
+                .ok()
+                .filter(|m| *m > 0 && m.checked_mul(1_000_000).is_some())
+                .ok_or_else(|| {
+                    usage(format!("'{v}' is not a bandwidth in Mbit/s (1, 100, 1000)"))
+                })?;
+            (NetChange::Bandwidth(m), &rest[2..])
+        }
+        "reset" => (NetChange::Reset, &rest[1..]),
+        other => return Err(usage(format!("unknown setting '{other}'"))),
+    };
+    let link = match hosts {
+        [] => return Ok(Fault::Net(change)),
+        [a, b] if a != "->" && b != "->" => Link::between(a, b),
+        [a, arrow, b] if arrow == "->" => Link::one_way(a, b),
+        _ => return Err(usage("a link is two hosts: A B (both ways) or A -> B".into())),
+    };
+    if link.a == link.b {
+        return Err(usage(format!("{} to itself is not a link", link.a)));
+    }
+    Ok(Fault::NetLink { link, change })
+}
+
+/// The fault a whole shell line injects, read as the shell reads it: a `lab crash|boot|
+/// partition|heal|net|disk …` line, or `ssh HOST kill -9|-STOP|-CONT PID`. This is how the lab's
+/// tests check that a [`Fault`] prints as a line meaning that very fault; nothing injects a
+/// fault by formatting and parsing it.
+pub fn parse_fault_line(line: &str) -> Result<Fault, String> {
+    let parsed = lexer::parse_line(line).map_err(|e| e.to_string())?.ok_or("empty line")?;
+    match (parsed.host, parsed.words.as_slice()) {
+        (None, [lab, sub, rest @ ..]) if lab == "lab" => parse_fault(sub, rest),
+        (Some(host), [kill, sig, pid]) if kill == "kill" => {
+            let pid = pid.parse::<u32>().map_err(|_| format!("'{pid}' is not a pid"))?;
+            match sig.as_str() {
+                "-9" | "-KILL" | "-SIGKILL" => Ok(Fault::Kill { host, pid }),
+                "-STOP" | "-SIGSTOP" | "-19" => Ok(Fault::Pause { host, pid }),
+                "-CONT" | "-SIGCONT" | "-18" => Ok(Fault::Resume { host, pid }),
+                other => Err(format!("{other} is not a fault's signal")),
+            }
+        }
+        _ => Err(format!("'{line}' is not a fault")),
+    }
+}
+
+/// The config edit a `lab set HOST FILE KEY=VALUE` line makes (its FILE as written).
+pub fn parse_edit_line(line: &str) -> Result<ConfigEdit, String> {
+    let words = lexer::tokenize(line).map_err(|e| e.to_string())?;
+    match words.as_slice() {
+        [lab, set, rest @ ..] if lab == "lab" && set == "set" => ConfigEdit::parse(rest),
+        _ => Err(format!("'{line}' is not a lab set line")),
     }
 }
