@@ -4,9 +4,9 @@
 //! Nothing here reads the wall clock: every number is virtual time and model counters, so a
 //! bench is as deterministic as any other run (the `lab bench` command adds the wall time a run
 //! took, outside the simulation). The cluster is set up exactly as a learner would, through shell
-//! lines (`lab set`, `kafka-server-start.sh`, `kafka-topics.sh`); the load comes from small
-//! benchmark clients that speak the Kafka protocol directly, like `kafka-producer-perf-test.sh`
-//! and `kafka-consumer-perf-test.sh` do.
+//! lines (`lab set`, made as a typed `ConfigEdit`, `kafka-server-start.sh`, `kafka-topics.sh`);
+//! the load comes from small benchmark clients that speak the Kafka protocol directly, like
+//! `kafka-producer-perf-test.sh` and `kafka-consumer-perf-test.sh` do.
 //!
 //! - [`zerocopy`]: the same fetch workload through `sendfile` and `read+write`.
 //! - [`throughput`]: Jay Kreps' 2014 "2 million writes per second" experiments.
@@ -34,6 +34,7 @@ pub mod sim_speed;
 pub mod throughput;
 pub mod zerocopy;
 
+use crate::fault::ConfigEdit;
 use crate::kafka::log::{encode_message_set, Record};
 use crate::kafka::proto::{
     FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError, KafkaPacket, MetadataRequest,
@@ -70,7 +71,7 @@ pub async fn start_cluster(
     sh.wait_for_quorum(Duration::from_secs(60)).await;
     for host in brokers {
         for (k, v) in props {
-            sh.exec_line(&format!("lab set {host} {} {k}={v}", server_properties())).await;
+            sh.edit(&ConfigEdit::new(host, &server_properties(), k, v)).await;
         }
         sh.exec_line(&format!("ssh {host} kafka-server-start.sh -daemon {}", server_properties()))
             .await;

@@ -287,6 +287,10 @@ pub enum NemesisKind {
     /// The host's disk filled up (`lab disk HOST full`): a 0.9 broker halts on the I/O error
     /// of its next append; freed and the broker restarted when the fault ends.
     DiskFull,
+    /// The host's broker (or ZooKeeper server) stopped where it stands (`kill -STOP`), as in a
+    /// long GC pause: its ZooKeeper session and its followers time out. Continued (`kill -CONT`)
+    /// when the fault ends.
+    Pause,
 }
 
 /// Random faults, one every `every` between `start` and `stop`, each undone after `duration`

@@ -747,8 +747,9 @@ pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 "partition" => NemesisKind::Partition,
                 "latency" => NemesisKind::Latency,
                 "disk_full" => NemesisKind::DiskFull,
+                "pause" => NemesisKind::Pause,
                 other => {
-                    return Err(cx.err(k.span(), format!("nemesis kind must be crash, kill, partition, latency or disk_full, not \"{other}\"")))
+                    return Err(cx.err(k.span(), format!("nemesis kind must be crash, kill, partition, latency, disk_full or pause, not \"{other}\"")))
                 }
             });
         }

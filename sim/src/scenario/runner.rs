@@ -5,7 +5,7 @@ use super::{
     Scenario, ValuePattern, Workload,
 };
 use crate::check;
-use crate::fault::{Fault, NetChange, PartitionSpec};
+use crate::fault::{ConfigEdit, Fault, NetChange, PartitionSpec};
 use crate::hooks::Hooks;
 use crate::kafka::clients::{
     bootstrap_consumer, KafkaProducer, OffsetReset, PartitionFetcher, ProducerConfig,
@@ -130,6 +130,7 @@ enum Action {
 enum Injected {
     Crash(String),
     Kill(String),
+    Pause(String, u32),
     Partition,
     Latency,
     DiskFull(String),
@@ -188,6 +189,14 @@ impl Runner {
         let t = self.world.elapsed().as_millis();
         let code = self.sh.inject(&fault).await;
         self.record(t, &fault.to_string(), code);
+        code
+    }
+
+    /// Edits a config file through the shell, keeping its `lab set` line in the transcript.
+    async fn edit_config(&mut self, edit: ConfigEdit) -> i32 {
+        let t = self.world.elapsed().as_millis();
+        let code = self.sh.edit(&edit).await;
+        self.record(t, &edit.to_string(), code);
         code
     }
 
@@ -264,8 +273,11 @@ impl Runner {
             let connect =
                 sc.ensemble.iter().map(|z| format!("{z}:2181")).collect::<Vec<_>>().join(",");
             for b in &sc.brokers {
-                self.exec(&format!(
-                    "lab set {b} {KAFKA_HOME}/config/server.properties zookeeper.connect={connect}"
+                self.edit_config(ConfigEdit::new(
+                    b,
+                    &server_properties(),
+                    "zookeeper.connect",
+                    &connect,
                 ))
                 .await;
             }
@@ -278,11 +290,7 @@ impl Runner {
         }
         for b in &sc.brokers {
             for (k, v) in &sc.broker_config {
-                self.exec(&format!(
-                    "lab set {b} {KAFKA_HOME}/config/server.properties {}",
-                    quote(&format!("{k}={v}"))
-                ))
-                .await;
+                self.edit_config(ConfigEdit::new(b, &server_properties(), k, v)).await;
             }
         }
         for b in &sc.brokers {
@@ -535,17 +543,22 @@ impl Runner {
                 self.inject_fault(Fault::Crash { host: host.clone() }).await;
                 Some(Injected::Crash(host))
             }
-            NemesisKind::Kill => {
+            NemesisKind::Kill | NemesisKind::Pause => {
                 let procs = self.world.processes(&host);
                 let target = procs
                     .iter()
                     .find(|p| p.name == "Kafka")
                     .or_else(|| procs.iter().find(|p| p.name == "QuorumPeerMain"));
                 match target {
-                    Some(p) if self.world.is_up(&host) => {
+                    Some(p) if self.world.is_up(&host) && kind == NemesisKind::Kill => {
                         let pid = p.pid;
                         self.inject_fault(Fault::Kill { host: host.clone(), pid }).await;
                         Some(Injected::Kill(host))
+                    }
+                    Some(p) if self.world.is_up(&host) && !p.stopped => {
+                        let pid = p.pid;
+                        self.inject_fault(Fault::Pause { host: host.clone(), pid }).await;
+                        Some(Injected::Pause(host, pid))
                     }
                     _ => None,
                 }
@@ -576,6 +589,12 @@ impl Runner {
                 self.start_services(&h).await;
             }
             Injected::Kill(h) => self.start_services(&h).await,
+            Injected::Pause(host, pid) => {
+                // It may have died meanwhile (its host crashed in a step).
+                if self.world.is_paused(&host, pid) {
+                    self.inject_fault(Fault::Resume { host, pid }).await;
+                }
+            }
             Injected::Partition => {
                 self.inject_fault(Fault::Heal).await;
             }
@@ -589,6 +608,8 @@ impl Runner {
 
     fn restore_net(&mut self) {
         self.world.net().set_params(self.net.clone());
+        // Links a step gave settings of their own follow the network again.
+        self.world.net().clear_links();
         self.world.trace("lab", "scenario", kind::SCENARIO_NET_RESTORED, None, fields! {});
         self.transcript.push_str("(network parameters restored)\n");
     }
@@ -598,6 +619,12 @@ impl Runner {
         self.inject_fault(Fault::Heal).await;
         self.restore_net();
         let sc = self.sc.clone();
+        // Processes a step stopped (`kill -STOP`) go on.
+        for h in &sc.hosts {
+            for p in self.world.processes(h).into_iter().filter(|p| p.stopped) {
+                self.inject_fault(Fault::Resume { host: h.clone(), pid: p.pid }).await;
+            }
+        }
         for h in &sc.hosts {
             if !self.world.is_up(h) {
                 self.inject_fault(Fault::Boot { host: h.clone() }).await;
@@ -633,13 +660,9 @@ impl Runner {
     }
 }
 
-/// Quotes a word for the lab's shell when it needs it.
-fn quote(w: &str) -> String {
-    if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "=._-,:/+@%".contains(c)) {
-        w.to_string()
-    } else {
-        format!("'{}'", w.replace('\'', "'\\''"))
-    }
+/// The broker config file on every host.
+fn server_properties() -> String {
+    format!("{KAFKA_HOME}/config/server.properties")
 }
 
 async fn producer(
