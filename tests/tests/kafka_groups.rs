@@ -3,6 +3,7 @@
 //! `kafka-consumer-groups.sh`.
 
 use lab_tests::{booted_shell, client_world, run_script};
+use sim::fault::Fault;
 use sim::kafka::clients::ConsumerRecord;
 use sim::kafka::consumer::{ConsumerConfig, KafkaConsumer};
 use sim::shell::Shell;
@@ -204,7 +205,7 @@ fn committed_offsets_survive_a_coordinator_crash() {
         let coordinator = found.last().and_then(|e| e.i64("coordinator")).expect("a coordinator") as usize;
         let host = HOSTS[coordinator];
         let other = HOSTS.iter().find(|h| **h != host).copied().unwrap_or("master");
-        sh.exec_line(&format!("lab crash {host}")).await;
+        sh.inject(&Fault::Crash { host: host.into() }).await;
         // Its ZooKeeper session must expire (and, when it also led ZooKeeper, a new quorum form)
         // before the controller moves its partitions.
         madsim::time::sleep(Duration::from_secs(30)).await;
@@ -244,7 +245,7 @@ fn a_live_group_outlives_its_coordinator() {
         let host = HOSTS[coordinator];
         let producer_host = HOSTS.iter().find(|h| **h != host).copied().unwrap_or("master");
         sh.exec_line(&format!("ssh {producer_host}")).await;
-        sh.exec_line(&format!("lab crash {host}")).await;
+        sh.inject(&Fault::Crash { host: host.into() }).await;
         madsim::time::sleep(Duration::from_secs(45)).await;
         sh.take_output();
         sh.exec_line(&format!("kafka-console-producer.sh --broker-list {producer_host}:9092 --topic t --request-required-acks -1")).await;

@@ -2,6 +2,7 @@
 //! message and an exit code, and the shell goes on serving the next line.
 
 use proptest::prelude::*;
+use sim::fault::Fault;
 use sim::shell::Shell;
 use sim::world::Sim;
 
@@ -249,9 +250,9 @@ proptest! {
             }
             // Still a working shell afterwards (ending any program still reading the terminal).
             sh.exec_line("^D").await;
-            sh.exec_line("lab heal").await;
+            sh.inject(&Fault::Heal).await;
             for h in ["master", "slave1", "slave2"] {
-                sh.exec_line(&format!("lab boot {h}")).await;
+                sh.inject(&Fault::Boot { host: h.into() }).await;
             }
             assert_eq!(sh.exec_line("hostname").await, 0);
         });

@@ -2,12 +2,19 @@
 //! failover across the connection string.
 
 use lab_tests::{booted_shell, client_world, zk_servers};
+use sim::fault::{Fault, PartitionSpec};
 use sim::shell::Shell;
 use sim::world::{ProcCtx, Sim, World};
 use sim::zk::client::{KeeperState, ZooKeeper};
 use sim::zk::txn::{CreateMode, ZkError};
 use sim::zk::watch_manager::EventType;
 use std::time::Duration;
+
+/// `lab partition client | master slave1 slave2`.
+fn cut_client() -> PartitionSpec {
+    let servers = ["master", "slave1", "slave2"].map(String::from).to_vec();
+    PartitionSpec { a: vec!["client".into()], b: servers, one_way: false, port: None }
+}
 
 fn with_cluster<F, Fut>(seed: u64, f: F)
 where
@@ -73,9 +80,9 @@ fn a_client_cut_off_longer_than_its_timeout_sees_its_session_expire() {
         let session = zk.session_id();
         assert_ne!(session, 0);
         assert_eq!(zk.session_timeout_ms(), 4000);
-        sh.exec_line("lab partition client | master slave1 slave2").await;
+        sh.inject(&Fault::Partition(cut_client())).await;
         madsim::time::sleep(Duration::from_secs(10)).await;
-        sh.exec_line("lab heal").await;
+        sh.inject(&Fault::Heal).await;
         let mut states = Vec::new();
         while let Ok(Some(ev)) =
             madsim::time::timeout(Duration::from_secs(10), zk.next_event()).await
@@ -104,7 +111,7 @@ fn the_session_survives_a_server_crash_by_moving_to_another_server() {
         zk.create("/eph", b"", CreateMode::Ephemeral).await.expect("create");
         let before = zk.current_server().expect("connected");
         let host = before.split(':').next().unwrap_or("").to_string();
-        sh.exec_line(&format!("lab crash {host}")).await;
+        sh.inject(&Fault::Crash { host: host.clone() }).await;
         // Requests in flight fail with ConnectionLoss; the session moves on.
         let mut ok = false;
         for _ in 0..20 {

@@ -2,6 +2,7 @@
 //! the shell's job control that lets several of them run at once: `cmd &`, `jobs`, `kill %N`.
 
 use lab_tests::{booted_shell, client_world, run_script, zk_servers, Run};
+use sim::fault::{Fault, PartitionSpec};
 use sim::kafka::partitioner::{murmur2, to_positive};
 use sim::shell::Shell;
 use sim::trace::kind;
@@ -391,9 +392,12 @@ fn a_consumer_cut_off_from_zookeeper_registers_again_after_its_session_expired()
         sh.exec_line("ssh client echo group.id=workers > /root/workers.properties").await;
         sh.exec_line(&format!("ssh client {} &", consumer(""))).await;
         sh.exec_line("sleep 5").await;
-        sh.exec_line("lab partition client | master slave1 slave2").await;
+        let servers = ["master", "slave1", "slave2"].map(String::from).to_vec();
+        let cut =
+            PartitionSpec { a: vec!["client".into()], b: servers, one_way: false, port: None };
+        sh.inject(&Fault::Partition(cut)).await;
         sh.exec_line("sleep 15").await;
-        sh.exec_line("lab heal").await;
+        sh.inject(&Fault::Heal).await;
         sh.exec_line("sleep 10").await;
         sh.exec_line("zkCli.sh -server master:2181 ls /consumers/workers/ids").await;
         let out = sh.take_output();

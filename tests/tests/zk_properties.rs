@@ -11,6 +11,7 @@
 use lab_tests::{booted_shell, client_world, dump_tree as dump, in_process, zk_servers};
 use madsim::rand::Rng;
 use sim::check;
+use sim::fault::{Fault, PartitionSpec};
 use sim::shell::Shell;
 use sim::trace::lock;
 use sim::world::{ProcCtx, Sim};
@@ -43,30 +44,41 @@ async fn writer(ctx: ProcCtx, acked: Arc<Mutex<Vec<String>>>, stop_at: Duration)
     }
 }
 
-/// Random faults through the shell's own commands.
+/// Random faults, injected as typed [`Fault`]s (and the operator's `zkServer.sh stop|start`).
 async fn nemesis(sh: &mut Shell, until: Duration) {
     let world = sh.world().clone();
     while world.elapsed() < until {
         let wait = madsim::rand::thread_rng().gen_range(1000..5000);
         madsim::time::sleep(Duration::from_millis(wait)).await;
         let host = SERVERS[madsim::rand::thread_rng().gen_range(0..3)];
-        let line = match madsim::rand::thread_rng().gen_range(0..6) {
-            0 => format!("lab crash {host}"),
-            1 => format!("lab boot {host}"),
-            2 => format!("ssh {host} zkServer.sh stop"),
-            3 => format!("ssh {host} zkServer.sh start"),
-            4 => {
-                let others: Vec<&str> = SERVERS.iter().copied().filter(|h| *h != host).collect();
-                format!("lab partition {host} | {} client", others.join(" "))
+        let h = host.to_string();
+        match madsim::rand::thread_rng().gen_range(0..6) {
+            0 => {
+                sh.inject(&Fault::Crash { host: h.clone() }).await;
+                // Crashed hosts come back after a while, as an operator would bring them back.
+                madsim::time::sleep(Duration::from_millis(2000)).await;
+                sh.inject(&Fault::Boot { host: h }).await;
+                sh.exec_line(&format!("ssh {host} zkServer.sh start")).await;
             }
-            _ => "lab heal".to_string(),
-        };
-        sh.exec_line(&line).await;
-        // Crashed hosts come back after a while, as an operator would bring them back.
-        if line.starts_with("lab crash") {
-            madsim::time::sleep(Duration::from_millis(2000)).await;
-            sh.exec_line(&format!("lab boot {host}")).await;
-            sh.exec_line(&format!("ssh {host} zkServer.sh start")).await;
+            1 => {
+                sh.inject(&Fault::Boot { host: h }).await;
+            }
+            2 => {
+                sh.exec_line(&format!("ssh {host} zkServer.sh stop")).await;
+            }
+            3 => {
+                sh.exec_line(&format!("ssh {host} zkServer.sh start")).await;
+            }
+            4 => {
+                let mut others: Vec<String> =
+                    SERVERS.iter().filter(|o| **o != host).map(|o| o.to_string()).collect();
+                others.push("client".into());
+                let spec = PartitionSpec { a: vec![h], b: others, one_way: false, port: None };
+                sh.inject(&Fault::Partition(spec)).await;
+            }
+            _ => {
+                sh.inject(&Fault::Heal).await;
+            }
         }
         sh.take_output();
     }
@@ -83,9 +95,9 @@ fn run_seed(seed: u64) -> Result<usize, String> {
             .map_err(|e| e.to_string())?;
         nemesis(&mut sh, faults_end).await;
         // Recovery: heal, power on, start every server.
-        sh.exec_line("lab heal").await;
+        sh.inject(&Fault::Heal).await;
         for h in SERVERS {
-            sh.exec_line(&format!("lab boot {h}")).await;
+            sh.inject(&Fault::Boot { host: h.into() }).await;
             sh.exec_line(&format!("ssh {h} zkServer.sh start")).await;
         }
         sh.take_output();

@@ -3,6 +3,7 @@
 //! the same seed and script give a byte-identical trace.
 
 use lab_tests::{booted_shell, client_world, dump_tree, in_process, run_script};
+use sim::fault::Fault;
 use sim::trace::{kind, lock};
 use sim::world::Sim;
 use sim::zk::client::ZooKeeper;
@@ -42,9 +43,9 @@ fn a_crashed_follower_rejoins_and_matches_the_leader() {
             })
             .expect("writer");
         madsim::time::sleep(Duration::from_secs(2)).await;
-        sh.exec_line(&format!("lab crash {follower}")).await;
+        sh.inject(&Fault::Crash { host: follower.into() }).await;
         madsim::time::sleep(Duration::from_secs(2)).await;
-        sh.exec_line(&format!("lab boot {follower}")).await;
+        sh.inject(&Fault::Boot { host: follower.into() }).await;
         sh.exec_line(&format!("ssh {follower} zkServer.sh start")).await;
         madsim::time::sleep(Duration::from_secs(10)).await;
         assert!(*lock(&done) >= 250, "writes kept flowing: {}", *lock(&done));
@@ -108,7 +109,7 @@ fn a_leader_that_cannot_log_exits_and_rejoins_with_the_same_history() {
             })
         };
         assert_eq!(writes(0, 10).await, Some(10));
-        sh.exec_line(&format!("lab disk {leader} full")).await;
+        sh.inject(&Fault::DiskFull { host: leader.into() }).await;
         // The first proposal the leader cannot log ends it; the others elect a new leader and
         // the client's retries carry on there.
         assert_eq!(writes(10, 20).await, Some(10), "writes go on without the full disk");
@@ -127,7 +128,7 @@ fn a_leader_that_cannot_log_exits_and_rejoins_with_the_same_history() {
                 && e.str("error") == Some("No space left on device")),
             "the reason is traced"
         );
-        sh.exec_line(&format!("lab disk {leader} free")).await;
+        sh.inject(&Fault::DiskFree { host: leader.into() }).await;
         sh.exec_line(&format!("ssh {leader} zkServer.sh start")).await;
         madsim::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(writes(20, 30).await, Some(10));

@@ -15,6 +15,7 @@
 use exercise_grading::{call_async, hidden_seeds, per_seed, Effort, Outcome, Witness};
 use futures::FutureExt;
 use madsim::rand::Rng;
+use sim::fault::{Fault, PartitionSpec};
 use sim::shell::Shell;
 use sim::trace::{fields, kind, Event};
 use sim::world::{HostSpec, ProcCtx, Sim, World};
@@ -188,9 +189,11 @@ fn run(recipe: Recipe, seed: u64, w: &Witness) -> Vec<Event> {
         pids[victim] = spawn_client(&world, victim, recipe, &w, until);
         // Cut client2 off for longer than the session timeout.
         madsim::time::sleep_until(t0 + Duration::from_millis(part_at)).await;
-        sh.exec_line("lab partition client2 | master slave1 slave2 client").await;
+        let rest = ["master", "slave1", "slave2", "client"].map(String::from).to_vec();
+        let cut = PartitionSpec { a: vec!["client2".into()], b: rest, one_way: false, port: None };
+        sh.inject(&Fault::Partition(cut)).await;
         madsim::time::sleep(SESSION_TIMEOUT + Duration::from_secs(3)).await;
-        sh.exec_line("lab heal").await;
+        sh.inject(&Fault::Heal).await;
         madsim::time::sleep_until(until + Duration::from_secs(3)).await;
         world.tracer().events()
     })
