@@ -166,6 +166,36 @@ fn a_nemesis_run_is_deterministic_and_settles() {
     assert!(a.transcript.contains("lab "), "the nemesis acted:\n{}", a.transcript);
 }
 
+/// `kinds = ["pause"]`: the nemesis stops a broker (or ZooKeeper server) with `kill -STOP` and
+/// continues it with `kill -CONT`; a step may stop one too (`pkill -STOP`), and the settle phase
+/// continues it. Nothing acknowledged is lost.
+#[test]
+fn a_pause_nemesis_stops_and_continues_processes_and_loses_nothing() {
+    let text = "# Stopped processes.\n\
+        [[topic]]\nname = \"t\"\npartitions = 2\nreplication_factor = 3\n\
+        [[workload]]\nkind = \"producer\"\ntopic = \"t\"\nrate = 20\nacks = \"all\"\nretries = 5\nrequest_timeout = \"5s\"\nhost = \"slave2\"\n\
+        [[step]]\nat = \"21s\"\nrun = \"ssh slave1 pkill -STOP Kafka\"\n\
+        [nemesis]\nkinds = [\"pause\"]\nevery = \"8s\"\nduration = \"7s\"\nstart = \"2s\"\nstop = \"20s\"\n\
+        [[check]]\nname = \"no_acked_loss\"\n\
+        [[check]]\nname = \"single_leader_per_epoch\"\n\
+        [run]\nduration = \"25s\"\nsettle = \"30s\"\n";
+    let sc = Scenario::parse(text).expect("valid");
+    let a = run(&sc, 5);
+    assert_eq!(a.trace_hash, run(&sc, 5).trace_hash);
+    assert!(a.passed(), "{:?}\n{}", a.checks, a.transcript);
+    let stops = a.transcript.matches(" kill -STOP ").count();
+    let conts = a.transcript.matches(" kill -CONT ").count();
+    assert!(stops >= 2, "the nemesis stopped processes:\n{}", a.transcript);
+    // Each was continued, and the step's stopped broker by the settle phase.
+    assert_eq!(conts, stops + 1, "{}", a.transcript);
+    assert!(
+        a.transcript.contains("$ lab heal\n(network parameters restored)\n["),
+        "{}",
+        a.transcript
+    );
+    assert!(a.transcript.contains("$ ssh slave1 pkill -STOP Kafka\n"), "{}", a.transcript);
+}
+
 #[test]
 fn toml_errors_give_line_and_column() {
     let cases: &[(&str, usize, usize, &str)] = &[

@@ -14,7 +14,7 @@ fn workspace() -> PathBuf {
 }
 
 /// The seed course's walkthrough (`lab quickstart`), then the lab's faults: a clean broker
-/// shutdown, a partition, a full disk, a power loss.
+/// shutdown, a partition, a full disk, a power loss, a stopped process, one slow link.
 const SHELL_RUN: &[(&str, &str)] = &[
     ("master", "zkServer.sh start"),
     ("slave1", "zkServer.sh start"),
@@ -57,6 +57,13 @@ const SHELL_RUN: &[(&str, &str)] = &[
     ("master", "sleep 10"),
     ("master", "lab boot slave1"),
     ("master", "sleep 5"),
+    ("master", "ssh slave2 pkill -STOP QuorumPeerMain"),
+    ("master", "sleep 3"),
+    ("master", "ssh slave2 pkill -CONT QuorumPeerMain"),
+    ("master", "lab net latency 50ms master slave2"),
+    ("master", "lab net loss 0.01 master -> slave2"),
+    ("master", "sleep 2"),
+    ("master", "lab net reset"),
 ];
 
 fn shell_run() -> Vec<Event> {
