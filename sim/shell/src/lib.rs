@@ -56,6 +56,7 @@
 //! `kill %N` signals the remote program directly. Other commands with `&` run at once, as a job
 //! that is done when they return.
 
+pub mod complete;
 pub mod jobs;
 pub mod lexer;
 
