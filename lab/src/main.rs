@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sim::shell::{Effect, Shell};
 use sim::world::Sim;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 mod bench;
@@ -38,6 +38,7 @@ mod run;
 mod scenario_file;
 mod stream;
 mod sweep;
+mod terminal;
 
 #[derive(Parser)]
 #[command(name = "lab", version, about = "A deterministic ZooKeeper + Kafka cluster to learn on")]
@@ -350,9 +351,12 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Shell { seed, trace, strict, stopped, think } => {
             let think = sim::shell::lexer::parse_duration(&think).context("--think")?;
             let stdin = std::io::stdin();
-            let interactive = stdin.is_terminal();
-            let lines = stdin.lock().lines();
-            shell(seed, lines, interactive, strict, stopped, think, trace)
+            let input = if stdin.is_terminal() {
+                ShellInput::Terminal(Box::new(terminal::Terminal::new()?))
+            } else {
+                ShellInput::Piped(terminal::LossyLines::new(stdin.lock()))
+            };
+            shell(seed, input, strict, stopped, think, trace)
         }
         Cmd::Run { file, seed, json, trace, svg } => run::run(&file, seed, json, trace, svg),
         Cmd::Sweep { file, seeds, jobs, json } => sweep::sweep(&file, &seeds, jobs, json),
@@ -438,17 +442,22 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Runs the shell over `lines`; output goes to stdout as each command finishes.
+/// Where the shell's lines come from: a pipe or file, or a person at a terminal.
+enum ShellInput {
+    Piped(terminal::LossyLines<std::io::StdinLock<'static>>),
+    Terminal(Box<terminal::Terminal>),
+}
+
+/// Runs the shell over `input`; output goes to stdout as each command finishes.
 fn shell(
     seed: u64,
-    lines: impl Iterator<Item = std::io::Result<String>>,
-    interactive: bool,
+    input: ShellInput,
     strict: bool,
     stopped: bool,
     think: Duration,
     trace: Option<String>,
 ) -> Result<i32> {
-    let mut lines = lines;
+    let mut input = input;
     Sim::new(sim::seeded(seed)).run(|world| async move {
         let mut sh = Shell::new(world.clone());
         sh.think_time = think;
@@ -456,13 +465,20 @@ fn shell(
         let mut out = std::io::stdout().lock();
         let mut code = 0;
         loop {
-            if interactive && !sh.reading_stdin() {
-                write!(out, "{}", sh.prompt())?;
-                out.flush()?;
-            }
             // Reading the next line blocks the simulation, not virtual time.
-            let Some(line) = lines.next() else { break };
-            let line = line?;
+            let line = match &mut input {
+                ShellInput::Piped(lines) => match lines.next() {
+                    Some(line) => line?,
+                    None => break,
+                },
+                ShellInput::Terminal(term) => {
+                    out.flush()?;
+                    match term.read(&sh)? {
+                        terminal::Input::Line(line) => line,
+                        terminal::Input::Exit => break,
+                    }
+                }
+            };
             let c = sh.exec_line(&line).await;
             write!(out, "{}", sh.take_output())?;
             for effect in sh.take_effects() {
